@@ -1,0 +1,37 @@
+# Enrollment Portal. `make run` starts the portal on SQLite; `make test` runs
+# every test, installing the Debian tools the tests need when run as root.
+SHELL := /bin/bash
+GO ?= go
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+TOOLS_DIR := $(CURDIR)/.test-tools
+
+.PHONY: build run test test-tools bench vet fmt clean
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/portal ./portal
+
+run: build
+	./bin/portal serve
+
+# Debian packages the tests drive for real: Chromium for the browser tests,
+# login_duo for Unix logins, slapd for directory sync, zbar/oathtool for
+# checking QR codes and passcodes by hand. axe-core comes from npm.
+test-tools:
+	@./scripts/test-tools.sh "$(TOOLS_DIR)"
+
+test: test-tools
+	$(GO) vet ./...
+	PORTAL_TEST_TOOLS="$(TOOLS_DIR)" $(GO) test -count=1 -timeout 30m ./...
+
+bench: test-tools
+	PORTAL_TEST_TOOLS="$(TOOLS_DIR)" $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./bench/...
+
+vet:
+	$(GO) vet ./...
+
+fmt:
+	gofmt -w .
+
+clean:
+	rm -rf bin

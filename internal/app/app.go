@@ -1,0 +1,84 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"enrollportal/internal/clock"
+	"enrollportal/internal/config"
+	"enrollportal/internal/enroll"
+	"enrollportal/internal/org"
+	"enrollportal/internal/secret"
+	"enrollportal/internal/store/sqlite"
+	"enrollportal/internal/users"
+	"enrollportal/internal/web"
+)
+
+// App is a wired portal.
+type App struct {
+	Settings config.Settings
+	Log      *slog.Logger
+	Store    *sqlite.DB
+	Box      *secret.Box
+	Clock    clock.Clock
+	Org      *org.Settings
+	Users    *users.Service
+	Enroll   *enroll.Service
+	// KeyCreated is true when this start created the at-rest key file.
+	KeyCreated bool
+}
+
+// Options adjust how the portal is assembled; the zero value is production.
+type Options struct {
+	Clock  clock.Clock // the real clock when nil
+	LogOut io.Writer   // where JSON logs go; required
+}
+
+// Open opens the database and the key and builds the services.
+func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
+	a := &App{Settings: s, Clock: o.Clock}
+	if a.Clock == nil {
+		a.Clock = clock.Real{}
+	}
+	level := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}[s.LogLevel]
+	a.Log = slog.New(slog.NewJSONHandler(o.LogOut, &slog.HandlerOptions{Level: level}))
+	key, created, err := secret.LoadOrCreateKeyFile(s.SecretKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	a.KeyCreated = created
+	if a.Box, err = secret.NewBox(key); err != nil {
+		return nil, err
+	}
+	if a.Store, err = sqlite.Open(ctx, s.DB); err != nil {
+		return nil, err
+	}
+	a.Org = org.New(a.Store, s.OrgName)
+	a.Users = &users.Service{Store: a.Store, Clock: a.Clock}
+	a.Enroll, err = enroll.New(enroll.Options{
+		Store: a.Store, Clock: a.Clock, Box: a.Box, BaseURL: s.BaseURL, OrgName: a.Org.Name,
+	})
+	if err != nil {
+		a.Store.Close()
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	return a, nil
+}
+
+// Handler builds the portal's HTTP handler: pages, APIs, health and metrics.
+func (a *App) Handler() (http.Handler, error) {
+	srv, err := web.New(web.Options{
+		Store: a.Store, Enroll: a.Enroll, Users: a.Users, Box: a.Box, Clock: a.Clock, Logger: a.Log,
+		BaseURL: a.Settings.BaseURL, Secure: a.Settings.Secure(), OrgName: a.Org.Name,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return srv.Handler(), nil
+}
+
+// Close closes the database.
+func (a *App) Close() error { return a.Store.Close() }

@@ -1,0 +1,168 @@
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Settings is everything a subcommand may need. Every field has one flag and
+// one PORTAL_* variable.
+type Settings struct {
+	DB            string // path of the SQLite file
+	BaseURL       string // public URL used in every link, without a trailing slash
+	Addr          string // listen address of `serve`
+	TLSCert       string // PEM certificate; with TLSKey, serve HTTPS
+	TLSKey        string
+	SecretKeyFile string // at-rest encryption key; created beside the database when absent
+	SMTPURL       string
+	MailFrom      string
+	SMSURL        string
+	GeoIPDB       string
+	OrgName       string
+	LogLevel      string
+}
+
+type option struct {
+	name, env, def, usage string
+	dst                   *string
+	secret                bool // also read from PORTAL_X_FILE
+}
+
+func (s *Settings) options() []option {
+	return []option{
+		{"db", "PORTAL_DB", "./data/portal.db", "SQLite database file", &s.DB, false},
+		{"base-url", "PORTAL_BASE_URL", "", "public URL of the portal (default derived from --addr)", &s.BaseURL, false},
+		{"addr", "PORTAL_ADDR", "127.0.0.1:8080", "listen address", &s.Addr, false},
+		{"tls-cert", "PORTAL_TLS_CERT", "", "TLS certificate (PEM)", &s.TLSCert, false},
+		{"tls-key", "PORTAL_TLS_KEY", "", "TLS private key (PEM)", &s.TLSKey, false},
+		{"secret-key-file", "PORTAL_SECRET_KEY_FILE", "", "key that encrypts secrets at rest (default: beside the database)", &s.SecretKeyFile, false},
+		{"smtp-url", "PORTAL_SMTP_URL", "", "smtp://user:pass@host:port (STARTTLS) or smtps://", &s.SMTPURL, true},
+		{"mail-from", "PORTAL_MAIL_FROM", "", "sender address of emails", &s.MailFrom, false},
+		{"sms-url", "PORTAL_SMS_URL", "", "SMS gateway URL", &s.SMSURL, true},
+		{"geoip-db", "PORTAL_GEOIP_DB", "", "MaxMind-format .mmdb file for location policies", &s.GeoIPDB, false},
+		{"org-name", "PORTAL_ORG_NAME", "", "organisation name shown on pages and messages (default from settings, else \"Enrollment Portal\")", &s.OrgName, false},
+		{"log-level", "PORTAL_LOG_LEVEL", "info", "debug, info, warn or error", &s.LogLevel, false},
+	}
+}
+
+// Register adds every setting's flag to fs. Call Resolve after fs.Parse.
+func (s *Settings) Register(fs *flag.FlagSet) {
+	for _, o := range s.options() {
+		fs.StringVar(o.dst, o.name, "", o.usage+" [$"+o.env+"]")
+	}
+}
+
+// Resolve fills every setting not given as a flag from its variable, then
+// from its default, and validates the result. getenv is os.Getenv outside
+// tests.
+func (s *Settings) Resolve(fs *flag.FlagSet, getenv func(string) string) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for _, o := range s.options() {
+		if set[o.name] {
+			continue
+		}
+		if v := getenv(o.env); v != "" {
+			*o.dst = v
+			continue
+		}
+		if o.secret {
+			if path := getenv(o.env + "_FILE"); path != "" {
+				raw, err := os.ReadFile(path)
+				if err != nil {
+					return fmt.Errorf("config: %s_FILE: %w", o.env, err)
+				}
+				*o.dst = strings.TrimSpace(string(raw))
+				continue
+			}
+		}
+		*o.dst = o.def
+	}
+	return s.validate()
+}
+
+func (s *Settings) validate() error {
+	if s.DB == "" {
+		return errors.New("config: --db must not be empty")
+	}
+	if (s.TLSCert == "") != (s.TLSKey == "") {
+		return errors.New("config: PORTAL_TLS_CERT and PORTAL_TLS_KEY go together: set both or neither")
+	}
+	if s.SecretKeyFile == "" {
+		s.SecretKeyFile = filepath.Join(filepath.Dir(s.DB), "secret.key")
+	}
+	if s.BaseURL == "" {
+		s.BaseURL = defaultBaseURL(s.Addr, s.TLSCert != "")
+	}
+	u, err := url.Parse(s.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("config: base URL %q must look like https://mfa.example.com", s.BaseURL)
+	}
+	s.BaseURL = strings.TrimRight(s.BaseURL, "/")
+	switch s.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("config: log level %q must be debug, info, warn or error", s.LogLevel)
+	}
+	return nil
+}
+
+func defaultBaseURL(addr string, tls bool) string {
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return scheme + "://" + addr
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" || host == "127.0.0.1" {
+		// localhost, not 127.0.0.1: browsers treat it as a secure context,
+		// and WebAuthn refuses IP addresses as relying party ids.
+		host = "localhost"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
+}
+
+// Secure reports whether the portal is reached over HTTPS, which decides the
+// Secure flag of cookies.
+func (s *Settings) Secure() bool { return strings.HasPrefix(s.BaseURL, "https://") }
+
+// Host returns the base URL's host[:port], the api_host of Duo clients.
+func (s *Settings) Host() string {
+	u, _ := url.Parse(s.BaseURL)
+	return u.Host
+}
+
+// Hostname returns the base URL's host without port: the WebAuthn relying
+// party id.
+func (s *Settings) Hostname() string {
+	u, _ := url.Parse(s.BaseURL)
+	return u.Hostname()
+}
+
+// ParseInterleaved parses args with fs, allowing flags before and after
+// positional arguments, and returns the positional ones in order.
+func ParseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		if rest[0] == "--" {
+			return append(positional, rest[1:]...), nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+}

@@ -1,0 +1,9 @@
+// Package enroll owns the rules of self-enrollment: issuing and opening
+// enrollment links, setting up an authenticator app on a phone or tablet
+// (the pending secret kept server-side until the first code proves it), and
+// registering a security key. Every change it makes is one transaction with
+// its audit record. A clock is passed in so expiry is testable.
+//
+// It knows nothing of HTTP, templates or Duo's formats; it imports store,
+// audit, verify, users, secret and clock.
+package enroll

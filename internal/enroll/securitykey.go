@@ -1,0 +1,211 @@
+package enroll
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/go-webauthn/webauthn/protocol"
+	"github.com/go-webauthn/webauthn/webauthn"
+
+	"enrollportal/internal/audit"
+	"enrollportal/internal/secret"
+	"enrollportal/internal/store"
+)
+
+// MaxKeyNameLength bounds a security key's name.
+const MaxKeyNameLength = 60
+
+// DefaultKeyName is offered when the user does not name their key.
+const DefaultKeyName = "Security key"
+
+// ErrInvalidKeyName means the name is too long or has control characters.
+var ErrInvalidKeyName = errors.New("enroll: invalid security key name")
+
+// ErrKeyRejected means the browser's answer did not prove a new credential
+// (wrong origin, wrong challenge, a key already registered, a malformed
+// response).
+var ErrKeyRejected = errors.New("enroll: security key registration rejected")
+
+// webauthnUser adapts a user and their keys to go-webauthn.
+type webauthnUser struct {
+	u    store.User
+	keys []store.SecurityKey
+}
+
+func (w webauthnUser) WebAuthnID() []byte          { return []byte(w.u.Key) }
+func (w webauthnUser) WebAuthnName() string        { return w.u.Username }
+func (w webauthnUser) WebAuthnDisplayName() string { return displayName(w.u) }
+func (w webauthnUser) WebAuthnCredentials() []webauthn.Credential {
+	out := make([]webauthn.Credential, 0, len(w.keys))
+	for _, k := range w.keys {
+		c := webauthn.Credential{ID: k.CredentialID, PublicKey: k.PublicKey, AttestationType: k.AttestationType}
+		c.Authenticator.AAGUID = k.AAGUID
+		c.Authenticator.SignCount = k.SignCount
+		c.Flags.BackupEligible, c.Flags.BackupState = k.BackupEligible, k.BackupState
+		for _, t := range k.Transports {
+			c.Transport = append(c.Transport, protocol.AuthenticatorTransport(t))
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func displayName(u store.User) string {
+	if u.RealName != "" {
+		return u.RealName
+	}
+	return u.Username
+}
+
+// CleanKeyName trims a key name, defaulting it, and checks it.
+func CleanKeyName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return DefaultKeyName, nil
+	}
+	if utf8.RuneCountInString(name) > MaxKeyNameLength {
+		return "", ErrInvalidKeyName
+	}
+	for _, r := range name {
+		if r < 0x20 || r == 0x7f {
+			return "", ErrInvalidKeyName
+		}
+	}
+	return name, nil
+}
+
+// BeginSecurityKey starts registering a security key named name for u. It
+// returns the options for navigator.credentials.create (as JSON) and the key
+// of the server-side challenge.
+func (s *Service) BeginSecurityKey(ctx context.Context, u store.User, name string, who audit.Who) (optionsJSON []byte, challengeKey string, err error) {
+	name, err = CleanKeyName(name)
+	if err != nil {
+		return nil, "", err
+	}
+	keys, err := s.store.SecurityKeysByUser(ctx, u.ID)
+	if err != nil {
+		return nil, "", fmt.Errorf("enroll: begin security key: %w", err)
+	}
+	wu := webauthnUser{u: u, keys: keys}
+	creation, session, err := s.webauthn.BeginRegistration(wu,
+		webauthn.WithExclusions(webauthn.Credentials(wu.WebAuthnCredentials()).CredentialDescriptors()),
+		webauthn.WithResidentKeyRequirement(protocol.ResidentKeyRequirementPreferred),
+		webauthn.WithRegistrationRelyingPartyName(s.orgName(ctx)),
+	)
+	if err != nil {
+		return nil, "", fmt.Errorf("enroll: begin security key: %w", err)
+	}
+	sessionJSON, err := json.Marshal(session)
+	if err != nil {
+		return nil, "", fmt.Errorf("enroll: begin security key: %w", err)
+	}
+	now := s.clock.Now()
+	c := store.Challenge{
+		Key: secret.NewToken(), UserID: u.ID, Method: store.ChallengeSecurityKey, Name: name,
+		CreatedAt: now, ExpiresAt: now.Add(ChallengeTTL),
+	}
+	c.Secret = s.box.Seal(sessionJSON, challengeAAD(c.Key))
+	err = s.store.InTx(ctx, func(q store.Queries) error {
+		if err := q.CreateChallenge(ctx, &c); err != nil {
+			return err
+		}
+		return q.InsertAudit(ctx, audit.Entry(now, who, audit.EnrollmentStarted, audit.TargetUser, u.Username,
+			map[string]any{"method": "security_key"}))
+	})
+	if err != nil {
+		return nil, "", fmt.Errorf("enroll: begin security key: %w", err)
+	}
+	optionsJSON, err = json.Marshal(creation)
+	return optionsJSON, c.Key, err
+}
+
+// FinishSecurityKey checks the browser's registration response (body is the
+// JSON of the PublicKeyCredential) and stores the key, ending the challenge
+// (and the link) in one transaction.
+func (s *Service) FinishSecurityKey(ctx context.Context, p Proof, body io.Reader) (store.SecurityKey, error) {
+	u, err := s.store.UserByID(ctx, p.User.ID)
+	if err != nil {
+		return store.SecurityKey{}, fmt.Errorf("enroll: finish security key: %w", err)
+	}
+	if u.Status == store.StatusDisabled {
+		return store.SecurityKey{}, ErrUserDisabled
+	}
+	c, plain, err := s.challengeFor(ctx, u, p.ChallengeKey)
+	if err != nil {
+		return store.SecurityKey{}, err
+	}
+	if c.Method != store.ChallengeSecurityKey {
+		return store.SecurityKey{}, ErrChallengeExpired
+	}
+	var session webauthn.SessionData
+	if err := json.Unmarshal(plain, &session); err != nil {
+		return store.SecurityKey{}, fmt.Errorf("enroll: finish security key: %w", err)
+	}
+	keys, err := s.store.SecurityKeysByUser(ctx, u.ID)
+	if err != nil {
+		return store.SecurityKey{}, fmt.Errorf("enroll: finish security key: %w", err)
+	}
+	now := s.clock.Now()
+	parsed, err := protocol.ParseCredentialCreationResponseBody(io.LimitReader(body, 64<<10))
+	if err != nil {
+		s.auditKeyFailure(ctx, u, p.Who, err)
+		return store.SecurityKey{}, ErrKeyRejected
+	}
+	cred, err := s.webauthn.CreateCredential(webauthnUser{u: u, keys: keys}, session, parsed)
+	if err != nil {
+		s.auditKeyFailure(ctx, u, p.Who, err)
+		return store.SecurityKey{}, ErrKeyRejected
+	}
+	k := store.SecurityKey{
+		Key: secret.NewID("DW", 20), UserID: u.ID, CredentialID: cred.ID, PublicKey: cred.PublicKey,
+		AttestationType: cred.AttestationType, AAGUID: cred.Authenticator.AAGUID, SignCount: cred.Authenticator.SignCount,
+		BackupEligible: cred.Flags.BackupEligible, BackupState: cred.Flags.BackupState, Name: c.Name, CreatedAt: now,
+	}
+	for _, t := range cred.Transport {
+		k.Transports = append(k.Transports, string(t))
+	}
+	err = s.store.InTx(ctx, func(q store.Queries) error {
+		if err := q.DeleteChallenge(ctx, c.ID); err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return ErrChallengeExpired
+			}
+			return err
+		}
+		if err := q.CreateSecurityKey(ctx, &k); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				return ErrKeyRejected
+			}
+			return err
+		}
+		if err := q.InsertAudit(ctx, audit.Entry(now, p.Who, audit.SecurityKeyRegistered, audit.TargetUser, u.Username,
+			map[string]any{"key_id": k.Key, "name": k.Name, "aaguid": fmt.Sprintf("%x", k.AAGUID)})); err != nil {
+			return err
+		}
+		if p.LinkID != 0 {
+			return endLinkTx(ctx, q, p.LinkID, u, now, p.Who)
+		}
+		return nil
+	})
+	if err != nil {
+		if errors.Is(err, ErrChallengeExpired) || errors.Is(err, ErrKeyRejected) {
+			return store.SecurityKey{}, err
+		}
+		return store.SecurityKey{}, fmt.Errorf("enroll: finish security key: %w", err)
+	}
+	return k, nil
+}
+
+func (s *Service) auditKeyFailure(ctx context.Context, u store.User, who audit.Who, cause error) {
+	reason := cause.Error()
+	var pe *protocol.Error
+	if errors.As(cause, &pe) {
+		reason = pe.Type + ": " + pe.Details
+	}
+	_ = s.store.InsertAudit(ctx, audit.Entry(s.clock.Now(), who, audit.SecurityKeyRegisterFail, audit.TargetUser, u.Username,
+		map[string]any{"reason": reason}))
+}

@@ -1,0 +1,77 @@
+package enroll
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/go-webauthn/webauthn/webauthn"
+
+	"enrollportal/internal/clock"
+	"enrollportal/internal/secret"
+	"enrollportal/internal/store"
+)
+
+// Durations of the enrollment rules.
+const (
+	LinkTTL      = 30 * 24 * time.Hour // an enrollment link, unless the caller says otherwise
+	ChallengeTTL = 10 * time.Minute    // an unproved factor
+)
+
+// Errors a person can be told about. Web pages map each to its own message.
+var (
+	ErrLinkNotFound     = errors.New("enroll: no such enrollment link")
+	ErrLinkExpired      = errors.New("enroll: enrollment link expired")
+	ErrLinkUsed         = errors.New("enroll: enrollment link already used")
+	ErrLinkRevoked      = errors.New("enroll: enrollment link no longer valid")
+	ErrUserNotFound     = errors.New("enroll: no such user")
+	ErrUserDisabled     = errors.New("enroll: user is disabled")
+	ErrChallengeExpired = errors.New("enroll: set-up expired")
+)
+
+// Options configure a Service.
+type Options struct {
+	Store   store.Store
+	Clock   clock.Clock
+	Box     *secret.Box
+	BaseURL string // the portal's public URL: links, WebAuthn origin and rp id
+	// OrgName returns the organisation's name: the issuer in authenticator
+	// apps and the relying party name of security keys.
+	OrgName func(ctx context.Context) string
+}
+
+// Service applies the enrollment rules.
+type Service struct {
+	store    store.Store
+	clock    clock.Clock
+	box      *secret.Box
+	baseURL  string
+	orgName  func(ctx context.Context) string
+	linkKey  []byte
+	webauthn *webauthn.WebAuthn
+}
+
+// New returns a Service.
+func New(o Options) (*Service, error) {
+	u, err := url.Parse(o.BaseURL)
+	if err != nil || u.Host == "" {
+		return nil, fmt.Errorf("enroll: base URL %q is not a URL", o.BaseURL)
+	}
+	wa, err := webauthn.New(&webauthn.Config{
+		RPID:          u.Hostname(),
+		RPDisplayName: "Enrollment Portal",
+		RPOrigins:     []string{u.Scheme + "://" + u.Host},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("enroll: webauthn: %w", err)
+	}
+	return &Service{
+		store: o.Store, clock: o.Clock, box: o.Box, baseURL: o.BaseURL, orgName: o.OrgName,
+		linkKey: o.Box.SubKey("enrollment-link-token"), webauthn: wa,
+	}, nil
+}
+
+// Now is the service's clock reading.
+func (s *Service) Now() time.Time { return s.clock.Now() }

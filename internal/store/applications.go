@@ -1,0 +1,51 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Application kinds.
+const (
+	AppWeb      = "web"       // Universal Prompt: client_id + client_secret
+	AppUnix     = "unix"      // login_duo / pam_duo: ikey + skey
+	AppAuthAPI  = "auth-api"  // Auth API v2: ikey + skey
+	AppAdminAPI = "admin-api" // Admin API v1: ikey + skey
+)
+
+// Username normalization modes of an application.
+const (
+	NormalizeNone   = "none"
+	NormalizeSimple = "simple"
+)
+
+// Application is a protected service that sends its users to the portal.
+type Application struct {
+	ID   int64
+	Key  string // public id, "DA..."
+	Name string
+	Kind string
+	// ClientID is the client_id (web) or integration key (others).
+	ClientID string
+	// ClientSecret is the sealed client_secret or secret key.
+	ClientSecret          []byte
+	PolicyID              *int64
+	UsernameNormalization string
+	// GroupsRestricted: only members of PermittedGroups may use it.
+	GroupsRestricted bool
+	PermittedGroups  []int64
+	RedirectURIs     []string
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
+// ApplicationQueries reads and writes applications.
+type ApplicationQueries interface {
+	// CreateApplication inserts a with its redirect URIs and permitted
+	// groups, and sets its ID. Run it in a transaction.
+	CreateApplication(ctx context.Context, a *Application) error
+	ApplicationByID(ctx context.Context, id int64) (Application, error)
+	// ApplicationByClientID finds an application by client_id or ikey.
+	ApplicationByClientID(ctx context.Context, clientID string) (Application, error)
+	Applications(ctx context.Context) ([]Application, error)
+}

@@ -1,0 +1,121 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+
+	"enrollportal/internal/store"
+)
+
+const appColumns = `id, app_key, name, kind, client_id, client_secret, policy_id, username_normalization,
+	groups_restricted, created_at, updated_at`
+
+func (s queries) CreateApplication(ctx context.Context, a *store.Application) error {
+	var policyID sql.NullInt64
+	if a.PolicyID != nil {
+		policyID = sql.NullInt64{Int64: *a.PolicyID, Valid: true}
+	}
+	err := s.q.QueryRowContext(ctx, `
+		INSERT INTO applications (app_key, name, kind, client_id, client_secret, policy_id, username_normalization,
+			groups_restricted, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		a.Key, a.Name, a.Kind, a.ClientID, a.ClientSecret, policyID, a.UsernameNormalization,
+		a.GroupsRestricted, unix(a.CreatedAt), unix(a.UpdatedAt)).Scan(&a.ID)
+	if err != nil {
+		return wrap("create application", err)
+	}
+	for _, uri := range a.RedirectURIs {
+		if _, err := s.q.ExecContext(ctx, `INSERT INTO application_redirect_uris (application_id, uri) VALUES (?, ?) ON CONFLICT DO NOTHING`, a.ID, uri); err != nil {
+			return wrap("create application redirect uri", err)
+		}
+	}
+	for _, g := range a.PermittedGroups {
+		if _, err := s.q.ExecContext(ctx, `INSERT INTO application_groups (application_id, group_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, a.ID, g); err != nil {
+			return wrap("create application group", err)
+		}
+	}
+	return nil
+}
+
+func (s queries) loadApplication(ctx context.Context, where string, arg any) (store.Application, error) {
+	var a store.Application
+	var policyID sql.NullInt64
+	var created, updated int64
+	err := s.q.QueryRowContext(ctx, `SELECT `+appColumns+` FROM applications WHERE `+where, arg).
+		Scan(&a.ID, &a.Key, &a.Name, &a.Kind, &a.ClientID, &a.ClientSecret, &policyID, &a.UsernameNormalization,
+			&a.GroupsRestricted, &created, &updated)
+	if err != nil {
+		return a, wrap("application", err)
+	}
+	if policyID.Valid {
+		a.PolicyID = &policyID.Int64
+	}
+	a.CreatedAt, a.UpdatedAt = fromUnix(created), fromUnix(updated)
+	if a.RedirectURIs, err = s.strings(ctx, `SELECT uri FROM application_redirect_uris WHERE application_id = ? ORDER BY uri`, a.ID); err != nil {
+		return a, err
+	}
+	rows, err := s.q.QueryContext(ctx, `SELECT group_id FROM application_groups WHERE application_id = ? ORDER BY group_id`, a.ID)
+	if err != nil {
+		return a, wrap("application groups", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var g int64
+		if err := rows.Scan(&g); err != nil {
+			return a, wrap("application groups", err)
+		}
+		a.PermittedGroups = append(a.PermittedGroups, g)
+	}
+	return a, wrap("application groups", rows.Err())
+}
+
+func (s queries) strings(ctx context.Context, query string, args ...any) ([]string, error) {
+	rows, err := s.q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, wrap("query", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, wrap("query", err)
+		}
+		out = append(out, v)
+	}
+	return out, wrap("query", rows.Err())
+}
+
+func (s queries) ApplicationByID(ctx context.Context, id int64) (store.Application, error) {
+	return s.loadApplication(ctx, "id = ?", id)
+}
+
+func (s queries) ApplicationByClientID(ctx context.Context, clientID string) (store.Application, error) {
+	return s.loadApplication(ctx, "client_id = ?", clientID)
+}
+
+func (s queries) Applications(ctx context.Context) ([]store.Application, error) {
+	rows, err := s.q.QueryContext(ctx, `SELECT id FROM applications ORDER BY name, id`)
+	if err != nil {
+		return nil, wrap("applications", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, wrap("applications", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	out := make([]store.Application, 0, len(ids))
+	for _, id := range ids {
+		a, err := s.ApplicationByID(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, nil
+}

@@ -1,0 +1,56 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"enrollportal/internal/store"
+)
+
+func (s queries) CreateChallenge(ctx context.Context, c *store.Challenge) error {
+	var phoneID sql.NullInt64
+	if c.PhoneID != nil {
+		phoneID = sql.NullInt64{Int64: *c.PhoneID, Valid: true}
+	}
+	err := s.q.QueryRowContext(ctx, `
+		INSERT INTO enrollment_challenges (challenge_key, user_id, method, phone_id, number, platform, name, secret, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		c.Key, c.UserID, c.Method, phoneID, c.Number, c.Platform, c.Name, c.Secret, unix(c.CreatedAt), unix(c.ExpiresAt)).Scan(&c.ID)
+	return wrap("create challenge", err)
+}
+
+func (s queries) ChallengeByKey(ctx context.Context, key string) (store.Challenge, error) {
+	var c store.Challenge
+	var phoneID sql.NullInt64
+	var created, expires int64
+	err := s.q.QueryRowContext(ctx, `
+		SELECT id, challenge_key, user_id, method, phone_id, number, platform, name, secret, created_at, expires_at
+		FROM enrollment_challenges WHERE challenge_key = ?`, key).
+		Scan(&c.ID, &c.Key, &c.UserID, &c.Method, &phoneID, &c.Number, &c.Platform, &c.Name, &c.Secret, &created, &expires)
+	if phoneID.Valid {
+		c.PhoneID = &phoneID.Int64
+	}
+	c.CreatedAt, c.ExpiresAt = fromUnix(created), fromUnix(expires)
+	return c, wrap("challenge by key", err)
+}
+
+func (s queries) DeleteChallenge(ctx context.Context, id int64) error {
+	res, err := s.q.ExecContext(ctx, `DELETE FROM enrollment_challenges WHERE id = ?`, id)
+	if err != nil {
+		return wrap("delete challenge", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+func (s queries) DeleteExpiredChallenges(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.q.ExecContext(ctx, `DELETE FROM enrollment_challenges WHERE expires_at <= ?`, unix(before))
+	if err != nil {
+		return 0, wrap("delete expired challenges", err)
+	}
+	n, err := res.RowsAffected()
+	return n, wrap("delete expired challenges", err)
+}

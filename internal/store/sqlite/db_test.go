@@ -1,0 +1,152 @@
+package sqlite_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"enrollportal/internal/store"
+	"enrollportal/internal/store/sqlite"
+)
+
+var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+func openDB(t *testing.T) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "portal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func mustUser(t *testing.T, db *sqlite.DB, name string) store.User {
+	t.Helper()
+	u := store.User{Key: "DU" + name, Username: name, Status: store.StatusActive, CreatedAt: t0, UpdatedAt: t0}
+	if err := db.CreateUser(context.Background(), &u); err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func TestOpenTwiceKeepsDataAndSeedsOneGlobalPolicy(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "portal.db")
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := store.User{Key: "DUALICE", Username: "alice", Status: store.StatusActive, CreatedAt: t0, UpdatedAt: t0}
+	if err := db.CreateUser(ctx, &u); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db, err = sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer db.Close()
+	got, err := db.UserByUsername(ctx, "alice")
+	if err != nil || got.Key != "DUALICE" || !got.CreatedAt.Equal(t0) {
+		t.Fatalf("after reopen: %+v, %v", got, err)
+	}
+	g, err := db.GlobalPolicy(ctx)
+	if err != nil || g.NewUserPolicy != store.NewUserRequireEnrollment || len(g.EnrollMethods) == 0 {
+		t.Fatalf("global policy: %+v, %v", g, err)
+	}
+}
+
+func TestDuplicateUsernameIsConflict(t *testing.T) {
+	db := openDB(t)
+	mustUser(t, db, "alice")
+	u := store.User{Key: "DUOTHER", Username: "alice", Status: store.StatusActive, CreatedAt: t0, UpdatedAt: t0}
+	if err := db.CreateUser(context.Background(), &u); !errors.Is(err, store.ErrConflict) {
+		t.Fatalf("got %v, want ErrConflict", err)
+	}
+}
+
+func TestRecordUserFailureLocksOutAtMax(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	u := mustUser(t, db, "alice")
+	for i := 1; i <= 3; i++ {
+		n, status, err := db.RecordUserFailure(ctx, u.ID, 3, t0)
+		if err != nil || n != i {
+			t.Fatalf("failure %d: n=%d err=%v", i, n, err)
+		}
+		want := store.StatusActive
+		if i == 3 {
+			want = store.StatusLockedOut
+		}
+		if status != want {
+			t.Fatalf("failure %d: status %s, want %s", i, status, want)
+		}
+	}
+	// A bypass or disabled user is never turned into locked_out by failures.
+	b := mustUser(t, db, "bob")
+	if err := db.SetUserStatus(ctx, b.ID, store.StatusDisabled, t0); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 5; i++ {
+		if _, status, _ := db.RecordUserFailure(ctx, b.ID, 3, t0); status != store.StatusDisabled {
+			t.Fatalf("disabled user became %s", status)
+		}
+	}
+}
+
+func TestAdvanceTOTPStepRefusesReplay(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	p := store.Phone{Key: "DP1", Type: store.PhoneTablet, Platform: store.PlatformIOS, CreatedAt: t0, LastTOTPStep: 100}
+	if err := db.CreatePhone(ctx, &p); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		step int64
+		ok   bool
+	}{{100, false}, {99, false}, {101, true}, {101, false}, {103, true}, {102, false}} {
+		ok, err := db.AdvanceTOTPStep(ctx, p.ID, c.step)
+		if err != nil || ok != c.ok {
+			t.Fatalf("step %d: ok=%v err=%v, want %v", c.step, ok, err, c.ok)
+		}
+	}
+}
+
+func TestEnqueueMessageKeepsOnePerIntent(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	m := store.Message{IntentKey: "enroll-link:1:sent", Channel: store.ChannelEmail, Recipient: "a@example.com",
+		Subject: "s", BodyText: "b", NextAttemptAt: t0, CreatedAt: t0}
+	created, err := db.EnqueueMessage(ctx, &m)
+	if err != nil || !created || m.ID == 0 {
+		t.Fatalf("first: %v %v %d", created, err, m.ID)
+	}
+	again := m
+	again.ID = 0
+	created, err = db.EnqueueMessage(ctx, &again)
+	if err != nil || created {
+		t.Fatalf("second enqueue of one intent: created=%v err=%v", created, err)
+	}
+}
+
+func TestTransactionRollsBackEveryStep(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	boom := errors.New("boom")
+	err := db.InTx(ctx, func(q store.Queries) error {
+		u := store.User{Key: "DUTX", Username: "tx", Status: store.StatusActive, CreatedAt: t0, UpdatedAt: t0}
+		if err := q.CreateUser(ctx, &u); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("InTx returned %v", err)
+	}
+	if _, err := db.UserByUsername(ctx, "tx"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("user survived a rolled-back transaction: %v", err)
+	}
+}

@@ -1,0 +1,83 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"enrollportal/internal/store"
+)
+
+const userColumns = `id, user_key, username, realname, firstname, lastname, email, notes,
+	status, failed_attempts, created_at, updated_at, last_login_at`
+
+func scanUser(row interface{ Scan(...any) error }) (store.User, error) {
+	var u store.User
+	var created, updated int64
+	var lastLogin sql.NullInt64
+	err := row.Scan(&u.ID, &u.Key, &u.Username, &u.RealName, &u.FirstName, &u.LastName, &u.Email, &u.Notes,
+		&u.Status, &u.FailedAttempts, &created, &updated, &lastLogin)
+	u.CreatedAt, u.UpdatedAt, u.LastLoginAt = fromUnix(created), fromUnix(updated), fromNullUnix(lastLogin)
+	return u, err
+}
+
+func (s queries) CreateUser(ctx context.Context, u *store.User) error {
+	err := s.q.QueryRowContext(ctx, `
+		INSERT INTO users (user_key, username, realname, firstname, lastname, email, notes, status, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		u.Key, u.Username, u.RealName, u.FirstName, u.LastName, u.Email, u.Notes, u.Status,
+		unix(u.CreatedAt), unix(u.UpdatedAt)).Scan(&u.ID)
+	return wrap("create user", err)
+}
+
+func (s queries) UserByID(ctx context.Context, id int64) (store.User, error) {
+	u, err := scanUser(s.q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	return u, wrap("user by id", err)
+}
+
+func (s queries) UserByKey(ctx context.Context, key string) (store.User, error) {
+	u, err := scanUser(s.q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE user_key = ?`, key))
+	return u, wrap("user by key", err)
+}
+
+func (s queries) UserByUsername(ctx context.Context, username string) (store.User, error) {
+	u, err := scanUser(s.q.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE username = ?`, username))
+	return u, wrap("user by username", err)
+}
+
+func (s queries) RecordUserFailure(ctx context.Context, id int64, max int, at time.Time) (int, string, error) {
+	var failures int
+	var status string
+	err := s.q.QueryRowContext(ctx, `
+		UPDATE users SET
+			failed_attempts = failed_attempts + 1,
+			status = CASE WHEN failed_attempts + 1 >= ? AND status = 'active' THEN 'locked_out' ELSE status END,
+			updated_at = ?
+		WHERE id = ?
+		RETURNING failed_attempts, status`, max, unix(at), id).Scan(&failures, &status)
+	return failures, status, wrap("record user failure", err)
+}
+
+func (s queries) ResetUserFailures(ctx context.Context, id int64) error {
+	_, err := s.q.ExecContext(ctx, `UPDATE users SET failed_attempts = 0 WHERE id = ? AND failed_attempts <> 0`, id)
+	return wrap("reset user failures", err)
+}
+
+func (s queries) SetUserStatus(ctx context.Context, id int64, status string, at time.Time) error {
+	res, err := s.q.ExecContext(ctx, `
+		UPDATE users SET status = ?, failed_attempts = CASE WHEN ? = 'locked_out' THEN failed_attempts ELSE 0 END, updated_at = ?
+		WHERE id = ?`, status, status, unix(at), id)
+	if err != nil {
+		return wrap("set user status", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+func (s queries) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	err := s.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n)
+	return n, wrap("count users", err)
+}

@@ -1,0 +1,104 @@
+package testkit
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"enrollportal/internal/app"
+	"enrollportal/internal/clock"
+	"enrollportal/internal/config"
+)
+
+// Start is the fake clock's starting time in every test portal.
+var Start = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+
+// Portal is a running test portal.
+type Portal struct {
+	*app.App
+	Clock   *clock.Fake
+	Handler http.Handler
+	// URL is the base URL (http://localhost:PORT) when started with Serve,
+	// else "http://localhost".
+	URL  string
+	Logs *SafeBuffer
+}
+
+// Option changes the settings of a test portal before it opens.
+type Option func(*config.Settings)
+
+// WithBaseURL sets the portal's public URL.
+func WithBaseURL(u string) Option { return func(s *config.Settings) { s.BaseURL = u } }
+
+// New opens a portal on a fresh database in t.TempDir(), without a server:
+// drive p.Handler with httptest.
+func New(t testing.TB, opts ...Option) *Portal {
+	t.Helper()
+	return open(t, "http://localhost", opts...)
+}
+
+// Serve opens a portal and serves it on a loopback port, for browsers and
+// real clients. The base URL is http://localhost:PORT.
+func Serve(t testing.TB, opts ...Option) *Portal {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := "http://localhost:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	p := open(t, base, opts...)
+	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: p.Handler}}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return p
+}
+
+func open(t testing.TB, base string, opts ...Option) *Portal {
+	t.Helper()
+	dir := t.TempDir()
+	s := config.Settings{
+		DB: filepath.Join(dir, "portal.db"), BaseURL: base, Addr: "127.0.0.1:0",
+		SecretKeyFile: filepath.Join(dir, "secret.key"), LogLevel: "debug", OrgName: "Example Org",
+	}
+	for _, o := range opts {
+		o(&s)
+	}
+	fc := clock.NewFake(Start)
+	logs := &SafeBuffer{}
+	a, err := app.Open(context.Background(), s, app.Options{Clock: fc, LogOut: logs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	h, err := a.Handler()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Portal{App: a, Clock: fc, Handler: h, URL: s.BaseURL, Logs: logs}
+}
+
+// SafeBuffer is a bytes.Buffer safe for concurrent writes, for logs.
+type SafeBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *SafeBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns everything written so far.
+func (b *SafeBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}

@@ -1,0 +1,7 @@
+// Package verify checks second factors: TOTP passcodes from authenticator
+// apps (one 30-second step either side, never the same code twice) and the
+// failure counting that locks a user out after MaxFailures wrong passcodes.
+// Enrollment and login share these rules, so that enrollment never checks a
+// code more strictly than login does. It knows nothing of HTTP; it imports
+// store, audit, secret and clock.
+package verify

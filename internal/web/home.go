@@ -1,0 +1,12 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Home is the portal's front page: where to start.
+func (s *Server) Home(c *gin.Context) {
+	s.render(c, http.StatusOK, "home", Page{Title: "Two-factor enrollment"})
+}

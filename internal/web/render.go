@@ -1,0 +1,113 @@
+package web
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/gin-gonic/gin"
+
+	"enrollportal/templates"
+)
+
+// viewNames lists every page the handlers render. parseViews fails the start
+// when one is missing, so a typo never waits for a user to find it.
+var viewNames = []string{
+	"error",
+	"home",
+}
+
+type views struct {
+	pages  map[string]*template.Template
+	assets *assets
+}
+
+// Page is what every template gets: the frame's fields, and Data for the
+// page's own.
+type Page struct {
+	Title string
+	Org   string
+	CSRF  string
+	// Help is the line shown in the same place on every screen.
+	Help string
+	Data any
+}
+
+func parseViews(baseURL string) (*views, error) {
+	v := &views{pages: map[string]*template.Template{}}
+	funcs := template.FuncMap{
+		"asset": func(name string) string { return v.assets.url(name) },
+		"add":   func(a, b int) int { return a + b },
+	}
+	for _, name := range viewNames {
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templates.FS, "layout.html", name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("web: template %s: %w", name, err)
+		}
+		for _, block := range []string{"title", "content"} {
+			if t.Lookup(block) == nil {
+				return nil, fmt.Errorf("web: template %s does not define %q", name, block)
+			}
+		}
+		v.pages[name] = t
+	}
+	// A template file that no handler renders is a sign of a renamed view.
+	files, _ := fs.Glob(templates.FS, "*.html")
+	for _, f := range files {
+		name := strings.TrimSuffix(f, ".html")
+		if _, ok := v.pages[name]; !ok && name != "layout" {
+			return nil, fmt.Errorf("web: template %s.html is not in viewNames", name)
+		}
+	}
+	return v, nil
+}
+
+var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// render writes the page name with status. It saves the session first, since
+// headers cannot follow the body.
+func (s *Server) render(c *gin.Context, status int, name string, p Page) {
+	t, ok := s.views.pages[name]
+	if !ok {
+		panic("web: render of unknown view " + name)
+	}
+	if p.Org == "" {
+		p.Org = s.mustOrg(c.Request.Context())
+	}
+	p.CSRF = csrfToken(c)
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bufPool.Put(buf)
+	if err := t.Execute(buf, p); err != nil {
+		s.log.Error("render", "view", name, "err", err)
+		status = http.StatusInternalServerError
+		buf.Reset()
+		buf.WriteString("<!doctype html><title>Error</title><p>Something went wrong on our side. Please try again in a minute.</p>")
+	}
+	if _, ok := c.Get(sessionKey); ok {
+		if err := s.saveSession(c); err != nil {
+			s.log.Error("save session", "err", err)
+		}
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
+}
+
+// redirect answers a form post with 303 See Other to a path of the portal
+// (Post/Redirect/Get), saving the session first.
+func (s *Server) redirect(c *gin.Context, path string) {
+	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") || strings.HasPrefix(path, "/\\") {
+		panic("web: redirect to a non-local path")
+	}
+	if _, ok := c.Get(sessionKey); ok {
+		if err := s.saveSession(c); err != nil {
+			s.log.Error("save session", "err", err)
+		}
+	}
+	c.Redirect(http.StatusSeeOther, path)
+	c.Abort()
+}

@@ -1,0 +1,29 @@
+package web
+
+import (
+	"github.com/gin-gonic/gin"
+)
+
+// routes is the one place where every route of the portal is registered.
+func (s *Server) routes() *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	// Client addresses come from the connection, never from headers a
+	// client can forge.
+	_ = r.SetTrustedProxies(nil)
+	r.HandleMethodNotAllowed = true
+	r.Use(s.recoverPanics, s.securityHeaders, s.observe)
+	r.NoRoute(s.notFound)
+	r.NoMethod(s.methodNotAllowed)
+
+	r.GET("/healthz", s.Healthz)
+	r.GET("/readyz", s.Readyz)
+	r.GET("/metrics", s.Metrics)
+	r.GET("/assets/*file", s.Asset)
+	r.GET("/", s.Home)
+
+	// Browser pages: a session and CSRF protection on every form.
+	pages := r.Group("/", s.withSession, s.csrf)
+	s.enrollRoutes(pages)
+	return r
+}

@@ -1,0 +1,90 @@
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/gorilla/sessions"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"enrollportal/internal/clock"
+	"enrollportal/internal/enroll"
+	"enrollportal/internal/secret"
+	"enrollportal/internal/store"
+	"enrollportal/internal/throttle"
+	"enrollportal/internal/users"
+)
+
+// Options are the dependencies of the web layer.
+type Options struct {
+	Store   store.Store
+	Enroll  *enroll.Service
+	Users   *users.Service
+	Box     *secret.Box
+	Clock   clock.Clock
+	Logger  *slog.Logger
+	BaseURL string
+	Secure  bool // cookies get the Secure flag (base URL is https)
+	// OrgName returns the organisation's name shown on every page.
+	OrgName func(ctx context.Context) string
+}
+
+// Server holds what the handlers need. Handlers are its methods; there are no
+// package globals.
+type Server struct {
+	store    store.Store
+	enroll   *enroll.Service
+	users    *users.Service
+	clock    clock.Clock
+	log      *slog.Logger
+	baseURL  string
+	orgName  func(ctx context.Context) string
+	views    *views
+	assets   *assets
+	sessions *sessions.CookieStore
+	metrics  *metrics
+	// linkTries limits how many enrollment-link lookups one IP may make, so
+	// that links cannot be guessed at speed (they have 256 bits anyway).
+	linkTries *throttle.Limiter
+	engine    *gin.Engine
+}
+
+// New parses the templates, hashes the assets and builds the router. A
+// template that is missing or does not parse fails here, not on a request.
+func New(o Options) (*Server, error) {
+	v, err := parseViews(o.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	a, err := loadAssets()
+	if err != nil {
+		return nil, err
+	}
+	v.assets = a
+	s := &Server{
+		store: o.Store, enroll: o.Enroll, users: o.Users, clock: o.Clock, log: o.Logger,
+		baseURL: o.BaseURL, orgName: o.OrgName, views: v, assets: a,
+		sessions:  newSessionStore(o.Box, o.Secure),
+		metrics:   newMetrics(),
+		linkTries: throttle.New(o.Clock, 60, 10*time.Second),
+	}
+	s.engine = s.routes()
+	return s, nil
+}
+
+// Handler returns the portal's HTTP handler.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+// Registry is the Prometheus registry behind /metrics, for counters other
+// packages add.
+func (s *Server) Registry() *prometheus.Registry { return s.metrics.registry }
+
+func (s *Server) mustOrg(ctx context.Context) string {
+	if s.orgName == nil {
+		return "Enrollment Portal"
+	}
+	return s.orgName(ctx)
+}

@@ -1,0 +1,63 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"github.com/gorilla/sessions"
+
+	"enrollportal/internal/secret"
+)
+
+const (
+	sessionCookie = "portal_session"
+	sessionKey    = "session"
+)
+
+// newSessionStore makes the cookie store of browser sessions: signed and
+// encrypted with keys derived from the at-rest key, HttpOnly, SameSite=Lax,
+// Secure when the portal is served over HTTPS. The cookie holds only
+// handles (a CSRF token, the id of the link being used, the key of a
+// server-side challenge); secrets stay in the database.
+func newSessionStore(box *secret.Box, secure bool) *sessions.CookieStore {
+	cs := sessions.NewCookieStore(box.SubKey("session-hash"), box.SubKey("session-block")[:32])
+	cs.Options = &sessions.Options{
+		Path:     "/",
+		MaxAge:   12 * 60 * 60,
+		HttpOnly: true,
+		Secure:   secure,
+		SameSite: http.SameSiteLaxMode,
+	}
+	return cs
+}
+
+// withSession loads the browser session (a fresh one when the cookie is
+// missing or does not verify) for the handlers that follow.
+func (s *Server) withSession(c *gin.Context) {
+	sess, err := s.sessions.Get(c.Request, sessionCookie)
+	if err != nil {
+		// A cookie signed with an old key or tampered with: start over.
+		sess, _ = s.sessions.New(c.Request, sessionCookie)
+	}
+	c.Set(sessionKey, sess)
+	c.Next()
+}
+
+func session(c *gin.Context) *sessions.Session {
+	return c.MustGet(sessionKey).(*sessions.Session)
+}
+
+// saveSession writes the session cookie; call it before writing the body.
+func (s *Server) saveSession(c *gin.Context) error {
+	return session(c).Save(c.Request, c.Writer)
+}
+
+func sessionString(c *gin.Context, key string) string {
+	v, _ := session(c).Values[key].(string)
+	return v
+}
+
+func sessionInt(c *gin.Context, key string) int64 {
+	v, _ := session(c).Values[key].(int64)
+	return v
+}

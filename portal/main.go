@@ -1,0 +1,110 @@
+// Command portal is Enrollment Portal: a self-hosted service that gets an
+// organisation's users onto two-factor authentication. This package is the
+// command and its wiring only; the rules live in internal/.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+type command struct {
+	name  string
+	usage string
+	run   func(ctx context.Context, env *cliEnv, args []string) error
+}
+
+// cliEnv is the command's view of the world, so tests can run subcommands
+// in-process with their own streams and environment.
+type cliEnv struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "serve                      start the web server, APIs and workers", runServe},
+		{"users add", "users add USERNAME [--email E] [--realname R]   create a user", runUsersAdd},
+		{"enroll-link", "enroll-link USERNAME        print a fresh enrollment URL for a user", runEnrollLink},
+		{"version", "version                    print the version", runVersion},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	env := &cliEnv{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, getenv: os.Getenv}
+	os.Exit(run(ctx, env, os.Args[1:]))
+}
+
+// errUsage marks an error whose message is about how the command was called.
+var errUsage = errors.New("usage")
+
+func run(ctx context.Context, env *cliEnv, args []string) int {
+	for _, c := range commands() {
+		words := splitWords(c.name)
+		if len(args) >= len(words) && equalWords(args[:len(words)], words) {
+			err := c.run(ctx, env, args[len(words):])
+			if err == nil {
+				return 0
+			}
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
+			fmt.Fprintf(env.stderr, "portal %s: %v\n", c.name, err)
+			if errors.Is(err, errUsage) {
+				return 2
+			}
+			return 1
+		}
+	}
+	printUsage(env.stderr)
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		return 0
+	}
+	return 2
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "usage: portal COMMAND [flags]")
+	fmt.Fprintln(w, "commands:")
+	for _, c := range commands() {
+		fmt.Fprintln(w, "  "+c.usage)
+	}
+	fmt.Fprintln(w, "Every command takes --db and --base-url (or PORTAL_DB, PORTAL_BASE_URL); run 'portal COMMAND -h' for the rest.")
+}
+
+func splitWords(s string) []string {
+	var out []string
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == ' ' {
+			out = append(out, s[start:i])
+			start = i + 1
+		}
+	}
+	return out
+}
+
+func equalWords(a, b []string) bool {
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func usagef(format string, a ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{errUsage}, a...)...)
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what the tests drive for real, when it is missing. As root it
+# installs Debian packages; otherwise it only reports what is missing. Under
+# CI (CI=true) a tool still missing afterwards is an error, never a skip.
+set -euo pipefail
+tools_dir=${1:?tools dir}
+
+need=()
+command -v chromium >/dev/null || need+=(chromium)
+command -v login_duo >/dev/null || need+=(login-duo libpam-duo)
+command -v slapd >/dev/null || [ -x /usr/sbin/slapd ] || need+=(slapd ldap-utils)
+command -v zbarimg >/dev/null || need+=(zbar-tools)
+command -v oathtool >/dev/null || need+=(oathtool)
+command -v npm >/dev/null || need+=(npm)
+
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "test-tools: installing ${need[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${need[@]}" >/dev/null
+  else
+    echo "test-tools: missing ${need[*]} (run as root to install them)" >&2
+  fi
+fi
+
+axe="$tools_dir/node_modules/axe-core/axe.min.js"
+if [ ! -f "$axe" ]; then
+  mkdir -p "$tools_dir"
+  (cd "$tools_dir" && npm install --silent --no-audit --no-fund --prefix . axe-core@4.14.1 >/dev/null)
+fi
+
+if [ "${CI:-}" = true ]; then
+  for t in chromium login_duo zbarimg oathtool; do
+    command -v "$t" >/dev/null || { echo "test-tools: $t is still missing" >&2; exit 1; }
+  done
+  [ -x /usr/sbin/slapd ] || { echo "test-tools: slapd is still missing" >&2; exit 1; }
+  [ -f "$axe" ] || { echo "test-tools: axe-core is still missing" >&2; exit 1; }
+fi
