@@ -16,7 +16,7 @@ type errorPage struct {
 // showError renders the one error page. Never pass err.Error() as message:
 // causes go to the log, sentences to the user.
 func (s *Server) showError(c *gin.Context, status int, heading, message, next string) {
-	s.render(c, status, "error", Page{Title: heading, Data: errorPage{Heading: heading, Message: message, Next: next}})
+	s.render(c, status, viewError, Page{Title: heading, Data: errorPage{Heading: heading, Message: message, Next: next}})
 	c.Abort()
 }
 

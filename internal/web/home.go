@@ -8,5 +8,5 @@ import (
 
 // Home is the portal's front page: where to start.
 func (s *Server) Home(c *gin.Context) {
-	s.render(c, http.StatusOK, "home", Page{Title: "Two-factor enrollment"})
+	s.render(c, http.StatusOK, viewHome, Page{Title: "Two-factor enrollment"})
 }

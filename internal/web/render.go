@@ -14,12 +14,23 @@ import (
 	"enrollportal/templates"
 )
 
-// viewNames lists every page the handlers render. parseViews fails the start
-// when one is missing, so a typo never waits for a user to find it.
-var viewNames = []string{
-	"error",
-	"home",
+// declaredViews is every page some handler renders, declared next to the
+// handlers with declareView. parseViews fails the start when a declared page
+// has no template, or a template no declared page, so a typo never waits for
+// a user to find it.
+var declaredViews = map[string]bool{}
+
+// declareView registers a page name at package initialisation and returns it,
+// for a package-level variable: var viewHome = declareView("home").
+func declareView(name string) string {
+	declaredViews[name] = true
+	return name
 }
+
+var (
+	viewError = declareView("error")
+	viewHome  = declareView("home")
+)
 
 type views struct {
 	pages  map[string]*template.Template
@@ -37,14 +48,16 @@ type Page struct {
 	Data any
 }
 
-func parseViews(baseURL string) (*views, error) {
+func parseViews() (*views, error) {
 	v := &views{pages: map[string]*template.Template{}}
 	funcs := template.FuncMap{
 		"asset": func(name string) string { return v.assets.url(name) },
 		"add":   func(a, b int) int { return a + b },
 	}
-	for _, name := range viewNames {
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templates.FS, "layout.html", name+".html")
+	// Files whose names start with "_" are partials, parsed into every page.
+	partials, _ := fs.Glob(templates.FS, "_*.html")
+	for name := range declaredViews {
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templates.FS, append([]string{"layout.html", name + ".html"}, partials...)...)
 		if err != nil {
 			return nil, fmt.Errorf("web: template %s: %w", name, err)
 		}
@@ -59,8 +72,8 @@ func parseViews(baseURL string) (*views, error) {
 	files, _ := fs.Glob(templates.FS, "*.html")
 	for _, f := range files {
 		name := strings.TrimSuffix(f, ".html")
-		if _, ok := v.pages[name]; !ok && name != "layout" {
-			return nil, fmt.Errorf("web: template %s.html is not in viewNames", name)
+		if _, ok := v.pages[name]; !ok && name != "layout" && !strings.HasPrefix(name, "_") {
+			return nil, fmt.Errorf("web: template %s.html is not declared with declareView", name)
 		}
 	}
 	return v, nil

@@ -55,7 +55,7 @@ type Server struct {
 // New parses the templates, hashes the assets and builds the router. A
 // template that is missing or does not parse fails here, not on a request.
 func New(o Options) (*Server, error) {
-	v, err := parseViews(o.BaseURL)
+	v, err := parseViews()
 	if err != nil {
 		return nil, err
 	}
