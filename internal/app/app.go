@@ -11,6 +11,7 @@ import (
 	"enrollportal/internal/config"
 	"enrollportal/internal/enroll"
 	"enrollportal/internal/org"
+	"enrollportal/internal/policy"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store/sqlite"
 	"enrollportal/internal/users"
@@ -27,6 +28,7 @@ type App struct {
 	Org      *org.Settings
 	Users    *users.Service
 	Enroll   *enroll.Service
+	Policy   *policy.Service
 	// KeyCreated is true when this start created the at-rest key file.
 	KeyCreated bool
 }
@@ -57,6 +59,13 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 		return nil, err
 	}
 	a.Org = org.New(a.Store, s.OrgName)
+	a.Policy = &policy.Service{Store: a.Store, Clock: a.Clock}
+	if s.GeoIPDB != "" {
+		if a.Policy.GeoIP, err = policy.OpenGeoIP(s.GeoIPDB); err != nil {
+			a.Store.Close()
+			return nil, fmt.Errorf("app: %w", err)
+		}
+	}
 	a.Users = &users.Service{Store: a.Store, Clock: a.Clock}
 	a.Enroll, err = enroll.New(enroll.Options{
 		Store: a.Store, Clock: a.Clock, Box: a.Box, BaseURL: s.BaseURL, OrgName: a.Org.Name,
@@ -80,5 +89,10 @@ func (a *App) Handler() (http.Handler, error) {
 	return srv.Handler(), nil
 }
 
-// Close closes the database.
-func (a *App) Close() error { return a.Store.Close() }
+// Close closes the database (and the GeoIP file).
+func (a *App) Close() error {
+	if a.Policy != nil && a.Policy.GeoIP != nil {
+		a.Policy.GeoIP.Close()
+	}
+	return a.Store.Close()
+}
