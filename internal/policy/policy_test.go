@@ -190,4 +190,3 @@ func TestEvaluateNamedCases(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
-
