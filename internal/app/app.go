@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"enrollportal/internal/apps"
 	"enrollportal/internal/clock"
 	"enrollportal/internal/config"
 	"enrollportal/internal/enroll"
@@ -29,6 +30,7 @@ type App struct {
 	Users    *users.Service
 	Enroll   *enroll.Service
 	Policy   *policy.Service
+	Apps     *apps.Service
 	// KeyCreated is true when this start created the at-rest key file.
 	KeyCreated bool
 }
@@ -60,6 +62,7 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 	}
 	a.Org = org.New(a.Store, s.OrgName)
 	a.Policy = &policy.Service{Store: a.Store, Clock: a.Clock}
+	a.Apps = &apps.Service{Store: a.Store, Clock: a.Clock, Box: a.Box}
 	if s.GeoIPDB != "" {
 		if a.Policy.GeoIP, err = policy.OpenGeoIP(s.GeoIPDB); err != nil {
 			a.Store.Close()
