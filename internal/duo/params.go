@@ -22,7 +22,9 @@ type errBadParams struct{ detail string }
 
 func (e *errBadParams) Error() string { return e.detail }
 
-func badParams(format string, a ...any) error { return &errBadParams{detail: fmt.Sprintf(format, a...)} }
+func badParams(format string, a ...any) error {
+	return &errBadParams{detail: fmt.Sprintf(format, a...)}
+}
 
 // errContentType is a body of a type the APIs do not take.
 var errContentType = errors.New("the body must be application/x-www-form-urlencoded or application/json")

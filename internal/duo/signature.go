@@ -41,9 +41,9 @@ type SignedRequest struct {
 	RawParams string
 	Body      []byte
 	// JSON marks a JSON body, which only v5 signs.
-	JSON bool
-	Date      string      // X-Duo-Date, else Date; "" when absent
-	Header    http.Header // for v5's x-duo-* headers
+	JSON   bool
+	Date   string      // X-Duo-Date, else Date; "" when absent
+	Header http.Header // for v5's x-duo-* headers
 }
 
 // ParseAuthorization splits "Basic base64(ikey:hexsig)".
