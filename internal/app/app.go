@@ -10,6 +10,7 @@ import (
 	"enrollportal/internal/apps"
 	"enrollportal/internal/clock"
 	"enrollportal/internal/config"
+	"enrollportal/internal/duo"
 	"enrollportal/internal/enroll"
 	"enrollportal/internal/org"
 	"enrollportal/internal/policy"
@@ -85,6 +86,9 @@ func (a *App) Handler() (http.Handler, error) {
 	srv, err := web.New(web.Options{
 		Store: a.Store, Enroll: a.Enroll, Users: a.Users, Box: a.Box, Clock: a.Clock, Logger: a.Log,
 		BaseURL: a.Settings.BaseURL, Secure: a.Settings.Secure(), OrgName: a.Org.Name,
+		DuoAPI: duo.New(duo.Options{
+			Store: a.Store, Clock: a.Clock, Log: a.Log, Apps: a.Apps, Policy: a.Policy, Enroll: a.Enroll,
+		}),
 	})
 	if err != nil {
 		return nil, err
