@@ -2,10 +2,12 @@ package duo_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,9 +18,11 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"enrollportal/internal/apps"
 	"enrollportal/internal/audit"
+	"enrollportal/internal/duo"
 	"enrollportal/internal/enroll"
 	"enrollportal/internal/store"
 	"enrollportal/internal/testkit"
@@ -297,5 +301,71 @@ func TestLoginDuoPortalDown(t *testing.T) {
 	exit, out = newLoginDuo(t, app, host, files.CAFile, "safe").start(t).wait()
 	if exit != 0 || !strings.Contains(out, "COMMAND-RAN") {
 		t.Errorf("portal down, failmode=safe: exit %d, terminal %q; want let in", exit, out)
+	}
+}
+
+// restCall sends a v1-signed form POST as duo_unix 1.x does and decodes the
+// BSON answer.
+func restCall(t *testing.T, client *http.Client, base, ikey, skey, path string, params url.Values) (int, bson.Raw) {
+	t.Helper()
+	host := strings.TrimPrefix(base, "https://")
+	body := duo.CanonParamsV1(params)
+	sig := duo.Sign(duo.SigV1, skey, duo.CanonV1("POST", strings.Split(host, ":")[0], path, body))
+	req, err := http.NewRequest("POST", base+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(ikey+":"+sig)))
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if err := bson.Raw(raw).Validate(); err != nil {
+		t.Fatalf("%s answered %d with no BSON document: %q", path, resp.StatusCode, raw)
+	}
+	return resp.StatusCode, bson.Raw(raw)
+}
+
+func TestRESTv1AnswersBSON(t *testing.T) {
+	p, files := testkit.ServeTLS(t)
+	app := newApp(t, p, store.AppUnix, store.NewUserRequireEnrollment)
+	client := files.Client()
+
+	status, doc := restCall(t, client, p.URL, app.ClientID, app.ClientSecret, "/rest/v1/preauth.bson",
+		url.Values{"user": {"Zoe"}, "ipaddr": {"10.1.2.3"}, "hostname": {"bastion 1"}, "failmode": {"secure"}})
+	resp := doc.Lookup("response").Document()
+	if status != 200 || doc.Lookup("stat").StringValue() != "OK" || resp.Lookup("result").StringValue() != "enroll" ||
+		!strings.HasPrefix(resp.Lookup("status").StringValue(), "Please enroll at "+p.URL+"/enroll/") {
+		t.Fatalf("preauth.bson = %d %s", status, doc)
+	}
+
+	failures := []struct {
+		name       string
+		ikey, skey string
+		path       string
+		params     url.Values
+		wantStatus int
+		wantCode   int32
+	}{
+		{"bad signature", app.ClientID, strings.Repeat("k", 40), "/rest/v1/preauth.bson", url.Values{"user": {"zoe"}}, 401, 40103},
+		{"unknown ikey", "DINOSUCHKEY000000000", app.ClientSecret, "/rest/v1/preauth.bson", url.Values{"user": {"zoe"}}, 401, 40102},
+		{"missing user", app.ClientID, app.ClientSecret, "/rest/v1/preauth.bson", url.Values{"ipaddr": {"10.1.2.3"}}, 400, 40002},
+		{"unknown factor", app.ClientID, app.ClientSecret, "/rest/v1/auth.bson", url.Values{"user": {"zoe"}, "factor": {"push"}}, 400, 40002},
+	}
+	for _, tt := range failures {
+		t.Run(tt.name, func(t *testing.T) {
+			status, doc := restCall(t, client, p.URL, tt.ikey, tt.skey, tt.path, tt.params)
+			code, ok := doc.Lookup("code").Int32OK()
+			if status != tt.wantStatus || doc.Lookup("stat").StringValue() != "FAIL" || !ok || code != tt.wantCode ||
+				doc.Lookup("message").StringValue() == "" {
+				t.Errorf("got %d %s, want %d with int32 code %d", status, doc, tt.wantStatus, tt.wantCode)
+			}
+		})
+	}
+	if n := len(auditActions(t, p, "zoe")); n != 1 {
+		t.Errorf("zoe has %d audit records, want only the first preauth's", n)
 	}
 }
