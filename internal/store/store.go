@@ -27,6 +27,7 @@ type Queries interface {
 	AuditQueries
 	SettingQueries
 	AuthTransactionQueries
+	BulkQueries
 }
 
 // Store is the portal's database.
