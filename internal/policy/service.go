@@ -87,12 +87,9 @@ func (s *Service) DecideLogin(ctx context.Context, app store.Application, rawUse
 	}
 	var groups []int64
 	if user != nil {
-		gs, err := s.Store.GroupsOfUser(ctx, user.ID)
-		if err != nil {
+		var err error
+		if groups, err = s.Store.GroupIDsOfUser(ctx, user.ID); err != nil {
 			return Login{}, fmt.Errorf("policy: groups: %w", err)
-		}
-		for _, g := range gs {
-			groups = append(groups, g.ID)
 		}
 	}
 	eff, err := s.EffectiveFor(ctx, app, groups)
