@@ -2,6 +2,7 @@ package duo_test
 
 import (
 	"context"
+	"encoding/base64"
 	"net/http"
 	"net/url"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"enrollportal/internal/apps"
 	"enrollportal/internal/audit"
+	"enrollportal/internal/duo"
 	"enrollportal/internal/enroll"
 	"enrollportal/internal/store"
 	"enrollportal/internal/testkit"
@@ -340,5 +342,38 @@ func setStatus(t *testing.T, p *testkit.Portal, username, status string) {
 	}
 	if err := p.Store.SetUserStatus(context.Background(), u.ID, status, p.Clock.Now()); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestAuthAPIRefusesV1SignaturesAndAuditsNonCodes(t *testing.T) {
+	a := newAuthAPIPortal(t, "")
+	enrollPhone(t, a.p, "vic")
+	// A v1 signature (no date, replayable) is good only for REST v1.
+	params := url.Values{"username": {"vic"}}
+	body := duo.CanonParamsV1(params)
+	sig := duo.Sign(duo.SigV1, a.app.ClientSecret, duo.CanonV1("POST", "localhost", "/auth/v2/preauth", body))
+	req, _ := http.NewRequest("POST", a.p.URL+"/auth/v2/preauth", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(a.app.ClientID+":"+sig)))
+	resp, err := a.tls.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("v1-signed Auth API call answered %d, want 401", resp.StatusCode)
+	}
+	// A menu word instead of a code is refused and audited, but does not
+	// count towards lockout.
+	res, err := a.client.Auth("auto", authapi.AuthUsername("vic"), authapi.AuthPasscode("push"))
+	if err != nil || res.Response.Result != "deny" || !strings.Contains(res.Response.Status_Msg, "6-digit") {
+		t.Fatalf("Auth(passcode push) = %+v, %v", res, err)
+	}
+	u, _ := a.p.Store.UserByUsername(context.Background(), "vic")
+	if u.FailedAttempts != 0 {
+		t.Errorf("a non-code counted as a failure (%d)", u.FailedAttempts)
+	}
+	if got := count(auditActions(t, a.p, "vic"), audit.AuthDenied); got != 1 {
+		t.Errorf("%d auth.denied records, want 1", got)
 	}
 }

@@ -127,7 +127,8 @@ func (a *API) authenticate(c *gin.Context, l login, passcode string) (authOutcom
 	if code == "" || strings.Trim(code, "0123456789") != "" {
 		// Not an attempt at a code (an empty line, a menu word): say how to
 		// answer, without counting it against the user.
-		return denied("Type the 6-digit passcode your authenticator app shows."), nil
+		d.Reason = "no_passcode"
+		return denied("Type the 6-digit passcode your authenticator app shows."), a.auditAttempt(c, l, username, "auth", d, nil)
 	}
 	ph, err := verify.CheckPasscode(ctx, a.store, a.clock, *u, code, a.enroll.OpenPhoneSecret, l.who, audit.AuthPasscodeFailed)
 	var wrong *verify.WrongCodeError
