@@ -1,0 +1,144 @@
+package enrollbench
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// clients is how many requests are in flight at once.
+func clients() int { return envInt("BENCH_CLIENTS", 16) }
+
+// phase is how long each measurement runs.
+func phase() time.Duration { return time.Duration(envInt("BENCH_SECONDS", 3)) * time.Second }
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// loadResult is what one closed-loop run measured.
+type loadResult struct {
+	ops     int
+	elapsed time.Duration
+	lat     []time.Duration // sorted
+}
+
+func (r loadResult) perSecond() float64 { return float64(r.ops) / r.elapsed.Seconds() }
+
+func (r loadResult) quantile(q float64) time.Duration {
+	if len(r.lat) == 0 {
+		return 0
+	}
+	i := int(q * float64(len(r.lat)-1))
+	return r.lat[i]
+}
+
+func (r loadResult) String() string {
+	return fmt.Sprintf("%d ops in %s: %.0f/s, p50 %s, p99 %s, max %s", r.ops, r.elapsed.Round(time.Millisecond),
+		r.perSecond(), r.quantile(0.50), r.quantile(0.99), r.quantile(1))
+}
+
+// report publishes the figures of r under name.
+func (r loadResult) report(b *testing.B, name string) {
+	b.ReportMetric(r.perSecond(), name+"_req/s")
+	b.ReportMetric(float64(r.quantile(0.50).Microseconds())/1000, name+"_p50_ms")
+	b.ReportMetric(float64(r.quantile(0.99).Microseconds())/1000, name+"_p99_ms")
+	b.ReportMetric(0, "ns/op") // one run of many requests: per-op time means nothing here
+	b.Logf("%s: %s (%d clients)", name, r, clients())
+}
+
+// closedLoop runs op from n clients at once, each starting its next request
+// as soon as the last one answered, for d or until maxOps ops have started
+// (maxOps <= 0: no limit). op gets a unique sequence number. The first error
+// stops the run and fails the benchmark: a figure for failing requests would
+// be meaningless.
+func closedLoop(b *testing.B, n int, d time.Duration, maxOps int, op func(seq int) error) loadResult {
+	b.Helper()
+	var (
+		next    atomic.Int64
+		stop    atomic.Bool
+		errOnce sync.Once
+		firstEr error
+		wg      sync.WaitGroup
+	)
+	lats := make([][]time.Duration, n)
+	start := time.Now()
+	deadline := start.Add(d)
+	for w := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			local := make([]time.Duration, 0, 4096)
+			for !stop.Load() {
+				seq := int(next.Add(1) - 1)
+				if maxOps > 0 && seq >= maxOps {
+					break
+				}
+				t0 := time.Now()
+				if err := op(seq); err != nil {
+					errOnce.Do(func() { firstEr = err })
+					stop.Store(true)
+					break
+				}
+				t1 := time.Now()
+				local = append(local, t1.Sub(t0))
+				if t1.After(deadline) {
+					stop.Store(true)
+				}
+			}
+			lats[w] = local
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if firstEr != nil {
+		b.Fatalf("load run failed: %v", firstEr)
+	}
+	var all []time.Duration
+	for _, l := range lats {
+		all = append(all, l...)
+	}
+	slices.Sort(all)
+	return loadResult{ops: len(all), elapsed: elapsed, lat: all}
+}
+
+// newClient is a keep-alive HTTP client with a connection per load client.
+func newClient(n int) *http.Client {
+	tr := &http.Transport{
+		MaxIdleConns: n, MaxIdleConnsPerHost: n, MaxConnsPerHost: n,
+		IdleConnTimeout: time.Minute, DisableCompression: true,
+	}
+	return &http.Client{
+		Transport: tr,
+		// The portal answers form posts with redirects (Post/Redirect/Get);
+		// the measured step is the POST itself.
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// get fetches u and checks its status; the body is read to the end so the
+// connection is reused.
+func get(c *http.Client, u string, want int) error {
+	resp, err := c.Get(u)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return err
+	}
+	if resp.StatusCode != want {
+		return fmt.Errorf("GET %s: status %d, want %d", u, resp.StatusCode, want)
+	}
+	return nil
+}
