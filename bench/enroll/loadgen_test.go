@@ -5,10 +5,13 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -30,7 +33,32 @@ func envInt(name string, def int) int {
 type loadResult struct {
 	ops     int
 	elapsed time.Duration
+	cpu     time.Duration   // CPU time of the whole process: clients and servers
 	lat     []time.Duration // sorted
+}
+
+// merge adds the runs of o to r, as if they were one run.
+func (r loadResult) merge(o loadResult) loadResult {
+	lat := append(append([]time.Duration(nil), r.lat...), o.lat...)
+	slices.Sort(lat)
+	return loadResult{ops: r.ops + o.ops, elapsed: r.elapsed + o.elapsed, cpu: r.cpu + o.cpu, lat: lat}
+}
+
+// cpuPerOp is the CPU time the process spent per request. Unlike the
+// throughput it hardly depends on what else the machine is running.
+func (r loadResult) cpuPerOp() time.Duration {
+	if r.ops == 0 {
+		return 0
+	}
+	return r.cpu / time.Duration(r.ops)
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func (r loadResult) perSecond() float64 { return float64(r.ops) / r.elapsed.Seconds() }
@@ -44,8 +72,8 @@ func (r loadResult) quantile(q float64) time.Duration {
 }
 
 func (r loadResult) String() string {
-	return fmt.Sprintf("%d ops in %s: %.0f/s, p50 %s, p99 %s, max %s", r.ops, r.elapsed.Round(time.Millisecond),
-		r.perSecond(), r.quantile(0.50), r.quantile(0.99), r.quantile(1))
+	return fmt.Sprintf("%d ops in %s: %.0f/s, p50 %s, p99 %s, max %s, %s CPU per op", r.ops, r.elapsed.Round(time.Millisecond),
+		r.perSecond(), r.quantile(0.50), r.quantile(0.99), r.quantile(1), r.cpuPerOp())
 }
 
 // report publishes the figures of r under name.
@@ -53,6 +81,7 @@ func (r loadResult) report(b *testing.B, name string) {
 	b.ReportMetric(r.perSecond(), name+"_req/s")
 	b.ReportMetric(float64(r.quantile(0.50).Microseconds())/1000, name+"_p50_ms")
 	b.ReportMetric(float64(r.quantile(0.99).Microseconds())/1000, name+"_p99_ms")
+	b.ReportMetric(float64(r.cpuPerOp().Microseconds()), name+"_cpu_us/req")
 	b.ReportMetric(0, "ns/op") // one run of many requests: per-op time means nothing here
 	b.Logf("%s: %s (%d clients)", name, r, clients())
 }
@@ -72,6 +101,7 @@ func closedLoop(b *testing.B, n int, d time.Duration, maxOps int, op func(seq in
 		wg      sync.WaitGroup
 	)
 	lats := make([][]time.Duration, n)
+	cpu0 := processCPU()
 	start := time.Now()
 	deadline := start.Add(d)
 	for w := range n {
@@ -101,6 +131,7 @@ func closedLoop(b *testing.B, n int, d time.Duration, maxOps int, op func(seq in
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu := processCPU() - cpu0
 	if firstEr != nil {
 		b.Fatalf("load run failed: %v", firstEr)
 	}
@@ -109,7 +140,49 @@ func closedLoop(b *testing.B, n int, d time.Duration, maxOps int, op func(seq in
 		all = append(all, l...)
 	}
 	slices.Sort(all)
-	return loadResult{ops: len(all), elapsed: elapsed, lat: all}
+	return loadResult{ops: len(all), elapsed: elapsed, cpu: cpu, lat: all}
+}
+
+// compare measures two operations in alternating slices (a b, b a, a b,
+// ...), so that both see the same machine: on a shared machine the load
+// of others drifts by the second, and one run of each would compare two
+// different machines.
+func compare(b *testing.B, rounds, n int, d time.Duration, opA, opB func(int) error) (a, bb loadResult) {
+	b.Helper()
+	slice := d / time.Duration(rounds)
+	for i := range rounds {
+		runA := func() { a = a.merge(closedLoop(b, n, slice, 0, opA)) }
+		runB := func() { bb = bb.merge(closedLoop(b, n, slice, 0, opB)) }
+		if i%2 == 0 {
+			runA()
+			runB()
+		} else {
+			runB()
+			runA()
+		}
+	}
+	return a, bb
+}
+
+// profiled runs fn; with BENCH_PROFILE_DIR set it writes a CPU profile of
+// it to DIR/name.pprof, for `go tool pprof`.
+func profiled(b *testing.B, name string, fn func()) {
+	b.Helper()
+	dir := os.Getenv("BENCH_PROFILE_DIR")
+	if dir == "" {
+		fn()
+		return
+	}
+	pf, err := os.Create(filepath.Join(dir, name+".pprof"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer pf.Close()
+	if err := pprof.StartCPUProfile(pf); err != nil {
+		b.Fatal(err)
+	}
+	defer pprof.StopCPUProfile()
+	fn()
 }
 
 // newClient is a keep-alive HTTP client with a connection per load client.
