@@ -10,6 +10,7 @@ import (
 	"enrollportal/internal/clock"
 	"enrollportal/internal/config"
 	"enrollportal/internal/enroll"
+	"enrollportal/internal/notify"
 	"enrollportal/internal/org"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store/sqlite"
@@ -27,6 +28,8 @@ type App struct {
 	Org      *org.Settings
 	Users    *users.Service
 	Enroll   *enroll.Service
+	// Notify composes messages and delivers the outbox.
+	Notify *notify.Service
 	// KeyCreated is true when this start created the at-rest key file.
 	KeyCreated bool
 }
@@ -58,6 +61,7 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 	}
 	a.Org = org.New(a.Store, s.OrgName)
 	a.Users = &users.Service{Store: a.Store, Clock: a.Clock}
+	a.Notify = notify.New(notify.Options{Store: a.Store, Clock: a.Clock, Log: a.Log, OrgName: a.Org.Name})
 	a.Enroll, err = enroll.New(enroll.Options{
 		Store: a.Store, Clock: a.Clock, Box: a.Box, BaseURL: s.BaseURL, OrgName: a.Org.Name,
 	})
