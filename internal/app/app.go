@@ -61,7 +61,14 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 	}
 	a.Org = org.New(a.Store, s.OrgName)
 	a.Users = &users.Service{Store: a.Store, Clock: a.Clock}
-	a.Notify = notify.New(notify.Options{Store: a.Store, Clock: a.Clock, Log: a.Log, OrgName: a.Org.Name})
+	a.Notify, err = notify.New(notify.Options{
+		Store: a.Store, Clock: a.Clock, Log: a.Log, OrgName: a.Org.Name,
+		SMTPURL: s.SMTPURL, MailFrom: s.MailFrom, SMSURL: s.SMSURL,
+	})
+	if err != nil {
+		a.Store.Close()
+		return nil, err
+	}
 	a.Enroll, err = enroll.New(enroll.Options{
 		Store: a.Store, Clock: a.Clock, Box: a.Box, BaseURL: s.BaseURL, OrgName: a.Org.Name,
 	})
