@@ -98,6 +98,10 @@ func (t *smtpTransport) open(ctx context.Context) (session, error) {
 		gomail.WithPort(t.port),
 		gomail.WithTimeout(t.timeout),
 		gomail.WithTLSConfig(tlsConfig),
+		// A session lives for one batch share, seconds, so a NOOP before
+		// every message buys little; a connection that did die fails the
+		// send, which is retried like any other failure.
+		gomail.WithoutNoop(),
 	}
 	switch {
 	case t.implicit:
