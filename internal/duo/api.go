@@ -43,9 +43,10 @@ type API struct {
 	apps   *apps.Service
 	policy *policy.Service
 	enroll *enroll.Service
-	// passcodeTries limits passcode guesses per client address, on top of
-	// the per-user lockout: a guesser spreading attempts over many users
-	// is slowed too.
+	// passcodeTries limits passcode guesses per end-user address (the
+	// ipaddr a host passes on, else the caller's), on top of the per-user
+	// lockout: a guesser spreading attempts over many users is slowed too,
+	// while a bastion host logging in many people is not.
 	passcodeTries *throttle.Limiter
 }
 

@@ -269,6 +269,13 @@ func TestAuthAPIThrottlesPasscodeGuessesPerAddress(t *testing.T) {
 	if last != http.StatusTooManyRequests || header.Get("Retry-After") == "" {
 		t.Fatalf("31st passcode from one address: %d, Retry-After %q", last, header.Get("Retry-After"))
 	}
+	// Another person behind the same host (a bastion passes their address
+	// as ipaddr) is not held up.
+	other, _, _ := rawCall(t, a.tls.Client(), a.p.URL, a.app.ClientID, a.app.ClientSecret, "POST", "/auth/v2/auth", "",
+		url.Values{"username": {"someone"}, "factor": {"passcode"}, "passcode": {"123456"}, "ipaddr": {"198.51.100.9"}}.Encode(), time.Now())
+	if other != http.StatusOK {
+		t.Errorf("a passcode from another end-user address answered %d", other)
+	}
 }
 
 func TestAuthAPIRejectsBadRequests(t *testing.T) {
