@@ -34,7 +34,7 @@ const (
 	// requestsPerRun is the load of one benchmark iteration; make bench
 	// runs one iteration.
 	requestsPerRun = 20_000
-	workers        = 16
+	workers        = 4
 )
 
 // fixture is one portal with 100,000 enrolled users, shared by every

@@ -57,3 +57,47 @@ func TestGroupIDsOfUser(t *testing.T) {
 		t.Errorf("GroupIDsOfUser = %v, %v; want %v", got, err, ids)
 	}
 }
+
+func TestApplicationLoadsRedirectURIsAndGroups(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	var groupIDs []int64
+	for _, name := range []string{"b-team", "a-team"} {
+		g := store.Group{Key: "DG" + name, Name: name, CreatedAt: t0}
+		if err := db.CreateGroup(ctx, &g); err != nil {
+			t.Fatal(err)
+		}
+		groupIDs = append(groupIDs, g.ID)
+	}
+	app := store.Application{Key: "DAWEB", Name: "Web", Kind: store.AppWeb, ClientID: "DIWEB", ClientSecret: []byte("s"),
+		UsernameNormalization: store.NormalizeNone, GroupsRestricted: true, PermittedGroups: groupIDs,
+		RedirectURIs: []string{"https://b.example/cb?x=1,2", `https://a.example/"quoted"`}, CreatedAt: t0, UpdatedAt: t0}
+	bare := store.Application{Key: "DABARE", Name: "Bare", Kind: store.AppUnix, ClientID: "DIBARE", ClientSecret: []byte("s"),
+		UsernameNormalization: store.NormalizeSimple, CreatedAt: t0, UpdatedAt: t0}
+	err := db.InTx(ctx, func(q store.Queries) error {
+		if err := q.CreateApplication(ctx, &app); err != nil {
+			return err
+		}
+		return q.CreateApplication(ctx, &bare)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := db.ApplicationByClientID(ctx, "DIWEB")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.RedirectURIs) != 2 || got.RedirectURIs[0] != `https://a.example/"quoted"` || got.RedirectURIs[1] != "https://b.example/cb?x=1,2" {
+		t.Errorf("redirect URIs = %q", got.RedirectURIs)
+	}
+	if len(got.PermittedGroups) != 2 || got.PermittedGroups[0] != groupIDs[0] || got.PermittedGroups[1] != groupIDs[1] || !got.GroupsRestricted {
+		t.Errorf("permitted groups = %v, want %v", got.PermittedGroups, groupIDs)
+	}
+	other, err := db.ApplicationByClientID(ctx, "DIBARE")
+	if err != nil || other.RedirectURIs != nil || other.PermittedGroups != nil {
+		t.Errorf("application without URIs or groups = %+v, %v", other, err)
+	}
+	if _, err := db.ApplicationByClientID(ctx, "DINONE"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("unknown client id: %v", err)
+	}
+}
