@@ -53,6 +53,19 @@ func TestAuthAPIPingAndCheck(t *testing.T) {
 	if err != nil || check.Stat != "OK" || check.Response.Time == 0 {
 		t.Fatalf("Check = %+v, %v", check, err)
 	}
+	// duo_api_golang's JSON calls sign with v5, over the body too.
+	for _, call := range []struct {
+		method, path string
+		params       duoapi.JSONParams
+	}{
+		{"GET", "/auth/v2/check", nil},
+		{"POST", "/auth/v2/preauth", duoapi.JSONParams{"username": "jsonuser", "ipaddr": "10.0.0.1"}},
+	} {
+		resp, body, err := a.client.JSONSignedCall(call.method, call.path, call.params)
+		if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"stat":"OK"`) {
+			t.Errorf("v5 %s %s: %v %s", call.method, call.path, err, body)
+		}
+	}
 }
 
 func TestAuthAPIPreauthEnrollThenPasscode(t *testing.T) {
