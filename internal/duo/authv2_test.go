@@ -31,9 +31,9 @@ type authAPIPortal struct {
 	host   string
 }
 
-func newAuthAPIPortal(t *testing.T, newUserPolicy string) authAPIPortal {
+func newAuthAPIPortal(t *testing.T, newUserPolicy string, opts ...testkit.Option) authAPIPortal {
 	t.Helper()
-	p, files := testkit.ServeTLS(t)
+	p, files := testkit.ServeTLS(t, opts...)
 	// duo_api_golang signs with the wall clock.
 	p.Clock.Set(time.Now())
 	a := authAPIPortal{p: p, tls: files, host: strings.TrimPrefix(p.URL, "https://")}
@@ -395,5 +395,35 @@ func TestAuthAPIRefusesV1SignaturesAndAuditsNonCodes(t *testing.T) {
 	}
 	if got := count(auditActions(t, a.p, "vic"), audit.AuthDenied); got != 1 {
 		t.Errorf("%d auth.denied records, want 1", got)
+	}
+}
+
+func TestAuthAPIDeniesLocationsFromTheGeoIPFile(t *testing.T) {
+	geo := testkit.WriteGeoIP(t, map[string]string{"203.0.113.0/24": "KP", "198.51.100.0/24": "DE"})
+	a := newAuthAPIPortal(t, "", testkit.WithGeoIP(geo))
+	ctx := context.Background()
+	global, err := a.p.Store.GlobalPolicy(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	global.DeniedCountries = []string{"KP"}
+	if err := a.p.Store.UpdatePolicy(ctx, global); err != nil {
+		t.Fatal(err)
+	}
+	secret := enrollPhone(t, a.p, "tess")
+	for _, tt := range []struct{ ip, want string }{{"203.0.113.20", "deny"}, {"198.51.100.20", "auth"}, {"192.0.2.1", "auth"}} {
+		pre, err := a.client.Preauth(authapi.PreauthUsername("tess"), authapi.PreauthIpAddr(tt.ip))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pre.Response.Result != tt.want {
+			t.Errorf("Preauth from %s = %+v, want %s", tt.ip, pre.Response, tt.want)
+		}
+	}
+	// The right passcode from a denied country does not get in either.
+	res, err := a.client.Auth("passcode", authapi.AuthUsername("tess"), authapi.AuthPasscode(code(t, secret, a.p.Clock.Now())),
+		authapi.AuthIpAddr("203.0.113.20"))
+	if err != nil || res.Response.Result != "deny" || !strings.Contains(res.Response.Status_Msg, "location") {
+		t.Fatalf("Auth from a denied country = %+v, %v", res, err)
 	}
 }
