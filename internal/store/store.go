@@ -28,6 +28,7 @@ type Queries interface {
 	OutboxAdminQueries
 	AuditQueries
 	SettingQueries
+	AuthTransactionQueries
 }
 
 // Store is the portal's database.

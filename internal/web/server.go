@@ -12,6 +12,7 @@ import (
 
 	"enrollportal/internal/clock"
 	"enrollportal/internal/enroll"
+	"enrollportal/internal/policy"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
 	"enrollportal/internal/throttle"
@@ -23,6 +24,7 @@ type Options struct {
 	Store   store.Store
 	Enroll  *enroll.Service
 	Users   *users.Service
+	Policy  *policy.Service
 	Box     *secret.Box
 	Clock   clock.Clock
 	Logger  *slog.Logger
@@ -30,6 +32,9 @@ type Options struct {
 	Secure  bool // cookies get the Secure flag (base URL is https)
 	// OrgName returns the organisation's name shown on every page.
 	OrgName func(ctx context.Context) string
+	// DuoAPI serves the Duo-compatible APIs (REST v1, Auth API v2); nil
+	// leaves them out.
+	DuoAPI APIRoutes
 }
 
 // Server holds what the handlers need. Handlers are its methods; there are no
@@ -38,6 +43,7 @@ type Server struct {
 	store    store.Store
 	enroll   *enroll.Service
 	users    *users.Service
+	policy   *policy.Service
 	clock    clock.Clock
 	log      *slog.Logger
 	baseURL  string
@@ -50,6 +56,7 @@ type Server struct {
 	// that links cannot be guessed at speed (they have 256 bits anyway).
 	linkTries *throttle.Limiter
 	engine    *gin.Engine
+	duoAPI    APIRoutes
 }
 
 // New parses the templates, hashes the assets and builds the router. A
@@ -65,11 +72,12 @@ func New(o Options) (*Server, error) {
 	}
 	v.assets = a
 	s := &Server{
-		store: o.Store, enroll: o.Enroll, users: o.Users, clock: o.Clock, log: o.Logger,
+		store: o.Store, enroll: o.Enroll, users: o.Users, policy: o.Policy, clock: o.Clock, log: o.Logger,
 		baseURL: o.BaseURL, orgName: o.OrgName, views: v, assets: a,
 		sessions:  newSessionStore(o.Box, o.Secure),
 		metrics:   newMetrics(),
 		linkTries: throttle.New(o.Clock, 60, 10*time.Second),
+		duoAPI:    o.DuoAPI,
 	}
 	s.engine = s.routes()
 	return s, nil
