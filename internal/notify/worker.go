@@ -201,6 +201,13 @@ func (s *Service) deliverShare(ctx context.Context, groups [][]store.Message) Su
 				s.release(m, *heldUntil)
 				sum.Released++
 				continue
+			case s.clock.Now().Add(sendTimeout).After(*m.ClaimedUntil):
+				// A slow server ate the lease: another worker may claim this
+				// message before a send started now could finish, so hand it
+				// back rather than risk sending it twice.
+				s.release(m, m.NextAttemptAt)
+				sum.Released++
+				continue
 			}
 			err := openErrs[m.Channel]
 			ss := sessions[m.Channel]

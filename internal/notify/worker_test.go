@@ -528,3 +528,23 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+func TestSlowServerHandsBackWhatTheLeaseCannotCover(t *testing.T) {
+	var f *fixture
+	srv := newMailServer(t, func(m *mailServer) {
+		m.onData = func(n int) {
+			if n == 1 {
+				f.clock.Advance(4*time.Minute + 40*time.Second) // the first message took most of the lease
+			}
+		}
+	})
+	f = newFixture(t, Options{SMTPURL: srv.url("smtp"), Senders: 1, Lease: 5 * time.Minute})
+	want := f.enqueueEmails(t, 3)
+	if sum := f.deliver(t); sum.Sent != 1 || sum.Released != 2 {
+		t.Fatalf("summary = %+v", sum)
+	}
+	if sum := f.deliver(t); sum.Sent != 2 {
+		t.Fatalf("next pass = %+v", sum)
+	}
+	assertDeliveredOnce(t, srv.messages(), want)
+}
