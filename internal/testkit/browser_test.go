@@ -121,6 +121,22 @@ func TestBrowserHarnessHomePageIsAccessible(t *testing.T) {
 	}
 }
 
+// An error page's own status (404, 410) is the portal's deliberate answer,
+// not a page error: Chromium logs "Failed to load resource" for it, and the
+// harness must not fail on that.
+func TestBrowserHarnessAcceptsErrorStatusPages(t *testing.T) {
+	p := Serve(t)
+	b := NewBrowser(t, At(p.URL), CheckAccessibilityAt(Desktop))
+	b.Visit("/enroll/" + strings.Repeat("x", 43))
+	if got := b.Text("h1"); got == "" {
+		t.Error("the error page has no heading")
+	}
+	b.Visit("/no/such/page")
+	if got := b.Text("h1"); got == "" {
+		t.Error("the not-found page has no heading")
+	}
+}
+
 func TestBrowserHarnessFailsOnAccessibilityViolation(t *testing.T) {
 	base := pageServer(t, map[string]string{
 		"/ok": htmlPage("Fine", `<p><a href="/bad">Next</a></p>`+
