@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"enrollportal/internal/admin"
 	"enrollportal/internal/clock"
 	"enrollportal/internal/config"
 	"enrollportal/internal/enroll"
@@ -27,6 +28,7 @@ type App struct {
 	Org      *org.Settings
 	Users    *users.Service
 	Enroll   *enroll.Service
+	Admins   *admin.Service
 	// KeyCreated is true when this start created the at-rest key file.
 	KeyCreated bool
 }
@@ -58,6 +60,7 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 	}
 	a.Org = org.New(a.Store, s.OrgName)
 	a.Users = &users.Service{Store: a.Store, Clock: a.Clock}
+	a.Admins = admin.New(a.Store, a.Clock, a.Box)
 	a.Enroll, err = enroll.New(enroll.Options{
 		Store: a.Store, Clock: a.Clock, Box: a.Box, BaseURL: s.BaseURL, OrgName: a.Org.Name,
 	})
@@ -73,6 +76,7 @@ func (a *App) Handler() (http.Handler, error) {
 	srv, err := web.New(web.Options{
 		Store: a.Store, Enroll: a.Enroll, Users: a.Users, Box: a.Box, Clock: a.Clock, Logger: a.Log,
 		BaseURL: a.Settings.BaseURL, Secure: a.Settings.Secure(), OrgName: a.Org.Name,
+		Admins: a.Admins, ForgetOrg: a.Org.Forget,
 	})
 	if err != nil {
 		return nil, err

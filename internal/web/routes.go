@@ -22,6 +22,9 @@ func (s *Server) routes() *gin.Engine {
 	r.GET("/assets/*file", s.Asset)
 	r.GET("/", s.Home)
 
+	// The admin section: its own session and CSRF token.
+	s.adminRoutes(r)
+
 	// Browser pages: a session and CSRF protection on every form.
 	pages := r.Group("/", s.withSession, s.csrf)
 	s.enrollRoutes(pages)
