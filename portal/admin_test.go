@@ -13,7 +13,7 @@ import (
 	"enrollportal/internal/config"
 )
 
-func runCLI(t *testing.T, dir, stdin string, args ...string) (code int, stdout, stderr string) {
+func runAdminCLI(t *testing.T, dir, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	env := &cliEnv{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, getenv: func(k string) string {
@@ -49,7 +49,7 @@ func TestAdminAdd(t *testing.T) {
 		{"taken", "a long password\n", []string{"--email", "desk@example.org", "--role", "owner", "--password-stdin"}, 1, "already exists"},
 	}
 	for _, c := range cases {
-		code, stdout, stderr := runCLI(t, dir, c.stdin, append([]string{"admin", "add"}, c.args...)...)
+		code, stdout, stderr := runAdminCLI(t, dir, c.stdin, append([]string{"admin", "add"}, c.args...)...)
 		if code != c.code || !strings.Contains(stderr, c.stderr) {
 			t.Errorf("%s: exit %d, stderr %q; want %d and %q", c.name, code, stderr, c.code, c.stderr)
 		}

@@ -28,6 +28,7 @@ type Queries interface {
 	SettingQueries
 	AdminQueries
 	UserAdminQueries
+	AuthTransactionQueries
 }
 
 // Store is the portal's database.

@@ -32,15 +32,15 @@ type FormClient struct {
 	IP string
 }
 
-// Response is what a FormClient request got back.
-type Response struct {
+// FormResponse is what a FormClient request got back.
+type FormResponse struct {
 	Code   int
 	Header http.Header
 	Body   string
 }
 
 // Location is the redirect target of the response.
-func (r Response) Location() string { return r.Header.Get("Location") }
+func (r FormResponse) Location() string { return r.Header.Get("Location") }
 
 // NewFormClient returns a client with no cookies.
 func (p *Portal) NewFormClient(t testing.TB) *FormClient {
@@ -50,7 +50,7 @@ func (p *Portal) NewFormClient(t testing.TB) *FormClient {
 var csrfRe = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
 
 // Do sends one request and records cookies and the page's CSRF token.
-func (c *FormClient) Do(method, path string, body io.Reader, contentType string) Response {
+func (c *FormClient) Do(method, path string, body io.Reader, contentType string) FormResponse {
 	c.t.Helper()
 	req := httptest.NewRequest(method, c.base+path, body)
 	req.RemoteAddr = c.IP + ":40000"
@@ -70,7 +70,7 @@ func (c *FormClient) Do(method, path string, body io.Reader, contentType string)
 			c.cookies[ck.Name] = ck
 		}
 	}
-	out := Response{Code: rec.Code, Header: rec.Header(), Body: rec.Body.String()}
+	out := FormResponse{Code: rec.Code, Header: rec.Header(), Body: rec.Body.String()}
 	if m := csrfRe.FindStringSubmatch(out.Body); m != nil {
 		c.csrf = m[1]
 	}
@@ -78,14 +78,14 @@ func (c *FormClient) Do(method, path string, body io.Reader, contentType string)
 }
 
 // Get fetches path.
-func (c *FormClient) Get(path string) Response {
+func (c *FormClient) Get(path string) FormResponse {
 	c.t.Helper()
 	return c.Do(http.MethodGet, path, nil, "")
 }
 
 // Post submits a form to path, adding the CSRF token of the last page read
 // unless form has one.
-func (c *FormClient) Post(path string, form url.Values) Response {
+func (c *FormClient) Post(path string, form url.Values) FormResponse {
 	c.t.Helper()
 	if form == nil {
 		form = url.Values{}

@@ -21,6 +21,8 @@ func (s *Server) routes() *gin.Engine {
 	r.GET("/metrics", s.Metrics)
 	r.GET("/assets/*file", s.Asset)
 	r.GET("/", s.Home)
+	// Signed API calls from hosts and applications: no session, no CSRF.
+	s.apiRoutes(r)
 
 	// The admin section: its own session and CSRF token.
 	s.adminRoutes(r)

@@ -35,6 +35,9 @@ type Options struct {
 	Admins *admin.Service
 	// ForgetOrg drops cached organisation settings after an admin changed them.
 	ForgetOrg func()
+	// DuoAPI serves the Duo-compatible APIs (REST v1, Auth API v2); nil
+	// leaves them out.
+	DuoAPI APIRoutes
 }
 
 // Server holds what the handlers need. Handlers are its methods; there are no
@@ -63,6 +66,7 @@ type Server struct {
 	// address and per account (email), on top of the account lockout.
 	adminIPTries      *throttle.Limiter
 	adminAccountTries *throttle.Limiter
+	duoAPI            APIRoutes
 }
 
 // New parses the templates, hashes the assets and builds the router. A
@@ -83,6 +87,7 @@ func New(o Options) (*Server, error) {
 		sessions:  newSessionStore(o.Box, o.Secure),
 		metrics:   newMetrics(),
 		linkTries: throttle.New(o.Clock, 60, 10*time.Second),
+		duoAPI:    o.DuoAPI,
 
 		admins: o.Admins, forgetOrg: o.ForgetOrg,
 		adminSessions:     newAdminSessionStore(o.Box, o.Secure),
