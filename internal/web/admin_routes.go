@@ -28,4 +28,14 @@ func (s *Server) adminRoutes(r *gin.Engine) {
 	s.adminHandle(g, http.MethodPost, "/signout", admin.OwnSession, s.AdminSignOutPOST)
 
 	s.adminHandle(g, http.MethodGet, "", admin.ViewUsers, s.AdminDashboardGET)
+
+	s.adminHandle(g, http.MethodGet, "/users", admin.ViewUsers, s.AdminUsersGET)
+	s.adminHandle(g, http.MethodGet, "/users/new", admin.ManageUsers, s.AdminUserNewGET)
+	s.adminHandle(g, http.MethodPost, "/users/new", admin.ManageUsers, s.AdminUserNewPOST)
+	s.adminHandle(g, http.MethodGet, "/users/:key", admin.ViewUsers, s.AdminUserGET)
+	s.adminHandle(g, http.MethodGet, "/users/:key/edit", admin.ManageUsers, s.AdminUserEditGET)
+	s.adminHandle(g, http.MethodPost, "/users/:key/edit", admin.ManageUsers, s.AdminUserEditPOST)
+	s.adminHandle(g, http.MethodGet, "/users/:key/delete", admin.ManageUsers, s.AdminUserDeleteGET)
+	s.adminHandle(g, http.MethodPost, "/users/:key/delete", admin.ManageUsers, s.AdminUserDeletePOST)
+	s.adminHandle(g, http.MethodPost, "/users/:key/unlock", admin.ManageUsers, s.AdminUserUnlockPOST)
 }
