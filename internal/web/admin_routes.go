@@ -38,4 +38,19 @@ func (s *Server) adminRoutes(r *gin.Engine) {
 	s.adminHandle(g, http.MethodGet, "/users/:key/delete", admin.ManageUsers, s.AdminUserDeleteGET)
 	s.adminHandle(g, http.MethodPost, "/users/:key/delete", admin.ManageUsers, s.AdminUserDeletePOST)
 	s.adminHandle(g, http.MethodPost, "/users/:key/unlock", admin.ManageUsers, s.AdminUserUnlockPOST)
+
+	s.adminHandle(g, http.MethodGet, "/groups", admin.ViewUsers, s.AdminGroupsGET)
+	s.adminHandle(g, http.MethodPost, "/groups", admin.ManageUsers, s.AdminGroupsPOST)
+	s.adminHandle(g, http.MethodPost, "/groups/:key/delete", admin.ManageUsers, s.AdminGroupDeletePOST)
+
+	s.adminHandle(g, http.MethodGet, "/settings", admin.ManageSettings, s.AdminSettingsGET)
+	s.adminHandle(g, http.MethodPost, "/settings", admin.ManageSettings, s.AdminSettingsPOST)
+
+	s.adminHandle(g, http.MethodGet, "/admins", admin.ManageAdmins, s.AdminAdminsGET)
+	s.adminHandle(g, http.MethodPost, "/admins", admin.ManageAdmins, s.AdminAdminsPOST)
+	s.adminHandle(g, http.MethodPost, "/admins/:key/role", admin.ManageAdmins, s.AdminAdminRolePOST)
+	s.adminHandle(g, http.MethodPost, "/admins/:key/delete", admin.ManageAdmins, s.AdminAdminDeletePOST)
+
+	s.adminHandle(g, http.MethodGet, "/audit", admin.ViewUsers, s.AdminAuditGET)
+	s.adminHandle(g, http.MethodGet, "/audit.csv", admin.ViewUsers, s.AdminAuditCSVGET)
 }
