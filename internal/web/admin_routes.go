@@ -39,6 +39,9 @@ func (s *Server) adminRoutes(r *gin.Engine) {
 	s.adminHandle(g, http.MethodPost, "/users/:key/delete", admin.ManageUsers, s.AdminUserDeletePOST)
 	s.adminHandle(g, http.MethodPost, "/users/:key/unlock", admin.ManageUsers, s.AdminUserUnlockPOST)
 
+	s.adminHandle(g, http.MethodGet, "/enrollments", admin.ViewUsers, s.AdminEnrollmentsGET)
+	s.adminHandle(g, http.MethodPost, "/enrollments/:id/delete", admin.ManageUsers, s.AdminEnrollmentDeletePOST)
+
 	s.adminHandle(g, http.MethodGet, "/groups", admin.ViewUsers, s.AdminGroupsGET)
 	s.adminHandle(g, http.MethodPost, "/groups", admin.ManageUsers, s.AdminGroupsPOST)
 	s.adminHandle(g, http.MethodPost, "/groups/:key/delete", admin.ManageUsers, s.AdminGroupDeletePOST)
