@@ -13,6 +13,7 @@ import (
 	"enrollportal/internal/admin"
 	"enrollportal/internal/clock"
 	"enrollportal/internal/enroll"
+	"enrollportal/internal/policy"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
 	"enrollportal/internal/throttle"
@@ -24,6 +25,7 @@ type Options struct {
 	Store   store.Store
 	Enroll  *enroll.Service
 	Users   *users.Service
+	Policy  *policy.Service
 	Box     *secret.Box
 	Clock   clock.Clock
 	Logger  *slog.Logger
@@ -46,6 +48,7 @@ type Server struct {
 	store    store.Store
 	enroll   *enroll.Service
 	users    *users.Service
+	policy   *policy.Service
 	clock    clock.Clock
 	log      *slog.Logger
 	baseURL  string
@@ -82,7 +85,7 @@ func New(o Options) (*Server, error) {
 	}
 	v.assets = a
 	s := &Server{
-		store: o.Store, enroll: o.Enroll, users: o.Users, clock: o.Clock, log: o.Logger,
+		store: o.Store, enroll: o.Enroll, users: o.Users, policy: o.Policy, clock: o.Clock, log: o.Logger,
 		baseURL: o.BaseURL, orgName: o.OrgName, views: v, assets: a,
 		sessions:  newSessionStore(o.Box, o.Secure),
 		metrics:   newMetrics(),
