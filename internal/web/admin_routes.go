@@ -38,9 +38,12 @@ func (s *Server) adminRoutes(r *gin.Engine) {
 	s.adminHandle(g, http.MethodGet, "/users/:key/delete", admin.ManageUsers, s.AdminUserDeleteGET)
 	s.adminHandle(g, http.MethodPost, "/users/:key/delete", admin.ManageUsers, s.AdminUserDeletePOST)
 	s.adminHandle(g, http.MethodPost, "/users/:key/unlock", admin.ManageUsers, s.AdminUserUnlockPOST)
+	s.adminHandle(g, http.MethodPost, "/users/:key/enrollment-email", admin.SendEnrollment, s.AdminUserEnrollmentEmailPOST)
 
 	s.adminHandle(g, http.MethodGet, "/enrollments", admin.ViewUsers, s.AdminEnrollmentsGET)
 	s.adminHandle(g, http.MethodPost, "/enrollments/:id/delete", admin.ManageUsers, s.AdminEnrollmentDeletePOST)
+	s.adminHandle(g, http.MethodPost, "/enrollments/:id/resend", admin.SendEnrollment, s.AdminEnrollmentResendPOST)
+	s.adminHandle(g, http.MethodPost, "/enrollments/resend-all", admin.SendEnrollment, s.AdminEnrollmentsResendAllPOST)
 
 	s.adminHandle(g, http.MethodGet, "/groups", admin.ViewUsers, s.AdminGroupsGET)
 	s.adminHandle(g, http.MethodPost, "/groups", admin.ManageUsers, s.AdminGroupsPOST)

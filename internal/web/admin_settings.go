@@ -12,6 +12,7 @@ import (
 
 	"enrollportal/internal/admin"
 	"enrollportal/internal/audit"
+	"enrollportal/internal/notify"
 	"enrollportal/internal/org"
 	"enrollportal/internal/store"
 )
@@ -26,7 +27,7 @@ const (
 	SettingActivationHours = "activation_validity_hours"
 	// SettingMessageHeader is the header line every email and SMS starts with
 	// (the notify package reads the same row).
-	SettingMessageHeader = "message_header"
+	SettingMessageHeader = notify.SettingHeader
 	// DefaultActivationHours applies until an admin sets another.
 	DefaultActivationHours = 24
 	maxActivationHours     = 24 * 30
