@@ -98,7 +98,7 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 // Handler builds the portal's HTTP handler: pages, APIs, health and metrics.
 func (a *App) Handler() (http.Handler, error) {
 	srv, err := web.New(web.Options{
-		Store: a.Store, Enroll: a.Enroll, Users: a.Users, Policy: a.Policy, Box: a.Box, Clock: a.Clock, Logger: a.Log,
+		Store: a.Store, Enroll: a.Enroll, Users: a.Users, Policy: a.Policy, Notify: a.Notify, Box: a.Box, Clock: a.Clock, Logger: a.Log,
 		BaseURL: a.Settings.BaseURL, Secure: a.Settings.Secure(), OrgName: a.Org.Name,
 		Admins: a.Admins, Notify: a.Notify, ForgetOrg: a.Org.Forget,
 		DuoAPI: duo.New(duo.Options{

@@ -101,6 +101,10 @@ func (s *Server) loadLinkEnrollment(c *gin.Context) {
 		if errors.Is(err, enroll.ErrLinkNotFound) {
 			s.linkTries.Allow(ip)
 		}
+		if errors.Is(err, enroll.ErrLinkExpired) && !enroll.IsInlineToken(token) {
+			s.showExpiredLink(c, token)
+			return
+		}
 		s.showEnrollmentProblem(c, err)
 		return
 	}

@@ -27,6 +27,7 @@ type Options struct {
 	Enroll  *enroll.Service
 	Users   *users.Service
 	Policy  *policy.Service
+	Notify  *notify.Service
 	Box     *secret.Box
 	Clock   clock.Clock
 	Logger  *slog.Logger
@@ -53,6 +54,7 @@ type Server struct {
 	enroll   *enroll.Service
 	users    *users.Service
 	policy   *policy.Service
+	notify   *notify.Service
 	clock    clock.Clock
 	log      *slog.Logger
 	baseURL  string
@@ -90,7 +92,7 @@ func New(o Options) (*Server, error) {
 	}
 	v.assets = a
 	s := &Server{
-		store: o.Store, enroll: o.Enroll, users: o.Users, policy: o.Policy, clock: o.Clock, log: o.Logger,
+		store: o.Store, enroll: o.Enroll, users: o.Users, policy: o.Policy, notify: o.Notify, clock: o.Clock, log: o.Logger,
 		baseURL: o.BaseURL, orgName: o.OrgName, views: v, assets: a,
 		sessions:  newSessionStore(o.Box, o.Secure),
 		metrics:   newMetrics(),
