@@ -10,6 +10,7 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"enrollportal/internal/admin"
 	"enrollportal/internal/clock"
 	"enrollportal/internal/enroll"
 	"enrollportal/internal/notify"
@@ -34,6 +35,13 @@ type Options struct {
 	Secure  bool // cookies get the Secure flag (base URL is https)
 	// OrgName returns the organisation's name shown on every page.
 	OrgName func(ctx context.Context) string
+	// Admins signs admins in and manages their accounts.
+	Admins *admin.Service
+	// Notify composes messages (the organisation's header line) and is
+	// woken after the admin pages commit messages to the outbox.
+	Notify *notify.Service
+	// ForgetOrg drops cached organisation settings after an admin changed them.
+	ForgetOrg func()
 	// DuoAPI serves the Duo-compatible APIs (REST v1, Auth API v2); nil
 	// leaves them out.
 	DuoAPI APIRoutes
@@ -59,7 +67,16 @@ type Server struct {
 	// that links cannot be guessed at speed (they have 256 bits anyway).
 	linkTries *throttle.Limiter
 	engine    *gin.Engine
-	duoAPI    APIRoutes
+
+	admins        *admin.Service
+	notify        *notify.Service
+	forgetOrg     func()
+	adminSessions *sessions.CookieStore
+	// adminIPTries and adminAccountTries limit sign-in attempts per client
+	// address and per account (email), on top of the account lockout.
+	adminIPTries      *throttle.Limiter
+	adminAccountTries *throttle.Limiter
+	duoAPI            APIRoutes
 }
 
 // New parses the templates, hashes the assets and builds the router. A
@@ -81,6 +98,14 @@ func New(o Options) (*Server, error) {
 		metrics:   newMetrics(),
 		linkTries: throttle.New(o.Clock, 60, 10*time.Second),
 		duoAPI:    o.DuoAPI,
+
+		admins: o.Admins, notify: o.Notify, forgetOrg: o.ForgetOrg,
+		adminSessions:     newAdminSessionStore(o.Box, o.Secure),
+		adminIPTries:      throttle.New(o.Clock, 20, 30*time.Second),
+		adminAccountTries: throttle.New(o.Clock, 10, 30*time.Second),
+	}
+	if s.forgetOrg == nil {
+		s.forgetOrg = func() {}
 	}
 	s.engine = s.routes()
 	return s, nil
