@@ -27,7 +27,6 @@ type Options struct {
 	Enroll  *enroll.Service
 	Users   *users.Service
 	Policy  *policy.Service
-	Notify  *notify.Service
 	Box     *secret.Box
 	Clock   clock.Clock
 	Logger  *slog.Logger
@@ -38,7 +37,7 @@ type Options struct {
 	// Admins signs admins in and manages their accounts.
 	Admins *admin.Service
 	// Notify composes messages (the organisation's header line) and is
-	// woken after the admin pages commit messages to the outbox.
+	// woken after the pages commit messages to the outbox.
 	Notify *notify.Service
 	// ForgetOrg drops cached organisation settings after an admin changed them.
 	ForgetOrg func()
@@ -54,7 +53,6 @@ type Server struct {
 	enroll   *enroll.Service
 	users    *users.Service
 	policy   *policy.Service
-	notify   *notify.Service
 	clock    clock.Clock
 	log      *slog.Logger
 	baseURL  string
@@ -92,7 +90,7 @@ func New(o Options) (*Server, error) {
 	}
 	v.assets = a
 	s := &Server{
-		store: o.Store, enroll: o.Enroll, users: o.Users, policy: o.Policy, notify: o.Notify, clock: o.Clock, log: o.Logger,
+		store: o.Store, enroll: o.Enroll, users: o.Users, policy: o.Policy, clock: o.Clock, log: o.Logger,
 		baseURL: o.BaseURL, orgName: o.OrgName, views: v, assets: a,
 		sessions:  newSessionStore(o.Box, o.Secure),
 		metrics:   newMetrics(),
