@@ -26,6 +26,9 @@ type Queries interface {
 	OutboxQueries
 	AuditQueries
 	SettingQueries
+	TemplateQueries
+	ImportQueries
+	ActivationQueries
 }
 
 // Store is the portal's database.
