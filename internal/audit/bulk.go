@@ -20,3 +20,9 @@ const (
 	TargetPhone    = "phone"
 	TargetImport   = "import"
 )
+
+// GroupImportCreated is a group an import created because a row named it.
+const GroupImportCreated = "group.created"
+
+// GroupTarget is the target type of group records written by imports.
+const GroupTarget = "group"

@@ -41,9 +41,9 @@ func TestParse(t *testing.T) {
 			},
 		},
 		{
-			name: "header only later is a bad line",
-			in:   "alice,alice@example.com\nusername,email",
-			rows: []bulk.Row{{Line: 1, Username: "alice", Email: "alice@example.com"}},
+			name:     "header only later is a bad line",
+			in:       "alice,alice@example.com\nusername,email",
+			rows:     []bulk.Row{{Line: 1, Username: "alice", Email: "alice@example.com"}},
 			problems: map[int]string{2: "bad email"},
 		},
 	}

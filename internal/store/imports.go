@@ -42,6 +42,11 @@ type ImportQueries interface {
 	EachPhoneNumber(ctx context.Context, fn func(id int64, number, extension string) error) error
 	// UpdatePhoneDetails writes the type, platform and name of a phone.
 	UpdatePhoneDetails(ctx context.Context, p Phone) error
+	// HardwareTokenBySerial returns the id of the hardware token with serial
+	// (of any type), or ErrNotFound.
+	HardwareTokenBySerial(ctx context.Context, serial string) (int64, error)
+	// AssignHardwareToken gives a hardware token to a user.
+	AssignHardwareToken(ctx context.Context, tokenID, userID int64) error
 	// DeleteOrphanPhones removes phones attached to no user, returning how
 	// many.
 	DeleteOrphanPhones(ctx context.Context) (int64, error)

@@ -133,3 +133,20 @@ func (s queries) DeleteOrphanPhones(ctx context.Context) (int64, error) {
 	n, err := res.RowsAffected()
 	return n, wrap("delete orphan phones", err)
 }
+
+func (s queries) HardwareTokenBySerial(ctx context.Context, serial string) (int64, error) {
+	var id int64
+	err := s.q.QueryRowContext(ctx, `SELECT id FROM hardware_tokens WHERE serial = ? ORDER BY id LIMIT 1`, serial).Scan(&id)
+	return id, wrap("hardware token by serial", err)
+}
+
+func (s queries) AssignHardwareToken(ctx context.Context, tokenID, userID int64) error {
+	res, err := s.q.ExecContext(ctx, `UPDATE hardware_tokens SET user_id = ? WHERE id = ?`, userID, tokenID)
+	if err != nil {
+		return wrap("assign hardware token", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
