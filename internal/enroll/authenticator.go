@@ -46,7 +46,7 @@ func OTPAuthURL(issuer, username, base32Secret string) string {
 	// Written by hand rather than with url.Values, which would sort the keys:
 	// some apps read only the documented order.
 	return "otpauth://totp/" + url.PathEscape(issuer) + ":" + url.PathEscape(username) +
-		"?secret=" + base32Secret + "&issuer=" + url.QueryEscape(issuer) + "&algorithm=SHA1&digits=6&period=30"
+		"?secret=" + base32Secret + "&issuer=" + strings.ReplaceAll(url.QueryEscape(issuer), "+", "%20") + "&algorithm=SHA1&digits=6&period=30"
 }
 
 func challengeAAD(key string) []byte { return []byte("challenge:" + key) }
