@@ -145,6 +145,8 @@ func checkPhone(p rawPhone, region string) (plannedPhone, error) {
 	out.Number = phonenumbers.Format(n, phonenumbers.E164)
 	out.Extension = n.GetExtension()
 	if out.Type == "" {
+		// Only guessed when the file does not say: the lookup costs as much
+		// as the parse.
 		out.Type = store.PhoneMobile
 		if phonenumbers.GetNumberType(n) == phonenumbers.FIXED_LINE {
 			out.Type = store.PhoneLandline
