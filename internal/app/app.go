@@ -7,10 +7,13 @@ import (
 	"log/slog"
 	"net/http"
 
+	"enrollportal/internal/apps"
 	"enrollportal/internal/clock"
 	"enrollportal/internal/config"
+	"enrollportal/internal/duo"
 	"enrollportal/internal/enroll"
 	"enrollportal/internal/org"
+	"enrollportal/internal/policy"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store/sqlite"
 	"enrollportal/internal/users"
@@ -27,6 +30,8 @@ type App struct {
 	Org      *org.Settings
 	Users    *users.Service
 	Enroll   *enroll.Service
+	Policy   *policy.Service
+	Apps     *apps.Service
 	// KeyCreated is true when this start created the at-rest key file.
 	KeyCreated bool
 }
@@ -57,6 +62,14 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 		return nil, err
 	}
 	a.Org = org.New(a.Store, s.OrgName)
+	a.Policy = &policy.Service{Store: a.Store, Clock: a.Clock}
+	a.Apps = &apps.Service{Store: a.Store, Clock: a.Clock, Box: a.Box}
+	if s.GeoIPDB != "" {
+		if a.Policy.GeoIP, err = policy.OpenGeoIP(s.GeoIPDB); err != nil {
+			a.Store.Close()
+			return nil, fmt.Errorf("app: %w", err)
+		}
+	}
 	a.Users = &users.Service{Store: a.Store, Clock: a.Clock}
 	a.Enroll, err = enroll.New(enroll.Options{
 		Store: a.Store, Clock: a.Clock, Box: a.Box, BaseURL: s.BaseURL, OrgName: a.Org.Name,
@@ -73,6 +86,9 @@ func (a *App) Handler() (http.Handler, error) {
 	srv, err := web.New(web.Options{
 		Store: a.Store, Enroll: a.Enroll, Users: a.Users, Box: a.Box, Clock: a.Clock, Logger: a.Log,
 		BaseURL: a.Settings.BaseURL, Secure: a.Settings.Secure(), OrgName: a.Org.Name,
+		DuoAPI: duo.New(duo.Options{
+			Store: a.Store, Clock: a.Clock, Log: a.Log, Apps: a.Apps, Policy: a.Policy, Enroll: a.Enroll,
+		}),
 	})
 	if err != nil {
 		return nil, err
@@ -80,5 +96,10 @@ func (a *App) Handler() (http.Handler, error) {
 	return srv.Handler(), nil
 }
 
-// Close closes the database.
-func (a *App) Close() error { return a.Store.Close() }
+// Close closes the database (and the GeoIP file).
+func (a *App) Close() error {
+	if a.Policy != nil && a.Policy.GeoIP != nil {
+		a.Policy.GeoIP.Close()
+	}
+	return a.Store.Close()
+}
