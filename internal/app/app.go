@@ -12,6 +12,7 @@ import (
 	"enrollportal/internal/config"
 	"enrollportal/internal/duo"
 	"enrollportal/internal/enroll"
+	"enrollportal/internal/notify"
 	"enrollportal/internal/org"
 	"enrollportal/internal/policy"
 	"enrollportal/internal/secret"
@@ -32,6 +33,8 @@ type App struct {
 	Enroll   *enroll.Service
 	Policy   *policy.Service
 	Apps     *apps.Service
+	// Notify composes messages and delivers the outbox.
+	Notify *notify.Service
 	// KeyCreated is true when this start created the at-rest key file.
 	KeyCreated bool
 }
@@ -71,6 +74,7 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 		}
 	}
 	a.Users = &users.Service{Store: a.Store, Clock: a.Clock}
+	a.Notify = notify.New(notify.Options{Store: a.Store, Clock: a.Clock, Log: a.Log, OrgName: a.Org.Name})
 	a.Enroll, err = enroll.New(enroll.Options{
 		Store: a.Store, Clock: a.Clock, Box: a.Box, BaseURL: s.BaseURL, OrgName: a.Org.Name,
 	})
