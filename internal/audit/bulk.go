@@ -5,8 +5,6 @@ const (
 	BulkEnrollmentSent    = "bulk_enrollment.sent"
 	MessageTemplateSaved  = "message_template.saved"
 	ImportApplied         = "import.applied"
-	UserImportUpdated     = "user.updated"
-	UserImportDeleted     = "user.deleted"
 	PhoneAdded            = "phone.added"
 	PhoneUpdated          = "phone.updated"
 	ActivationCodeCreated = "activation_code.created"
@@ -20,9 +18,3 @@ const (
 	TargetPhone    = "phone"
 	TargetImport   = "import"
 )
-
-// GroupImportCreated is a group an import created because a row named it.
-const GroupImportCreated = "group.created"
-
-// GroupTarget is the target type of group records written by imports.
-const GroupTarget = "group"

@@ -102,10 +102,10 @@ func (s *Service) Send(ctx context.Context, rows []Row, text notify.Text, who au
 				if u.Email != row.Email {
 					old := u.Email
 					u.Email, u.UpdatedAt = row.Email, now
-					if err := q.UpdateUserProfile(ctx, u); err != nil {
+					if err := q.UpdateUser(ctx, u); err != nil {
 						return err
 					}
-					if err := q.InsertAudit(ctx, audit.Entry(now, who, audit.UserImportUpdated, audit.TargetUser, u.Username,
+					if err := q.InsertAudit(ctx, audit.Entry(now, who, audit.UserUpdated, audit.TargetUser, u.Username,
 						map[string]any{"email": u.Email, "old_email": old, "by": "bulk enrollment"})); err != nil {
 						return err
 					}

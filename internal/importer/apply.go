@@ -42,7 +42,7 @@ func (s *Service) apply(ctx context.Context, plan *gob.Decoder, sum *Summary, wh
 	now := s.clock.Now()
 	err := s.store.InTx(ctx, func(q store.Queries) error {
 		a := &applier{q: q, who: who, sum: sum, groups: map[string]int64{}, phones: map[string]int64{}}
-		sum.NewPhones, sum.OrphanPhonesDeleted = 0, 0
+		sum.NewPhones = 0
 		groups, err := q.Groups(ctx)
 		if err != nil {
 			return err
@@ -69,11 +69,6 @@ func (s *Service) apply(ctx context.Context, plan *gob.Decoder, sum *Summary, wh
 				return fmt.Errorf("importer: plan file: %w", err)
 			}
 			if err := a.row(ctx, row, now); err != nil {
-				return err
-			}
-		}
-		if sum.Mode == ModeDelete {
-			if sum.OrphanPhonesDeleted, err = q.DeleteOrphanPhones(ctx); err != nil {
 				return err
 			}
 		}
@@ -106,7 +101,7 @@ func (a *applier) row(ctx context.Context, row planRow, now time.Time) error {
 		if err := q.DeleteUser(ctx, u.ID); err != nil {
 			return err
 		}
-		return q.InsertAudit(ctx, audit.Entry(now, a.who, audit.UserImportDeleted, audit.TargetUser, u.Username,
+		return q.InsertAudit(ctx, audit.Entry(now, a.who, audit.UserDeleted, audit.TargetUser, u.Username,
 			map[string]any{"by": "import", "line": row.Line}))
 	}
 
@@ -150,7 +145,7 @@ func (a *applier) row(ctx context.Context, row planRow, now time.Time) error {
 		set("status", row.HasStatus, &u.Status, row.Status)
 		if len(changed) > 0 {
 			u.UpdatedAt = now
-			if err := q.UpdateUserProfile(ctx, u); err != nil {
+			if err := q.UpdateUser(ctx, u); err != nil {
 				return err
 			}
 			details["changed"] = changed
@@ -195,7 +190,7 @@ func (a *applier) row(ctx context.Context, row planRow, now time.Time) error {
 				}
 				return err
 			}
-			if err := q.InsertAudit(ctx, audit.Entry(now, a.who, audit.GroupImportCreated, audit.GroupTarget, g,
+			if err := q.InsertAudit(ctx, audit.Entry(now, a.who, audit.GroupCreated, audit.TargetGroup, g,
 				map[string]any{"by": "import"})); err != nil {
 				return err
 			}
@@ -221,7 +216,7 @@ func (a *applier) row(ctx context.Context, row planRow, now time.Time) error {
 		details["tokens"] = len(row.Tokens)
 	}
 	if row.UserID != 0 && len(details) > 2 {
-		return q.InsertAudit(ctx, audit.Entry(now, a.who, audit.UserImportUpdated, audit.TargetUser, u.Username, details))
+		return q.InsertAudit(ctx, audit.Entry(now, a.who, audit.UserUpdated, audit.TargetUser, u.Username, details))
 	}
 	return nil
 }

@@ -65,9 +65,6 @@ type Summary struct {
 	NewGroups  []string // groups that the import creates, sorted
 	Errors     []LineError
 	ErrorCount int
-	// OrphanPhonesDeleted counts phones removed because a deleted user was
-	// their last user (Apply in ModeDelete only).
-	OrphanPhonesDeleted int64
 }
 
 func (s *Summary) addError(line int, reason string) {

@@ -27,11 +27,6 @@ type ImportQueries interface {
 	// SetUserAlias sets (or, with an empty alias, clears) the alias at
 	// position 1..4. ErrConflict when another user holds it.
 	SetUserAlias(ctx context.Context, userID int64, position int, alias string) error
-	// UpdateUserProfile writes the realname, email, notes and status of u.
-	UpdateUserProfile(ctx context.Context, u User) error
-	// DeleteUser removes a user; their phones' links to them, aliases,
-	// memberships, links and keys go with them. ErrNotFound when absent.
-	DeleteUser(ctx context.Context, id int64) error
 	// EachUserName calls fn for every username and alias, streaming, so that
 	// a large import can index them without loading whole user records.
 	EachUserName(ctx context.Context, fn func(UserNameIndexEntry) error) error
@@ -47,9 +42,6 @@ type ImportQueries interface {
 	HardwareTokenBySerial(ctx context.Context, serial string) (int64, error)
 	// AssignHardwareToken gives a hardware token to a user.
 	AssignHardwareToken(ctx context.Context, tokenID, userID int64) error
-	// DeleteOrphanPhones removes phones attached to no user, returning how
-	// many.
-	DeleteOrphanPhones(ctx context.Context) (int64, error)
 }
 
 // ActivationCode is a bearer code that activates one phone's authenticator

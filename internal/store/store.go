@@ -26,6 +26,8 @@ type Queries interface {
 	OutboxQueries
 	AuditQueries
 	SettingQueries
+	AdminQueries
+	UserAdminQueries
 	AuthTransactionQueries
 	TemplateQueries
 	ImportQueries

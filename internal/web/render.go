@@ -45,7 +45,9 @@ type Page struct {
 	CSRF  string
 	// Help is the line shown in the same place on every screen.
 	Help string
-	Data any
+	// Admin is set on the pages of a signed-in admin (the admin navigation).
+	Admin *AdminFrame
+	Data  any
 }
 
 func parseViews() (*views, error) {
@@ -101,6 +103,9 @@ func (s *Server) render(c *gin.Context, status int, name string, p Page) {
 		p.Org = s.mustOrg(c.Request.Context())
 	}
 	p.CSRF = csrfToken(c)
+	if p.Admin == nil {
+		p.Admin = adminFrameOf(c)
+	}
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer bufPool.Put(buf)
@@ -110,11 +115,7 @@ func (s *Server) render(c *gin.Context, status int, name string, p Page) {
 		buf.Reset()
 		buf.WriteString("<!doctype html><title>Error</title><p>Something went wrong on our side. Please try again in a minute.</p>")
 	}
-	if _, ok := c.Get(sessionKey); ok {
-		if err := s.saveSession(c); err != nil {
-			s.log.Error("save session", "err", err)
-		}
-	}
+	s.saveSessions(c)
 	c.Header("Cache-Control", "no-store")
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
 }
@@ -125,11 +126,7 @@ func (s *Server) redirect(c *gin.Context, path string) {
 	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") || strings.HasPrefix(path, "/\\") {
 		panic("web: redirect to a non-local path")
 	}
-	if _, ok := c.Get(sessionKey); ok {
-		if err := s.saveSession(c); err != nil {
-			s.log.Error("save session", "err", err)
-		}
-	}
+	s.saveSessions(c)
 	c.Redirect(http.StatusSeeOther, path)
 	c.Abort()
 }

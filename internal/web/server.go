@@ -10,6 +10,7 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"enrollportal/internal/admin"
 	"enrollportal/internal/clock"
 	"enrollportal/internal/enroll"
 	"enrollportal/internal/secret"
@@ -30,6 +31,10 @@ type Options struct {
 	Secure  bool // cookies get the Secure flag (base URL is https)
 	// OrgName returns the organisation's name shown on every page.
 	OrgName func(ctx context.Context) string
+	// Admins signs admins in and manages their accounts.
+	Admins *admin.Service
+	// ForgetOrg drops cached organisation settings after an admin changed them.
+	ForgetOrg func()
 	// DuoAPI serves the Duo-compatible APIs (REST v1, Auth API v2); nil
 	// leaves them out.
 	DuoAPI APIRoutes
@@ -53,7 +58,15 @@ type Server struct {
 	// that links cannot be guessed at speed (they have 256 bits anyway).
 	linkTries *throttle.Limiter
 	engine    *gin.Engine
-	duoAPI    APIRoutes
+
+	admins        *admin.Service
+	forgetOrg     func()
+	adminSessions *sessions.CookieStore
+	// adminIPTries and adminAccountTries limit sign-in attempts per client
+	// address and per account (email), on top of the account lockout.
+	adminIPTries      *throttle.Limiter
+	adminAccountTries *throttle.Limiter
+	duoAPI            APIRoutes
 }
 
 // New parses the templates, hashes the assets and builds the router. A
@@ -75,6 +88,14 @@ func New(o Options) (*Server, error) {
 		metrics:   newMetrics(),
 		linkTries: throttle.New(o.Clock, 60, 10*time.Second),
 		duoAPI:    o.DuoAPI,
+
+		admins: o.Admins, forgetOrg: o.ForgetOrg,
+		adminSessions:     newAdminSessionStore(o.Box, o.Secure),
+		adminIPTries:      throttle.New(o.Clock, 20, 30*time.Second),
+		adminAccountTries: throttle.New(o.Clock, 10, 30*time.Second),
+	}
+	if s.forgetOrg == nil {
+		s.forgetOrg = func() {}
 	}
 	s.engine = s.routes()
 	return s, nil

@@ -43,30 +43,6 @@ func (s queries) SetUserAlias(ctx context.Context, userID int64, position int, a
 	return wrap("set user alias", err)
 }
 
-func (s queries) UpdateUserProfile(ctx context.Context, u store.User) error {
-	res, err := s.q.ExecContext(ctx, `
-		UPDATE users SET realname = ?, email = ?, notes = ?, status = ?, updated_at = ? WHERE id = ?`,
-		u.RealName, u.Email, u.Notes, u.Status, unix(u.UpdatedAt), u.ID)
-	if err != nil {
-		return wrap("update user profile", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return store.ErrNotFound
-	}
-	return nil
-}
-
-func (s queries) DeleteUser(ctx context.Context, id int64) error {
-	res, err := s.q.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
-	if err != nil {
-		return wrap("delete user", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return store.ErrNotFound
-	}
-	return nil
-}
-
 func (s queries) EachUserName(ctx context.Context, fn func(store.UserNameIndexEntry) error) error {
 	rows, err := s.q.QueryContext(ctx, `
 		SELECT id, username, 0 FROM users
@@ -123,15 +99,6 @@ func (s queries) UpdatePhoneDetails(ctx context.Context, p store.Phone) error {
 		return store.ErrNotFound
 	}
 	return nil
-}
-
-func (s queries) DeleteOrphanPhones(ctx context.Context) (int64, error) {
-	res, err := s.q.ExecContext(ctx, `DELETE FROM phones WHERE NOT EXISTS (SELECT 1 FROM user_phones up WHERE up.phone_id = phones.id)`)
-	if err != nil {
-		return 0, wrap("delete orphan phones", err)
-	}
-	n, err := res.RowsAffected()
-	return n, wrap("delete orphan phones", err)
 }
 
 func (s queries) HardwareTokenBySerial(ctx context.Context, serial string) (int64, error) {
