@@ -3,6 +3,7 @@ package enroll_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"enrollportal/internal/audit"
 	"enrollportal/internal/enroll"
+	"enrollportal/internal/notify"
 	"enrollportal/internal/store"
 	"enrollportal/internal/testkit"
 	"enrollportal/internal/users"
@@ -167,5 +169,63 @@ func TestActivationConfirm(t *testing.T) {
 	e, _ := p.Store.AuditForTarget(ctx, audit.TargetUser, "alice", 1)
 	if len(e) != 1 || e[0].Action != audit.PhoneActivated {
 		t.Fatalf("audit %+v", e)
+	}
+}
+
+func TestSendActivations(t *testing.T) {
+	p := testkit.New(t)
+	ctx := context.Background()
+	alice, _ := p.Users.Create(ctx, users.NewUser{Username: "alice", Email: "alice@example.com"}, adminWho)
+	bob, _ := p.Users.Create(ctx, users.NewUser{Username: "bob"}, adminWho)
+	aliceMobile, _ := p.Enroll.AddPhone(ctx, alice, enroll.NewPhone{Type: "mobile", Number: "2015550123", Platform: store.PlatformIOS}, adminWho)
+	aliceTablet, _ := p.Enroll.AddPhone(ctx, alice, enroll.NewPhone{Type: "tablet"}, adminWho)
+	bobTablet, _ := p.Enroll.AddPhone(ctx, bob, enroll.NewPhone{Type: "tablet"}, adminWho)
+	email, sms, err := p.Enroll.ActivationTexts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sms.Install = "Install the app: {insturl}"
+	send := enroll.ActivationSend{Via: enroll.ViaSMS, SMSText: sms, EmailText: email}
+	targets := []enroll.ActivationTarget{{alice.ID, aliceMobile.ID}, {alice.ID, aliceTablet.ID}, {bob.ID, aliceMobile.ID}}
+	out, err := p.Enroll.SendActivations(ctx, targets, send, adminWho)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out[0].Skipped != nil || out[0].Issued == nil || !errors.Is(out[1].Skipped, enroll.ErrNoNumber) || !errors.Is(out[2].Skipped, enroll.ErrPhoneNotOfUser) {
+		t.Fatalf("outcomes %+v", out)
+	}
+	var n int
+	p.Store.SQL().QueryRow(`SELECT COUNT(*) FROM outbox WHERE channel = 'sms' AND recipient = '+12015550123'`).Scan(&n)
+	if n != 2 {
+		t.Fatalf("%d SMS queued, want 2", n)
+	}
+	// The edited text is saved; a second send to the same phone is refused
+	// while the first link works.
+	if _, saved, _ := p.Enroll.ActivationTexts(ctx); saved.Install != sms.Install {
+		t.Fatalf("saved %+v", saved)
+	}
+	var pending *enroll.ActivationPendingError
+	if _, err := p.Enroll.SendActivation(ctx, targets[0], send, adminWho); !errors.As(err, &pending) {
+		t.Fatalf("second send: %v", err)
+	}
+	// Email: needs an address on file.
+	emailSend := enroll.ActivationSend{Via: enroll.ViaEmail, EmailText: email, WithLogo: true, LogoURL: p.URL + "/assets/logo.svg"}
+	if _, err := p.Enroll.SendActivation(ctx, enroll.ActivationTarget{bob.ID, bobTablet.ID}, emailSend, adminWho); !errors.Is(err, enroll.ErrNoEmail) {
+		t.Fatalf("bob without email: %v", err)
+	}
+	issued, err := p.Enroll.SendActivation(ctx, enroll.ActivationTarget{alice.ID, aliceTablet.ID}, emailSend, adminWho)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body, html string
+	p.Store.SQL().QueryRow(`SELECT body_text, body_html FROM outbox WHERE channel = 'email'`).Scan(&body, &html)
+	if !strings.Contains(body, issued.URL) || !strings.Contains(html, "logo.svg") {
+		t.Fatalf("email %q", body)
+	}
+	// Bad text is refused before anything happens.
+	var ite *enroll.InvalidTextError
+	bad := enroll.ActivationSend{Via: enroll.ViaSMS, SMSText: notify.ActivationSMSText{Install: "no link", Activation: "{acturl}"}}
+	if _, err := p.Enroll.SendActivations(ctx, targets[:1], bad, adminWho); !errors.As(err, &ite) {
+		t.Fatalf("bad text: %v", err)
 	}
 }
