@@ -28,4 +28,5 @@ func (s *Server) adminRoutes(r *gin.Engine) {
 	s.adminHandle(g, http.MethodPost, "/signout", admin.OwnSession, s.AdminSignOutPOST)
 
 	s.adminHandle(g, http.MethodGet, "", admin.ViewUsers, s.AdminDashboardGET)
+	s.adminBulkRoutes(g)
 }
