@@ -83,8 +83,15 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 		}
 	}
 	a.Users = &users.Service{Store: a.Store, Clock: a.Clock}
-	a.Notify = notify.New(notify.Options{Store: a.Store, Clock: a.Clock, Log: a.Log, OrgName: a.Org.Name})
 	a.Admins = admin.New(a.Store, a.Clock, a.Box)
+	a.Notify, err = notify.New(notify.Options{
+		Store: a.Store, Clock: a.Clock, Log: a.Log, OrgName: a.Org.Name,
+		SMTPURL: s.SMTPURL, MailFrom: s.MailFrom, SMSURL: s.SMSURL,
+	})
+	if err != nil {
+		a.Store.Close()
+		return nil, err
+	}
 	a.Enroll, err = enroll.New(enroll.Options{
 		Store: a.Store, Clock: a.Clock, Box: a.Box, BaseURL: s.BaseURL, OrgName: a.Org.Name,
 	})
@@ -107,7 +114,7 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 // Handler builds the portal's HTTP handler: pages, APIs, health and metrics.
 func (a *App) Handler() (http.Handler, error) {
 	srv, err := web.New(web.Options{
-		Store: a.Store, Enroll: a.Enroll, Users: a.Users, Box: a.Box, Clock: a.Clock, Logger: a.Log,
+		Store: a.Store, Enroll: a.Enroll, Users: a.Users, Policy: a.Policy, Notify: a.Notify, Box: a.Box, Clock: a.Clock, Logger: a.Log,
 		BaseURL: a.Settings.BaseURL, Secure: a.Settings.Secure(), OrgName: a.Org.Name,
 		Admins: a.Admins, ForgetOrg: a.Org.Forget,
 		Bulk: a.Bulk, Importer: a.Importer, ImportDir: filepath.Join(filepath.Dir(a.Settings.DB), "imports"),

@@ -287,6 +287,17 @@ func TestEnrollFormsRefuseMissingOrWrongCSRF(t *testing.T) {
 	other.Get(link)
 	r := c.Post(link+"/choose", url.Values{"method": {"mobile"}, "csrf_token": {other.CSRF}})
 	wantStatus(t, r, http.StatusForbidden)
+
+	// A refused form changes nothing: no set-up is started, no step reached.
+	c.Get(link)
+	wantRedirect(t, c.Post(link+"/choose", url.Values{"method": {"tablet"}}), link+"/platform")
+	wantStatus(t, c.Post(link+"/platform", url.Values{"platform": {store.PlatformIOS}, "csrf_token": {"forged"}}), http.StatusForbidden)
+	var challenges int
+	p.Store.SQL().QueryRow(`SELECT COUNT(*) FROM enrollment_challenges`).Scan(&challenges)
+	if challenges != 0 {
+		t.Fatalf("a forged form started %d set-ups", challenges)
+	}
+	wantRedirect(t, c.Get(link+"/app"), link+"/choose")
 }
 
 func TestEnrollLinkStates(t *testing.T) {

@@ -15,6 +15,8 @@ import (
 	"enrollportal/internal/clock"
 	"enrollportal/internal/enroll"
 	"enrollportal/internal/importer"
+	"enrollportal/internal/notify"
+	"enrollportal/internal/policy"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
 	"enrollportal/internal/throttle"
@@ -26,6 +28,8 @@ type Options struct {
 	Store   store.Store
 	Enroll  *enroll.Service
 	Users   *users.Service
+	Policy  *policy.Service
+	Notify  *notify.Service
 	Box     *secret.Box
 	Clock   clock.Clock
 	Logger  *slog.Logger
@@ -53,6 +57,8 @@ type Server struct {
 	store    store.Store
 	enroll   *enroll.Service
 	users    *users.Service
+	policy   *policy.Service
+	notify   *notify.Service
 	clock    clock.Clock
 	log      *slog.Logger
 	baseURL  string
@@ -93,7 +99,7 @@ func New(o Options) (*Server, error) {
 	}
 	v.assets = a
 	s := &Server{
-		store: o.Store, enroll: o.Enroll, users: o.Users, clock: o.Clock, log: o.Logger,
+		store: o.Store, enroll: o.Enroll, users: o.Users, policy: o.Policy, notify: o.Notify, clock: o.Clock, log: o.Logger,
 		baseURL: o.BaseURL, orgName: o.OrgName, views: v, assets: a,
 		sessions:  newSessionStore(o.Box, o.Secure),
 		metrics:   newMetrics(),
