@@ -17,4 +17,5 @@ const (
 	TargetTemplate = "message_template"
 	TargetPhone    = "phone"
 	TargetImport   = "import"
+	TargetBulk     = "bulk_enrollment"
 )

@@ -126,7 +126,7 @@ func (s *Service) Send(ctx context.Context, rows []Row, text notify.Text, who au
 		if rep.Messages == 0 {
 			return ErrNothingToSend
 		}
-		return q.InsertAudit(ctx, audit.Entry(now, who, audit.BulkEnrollmentSent, audit.TargetUser, "",
+		return q.InsertAudit(ctx, audit.Entry(now, who, audit.BulkEnrollmentSent, audit.TargetBulk, fmt.Sprintf("%d rows", len(rows)),
 			map[string]any{"created": rep.Created, "relinked": rep.Relinked, "skipped": rep.Skipped}))
 	})
 	if err != nil {

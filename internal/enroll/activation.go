@@ -321,6 +321,19 @@ func (s *Service) BeginActivation(ctx context.Context, a Activation, challengeKe
 	return setup, nil
 }
 
+// ActivationSetupFor shows the pending secret of challengeKey again (the QR
+// image of the page), or ErrChallengeExpired; it never starts a new one.
+func (s *Service) ActivationSetupFor(ctx context.Context, a Activation, challengeKey string) (AuthenticatorSetup, error) {
+	c, plain, err := s.challengeFor(ctx, Subject{User: a.User}, challengeKey)
+	if err != nil {
+		return AuthenticatorSetup{}, err
+	}
+	if c.Method != store.ChallengeActivation || c.PhoneID == nil || *c.PhoneID != a.Phone.ID {
+		return AuthenticatorSetup{}, ErrChallengeExpired
+	}
+	return s.setupOf(ctx, c, string(plain)), nil
+}
+
 // ConfirmActivation checks the first code of the phone's app. A correct code
 // stores the secret on the phone and activates it, ends the code and the
 // challenge and clears the user's failure count, in one transaction. A wrong

@@ -132,8 +132,8 @@ func (s *Server) ActivateQRGET(c *gin.Context) {
 		c.Status(http.StatusNotFound)
 		return
 	}
-	setup, err := s.enroll.BeginActivation(c.Request.Context(), *a, key, s.activationWho(c, a))
-	if err != nil || setup.ChallengeKey != key {
+	setup, err := s.enroll.ActivationSetupFor(c.Request.Context(), *a, key)
+	if err != nil {
 		c.Status(http.StatusNotFound)
 		return
 	}

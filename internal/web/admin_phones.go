@@ -190,24 +190,25 @@ func validHours(h int) bool {
 	return false
 }
 
-// activationProblem says in words why an activation link was not sent.
-func activationProblem(err error) string {
+// activationProblem says in words why an activation link was not sent; ok
+// is false for an error that is not the admin's to fix (a server fault).
+func activationProblem(err error) (reason string, ok bool) {
 	var pending *enroll.ActivationPendingError
 	switch {
 	case errors.As(err, &pending):
-		return "an activation link sent earlier works until " + notify.FormatExpiry(pending.Until) + "; a new one can be sent after that"
+		return "an activation link sent earlier works until " + notify.FormatExpiry(pending.Until) + "; a new one can be sent after that", true
 	case errors.Is(err, enroll.ErrNoNumber):
-		return "it has no mobile number to text; send the link by email instead"
+		return "it has no mobile number to text; send the link by email instead", true
 	case errors.Is(err, enroll.ErrNoEmail):
-		return "the user has no email address; add one or send by SMS"
+		return "the user has no email address; add one or send by SMS", true
 	case errors.Is(err, enroll.ErrNotActivatable):
-		return "only a mobile with a known platform, or a tablet, can be activated"
+		return "only a mobile with a known platform, or a tablet, can be activated", true
 	case errors.Is(err, enroll.ErrPhoneNotOfUser), errors.Is(err, enroll.ErrUserNotFound):
-		return "the user or device no longer exists"
+		return "the user or device no longer exists", true
 	case errors.Is(err, enroll.ErrInvalidTTL):
-		return "choose how long the link works from the list"
+		return "choose how long the link works from the list", true
 	}
-	return "it could not be sent"
+	return "it could not be sent", false
 }
 
 type activatePage struct {
@@ -310,11 +311,13 @@ func (s *Server) AdminPhoneActivatePOST(c *gin.Context) {
 	case errors.Is(err, enroll.ErrBadVia):
 		again(http.StatusUnprocessableEntity, []string{"Choose how to send the link."})
 		return
-	case err != nil && activationProblem(err) != "it could not be sent":
-		again(http.StatusConflict, []string{"Not sent: " + activationProblem(err) + "."})
-		return
 	case err != nil:
-		s.serverError(c, err)
+		reason, ok := activationProblem(err)
+		if !ok {
+			s.serverError(c, err)
+			return
+		}
+		again(http.StatusConflict, []string{"Not sent: " + reason + "."})
 		return
 	}
 	msg := "Activation link for " + row.Label + " created; it works until " + notify.FormatExpiry(issued.Code.ExpiresAt) + "."
@@ -436,7 +439,8 @@ func (s *Server) AdminActivationPOST(c *gin.Context) {
 		if o.Device != "" {
 			who += " (" + o.Device + ")"
 		}
-		skipped = append(skipped, who+": "+activationProblem(o.Skipped))
+		reason, _ := activationProblem(o.Skipped)
+		skipped = append(skipped, who+": "+reason)
 	}
 	via := map[string]string{enroll.ViaSMS: "SMS", enroll.ViaEmail: "email"}[f.Via]
 	msg := fmt.Sprintf("Sent %d activation %s by %s.", sent, plural(sent, "link", "links"), via)
