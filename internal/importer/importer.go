@@ -123,24 +123,95 @@ func (s *Service) Apply(ctx context.Context, src io.Reader, mode Mode, who audit
 	if err != nil {
 		return Summary{}, fmt.Errorf("importer: plan file: %w", err)
 	}
-	defer os.Remove(f.Name())
-	defer f.Close()
+	f.Close()
+	defer RemovePlan(f.Name())
+	sum, err := s.Check(ctx, src, mode, f.Name())
+	if err != nil || sum.ErrorCount > 0 {
+		if err == nil {
+			err = ErrHasErrors
+		}
+		return sum, err
+	}
+	return s.ApplyPlan(ctx, f.Name(), who)
+}
+
+// Check checks the file like Preview and, when no line has an error, writes
+// the plan of its changes to planPath (and its summary beside it) for
+// ApplyPlan, so that applying does not read and check the file again. With
+// errors no plan is left behind.
+func (s *Service) Check(ctx context.Context, src io.Reader, mode Mode, planPath string) (Summary, error) {
+	f, err := os.OpenFile(planPath, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return Summary{}, fmt.Errorf("importer: plan file: %w", err)
+	}
 	w := bufio.NewWriterSize(f, 256<<10)
 	sum, err := s.check(ctx, src, mode, gob.NewEncoder(w))
+	if err == nil && sum.ErrorCount == 0 {
+		err = w.Flush()
+		if err == nil {
+			err = writeSummary(planPath, sum)
+		}
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil || sum.ErrorCount > 0 {
+		RemovePlan(planPath)
+	}
 	if err != nil {
-		return sum, err
+		return sum, fmt.Errorf("importer: check: %w", err)
 	}
-	if sum.ErrorCount > 0 {
-		return sum, ErrHasErrors
+	return sum, nil
+}
+
+// ApplyPlan applies a plan that Check wrote, in one transaction. The
+// database may have changed since the check: a line it now refuses (a
+// username taken meanwhile, a user deleted, an alias taken) rolls everything
+// back and comes back as *LineConflictError. The plan files stay; the caller
+// removes them with RemovePlan.
+func (s *Service) ApplyPlan(ctx context.Context, planPath string, who audit.Who) (Summary, error) {
+	sum, err := readSummary(planPath)
+	if err != nil {
+		return Summary{}, err
 	}
-	if err := w.Flush(); err != nil {
+	f, err := os.Open(planPath)
+	if err != nil {
 		return sum, fmt.Errorf("importer: plan file: %w", err)
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return sum, fmt.Errorf("importer: plan file: %w", err)
-	}
+	defer f.Close()
 	if err := s.apply(ctx, gob.NewDecoder(bufio.NewReaderSize(f, 256<<10)), &sum, who); err != nil {
 		return sum, err
+	}
+	return sum, nil
+}
+
+// RemovePlan removes the files of a plan.
+func RemovePlan(planPath string) {
+	os.Remove(planPath)
+	os.Remove(planPath + ".summary")
+}
+
+func writeSummary(planPath string, sum Summary) error {
+	f, err := os.OpenFile(planPath+".summary", os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := gob.NewEncoder(f).Encode(sum); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func readSummary(planPath string) (Summary, error) {
+	var sum Summary
+	f, err := os.Open(planPath + ".summary")
+	if err != nil {
+		return sum, fmt.Errorf("importer: plan summary: %w", err)
+	}
+	defer f.Close()
+	if err := gob.NewDecoder(f).Decode(&sum); err != nil {
+		return sum, fmt.Errorf("importer: plan summary: %w", err)
 	}
 	return sum, nil
 }

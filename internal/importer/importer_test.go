@@ -3,6 +3,8 @@ package importer_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -195,5 +197,37 @@ func TestPlatformNames(t *testing.T) {
 	if _, ok := importer.Platform("blackberry"); ok {
 		t.Error("blackberry accepted")
 	}
-	_ = users.Normalize
+}
+
+func TestApplyPlanRollsBackWhenTheDatabaseChangedSinceTheCheck(t *testing.T) {
+	p, svc := newImporter(t)
+	ctx := context.Background()
+	plan := filepath.Join(t.TempDir(), "plan")
+	sum, err := svc.Check(ctx, strings.NewReader("username,group1\nalice,Staff\nbob,Staff\n"), importer.ModeUpsert, plan)
+	if err != nil || sum.ErrorCount != 0 || sum.Create != 2 {
+		t.Fatalf("check %+v %v", sum, err)
+	}
+	// Someone creates bob between the check and the apply.
+	if _, err := p.Users.Create(ctx, users.NewUser{Username: "bob"}, admin); err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.ApplyPlan(ctx, plan, admin)
+	var conflict *importer.LineConflictError
+	if !errors.As(err, &conflict) || conflict.Line != 3 {
+		t.Fatalf("apply: %v", err)
+	}
+	if _, err := p.Store.UserByUsername(ctx, "alice"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatal("alice was created although the import failed")
+	}
+	if _, err := p.Store.GroupByName(ctx, "Staff"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatal("the group was created although the import failed")
+	}
+	// A file with errors leaves no plan behind.
+	bad := filepath.Join(t.TempDir(), "bad")
+	if sum, _ := svc.Check(ctx, strings.NewReader("username\nbad user\n"), importer.ModeUpsert, bad); sum.ErrorCount != 1 {
+		t.Fatalf("bad file %+v", sum)
+	}
+	if _, err := os.Stat(bad); !os.IsNotExist(err) {
+		t.Fatalf("plan of a bad file kept: %v", err)
+	}
 }

@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -28,8 +27,8 @@ const (
 	adminValImportName = "import_name"
 )
 
-// importUploadTTL is how long an uploaded file waits for "apply".
-const importUploadTTL = time.Hour
+// importPlanTTL is how long a checked file's plan waits for "apply".
+const importPlanTTL = time.Hour
 
 type importPage struct {
 	Flash    *flash
@@ -52,10 +51,10 @@ func (s *Server) importPath(id string) (string, bool) {
 	if len(id) != 43 || strings.ContainsAny(id, "/\\.") {
 		return "", false
 	}
-	return filepath.Join(s.importDir, "upload-"+id+".csv"), true
+	return filepath.Join(s.importDir, "plan-"+id), true
 }
 
-// sweepImports removes uploads nobody applied.
+// sweepImports removes plans nobody applied.
 func (s *Server) sweepImports() {
 	entries, err := os.ReadDir(s.importDir)
 	if err != nil {
@@ -63,78 +62,51 @@ func (s *Server) sweepImports() {
 	}
 	for _, e := range entries {
 		info, err := e.Info()
-		if err == nil && strings.HasPrefix(e.Name(), "upload-") && time.Since(info.ModTime()) > importUploadTTL {
+		if err == nil && strings.HasPrefix(e.Name(), "plan-") && time.Since(info.ModTime()) > importPlanTTL {
 			os.Remove(filepath.Join(s.importDir, e.Name()))
 		}
 	}
 }
 
-// AdminImportPreviewPOST keeps the uploaded file and checks every line of
-// it, changing nothing. The page lists the errors by line, or offers to
-// apply.
+// AdminImportPreviewPOST checks every line of the uploaded file, changing
+// nothing. The page lists the errors by line, or offers to apply; the file
+// itself is not kept, only the plan of its changes (see importer.Check).
 func (s *Server) AdminImportPreviewPOST(c *gin.Context) {
 	mode := importer.Mode(c.PostForm("mode"))
 	if !importer.ValidMode(mode) {
 		mode = importer.ModeUpsert
 	}
-	fail := func(msg string) {
-		s.render(c, http.StatusUnprocessableEntity, viewAdminImport, Page{Title: "Import users", Data: importPage{Error: msg, Mode: mode}})
-	}
 	fh, err := c.FormFile("file")
 	if err != nil {
-		fail("Choose a CSV file to import.")
+		s.render(c, http.StatusUnprocessableEntity, viewAdminImport, Page{Title: "Import users", Data: importPage{
+			Error: "Choose a CSV file to import.", Mode: mode,
+		}})
 		return
 	}
 	src, err := fh.Open()
 	if err != nil {
-		fail("The file could not be read. Try uploading it again.")
+		s.serverError(c, err)
 		return
 	}
 	defer src.Close()
 	s.sweepImports()
 	id := secret.NewToken()
-	path, _ := s.importPath(id)
-	dst, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+	planPath, _ := s.importPath(id)
+	sum, err := s.importer.Check(c.Request.Context(), src, mode, planPath)
 	if err != nil {
-		s.serverError(c, err)
-		return
-	}
-	if _, err := io.Copy(dst, src); err != nil {
-		dst.Close()
-		os.Remove(path)
-		s.serverError(c, err)
-		return
-	}
-	if err := dst.Close(); err != nil {
-		os.Remove(path)
-		s.serverError(c, err)
-		return
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		s.serverError(c, err)
-		return
-	}
-	sum, err := s.importer.Preview(c.Request.Context(), f, mode)
-	f.Close()
-	if err != nil {
-		os.Remove(path)
 		s.serverError(c, err)
 		return
 	}
 	name := filepath.Base(fh.Filename)
-	if sum.ErrorCount > 0 {
-		os.Remove(path)
-	} else {
-		sess := adminSession(c)
-		if old, ok := s.importPath(adminSessionString(c, adminValImportID)); ok {
-			os.Remove(old)
-		}
-		sess.Values[adminValImportID], sess.Values[adminValImportMode], sess.Values[adminValImportName] = id, string(mode), name
-	}
 	status := http.StatusOK
 	if sum.ErrorCount > 0 {
 		status = http.StatusUnprocessableEntity
+	} else {
+		sess := adminSession(c)
+		if old, ok := s.importPath(adminSessionString(c, adminValImportID)); ok {
+			importer.RemovePlan(old)
+		}
+		sess.Values[adminValImportID], sess.Values[adminValImportMode], sess.Values[adminValImportName] = id, string(mode), name
 	}
 	s.render(c, status, viewAdminImportPreview, Page{Title: "Check the import", Data: importPage{Mode: mode, FileName: name, Summary: sum}})
 }
@@ -144,24 +116,19 @@ func (s *Server) AdminImportApplyPOST(c *gin.Context) {
 	path, ok := s.importPath(adminSessionString(c, adminValImportID))
 	mode := importer.Mode(adminSessionString(c, adminValImportMode))
 	name := adminSessionString(c, adminValImportName)
-	f, err := os.Open(path)
-	if !ok || err != nil {
+	if _, err := os.Stat(path); !ok || err != nil {
 		s.showError(c, http.StatusGone, "This import is no longer waiting",
 			"The checked file was already applied, or it waited more than an hour.",
 			"Upload the file again at "+s.baseURL+"/admin/import.")
 		return
 	}
-	defer f.Close()
-	sum, err := s.importer.Apply(c.Request.Context(), f, mode, adminWho(c))
+	sum, err := s.importer.ApplyPlan(c.Request.Context(), path, adminWho(c))
 	var conflict *importer.LineConflictError
 	switch {
-	case errors.Is(err, importer.ErrHasErrors):
-		// The database changed since the preview (another admin at work).
-		s.render(c, http.StatusUnprocessableEntity, viewAdminImportPreview, Page{Title: "Check the import", Data: importPage{
-			Mode: mode, FileName: name, Summary: sum,
-		}})
-		return
 	case errors.As(err, &conflict):
+		// The database changed since the check (another admin at work).
+		importer.RemovePlan(path)
+		delete(adminSession(c).Values, adminValImportID)
 		s.render(c, http.StatusConflict, viewAdminImportPreview, Page{Title: "Check the import", Data: importPage{
 			Mode: mode, FileName: name, Summary: sum,
 			Problem: fmt.Sprintf("Nothing was imported: line %d could not be applied (%s). Upload the file again to check it against the current users.", conflict.Line, conflict.Reason),
@@ -171,8 +138,7 @@ func (s *Server) AdminImportApplyPOST(c *gin.Context) {
 		s.serverError(c, err)
 		return
 	}
-	f.Close()
-	os.Remove(path)
+	importer.RemovePlan(path)
 	sess := adminSession(c)
 	delete(sess.Values, adminValImportID)
 	delete(sess.Values, adminValImportMode)
