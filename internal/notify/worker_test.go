@@ -166,6 +166,10 @@ func TestDeliverEmailOverSMTP(t *testing.T) {
 	if _, err := Enqueue(ctx, f.db, m, f.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
+	// The same intent written again (a double-submitted form) stays one email.
+	if ok, err := Enqueue(ctx, f.db, m, f.clock.Now()); err != nil || ok {
+		t.Fatalf("second enqueue of one intent = %v, %v", ok, err)
+	}
 	if sum := f.deliver(t); sum.Sent != 1 || sum.Claimed != 1 {
 		t.Fatalf("summary = %+v", sum)
 	}
