@@ -10,6 +10,7 @@ import (
 	"mime/multipart"
 	"mime/quotedprintable"
 	"net/mail"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -26,12 +27,14 @@ type fixture struct {
 	db    *sqlite.DB
 	clock *clock.Fake
 	svc   *Service
-	logs  *bytes.Buffer
+	opts  Options
+	path  string
 }
 
 func newFixture(t testing.TB, o Options) *fixture {
 	t.Helper()
-	f := &fixture{db: openStore(t), clock: clock.NewFake(start)}
+	f := &fixture{path: filepath.Join(t.TempDir(), "portal.db"), clock: clock.NewFake(start)}
+	f.db = openStoreAt(t, f.path)
 	o.Store, o.Clock = f.db, f.clock
 	o.OrgName = func(context.Context) string { return "Example Org" }
 	if o.MailFrom == "" {
@@ -41,8 +44,23 @@ func newFixture(t testing.TB, o Options) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.svc = svc
+	f.svc, f.opts = svc, o
 	return f
+}
+
+// restart plays a process restart: the database is closed and opened again
+// from its file, and a new Service runs on it.
+func (f *fixture) restart(t testing.TB) {
+	t.Helper()
+	if err := f.db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.db = openStoreAt(t, f.path)
+	f.opts.Store = f.db
+	var err error
+	if f.svc, err = New(f.opts); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // enqueueEmails writes n enrollment emails, one per user, as the admin
@@ -303,7 +321,8 @@ func TestWorkerStoppedMidBatchLosesNothing(t *testing.T) {
 		}
 	}
 
-	// The restarted worker sends the rest, at once (no backoff for them).
+	// The restarted portal sends the rest, at once (no backoff for them).
+	f.restart(t)
 	for f.deliver(t).Claimed > 0 {
 	}
 	if c := f.counts(t); c[store.MessageSent] != 50 {
