@@ -577,3 +577,43 @@ func TestSlowServerHandsBackWhatTheLeaseCannotCover(t *testing.T) {
 	}
 	assertDeliveredOnce(t, srv.messages(), want)
 }
+
+// TestCrashAfterAcceptResendsWithTheSameMessageID pins the one window the
+// notes in worker.go admit: the server accepted a message and the worker died
+// before recording it. The message is sent again after the lease, under the
+// same Message-ID, so a mailbox that collapses duplicates shows it once.
+func TestCrashAfterAcceptResendsWithTheSameMessageID(t *testing.T) {
+	srv := newMailServer(t)
+	f := newFixture(t, Options{SMTPURL: srv.url("smtp"), Lease: time.Minute})
+	f.enqueueEmails(t, 1)
+	ctx := context.Background()
+	now := f.clock.Now()
+	claimed, err := f.db.ClaimMessages(ctx, []string{store.ChannelEmail}, now, now.Add(time.Minute), 10)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("claim = %v, %v", claimed, err)
+	}
+	sess, err := f.svc.transports[store.ChannelEmail].open(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.send(ctx, claimed[0]); err != nil {
+		t.Fatal(err)
+	}
+	sess.close() // ...and the process dies here, before MarkMessageSent.
+
+	f.clock.Advance(time.Minute)
+	if sum := f.deliver(t); sum.Sent != 1 {
+		t.Fatalf("after the lease = %+v", sum)
+	}
+	got := srv.messages()
+	if len(got) != 2 {
+		t.Fatalf("received %d, want the message and its one repeat", len(got))
+	}
+	first, second := parseMail(t, got[0].Data), parseMail(t, got[1].Data)
+	if id := first.header.Get("Message-Id"); id == "" || id != second.header.Get("Message-Id") {
+		t.Errorf("Message-IDs differ: %q vs %q", id, second.header.Get("Message-Id"))
+	}
+	if f.deliver(t).Claimed != 0 || f.counts(t)[store.MessageSent] != 1 {
+		t.Errorf("the message is not finished: %v", f.counts(t))
+	}
+}
