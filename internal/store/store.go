@@ -28,7 +28,10 @@ type Queries interface {
 	OutboxAdminQueries
 	AuditQueries
 	SettingQueries
+	AdminQueries
+	UserAdminQueries
 	AuthTransactionQueries
+	BulkQueries
 }
 
 // Store is the portal's database.
