@@ -83,6 +83,9 @@ func sweep(ctx context.Context, a *app.App) {
 			if _, err := a.Store.DeleteExpiredChallenges(ctx, a.Clock.Now()); err != nil && ctx.Err() == nil {
 				a.Log.Error("sweep expired challenges", "err", err)
 			}
+			if _, err := a.Prompt.Sweep(ctx); err != nil && ctx.Err() == nil {
+				a.Log.Error("sweep expired prompt logins", "err", err)
+			}
 		}
 	}
 }

@@ -7,10 +7,13 @@ import (
 	"log/slog"
 	"net/http"
 
+	"enrollportal/internal/apps"
 	"enrollportal/internal/clock"
 	"enrollportal/internal/config"
 	"enrollportal/internal/enroll"
 	"enrollportal/internal/org"
+	"enrollportal/internal/policy"
+	"enrollportal/internal/prompt"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store/sqlite"
 	"enrollportal/internal/users"
@@ -27,6 +30,9 @@ type App struct {
 	Org      *org.Settings
 	Users    *users.Service
 	Enroll   *enroll.Service
+	Policy   *policy.Service
+	Apps     *apps.Service
+	Prompt   *prompt.Service
 	// KeyCreated is true when this start created the at-rest key file.
 	KeyCreated bool
 }
@@ -65,13 +71,19 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 		a.Store.Close()
 		return nil, fmt.Errorf("app: %w", err)
 	}
+	a.Policy = &policy.Service{Store: a.Store}
+	a.Apps = &apps.Service{Store: a.Store, Box: a.Box, Clock: a.Clock}
+	if a.Prompt, err = prompt.New(prompt.Options{Store: a.Store, Clock: a.Clock, Secrets: a.Apps, BaseURL: s.BaseURL}); err != nil {
+		a.Store.Close()
+		return nil, fmt.Errorf("app: %w", err)
+	}
 	return a, nil
 }
 
 // Handler builds the portal's HTTP handler: pages, APIs, health and metrics.
 func (a *App) Handler() (http.Handler, error) {
 	srv, err := web.New(web.Options{
-		Store: a.Store, Enroll: a.Enroll, Users: a.Users, Box: a.Box, Clock: a.Clock, Logger: a.Log,
+		Store: a.Store, Enroll: a.Enroll, Users: a.Users, Prompt: a.Prompt, Policy: a.Policy, Box: a.Box, Clock: a.Clock, Logger: a.Log,
 		BaseURL: a.Settings.BaseURL, Secure: a.Settings.Secure(), OrgName: a.Org.Name,
 	})
 	if err != nil {

@@ -21,9 +21,13 @@ func (s *Server) routes() *gin.Engine {
 	r.GET("/metrics", s.Metrics)
 	r.GET("/assets/*file", s.Asset)
 	r.GET("/", s.Home)
+	// Universal Prompt endpoints: clients authenticate by signed assertion,
+	// so they sit outside the browser pages' CSRF group.
+	s.oauthRoutes(r)
 
 	// Browser pages: a session and CSRF protection on every form.
 	pages := r.Group("/", s.withSession, s.csrf)
 	s.enrollRoutes(pages)
+	s.promptRoutes(pages)
 	return r
 }

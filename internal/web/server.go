@@ -12,6 +12,8 @@ import (
 
 	"enrollportal/internal/clock"
 	"enrollportal/internal/enroll"
+	"enrollportal/internal/policy"
+	"enrollportal/internal/prompt"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
 	"enrollportal/internal/throttle"
@@ -23,6 +25,8 @@ type Options struct {
 	Store   store.Store
 	Enroll  *enroll.Service
 	Users   *users.Service
+	Prompt  *prompt.Service
+	Policy  *policy.Service
 	Box     *secret.Box
 	Clock   clock.Clock
 	Logger  *slog.Logger
@@ -38,6 +42,8 @@ type Server struct {
 	store    store.Store
 	enroll   *enroll.Service
 	users    *users.Service
+	prompt   *prompt.Service
+	policy   *policy.Service
 	clock    clock.Clock
 	log      *slog.Logger
 	baseURL  string
@@ -65,7 +71,7 @@ func New(o Options) (*Server, error) {
 	}
 	v.assets = a
 	s := &Server{
-		store: o.Store, enroll: o.Enroll, users: o.Users, clock: o.Clock, log: o.Logger,
+		store: o.Store, enroll: o.Enroll, users: o.Users, prompt: o.Prompt, policy: o.Policy, clock: o.Clock, log: o.Logger,
 		baseURL: o.BaseURL, orgName: o.OrgName, views: v, assets: a,
 		sessions:  newSessionStore(o.Box, o.Secure),
 		metrics:   newMetrics(),
