@@ -10,6 +10,7 @@ import (
 	"enrollportal/internal/apps"
 	"enrollportal/internal/clock"
 	"enrollportal/internal/config"
+	"enrollportal/internal/duo"
 	"enrollportal/internal/enroll"
 	"enrollportal/internal/org"
 	"enrollportal/internal/policy"
@@ -63,6 +64,14 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 		return nil, err
 	}
 	a.Org = org.New(a.Store, s.OrgName)
+	a.Policy = &policy.Service{Store: a.Store, Clock: a.Clock}
+	a.Apps = &apps.Service{Store: a.Store, Clock: a.Clock, Box: a.Box}
+	if s.GeoIPDB != "" {
+		if a.Policy.GeoIP, err = policy.OpenGeoIP(s.GeoIPDB); err != nil {
+			a.Store.Close()
+			return nil, fmt.Errorf("app: %w", err)
+		}
+	}
 	a.Users = &users.Service{Store: a.Store, Clock: a.Clock}
 	a.Enroll, err = enroll.New(enroll.Options{
 		Store: a.Store, Clock: a.Clock, Box: a.Box, BaseURL: s.BaseURL, OrgName: a.Org.Name,
@@ -71,8 +80,6 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 		a.Store.Close()
 		return nil, fmt.Errorf("app: %w", err)
 	}
-	a.Policy = &policy.Service{Store: a.Store}
-	a.Apps = &apps.Service{Store: a.Store, Box: a.Box, Clock: a.Clock}
 	if a.Prompt, err = prompt.New(prompt.Options{Store: a.Store, Clock: a.Clock, Secrets: a.Apps, BaseURL: s.BaseURL}); err != nil {
 		a.Store.Close()
 		return nil, fmt.Errorf("app: %w", err)
@@ -85,6 +92,9 @@ func (a *App) Handler() (http.Handler, error) {
 	srv, err := web.New(web.Options{
 		Store: a.Store, Enroll: a.Enroll, Users: a.Users, Prompt: a.Prompt, Policy: a.Policy, Box: a.Box, Clock: a.Clock, Logger: a.Log,
 		BaseURL: a.Settings.BaseURL, Secure: a.Settings.Secure(), OrgName: a.Org.Name,
+		DuoAPI: duo.New(duo.Options{
+			Store: a.Store, Clock: a.Clock, Log: a.Log, Apps: a.Apps, Policy: a.Policy, Enroll: a.Enroll,
+		}),
 	})
 	if err != nil {
 		return nil, err
@@ -92,5 +102,10 @@ func (a *App) Handler() (http.Handler, error) {
 	return srv.Handler(), nil
 }
 
-// Close closes the database.
-func (a *App) Close() error { return a.Store.Close() }
+// Close closes the database (and the GeoIP file).
+func (a *App) Close() error {
+	if a.Policy != nil && a.Policy.GeoIP != nil {
+		a.Policy.GeoIP.Close()
+	}
+	return a.Store.Close()
+}

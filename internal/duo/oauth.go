@@ -44,9 +44,9 @@ func (o *OAuth) Register(r gin.IRouter) {
 	r.POST(prompt.PathHealthCheck, o.HealthCheckPOST)
 }
 
-// errBadParams is a request whose parameters cannot be read: a wrong
+// errOAuthParams is a request whose parameters cannot be read: a wrong
 // content type, a body too large, a parameter given twice.
-var errBadParams = errors.New("duo: unreadable parameters")
+var errOAuthParams = errors.New("duo: unreadable parameters")
 
 // params reads a client's parameters from the query string and the form
 // body together: Duo's Python client sends them as query parameters with an
@@ -56,23 +56,23 @@ func params(c *gin.Context) (url.Values, error) {
 	out := url.Values{}
 	query, err := url.ParseQuery(c.Request.URL.RawQuery)
 	if err != nil {
-		return nil, errBadParams
+		return nil, errOAuthParams
 	}
 	for k, v := range query {
 		out[k] = append(out[k], v...)
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, maxOAuthBody))
 	if err != nil {
-		return nil, errBadParams
+		return nil, errOAuthParams
 	}
 	if len(body) > 0 {
 		mt, _, err := mime.ParseMediaType(c.GetHeader("Content-Type"))
 		if err != nil || mt != "application/x-www-form-urlencoded" {
-			return nil, errBadParams
+			return nil, errOAuthParams
 		}
 		form, err := url.ParseQuery(string(body))
 		if err != nil {
-			return nil, errBadParams
+			return nil, errOAuthParams
 		}
 		for k, v := range form {
 			out[k] = append(out[k], v...)
@@ -80,7 +80,7 @@ func params(c *gin.Context) (url.Values, error) {
 	}
 	for _, v := range out {
 		if len(v) > 1 {
-			return nil, errBadParams
+			return nil, errOAuthParams
 		}
 	}
 	return out, nil

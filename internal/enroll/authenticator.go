@@ -46,48 +46,49 @@ func OTPAuthURL(issuer, username, base32Secret string) string {
 	// Written by hand rather than with url.Values, which would sort the keys:
 	// some apps read only the documented order.
 	return "otpauth://totp/" + url.PathEscape(issuer) + ":" + url.PathEscape(username) +
-		"?secret=" + base32Secret + "&issuer=" + url.QueryEscape(issuer) + "&algorithm=SHA1&digits=6&period=30"
+		"?secret=" + base32Secret + "&issuer=" + strings.ReplaceAll(url.QueryEscape(issuer), "+", "%20") + "&algorithm=SHA1&digits=6&period=30"
 }
 
 func challengeAAD(key string) []byte { return []byte("challenge:" + key) }
 func phoneAAD(key string) []byte     { return []byte("phone:" + key) }
 
-// BeginAuthenticator starts adding a phone or tablet for u: a fresh TOTP
-// secret is kept server-side, sealed, for ChallengeTTL until a code proves it.
-func (s *Service) BeginAuthenticator(ctx context.Context, u store.User, d PhoneDraft, who audit.Who) (AuthenticatorSetup, error) {
+// BeginAuthenticator starts adding a phone or tablet for the subject: a fresh
+// TOTP secret is kept server-side, sealed, for ChallengeTTL until a code
+// proves it.
+func (s *Service) BeginAuthenticator(ctx context.Context, sub Subject, d PhoneDraft) (AuthenticatorSetup, error) {
 	if d.Type != store.PhoneMobile && d.Type != store.PhoneTablet {
 		return AuthenticatorSetup{}, fmt.Errorf("enroll: phone type %q cannot hold an authenticator app", d.Type)
 	}
 	now := s.clock.Now()
 	totpSecret := secret.NewTOTPSecret()
 	c := store.Challenge{
-		Key: secret.NewToken(), UserID: u.ID, Method: d.Type, Number: d.Number, Platform: d.Platform,
-		CreatedAt: now, ExpiresAt: now.Add(ChallengeTTL),
+		Key: secret.NewToken(), UserID: sub.User.ID, Username: sub.User.Username, UserKey: sub.User.Key,
+		Method: d.Type, Number: d.Number, Platform: d.Platform, CreatedAt: now, ExpiresAt: now.Add(ChallengeTTL),
 	}
 	c.Secret = s.box.Seal([]byte(totpSecret), challengeAAD(c.Key))
 	err := s.store.InTx(ctx, func(q store.Queries) error {
 		if err := q.CreateChallenge(ctx, &c); err != nil {
 			return err
 		}
-		return q.InsertAudit(ctx, audit.Entry(now, who, audit.EnrollmentStarted, audit.TargetUser, u.Username,
+		return q.InsertAudit(ctx, audit.Entry(now, sub.Who, audit.EnrollmentStarted, audit.TargetUser, sub.User.Username,
 			map[string]any{"method": d.Type, "platform": d.Platform}))
 	})
 	if err != nil {
 		return AuthenticatorSetup{}, fmt.Errorf("enroll: begin authenticator: %w", err)
 	}
-	return s.setupOf(ctx, u, c, totpSecret), nil
+	return s.setupOf(ctx, c, totpSecret), nil
 }
 
-func (s *Service) setupOf(ctx context.Context, u store.User, c store.Challenge, totpSecret string) AuthenticatorSetup {
+func (s *Service) setupOf(ctx context.Context, c store.Challenge, totpSecret string) AuthenticatorSetup {
 	return AuthenticatorSetup{
 		ChallengeKey: c.Key, Secret: totpSecret,
-		OTPAuthURL: OTPAuthURL(s.orgName(ctx), u.Username, totpSecret),
+		OTPAuthURL: OTPAuthURL(s.orgName(ctx), c.Username, totpSecret),
 		Draft:      PhoneDraft{Type: c.Method, Number: c.Number, Platform: c.Platform},
 	}
 }
 
-// challengeFor loads a live challenge of u and opens its secret.
-func (s *Service) challengeFor(ctx context.Context, u store.User, key string) (store.Challenge, []byte, error) {
+// challengeFor loads a live challenge of the subject and opens its secret.
+func (s *Service) challengeFor(ctx context.Context, sub Subject, key string) (store.Challenge, []byte, error) {
 	c, err := s.store.ChallengeByKey(ctx, key)
 	if errors.Is(err, store.ErrNotFound) {
 		return c, nil, ErrChallengeExpired
@@ -95,7 +96,7 @@ func (s *Service) challengeFor(ctx context.Context, u store.User, key string) (s
 	if err != nil {
 		return c, nil, fmt.Errorf("enroll: load challenge: %w", err)
 	}
-	if c.UserID != u.ID || !s.clock.Now().Before(c.ExpiresAt) {
+	if c.Username != sub.User.Username || (c.UserID != 0 && c.UserID != sub.User.ID) || !s.clock.Now().Before(c.ExpiresAt) {
 		return c, nil, ErrChallengeExpired
 	}
 	plain, err := s.box.Open(c.Secret, challengeAAD(c.Key))
@@ -106,51 +107,54 @@ func (s *Service) challengeFor(ctx context.Context, u store.User, key string) (s
 }
 
 // AuthenticatorSetupFor shows an unproved set-up again (the QR page reloaded).
-func (s *Service) AuthenticatorSetupFor(ctx context.Context, u store.User, challengeKey string) (AuthenticatorSetup, error) {
-	c, plain, err := s.challengeFor(ctx, u, challengeKey)
+func (s *Service) AuthenticatorSetupFor(ctx context.Context, sub Subject, challengeKey string) (AuthenticatorSetup, error) {
+	c, plain, err := s.challengeFor(ctx, sub, challengeKey)
 	if err != nil {
 		return AuthenticatorSetup{}, err
 	}
 	if c.Method != store.PhoneMobile && c.Method != store.PhoneTablet {
 		return AuthenticatorSetup{}, ErrChallengeExpired
 	}
-	return s.setupOf(ctx, u, c, string(plain)), nil
+	return s.setupOf(ctx, c, string(plain)), nil
 }
 
-// Proof is what finishes adding a factor.
-type Proof struct {
-	User         store.User
-	ChallengeKey string
-	// LinkID is the enrollment link the user came through, ended in the same
-	// transaction as the first factor it added; zero for none.
-	LinkID int64
-	Who    audit.Who
+// checkStatus refuses subjects who may not add factors.
+func checkStatus(u store.User) error {
+	switch u.Status {
+	case store.StatusLockedOut:
+		return verify.ErrLockedOut
+	case store.StatusDisabled:
+		return ErrUserDisabled
+	}
+	return nil
 }
 
 // ConfirmAuthenticator checks the first code from the app. A correct code
-// creates the activated phone or tablet, ends the challenge (and the link)
-// and clears the user's failure count, in one transaction. A wrong code
-// counts towards lockout and returns *verify.WrongCodeError or
-// verify.ErrLockedOut.
-func (s *Service) ConfirmAuthenticator(ctx context.Context, p Proof, code string) (store.Phone, error) {
-	u, err := s.store.UserByID(ctx, p.User.ID)
+// creates the activated phone or tablet (and an inline subject's user), ends
+// the challenge (and the link) and clears the user's failure count, in one
+// transaction. A wrong code counts towards lockout and returns
+// *verify.WrongCodeError or verify.ErrLockedOut.
+func (s *Service) ConfirmAuthenticator(ctx context.Context, sub Subject, challengeKey, code string) (store.Phone, error) {
+	u, err := s.currentUser(ctx, sub)
 	if err != nil {
-		return store.Phone{}, fmt.Errorf("enroll: confirm: %w", err)
+		return store.Phone{}, err
 	}
-	switch u.Status {
-	case store.StatusLockedOut:
-		return store.Phone{}, verify.ErrLockedOut
-	case store.StatusDisabled:
-		return store.Phone{}, ErrUserDisabled
+	if err := checkStatus(u); err != nil {
+		return store.Phone{}, err
 	}
-	c, plain, err := s.challengeFor(ctx, u, p.ChallengeKey)
+	c, plain, err := s.challengeFor(ctx, sub, challengeKey)
 	if err != nil {
 		return store.Phone{}, err
 	}
 	now := s.clock.Now()
 	step, ok := verify.MatchTOTP(string(plain), verify.NormalizeCode(code), now, 0)
 	if !ok {
-		return store.Phone{}, verify.RecordFailure(ctx, s.store, s.clock, u, audit.EnrollmentCodeFailed, p.Who)
+		if !sub.Exists() {
+			// No account yet, so nothing to lock; the code is the user's own
+			// secret anyway, so there is nothing to guess either.
+			return store.Phone{}, &verify.WrongCodeError{Remaining: -1}
+		}
+		return store.Phone{}, verify.RecordFailure(ctx, s.store, s.clock, u, audit.EnrollmentCodeFailed, sub.Who)
 	}
 	ph := store.Phone{
 		Key: secret.NewID("DP", 20), Number: c.Number, Type: c.Method, Platform: c.Platform,
@@ -169,26 +173,30 @@ func (s *Service) ConfirmAuthenticator(ctx context.Context, p Proof, code string
 			}
 			return err
 		}
+		owner, err := ownerOf(ctx, q, c, now, sub.Who)
+		if err != nil {
+			return err
+		}
 		if err := q.CreatePhone(ctx, &ph); err != nil {
 			return err
 		}
-		if err := q.AttachPhone(ctx, u.ID, ph.ID); err != nil {
+		if err := q.AttachPhone(ctx, owner.ID, ph.ID); err != nil {
 			return err
 		}
-		if err := q.ResetUserFailures(ctx, u.ID); err != nil {
+		if err := q.ResetUserFailures(ctx, owner.ID); err != nil {
 			return err
 		}
-		if err := q.InsertAudit(ctx, audit.Entry(now, p.Who, audit.PhoneActivated, audit.TargetUser, u.Username,
+		if err := q.InsertAudit(ctx, audit.Entry(now, sub.Who, audit.PhoneActivated, audit.TargetUser, owner.Username,
 			map[string]any{"phone_id": ph.Key, "type": ph.Type, "platform": ph.Platform, "number": ph.Number})); err != nil {
 			return err
 		}
-		if p.LinkID != 0 {
-			return endLinkTx(ctx, q, p.LinkID, u, now, p.Who)
+		if sub.LinkID != 0 {
+			return endLinkTx(ctx, q, sub.LinkID, owner, now, sub.Who)
 		}
 		return nil
 	})
 	if err != nil {
-		if errors.Is(err, ErrChallengeExpired) {
+		if errors.Is(err, ErrChallengeExpired) || errors.Is(err, ErrAlreadyEnrolled) {
 			return store.Phone{}, err
 		}
 		return store.Phone{}, fmt.Errorf("enroll: confirm: %w", err)

@@ -79,19 +79,21 @@ func CleanKeyName(name string) (string, error) {
 	return name, nil
 }
 
-// BeginSecurityKey starts registering a security key named name for u. It
-// returns the options for navigator.credentials.create (as JSON) and the key
-// of the server-side challenge.
-func (s *Service) BeginSecurityKey(ctx context.Context, u store.User, name string, who audit.Who) (optionsJSON []byte, challengeKey string, err error) {
+// BeginSecurityKey starts registering a security key named name for the
+// subject. It returns the options for navigator.credentials.create (as JSON)
+// and the key of the server-side challenge.
+func (s *Service) BeginSecurityKey(ctx context.Context, sub Subject, name string) (optionsJSON []byte, challengeKey string, err error) {
 	name, err = CleanKeyName(name)
 	if err != nil {
 		return nil, "", err
 	}
-	keys, err := s.store.SecurityKeysByUser(ctx, u.ID)
-	if err != nil {
-		return nil, "", fmt.Errorf("enroll: begin security key: %w", err)
+	var keys []store.SecurityKey
+	if sub.Exists() {
+		if keys, err = s.store.SecurityKeysByUser(ctx, sub.User.ID); err != nil {
+			return nil, "", fmt.Errorf("enroll: begin security key: %w", err)
+		}
 	}
-	wu := webauthnUser{u: u, keys: keys}
+	wu := webauthnUser{u: sub.User, keys: keys}
 	creation, session, err := s.webauthn.BeginRegistration(wu,
 		webauthn.WithExclusions(webauthn.Credentials(wu.WebAuthnCredentials()).CredentialDescriptors()),
 		webauthn.WithResidentKeyRequirement(protocol.ResidentKeyRequirementPreferred),
@@ -106,15 +108,15 @@ func (s *Service) BeginSecurityKey(ctx context.Context, u store.User, name strin
 	}
 	now := s.clock.Now()
 	c := store.Challenge{
-		Key: secret.NewToken(), UserID: u.ID, Method: store.ChallengeSecurityKey, Name: name,
-		CreatedAt: now, ExpiresAt: now.Add(ChallengeTTL),
+		Key: secret.NewToken(), UserID: sub.User.ID, Username: sub.User.Username, UserKey: sub.User.Key,
+		Method: store.ChallengeSecurityKey, Name: name, CreatedAt: now, ExpiresAt: now.Add(ChallengeTTL),
 	}
 	c.Secret = s.box.Seal(sessionJSON, challengeAAD(c.Key))
 	err = s.store.InTx(ctx, func(q store.Queries) error {
 		if err := q.CreateChallenge(ctx, &c); err != nil {
 			return err
 		}
-		return q.InsertAudit(ctx, audit.Entry(now, who, audit.EnrollmentStarted, audit.TargetUser, u.Username,
+		return q.InsertAudit(ctx, audit.Entry(now, sub.Who, audit.EnrollmentStarted, audit.TargetUser, sub.User.Username,
 			map[string]any{"method": "security_key"}))
 	})
 	if err != nil {
@@ -125,17 +127,17 @@ func (s *Service) BeginSecurityKey(ctx context.Context, u store.User, name strin
 }
 
 // FinishSecurityKey checks the browser's registration response (body is the
-// JSON of the PublicKeyCredential) and stores the key, ending the challenge
-// (and the link) in one transaction.
-func (s *Service) FinishSecurityKey(ctx context.Context, p Proof, body io.Reader) (store.SecurityKey, error) {
-	u, err := s.store.UserByID(ctx, p.User.ID)
+// JSON of the PublicKeyCredential) and stores the key (and an inline
+// subject's user), ending the challenge (and the link) in one transaction.
+func (s *Service) FinishSecurityKey(ctx context.Context, sub Subject, challengeKey string, body io.Reader) (store.SecurityKey, error) {
+	u, err := s.currentUser(ctx, sub)
 	if err != nil {
-		return store.SecurityKey{}, fmt.Errorf("enroll: finish security key: %w", err)
+		return store.SecurityKey{}, err
 	}
-	if u.Status == store.StatusDisabled {
-		return store.SecurityKey{}, ErrUserDisabled
+	if err := checkStatus(u); err != nil {
+		return store.SecurityKey{}, err
 	}
-	c, plain, err := s.challengeFor(ctx, u, p.ChallengeKey)
+	c, plain, err := s.challengeFor(ctx, sub, challengeKey)
 	if err != nil {
 		return store.SecurityKey{}, err
 	}
@@ -146,23 +148,27 @@ func (s *Service) FinishSecurityKey(ctx context.Context, p Proof, body io.Reader
 	if err := json.Unmarshal(plain, &session); err != nil {
 		return store.SecurityKey{}, fmt.Errorf("enroll: finish security key: %w", err)
 	}
-	keys, err := s.store.SecurityKeysByUser(ctx, u.ID)
-	if err != nil {
-		return store.SecurityKey{}, fmt.Errorf("enroll: finish security key: %w", err)
+	var keys []store.SecurityKey
+	if sub.Exists() {
+		if keys, err = s.store.SecurityKeysByUser(ctx, u.ID); err != nil {
+			return store.SecurityKey{}, fmt.Errorf("enroll: finish security key: %w", err)
+		}
 	}
+	// The WebAuthn user handle was the challenge's user key.
+	wu := webauthnUser{u: store.User{Key: c.UserKey, Username: c.Username, RealName: u.RealName}, keys: keys}
 	now := s.clock.Now()
 	parsed, err := protocol.ParseCredentialCreationResponseBody(io.LimitReader(body, 64<<10))
 	if err != nil {
-		s.auditKeyFailure(ctx, u, p.Who, err)
+		s.auditKeyFailure(ctx, sub, err)
 		return store.SecurityKey{}, ErrKeyRejected
 	}
-	cred, err := s.webauthn.CreateCredential(webauthnUser{u: u, keys: keys}, session, parsed)
+	cred, err := s.webauthn.CreateCredential(wu, session, parsed)
 	if err != nil {
-		s.auditKeyFailure(ctx, u, p.Who, err)
+		s.auditKeyFailure(ctx, sub, err)
 		return store.SecurityKey{}, ErrKeyRejected
 	}
 	k := store.SecurityKey{
-		Key: secret.NewID("DW", 20), UserID: u.ID, CredentialID: cred.ID, PublicKey: cred.PublicKey,
+		Key: secret.NewID("DW", 20), CredentialID: cred.ID, PublicKey: cred.PublicKey,
 		AttestationType: cred.AttestationType, AAGUID: cred.Authenticator.AAGUID, SignCount: cred.Authenticator.SignCount,
 		BackupEligible: cred.Flags.BackupEligible, BackupState: cred.Flags.BackupState, Name: c.Name, CreatedAt: now,
 	}
@@ -176,23 +182,28 @@ func (s *Service) FinishSecurityKey(ctx context.Context, p Proof, body io.Reader
 			}
 			return err
 		}
+		owner, err := ownerOf(ctx, q, c, now, sub.Who)
+		if err != nil {
+			return err
+		}
+		k.UserID = owner.ID
 		if err := q.CreateSecurityKey(ctx, &k); err != nil {
 			if errors.Is(err, store.ErrConflict) {
 				return ErrKeyRejected
 			}
 			return err
 		}
-		if err := q.InsertAudit(ctx, audit.Entry(now, p.Who, audit.SecurityKeyRegistered, audit.TargetUser, u.Username,
+		if err := q.InsertAudit(ctx, audit.Entry(now, sub.Who, audit.SecurityKeyRegistered, audit.TargetUser, owner.Username,
 			map[string]any{"key_id": k.Key, "name": k.Name, "aaguid": fmt.Sprintf("%x", k.AAGUID)})); err != nil {
 			return err
 		}
-		if p.LinkID != 0 {
-			return endLinkTx(ctx, q, p.LinkID, u, now, p.Who)
+		if sub.LinkID != 0 {
+			return endLinkTx(ctx, q, sub.LinkID, owner, now, sub.Who)
 		}
 		return nil
 	})
 	if err != nil {
-		if errors.Is(err, ErrChallengeExpired) || errors.Is(err, ErrKeyRejected) {
+		if errors.Is(err, ErrChallengeExpired) || errors.Is(err, ErrKeyRejected) || errors.Is(err, ErrAlreadyEnrolled) {
 			return store.SecurityKey{}, err
 		}
 		return store.SecurityKey{}, fmt.Errorf("enroll: finish security key: %w", err)
@@ -200,12 +211,12 @@ func (s *Service) FinishSecurityKey(ctx context.Context, p Proof, body io.Reader
 	return k, nil
 }
 
-func (s *Service) auditKeyFailure(ctx context.Context, u store.User, who audit.Who, cause error) {
+func (s *Service) auditKeyFailure(ctx context.Context, sub Subject, cause error) {
 	reason := cause.Error()
 	var pe *protocol.Error
 	if errors.As(cause, &pe) {
 		reason = pe.Type + ": " + pe.Details
 	}
-	_ = s.store.InsertAudit(ctx, audit.Entry(s.clock.Now(), who, audit.SecurityKeyRegisterFail, audit.TargetUser, u.Username,
+	_ = s.store.InsertAudit(ctx, audit.Entry(s.clock.Now(), sub.Who, audit.SecurityKeyRegisterFail, audit.TargetUser, sub.User.Username,
 		map[string]any{"reason": reason}))
 }

@@ -44,13 +44,14 @@ type Options struct {
 
 // Service applies the enrollment rules.
 type Service struct {
-	store    store.Store
-	clock    clock.Clock
-	box      *secret.Box
-	baseURL  string
-	orgName  func(ctx context.Context) string
-	linkKey  []byte
-	webauthn *webauthn.WebAuthn
+	store     store.Store
+	clock     clock.Clock
+	box       *secret.Box
+	baseURL   string
+	orgName   func(ctx context.Context) string
+	linkKey   []byte
+	inlineKey []byte
+	webauthn  *webauthn.WebAuthn
 }
 
 // New returns a Service.
@@ -69,9 +70,12 @@ func New(o Options) (*Service, error) {
 	}
 	return &Service{
 		store: o.Store, clock: o.Clock, box: o.Box, baseURL: o.BaseURL, orgName: o.OrgName,
-		linkKey: o.Box.SubKey("enrollment-link-token"), webauthn: wa,
+		linkKey: o.Box.SubKey("enrollment-link-token"), inlineKey: o.Box.SubKey("inline-enrollment-token"),
+		webauthn: wa,
 	}, nil
 }
 
 // Now is the service's clock reading.
 func (s *Service) Now() time.Time { return s.clock.Now() }
+
+func newUserKey() string { return secret.NewID("DU", 20) }

@@ -126,6 +126,13 @@ func (s *Service) SetUser(ctx context.Context, t *Transaction, u store.User) err
 	return s.update(ctx, t)
 }
 
+// Enrolled turns a login that had to enroll into an ordinary one, for u,
+// who now has a device to prove.
+func (s *Service) Enrolled(ctx context.Context, t *Transaction, u store.User) error {
+	t.Decision, t.UserID = DecisionAuth, &u.ID
+	return s.update(ctx, t)
+}
+
 // Succeed records that u proved factor.
 func (s *Service) Succeed(ctx context.Context, t *Transaction, u store.User, factor, reason string) error {
 	t.UserID = &u.ID
@@ -140,6 +147,7 @@ func (s *Service) Succeed(ctx context.Context, t *Transaction, u store.User, fac
 // Fail ends the login with a denial (a user locked out mid-way).
 func (s *Service) Fail(ctx context.Context, t *Transaction, u *store.User, factor, reason, message string) error {
 	t.KeySession = nil
+	t.Message = message
 	var err error
 	if t.Outcome, err = s.outcome(ctx, *t, u, ResultDeny, factor, reason, message); err != nil {
 		return err

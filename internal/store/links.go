@@ -47,7 +47,9 @@ const (
 type Challenge struct {
 	ID        int64
 	Key       string // random handle kept in the browser session
-	UserID    int64
+	UserID    int64  // 0 while the user of an inline enrollment does not exist yet
+	Username  string
+	UserKey   string
 	Method    string
 	PhoneID   *int64 // the phone being activated, for activation links
 	Number    string

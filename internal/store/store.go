@@ -26,6 +26,7 @@ type Queries interface {
 	OutboxQueries
 	AuditQueries
 	SettingQueries
+	AuthTransactionQueries
 	PromptQueries
 }
 

@@ -57,3 +57,13 @@ func (l *Limiter) Allow(key string) bool {
 func (l *Limiter) RetryAfter() time.Duration {
 	return l.every.Round(time.Second) + time.Second
 }
+
+// Exhausted reports, without spending a try, whether key has none left. Check
+// it before a lookup whose outcome must not leak once a client is refused.
+func (l *Limiter) Exhausted(key string) bool {
+	now := l.clock.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.buckets[key]
+	return b != nil && b.lim.TokensAt(now) < 1
+}

@@ -4,5 +4,25 @@ import "github.com/gin-gonic/gin"
 
 // enrollRoutes registers the enrollment-link pages.
 func (s *Server) enrollRoutes(pages *gin.RouterGroup) {
-	_ = pages
+	s.EnrollSteps(pages.Group("/enroll/:token", s.loadLinkEnrollment))
+}
+
+// EnrollSteps registers the enrollment steps on a group whose middleware has
+// set the enrollment context (see enrollment). The inline prompt mounts the
+// same steps under its own prefix with its own loader.
+func (s *Server) EnrollSteps(g *gin.RouterGroup) {
+	g.GET("", s.EnrollWelcomeGET)
+	g.GET("/choose", s.EnrollChooseGET)
+	g.POST("/choose", s.EnrollChoosePOST)
+	g.GET("/phone", s.EnrollPhoneGET)
+	g.POST("/phone", s.EnrollPhonePOST)
+	g.GET("/platform", s.EnrollPlatformGET)
+	g.POST("/platform", s.EnrollPlatformPOST)
+	g.GET("/app", s.EnrollAppGET)
+	g.GET("/app/qr.png", s.EnrollAppQRGET)
+	g.POST("/app", s.EnrollAppPOST)
+	g.GET("/key", s.EnrollKeyGET)
+	g.POST("/key/options", s.EnrollKeyOptionsPOST)
+	g.POST("/key", s.EnrollKeyPOST)
+	g.GET("/done", s.EnrollDoneGET)
 }

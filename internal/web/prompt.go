@@ -30,7 +30,7 @@ const (
 	promptSessionPrefix = "prompt:"
 )
 
-func (s *Server) promptRoutes(pages gin.IRouter) {
+func (s *Server) promptRoutes(pages *gin.RouterGroup) {
 	g := pages.Group("/prompt/:tx", s.promptTx)
 	g.GET("", s.PromptGET)
 	g.GET("/passcode", s.promptUser, s.PromptPasscodeGET)
@@ -139,6 +139,8 @@ type promptPage struct {
 	Passcode bool
 	Key      bool
 	Error    string
+	// JustEnrolled: the user set up their first device a moment ago.
+	JustEnrolled bool
 	// Denied: the login ended in a denial; Message says why.
 	Denied  bool
 	Message string

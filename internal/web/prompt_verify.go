@@ -30,6 +30,7 @@ func (s *Server) renderPasscode(c *gin.Context, status int, message string) {
 		return
 	}
 	p.Error = message
+	p.JustEnrolled = session(c).Values[justEnrolledKey(t)] != nil
 	s.render(c, status, viewPromptPasscode, Page{Title: "Enter your passcode", Data: p})
 }
 

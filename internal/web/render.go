@@ -53,6 +53,15 @@ func parseViews() (*views, error) {
 	funcs := template.FuncMap{
 		"asset": func(name string) string { return v.assets.url(name) },
 		"add":   func(a, b int) int { return a + b },
+		// otpauth marks an otpauth:// URL the portal built itself as safe for
+		// an href; html/template would otherwise blank the unknown scheme.
+		"otpauth": func(u string) template.URL {
+			if !strings.HasPrefix(u, "otpauth://") {
+				return "#"
+			}
+			return template.URL(u)
+		},
+		"chooseForm": chooseFormOf,
 	}
 	// Files whose names start with "_" are partials, parsed into every page.
 	partials, _ := fs.Glob(templates.FS, "_*.html")

@@ -21,6 +21,8 @@ func (s *Server) routes() *gin.Engine {
 	r.GET("/metrics", s.Metrics)
 	r.GET("/assets/*file", s.Asset)
 	r.GET("/", s.Home)
+	// Signed API calls from hosts and applications: no session, no CSRF.
+	s.apiRoutes(r)
 	// Universal Prompt endpoints: clients authenticate by signed assertion,
 	// so they sit outside the browser pages' CSRF group.
 	s.oauthRoutes(r)

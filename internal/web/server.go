@@ -34,6 +34,9 @@ type Options struct {
 	Secure  bool // cookies get the Secure flag (base URL is https)
 	// OrgName returns the organisation's name shown on every page.
 	OrgName func(ctx context.Context) string
+	// DuoAPI serves the Duo-compatible APIs (REST v1, Auth API v2); nil
+	// leaves them out.
+	DuoAPI APIRoutes
 }
 
 // Server holds what the handlers need. Handlers are its methods; there are no
@@ -56,6 +59,7 @@ type Server struct {
 	// that links cannot be guessed at speed (they have 256 bits anyway).
 	linkTries *throttle.Limiter
 	engine    *gin.Engine
+	duoAPI    APIRoutes
 }
 
 // New parses the templates, hashes the assets and builds the router. A
@@ -76,6 +80,7 @@ func New(o Options) (*Server, error) {
 		sessions:  newSessionStore(o.Box, o.Secure),
 		metrics:   newMetrics(),
 		linkTries: throttle.New(o.Clock, 60, 10*time.Second),
+		duoAPI:    o.DuoAPI,
 	}
 	s.engine = s.routes()
 	return s, nil

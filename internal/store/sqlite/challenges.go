@@ -9,28 +9,32 @@ import (
 )
 
 func (s queries) CreateChallenge(ctx context.Context, c *store.Challenge) error {
-	var phoneID sql.NullInt64
+	var phoneID, userID sql.NullInt64
 	if c.PhoneID != nil {
 		phoneID = sql.NullInt64{Int64: *c.PhoneID, Valid: true}
 	}
+	if c.UserID != 0 {
+		userID = sql.NullInt64{Int64: c.UserID, Valid: true}
+	}
 	err := s.q.QueryRowContext(ctx, `
-		INSERT INTO enrollment_challenges (challenge_key, user_id, method, phone_id, number, platform, name, secret, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		c.Key, c.UserID, c.Method, phoneID, c.Number, c.Platform, c.Name, c.Secret, unix(c.CreatedAt), unix(c.ExpiresAt)).Scan(&c.ID)
+		INSERT INTO enrollment_challenges (challenge_key, user_id, username, user_key, method, phone_id, number, platform, name, secret, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		c.Key, userID, c.Username, c.UserKey, c.Method, phoneID, c.Number, c.Platform, c.Name, c.Secret, unix(c.CreatedAt), unix(c.ExpiresAt)).Scan(&c.ID)
 	return wrap("create challenge", err)
 }
 
 func (s queries) ChallengeByKey(ctx context.Context, key string) (store.Challenge, error) {
 	var c store.Challenge
-	var phoneID sql.NullInt64
+	var phoneID, userID sql.NullInt64
 	var created, expires int64
 	err := s.q.QueryRowContext(ctx, `
-		SELECT id, challenge_key, user_id, method, phone_id, number, platform, name, secret, created_at, expires_at
+		SELECT id, challenge_key, user_id, username, user_key, method, phone_id, number, platform, name, secret, created_at, expires_at
 		FROM enrollment_challenges WHERE challenge_key = ?`, key).
-		Scan(&c.ID, &c.Key, &c.UserID, &c.Method, &phoneID, &c.Number, &c.Platform, &c.Name, &c.Secret, &created, &expires)
+		Scan(&c.ID, &c.Key, &userID, &c.Username, &c.UserKey, &c.Method, &phoneID, &c.Number, &c.Platform, &c.Name, &c.Secret, &created, &expires)
 	if phoneID.Valid {
 		c.PhoneID = &phoneID.Int64
 	}
+	c.UserID = userID.Int64
 	c.CreatedAt, c.ExpiresAt = fromUnix(created), fromUnix(expires)
 	return c, wrap("challenge by key", err)
 }

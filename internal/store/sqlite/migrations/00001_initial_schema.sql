@@ -126,10 +126,14 @@ CREATE INDEX enrollment_links_pending ON enrollment_links (used_at, revoked_at, 
 
 -- A factor being set up, kept server-side until proved (10 minutes): the
 -- TOTP seed of a phone or tablet, or the WebAuthn session of a security key.
+-- user_id is NULL while an inline enrollment's user does not exist yet; the
+-- user is then created, as username/user_key, when the factor is proved.
 CREATE TABLE enrollment_challenges (
     id            INTEGER PRIMARY KEY AUTOINCREMENT,
     challenge_key TEXT    NOT NULL UNIQUE,
-    user_id       INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    user_id       INTEGER REFERENCES users (id) ON DELETE CASCADE,
+    username      TEXT    NOT NULL,
+    user_key      TEXT    NOT NULL,
     method        TEXT    NOT NULL CHECK (method IN ('mobile', 'tablet', 'security_key', 'activation')),
     phone_id      INTEGER REFERENCES phones (id) ON DELETE CASCADE,
     number        TEXT    NOT NULL DEFAULT '',

@@ -1,0 +1,6 @@
+// Package apps owns protected applications: creating one with its
+// credentials (client_id/client_secret for web, ikey/skey for the others),
+// validating its redirect URIs, sealing its secret at rest and opening it
+// again to check a signature. It knows nothing of HTTP; it imports store,
+// secret, audit and clock.
+package apps

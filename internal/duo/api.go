@@ -1,0 +1,242 @@
+package duo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"enrollportal/internal/apps"
+	"enrollportal/internal/audit"
+	"enrollportal/internal/clock"
+	"enrollportal/internal/enroll"
+	"enrollportal/internal/policy"
+	"enrollportal/internal/store"
+	"enrollportal/internal/throttle"
+)
+
+// Options are the dependencies of the Duo-compatible APIs.
+type Options struct {
+	Store  store.Store
+	Clock  clock.Clock
+	Log    *slog.Logger
+	Apps   *apps.Service
+	Policy *policy.Service
+	Enroll *enroll.Service
+}
+
+// API serves the Duo-compatible endpoints.
+type API struct {
+	store  store.Store
+	clock  clock.Clock
+	log    *slog.Logger
+	apps   *apps.Service
+	policy *policy.Service
+	enroll *enroll.Service
+	// passcodeTries limits passcode guesses per client address, on top of
+	// the per-user lockout: a guesser spreading attempts over many users
+	// is slowed too.
+	passcodeTries *throttle.Limiter
+}
+
+// New returns the API.
+func New(o Options) *API {
+	return &API{
+		store: o.Store, clock: o.Clock, log: o.Log, apps: o.Apps, policy: o.Policy, enroll: o.Enroll,
+		passcodeTries: throttle.New(o.Clock, 30, 2*time.Second),
+	}
+}
+
+// Register adds the API routes to r. They sit outside the browser session
+// and CSRF middleware: every call is authenticated by its signature.
+func (a *API) Register(r gin.IRouter) {
+	v2 := r.Group("/auth/v2")
+	v2.GET("/ping", a.PingGET)
+	signedV2 := v2.Group("", a.signed(formatJSON, store.AppAuthAPI, store.AppUnix))
+	signedV2.GET("/check", a.CheckGET)
+	signedV2.POST("/preauth", a.PreauthPOST)
+	signedV2.POST("/auth", a.AuthPOST)
+	signedV2.GET("/auth_status", a.AuthStatusGET)
+	signedV2.POST("/enroll", a.EnrollPOST)
+	signedV2.POST("/enroll_status", a.EnrollStatusPOST)
+
+	v1 := r.Group("/rest/v1", a.signed(formatBSON, store.AppUnix, store.AppAuthAPI))
+	v1.POST("/preauth.bson", a.RESTPreauthPOST)
+	v1.POST("/auth.bson", a.RESTAuthPOST)
+	v1.GET("/status.bson", a.RESTStatusGET)
+}
+
+// format is the wire format of an endpoint family's answers.
+type format int
+
+const (
+	formatJSON format = iota // Auth API v2
+	formatBSON               // REST v1
+)
+
+// Duo's error codes.
+const (
+	codeBadRequest      = 40002 // invalid or missing parameters
+	codeMissingAuth     = 40101 // no or malformed Authorization
+	codeBadIkey         = 40102 // unknown integration key
+	codeBadSignature    = 40103 // signature does not match
+	codeBadDate         = 40105 // Date missing, malformed or too far off
+	codeForbidden       = 40301 // this application may not call this API
+	codeNotFound        = 40401
+	codeTooLarge        = 41301
+	codeTooManyRequests = 42901
+	codeInternal        = 50001
+)
+
+// fail answers in the Duo error envelope of the endpoint's format.
+func fail(c *gin.Context, f format, status, code int, message, detail string) {
+	if f == formatBSON {
+		doc := bson.D{{Key: "stat", Value: "FAIL"}, {Key: "code", Value: int32(code)}, {Key: "message", Value: message}}
+		if detail != "" {
+			doc = append(doc, bson.E{Key: "message_detail", Value: detail})
+		}
+		writeBSON(c, status, doc)
+	} else {
+		body := map[string]any{"stat": "FAIL", "code": code, "message": message}
+		if detail != "" {
+			body["message_detail"] = detail
+		}
+		writeJSON(c, status, body)
+	}
+	c.Abort()
+}
+
+func writeJSON(c *gin.Context, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		c.Status(http.StatusInternalServerError)
+		return
+	}
+	c.Data(status, "application/json", b)
+}
+
+func writeBSON(c *gin.Context, status int, doc bson.D) {
+	b, err := bson.Marshal(doc)
+	if err != nil {
+		c.Status(http.StatusInternalServerError)
+		return
+	}
+	c.Data(status, "application/bson", b)
+}
+
+// okJSON answers {"stat":"OK","response":v}.
+func okJSON(c *gin.Context, v any) { writeJSON(c, http.StatusOK, map[string]any{"stat": "OK", "response": v}) }
+
+// okBSON answers {stat: OK, response: doc}.
+func okBSON(c *gin.Context, doc bson.D) {
+	writeBSON(c, http.StatusOK, bson.D{{Key: "stat", Value: "OK"}, {Key: "response", Value: doc}})
+}
+
+// internalError logs the cause and answers without it.
+func (a *API) internalError(c *gin.Context, f format, err error) {
+	a.log.Error("duo api", "route", c.FullPath(), "err", err)
+	fail(c, f, http.StatusInternalServerError, codeInternal, "Internal server error", "")
+}
+
+// Context keys set by signed.
+const (
+	keyApp    = "duo.app"
+	keyParams = "duo.params"
+)
+
+// signed reads and bounds the request, checks its signature against the
+// secret key of the calling application, which must be of one of kinds,
+// and stores the application and the parameters for the handler. A request
+// that fails any check changes nothing.
+func (a *API) signed(f format, kinds ...string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, MaxBodyBytes))
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				fail(c, f, http.StatusRequestEntityTooLarge, codeTooLarge, "Request entity too large", "")
+				return
+			}
+			fail(c, f, http.StatusBadRequest, codeBadRequest, "Invalid request parameters", "the body could not be read")
+			return
+		}
+		sr, err := ReadSignedRequest(c.Request, body)
+		if err != nil {
+			fail(c, f, http.StatusBadRequest, codeBadRequest, "Invalid request parameters", err.Error())
+			return
+		}
+		ikey, sig, ok := ParseAuthorization(c.GetHeader("Authorization"))
+		if !ok {
+			fail(c, f, http.StatusUnauthorized, codeMissingAuth, "Missing request credentials", "")
+			return
+		}
+		app, err := a.apps.ByClientID(c, ikey)
+		if errors.Is(err, apps.ErrNotFound) {
+			fail(c, f, http.StatusUnauthorized, codeBadIkey, "Invalid integration key in request credentials", "")
+			return
+		}
+		if err != nil {
+			a.internalError(c, f, err)
+			return
+		}
+		skey, err := a.apps.Secret(app)
+		if err != nil {
+			a.internalError(c, f, err)
+			return
+		}
+		if len(sig) == 128 && !dateWithin(sr.Date, a.clock.Now()) {
+			fail(c, f, http.StatusUnauthorized, codeBadDate, "Invalid request date",
+				"the Date header must be present and within 300 seconds of the server's clock")
+			return
+		}
+		if _, ok := VerifySignature(sr, skey, sig, a.clock.Now()); !ok {
+			fail(c, f, http.StatusUnauthorized, codeBadSignature, "Invalid signature in request credentials", "")
+			return
+		}
+		if !slices.Contains(kinds, app.Kind) {
+			fail(c, f, http.StatusForbidden, codeForbidden, "Access forbidden", "this integration may not call this API")
+			return
+		}
+		c.Set(keyApp, app)
+		c.Set(keyParams, sr.Params)
+		c.Next()
+	}
+}
+
+func appOf(c *gin.Context) store.Application { return c.MustGet(keyApp).(store.Application) }
+
+func paramsOf(c *gin.Context) url.Values { return c.MustGet(keyParams).(url.Values) }
+
+// clientIP is the end user's address: the ipaddr a host passes on for the
+// person logging in, else the caller's own address.
+func clientIP(c *gin.Context, p url.Values) net.IP {
+	if ip := net.ParseIP(p.Get("ipaddr")); ip != nil {
+		return ip
+	}
+	return net.ParseIP(c.ClientIP())
+}
+
+// who is the audit actor of an API call: the application, from the caller's
+// address.
+func who(c *gin.Context, app store.Application) audit.Who {
+	return audit.Who{Type: audit.ActorApplication, Name: app.Name + " (" + app.Key + ")", IP: c.ClientIP()}
+}
+
+// tooManyRequests answers 429 with Retry-After, which Duo's clients honour.
+func tooManyRequests(c *gin.Context, f format, retry time.Duration) {
+	c.Header("Retry-After", strconv.Itoa(int(retry/time.Second)))
+	fail(c, f, http.StatusTooManyRequests, codeTooManyRequests, "Too many requests", "")
+}
+
+// ctxOf returns the request's context.
+func ctxOf(c *gin.Context) context.Context { return c.Request.Context() }

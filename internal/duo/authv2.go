@@ -1,0 +1,266 @@
+package duo
+
+import (
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	qrcode "github.com/skip2/go-qrcode"
+
+	"enrollportal/internal/enroll"
+	"enrollportal/internal/policy"
+	"enrollportal/internal/secret"
+	"enrollportal/internal/store"
+	"enrollportal/internal/users"
+)
+
+// PingGET answers /auth/v2/ping: unsigned, the server's time.
+func (a *API) PingGET(c *gin.Context) {
+	okJSON(c, map[string]any{"time": a.clock.Now().Unix()})
+}
+
+// CheckGET answers /auth/v2/check: the credentials work.
+func (a *API) CheckGET(c *gin.Context) {
+	okJSON(c, map[string]any{"time": a.clock.Now().Unix()})
+}
+
+// loginFromParams reads username or user_id (exactly one) and ipaddr.
+func (a *API) loginFromParams(c *gin.Context) (login, bool) {
+	p := paramsOf(c)
+	app := appOf(c)
+	l := login{app: app, username: p.Get("username"), userKey: p.Get("user_id"), ip: clientIP(c, p), who: who(c, app)}
+	if (l.username == "") == (l.userKey == "") {
+		fail(c, formatJSON, http.StatusBadRequest, codeBadRequest, "Invalid request parameters", "give exactly one of username and user_id")
+		return l, false
+	}
+	if err := a.resolveUser(c, &l); err != nil {
+		switch {
+		case errors.Is(err, errUnknownUserID):
+			fail(c, formatJSON, http.StatusBadRequest, codeBadRequest, "Invalid request parameters", "user_id names no user")
+		case errors.Is(err, errBadUsername):
+			fail(c, formatJSON, http.StatusBadRequest, codeBadRequest, "Invalid request parameters", "username is not a valid username")
+		default:
+			a.internalError(c, formatJSON, err)
+		}
+		return l, false
+	}
+	return l, true
+}
+
+// PreauthPOST answers /auth/v2/preauth.
+func (a *API) PreauthPOST(c *gin.Context) {
+	l, ok := a.loginFromParams(c)
+	if !ok {
+		return
+	}
+	out, err := a.preauth(c, l)
+	if err != nil {
+		a.internalError(c, formatJSON, err)
+		return
+	}
+	resp := map[string]any{"result": out.Result, "status_msg": out.Message}
+	switch out.Result {
+	case policy.ResultEnroll:
+		resp["enroll_portal_url"] = out.enrollURL
+		resp["status_msg"] = "Enroll an authentication device to proceed: " + out.enrollURL
+	case policy.ResultAuth:
+		devices := make([]map[string]any, 0, len(out.phones))
+		for _, ph := range out.phones {
+			devices = append(devices, map[string]any{
+				"device": ph.Key, "type": "phone", "name": ph.Name, "number": ph.Number,
+				"display_name": deviceName(ph), "capabilities": []string{"mobile_otp"},
+			})
+		}
+		resp["devices"] = devices
+		resp["status_msg"] = "Account is active"
+	}
+	if paramsOf(c).Get("text_prompt") == "1" {
+		text := out.Message
+		factors := map[string]string{}
+		switch out.Result {
+		case policy.ResultEnroll:
+			text = "Please enroll at " + out.enrollURL
+		case policy.ResultAuth:
+			text = passcodePrompt(out.username)
+			factors["default"] = "passcode"
+		}
+		resp["prompt"] = map[string]any{"text": text, "factors": factors}
+	}
+	okJSON(c, resp)
+}
+
+// passcodePrompt is the menu shown by terminal clients: only passcodes, as
+// the portal sends no pushes or calls.
+func passcodePrompt(username string) string {
+	return "Two-factor login for " + username + "\n\nEnter the passcode from your authenticator app: "
+}
+
+// AuthPOST answers /auth/v2/auth. Factors: passcode (with passcode), and
+// auto, which here means a passcode too when one is given: the portal sends
+// no pushes or calls.
+func (a *API) AuthPOST(c *gin.Context) {
+	l, ok := a.loginFromParams(c)
+	if !ok {
+		return
+	}
+	p := paramsOf(c)
+	factor := p.Get("factor")
+	passcode := p.Get("passcode")
+	switch factor {
+	case "passcode", "auto":
+	case "push", "phone", "sms":
+		fail(c, formatJSON, http.StatusBadRequest, codeBadRequest, "Invalid request parameters",
+			"factor "+factor+" is not offered by this server; use passcode")
+		return
+	default:
+		fail(c, formatJSON, http.StatusBadRequest, codeBadRequest, "Invalid request parameters", "factor must be passcode or auto")
+		return
+	}
+	if factor == "passcode" && passcode == "" {
+		fail(c, formatJSON, http.StatusBadRequest, codeBadRequest, "Invalid request parameters", "passcode is required with factor=passcode")
+		return
+	}
+	if passcode != "" && !a.passcodeTries.Allow(c.ClientIP()) {
+		tooManyRequests(c, formatJSON, a.passcodeTries.RetryAfter())
+		return
+	}
+	out, err := a.authenticate(c, l, passcode)
+	if err != nil {
+		a.internalError(c, formatJSON, err)
+		return
+	}
+	if p.Get("async") == "1" {
+		txid, err := a.saveTransaction(c, l.app, out)
+		if err != nil {
+			a.internalError(c, formatJSON, err)
+			return
+		}
+		okJSON(c, map[string]any{"txid": txid})
+		return
+	}
+	okJSON(c, map[string]any{"result": out.Result, "status": out.Status, "status_msg": out.StatusMsg})
+}
+
+// AuthStatusGET answers /auth/v2/auth_status for an async auth.
+func (a *API) AuthStatusGET(c *gin.Context) {
+	t, err := a.transaction(c, appOf(c), paramsOf(c).Get("txid"))
+	if errors.Is(err, store.ErrNotFound) {
+		fail(c, formatJSON, http.StatusBadRequest, codeBadRequest, "Invalid request parameters", "txid is unknown or expired")
+		return
+	}
+	if err != nil {
+		a.internalError(c, formatJSON, err)
+		return
+	}
+	okJSON(c, map[string]any{"result": t.Result, "status": t.Status, "status_msg": t.StatusMsg})
+}
+
+// Enrollment through the Auth API: defaults as Duo's.
+const (
+	defaultEnrollValidSecs = 86400
+	maxEnrollValidSecs     = 30 * 86400
+)
+
+// EnrollPOST answers /auth/v2/enroll: it creates a user (named, or with a
+// generated name) and an enrollment link for them. activation_code is the
+// link; activation_barcode a QR code of it, as a data: URL.
+func (a *API) EnrollPOST(c *gin.Context) {
+	p := paramsOf(c)
+	app := appOf(c)
+	validSecs := defaultEnrollValidSecs
+	if v := p.Get("valid_secs"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 || n > maxEnrollValidSecs {
+			fail(c, formatJSON, http.StatusBadRequest, codeBadRequest, "Invalid request parameters",
+				"valid_secs must be a number of seconds from 1 to 2592000")
+			return
+		}
+		validSecs = n
+	}
+	username := p.Get("username")
+	if username == "" {
+		username = "user-" + strings.ToLower(secret.NewKey(10))
+	}
+	username = policy.NormalizeUsername(app, username)
+	ctx := ctxOf(c)
+	w := who(c, app)
+	var link enroll.IssuedLink
+	err := a.store.InTx(ctx, func(q store.Queries) error {
+		u, err := users.Prepare(users.NewUser{Username: username}, a.clock.Now())
+		if err != nil {
+			return err
+		}
+		if err := users.Insert(ctx, q, &u, w); err != nil {
+			return err
+		}
+		link, err = a.enroll.IssueLinkTx(ctx, q, u, time.Duration(validSecs)*time.Second, w)
+		return err
+	})
+	switch {
+	case errors.Is(err, users.ErrUsernameTaken):
+		fail(c, formatJSON, http.StatusBadRequest, codeBadRequest, "Invalid request parameters", "username already exists")
+		return
+	case errors.Is(err, users.ErrInvalidUsername):
+		fail(c, formatJSON, http.StatusBadRequest, codeBadRequest, "Invalid request parameters", "username is not a valid username")
+		return
+	case err != nil:
+		a.internalError(c, formatJSON, err)
+		return
+	}
+	png, err := qrcode.Encode(link.URL, qrcode.Medium, 256)
+	if err != nil {
+		a.internalError(c, formatJSON, err)
+		return
+	}
+	okJSON(c, map[string]any{
+		"activation_barcode": "data:image/png;base64," + base64.StdEncoding.EncodeToString(png),
+		"activation_code":    link.URL,
+		"user_id":            link.User.Key,
+		"username":           link.User.Username,
+		"expiration":         link.Link.ExpiresAt.Unix(),
+		"valid_secs":         validSecs,
+	})
+}
+
+// EnrollStatusPOST answers /auth/v2/enroll_status: "success" once the user
+// has enrolled, "waiting" while the link is pending, "invalid" otherwise.
+func (a *API) EnrollStatusPOST(c *gin.Context) {
+	p := paramsOf(c)
+	userKey, code := p.Get("user_id"), p.Get("activation_code")
+	if userKey == "" || code == "" {
+		fail(c, formatJSON, http.StatusBadRequest, codeBadRequest, "Invalid request parameters", "user_id and activation_code are required")
+		return
+	}
+	token := code
+	if u, err := url.Parse(code); err == nil && strings.HasPrefix(u.Path, "/enroll/") {
+		token = strings.TrimPrefix(u.Path, "/enroll/")
+	}
+	ctx := ctxOf(c)
+	_, u, err := a.enroll.OpenLink(ctx, token)
+	status := "invalid"
+	switch {
+	case errors.Is(err, enroll.ErrLinkNotFound):
+	case err != nil && !errors.Is(err, enroll.ErrLinkUsed) && !errors.Is(err, enroll.ErrLinkExpired) && !errors.Is(err, enroll.ErrLinkRevoked):
+		a.internalError(c, formatJSON, err)
+		return
+	case u.Key != userKey:
+	default:
+		f, ferr := a.enroll.FactorsOf(ctx, u.ID)
+		if ferr != nil {
+			a.internalError(c, formatJSON, ferr)
+			return
+		}
+		switch {
+		case f.Enrolled():
+			status = "success"
+		case err == nil:
+			status = "waiting"
+		}
+	}
+	okJSON(c, status)
+}

@@ -1,0 +1,215 @@
+package duo
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"enrollportal/internal/audit"
+	"enrollportal/internal/policy"
+	"enrollportal/internal/secret"
+	"enrollportal/internal/store"
+	"enrollportal/internal/users"
+	"enrollportal/internal/verify"
+)
+
+// errUnknownUserID is a user_id that names no user.
+var errUnknownUserID = errors.New("duo: unknown user_id")
+
+// errBadUsername is a username that cannot be one.
+var errBadUsername = errors.New("duo: invalid username")
+
+// AuthTransactionTTL is how long the outcome of an async auth can be fetched.
+const AuthTransactionTTL = 5 * time.Minute
+
+// login is one authentication attempt as the wire layers hand it over.
+type login struct {
+	app      store.Application
+	username string // as sent; normalized by the application's rule
+	userKey  string // Auth API user_id, instead of username
+	ip       net.IP // the end user's address
+	who      audit.Who
+}
+
+// preauthOutcome is what preauth tells a client.
+type preauthOutcome struct {
+	policy.Decision
+	user      *store.User
+	username  string        // normalized
+	enrollURL string        // for ResultEnroll
+	phones    []store.Phone // activated phones that make passcodes, for ResultAuth
+}
+
+// resolveUser turns user_id into the username it names.
+func (a *API) resolveUser(c *gin.Context, l *login) error {
+	if l.userKey == "" {
+		if users.ValidateUsername(policy.NormalizeUsername(l.app, l.username)) != nil {
+			return errBadUsername
+		}
+		return nil
+	}
+	u, err := a.store.UserByKey(ctxOf(c), l.userKey)
+	if errors.Is(err, store.ErrNotFound) {
+		return errUnknownUserID
+	}
+	if err != nil {
+		return err
+	}
+	l.username = u.Username
+	return nil
+}
+
+// preauth decides what a user logging in must do. Every outcome but "auth"
+// ends the attempt, so it is audited here; "auth" is audited when the
+// passcode is checked.
+func (a *API) preauth(c *gin.Context, l login) (preauthOutcome, error) {
+	ctx := ctxOf(c)
+	d, u, err := a.policy.Decide(ctx, l.app, l.username, l.ip)
+	if err != nil {
+		return preauthOutcome{}, err
+	}
+	out := preauthOutcome{Decision: d, user: u, username: policy.NormalizeUsername(l.app, l.username)}
+	switch d.Result {
+	case policy.ResultAuth:
+		phones, err := a.store.PhonesByUser(ctx, u.ID)
+		if err != nil {
+			return out, fmt.Errorf("duo: phones: %w", err)
+		}
+		for _, ph := range phones {
+			if ph.Activated && len(ph.TOTPSecret) > 0 {
+				out.phones = append(out.phones, ph)
+			}
+		}
+		return out, nil
+	case policy.ResultEnroll:
+		// A signed, self-contained URL: a host that loops on preauth
+		// writes no enrollment rows.
+		out.enrollURL = a.enroll.InlineURL(out.username, l.app)
+	}
+	return out, a.auditAttempt(c, l, out.username, "preauth", d, nil)
+}
+
+// authOutcome is the answer to an auth call.
+type authOutcome struct {
+	Result    string // allow or deny
+	Status    string // Duo's status word
+	StatusMsg string
+}
+
+func allowed(msg string) authOutcome { return authOutcome{Result: "allow", Status: "allow", StatusMsg: msg} }
+func denied(msg string) authOutcome  { return authOutcome{Result: "deny", Status: "deny", StatusMsg: msg} }
+
+// authenticate checks a typed passcode for a login that policy sends to
+// "auth"; other decisions are applied as they stand (bypass and new users
+// under allow get in, the rest are refused). Every outcome is audited.
+func (a *API) authenticate(c *gin.Context, l login, passcode string) (authOutcome, error) {
+	ctx := ctxOf(c)
+	d, u, err := a.policy.Decide(ctx, l.app, l.username, l.ip)
+	if err != nil {
+		return authOutcome{}, err
+	}
+	username := policy.NormalizeUsername(l.app, l.username)
+	switch d.Result {
+	case policy.ResultAllow:
+		return allowed(d.Message), a.auditAttempt(c, l, username, "auth", d, nil)
+	case policy.ResultDeny:
+		return denied(d.Message), a.auditAttempt(c, l, username, "auth", d, nil)
+	case policy.ResultEnroll:
+		msg := "Enroll in two-factor authentication first: " + a.enroll.InlineURL(username, l.app)
+		return denied(msg), a.auditAttempt(c, l, username, "auth", d, nil)
+	}
+	code := verify.NormalizeCode(passcode)
+	if code == "" || strings.Trim(code, "0123456789") != "" {
+		// Not an attempt at a code (an empty line, a menu word): say how to
+		// answer, without counting it against the user.
+		return denied("Type the 6-digit passcode your authenticator app shows."), nil
+	}
+	ph, err := verify.CheckPasscode(ctx, a.store, a.clock, *u, code, a.enroll.OpenPhoneSecret, l.who, audit.AuthPasscodeFailed)
+	var wrong *verify.WrongCodeError
+	switch {
+	case err == nil:
+		e := audit.Entry(a.clock.Now(), l.who, audit.AuthAllowed, audit.TargetUser, u.Username,
+			map[string]any{"application": l.app.Key, "factor": "passcode", "device": ph.Key, "ip": ipString(l.ip)})
+		if err := a.store.InsertAudit(ctx, e); err != nil {
+			return authOutcome{}, err
+		}
+		return allowed("Success. Logging you in..."), nil
+	case errors.As(err, &wrong):
+		return denied(fmt.Sprintf("Incorrect passcode. %d tries left before your account is locked; check that your phone's clock is right.", wrong.Remaining)), nil
+	case errors.Is(err, verify.ErrLockedOut):
+		return denied("Your account is locked after too many wrong passcodes. Contact your help desk to unlock it."), nil
+	case errors.Is(err, verify.ErrNoPasscodeDevice):
+		d.Reason = "no_passcode_device"
+		return denied("None of your devices makes passcodes. Use another way to sign in, or enroll a phone."),
+			a.auditAttempt(c, l, username, "auth", d, nil)
+	}
+	return authOutcome{}, err
+}
+
+// auditAttempt records the outcome of an attempt that did not reach a
+// passcode check.
+func (a *API) auditAttempt(c *gin.Context, l login, username, step string, d policy.Decision, extra map[string]any) error {
+	action := map[string]string{
+		policy.ResultAllow: audit.AuthAllowed, policy.ResultDeny: audit.AuthDenied,
+		policy.ResultEnroll: audit.AuthEnrollRequired, policy.ResultAuth: audit.AuthDenied,
+	}[d.Result]
+	details := map[string]any{"application": l.app.Key, "step": step, "reason": d.Reason, "ip": ipString(l.ip)}
+	for k, v := range extra {
+		details[k] = v
+	}
+	return a.store.InsertAudit(ctxOf(c), audit.Entry(a.clock.Now(), l.who, action, audit.TargetUser, username, details))
+}
+
+// saveTransaction keeps an outcome for an async client to fetch by txid.
+func (a *API) saveTransaction(c *gin.Context, app store.Application, out authOutcome) (string, error) {
+	now := a.clock.Now()
+	t := store.AuthTransaction{
+		TxID: secret.NewToken(), ApplicationID: app.ID, Result: out.Result, Status: out.Status, StatusMsg: out.StatusMsg,
+		CreatedAt: now, ExpiresAt: now.Add(AuthTransactionTTL),
+	}
+	if err := a.store.CreateAuthTransaction(ctxOf(c), &t); err != nil {
+		return "", err
+	}
+	return t.TxID, nil
+}
+
+// transaction loads a live transaction of app.
+func (a *API) transaction(c *gin.Context, app store.Application, txid string) (store.AuthTransaction, error) {
+	if len(txid) == 0 || len(txid) > 100 {
+		return store.AuthTransaction{}, store.ErrNotFound
+	}
+	t, err := a.store.AuthTransactionByTxID(ctxOf(c), app.ID, txid)
+	if err != nil {
+		return t, err
+	}
+	if !a.clock.Now().Before(t.ExpiresAt) {
+		return t, store.ErrNotFound
+	}
+	return t, nil
+}
+
+func ipString(ip net.IP) string {
+	if ip == nil {
+		return ""
+	}
+	return ip.String()
+}
+
+// deviceName is how a phone is shown in a menu.
+func deviceName(ph store.Phone) string {
+	if ph.Name != "" {
+		return ph.Name
+	}
+	kind := "Phone"
+	if ph.Type == store.PhoneTablet {
+		kind = "Tablet"
+	}
+	if n := len(ph.Number); n >= 4 {
+		return kind + " ending in " + ph.Number[n-4:]
+	}
+	return kind + " (" + ph.Platform + ")"
+}

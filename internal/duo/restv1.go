@@ -1,0 +1,113 @@
+package duo
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"enrollportal/internal/policy"
+	"enrollportal/internal/store"
+)
+
+// The legacy REST v1 API that duo_unix 1.x (Debian's login_duo and
+// pam_duo) speaks: form parameters in, BSON documents out.
+
+// restLogin reads user and ipaddr.
+func (a *API) restLogin(c *gin.Context) (login, bool) {
+	p := paramsOf(c)
+	app := appOf(c)
+	l := login{app: app, username: p.Get("user"), ip: clientIP(c, p), who: who(c, app)}
+	if l.username == "" {
+		fail(c, formatBSON, http.StatusBadRequest, codeBadRequest, "Missing required request parameters", "user")
+		return l, false
+	}
+	if err := a.resolveUser(c, &l); err != nil {
+		if errors.Is(err, errBadUsername) {
+			fail(c, formatBSON, http.StatusBadRequest, codeBadRequest, "Invalid request parameters", "user")
+		} else {
+			a.internalError(c, formatBSON, err)
+		}
+		return l, false
+	}
+	return l, true
+}
+
+// RESTPreauthPOST answers /rest/v1/preauth.bson. For every result but auth,
+// login_duo prints status to the terminal as it is.
+func (a *API) RESTPreauthPOST(c *gin.Context) {
+	l, ok := a.restLogin(c)
+	if !ok {
+		return
+	}
+	out, err := a.preauth(c, l)
+	if err != nil {
+		a.internalError(c, formatBSON, err)
+		return
+	}
+	switch out.Result {
+	case policy.ResultAuth:
+		okBSON(c, bson.D{
+			{Key: "result", Value: "auth"},
+			{Key: "prompt", Value: passcodePrompt(out.username)},
+			{Key: "factors", Value: bson.D{{Key: "default", Value: "passcode"}}},
+		})
+	case policy.ResultEnroll:
+		okBSON(c, bson.D{{Key: "result", Value: "enroll"}, {Key: "status", Value: "Please enroll at " + out.enrollURL}})
+	default:
+		okBSON(c, bson.D{{Key: "result", Value: out.Result}, {Key: "status", Value: out.Message}})
+	}
+}
+
+// RESTAuthPOST answers /rest/v1/auth.bson: factor=auto with the typed
+// passcode in auto. With async=1 the outcome is kept for status.bson.
+func (a *API) RESTAuthPOST(c *gin.Context) {
+	l, ok := a.restLogin(c)
+	if !ok {
+		return
+	}
+	p := paramsOf(c)
+	if f := p.Get("factor"); f != "auto" && f != "passcode" {
+		fail(c, formatBSON, http.StatusBadRequest, codeBadRequest, "Invalid request parameters", "factor")
+		return
+	}
+	passcode := p.Get("auto")
+	if passcode == "" {
+		passcode = p.Get("passcode")
+	}
+	if !a.passcodeTries.Allow(c.ClientIP()) {
+		tooManyRequests(c, formatBSON, a.passcodeTries.RetryAfter())
+		return
+	}
+	out, err := a.authenticate(c, l, passcode)
+	if err != nil {
+		a.internalError(c, formatBSON, err)
+		return
+	}
+	if p.Get("async") == "1" {
+		txid, err := a.saveTransaction(c, l.app, out)
+		if err != nil {
+			a.internalError(c, formatBSON, err)
+			return
+		}
+		okBSON(c, bson.D{{Key: "txid", Value: txid}})
+		return
+	}
+	okBSON(c, bson.D{{Key: "result", Value: out.Result}, {Key: "status", Value: out.StatusMsg}})
+}
+
+// RESTStatusGET answers /rest/v1/status.bson for an async auth. A passcode
+// is decided at once, so the first poll has the result.
+func (a *API) RESTStatusGET(c *gin.Context) {
+	t, err := a.transaction(c, appOf(c), paramsOf(c).Get("txid"))
+	if errors.Is(err, store.ErrNotFound) {
+		fail(c, formatBSON, http.StatusBadRequest, codeBadRequest, "Invalid request parameters", "txid")
+		return
+	}
+	if err != nil {
+		a.internalError(c, formatBSON, err)
+		return
+	}
+	okBSON(c, bson.D{{Key: "result", Value: t.Result}, {Key: "status", Value: t.StatusMsg}})
+}

@@ -1,0 +1,154 @@
+package policy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strings"
+
+	"github.com/oschwald/geoip2-golang"
+
+	"enrollportal/internal/clock"
+	"enrollportal/internal/store"
+	"enrollportal/internal/users"
+)
+
+// Service loads what Evaluate needs and calls it.
+type Service struct {
+	Store store.Store
+	Clock clock.Clock
+	// GeoIP looks up the country of client addresses; nil when no GeoIP
+	// file is configured, and then location rules deny nobody.
+	GeoIP *geoip2.Reader
+}
+
+// OpenGeoIP opens a MaxMind-format country or city database.
+func OpenGeoIP(path string) (*geoip2.Reader, error) {
+	r, err := geoip2.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("policy: open GeoIP database %s: %w", path, err)
+	}
+	return r, nil
+}
+
+// NormalizeUsername applies the application's username normalization.
+func NormalizeUsername(app store.Application, raw string) string {
+	if app.UsernameNormalization == store.NormalizeNone {
+		return users.Normalize(raw)
+	}
+	return users.NormalizeSimple(raw)
+}
+
+// Country returns the ISO country code of ip, or "" when unknown (no GeoIP
+// file, a private address, an address the file does not cover).
+func (s *Service) Country(ip net.IP) string {
+	if s.GeoIP == nil || ip == nil {
+		return ""
+	}
+	rec, err := s.GeoIP.Country(ip)
+	if err != nil {
+		return ""
+	}
+	return strings.ToUpper(rec.Country.IsoCode)
+}
+
+// Decide evaluates an authentication request of rawUsername (normalized as
+// the application says) from ip for app. It returns the user (nil when
+// unknown) so the caller need not load it again.
+func (s *Service) Decide(ctx context.Context, app store.Application, rawUsername string, ip net.IP) (Decision, *store.User, error) {
+	var user *store.User
+	username := NormalizeUsername(app, rawUsername)
+	if users.ValidateUsername(username) == nil {
+		u, err := s.Store.UserByUsername(ctx, username)
+		switch {
+		case err == nil:
+			user = &u
+		case !errors.Is(err, store.ErrNotFound):
+			return Decision{}, nil, fmt.Errorf("policy: load user: %w", err)
+		}
+	}
+	var groups []int64
+	if user != nil {
+		gs, err := s.Store.GroupsOfUser(ctx, user.ID)
+		if err != nil {
+			return Decision{}, nil, fmt.Errorf("policy: groups: %w", err)
+		}
+		for _, g := range gs {
+			groups = append(groups, g.ID)
+		}
+	}
+	eff, err := s.EffectiveFor(ctx, app, groups)
+	if err != nil {
+		return Decision{}, nil, err
+	}
+	req := Request{User: user, UserGroups: groups, Country: s.Country(ip)}
+	if user != nil {
+		if req.Enrolled, err = s.enrolled(ctx, user.ID, eff); err != nil {
+			return Decision{}, nil, err
+		}
+	}
+	return Evaluate(app, eff, req), user, nil
+}
+
+// EffectiveFor merges the policies that apply to a member of groups in app.
+// Of several group overrides the one of lowest priority wins.
+func (s *Service) EffectiveFor(ctx context.Context, app store.Application, groups []int64) (Effective, error) {
+	global, err := s.Store.GlobalPolicy(ctx)
+	if err != nil {
+		return Effective{}, fmt.Errorf("policy: global policy: %w", err)
+	}
+	var appPolicy, groupPolicy *store.Policy
+	if app.PolicyID != nil {
+		p, err := s.Store.PolicyByID(ctx, *app.PolicyID)
+		if err != nil {
+			return Effective{}, fmt.Errorf("policy: application policy: %w", err)
+		}
+		appPolicy = &p
+	}
+	if len(groups) > 0 && app.ID != 0 {
+		overrides, err := s.Store.GroupPolicies(ctx, app.ID)
+		if err != nil {
+			return Effective{}, fmt.Errorf("policy: group policies: %w", err)
+		}
+		// GroupPolicies come ordered by priority.
+		for _, gp := range overrides {
+			if slices.Contains(groups, gp.GroupID) {
+				p, err := s.Store.PolicyByID(ctx, gp.PolicyID)
+				if err != nil {
+					return Effective{}, fmt.Errorf("policy: group policy: %w", err)
+				}
+				groupPolicy = &p
+				break
+			}
+		}
+	}
+	return Resolve(global, appPolicy, groupPolicy), nil
+}
+
+// enrolled reports whether the user holds an activated factor of a method
+// the policy accepts for authentication.
+func (s *Service) enrolled(ctx context.Context, userID int64, eff Effective) (bool, error) {
+	if slices.Contains(eff.AuthMethods, store.MethodAuthenticatorApp) {
+		phones, err := s.Store.PhonesByUser(ctx, userID)
+		if err != nil {
+			return false, fmt.Errorf("policy: phones: %w", err)
+		}
+		for _, p := range phones {
+			if p.Activated && len(p.TOTPSecret) > 0 {
+				return true, nil
+			}
+		}
+	}
+	if slices.Contains(eff.AuthMethods, store.MethodSecurityKey) {
+		keys, err := s.Store.SecurityKeysByUser(ctx, userID)
+		if err != nil {
+			return false, fmt.Errorf("policy: security keys: %w", err)
+		}
+		if len(keys) > 0 {
+			return true, nil
+		}
+	}
+	return false, nil
+}

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"enrollportal/internal/app"
+	"enrollportal/internal/config"
+)
+
+// runPortal runs a subcommand in-process with its own streams and settings.
+func runPortal(t *testing.T, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	e := &cliEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, getenv: func(k string) string { return env[k] }}
+	code = run(context.Background(), e, args)
+	return code, out.String(), errOut.String()
+}
+
+func parseKeyValues(t *testing.T, out string) map[string]string {
+	t.Helper()
+	kv := map[string]string{}
+	for _, line := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			t.Fatalf("output line %q is not key=value", line)
+		}
+		kv[k] = v
+	}
+	return kv
+}
+
+func TestAppsAddPrintsCredentials(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"PORTAL_DB": filepath.Join(dir, "portal.db"), "PORTAL_BASE_URL": "https://mfa.example.org:8443"}
+
+	code, out, errOut := runPortal(t, env, "apps", "add", "--name", "Wiki", "--kind", "web",
+		"--redirect-uri", "https://wiki.example.org/cb", "--redirect-uri", "http://localhost:3000/cb", "--new-user-policy", "allow")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	web := parseKeyValues(t, out)
+	if len(web) != 3 || !regexp.MustCompile(`^DI[A-Z0-9]{18}$`).MatchString(web["client_id"]) ||
+		len(web["client_secret"]) != 40 || web["api_host"] != "mfa.example.org:8443" {
+		t.Errorf("web credentials = %q", out)
+	}
+
+	code, out, errOut = runPortal(t, env, "apps", "add", "--kind", "unix", "--name", "SSH bastion")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	unix := parseKeyValues(t, out)
+	if len(unix) != 3 || len(unix["ikey"]) != 20 || len(unix["skey"]) != 40 || unix["api_host"] != "mfa.example.org:8443" {
+		t.Errorf("unix credentials = %q", out)
+	}
+
+	// What was printed is what the portal holds.
+	s := config.Settings{DB: env["PORTAL_DB"], BaseURL: env["PORTAL_BASE_URL"], LogLevel: "info",
+		SecretKeyFile: filepath.Join(dir, "secret.key")}
+	a, err := app.Open(context.Background(), s, app.Options{LogOut: &bytes.Buffer{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	for id, secret := range map[string]string{web["client_id"]: web["client_secret"], unix["ikey"]: unix["skey"]} {
+		stored, err := a.Apps.ByClientID(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := a.Apps.Secret(stored); err != nil || got != secret {
+			t.Errorf("secret of %s does not match the printed one", id)
+		}
+	}
+	webApp, _ := a.Apps.ByClientID(context.Background(), web["client_id"])
+	if len(webApp.RedirectURIs) != 2 || webApp.PolicyID == nil {
+		t.Errorf("web application = %+v, want 2 redirect URIs and a policy", webApp)
+	}
+}
+
+func TestAppsAddRejectsBadInput(t *testing.T) {
+	env := map[string]string{"PORTAL_DB": filepath.Join(t.TempDir(), "portal.db")}
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{"no kind", []string{"--name", "X"}, 2, "--kind"},
+		{"unknown kind", []string{"--name", "X", "--kind", "saml"}, 1, "web, unix, auth-api or admin-api"},
+		{"plain http redirect", []string{"--name", "X", "--kind", "web", "--redirect-uri", "http://wiki.example.org/cb"}, 1, "must be an absolute https:// URL"},
+		{"bad new user policy", []string{"--name", "X", "--kind", "unix", "--new-user-policy", "sometimes"}, 1, "require-enrollment, allow or deny"},
+		{"positional argument", []string{"Wiki", "--kind", "web", "--name", "X"}, 2, "no arguments"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errOut := runPortal(t, env, append([]string{"apps", "add"}, tt.args...)...)
+			if code != tt.wantCode || !strings.Contains(errOut, tt.wantErr) || out != "" {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit %d mentioning %q", code, out, errOut, tt.wantCode, tt.wantErr)
+			}
+		})
+	}
+}
