@@ -192,11 +192,14 @@ func (b *browser) login(username, nonce string) url.Values {
 		b.t.Fatal(err)
 	}
 	resp, body := b.get(authURL)
-	m := returnLink.FindStringSubmatch(body)
-	if (resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusForbidden) || m == nil {
-		b.t.Fatalf("prompt: %d %s", resp.StatusCode, body)
+	if resp.StatusCode == http.StatusForbidden {
+		// A denial is shown first; its link goes back with the result.
+		m := returnLink.FindStringSubmatch(body)
+		if m == nil {
+			b.t.Fatalf("denial page without a way back: %s", body)
+		}
+		resp, _ = b.get("http://localhost" + m[1])
 	}
-	resp, _ = b.get("http://localhost" + m[1])
 	loc, err := resp.Location()
 	if err != nil || resp.StatusCode != http.StatusSeeOther {
 		b.t.Fatalf("return: %d, want a redirect to the application", resp.StatusCode)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
+	"strings"
 	"slices"
 
 	"github.com/gin-gonic/gin"
@@ -177,7 +179,10 @@ func (s *Server) PromptGET(c *gin.Context) {
 		}
 	}
 	switch t.Decision {
-	case prompt.DecisionAllow, prompt.DecisionDeny:
+	case prompt.DecisionAllow:
+		// Nothing to show: straight back to the application.
+		s.redirect(c, promptPath(c, "return"))
+	case prompt.DecisionDeny:
 		s.redirect(c, promptPath(c, "done"))
 	case prompt.DecisionEnroll:
 		s.redirect(c, promptPath(c, "enroll"))
@@ -223,9 +228,9 @@ func (s *Server) promptChooseMethod(c *gin.Context) {
 	}
 }
 
-// PromptDoneGET ends the prompt: success goes on to the application by
-// itself (a script follows the link; without scripts the person clicks it),
-// a denial says why and offers the way back.
+// PromptDoneGET shows how a login ended: a denial says why and offers the
+// way back to the application (with the deny result). A successful login
+// goes back by itself and lands here only when the page is reloaded.
 func (s *Server) PromptDoneGET(c *gin.Context) {
 	t := tx(c)
 	if !t.Finished() {
@@ -251,9 +256,10 @@ func (s *Server) promptAllowed(t *prompt.Transaction) bool {
 }
 
 // PromptReturnGET issues the code and sends the browser to the
-// application's registered redirect URI. It is a GET reached by a link (or
-// the auto-continue script), never a form post, so the page's
-// form-action 'self' does not stand in the way of the redirect.
+// application's registered redirect URI. It is reached by a link, a
+// script, or the redirect after the passcode form: browsers check a form's
+// form-action against every redirect that follows its post, so the
+// passcode page allows the redirect URI's origin (allowFormRedirect).
 func (s *Server) PromptReturnGET(c *gin.Context) {
 	t := tx(c)
 	if !t.Finished() {
@@ -278,4 +284,18 @@ func (s *Server) PromptReturnGET(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	c.Redirect(http.StatusSeeOther, target)
 	c.Abort()
+}
+
+// allowFormRedirect widens this response's form-action to the origin of
+// the login's registered redirect URI, for a page whose form, once
+// verified, redirects back to the application. Only registered URIs ever
+// get here.
+func allowFormRedirect(c *gin.Context, redirectURI string) {
+	u, err := url.Parse(redirectURI)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return
+	}
+	origin := u.Scheme + "://" + u.Host
+	c.Header("Content-Security-Policy", strings.Replace(contentSecurityPolicy,
+		"form-action 'self'", "form-action 'self' "+origin, 1))
 }

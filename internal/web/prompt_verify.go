@@ -30,6 +30,7 @@ func (s *Server) renderPasscode(c *gin.Context, status int, message string) {
 		return
 	}
 	p.Error = message
+	allowFormRedirect(c, t.RedirectURI)
 	p.JustEnrolled = session(c).Values[justEnrolledKey(t)] != nil
 	s.render(c, status, viewPromptPasscode, Page{Title: "Enter your passcode", Data: p})
 }
@@ -47,7 +48,9 @@ func (s *Server) PromptPasscodePOST(c *gin.Context) {
 	err := s.prompt.CheckPasscode(c.Request.Context(), t, u, s.enroll, code, s.promptWho(c, u.Username))
 	var wrong *verify.WrongCodeError
 	switch {
-	case err == nil, errors.Is(err, verify.ErrLockedOut):
+	case err == nil:
+		s.redirect(c, promptPath(c, "return"))
+	case errors.Is(err, verify.ErrLockedOut):
 		s.redirect(c, promptPath(c, "done"))
 	case errors.As(err, &wrong):
 		s.renderPasscode(c, http.StatusUnprocessableEntity, fmt.Sprintf(
@@ -137,5 +140,5 @@ func (s *Server) PromptKeyVerifyPOST(c *gin.Context) {
 	if err := s.saveSession(c); err != nil {
 		s.log.Error("save session", "err", err)
 	}
-	c.JSON(http.StatusOK, gin.H{"next": promptPath(c, "done")})
+	c.JSON(http.StatusOK, gin.H{"next": promptPath(c, "return")})
 }
