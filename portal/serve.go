@@ -47,6 +47,18 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 		MaxHeaderBytes:    64 << 10,
 	}
 	go sweep(ctx, a)
+	// The outbox worker stops with ctx; the database stays open until it
+	// has recorded the messages it had in flight.
+	workerCtx, stopWorker := context.WithCancel(ctx)
+	workerDone := make(chan struct{})
+	go func() {
+		defer close(workerDone)
+		a.Notify.Run(workerCtx)
+	}()
+	defer func() {
+		stopWorker()
+		<-workerDone
+	}()
 	errc := make(chan error, 1)
 	go func() {
 		if s.TLSCert != "" {

@@ -12,6 +12,7 @@ import (
 	"enrollportal/internal/config"
 	"enrollportal/internal/duo"
 	"enrollportal/internal/enroll"
+	"enrollportal/internal/notify"
 	"enrollportal/internal/org"
 	"enrollportal/internal/policy"
 	"enrollportal/internal/prompt"
@@ -34,6 +35,8 @@ type App struct {
 	Policy   *policy.Service
 	Apps     *apps.Service
 	Prompt   *prompt.Service
+	// Notify composes messages and delivers the outbox.
+	Notify *notify.Service
 	// KeyCreated is true when this start created the at-rest key file.
 	KeyCreated bool
 }
@@ -73,6 +76,14 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 		}
 	}
 	a.Users = &users.Service{Store: a.Store, Clock: a.Clock}
+	a.Notify, err = notify.New(notify.Options{
+		Store: a.Store, Clock: a.Clock, Log: a.Log, OrgName: a.Org.Name,
+		SMTPURL: s.SMTPURL, MailFrom: s.MailFrom, SMSURL: s.SMSURL,
+	})
+	if err != nil {
+		a.Store.Close()
+		return nil, err
+	}
 	a.Enroll, err = enroll.New(enroll.Options{
 		Store: a.Store, Clock: a.Clock, Box: a.Box, BaseURL: s.BaseURL, OrgName: a.Org.Name,
 	})
@@ -90,7 +101,7 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 // Handler builds the portal's HTTP handler: pages, APIs, health and metrics.
 func (a *App) Handler() (http.Handler, error) {
 	srv, err := web.New(web.Options{
-		Store: a.Store, Enroll: a.Enroll, Users: a.Users, Prompt: a.Prompt, Policy: a.Policy, Box: a.Box, Clock: a.Clock, Logger: a.Log,
+		Store: a.Store, Enroll: a.Enroll, Users: a.Users, Prompt: a.Prompt, Policy: a.Policy, Notify: a.Notify, Box: a.Box, Clock: a.Clock, Logger: a.Log,
 		BaseURL: a.Settings.BaseURL, Secure: a.Settings.Secure(), OrgName: a.Org.Name,
 		DuoAPI: duo.New(duo.Options{
 			Store: a.Store, Clock: a.Clock, Log: a.Log, Apps: a.Apps, Policy: a.Policy, Enroll: a.Enroll,

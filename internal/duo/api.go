@@ -135,7 +135,9 @@ func writeBSON(c *gin.Context, status int, doc bson.D) {
 }
 
 // okJSON answers {"stat":"OK","response":v}.
-func okJSON(c *gin.Context, v any) { writeJSON(c, http.StatusOK, map[string]any{"stat": "OK", "response": v}) }
+func okJSON(c *gin.Context, v any) {
+	writeJSON(c, http.StatusOK, map[string]any{"stat": "OK", "response": v})
+}
 
 // okBSON answers {stat: OK, response: doc}.
 func okBSON(c *gin.Context, doc bson.D) {

@@ -100,8 +100,12 @@ type authOutcome struct {
 	StatusMsg string
 }
 
-func allowed(msg string) authOutcome { return authOutcome{Result: "allow", Status: "allow", StatusMsg: msg} }
-func denied(msg string) authOutcome  { return authOutcome{Result: "deny", Status: "deny", StatusMsg: msg} }
+func allowed(msg string) authOutcome {
+	return authOutcome{Result: "allow", Status: "allow", StatusMsg: msg}
+}
+func denied(msg string) authOutcome {
+	return authOutcome{Result: "deny", Status: "deny", StatusMsg: msg}
+}
 
 // authenticate checks a typed passcode for a login that policy sends to
 // "auth"; other decisions are applied as they stand (bypass and new users

@@ -165,15 +165,7 @@ func (s *Service) ConfirmAuthenticator(ctx context.Context, sub Subject, challen
 	}
 	ph.TOTPSecret = s.box.Seal(plain, phoneAAD(ph.Key))
 	err = s.store.InTx(ctx, func(q store.Queries) error {
-		// Deleting first makes a concurrent second confirm of the same
-		// challenge fail here instead of creating a second phone.
-		if err := q.DeleteChallenge(ctx, c.ID); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return ErrChallengeExpired
-			}
-			return err
-		}
-		owner, err := ownerOf(ctx, q, c, now, sub.Who)
+		owner, err := claimChallenge(ctx, q, c, now, sub.Who)
 		if err != nil {
 			return err
 		}

@@ -147,7 +147,16 @@ func TestInlineTokensAreSignedAndShortLived(t *testing.T) {
 	if err != nil || c.Username != "carol" || c.AppName != "VPN" {
 		t.Fatalf("claims %+v %v", c, err)
 	}
-	for _, bad := range []string{tok[:len(tok)-1] + "A", "x" + tok, strings.Replace(tok, ".", "", 1), "a.b", ""} {
+	// Flip a character of the signature's high bits (the last character
+	// carries unused low bits, so it is left alone).
+	flipped := []byte(tok)
+	i := len(flipped) - 3
+	if flipped[i] == 'Q' {
+		flipped[i] = 'g'
+	} else {
+		flipped[i] = 'Q'
+	}
+	for _, bad := range []string{string(flipped), "x" + tok, strings.Replace(tok, ".", "", 1), "a.b", ""} {
 		if _, err := p.Enroll.OpenInline(bad); !errors.Is(err, enroll.ErrLinkNotFound) {
 			t.Errorf("%q: %v", bad, err)
 		}

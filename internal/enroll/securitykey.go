@@ -176,13 +176,7 @@ func (s *Service) FinishSecurityKey(ctx context.Context, sub Subject, challengeK
 		k.Transports = append(k.Transports, string(t))
 	}
 	err = s.store.InTx(ctx, func(q store.Queries) error {
-		if err := q.DeleteChallenge(ctx, c.ID); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return ErrChallengeExpired
-			}
-			return err
-		}
-		owner, err := ownerOf(ctx, q, c, now, sub.Who)
+		owner, err := claimChallenge(ctx, q, c, now, sub.Who)
 		if err != nil {
 			return err
 		}

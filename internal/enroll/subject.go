@@ -35,6 +35,20 @@ func NewSubjectUser(username string) store.User {
 // Exists reports whether the subject's user is stored already.
 func (s Subject) Exists() bool { return s.User.ID != 0 }
 
+// claimChallenge ends a proved challenge and returns the user its factor
+// belongs to, inside the transaction that stores the factor. Deleting first
+// makes a concurrent second proof of the same challenge fail here instead of
+// storing a second factor.
+func claimChallenge(ctx context.Context, q store.Queries, c store.Challenge, now time.Time, who audit.Who) (store.User, error) {
+	if err := q.DeleteChallenge(ctx, c.ID); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return store.User{}, ErrChallengeExpired
+		}
+		return store.User{}, err
+	}
+	return ownerOf(ctx, q, c, now, who)
+}
+
 // ownerOf loads the stored user a challenge belongs to, or creates the user
 // an inline enrollment promised, inside the transaction that proves the
 // factor. A user found by name who has enrolled meanwhile is refused.

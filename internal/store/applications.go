@@ -45,6 +45,8 @@ type ApplicationQueries interface {
 	// groups, and sets its ID. Run it in a transaction.
 	CreateApplication(ctx context.Context, a *Application) error
 	ApplicationByID(ctx context.Context, id int64) (Application, error)
+	// ApplicationByKey finds an application by its public id ("DA...").
+	ApplicationByKey(ctx context.Context, key string) (Application, error)
 	// ApplicationByClientID finds an application by client_id or ikey.
 	ApplicationByClientID(ctx context.Context, clientID string) (Application, error)
 	Applications(ctx context.Context) ([]Application, error)

@@ -25,6 +25,8 @@ type EnrollmentLinkQueries interface {
 	CreateEnrollmentLink(ctx context.Context, l *EnrollmentLink) error
 	EnrollmentLinkByHash(ctx context.Context, hash []byte) (EnrollmentLink, error)
 	EnrollmentLinkByID(ctx context.Context, id int64) (EnrollmentLink, error)
+	// LatestEnrollmentLink is the user's newest link, whatever its state.
+	LatestEnrollmentLink(ctx context.Context, userID int64) (EnrollmentLink, error)
 	// RevokePendingLinks ends every pending link of the user and returns how
 	// many there were.
 	RevokePendingLinks(ctx context.Context, userID int64, at time.Time) (int64, error)

@@ -37,6 +37,8 @@ type Message struct {
 	LastError     string
 	CreatedAt     time.Time
 	SentAt        *time.Time
+	// ClaimedUntil is the end of the worker's lease while Status is sending.
+	ClaimedUntil *time.Time
 }
 
 // OutboxQueries writes messages to the outbox.
@@ -45,4 +47,48 @@ type OutboxQueries interface {
 	// reports false, and changes nothing, when a message with the same
 	// IntentKey exists.
 	EnqueueMessage(ctx context.Context, m *Message) (bool, error)
+}
+
+// OutboxWorkerQueries are the delivery worker's steps. A claim is a lease:
+// the claimed rows are 'sending' until ClaimedUntil, and a worker that dies
+// holding them loses them when the lease ends, so another worker retries
+// them. ClaimedUntil doubles as the claim's fencing token: a worker whose
+// lease ran out (and whose rows were claimed again) can no longer mark them.
+type OutboxWorkerQueries interface {
+	// ClaimMessages leases up to limit messages of the given channels that are
+	// due (pending with NextAttemptAt <= now, or sending with a lease that
+	// ended at or before now), oldest first. Each claim counts one attempt.
+	ClaimMessages(ctx context.Context, channels []string, now, until time.Time, limit int) ([]Message, error)
+	// MarkMessageSent records the delivery of a claimed message. It reports
+	// false when the claim (id, claimedUntil) is no longer held.
+	MarkMessageSent(ctx context.Context, id int64, claimedUntil, at time.Time) (bool, error)
+	// MarkMessageRetry puts a claimed message back to pending, due at next,
+	// with the error of the failed attempt; with failed it gives up instead
+	// (status failed). It reports false when the claim is no longer held.
+	MarkMessageRetry(ctx context.Context, id int64, claimedUntil, next time.Time, lastError string, failed bool) (bool, error)
+	// ReleaseMessage hands back a claimed message that was not tried (the
+	// worker is stopping, or an earlier message to the same recipient must go
+	// first): pending again, due at due, the claim's attempt not counted.
+	ReleaseMessage(ctx context.Context, id int64, claimedUntil, due time.Time) (bool, error)
+}
+
+// MessageFilter selects messages for the admin's outbox page.
+type MessageFilter struct {
+	Status string // one of the statuses, or "" for all
+	Limit  int
+	Offset int
+}
+
+// OutboxAdminQueries let admins see and nudge the outbox.
+type OutboxAdminQueries interface {
+	// ListMessages returns one page of messages, newest first, and how many
+	// match the filter in all.
+	ListMessages(ctx context.Context, f MessageFilter) ([]Message, int, error)
+	MessageByID(ctx context.Context, id int64) (Message, error)
+	// CountMessagesByStatus counts the outbox by status.
+	CountMessagesByStatus(ctx context.Context) (map[string]int, error)
+	// RetryMessageNow makes a pending or failed message due at now, with a
+	// fresh count of attempts. ErrNotFound when there is no such message or
+	// it is sent or being sent.
+	RetryMessageNow(ctx context.Context, id int64, now time.Time) error
 }

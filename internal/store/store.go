@@ -24,6 +24,8 @@ type Queries interface {
 	ApplicationQueries
 	PolicyQueries
 	OutboxQueries
+	OutboxWorkerQueries
+	OutboxAdminQueries
 	AuditQueries
 	SettingQueries
 	AuthTransactionQueries

@@ -491,6 +491,23 @@ func (b *Browser) Submit(sel string) {
 	))
 }
 
+// Back goes back one page in the history, as the browser's back button
+// does, and checks the page.
+func (b *Browser) Back() {
+	b.t.Helper()
+	b.before()
+	b.step("back", chromedp.NavigateBack())
+	b.PageLoaded()
+}
+
+// Reload loads the page again and checks it.
+func (b *Browser) Reload() {
+	b.t.Helper()
+	b.before()
+	b.step("reload", chromedp.Reload())
+	b.PageLoaded()
+}
+
 // Location returns the URL of the page.
 func (b *Browser) Location() string {
 	b.t.Helper()
@@ -617,16 +634,26 @@ func (b *Browser) checkPage(fatal bool) {
 	b.t.Helper()
 	b.mu.Lock()
 	b.checked = b.loads
+	signals := b.navSignals
 	b.mu.Unlock()
+	// A page may move on by itself while it is checked (a script that
+	// submits as soon as it loads). Then the check of this page is moot:
+	// the next page gets its own before the test's next step.
+	movedOn := func() bool {
+		s, _, _, _, _ := b.state()
+		return s != signals
+	}
 	ctx, cancel := context.WithTimeout(b.ctx, b.cfg.timeout)
 	defer cancel()
 	_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.readyState === "complete"`, chromedp.WithPollingInterval(20*time.Millisecond)))
-	if err != nil {
+	if err != nil && !movedOn() {
 		b.fail(fatal, "browser: page did not finish loading: %v (page %s)", err, b.location())
 		return
 	}
 	b.reportProblems(fatal)
-	if msg := b.accessibilityReport(); msg != "" {
+	if msg, err := b.accessibilityReport(); err != nil && !movedOn() {
+		b.fail(fatal, "browser: %v (page %s)", err, b.location())
+	} else if msg != "" {
 		b.fail(fatal, "%s", msg)
 	}
 }
@@ -643,7 +670,11 @@ func (b *Browser) reportProblems(fatal bool) {
 // width, and fails the test on any violation.
 func (b *Browser) CheckAccessibility() {
 	b.t.Helper()
-	if msg := b.accessibilityReport(); msg != "" {
+	msg, err := b.accessibilityReport()
+	if err != nil {
+		b.t.Fatalf("browser: %v (page %s)", err, b.location())
+	}
+	if msg != "" {
 		b.t.Fatalf("%s", msg)
 	}
 }
@@ -661,8 +692,8 @@ type axeViolation struct {
 }
 
 // accessibilityReport runs axe at each width and describes the violations,
-// or returns "" when there are none.
-func (b *Browser) accessibilityReport() string {
+// or returns "" when there are none. An error means axe could not run.
+func (b *Browser) accessibilityReport() (string, error) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 2*b.cfg.timeout)
 	defer cancel()
@@ -670,17 +701,17 @@ func (b *Browser) accessibilityReport() string {
 	for _, vp := range b.cfg.a11yAt {
 		if vp != b.cfg.viewport {
 			if _, err := chromedp.Run(ctx, emulate(vp)); err != nil {
-				return fmt.Sprintf("browser: emulate %s: %v", vp.Name, err)
+				return "", fmt.Errorf("emulate %s: %w", vp.Name, err)
 			}
 		}
 		vs, err := b.runAxe(ctx)
 		if vp != b.cfg.viewport {
 			if _, err := chromedp.Run(ctx, emulate(b.cfg.viewport)); err != nil {
-				return fmt.Sprintf("browser: emulate %s: %v", b.cfg.viewport.Name, err)
+				return "", fmt.Errorf("emulate %s: %w", b.cfg.viewport.Name, err)
 			}
 		}
 		if err != nil {
-			return fmt.Sprintf("browser: axe-core at %s width: %v", vp.Name, err)
+			return "", fmt.Errorf("axe-core at %s width: %w", vp.Name, err)
 		}
 		for _, v := range vs {
 			fmt.Fprintf(&report, "\n  [%s width] %s (%s): %s\n    %s", vp.Name, v.ID, v.Impact, v.Help, v.HelpURL)
@@ -693,10 +724,10 @@ func (b *Browser) accessibilityReport() string {
 		}
 	}
 	if report.Len() == 0 {
-		return ""
+		return "", nil
 	}
 	u, _ := chromedp.Run(ctx, chromedp.Location())
-	return "accessibility violations (axe-core) on " + u + ":" + report.String()
+	return "accessibility violations (axe-core) on " + u + ":" + report.String(), nil
 }
 
 func (b *Browser) runAxe(ctx context.Context) ([]axeViolation, error) {

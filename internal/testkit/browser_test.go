@@ -167,6 +167,9 @@ func TestBrowserHarnessFailsOnConsoleErrorsAndCSP(t *testing.T) {
 		"/throw":    htmlPage("Throw", `<p>Hi</p><script src="/throw.js"></script>`),
 		"/throw.js": `throw new Error("kaboom");`,
 		"/clean":    htmlPage("Clean", `<p>Hi</p>`),
+		"/arrived":  htmlPage("Arrived", `<p id="arrived">Here</p>`),
+		"/auto":     htmlPage("Auto", `<p>Moving on</p><script src="/auto.js"></script>`),
+		"/auto.js":  `window.addEventListener("load", () => setTimeout(() => location.replace("/arrived"), 50));`,
 	})
 	cases := []struct{ path, want string }{
 		{"/inline", "Content Security Policy"},
@@ -183,6 +186,14 @@ func TestBrowserHarnessFailsOnConsoleErrorsAndCSP(t *testing.T) {
 			assertFailure(t, failures, c.want)
 		})
 	}
+	t.Run("page that moves on by itself", func(t *testing.T) {
+		b := NewBrowser(t, At(base))
+		b.Visit("/auto")
+		b.WaitVisible("#arrived")
+		if got := b.Text("h1"); got != "Arrived" {
+			t.Errorf("heading = %q, want the page the script moved to", got)
+		}
+	})
 	t.Run("clean page passes", func(t *testing.T) {
 		b := NewBrowser(t, At(base), CheckAccessibilityAt(Desktop))
 		b.Visit("/clean")

@@ -5,6 +5,7 @@ import "github.com/gin-gonic/gin"
 // enrollRoutes registers the enrollment-link pages.
 func (s *Server) enrollRoutes(pages *gin.RouterGroup) {
 	s.EnrollSteps(pages.Group("/enroll/:token", s.loadLinkEnrollment))
+	pages.POST("/enroll/:token/renew", s.EnrollRenewPOST)
 }
 
 // EnrollSteps registers the enrollment steps on a group whose middleware has

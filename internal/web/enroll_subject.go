@@ -2,7 +2,9 @@ package web
 
 import (
 	"errors"
+	"net"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -99,6 +101,10 @@ func (s *Server) loadLinkEnrollment(c *gin.Context) {
 		if errors.Is(err, enroll.ErrLinkNotFound) {
 			s.linkTries.Allow(ip)
 		}
+		if errors.Is(err, enroll.ErrLinkExpired) && !enroll.IsInlineToken(token) {
+			s.showExpiredLink(c, token)
+			return
+		}
 		s.showEnrollmentProblem(c, err)
 		return
 	}
@@ -113,12 +119,40 @@ func (s *Server) loadLinkEnrollment(c *gin.Context) {
 	c.Next()
 }
 
-func (s *Server) globalMethods(c *gin.Context) (allowedMethods, error) {
-	p, err := s.store.GlobalPolicy(c.Request.Context())
+// errDeniedLocation means the policy refuses the client's country.
+var errDeniedLocation = errors.New("web: enrollment denied from this location")
+
+// enrollmentMethods applies the policy to an enrollment: the global policy
+// for a link, the application's (with the user's group overrides) for an
+// inline one. A denied location blocks enrollment as it blocks sign-in.
+func (s *Server) enrollmentMethods(c *gin.Context, appKey string, userID int64) (allowedMethods, error) {
+	ctx := c.Request.Context()
+	var app store.Application
+	if appKey != "" {
+		a, err := s.store.ApplicationByKey(ctx, appKey)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return allowedMethods{}, err
+		}
+		app = a
+	}
+	var groups []int64
+	if userID != 0 {
+		gs, err := s.store.GroupsOfUser(ctx, userID)
+		if err != nil {
+			return allowedMethods{}, err
+		}
+		for _, g := range gs {
+			groups = append(groups, g.ID)
+		}
+	}
+	eff, err := s.policy.EffectiveFor(ctx, app, groups)
 	if err != nil {
 		return allowedMethods{}, err
 	}
-	return methodsFrom(p), nil
+	if country := s.policy.Country(net.ParseIP(c.ClientIP())); country != "" && slices.Contains(eff.DeniedCountries, country) {
+		return allowedMethods{}, errDeniedLocation
+	}
+	return methodsFrom(store.Policy{EnrollMethods: eff.EnrollMethods}), nil
 }
 
 func (s *Server) linkEnrollment(c *gin.Context, token string) (*enrollment, error) {
@@ -137,7 +171,7 @@ func (s *Server) linkEnrollment(c *gin.Context, token string) (*enrollment, erro
 	if err := statusProblem(u); err != nil {
 		return nil, err
 	}
-	methods, err := s.globalMethods(c)
+	methods, err := s.enrollmentMethods(c, "", u.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +212,7 @@ func (s *Server) inlineEnrollment(c *gin.Context, token string) (*enrollment, er
 			}
 		}
 	}
-	methods, err := s.globalMethods(c)
+	methods, err := s.enrollmentMethods(c, claims.AppKey, u.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -229,6 +263,10 @@ func (s *Server) showEnrollmentProblem(c *gin.Context, err error) {
 		s.showError(c, http.StatusForbidden, "Your account is disabled",
 			"Your account cannot set up devices right now.",
 			"Contact your help desk.")
+	case errors.Is(err, errDeniedLocation):
+		s.showError(c, http.StatusForbidden, "Not available from your location",
+			"Your organisation does not allow setting up devices from the country you are connecting from.",
+			"Try again from another location, or contact your help desk.")
 	case errors.Is(err, errLockedOut):
 		s.showError(c, http.StatusForbidden, "Your account is locked",
 			"There were too many wrong codes, so your account was locked to keep it safe.",

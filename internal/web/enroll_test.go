@@ -287,6 +287,17 @@ func TestEnrollFormsRefuseMissingOrWrongCSRF(t *testing.T) {
 	other.Get(link)
 	r := c.Post(link+"/choose", url.Values{"method": {"mobile"}, "csrf_token": {other.CSRF}})
 	wantStatus(t, r, http.StatusForbidden)
+
+	// A refused form changes nothing: no set-up is started, no step reached.
+	c.Get(link)
+	wantRedirect(t, c.Post(link+"/choose", url.Values{"method": {"tablet"}}), link+"/platform")
+	wantStatus(t, c.Post(link+"/platform", url.Values{"platform": {store.PlatformIOS}, "csrf_token": {"forged"}}), http.StatusForbidden)
+	var challenges int
+	p.Store.SQL().QueryRow(`SELECT COUNT(*) FROM enrollment_challenges`).Scan(&challenges)
+	if challenges != 0 {
+		t.Fatalf("a forged form started %d set-ups", challenges)
+	}
+	wantRedirect(t, c.Get(link+"/app"), link+"/choose")
 }
 
 func TestEnrollLinkStates(t *testing.T) {
@@ -368,7 +379,13 @@ func TestInlineEnrollmentCreatesTheUserOnlyWhenFinished(t *testing.T) {
 	// enrolled account.
 	wantStatus(t, testkit.NewClient(t, p).Get(inline), http.StatusGone, "already set up")
 
-	tampered := inline[:len(inline)-2] + "xx"
+	b := []byte(inline)
+	if b[len(b)-3] == 'Q' {
+		b[len(b)-3] = 'g'
+	} else {
+		b[len(b)-3] = 'Q'
+	}
+	tampered := string(b)
 	wantStatus(t, c.Get(tampered), http.StatusNotFound)
 	p.Clock.Advance(enroll.InlineTTL)
 	wantStatus(t, testkit.NewClient(t, p).Get(strings.TrimPrefix(p.Enroll.InlineURL("dave", app), p.URL)), http.StatusOK)

@@ -75,9 +75,8 @@ func (s *Server) recoverPanics(c *gin.Context) {
 	c.Next()
 }
 
-// limitBody caps request bodies of the browser pages: no form of the portal
-// is anywhere near this.
+// limitBody caps the request body of a browser page: no form of the portal
+// is anywhere near this. It only wraps the body; it does not run the chain.
 func limitBody(c *gin.Context) {
 	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, 64<<10)
-	c.Next()
 }

@@ -5,8 +5,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strings"
 	"slices"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 

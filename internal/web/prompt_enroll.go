@@ -144,4 +144,3 @@ func (s *Server) PromptVerifyGET(c *gin.Context) {
 	session(c).Values[justEnrolledKey(t)] = true
 	s.redirect(c, promptPath(c, ""))
 }
-

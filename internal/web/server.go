@@ -12,6 +12,7 @@ import (
 
 	"enrollportal/internal/clock"
 	"enrollportal/internal/enroll"
+	"enrollportal/internal/notify"
 	"enrollportal/internal/policy"
 	"enrollportal/internal/prompt"
 	"enrollportal/internal/secret"
@@ -25,8 +26,9 @@ type Options struct {
 	Store   store.Store
 	Enroll  *enroll.Service
 	Users   *users.Service
-	Prompt  *prompt.Service
 	Policy  *policy.Service
+	Notify  *notify.Service
+	Prompt  *prompt.Service
 	Box     *secret.Box
 	Clock   clock.Clock
 	Logger  *slog.Logger
@@ -45,8 +47,9 @@ type Server struct {
 	store    store.Store
 	enroll   *enroll.Service
 	users    *users.Service
-	prompt   *prompt.Service
 	policy   *policy.Service
+	notify   *notify.Service
+	prompt   *prompt.Service
 	clock    clock.Clock
 	log      *slog.Logger
 	baseURL  string
@@ -75,7 +78,7 @@ func New(o Options) (*Server, error) {
 	}
 	v.assets = a
 	s := &Server{
-		store: o.Store, enroll: o.Enroll, users: o.Users, prompt: o.Prompt, policy: o.Policy, clock: o.Clock, log: o.Logger,
+		store: o.Store, enroll: o.Enroll, users: o.Users, prompt: o.Prompt, policy: o.Policy, notify: o.Notify, clock: o.Clock, log: o.Logger,
 		baseURL: o.BaseURL, orgName: o.OrgName, views: v, assets: a,
 		sessions:  newSessionStore(o.Box, o.Secure),
 		metrics:   newMetrics(),

@@ -90,6 +90,10 @@ func (s queries) ApplicationByID(ctx context.Context, id int64) (store.Applicati
 	return s.loadApplication(ctx, "id = ?", id)
 }
 
+func (s queries) ApplicationByKey(ctx context.Context, key string) (store.Application, error) {
+	return s.loadApplication(ctx, "app_key = ?", key)
+}
+
 func (s queries) ApplicationByClientID(ctx context.Context, clientID string) (store.Application, error) {
 	return s.loadApplication(ctx, "client_id = ?", clientID)
 }

@@ -38,6 +38,11 @@ func (s queries) EnrollmentLinkByID(ctx context.Context, id int64) (store.Enroll
 	return l, wrap("enrollment link by id", err)
 }
 
+func (s queries) LatestEnrollmentLink(ctx context.Context, userID int64) (store.EnrollmentLink, error) {
+	l, err := scanLink(s.q.QueryRowContext(ctx, `SELECT `+linkColumns+` FROM enrollment_links WHERE user_id = ? ORDER BY id DESC LIMIT 1`, userID))
+	return l, wrap("latest enrollment link", err)
+}
+
 func (s queries) RevokePendingLinks(ctx context.Context, userID int64, at time.Time) (int64, error) {
 	res, err := s.q.ExecContext(ctx, `
 		UPDATE enrollment_links SET revoked_at = ?

@@ -1,0 +1,198 @@
+package notify
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/mail"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	gomail "github.com/wneessen/go-mail"
+
+	"enrollportal/internal/clock"
+	"enrollportal/internal/store"
+)
+
+// smtpTransport sends email through PORTAL_SMTP_URL:
+//
+//	smtp://[user:pass@]host[:port]   SMTP with STARTTLS (port 587 by default)
+//	smtps://[user:pass@]host[:port]  implicit TLS (port 465 by default)
+//
+// With credentials, STARTTLS is mandatory: the password is never sent over
+// a plain connection, and a server that does not offer STARTTLS is an error.
+// Without credentials STARTTLS is opportunistic (used when offered), which
+// suits a relay on localhost or the in-process server of the tests. The
+// server's certificate is always verified.
+type smtpTransport struct {
+	host     string
+	port     int
+	implicit bool
+	user     string
+	pass     string
+	from     string
+	domain   string // of the From address, for Message-IDs
+	roots    *x509.CertPool
+	timeout  time.Duration
+	clock    clock.Clock
+}
+
+func newSMTPTransport(rawURL, from string, roots *x509.CertPool, c clock.Clock) (*smtpTransport, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("notify: PORTAL_SMTP_URL is not a URL")
+	}
+	t := &smtpTransport{host: u.Hostname(), roots: roots, timeout: 20 * time.Second, clock: c}
+	switch u.Scheme {
+	case "smtp":
+		t.port = 587
+	case "smtps":
+		t.port, t.implicit = 465, true
+	default:
+		return nil, fmt.Errorf("notify: PORTAL_SMTP_URL must start with smtp:// or smtps://, not %q", u.Scheme+"://")
+	}
+	if t.host == "" {
+		return nil, errors.New("notify: PORTAL_SMTP_URL has no host")
+	}
+	if p := u.Port(); p != "" {
+		if t.port, err = strconv.Atoi(p); err != nil || t.port < 1 || t.port > 65535 {
+			return nil, fmt.Errorf("notify: PORTAL_SMTP_URL has a bad port %q", p)
+		}
+	}
+	if u.User != nil {
+		t.user = u.User.Username()
+		t.pass, _ = u.User.Password()
+	}
+	if strings.TrimSpace(from) == "" {
+		return nil, errors.New("notify: PORTAL_MAIL_FROM is required when PORTAL_SMTP_URL is set")
+	}
+	addr, err := mail.ParseAddress(from)
+	if err != nil || strings.ContainsAny(from, "\r\n") {
+		return nil, fmt.Errorf("notify: PORTAL_MAIL_FROM %q is not an email address", from)
+	}
+	t.from = from
+	t.domain = addr.Address[strings.LastIndexByte(addr.Address, '@')+1:]
+	return t, nil
+}
+
+func (t *smtpTransport) channel() string { return store.ChannelEmail }
+
+func (t *smtpTransport) describe() string {
+	scheme := "smtp"
+	if t.implicit {
+		scheme = "smtps"
+	}
+	return scheme + "://" + net.JoinHostPort(t.host, strconv.Itoa(t.port))
+}
+
+func (t *smtpTransport) open(ctx context.Context) (session, error) {
+	tlsConfig := &tls.Config{ServerName: t.host, MinVersion: tls.VersionTLS12, RootCAs: t.roots}
+	opts := []gomail.Option{
+		gomail.WithPort(t.port),
+		gomail.WithTimeout(t.timeout),
+		gomail.WithTLSConfig(tlsConfig),
+		// A session lives for one batch share, seconds, so a NOOP before
+		// every message buys little; a connection that did die fails the
+		// send, which is retried like any other failure.
+		gomail.WithoutNoop(),
+	}
+	switch {
+	case t.implicit:
+		opts = append(opts, gomail.WithSSL())
+	case t.user != "":
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
+	default:
+		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
+	}
+	if t.user != "" {
+		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover),
+			gomail.WithUsername(t.user), gomail.WithPassword(t.pass))
+	}
+	c, err := gomail.NewClient(t.host, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("smtp client: %w", err)
+	}
+	if err := c.DialWithContext(ctx); err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", t.describe(), err)
+	}
+	return &smtpSession{t: t, c: c}, nil
+}
+
+type smtpSession struct {
+	t     *smtpTransport
+	c     *gomail.Client
+	isBad bool
+}
+
+// send writes one message on the session's connection. go-mail marks a
+// message delivered once the server accepted its DATA; an error after that
+// (the RSET that readies the connection for the next message) must not make
+// the worker send it again.
+func (s *smtpSession) send(ctx context.Context, m store.Message) error {
+	msg, err := s.t.build(m)
+	if err != nil {
+		return permanent(err)
+	}
+	err = s.c.Send(msg)
+	if msg.IsDelivered() {
+		if err != nil {
+			s.isBad = true // delivered, but the connection is in doubt
+		}
+		return nil
+	}
+	if err == nil {
+		return errors.New("smtp: the server did not confirm the message")
+	}
+	var se *gomail.SendError
+	if errors.As(err, &se) && se.Reason == gomail.ErrSMTPRcptTo && se.ErrorCode() >= 500 {
+		// 5xx to RCPT TO: the mailbox does not exist or is refused for good.
+		return permanent(err)
+	}
+	s.isBad = true
+	return err
+}
+
+func (s *smtpSession) broken() bool { return s.isBad }
+func (s *smtpSession) close() error { return s.c.Close() }
+
+// build turns an outbox row into a MIME message: multipart/alternative with
+// the plain-text part first and the HTML part second.
+func (t *smtpTransport) build(m store.Message) (*gomail.Msg, error) {
+	msg := gomail.NewMsg()
+	if err := msg.From(t.from); err != nil {
+		return nil, fmt.Errorf("from address: %w", err)
+	}
+	if strings.ContainsAny(m.Recipient, "\r\n,;") {
+		return nil, fmt.Errorf("recipient %q is not one address", m.Recipient)
+	}
+	if err := msg.To(m.Recipient); err != nil {
+		return nil, fmt.Errorf("recipient address: %w", err)
+	}
+	// The composer never puts a line break in a subject; this is the last
+	// line of defence against header injection for rows written otherwise.
+	msg.Subject(oneLine(m.Subject))
+	msg.SetMessageIDWithValue(messageID(m, t.domain))
+	msg.SetDateWithValue(t.clock.Now())
+	// RFC 3834: tells auto-responders (out-of-office) not to answer.
+	msg.SetGenHeader(gomail.Header("Auto-Submitted"), "auto-generated")
+	msg.SetBodyString(gomail.TypeTextPlain, m.BodyText)
+	if m.BodyHTML != "" {
+		msg.AddAlternativeString(gomail.TypeTextHTML, m.BodyHTML)
+	}
+	return msg, nil
+}
+
+// messageID is stable for one outbox row, so that the rare second delivery
+// after a crash (see worker.go) carries the same Message-ID as the first, and
+// mail systems that collapse duplicates by Message-ID show it once.
+func messageID(m store.Message, domain string) string {
+	sum := sha256.Sum256([]byte(m.IntentKey))
+	return fmt.Sprintf("outbox-%d.%s@%s", m.ID, hex.EncodeToString(sum[:8]), domain)
+}

@@ -1,0 +1,307 @@
+package notify
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"enrollportal/internal/store"
+)
+
+// Delivery guarantees, and where they stop.
+//
+// A message is written to the outbox in the transaction of the change that
+// caused it, keyed by its intent, so it exists exactly when the change does
+// and at most once per intent. The worker then:
+//
+//  1. claims a batch in one UPDATE (status sending, claimed_until = now +
+//     lease, one attempt counted) and commits;
+//  2. hands each message to the SMTP server or SMS gateway;
+//  3. right after each message is accepted, marks that one message sent in
+//     its own tiny transaction, fenced by the claim (id + claimed_until), so
+//     a worker whose lease ran out cannot overwrite a newer claim.
+//
+// Nothing is lost: a message is pending, leased or finished at every
+// instant, and a lease that is not finished (the worker crashed, the machine
+// lost power) ends and the message is claimed again. A failed attempt is
+// retried with exponential backoff until MaxAttempts, then marked failed for
+// an admin to see and retry.
+//
+// Exactly once is not possible across two systems that do not share a
+// transaction: if the process dies after the server accepted a message (the
+// 250 after DATA, or the gateway's 2xx) and before step 3 commits, the
+// message is delivered again when its lease ends. That window is one local
+// SQLite write per message, a millisecond or so, and it is the only one: a
+// clean stop (context cancelled) finishes the message in flight, records
+// its result even though the context is done, and hands the untried rest
+// back. To make the rare duplicate harmless, the email keeps the same
+// Message-ID (derived from the row) and the SMS webhook gets the intent key
+// as Idempotency-Key. Delivery is therefore at-least-once, and exactly once
+// except for a crash inside that window.
+
+// Defaults of the worker.
+const (
+	DefaultBatchSize   = 64
+	DefaultSenders     = 4
+	DefaultLease       = 5 * time.Minute
+	DefaultPollEvery   = 2 * time.Second
+	DefaultMaxAttempts = 10
+
+	// sendTimeout bounds one message's delivery, and so how long a stopping
+	// worker can take; it is far below the lease.
+	sendTimeout = 30 * time.Second
+)
+
+// Backoff is how long to wait after the given number of failed attempts:
+// 30 s, 1 min, 2 min, 4 min ... capped at one hour.
+func Backoff(attempts int) time.Duration {
+	d := 30 * time.Second
+	for i := 1; i < attempts && d < time.Hour; i++ {
+		d *= 2
+	}
+	return min(d, time.Hour)
+}
+
+// Summary counts what one pass of the worker did.
+type Summary struct {
+	Claimed  int
+	Sent     int
+	Retrying int
+	Failed   int
+	Released int // handed back untried because the worker was stopping
+}
+
+// Wake asks a running worker to look at the outbox now rather than at its
+// next poll; callers may use it after committing messages.
+func (s *Service) Wake() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers the outbox until ctx is cancelled. It returns at once when no
+// channel is configured (the messages wait in the outbox). It finishes the
+// messages in flight before it returns.
+func (s *Service) Run(ctx context.Context) {
+	s.LogConfiguration()
+	if len(s.transports) == 0 {
+		return
+	}
+	for {
+		sum, err := s.DeliverDue(ctx)
+		if err != nil && ctx.Err() == nil {
+			s.log.Error("outbox: delivery pass failed", "err", err)
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if err == nil && sum.Claimed == s.batchSize {
+			continue // there is more due right now
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.wake:
+		case <-time.After(s.pollEvery):
+		}
+	}
+}
+
+// LogConfiguration says where messages go, and says plainly when a channel
+// is not configured and its messages stay in the outbox.
+func (s *Service) LogConfiguration() {
+	for _, ch := range []string{store.ChannelEmail, store.ChannelSMS} {
+		t, ok := s.transports[ch]
+		switch {
+		case ok:
+			s.log.Info("outbox: delivering "+ch+" messages", "to", t.describe())
+		case ch == store.ChannelEmail:
+			s.log.Warn("outbox: no SMTP server configured (PORTAL_SMTP_URL); emails stay in the outbox, visible in the admin section")
+		default:
+			s.log.Warn("outbox: no SMS gateway configured (PORTAL_SMS_URL); SMS stay in the outbox, visible in the admin section")
+		}
+	}
+}
+
+// DeliverDue claims one batch of due messages and delivers it with a few
+// concurrent senders, each reusing one connection for its share. A
+// recipient's messages all go to the same sender, oldest first, so the two
+// SMS of an activation arrive in order.
+func (s *Service) DeliverDue(ctx context.Context) (Summary, error) {
+	var sum Summary
+	channels := make([]string, 0, len(s.transports))
+	for ch := range s.transports {
+		channels = append(channels, ch)
+	}
+	now := s.clock.Now()
+	claimed, err := s.store.ClaimMessages(ctx, channels, now, now.Add(s.lease), s.batchSize)
+	if err != nil || len(claimed) == 0 {
+		return sum, err
+	}
+	sum.Claimed = len(claimed)
+
+	// Group by recipient, keeping the claim's order inside each group.
+	var groups [][]store.Message
+	index := map[string]int{}
+	for _, m := range claimed {
+		k := m.Channel + "\x00" + m.Recipient
+		i, ok := index[k]
+		if !ok {
+			i = len(groups)
+			index[k] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], m)
+	}
+	n := min(s.senders, len(groups))
+	shares := make([][][]store.Message, n)
+	for i, g := range groups {
+		shares[i%n] = append(shares[i%n], g)
+	}
+	results := make([]Summary, n)
+	var wg sync.WaitGroup
+	for i := range shares {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = s.deliverShare(ctx, shares[i])
+		}()
+	}
+	wg.Wait()
+	for _, r := range results {
+		sum.Sent += r.Sent
+		sum.Retrying += r.Retrying
+		sum.Failed += r.Failed
+		sum.Released += r.Released
+	}
+	return sum, nil
+}
+
+// deliverShare sends one sender's groups over sessions it opens on first use.
+func (s *Service) deliverShare(ctx context.Context, groups [][]store.Message) Summary {
+	var sum Summary
+	sessions := map[string]session{}
+	openErrs := map[string]error{}
+	defer func() {
+		for _, ss := range sessions {
+			ss.close()
+		}
+	}()
+	for _, g := range groups {
+		var heldUntil *time.Time // an earlier message to this recipient is waiting
+		for _, m := range g {
+			switch {
+			case ctx.Err() != nil:
+				s.release(m, m.NextAttemptAt)
+				sum.Released++
+				continue
+			case heldUntil != nil:
+				// Keep the order: wait for the earlier message's retry.
+				s.release(m, *heldUntil)
+				sum.Released++
+				continue
+			}
+			err := openErrs[m.Channel]
+			ss := sessions[m.Channel]
+			if err == nil && ss == nil {
+				ss, err = s.transports[m.Channel].open(ctx)
+				if err != nil && ctx.Err() != nil {
+					s.release(m, m.NextAttemptAt) // stopping, not a failure
+					sum.Released++
+					continue
+				}
+				if err != nil {
+					// The server is down: every message of this channel in
+					// the share waits for its retry rather than redialling.
+					openErrs[m.Channel] = err
+				} else {
+					sessions[m.Channel] = ss
+				}
+			}
+			if err == nil {
+				// Once started, a send finishes even when the worker is told
+				// to stop, so that its outcome is known and recorded.
+				sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+				err = ss.send(sendCtx, m)
+				cancel()
+				if ss.broken() {
+					ss.close()
+					delete(sessions, m.Channel)
+				}
+			}
+			if err == nil {
+				s.markSent(m)
+				sum.Sent++
+				continue
+			}
+			next, failed := s.markFailure(m, err)
+			if failed {
+				sum.Failed++
+				continue
+			}
+			sum.Retrying++
+			heldUntil = &next
+		}
+	}
+	return sum
+}
+
+// recordCtx is for writing a result after the worker's context was cancelled:
+// an outcome already known must be recorded, or the message is sent again.
+func recordCtx() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), 15*time.Second)
+}
+
+func (s *Service) markSent(m store.Message) {
+	ctx, cancel := recordCtx()
+	defer cancel()
+	var err error
+	var held bool
+	// A busy database is worth a few tries here: failing to record a
+	// delivery means delivering it again after the lease.
+	for try := 0; try < 3; try++ {
+		if held, err = s.store.MarkMessageSent(ctx, m.ID, *m.ClaimedUntil, s.clock.Now()); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	switch {
+	case err != nil:
+		s.log.Error("outbox: delivered but could not record it; it will be sent again after its lease", "id", m.ID, "intent", m.IntentKey, "err", err)
+	case !held:
+		s.log.Warn("outbox: delivered after the claim's lease ended", "id", m.ID, "intent", m.IntentKey)
+	default:
+		s.log.Debug("outbox: sent", "id", m.ID, "channel", m.Channel, "intent", m.IntentKey, "attempt", m.Attempts)
+	}
+}
+
+// markFailure schedules the retry of m, or gives up, and returns when the
+// retry is due.
+func (s *Service) markFailure(m store.Message, cause error) (time.Time, bool) {
+	ctx, cancel := recordCtx()
+	defer cancel()
+	failed := isPermanent(cause) || m.Attempts >= s.maxAttempts
+	next := s.clock.Now().Add(Backoff(m.Attempts))
+	msg := oneLine(cause.Error())
+	if len(msg) > 1000 {
+		msg = msg[:1000]
+	}
+	if _, err := s.store.MarkMessageRetry(ctx, m.ID, *m.ClaimedUntil, next, msg, failed); err != nil {
+		s.log.Error("outbox: could not record a failed attempt", "id", m.ID, "err", err)
+	}
+	if failed {
+		s.log.Error("outbox: message failed for good", "id", m.ID, "channel", m.Channel, "intent", m.IntentKey, "attempts", m.Attempts, "err", msg)
+	} else {
+		s.log.Warn("outbox: delivery failed, will retry", "id", m.ID, "channel", m.Channel, "attempt", m.Attempts, "next", next, "err", msg)
+	}
+	return next, failed
+}
+
+func (s *Service) release(m store.Message, due time.Time) {
+	ctx, cancel := recordCtx()
+	defer cancel()
+	if _, err := s.store.ReleaseMessage(ctx, m.ID, *m.ClaimedUntil, due); err != nil {
+		s.log.Error("outbox: could not hand back a claimed message; it is retried after its lease", "id", m.ID, "err", err)
+	}
+}
