@@ -158,6 +158,27 @@ func TestBrowserPromptEnrollsASecurityKeyInlineThenSignsInWithIt(t *testing.T) {
 	b.Click("#key-start")
 	wantSignedIn(t, b, "kim", "webauthn_security_key")
 
+	// Kim adds a tablet as a backup through an enrollment link; the next
+	// sign-in then offers both methods.
+	link, err := r.p.Enroll.IssueLink(context.Background(), "kim", 0, audit.CLI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Visit(link.URL)
+	b.Click("input[value=tablet]")
+	b.Submit("input[value=tablet]")
+	b.Submit("input[name=platform]")
+	b.SendKeys("#code", testkit.TOTPNow(t, qrURL(t, b), r.p.Clock.Now()))
+	b.Visit(r.demo + "/")
+	b.Submit("button[type=submit]") // sign out
+	r.signIn(b, "kim")
+	if got := b.Text("h1"); got != "Verify it's you" || b.Count("ul.methods a") != 2 {
+		t.Fatalf("method picker: %q with %d methods", got, b.Count("ul.methods a"))
+	}
+	b.ClickAndWait("a[href$='/key']")
+	b.Click("#key-start")
+	wantSignedIn(t, b, "kim", "webauthn_security_key")
+
 	keys, err := r.p.Store.SecurityKeysByUser(context.Background(), mustUserID(t, r.p, "kim"))
 	if err != nil || len(keys) != 1 || keys[0].LastUsedAt == nil {
 		t.Fatalf("security key use not recorded: %+v %v", keys, err)
