@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -84,7 +85,8 @@ func (s *Server) promptTx(c *gin.Context) {
 				"Go back to the application and sign in again from this browser.")
 			return
 		}
-		session(c).Values[key] = true
+		prunePromptSession(c, s.clock.Now())
+		session(c).Values[key] = s.clock.Now().Unix()
 	}
 	c.Set(promptTxKey, &t)
 	c.Next()
@@ -107,8 +109,35 @@ func (s *Server) promptUser(c *gin.Context) {
 		s.serverError(c, err)
 		return
 	}
+	// A user disabled or locked out since the login began is stopped here,
+	// whatever method they were about to use.
+	switch u.Status {
+	case store.StatusDisabled:
+		s.promptDeny(c, t, &u, "user_disabled", "Your account is disabled. Contact your help desk.")
+		return
+	case store.StatusLockedOut:
+		s.promptDeny(c, t, &u, "locked_out", "Your account is locked after too many wrong passcodes. Contact your help desk to unlock it.")
+		return
+	}
 	c.Set("prompt_user", u)
 	c.Next()
+}
+
+// prunePromptSession forgets, in the session cookie, the logins this browser
+// claimed that have expired by now (and the enrollment grants they
+// started), so that abandoned logins do not grow the cookie.
+func prunePromptSession(c *gin.Context, now time.Time) {
+	values := session(c).Values
+	for k, v := range values {
+		name, _ := k.(string)
+		at, _ := v.(int64)
+		switch {
+		case strings.HasPrefix(name, promptSessionPrefix) && now.Unix()-at > int64(prompt.TransactionTTL/time.Second):
+			delete(values, k)
+		case strings.HasPrefix(name, "grant:prompt:") && now.Unix() > at:
+			delete(values, k)
+		}
+	}
 }
 
 func promptUserOf(c *gin.Context) store.User { return c.MustGet("prompt_user").(store.User) }
@@ -278,6 +307,7 @@ func (s *Server) PromptReturnGET(c *gin.Context) {
 		return
 	}
 	delete(session(c).Values, promptSessionPrefix+t.TxID)
+	delete(session(c).Values, justEnrolledKey(t))
 	if err := s.saveSession(c); err != nil {
 		s.log.Error("save session", "err", err)
 	}

@@ -141,6 +141,6 @@ func (s *Server) PromptVerifyGET(c *gin.Context) {
 		s.serverError(c, err)
 		return
 	}
-	session(c).Values[justEnrolledKey(t)] = true
+	session(c).Values[justEnrolledKey(t)] = s.clock.Now().Unix()
 	s.redirect(c, promptPath(c, ""))
 }

@@ -154,6 +154,24 @@ func TestPromptWrongPasscodesLockTheUserOutAndDeny(t *testing.T) {
 	}
 }
 
+func TestPromptStopsAUserDisabledMidLogin(t *testing.T) {
+	h := newPromptHTTP(t)
+	secret := h.enrolledUser(t, "fay")
+	c := testkit.NewClient(t, h.p)
+	prompt := h.start(t, c, "fay")
+	wantRedirect(t, c.Get(prompt), prompt+"/passcode")
+	c.Get(prompt + "/passcode")
+	u, _ := h.p.Store.UserByUsername(context.Background(), "fay")
+	if err := h.p.Store.SetUserStatus(context.Background(), u.ID, store.StatusDisabled, h.p.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	wantRedirect(t, c.Post(prompt+"/passcode", url.Values{"code": {totpAt(t, secret, h.p.Clock.Now())}}), prompt+"/done")
+	wantStatus(t, c.Get(prompt+"/done"), http.StatusForbidden, "Access denied", "disabled")
+	if res := h.callback(t, c.Get(prompt+"/return"), "fay"); res.Allowed() || res.AuthContext.Reason != "user_disabled" {
+		t.Fatalf("result %+v", res)
+	}
+}
+
 func TestPromptBelongsToTheBrowserThatOpenedIt(t *testing.T) {
 	h := newPromptHTTP(t)
 	h.enrolledUser(t, "carol")
