@@ -29,6 +29,7 @@ type Queries interface {
 	AuditQueries
 	SettingQueries
 	AuthTransactionQueries
+	BulkQueries
 	PromptQueries
 }
 
