@@ -56,7 +56,7 @@ func (s *Server) PromptPasscodePOST(c *gin.Context) {
 		s.renderPasscode(c, http.StatusUnprocessableEntity, fmt.Sprintf(
 			"That code did not work. Check that you typed the newest code from the app. %s If it keeps failing, your phone's clock may be off.",
 			triesLeft(wrong.Remaining)))
-	case errors.Is(err, prompt.ErrNoPasscodeDevice):
+	case errors.Is(err, verify.ErrNoPasscodeDevice):
 		s.redirect(c, promptPath(c, ""))
 	case errors.Is(err, prompt.ErrTransactionNotFound):
 		s.showError(c, http.StatusNotFound, "This sign-in has ended",
