@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"time"
 
 	"enrollportal/internal/audit"
 	"enrollportal/internal/secret"
@@ -116,13 +115,6 @@ func (s *Service) Decide(ctx context.Context, t *Transaction, d Decision) error 
 	if err != nil {
 		return err
 	}
-	return s.update(ctx, t)
-}
-
-// SetUser records the user a login turned out to be (a user created by
-// inline enrollment).
-func (s *Service) SetUser(ctx context.Context, t *Transaction, u store.User) error {
-	t.UserID = &u.ID
 	return s.update(ctx, t)
 }
 
@@ -246,6 +238,3 @@ func ReturnURL(redirectURI string, useDuoCode bool, code, state string) (string,
 	u.RawQuery = q.Encode()
 	return u.String(), nil
 }
-
-// Remaining is how long the person has left to finish.
-func (s *Service) Remaining(t Transaction) time.Duration { return t.ExpiresAt.Sub(s.clock.Now()) }
