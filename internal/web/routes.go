@@ -27,9 +27,13 @@ func (s *Server) routes() *gin.Engine {
 	// so they sit outside the browser pages' CSRF group.
 	s.oauthRoutes(r)
 
+	// The admin section: its own session and CSRF token.
+	s.adminRoutes(r)
+
 	// Browser pages: a session and CSRF protection on every form.
 	pages := r.Group("/", s.withSession, s.csrf)
 	s.enrollRoutes(pages)
+	s.activationRoutes(pages)
 	s.promptRoutes(pages)
 	return r
 }
