@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"enrollportal/internal/audit"
+	"enrollportal/internal/policy"
 	"enrollportal/internal/prompt"
 	"enrollportal/internal/store"
 )
@@ -113,10 +114,10 @@ func (s *Server) promptUser(c *gin.Context) {
 	// whatever method they were about to use.
 	switch u.Status {
 	case store.StatusDisabled:
-		s.promptDeny(c, t, &u, "user_disabled", "Your account is disabled. Contact your help desk.")
+		s.promptDeny(c, t, &u, policy.ReasonUserDisabled, "Your account is disabled. Contact your help desk.")
 		return
 	case store.StatusLockedOut:
-		s.promptDeny(c, t, &u, "locked_out", "Your account is locked after too many wrong passcodes. Contact your help desk to unlock it.")
+		s.promptDeny(c, t, &u, policy.ReasonLockedOut, "Your account is locked after too many wrong passcodes. Contact your help desk to unlock it.")
 		return
 	}
 	c.Set("prompt_user", u)

@@ -29,9 +29,9 @@ type promptHTTP struct {
 	client *demoapp.Client
 }
 
-func newPromptHTTP(t *testing.T) *promptHTTP {
+func newPromptHTTP(t *testing.T, opts ...testkit.Option) *promptHTTP {
 	t.Helper()
-	p := testkit.Serve(t)
+	p := testkit.Serve(t, opts...)
 	created, err := p.Apps.Create(context.Background(), apps.NewApp{
 		Name: "Payroll", Kind: store.AppWeb, RedirectURIs: []string{appCallback},
 	}, audit.CLI())
@@ -169,6 +169,30 @@ func TestPromptStopsAUserDisabledMidLogin(t *testing.T) {
 	wantStatus(t, c.Get(prompt+"/done"), http.StatusForbidden, "Access denied", "disabled")
 	if res := h.callback(t, c.Get(prompt+"/return"), "fay"); res.Allowed() || res.AuthContext.Reason != "user_disabled" {
 		t.Fatalf("result %+v", res)
+	}
+}
+
+func TestPromptDeniesASignInFromADeniedCountry(t *testing.T) {
+	h := newPromptHTTP(t, testkit.WithGeoIP(testkit.WriteGeoIP(t, map[string]string{"127.0.0.0/8": "KP"})))
+	ctx := context.Background()
+	g, err := h.p.Store.GlobalPolicy(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.DeniedCountries = []string{"KP"}
+	if err := h.p.Store.UpdatePolicy(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	h.enrolledUser(t, "gus")
+	c := testkit.NewClient(t, h.p)
+	prompt := h.start(t, c, "gus")
+	wantRedirect(t, c.Get(prompt), prompt+"/done")
+	wantStatus(t, c.Get(prompt+"/done"), http.StatusForbidden, "Access denied", "Return to Payroll")
+	// No passcode is asked for, however the browser tries.
+	wantRedirect(t, c.Get(prompt+"/passcode"), prompt+"/done")
+	res := h.callback(t, c.Get(prompt+"/return"), "gus")
+	if res.Allowed() || res.AuthContext.Reason == "" {
+		t.Fatalf("result %+v, want a deny with the policy's reason", res)
 	}
 }
 
