@@ -200,8 +200,8 @@ func processCPU() time.Duration {
 func randomUser(i int) string { return username(rand.IntN(userCount)) }
 
 // bareLoad measures the baseline with the same load shape.
-func bareLoad(b *testing.B, f *fixture, n int) float64 {
-	rps, _, _ := load(b, n, func(i int) *http.Request {
+func bareLoad(b *testing.B, f *fixture, n int) (float64, time.Duration) {
+	rps, _, cpu := load(b, n, func(i int) *http.Request {
 		req, _ := http.NewRequest("POST", f.bare.URL+"/user", strings.NewReader(url.Values{"user": {randomUser(i)}}.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		return req
@@ -211,12 +211,13 @@ func bareLoad(b *testing.B, f *fixture, n int) float64 {
 		}
 		return nil
 	})
-	return rps
+	return rps, cpu
 }
 
-func report(b *testing.B, f *fixture, rps float64, p99, cpu time.Duration, bareRPS float64) {
+func report(b *testing.B, f *fixture, rps float64, p99, cpu time.Duration, bareRPS float64, bareCPU time.Duration) {
 	b.ReportMetric(rps, "req/s")
 	b.ReportMetric(float64(cpu.Microseconds()), "cpu_us/req")
+	b.ReportMetric(float64(bareCPU.Microseconds()), "bare_cpu_us/req")
 	b.ReportMetric(float64(p99.Microseconds())/1000, "p99_ms")
 	b.ReportMetric(bareRPS, "bare_req/s")
 	b.ReportMetric(rps/bareRPS, "ratio")
@@ -244,7 +245,8 @@ func BenchmarkPreauthRESTv1(b *testing.B) {
 		return nil
 	})
 	b.StopTimer()
-	report(b, f, rps, p99, cpu, bareLoad(b, f, n))
+	bareRPS, bareCPU := bareLoad(b, f, n)
+	report(b, f, rps, p99, cpu, bareRPS, bareCPU)
 }
 
 // BenchmarkPreauthAuthAPIv2 is duo_api_golang's Preauth: a v2-signed form
@@ -269,7 +271,8 @@ func BenchmarkPreauthAuthAPIv2(b *testing.B) {
 		return nil
 	})
 	b.StopTimer()
-	report(b, f, rps, p99, cpu, bareLoad(b, f, n))
+	bareRPS, bareCPU := bareLoad(b, f, n)
+	report(b, f, rps, p99, cpu, bareRPS, bareCPU)
 }
 
 // mkdirTemp makes the shared fixture's directory; the process's exit (or
