@@ -30,6 +30,9 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	if a.KeyCreated {
 		a.Log.Info("created the at-rest encryption key; back it up with the database", "path", s.SecretKeyFile)
 	}
+	if err := announceOwnerSetup(ctx, env, a); err != nil {
+		return err
+	}
 	handler, err := a.Handler()
 	if err != nil {
 		return err

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"enrollportal/internal/admin"
 	"enrollportal/internal/apps"
 	"enrollportal/internal/clock"
 	"enrollportal/internal/config"
@@ -31,6 +32,7 @@ type App struct {
 	Org      *org.Settings
 	Users    *users.Service
 	Enroll   *enroll.Service
+	Admins   *admin.Service
 	Policy   *policy.Service
 	Apps     *apps.Service
 	// Notify composes messages and delivers the outbox.
@@ -74,6 +76,7 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 		}
 	}
 	a.Users = &users.Service{Store: a.Store, Clock: a.Clock}
+	a.Admins = admin.New(a.Store, a.Clock, a.Box)
 	a.Notify, err = notify.New(notify.Options{
 		Store: a.Store, Clock: a.Clock, Log: a.Log, OrgName: a.Org.Name,
 		SMTPURL: s.SMTPURL, MailFrom: s.MailFrom, SMSURL: s.SMSURL,
@@ -97,6 +100,7 @@ func (a *App) Handler() (http.Handler, error) {
 	srv, err := web.New(web.Options{
 		Store: a.Store, Enroll: a.Enroll, Users: a.Users, Policy: a.Policy, Notify: a.Notify, Box: a.Box, Clock: a.Clock, Logger: a.Log,
 		BaseURL: a.Settings.BaseURL, Secure: a.Settings.Secure(), OrgName: a.Org.Name,
+		Admins: a.Admins, ForgetOrg: a.Org.Forget,
 		DuoAPI: duo.New(duo.Options{
 			Store: a.Store, Clock: a.Clock, Log: a.Log, Apps: a.Apps, Policy: a.Policy, Enroll: a.Enroll,
 		}),

@@ -28,6 +28,8 @@ type Queries interface {
 	OutboxAdminQueries
 	AuditQueries
 	SettingQueries
+	AdminQueries
+	UserAdminQueries
 	AuthTransactionQueries
 	BulkQueries
 }
