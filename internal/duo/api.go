@@ -197,7 +197,7 @@ func (a *API) signed(f format, kinds ...string) gin.HandlerFunc {
 		}
 		sr, err := ReadSignedRequest(c.Request, body)
 		if err != nil {
-			fail(c, f, http.StatusBadRequest, codeBadRequest, "Invalid request parameters", err.Error())
+			fail(c, f, http.StatusBadRequest, codeBadRequest, "Invalid request parameters", problemDetail(err))
 			return
 		}
 		ikey, sig, ok := ParseAuthorization(c.GetHeader("Authorization"))
@@ -205,7 +205,7 @@ func (a *API) signed(f format, kinds ...string) gin.HandlerFunc {
 			fail(c, f, http.StatusUnauthorized, codeMissingAuth, "Missing request credentials", "")
 			return
 		}
-		app, err := a.apps.ByClientID(c, ikey)
+		app, err := a.apps.ByClientID(ctxOf(c), ikey)
 		if errors.Is(err, apps.ErrNotFound) {
 			fail(c, f, http.StatusUnauthorized, codeBadIkey, "Invalid integration key in request credentials", "")
 			return
