@@ -47,7 +47,9 @@ type API struct {
 	// passcodeTries limits passcode guesses per end-user address (the
 	// ipaddr a host passes on, else the caller's), on top of the per-user
 	// lockout: a guesser spreading attempts over many users is slowed too,
-	// while a bastion host logging in many people is not.
+	// while a bastion host logging in many people is not. ipaddr is what a
+	// host with valid credentials says, so such a host could spread its
+	// guesses over made-up addresses; the per-user lockout still holds.
 	passcodeTries *throttle.Limiter
 }
 
