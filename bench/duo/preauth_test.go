@@ -41,6 +41,8 @@ const (
 // fixture is one portal with 100,000 enrolled users, shared by every
 // benchmark of the run (loading it is the slow part).
 type fixture struct {
+	dir          string
+	app          *app.App
 	portal, bare *httptest.Server
 	unix         apps.Created
 	authAPI      apps.Created
@@ -79,7 +81,7 @@ func newFixture() (*fixture, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &fixture{}
+	f := &fixture{dir: dir, app: a}
 	start := time.Now()
 	// Every user has an activated phone, so preauth answers "auth": the
 	// read-only path every login of an enrolled user takes.
@@ -275,6 +277,17 @@ func BenchmarkPreauthAuthAPIv2(b *testing.B) {
 	report(b, f, rps, p99, cpu, bareRPS, bareCPU)
 }
 
-// mkdirTemp makes the shared fixture's directory; the process's exit (or
-// the OS) cleans it, as benchmarks share it across functions.
+// mkdirTemp makes the shared fixture's directory; TestMain removes it, as
+// the benchmarks share it across functions.
 func mkdirTemp() (string, error) { return os.MkdirTemp("", "bench-duo-") }
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared != nil {
+		shared.portal.Close()
+		shared.bare.Close()
+		shared.app.Close()
+		os.RemoveAll(shared.dir)
+	}
+	os.Exit(code)
+}
