@@ -41,6 +41,8 @@ const (
 // fixture is one portal with 100,000 enrolled users, shared by every
 // benchmark of the run (loading it is the slow part).
 type fixture struct {
+	dir          string
+	app          *app.App
 	portal, bare *httptest.Server
 	unix         apps.Created
 	authAPI      apps.Created
@@ -79,7 +81,7 @@ func newFixture() (*fixture, error) {
 	if err != nil {
 		return nil, err
 	}
-	f := &fixture{}
+	f := &fixture{dir: dir, app: a}
 	start := time.Now()
 	// Every user has an activated phone, so preauth answers "auth": the
 	// read-only path every login of an enrolled user takes.
@@ -200,8 +202,8 @@ func processCPU() time.Duration {
 func randomUser(i int) string { return username(rand.IntN(userCount)) }
 
 // bareLoad measures the baseline with the same load shape.
-func bareLoad(b *testing.B, f *fixture, n int) float64 {
-	rps, _, _ := load(b, n, func(i int) *http.Request {
+func bareLoad(b *testing.B, f *fixture, n int) (float64, time.Duration) {
+	rps, _, cpu := load(b, n, func(i int) *http.Request {
 		req, _ := http.NewRequest("POST", f.bare.URL+"/user", strings.NewReader(url.Values{"user": {randomUser(i)}}.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		return req
@@ -211,12 +213,13 @@ func bareLoad(b *testing.B, f *fixture, n int) float64 {
 		}
 		return nil
 	})
-	return rps
+	return rps, cpu
 }
 
-func report(b *testing.B, f *fixture, rps float64, p99, cpu time.Duration, bareRPS float64) {
+func report(b *testing.B, f *fixture, rps float64, p99, cpu time.Duration, bareRPS float64, bareCPU time.Duration) {
 	b.ReportMetric(rps, "req/s")
 	b.ReportMetric(float64(cpu.Microseconds()), "cpu_us/req")
+	b.ReportMetric(float64(bareCPU.Microseconds()), "bare_cpu_us/req")
 	b.ReportMetric(float64(p99.Microseconds())/1000, "p99_ms")
 	b.ReportMetric(bareRPS, "bare_req/s")
 	b.ReportMetric(rps/bareRPS, "ratio")
@@ -244,7 +247,8 @@ func BenchmarkPreauthRESTv1(b *testing.B) {
 		return nil
 	})
 	b.StopTimer()
-	report(b, f, rps, p99, cpu, bareLoad(b, f, n))
+	bareRPS, bareCPU := bareLoad(b, f, n)
+	report(b, f, rps, p99, cpu, bareRPS, bareCPU)
 }
 
 // BenchmarkPreauthAuthAPIv2 is duo_api_golang's Preauth: a v2-signed form
@@ -269,9 +273,21 @@ func BenchmarkPreauthAuthAPIv2(b *testing.B) {
 		return nil
 	})
 	b.StopTimer()
-	report(b, f, rps, p99, cpu, bareLoad(b, f, n))
+	bareRPS, bareCPU := bareLoad(b, f, n)
+	report(b, f, rps, p99, cpu, bareRPS, bareCPU)
 }
 
-// mkdirTemp makes the shared fixture's directory; the process's exit (or
-// the OS) cleans it, as benchmarks share it across functions.
+// mkdirTemp makes the shared fixture's directory; TestMain removes it, as
+// the benchmarks share it across functions.
 func mkdirTemp() (string, error) { return os.MkdirTemp("", "bench-duo-") }
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared != nil {
+		shared.portal.Close()
+		shared.bare.Close()
+		shared.app.Close()
+		os.RemoveAll(shared.dir)
+	}
+	os.Exit(code)
+}

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -46,7 +47,9 @@ type API struct {
 	// passcodeTries limits passcode guesses per end-user address (the
 	// ipaddr a host passes on, else the caller's), on top of the per-user
 	// lockout: a guesser spreading attempts over many users is slowed too,
-	// while a bastion host logging in many people is not.
+	// while a bastion host logging in many people is not. ipaddr is what a
+	// host with valid credentials says, so such a host could spread its
+	// guesses over made-up addresses; the per-user lockout still holds.
 	passcodeTries *throttle.Limiter
 }
 
@@ -77,6 +80,26 @@ func (a *API) Register(r gin.IRouter) {
 	v1.GET("/status.bson", a.RESTStatusGET)
 }
 
+// Unmatched answers requests under /auth/v2/ and /rest/v1/ that matched no
+// route (404) or no method (405) in the family's envelope.
+func (a *API) Unmatched(c *gin.Context, status int) bool {
+	var f format
+	switch path := c.Request.URL.Path; {
+	case strings.HasPrefix(path, "/auth/v2/"):
+		f = formatJSON
+	case strings.HasPrefix(path, "/rest/v1/"):
+		f = formatBSON
+	default:
+		return false
+	}
+	if status == http.StatusMethodNotAllowed {
+		fail(c, f, status, codeMethodNotAllowed, "Method not allowed", "")
+	} else {
+		fail(c, f, http.StatusNotFound, codeNotFound, "Resource not found", "")
+	}
+	return true
+}
+
 // format is the wire format of an endpoint family's answers.
 type format int
 
@@ -87,16 +110,17 @@ const (
 
 // Duo's error codes.
 const (
-	codeBadRequest      = 40002 // invalid or missing parameters
-	codeMissingAuth     = 40101 // no or malformed Authorization
-	codeBadIkey         = 40102 // unknown integration key
-	codeBadSignature    = 40103 // signature does not match
-	codeBadDate         = 40105 // Date missing, malformed or too far off
-	codeForbidden       = 40301 // this application may not call this API
-	codeNotFound        = 40401
-	codeTooLarge        = 41301
-	codeTooManyRequests = 42901
-	codeInternal        = 50001
+	codeBadRequest       = 40002 // invalid or missing parameters
+	codeMissingAuth      = 40101 // no or malformed Authorization
+	codeBadIkey          = 40102 // unknown integration key
+	codeBadSignature     = 40103 // signature does not match
+	codeBadDate          = 40105 // Date missing, malformed or too far off
+	codeForbidden        = 40301 // this application may not call this API
+	codeNotFound         = 40401
+	codeMethodNotAllowed = 40501
+	codeTooLarge         = 41301
+	codeTooManyRequests  = 42901
+	codeInternal         = 50001
 )
 
 // fail answers in the Duo error envelope of the endpoint's format.
@@ -175,7 +199,7 @@ func (a *API) signed(f format, kinds ...string) gin.HandlerFunc {
 		}
 		sr, err := ReadSignedRequest(c.Request, body)
 		if err != nil {
-			fail(c, f, http.StatusBadRequest, codeBadRequest, "Invalid request parameters", err.Error())
+			fail(c, f, http.StatusBadRequest, codeBadRequest, "Invalid request parameters", problemDetail(err))
 			return
 		}
 		ikey, sig, ok := ParseAuthorization(c.GetHeader("Authorization"))
@@ -183,7 +207,7 @@ func (a *API) signed(f format, kinds ...string) gin.HandlerFunc {
 			fail(c, f, http.StatusUnauthorized, codeMissingAuth, "Missing request credentials", "")
 			return
 		}
-		app, err := a.apps.ByClientID(c, ikey)
+		app, err := a.apps.ByClientID(ctxOf(c), ikey)
 		if errors.Is(err, apps.ErrNotFound) {
 			fail(c, f, http.StatusUnauthorized, codeBadIkey, "Invalid integration key in request credentials", "")
 			return

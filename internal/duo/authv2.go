@@ -33,7 +33,8 @@ func (a *API) CheckGET(c *gin.Context) {
 func (a *API) loginFromParams(c *gin.Context) (login, bool) {
 	p := paramsOf(c)
 	app := appOf(c)
-	l := login{app: app, username: p.Get("username"), userKey: p.Get("user_id"), ip: clientIP(c, p), who: who(c, app)}
+	l := login{app: app, username: p.Get("username"), userKey: p.Get("user_id"), ip: clientIP(c, p),
+		hostname: p.Get("hostname"), who: who(c, app)}
 	if (l.username == "") == (l.userKey == "") {
 		fail(c, formatJSON, http.StatusBadRequest, codeBadRequest, "Invalid request parameters", "give exactly one of username and user_id")
 		return l, false

@@ -3,6 +3,8 @@ package duo_test
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -11,6 +13,7 @@ import (
 
 	duoapi "github.com/duosecurity/duo_api_golang"
 	"github.com/duosecurity/duo_api_golang/authapi"
+	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"enrollportal/internal/apps"
 	"enrollportal/internal/audit"
@@ -425,5 +428,49 @@ func TestAuthAPIDeniesLocationsFromTheGeoIPFile(t *testing.T) {
 		authapi.AuthIpAddr("203.0.113.20"))
 	if err != nil || res.Response.Result != "deny" || !strings.Contains(res.Response.Status_Msg, "location") {
 		t.Fatalf("Auth from a denied country = %+v, %v", res, err)
+	}
+}
+
+func TestAPIUnknownPathsAnswerInTheirEnvelope(t *testing.T) {
+	a := newAuthAPIPortal(t, "")
+	client := a.tls.Client()
+	for _, tt := range []struct {
+		method, path string
+		wantStatus   int
+		wantCode     float64
+	}{
+		{"GET", "/auth/v2/nothing-here", 404, 40401},
+		{"GET", "/auth/v2/preauth", 405, 40501},
+	} {
+		req, _ := http.NewRequest(tt.method, a.p.URL+tt.path, nil)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body map[string]any
+		err = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != tt.wantStatus || body["stat"] != "FAIL" || body["code"] != tt.wantCode {
+			t.Errorf("%s %s: %d %v (%v)", tt.method, tt.path, resp.StatusCode, body, err)
+		}
+	}
+	resp, err := client.Get(a.p.URL + "/rest/v1/nothing.bson")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	code, ok := bson.Raw(raw).Lookup("code").Int32OK()
+	if resp.StatusCode != 404 || !ok || code != 40401 {
+		t.Errorf("unknown REST v1 path: %d %q", resp.StatusCode, raw)
+	}
+	// Pages keep their HTML error page.
+	resp, err = client.Get(a.p.URL + "/no-such-page")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Errorf("unknown page: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 }

@@ -32,7 +32,17 @@ type login struct {
 	username string // as sent; normalized by the application's rule
 	userKey  string // Auth API user_id, instead of username
 	ip       net.IP // the end user's address
+	hostname string // the host the user logs in to, as duo_unix names it
 	who      audit.Who
+}
+
+// details are the audit details every attempt of l records.
+func (l login) details(step string) map[string]any {
+	d := map[string]any{"application": l.app.Key, "step": step, "ip": ipString(l.ip)}
+	if l.hostname != "" {
+		d["hostname"] = l.hostname
+	}
+	return d
 }
 
 // preauthOutcome is what preauth tells a client.
@@ -87,7 +97,7 @@ func (a *API) preauth(c *gin.Context, l login) (preauthOutcome, error) {
 		// writes no enrollment rows.
 		out.enrollURL = a.enroll.InlineURL(out.username, l.app)
 	}
-	return out, a.auditAttempt(c, l, out.username, "preauth", d, nil)
+	return out, a.auditAttempt(c, l, out.username, "preauth", d)
 }
 
 // authOutcome is the answer to an auth call.
@@ -116,26 +126,27 @@ func (a *API) authenticate(c *gin.Context, l login, passcode string) (authOutcom
 	username := policy.NormalizeUsername(l.app, l.username)
 	switch d.Result {
 	case policy.ResultAllow:
-		return allowed(d.Message), a.auditAttempt(c, l, username, "auth", d, nil)
+		return allowed(d.Message), a.auditAttempt(c, l, username, "auth", d)
 	case policy.ResultDeny:
-		return denied(d.Message), a.auditAttempt(c, l, username, "auth", d, nil)
+		return denied(d.Message), a.auditAttempt(c, l, username, "auth", d)
 	case policy.ResultEnroll:
 		msg := "Enroll in two-factor authentication first: " + a.enroll.InlineURL(username, l.app)
-		return denied(msg), a.auditAttempt(c, l, username, "auth", d, nil)
+		return denied(msg), a.auditAttempt(c, l, username, "auth", d)
 	}
 	code := verify.NormalizeCode(passcode)
 	if code == "" || strings.Trim(code, "0123456789") != "" {
 		// Not an attempt at a code (an empty line, a menu word): say how to
 		// answer, without counting it against the user.
 		d.Reason = "no_passcode"
-		return denied("Type the 6-digit passcode your authenticator app shows."), a.auditAttempt(c, l, username, "auth", d, nil)
+		return denied("Type the 6-digit passcode your authenticator app shows."), a.auditAttempt(c, l, username, "auth", d)
 	}
 	ph, err := verify.CheckPasscode(ctx, a.store, a.clock, *u, code, a.enroll.OpenPhoneSecret, l.who, audit.AuthPasscodeFailed)
 	var wrong *verify.WrongCodeError
 	switch {
 	case err == nil:
-		e := audit.Entry(a.clock.Now(), l.who, audit.AuthAllowed, audit.TargetUser, u.Username,
-			map[string]any{"application": l.app.Key, "factor": "passcode", "device": ph.Key, "ip": ipString(l.ip)})
+		details := l.details("auth")
+		details["factor"], details["device"] = "passcode", ph.Key
+		e := audit.Entry(a.clock.Now(), l.who, audit.AuthAllowed, audit.TargetUser, u.Username, details)
 		if err := a.store.InsertAudit(ctx, e); err != nil {
 			return authOutcome{}, err
 		}
@@ -147,22 +158,20 @@ func (a *API) authenticate(c *gin.Context, l login, passcode string) (authOutcom
 	case errors.Is(err, verify.ErrNoPasscodeDevice):
 		d.Reason = "no_passcode_device"
 		return denied("None of your devices makes passcodes. Use another way to sign in, or enroll a phone."),
-			a.auditAttempt(c, l, username, "auth", d, nil)
+			a.auditAttempt(c, l, username, "auth", d)
 	}
 	return authOutcome{}, err
 }
 
 // auditAttempt records the outcome of an attempt that did not reach a
 // passcode check.
-func (a *API) auditAttempt(c *gin.Context, l login, username, step string, d policy.Decision, extra map[string]any) error {
+func (a *API) auditAttempt(c *gin.Context, l login, username, step string, d policy.Decision) error {
 	action := map[string]string{
 		policy.ResultAllow: audit.AuthAllowed, policy.ResultDeny: audit.AuthDenied,
 		policy.ResultEnroll: audit.AuthEnrollRequired, policy.ResultAuth: audit.AuthDenied,
 	}[d.Result]
-	details := map[string]any{"application": l.app.Key, "step": step, "reason": d.Reason, "ip": ipString(l.ip)}
-	for k, v := range extra {
-		details[k] = v
-	}
+	details := l.details(step)
+	details["reason"] = d.Reason
 	return a.store.InsertAudit(ctxOf(c), audit.Entry(a.clock.Now(), l.who, action, audit.TargetUser, username, details))
 }
 

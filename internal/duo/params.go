@@ -26,8 +26,23 @@ func badParams(format string, a ...any) error {
 	return &errBadParams{detail: fmt.Sprintf(format, a...)}
 }
 
+// problemDetail is the message_detail for a request ReadSignedRequest
+// refused: the sentence written for the client, never a raw error.
+func problemDetail(err error) string {
+	var bad *errBadParams
+	switch {
+	case errors.As(err, &bad):
+		return bad.detail
+	case errors.Is(err, errContentType):
+		return contentTypeDetail
+	}
+	return "the request could not be read"
+}
+
+const contentTypeDetail = "the body must be application/x-www-form-urlencoded or application/json"
+
 // errContentType is a body of a type the APIs do not take.
-var errContentType = errors.New("the body must be application/x-www-form-urlencoded or application/json")
+var errContentType = errors.New("duo: unsupported content type")
 
 // ReadSignedRequest takes what a signature covers from r and its body
 // (already read, at most MaxBodyBytes). A form POST's parameters come from

@@ -18,7 +18,7 @@ import (
 func (a *API) restLogin(c *gin.Context) (login, bool) {
 	p := paramsOf(c)
 	app := appOf(c)
-	l := login{app: app, username: p.Get("user"), ip: clientIP(c, p), who: who(c, app)}
+	l := login{app: app, username: p.Get("user"), ip: clientIP(c, p), hostname: p.Get("hostname"), who: who(c, app)}
 	if l.username == "" {
 		fail(c, formatBSON, http.StatusBadRequest, codeBadRequest, "Missing required request parameters", "user")
 		return l, false

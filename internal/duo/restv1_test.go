@@ -365,7 +365,12 @@ func TestRESTv1AnswersBSON(t *testing.T) {
 			}
 		})
 	}
-	if n := len(auditActions(t, p, "zoe")); n != 1 {
-		t.Errorf("zoe has %d audit records, want only the first preauth's", n)
+	entries, err := p.Store.AuditForTarget(context.Background(), audit.TargetUser, "zoe", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Action != audit.AuthEnrollRequired || entries[0].ActorType != audit.ActorApplication ||
+		!strings.Contains(entries[0].Details, `"hostname":"bastion 1"`) || !strings.Contains(entries[0].Details, `"ip":"10.1.2.3"`) {
+		t.Errorf("audit of zoe = %+v, want only the first preauth's, naming host and address", entries)
 	}
 }

@@ -37,12 +37,18 @@ func (s *Server) forbidden(c *gin.Context) {
 }
 
 func (s *Server) notFound(c *gin.Context) {
+	if s.apiUnmatched(c, http.StatusNotFound) {
+		return
+	}
 	s.showError(c, http.StatusNotFound, "Page not found",
 		"There is no page at this address.",
 		"Check the link you followed. If it came in an email, copy the whole link into the address bar.")
 }
 
 func (s *Server) methodNotAllowed(c *gin.Context) {
+	if s.apiUnmatched(c, http.StatusMethodNotAllowed) {
+		return
+	}
 	s.showError(c, http.StatusMethodNotAllowed, "Page not found",
 		"This page cannot be used that way.",
 		"Go back and use the buttons on the page.")
