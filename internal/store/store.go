@@ -31,6 +31,7 @@ type Queries interface {
 	AdminQueries
 	UserAdminQueries
 	AuthTransactionQueries
+	BulkQueries
 	TemplateQueries
 	ImportQueries
 	ActivationQueries

@@ -164,6 +164,7 @@ func (p *Portal) SignIn(t testing.TB, a TestAdmin) *FormClient {
 	if r.Code != http.StatusSeeOther || r.Location() != "/admin" {
 		t.Fatalf("sign in %s: code step answered %d %s", a.Email, r.Code, r.Location())
 	}
+	c.Get("/admin") // the CSRF token of the signed-in session
 	return c
 }
 
@@ -172,4 +173,21 @@ func (p *Portal) SignInAs(t testing.TB, role string) (*FormClient, TestAdmin) {
 	t.Helper()
 	a := p.AddAdmin(t, role)
 	return p.SignIn(t, a), a
+}
+
+// WithSetup gives an admin created without a second factor (through the
+// admin pages) an authenticator app, as their first sign-in would.
+func (a TestAdmin) WithSetup(t testing.TB, p *Portal) TestAdmin {
+	t.Helper()
+	ctx := context.Background()
+	a.TOTPSecret = admin.NewTOTPSecret()
+	if err := p.Admins.ConfirmTOTP(ctx, a.Admin, a.TOTPSecret, a.Code(t, p.Clock.Now()), "127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	got, err := p.Store.AdminByID(ctx, a.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Admin = got
+	return a
 }

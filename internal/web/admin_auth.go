@@ -209,7 +209,8 @@ func (s *Server) AdminSetupCodeQRGET(c *gin.Context) {
 		s.notFound(c)
 		return
 	}
-	png, err := qrcode.Encode(enroll.OTPAuthURL(s.mustOrg(c.Request.Context())+" admin", a.Email, sec), qrcode.Medium, 256)
+	// Whole pixels per module (-6) keep the code sharp however dense it is.
+	png, err := qrcode.Encode(enroll.OTPAuthURL(s.mustOrg(c.Request.Context())+" admin", a.Email, sec), qrcode.Medium, -6)
 	if err != nil {
 		s.serverError(c, err)
 		return

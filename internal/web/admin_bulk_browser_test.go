@@ -37,7 +37,7 @@ func browserSignIn(t *testing.T, p *testkit.Portal, b *testkit.Browser, role str
 }
 
 func TestBrowserAdminBulkEnrollsFiftyUsers(t *testing.T) {
-	in := newInbox(t)
+	in := newBulkInbox(t)
 	p := testkit.Serve(t, withDelivery(in, nil))
 	b := testkit.NewBrowser(t, testkit.At(p.URL))
 	browserSignIn(t, p, b, admin.RoleUserManager)

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -291,7 +290,3 @@ func TestAdminSendActivationLinks(t *testing.T) {
 		t.Fatalf("help desk allowed: %d", r.Code)
 	}
 }
-
-func itoa64(n int64) string { return strconvFormat(n) }
-
-func strconvFormat(n int64) string { return strconv.FormatInt(n, 10) }

@@ -17,25 +17,25 @@ import (
 	"enrollportal/internal/testkit"
 )
 
-// inbox is a real SMTP server on a loopback port that keeps what it gets.
-type inbox struct {
+// bulkInbox is a real SMTP server on a loopback port that keeps what it gets.
+type bulkInbox struct {
 	mu   sync.Mutex
 	to   []string
 	data [][]byte
 	addr string
 }
 
-type inboxSession struct {
-	in *inbox
+type bulkInboxSession struct {
+	in *bulkInbox
 	to []string
 }
 
-func (s *inboxSession) Mail(string, *smtp.MailOptions) error { return nil }
-func (s *inboxSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+func (s *bulkInboxSession) Mail(string, *smtp.MailOptions) error { return nil }
+func (s *bulkInboxSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	s.to = append(s.to, to)
 	return nil
 }
-func (s *inboxSession) Data(r io.Reader) error {
+func (s *bulkInboxSession) Data(r io.Reader) error {
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return err
@@ -46,18 +46,18 @@ func (s *inboxSession) Data(r io.Reader) error {
 	s.in.data = append(s.in.data, b)
 	return nil
 }
-func (s *inboxSession) Reset()        { s.to = nil }
-func (s *inboxSession) Logout() error { return nil }
+func (s *bulkInboxSession) Reset()        { s.to = nil }
+func (s *bulkInboxSession) Logout() error { return nil }
 
-func newInbox(t *testing.T) *inbox {
+func newBulkInbox(t *testing.T) *bulkInbox {
 	t.Helper()
-	in := &inbox{}
+	in := &bulkInbox{}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	in.addr = ln.Addr().String()
-	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &inboxSession{in: in}, nil }))
+	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &bulkInboxSession{in: in}, nil }))
 	srv.Domain = "localhost"
 	srv.ReadTimeout, srv.WriteTimeout = 10*time.Second, 10*time.Second
 	go srv.Serve(ln)
@@ -65,7 +65,7 @@ func newInbox(t *testing.T) *inbox {
 	return in
 }
 
-func (in *inbox) count() int {
+func (in *bulkInbox) count() int {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	return len(in.data)
@@ -107,7 +107,7 @@ func (g *smsGateway) received() []smsText {
 }
 
 // withDelivery points the portal's outbox worker at the inbox and gateway.
-func withDelivery(in *inbox, g *smsGateway) testkit.Option {
+func withDelivery(in *bulkInbox, g *smsGateway) testkit.Option {
 	return func(s *config.Settings) {
 		if in != nil {
 			s.SMTPURL, s.MailFrom = "smtp://"+in.addr, "portal@example.org"

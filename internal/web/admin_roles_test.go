@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"enrollportal/internal/admin"
+	"enrollportal/internal/store"
 	"enrollportal/internal/testkit"
 	"enrollportal/internal/web"
 )
@@ -114,5 +115,35 @@ func TestAdminRoutesEnforceRoleMatrix(t *testing.T) {
 				c = p.SignIn(t, a) // the route signed out, or deleted something of ours
 			}
 		}
+	}
+}
+
+// TestAdminPostsRefuseMissingCSRF posts to every state-changing admin route
+// as an owner without the token, then with another session's token: each is
+// refused with 403 before anything happens.
+func TestAdminPostsRefuseMissingCSRF(t *testing.T) {
+	p := testkit.New(t)
+	c, _ := p.SignInAs(t, admin.RoleOwner)
+	other, _ := p.SignInAs(t, admin.RoleAdministrator)
+	before, err := p.Store.SearchAudit(context.Background(), store.AuditFilter{Limit: 1})
+	if err != nil || len(before) == 0 {
+		t.Fatal(err)
+	}
+	posts := 0
+	for _, r := range adminSectionRoutes(t, p.Handler) {
+		if r.Method != http.MethodPost {
+			continue
+		}
+		posts++
+		for _, token := range []string{"", other.CSRF()} {
+			res := c.Do(r.Method, concretePath(r.Path), strings.NewReader("csrf_token="+token), "application/x-www-form-urlencoded")
+			if res.Code != http.StatusForbidden {
+				t.Errorf("POST %s with token %q: %d, want 403", r.Path, token, res.Code)
+			}
+		}
+	}
+	after, _ := p.Store.SearchAudit(context.Background(), store.AuditFilter{Limit: 1})
+	if posts < 10 || after[0].ID != before[0].ID {
+		t.Fatalf("%d posts checked; audit moved from %d to %d", posts, before[0].ID, after[0].ID)
 	}
 }

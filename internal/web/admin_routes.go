@@ -28,5 +28,37 @@ func (s *Server) adminRoutes(r *gin.Engine) {
 	s.adminHandle(g, http.MethodPost, "/signout", admin.OwnSession, s.AdminSignOutPOST)
 
 	s.adminHandle(g, http.MethodGet, "", admin.ViewUsers, s.AdminDashboardGET)
+
+	s.adminHandle(g, http.MethodGet, "/users", admin.ViewUsers, s.AdminUsersGET)
+	s.adminHandle(g, http.MethodGet, "/users/new", admin.ManageUsers, s.AdminUserNewGET)
+	s.adminHandle(g, http.MethodPost, "/users/new", admin.ManageUsers, s.AdminUserNewPOST)
+	s.adminHandle(g, http.MethodGet, "/users/:key", admin.ViewUsers, s.AdminUserGET)
+	s.adminHandle(g, http.MethodGet, "/users/:key/edit", admin.ManageUsers, s.AdminUserEditGET)
+	s.adminHandle(g, http.MethodPost, "/users/:key/edit", admin.ManageUsers, s.AdminUserEditPOST)
+	s.adminHandle(g, http.MethodGet, "/users/:key/delete", admin.ManageUsers, s.AdminUserDeleteGET)
+	s.adminHandle(g, http.MethodPost, "/users/:key/delete", admin.ManageUsers, s.AdminUserDeletePOST)
+	s.adminHandle(g, http.MethodPost, "/users/:key/unlock", admin.ManageUsers, s.AdminUserUnlockPOST)
+	s.adminHandle(g, http.MethodPost, "/users/:key/enrollment-email", admin.SendEnrollment, s.AdminUserEnrollmentEmailPOST)
+
+	s.adminHandle(g, http.MethodGet, "/enrollments", admin.ViewUsers, s.AdminEnrollmentsGET)
+	s.adminHandle(g, http.MethodPost, "/enrollments/:id/delete", admin.ManageUsers, s.AdminEnrollmentDeletePOST)
+	s.adminHandle(g, http.MethodPost, "/enrollments/:id/resend", admin.SendEnrollment, s.AdminEnrollmentResendPOST)
+	s.adminHandle(g, http.MethodPost, "/enrollments/resend-all", admin.SendEnrollment, s.AdminEnrollmentsResendAllPOST)
+
+	s.adminHandle(g, http.MethodGet, "/groups", admin.ViewUsers, s.AdminGroupsGET)
+	s.adminHandle(g, http.MethodPost, "/groups", admin.ManageUsers, s.AdminGroupsPOST)
+	s.adminHandle(g, http.MethodPost, "/groups/:key/delete", admin.ManageUsers, s.AdminGroupDeletePOST)
+
+	s.adminHandle(g, http.MethodGet, "/settings", admin.ManageSettings, s.AdminSettingsGET)
+	s.adminHandle(g, http.MethodPost, "/settings", admin.ManageSettings, s.AdminSettingsPOST)
+
+	s.adminHandle(g, http.MethodGet, "/admins", admin.ManageAdmins, s.AdminAdminsGET)
+	s.adminHandle(g, http.MethodPost, "/admins", admin.ManageAdmins, s.AdminAdminsPOST)
+	s.adminHandle(g, http.MethodPost, "/admins/:key/role", admin.ManageAdmins, s.AdminAdminRolePOST)
+	s.adminHandle(g, http.MethodPost, "/admins/:key/delete", admin.ManageAdmins, s.AdminAdminDeletePOST)
+
+	s.adminHandle(g, http.MethodGet, "/audit", admin.ViewUsers, s.AdminAuditGET)
+	s.adminHandle(g, http.MethodGet, "/audit.csv", admin.ViewUsers, s.AdminAuditCSVGET)
+
 	s.adminBulkRoutes(g)
 }

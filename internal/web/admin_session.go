@@ -32,6 +32,7 @@ const (
 	adminValSeen   = "seen"  // last request of a signed-in admin
 	adminValTOTP   = "totp_pending"
 	adminValNotice = "notice"
+	adminValFlash  = "flash"
 
 	// Stages of a sign-in.
 	stageCode      = "code"       // password done, TOTP code next
@@ -210,8 +211,10 @@ type AdminFrame struct {
 	Name      string
 	RoleLabel string
 	Path      string
-	role      string
-	settings  admin.Settings
+	// Flash is the outcome of the admin's last action (Post/Redirect/Get).
+	Flash    string
+	role     string
+	settings admin.Settings
 }
 
 // Can reports whether the admin may do what the permission named p covers,
@@ -234,7 +237,16 @@ func adminFrameOf(c *gin.Context) *AdminFrame {
 	}
 	a := v.(*store.Admin)
 	settings, _ := c.MustGet(adminSettingKey).(admin.Settings)
-	return &AdminFrame{Email: a.Email, Name: a.Name, RoleLabel: admin.RoleLabel(a.Role), Path: c.FullPath(), role: a.Role, settings: settings}
+	flash := adminSessionString(c, adminValFlash)
+	delete(adminSession(c).Values, adminValFlash)
+	return &AdminFrame{Email: a.Email, Name: a.Name, RoleLabel: admin.RoleLabel(a.Role), Path: c.FullPath(), Flash: flash, role: a.Role, settings: settings}
+}
+
+// adminDone tells the admin what their action did, on the page redirect
+// leads to.
+func (s *Server) adminDone(c *gin.Context, flash, path string) {
+	adminSession(c).Values[adminValFlash] = flash
+	s.redirect(c, path)
 }
 
 // adminRouteDecl is the permission an admin route declared; public marks the

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"enrollportal/internal/admin"
 	"enrollportal/templates"
 )
 
@@ -56,6 +57,10 @@ func parseViews() (*views, error) {
 		"asset":           func(name string) string { return v.assets.url(name) },
 		"add":             func(a, b int) int { return a + b },
 		"activationTexts": activationTextsData,
+		// Admin pages: times in UTC, labels for stored codes.
+		"when":        formatWhen,
+		"statusLabel": statusLabel,
+		"roleLabel":   admin.RoleLabel,
 		// otpauth marks an otpauth:// URL the portal built itself as safe for
 		// an href; html/template would otherwise blank the unknown scheme.
 		"otpauth": func(u string) template.URL {

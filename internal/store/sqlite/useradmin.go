@@ -38,20 +38,27 @@ func (s queries) CountUserFigures(ctx context.Context, now time.Time) (store.Use
 const prefixEnd = "\U0010FFFF"
 
 func (s queries) SearchUsers(ctx context.Context, q store.UserQuery) ([]store.UserRow, error) {
-	where := []string{"u.username > ?"}
+	where := []string{"p.username > ?"}
 	args := []any{q.After}
 	if q.Prefix != "" {
+		// One index range per column, united: an OR of the three would
+		// make SQLite walk the username index over every user.
 		lo := strings.ToLower(q.Prefix)
 		hi := lo + prefixEnd
-		where = append(where, `((u.username >= ? AND u.username < ?)
-			OR (u.email >= ? COLLATE NOCASE AND u.email < ? COLLATE NOCASE)
-			OR (u.realname >= ? COLLATE NOCASE AND u.realname < ? COLLATE NOCASE))`)
+		where = append(where, `p.id IN (
+			SELECT id FROM users WHERE username >= ? AND username < ?
+			UNION SELECT id FROM users WHERE email >= ? COLLATE NOCASE AND email < ? COLLATE NOCASE
+			UNION SELECT id FROM users WHERE realname >= ? COLLATE NOCASE AND realname < ? COLLATE NOCASE)`)
 		args = append(args, lo, hi, lo, hi, lo, hi)
 	}
 	args = append(args, q.Limit)
 	cols := strings.ReplaceAll("u."+strings.Join(strings.Fields(strings.ReplaceAll(userColumns, ",", " ")), ", u."), "\n", "")
+	// The page's ids are chosen first, so that the enrolled flag is worked
+	// out for the rows shown only, not for every match before sorting.
 	rows, err := s.q.QueryContext(ctx, `SELECT `+cols+`, `+enrolledExpr+`
-		FROM users u WHERE `+strings.Join(where, " AND ")+` ORDER BY u.username LIMIT ?`, args...)
+		FROM users u WHERE u.id IN (
+			SELECT p.id FROM users p WHERE `+strings.Join(where, " AND ")+` ORDER BY p.username LIMIT ?)
+		ORDER BY u.username`, args...)
 	if err != nil {
 		return nil, wrap("search users", err)
 	}
