@@ -37,8 +37,8 @@ func browserSignIn(t *testing.T, p *testkit.Portal, b *testkit.Browser, role str
 }
 
 func TestBrowserAdminBulkEnrollsFiftyUsers(t *testing.T) {
-	in := newBulkInbox(t)
-	p := testkit.Serve(t, withDelivery(in, nil))
+	in := testkit.NewInbox(t)
+	p := testkit.Serve(t, testkit.WithDelivery(in, nil))
 	b := testkit.NewBrowser(t, testkit.At(p.URL))
 	browserSignIn(t, p, b, admin.RoleUserManager)
 
@@ -64,12 +64,10 @@ func TestBrowserAdminBulkEnrollsFiftyUsers(t *testing.T) {
 	}
 	// The outbox worker delivers them over real SMTP to the inbox.
 	deliver(t, p)
-	if got := in.count(); got != 50 {
+	if got := in.Count(); got != 50 {
 		t.Fatalf("%d emails arrived, want 50", got)
 	}
-	in.mu.Lock()
-	first := string(in.data[0])
-	in.mu.Unlock()
+	first := string(in.Messages()[0].Raw)
 	if !strings.Contains(first, "Subject: Set up sign-in for Example Org") || !strings.Contains(first, "/enroll/") {
 		t.Fatalf("first email:\n%s", first)
 	}
@@ -117,8 +115,8 @@ func TestBrowserAdminImportShowsErrorsByLineAndAppliesNothing(t *testing.T) {
 var smsLinkRe = regexp.MustCompile(`http://localhost:\d+/activate/[A-Za-z0-9_-]+`)
 
 func TestBrowserAdminSendsActivationLinksAndThePhoneActivates(t *testing.T) {
-	gateway := newSMSGateway(t)
-	p := testkit.Serve(t, withDelivery(nil, gateway))
+	gateway := testkit.NewSMSGateway(t)
+	p := testkit.Serve(t, testkit.WithDelivery(nil, gateway))
 	ctx := context.Background()
 	u, err := p.Users.Create(ctx, users.NewUser{Username: "alice", Email: "alice@example.com"}, audit.CLI())
 	if err != nil {
@@ -143,7 +141,7 @@ func TestBrowserAdminSendsActivationLinksAndThePhoneActivates(t *testing.T) {
 	// order: install the app, then the activation link.
 	deliver(t, p)
 	var texts []string
-	for _, m := range gateway.received() {
+	for _, m := range gateway.Received() {
 		if m.To != "+12015550123" {
 			t.Fatalf("text to %q", m.To)
 		}

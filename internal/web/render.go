@@ -54,13 +54,13 @@ type Page struct {
 func parseViews() (*views, error) {
 	v := &views{pages: map[string]*template.Template{}}
 	funcs := template.FuncMap{
-		"asset":           func(name string) string { return v.assets.url(name) },
-		"add":             func(a, b int) int { return a + b },
-		"activationTexts": activationTextsData,
+		"asset": func(name string) string { return v.assets.url(name) },
+		"add":   func(a, b int) int { return a + b },
 		// Admin pages: times in UTC, labels for stored codes.
-		"when":        formatWhen,
-		"statusLabel": statusLabel,
-		"roleLabel":   admin.RoleLabel,
+		"when":            formatWhen,
+		"statusLabel":     statusLabel,
+		"roleLabel":       admin.RoleLabel,
+		"activationTexts": activationTextsData,
 		// otpauth marks an otpauth:// URL the portal built itself as safe for
 		// an href; html/template would otherwise blank the unknown scheme.
 		"otpauth": func(u string) template.URL {
