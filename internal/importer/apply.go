@@ -44,6 +44,8 @@ type applier struct {
 	newOrder  []*store.Phone
 	newLinks  map[[2]string]bool // (user key, phone key) already linked
 	linkPairs []pendingLink
+	// Group memberships of the batch, written together.
+	memberships [][2]int64
 }
 
 // pendingLink is a link from a user to a phone created in the same batch.
@@ -90,16 +92,23 @@ func (a *applier) batch(ctx context.Context, rows []planRow, now time.Time) erro
 			}
 			return err
 		}
+		entries := make([]store.AuditEntry, 0, len(created))
 		for _, u := range created {
-			if err := a.q.InsertAudit(ctx, audit.Entry(now, a.who, audit.UserCreated, audit.TargetUser, u.Username,
-				map[string]any{"email": u.Email})); err != nil {
-				return err
-			}
+			entries = append(entries, audit.Entry(now, a.who, audit.UserCreated, audit.TargetUser, u.Username,
+				map[string]any{"email": u.Email}))
+		}
+		if err := a.q.InsertAudits(ctx, entries); err != nil {
+			return err
 		}
 	}
-	a.newPhones, a.newOrder, a.newLinks, a.linkPairs = map[string]*store.Phone{}, nil, map[[2]string]bool{}, nil
+	a.newPhones, a.newOrder, a.newLinks, a.linkPairs, a.memberships = map[string]*store.Phone{}, nil, map[[2]string]bool{}, nil, nil
 	for i, row := range rows {
 		if err := a.row(ctx, row, newUsers[i], now); err != nil {
+			return err
+		}
+	}
+	if len(a.memberships) > 0 {
+		if err := a.q.AddUsersToGroups(ctx, a.memberships); err != nil {
 			return err
 		}
 	}
@@ -289,9 +298,7 @@ func (a *applier) row(ctx context.Context, row planRow, newUser *store.User, now
 			id = grp.ID
 			a.groups[g] = id
 		}
-		if err := q.AddUserToGroup(ctx, u.ID, id); err != nil {
-			return err
-		}
+		a.memberships = append(a.memberships, [2]int64{u.ID, id})
 	}
 	if len(row.Groups) > 0 {
 		details["groups"] = row.Groups
