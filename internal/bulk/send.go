@@ -9,6 +9,7 @@ import (
 	"enrollportal/internal/audit"
 	"enrollportal/internal/enroll"
 	"enrollportal/internal/notify"
+	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
 	"enrollportal/internal/users"
 )
@@ -78,27 +79,31 @@ func (s *Service) Send(ctx context.Context, rows []Row, text notify.Text, who au
 		if err != nil {
 			return err
 		}
+		// First decide every row and create the new users together (one
+		// multi-row INSERT per 500, and their user.created audit records,
+		// as users.Insert writes them); then issue the links and queue the
+		// emails in line order.
+		targets := make([]*store.User, 0, len(rows))
+		var created []*store.User
 		for _, row := range rows {
 			pr, existing, err := outcomeOf(ctx, q, row)
 			if err != nil {
 				return err
 			}
-			var u store.User
 			switch pr.Outcome {
 			case OutcomeSkip:
 				rep.Skipped++
-				continue
 			case OutcomeCreate:
-				u, err = users.Prepare(users.NewUser{Username: row.Username, Email: row.Email}, now)
+				u, err := users.Prepare(users.NewUser{Username: row.Username, Email: row.Email}, now)
 				if err != nil {
 					return fmt.Errorf("line %d: %w", row.Line, err)
 				}
-				if err := users.Insert(ctx, q, &u, who); err != nil {
-					return fmt.Errorf("line %d: %w", row.Line, err)
-				}
+				u.Key = secret.NewID("DU", 20)
+				created = append(created, &u)
+				targets = append(targets, &u)
 				rep.Created++
 			case OutcomeRelink:
-				u = *existing
+				u := *existing
 				if u.Email != row.Email {
 					old := u.Email
 					u.Email, u.UpdatedAt = row.Email, now
@@ -110,13 +115,29 @@ func (s *Service) Send(ctx context.Context, rows []Row, text notify.Text, who au
 						return err
 					}
 				}
+				targets = append(targets, &u)
 				rep.Relinked++
 			}
-			link, err := s.enroll.IssueLinkTx(ctx, q, u, enroll.LinkTTL, who)
+		}
+		if len(created) > 0 {
+			if err := q.CreateUsers(ctx, created); err != nil {
+				return err
+			}
+			entries := make([]store.AuditEntry, 0, len(created))
+			for _, u := range created {
+				entries = append(entries, audit.Entry(now, who, audit.UserCreated, audit.TargetUser, u.Username,
+					map[string]any{"email": u.Email}))
+			}
+			if err := q.InsertAudits(ctx, entries); err != nil {
+				return err
+			}
+		}
+		for _, u := range targets {
+			link, err := s.enroll.IssueLinkTx(ctx, q, *u, enroll.LinkTTL, who)
 			if err != nil {
 				return err
 			}
-			m := notify.EnrollmentEmail(org, u, link.URL, link.Link.ExpiresAt, &text)
+			m := notify.EnrollmentEmail(org, *u, link.URL, link.Link.ExpiresAt, &text)
 			m.IntentKey = notify.EnrollLinkIntent(link.Link.ID, 1)
 			if _, err := notify.Enqueue(ctx, q, m, now); err != nil {
 				return err

@@ -26,6 +26,11 @@ func (e *LineConflictError) Error() string {
 	return fmt.Sprintf("importer: line %d: %s", e.Line, e.Reason)
 }
 
+// applyBatch is how many planned lines are written together: new users and
+// new phones go in multi-row INSERTs (store.BulkQueries), which costs far
+// less than a statement a row; everything else stays a statement a row.
+const applyBatch = 500
+
 // applier is the second pass, inside the one transaction.
 type applier struct {
 	q      store.Queries
@@ -33,6 +38,99 @@ type applier struct {
 	sum    *Summary
 	groups map[string]int64
 	phones map[string]int64 // number#extension -> phone id
+
+	// Per batch: phones to create, and user-phone links to them.
+	newPhones map[string]*store.Phone // number#extension (or a tablet's key) -> phone
+	newOrder  []*store.Phone
+	newLinks  map[[2]string]bool // (user key, phone key) already linked
+	linkPairs []pendingLink
+	// Group memberships of the batch, written together.
+	memberships [][2]int64
+}
+
+// pendingLink is a link from a user to a phone created in the same batch.
+type pendingLink struct {
+	userID int64
+	phone  *store.Phone
+}
+
+// batch applies planned lines: the new users first (one multi-row INSERT
+// and an audit record each, as users.Insert writes), then every line in
+// order, then the batch's new phones and their links.
+func (a *applier) batch(ctx context.Context, rows []planRow, now time.Time) error {
+	var created []*store.User
+	var createdLines []int
+	newUsers := make(map[int]*store.User, len(rows)) // index in rows -> new user
+	for i, row := range rows {
+		if row.Delete || row.UserID != 0 {
+			continue
+		}
+		u, err := users.Prepare(users.NewUser{Username: row.Username, Email: row.Email, RealName: row.RealName}, now)
+		if err != nil {
+			return &LineConflictError{Line: row.Line, Reason: err.Error()}
+		}
+		u.Notes = row.Notes
+		if row.HasStatus {
+			u.Status = row.Status
+		}
+		u.Key = secret.NewID("DU", 20)
+		newUsers[i] = &u
+		created = append(created, &u)
+		createdLines = append(createdLines, row.Line)
+	}
+	if len(created) > 0 {
+		if err := a.q.CreateUsers(ctx, created); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				// Only that statement failed; find the line whose username
+				// someone created meanwhile.
+				for i, u := range created {
+					if _, err := a.q.UserByUsername(ctx, u.Username); err == nil {
+						return &LineConflictError{Line: createdLines[i], Reason: fmt.Sprintf("a user %s was created meanwhile", u.Username)}
+					}
+				}
+				return &LineConflictError{Line: createdLines[0], Reason: "a username was taken meanwhile"}
+			}
+			return err
+		}
+		entries := make([]store.AuditEntry, 0, len(created))
+		for _, u := range created {
+			entries = append(entries, audit.Entry(now, a.who, audit.UserCreated, audit.TargetUser, u.Username,
+				map[string]any{"email": u.Email}))
+		}
+		if err := a.q.InsertAudits(ctx, entries); err != nil {
+			return err
+		}
+	}
+	a.newPhones, a.newOrder, a.newLinks, a.linkPairs, a.memberships = map[string]*store.Phone{}, nil, map[[2]string]bool{}, nil, nil
+	for i, row := range rows {
+		if err := a.row(ctx, row, newUsers[i], now); err != nil {
+			return err
+		}
+	}
+	if len(a.memberships) > 0 {
+		if err := a.q.AddUsersToGroups(ctx, a.memberships); err != nil {
+			return err
+		}
+	}
+	if len(a.newOrder) > 0 {
+		if err := a.q.CreatePhones(ctx, a.newOrder); err != nil {
+			return err
+		}
+		pairs := make([][2]int64, 0, len(a.linkPairs))
+		for _, l := range a.linkPairs {
+			pairs = append(pairs, [2]int64{l.userID, l.phone.ID})
+		}
+		if err := a.q.AttachPhones(ctx, pairs); err != nil {
+			return err
+		}
+		for _, p := range a.newOrder {
+			if p.Number != "" {
+				a.phones[phoneKey(p.Number, p.Extension)] = p.ID
+			}
+		}
+		a.sum.NewPhones += len(a.newOrder)
+	}
+	return nil
 }
 
 func phoneKey(number, ext string) string { return number + "#" + ext }
@@ -61,15 +159,24 @@ func (s *Service) apply(ctx context.Context, plan *gob.Decoder, sum *Summary, wh
 				return err
 			}
 		}
+		batch := make([]planRow, 0, applyBatch)
 		for {
 			var row planRow
-			if err := plan.Decode(&row); errors.Is(err, io.EOF) {
-				break
-			} else if err != nil {
+			err := plan.Decode(&row)
+			if err != nil && !errors.Is(err, io.EOF) {
 				return fmt.Errorf("importer: plan file: %w", err)
 			}
-			if err := a.row(ctx, row, now); err != nil {
-				return err
+			if err == nil {
+				batch = append(batch, row)
+			}
+			if len(batch) == applyBatch || (errors.Is(err, io.EOF) && len(batch) > 0) {
+				if err := a.batch(ctx, batch, now); err != nil {
+					return err
+				}
+				batch = batch[:0]
+			}
+			if errors.Is(err, io.EOF) {
+				break
 			}
 		}
 		return q.InsertAudit(ctx, audit.Entry(now, who, audit.ImportApplied, audit.TargetImport, string(sum.Mode),
@@ -87,7 +194,7 @@ func (s *Service) apply(ctx context.Context, plan *gob.Decoder, sum *Summary, wh
 }
 
 // row applies one planned line.
-func (a *applier) row(ctx context.Context, row planRow, now time.Time) error {
+func (a *applier) row(ctx context.Context, row planRow, newUser *store.User, now time.Time) error {
 	q := a.q
 	conflict := func(reason string) error { return &LineConflictError{Line: row.Line, Reason: reason} }
 	if row.Delete {
@@ -108,21 +215,7 @@ func (a *applier) row(ctx context.Context, row planRow, now time.Time) error {
 	var u store.User
 	details := map[string]any{"by": "import", "line": row.Line}
 	if row.UserID == 0 {
-		var err error
-		u, err = users.Prepare(users.NewUser{Username: row.Username, Email: row.Email, RealName: row.RealName}, now)
-		if err != nil {
-			return conflict(err.Error())
-		}
-		u.Notes = row.Notes
-		if row.HasStatus {
-			u.Status = row.Status
-		}
-		if err := users.Insert(ctx, q, &u, a.who); err != nil {
-			if errors.Is(err, users.ErrUsernameTaken) {
-				return conflict(fmt.Sprintf("a user %s was created meanwhile", row.Username))
-			}
-			return err
-		}
+		u = *newUser
 	} else {
 		var err error
 		u, err = q.UserByID(ctx, row.UserID)
@@ -165,15 +258,23 @@ func (a *applier) row(ctx context.Context, row planRow, now time.Time) error {
 	}
 	var added []string
 	for _, p := range row.Phones {
-		id, err := a.phone(ctx, u, p, now)
+		id, pending, err := a.phone(ctx, u, p, now)
 		if err != nil {
 			return err
 		}
-		if id == 0 {
+		switch {
+		case pending != nil:
+			// A phone created with this batch: linked once it has an id.
+			if k := [2]string{u.Key, pending.Key}; !a.newLinks[k] {
+				a.newLinks[k] = true
+				a.linkPairs = append(a.linkPairs, pendingLink{userID: u.ID, phone: pending})
+			}
+		case id != 0:
+			if err := q.AttachPhone(ctx, u.ID, id); err != nil {
+				return err
+			}
+		default:
 			continue
-		}
-		if err := q.AttachPhone(ctx, u.ID, id); err != nil {
-			return err
 		}
 		added = append(added, p.Number+p.Type)
 	}
@@ -197,9 +298,7 @@ func (a *applier) row(ctx context.Context, row planRow, now time.Time) error {
 			id = grp.ID
 			a.groups[g] = id
 		}
-		if err := q.AddUserToGroup(ctx, u.ID, id); err != nil {
-			return err
-		}
+		a.memberships = append(a.memberships, [2]int64{u.ID, id})
 	}
 	if len(row.Groups) > 0 {
 		details["groups"] = row.Groups
@@ -221,26 +320,26 @@ func (a *applier) row(ctx context.Context, row planRow, now time.Time) error {
 	return nil
 }
 
-// phone finds or creates the phone of p and returns its id; 0 when the user
-// already has such a tablet.
-func (a *applier) phone(ctx context.Context, u store.User, p planPhone, now time.Time) (int64, error) {
+// phone finds the phone of p (its id), or the phone this batch creates for
+// it (pending); both zero when the user already has such a tablet.
+func (a *applier) phone(ctx context.Context, u store.User, p planPhone, now time.Time) (int64, *store.Phone, error) {
 	if p.Type == store.PhoneTablet {
 		// Tablets have no number to match on: one tablet per platform per
 		// user, so that importing the same file twice adds nothing.
 		phones, err := a.q.PhonesByUser(ctx, u.ID)
 		if err != nil {
-			return 0, err
+			return 0, nil, err
 		}
 		for _, ph := range phones {
 			if ph.Type == store.PhoneTablet && ph.Platform == p.Platform {
-				return 0, nil
+				return 0, nil, nil
 			}
 		}
 	} else if id, ok := a.phones[phoneKey(p.Number, p.Extension)]; ok {
 		if p.TypeGiven || p.PlatformGiven {
 			ph, err := a.q.PhoneByID(ctx, id)
 			if err != nil {
-				return 0, err
+				return 0, nil, err
 			}
 			before := ph
 			if p.TypeGiven {
@@ -251,22 +350,23 @@ func (a *applier) phone(ctx context.Context, u store.User, p planPhone, now time
 			}
 			if ph.Type != before.Type || ph.Platform != before.Platform {
 				if err := a.q.UpdatePhoneDetails(ctx, ph); err != nil {
-					return 0, err
+					return 0, nil, err
 				}
 			}
 		}
-		return id, nil
+		return id, nil, nil
+	} else if pending, ok := a.newPhones[phoneKey(p.Number, p.Extension)]; ok {
+		return 0, pending, nil
 	}
-	ph := store.Phone{
+	ph := &store.Phone{
 		Key: secret.NewID("DP", 20), Number: p.Number, Extension: p.Extension,
 		Type: p.Type, Platform: p.Platform, CreatedAt: now,
 	}
-	if err := a.q.CreatePhone(ctx, &ph); err != nil {
-		return 0, err
-	}
-	a.sum.NewPhones++
+	key := ph.Key // a tablet is its own
 	if ph.Number != "" {
-		a.phones[phoneKey(ph.Number, ph.Extension)] = ph.ID
+		key = phoneKey(ph.Number, ph.Extension)
 	}
-	return ph.ID, nil
+	a.newPhones[key] = ph
+	a.newOrder = append(a.newOrder, ph)
+	return 0, ph, nil
 }

@@ -3,6 +3,7 @@ package importer_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -229,5 +230,45 @@ func TestApplyPlanRollsBackWhenTheDatabaseChangedSinceTheCheck(t *testing.T) {
 	}
 	if _, err := os.Stat(bad); !os.IsNotExist(err) {
 		t.Fatalf("plan of a bad file kept: %v", err)
+	}
+}
+
+func TestImportAcrossBatchesSharesPhones(t *testing.T) {
+	p, svc := newImporter(t)
+	ctx := context.Background()
+	var b strings.Builder
+	b.WriteString("username,phone1,platform1,group1\n")
+	const n = 1203 // more than two batches
+	for i := 0; i < n; i++ {
+		// Lines i and i+1 (i even) share a number; pair 250 straddles the
+		// first batch boundary.
+		fmt.Fprintf(&b, "user%04d,+1 201 555 %04d,android,G%d\n", i, i/2, i%3)
+	}
+	sum := apply(t, svc, importer.ModeUpsert, b.String())
+	if sum.Create != n || sum.NewPhones != (n+1)/2 || len(sum.NewGroups) != 3 {
+		t.Fatalf("summary %+v", sum)
+	}
+	var phones, links int
+	p.Store.SQL().QueryRow(`SELECT COUNT(*) FROM phones`).Scan(&phones)
+	p.Store.SQL().QueryRow(`SELECT COUNT(*) FROM user_phones`).Scan(&links)
+	if phones != (n+1)/2 || links != n {
+		t.Fatalf("%d phones, %d links", phones, links)
+	}
+	u500, _ := p.Store.UserByUsername(ctx, "user0500")
+	u501, _ := p.Store.UserByUsername(ctx, "user0501")
+	a, _ := p.Store.PhonesByUser(ctx, u500.ID)
+	c, _ := p.Store.PhonesByUser(ctx, u501.ID)
+	if len(a) != 1 || len(c) != 1 || a[0].ID != c[0].ID || a[0].Number != "+12015550250" {
+		t.Fatalf("users across the batch boundary do not share the phone: %+v %+v", a, c)
+	}
+	var audits int
+	p.Store.SQL().QueryRow(`SELECT COUNT(*) FROM audit_log WHERE action = 'user.created'`).Scan(&audits)
+	if audits != n {
+		t.Fatalf("%d user.created audit records, want %d", audits, n)
+	}
+	// The same file again: nothing new.
+	again := apply(t, svc, importer.ModeUpsert, b.String())
+	if again.Update != n || again.NewPhones != 0 {
+		t.Fatalf("second import %+v", again)
 	}
 }

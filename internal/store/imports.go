@@ -37,6 +37,12 @@ type ImportQueries interface {
 	EachPhoneNumber(ctx context.Context, fn func(id int64, number, extension string) error) error
 	// UpdatePhoneDetails writes the type, platform and name of a phone.
 	UpdatePhoneDetails(ctx context.Context, p Phone) error
+	// InsertAudits writes many audit entries with few statements, for
+	// imports. Run it in the transaction of the change.
+	InsertAudits(ctx context.Context, entries []AuditEntry) error
+	// AddUsersToGroups adds memberships (pairs[i] = {userID, groupID}),
+	// keeping those that exist.
+	AddUsersToGroups(ctx context.Context, pairs [][2]int64) error
 	// HardwareTokenBySerial returns the id of the hardware token with serial
 	// (of any type), or ErrNotFound.
 	HardwareTokenBySerial(ctx context.Context, serial string) (int64, error)

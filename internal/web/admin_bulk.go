@@ -38,31 +38,6 @@ func (s *Server) adminBulkRoutes(g *gin.RouterGroup) {
 	s.adminHandle(g, http.MethodPost, "/activation", admin.SendEnrollment, s.AdminActivationPOST)
 }
 
-// Flash messages of the admin section: set before a redirect, shown once by
-// the page redirected to.
-const adminValFlashKind = "flash_kind"
-
-type flash struct {
-	Text  string
-	Error bool
-}
-
-func setFlash(c *gin.Context, text string, isError bool) {
-	adminSession(c).Values[adminValFlash] = text
-	adminSession(c).Values[adminValFlashKind] = map[bool]string{true: "error", false: "ok"}[isError]
-}
-
-func popFlash(c *gin.Context) *flash {
-	text := adminSessionString(c, adminValFlash)
-	if text == "" {
-		return nil
-	}
-	f := &flash{Text: text, Error: adminSessionString(c, adminValFlashKind) == "error"}
-	delete(adminSession(c).Values, adminValFlash)
-	delete(adminSession(c).Values, adminValFlashKind)
-	return f
-}
-
 // bulkForm is the paste and the message of a bulk enrollment.
 type bulkForm struct {
 	Paste    string
@@ -82,7 +57,6 @@ func bulkFormOf(c *gin.Context) bulkForm {
 
 type bulkPage struct {
 	Form    bulkForm
-	Flash   *flash
 	Error   string
 	Preview bulk.Preview
 	// The first rows of each kind, for the page; the counts are in Preview.
@@ -95,7 +69,7 @@ type bulkPage struct {
 
 // AdminBulkGET shows the paste box of a bulk enrollment.
 func (s *Server) AdminBulkGET(c *gin.Context) {
-	s.render(c, http.StatusOK, viewAdminBulk, Page{Title: "Bulk enroll", Data: bulkPage{Flash: popFlash(c), MaxRows: bulk.MaxRows}})
+	s.render(c, http.StatusOK, viewAdminBulk, Page{Title: "Bulk enroll", Data: bulkPage{MaxRows: bulk.MaxRows}})
 }
 
 // AdminBulkPreviewPOST shows, line by line, what sending the paste would
@@ -169,8 +143,7 @@ func (s *Server) AdminBulkSendPOST(c *gin.Context) {
 	if rep.Skipped > 0 {
 		msg += fmt.Sprintf(" %d already enrolled %s skipped.", rep.Skipped, plural(rep.Skipped, "user was", "users were"))
 	}
-	setFlash(c, msg, false)
-	s.redirect(c, "/admin/bulk")
+	s.adminDone(c, msg, "/admin/bulk")
 }
 
 func plural(n int, one, many string) string {

@@ -31,7 +31,6 @@ const (
 const importPlanTTL = time.Hour
 
 type importPage struct {
-	Flash    *flash
 	Error    string
 	Mode     importer.Mode
 	FileName string
@@ -42,7 +41,7 @@ type importPage struct {
 
 // AdminImportGET shows the upload form.
 func (s *Server) AdminImportGET(c *gin.Context) {
-	s.render(c, http.StatusOK, viewAdminImport, Page{Title: "Import users", Data: importPage{Flash: popFlash(c), Mode: importer.ModeUpsert}})
+	s.render(c, http.StatusOK, viewAdminImport, Page{Title: "Import users", Data: importPage{Mode: importer.ModeUpsert}})
 }
 
 func (s *Server) importPath(id string) (string, bool) {
@@ -151,6 +150,5 @@ func (s *Server) AdminImportApplyPOST(c *gin.Context) {
 			name, sum.Create, plural(sum.Create, "user", "users"), sum.Update, sum.NewPhones, plural(sum.NewPhones, "phone", "phones"),
 			len(sum.NewGroups), plural(len(sum.NewGroups), "group", "groups"))
 	}
-	setFlash(c, msg, false)
-	s.redirect(c, "/admin/import")
+	s.adminDone(c, msg, "/admin/import")
 }

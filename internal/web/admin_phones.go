@@ -36,7 +36,6 @@ type phoneRow struct {
 type phonesPage struct {
 	User      store.User
 	Phones    []phoneRow
-	Flash     *flash
 	FlashLink string
 	Form      phoneForm
 	Error     string
@@ -70,7 +69,7 @@ func (s *Server) AdminPhonesGET(c *gin.Context) {
 	}
 	link := adminSessionString(c, adminValFlashLink)
 	delete(adminSession(c).Values, adminValFlashLink)
-	s.renderPhones(c, http.StatusOK, u, phonesPage{Flash: popFlash(c), FlashLink: link, Form: phoneForm{Type: store.PhoneMobile}})
+	s.renderPhones(c, http.StatusOK, u, phonesPage{FlashLink: link, Form: phoneForm{Type: store.PhoneMobile}})
 }
 
 func (s *Server) renderPhones(c *gin.Context, status int, u store.User, page phonesPage) {
@@ -133,8 +132,7 @@ func (s *Server) AdminPhonesPOST(c *gin.Context) {
 		s.serverError(c, err)
 		return
 	}
-	setFlash(c, "Added "+enroll.DeviceLabel(ph)+".", false)
-	s.redirect(c, "/admin/users/"+u.Key+"/phones")
+	s.adminDone(c, "Added "+enroll.DeviceLabel(ph)+".", "/admin/users/"+u.Key+"/phones")
 }
 
 // activationForm is how to send activation links, with the texts.
@@ -327,9 +325,8 @@ func (s *Server) AdminPhoneActivatePOST(c *gin.Context) {
 	case enroll.ViaEmail:
 		msg = "Activation link sent by email to " + u.Email + "; it works until " + notify.FormatExpiry(issued.Code.ExpiresAt) + "."
 	}
-	setFlash(c, msg, false)
 	adminSession(c).Values[adminValFlashLink] = issued.URL
-	s.redirect(c, "/admin/users/"+u.Key+"/phones")
+	s.adminDone(c, msg, "/admin/users/"+u.Key+"/phones")
 }
 
 type activationListRow struct {
@@ -346,7 +343,6 @@ type activationListPage struct {
 	Hours        []int
 	Placeholders map[string][]string
 	Problems     []string
-	Flash        *flash
 	Skipped      []string
 	Limit        int
 }
@@ -380,7 +376,7 @@ func (s *Server) AdminActivationGET(c *gin.Context) {
 		s.serverError(c, err)
 		return
 	}
-	page := activationListPage{Form: f, Flash: popFlash(c)}
+	page := activationListPage{Form: f}
 	if v, ok := adminSession(c).Values["activation_skipped"].(string); ok && v != "" {
 		page.Skipped = strings.Split(v, "\n")
 		delete(adminSession(c).Values, "activation_skipped")
@@ -448,8 +444,7 @@ func (s *Server) AdminActivationPOST(c *gin.Context) {
 		msg += fmt.Sprintf(" %d not sent; see below.", len(skipped))
 		adminSession(c).Values["activation_skipped"] = strings.Join(firstN(skipped, 20), "\n")
 	}
-	setFlash(c, msg, sent == 0)
-	s.redirect(c, "/admin/activation")
+	s.adminDone(c, msg, "/admin/activation")
 }
 
 // activationTextsDataT is what the shared "admin_activation_texts" partial

@@ -49,7 +49,7 @@ type Options struct {
 	// leaves them out.
 	DuoAPI APIRoutes
 	// Bulk runs bulk enrollments; Importer imports users from CSV files,
-	// keeping uploads between preview and apply in ImportDir.
+	// keeping the checked plans between preview and apply in ImportDir.
 	Bulk      *bulk.Service
 	Importer  *importer.Service
 	ImportDir string

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"strings"
 
 	"enrollportal/internal/store"
 )
@@ -114,6 +115,40 @@ func (s queries) AssignHardwareToken(ctx context.Context, tokenID, userID int64)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return store.ErrNotFound
+	}
+	return nil
+}
+
+func (s queries) InsertAudits(ctx context.Context, entries []store.AuditEntry) error {
+	err := s.insertMany(ctx,
+		`INSERT INTO audit_log (at, actor_type, actor, action, target_type, target, ip, details) VALUES `,
+		`(?, ?, ?, ?, ?, ?, ?, ?)`, "", len(entries),
+		func(i int) []any {
+			e := entries[i]
+			return []any{unix(e.At), e.ActorType, e.Actor, e.Action, e.TargetType, e.Target, e.IP, e.Details}
+		}, nil)
+	return wrap("insert audits", err)
+}
+
+func (s queries) AddUsersToGroups(ctx context.Context, pairs [][2]int64) error {
+	// ON CONFLICT must follow the VALUES list, so the chunks are built here
+	// rather than with insertMany.
+	for start := 0; start < len(pairs); start += bulkRows {
+		end := min(start+bulkRows, len(pairs))
+		var b strings.Builder
+		b.WriteString(`INSERT INTO user_groups (user_id, group_id) VALUES `)
+		args := make([]any, 0, 2*(end-start))
+		for i := start; i < end; i++ {
+			if i > start {
+				b.WriteByte(',')
+			}
+			b.WriteString(`(?, ?)`)
+			args = append(args, pairs[i][0], pairs[i][1])
+		}
+		b.WriteString(` ON CONFLICT DO NOTHING`)
+		if _, err := s.q.ExecContext(ctx, b.String(), args...); err != nil {
+			return wrap("add users to groups", err)
+		}
 	}
 	return nil
 }
