@@ -6,7 +6,6 @@ import (
 	"strconv"
 
 	"github.com/gin-gonic/gin"
-	qrcode "github.com/skip2/go-qrcode"
 
 	"enrollportal/internal/audit"
 	"enrollportal/internal/enroll"
@@ -126,24 +125,13 @@ func (s *Server) ActivateGET(c *gin.Context) {
 // another screen. Never cached: it carries the secret.
 func (s *Server) ActivateQRGET(c *gin.Context) {
 	a := currentActivation(c)
-	c.Header("Cache-Control", "no-store")
 	key := sessionString(c, sessActivationFor+strconv.FormatInt(a.Code.ID, 10))
 	if key == "" {
-		c.Status(http.StatusNotFound)
+		s.writeQR(c, "", enroll.ErrChallengeExpired)
 		return
 	}
 	setup, err := s.enroll.ActivationSetupFor(c.Request.Context(), *a, key)
-	if err != nil {
-		c.Status(http.StatusNotFound)
-		return
-	}
-	png, err := qrcode.Encode(setup.OTPAuthURL, qrcode.Medium, 320)
-	if err != nil {
-		s.log.Error("qr code", "err", err)
-		c.Status(http.StatusInternalServerError)
-		return
-	}
-	c.Data(http.StatusOK, "image/png", png)
+	s.writeQR(c, setup.OTPAuthURL, err)
 }
 
 // ActivatePOST checks the first code of the app; a correct one activates

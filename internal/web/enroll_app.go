@@ -99,18 +99,24 @@ func (s *Server) EnrollAppGET(c *gin.Context) {
 func (s *Server) EnrollAppQRGET(c *gin.Context) {
 	e := currentEnrollment(c)
 	setup, err := s.setupFromSession(c, e)
+	s.writeQR(c, setup.OTPAuthURL, err)
+}
+
+// writeQR answers a set-up's otpauth:// URL as a QR code PNG, or 404 when
+// the set-up could not be found (err). It is never cached: it carries the
+// secret.
+func (s *Server) writeQR(c *gin.Context, otpauthURL string, err error) {
+	c.Header("Cache-Control", "no-store")
 	if err != nil {
-		c.Header("Cache-Control", "no-store")
 		c.Status(http.StatusNotFound)
 		return
 	}
-	png, err := qrcode.Encode(setup.OTPAuthURL, qrcode.Medium, 320)
+	png, err := qrcode.Encode(otpauthURL, qrcode.Medium, 320)
 	if err != nil {
 		s.log.Error("qr code", "err", err)
 		c.Status(http.StatusInternalServerError)
 		return
 	}
-	c.Header("Cache-Control", "no-store")
 	c.Data(http.StatusOK, "image/png", png)
 }
 
