@@ -37,9 +37,6 @@ type Options struct {
 	OrgName func(ctx context.Context) string
 	// Admins signs admins in and manages their accounts.
 	Admins *admin.Service
-	// Notify composes messages (the organisation's header line) and is
-	// woken after the admin pages commit messages to the outbox.
-	Notify *notify.Service
 	// ForgetOrg drops cached organisation settings after an admin changed them.
 	ForgetOrg func()
 	// DuoAPI serves the Duo-compatible APIs (REST v1, Auth API v2); nil
@@ -69,7 +66,6 @@ type Server struct {
 	engine    *gin.Engine
 
 	admins        *admin.Service
-	notify        *notify.Service
 	forgetOrg     func()
 	adminSessions *sessions.CookieStore
 	// adminIPTries and adminAccountTries limit sign-in attempts per client
@@ -99,7 +95,7 @@ func New(o Options) (*Server, error) {
 		linkTries: throttle.New(o.Clock, 60, 10*time.Second),
 		duoAPI:    o.DuoAPI,
 
-		admins: o.Admins, notify: o.Notify, forgetOrg: o.ForgetOrg,
+		admins: o.Admins, forgetOrg: o.ForgetOrg,
 		adminSessions:     newAdminSessionStore(o.Box, o.Secure),
 		adminIPTries:      throttle.New(o.Clock, 20, 30*time.Second),
 		adminAccountTries: throttle.New(o.Clock, 10, 30*time.Second),
