@@ -17,7 +17,7 @@ import (
 )
 
 // clients is how many requests are in flight at once.
-func clients() int { return envInt("BENCH_CLIENTS", 16) }
+func clients() int { return envInt("BENCH_CLIENTS", 8) }
 
 // phase is how long each measurement runs.
 func phase() time.Duration { return time.Duration(envInt("BENCH_SECONDS", 3)) * time.Second }

@@ -463,7 +463,8 @@ func (b *Browser) SetValue(sel, v string) {
 }
 
 // SendKeys focuses the field matching the CSS selector and types v, as a
-// person would; scripts listening to input events see every key.
+// person would; scripts listening to input events see every key. When the
+// typing makes the page submit itself, follow with WaitLocation.
 func (b *Browser) SendKeys(sel, v string) {
 	b.t.Helper()
 	b.before()
@@ -489,6 +490,29 @@ func (b *Browser) Submit(sel string) {
 		chromedp.WaitReady(chromedp.CSS(sel)),
 		chromedp.Evaluate[chromedp.Void](js),
 	))
+}
+
+// WaitLocation waits until the page's URL contains substr (for example
+// after typing into a field that submits its form by itself), then checks
+// the page. Prefer it to waiting for an element that the old page has too.
+func (b *Browser) WaitLocation(substr string) {
+	b.t.Helper()
+	b.before()
+	// Poll from here, not in the page: the page is replaced while we wait.
+	deadline := time.Now().Add(b.cfg.timeout)
+	for {
+		ctx, cancel := context.WithTimeout(b.ctx, time.Second)
+		u, err := chromedp.Run(ctx, chromedp.Location())
+		cancel()
+		if err == nil && strings.Contains(u, substr) {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.t.Fatalf("browser: no page with %q in its URL within %s (page %s)", substr, b.cfg.timeout, u)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	b.checkIfLoaded(true)
 }
 
 // Back goes back one page in the history, as the browser's back button

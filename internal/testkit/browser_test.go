@@ -121,6 +121,22 @@ func TestBrowserHarnessHomePageIsAccessible(t *testing.T) {
 	}
 }
 
+// An error page's own status (404, 410) is the portal's deliberate answer,
+// not a page error: Chromium logs "Failed to load resource" for it, and the
+// harness must not fail on that.
+func TestBrowserHarnessAcceptsErrorStatusPages(t *testing.T) {
+	p := Serve(t)
+	b := NewBrowser(t, At(p.URL), CheckAccessibilityAt(Desktop))
+	b.Visit("/enroll/" + strings.Repeat("x", 43))
+	if got := b.Text("h1"); got == "" {
+		t.Error("the error page has no heading")
+	}
+	b.Visit("/no/such/page")
+	if got := b.Text("h1"); got == "" {
+		t.Error("the not-found page has no heading")
+	}
+}
+
 func TestBrowserHarnessFailsOnAccessibilityViolation(t *testing.T) {
 	base := pageServer(t, map[string]string{
 		"/ok": htmlPage("Fine", `<p><a href="/bad">Next</a></p>`+
@@ -168,8 +184,13 @@ func TestBrowserHarnessFailsOnConsoleErrorsAndCSP(t *testing.T) {
 		"/throw.js": `throw new Error("kaboom");`,
 		"/clean":    htmlPage("Clean", `<p>Hi</p>`),
 		"/arrived":  htmlPage("Arrived", `<p id="arrived">Here</p>`),
-		"/auto":     htmlPage("Auto", `<p>Moving on</p><script src="/auto.js"></script>`),
-		"/auto.js":  `window.addEventListener("load", () => setTimeout(() => location.replace("/arrived"), 50));`,
+		"/typed": htmlPage("Typed", `<form action="/arrived"><label for="c">Code</label> <input id="c" name="c">`+
+			`</form><script src="/typed.js"></script>`),
+		"/typed.js": `document.getElementById("c").addEventListener("input", e => {
+  if (e.target.value.length === 6) setTimeout(() => e.target.form.submit(), 400);
+});`,
+		"/auto":    htmlPage("Auto", `<p>Moving on</p><script src="/auto.js"></script>`),
+		"/auto.js": `window.addEventListener("load", () => setTimeout(() => location.replace("/arrived"), 50));`,
 	})
 	cases := []struct{ path, want string }{
 		{"/inline", "Content Security Policy"},
@@ -192,6 +213,15 @@ func TestBrowserHarnessFailsOnConsoleErrorsAndCSP(t *testing.T) {
 		b.WaitVisible("#arrived")
 		if got := b.Text("h1"); got != "Arrived" {
 			t.Errorf("heading = %q, want the page the script moved to", got)
+		}
+	})
+	t.Run("form that submits itself after typing", func(t *testing.T) {
+		b := NewBrowser(t, At(base))
+		b.Visit("/typed")
+		b.SendKeys("#c", "123456")
+		b.WaitLocation("/arrived?c=123456")
+		if got := b.Text("h1"); got != "Arrived" {
+			t.Errorf("heading = %q", got)
 		}
 	})
 	t.Run("clean page passes", func(t *testing.T) {

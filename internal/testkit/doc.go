@@ -10,5 +10,26 @@
 // also plugs in a virtual security key (WebAuthn). otp.go reads QR codes and
 // computes the passcodes an authenticator app would show.
 //
+// A browser test reads like what a person does:
+//
+//	func TestBrowserEnrollPhone(t *testing.T) {
+//		p := testkit.Serve(t)
+//		link := ... // p.Enroll.IssueLink(...)
+//		b := testkit.NewBrowser(t, testkit.At(p.URL), testkit.WithViewport(testkit.Phone))
+//		b.Visit(link.URL)                      // checked: axe at both widths, console, CSP
+//		b.ClickAndWait("button[type=submit]")  // next page, checked
+//		b.SendKeys("#number", "(201) 555-0123")
+//		b.Submit("#number")                    // next page, checked
+//		...
+//		b.SendKeys("#code", testkit.TOTPNow(t, otpauthURL, p.Clock.Now()))
+//		b.WaitLocation("/done")                // the form submits itself
+//	}
+//
+// Security keys: id := b.AddVirtualAuthenticator() before the ceremony, and
+// b.Credentials(id) after it. Options: WithViewport(Phone|Desktop),
+// CheckAccessibilityAt(...), AllowConsoleMessage(substr) for an error the
+// test provokes on purpose, WithStepTimeout. Chromium missing fails the test;
+// run `make test-tools` (as root) first.
+//
 // It must not be imported by non-test code.
 package testkit

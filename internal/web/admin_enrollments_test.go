@@ -17,7 +17,7 @@ import (
 
 var enrollLinkRe = regexp.MustCompile(`http://localhost/enroll/[A-Za-z0-9_-]+`)
 
-func adminOutbox(t *testing.T, p *testkit.Portal) []store.Message {
+func outbox(t *testing.T, p *testkit.Portal) []store.Message {
 	t.Helper()
 	msgs, _, err := p.Store.ListMessages(context.Background(), store.MessageFilter{Limit: 100})
 	if err != nil {
@@ -39,7 +39,7 @@ func TestAdminSendResendAndDeleteEnrollment(t *testing.T) {
 	if r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "has no valid email address") {
 		t.Fatalf("no email: %d", r.Code)
 	}
-	if _, err := p.Store.PendingLinkOfUser(ctx, nomail.ID, p.Clock.Now()); err != store.ErrNotFound || len(adminOutbox(t, p)) != 0 {
+	if _, err := p.Store.PendingLinkOfUser(ctx, nomail.ID, p.Clock.Now()); err != store.ErrNotFound || len(outbox(t, p)) != 0 {
 		t.Fatalf("a link or message was made for a user without email: %v", err)
 	}
 
@@ -48,7 +48,7 @@ func TestAdminSendResendAndDeleteEnrollment(t *testing.T) {
 	if r.Code != http.StatusSeeOther {
 		t.Fatalf("send: %d\n%s", r.Code, r.Body)
 	}
-	msgs := adminOutbox(t, p)
+	msgs := outbox(t, p)
 	if len(msgs) != 1 || msgs[0].Recipient != "frank@example.org" || msgs[0].Channel != store.ChannelEmail {
 		t.Fatalf("outbox after send: %+v", msgs)
 	}
@@ -78,7 +78,7 @@ func TestAdminSendResendAndDeleteEnrollment(t *testing.T) {
 	if r := c.Post(idPath+"/resend", nil); r.Code != http.StatusSeeOther {
 		t.Fatalf("resend: %d", r.Code)
 	}
-	msgs = adminOutbox(t, p)
+	msgs = outbox(t, p)
 	if len(msgs) != 2 || msgs[0].Recipient != "frank.new@example.org" || enrollLinkRe.FindString(msgs[0].BodyText) != link {
 		t.Fatalf("resend: %d messages, newest to %s with %q (want %s)", len(msgs), msgs[0].Recipient, enrollLinkRe.FindString(msgs[0].BodyText), link)
 	}
@@ -103,7 +103,7 @@ func TestAdminSendResendAndDeleteEnrollment(t *testing.T) {
 	if page := c.Get("/admin/enrollments"); !strings.Contains(page.Body, "Sent 2 pending enrollment links again. 1 users have no valid email address") {
 		t.Fatalf("resend-all summary:\n%s", page.Body)
 	}
-	if msgs = adminOutbox(t, p); len(msgs) != 4 {
+	if msgs = outbox(t, p); len(msgs) != 4 {
 		t.Fatalf("%d messages after resend all", len(msgs))
 	}
 	_ = bob
@@ -119,7 +119,7 @@ func TestAdminSendResendAndDeleteEnrollment(t *testing.T) {
 	if _, err := p.Store.UserByID(ctx, frank.ID); err != nil {
 		t.Fatalf("user gone with the enrollment: %v", err)
 	}
-	if r := c.Post(idPath+"/resend", nil); r.Code != http.StatusSeeOther || len(adminOutbox(t, p)) != 4 {
+	if r := c.Post(idPath+"/resend", nil); r.Code != http.StatusSeeOther || len(outbox(t, p)) != 4 {
 		t.Fatalf("resending a deleted enrollment: %d", r.Code)
 	}
 	if page := c.Get("/admin/enrollments"); !strings.Contains(page.Body, "no longer pending") || strings.Contains(page.Body, ">frank<") {
@@ -140,13 +140,13 @@ func TestHelpDeskSendsOnlyWhenAllowed(t *testing.T) {
 	if r := c.Post("/admin/users/"+u.Key+"/enrollment-email", nil); r.Code != http.StatusForbidden {
 		t.Fatalf("help desk without the setting: %d", r.Code)
 	}
-	if len(adminOutbox(t, p)) != 0 {
+	if len(outbox(t, p)) != 0 {
 		t.Fatal("a refused send queued a message")
 	}
 	if err := p.Store.PutSetting(context.Background(), admin.SettingHelpDeskMaySend, "true"); err != nil {
 		t.Fatal(err)
 	}
-	if r := c.Post("/admin/users/"+u.Key+"/enrollment-email", nil); r.Code != http.StatusSeeOther || len(adminOutbox(t, p)) != 1 {
+	if r := c.Post("/admin/users/"+u.Key+"/enrollment-email", nil); r.Code != http.StatusSeeOther || len(outbox(t, p)) != 1 {
 		t.Fatalf("help desk with the setting: %d", r.Code)
 	}
 }

@@ -27,7 +27,6 @@ type Options struct {
 	Enroll  *enroll.Service
 	Users   *users.Service
 	Policy  *policy.Service
-	Notify  *notify.Service
 	Box     *secret.Box
 	Clock   clock.Clock
 	Logger  *slog.Logger
@@ -37,6 +36,9 @@ type Options struct {
 	OrgName func(ctx context.Context) string
 	// Admins signs admins in and manages their accounts.
 	Admins *admin.Service
+	// Notify composes messages (the organisation's header line) and is
+	// woken after the pages commit messages to the outbox.
+	Notify *notify.Service
 	// ForgetOrg drops cached organisation settings after an admin changed them.
 	ForgetOrg func()
 	// DuoAPI serves the Duo-compatible APIs (REST v1, Auth API v2); nil
@@ -51,7 +53,6 @@ type Server struct {
 	enroll   *enroll.Service
 	users    *users.Service
 	policy   *policy.Service
-	notify   *notify.Service
 	clock    clock.Clock
 	log      *slog.Logger
 	baseURL  string
@@ -66,6 +67,7 @@ type Server struct {
 	engine    *gin.Engine
 
 	admins        *admin.Service
+	notify        *notify.Service
 	forgetOrg     func()
 	adminSessions *sessions.CookieStore
 	// adminIPTries and adminAccountTries limit sign-in attempts per client
@@ -88,14 +90,14 @@ func New(o Options) (*Server, error) {
 	}
 	v.assets = a
 	s := &Server{
-		store: o.Store, enroll: o.Enroll, users: o.Users, policy: o.Policy, notify: o.Notify, clock: o.Clock, log: o.Logger,
+		store: o.Store, enroll: o.Enroll, users: o.Users, policy: o.Policy, clock: o.Clock, log: o.Logger,
 		baseURL: o.BaseURL, orgName: o.OrgName, views: v, assets: a,
 		sessions:  newSessionStore(o.Box, o.Secure),
 		metrics:   newMetrics(),
 		linkTries: throttle.New(o.Clock, 60, 10*time.Second),
 		duoAPI:    o.DuoAPI,
 
-		admins: o.Admins, forgetOrg: o.ForgetOrg,
+		admins: o.Admins, notify: o.Notify, forgetOrg: o.ForgetOrg,
 		adminSessions:     newAdminSessionStore(o.Box, o.Secure),
 		adminIPTries:      throttle.New(o.Clock, 20, 30*time.Second),
 		adminAccountTries: throttle.New(o.Clock, 10, 30*time.Second),
