@@ -274,7 +274,7 @@ func TestBrowserAdminJourney(t *testing.T) {
 
 	// The remaining admin pages, for axe.
 	for _, path := range []string{"/admin/users", "/admin/users?q=ja", "/admin/users/" + jamie.Key, "/admin/users/" + jamie.Key + "/edit",
-		"/admin/users/" + jamie.Key + "/delete", "/admin/groups", "/admin/settings", "/admin/admins", "/admin/audit"} {
+		"/admin/users/" + jamie.Key + "/delete", "/admin/groups", "/admin/settings", "/admin/admins", "/admin/audit", "/admin/outbox"} {
 		b.Visit(path)
 	}
 	b.Visit("/admin/groups")

@@ -57,6 +57,9 @@ func (s *Server) adminRoutes(r *gin.Engine) {
 	s.adminHandle(g, http.MethodPost, "/admins/:key/role", admin.ManageAdmins, s.AdminAdminRolePOST)
 	s.adminHandle(g, http.MethodPost, "/admins/:key/delete", admin.ManageAdmins, s.AdminAdminDeletePOST)
 
+	s.adminHandle(g, http.MethodGet, "/outbox", admin.ViewUsers, s.AdminOutboxGET)
+	s.adminHandle(g, http.MethodPost, "/outbox/:id/retry", admin.SendEnrollment, s.AdminOutboxRetryPOST)
+
 	s.adminHandle(g, http.MethodGet, "/audit", admin.ViewUsers, s.AdminAuditGET)
 	s.adminHandle(g, http.MethodGet, "/audit.csv", admin.ViewUsers, s.AdminAuditCSVGET)
 }
