@@ -15,6 +15,9 @@ import (
 func (s *Server) adminRoutes(r *gin.Engine) {
 	g := r.Group("/admin", s.withAdminSession, s.adminCSRF)
 
+	// The logo admins upload in the settings, shown on every page.
+	r.GET("/org/logo", s.OrgLogoGET)
+
 	// Signing in, step by step, and the owner setup link.
 	s.adminPublic(g, http.MethodGet, "/signin", s.AdminSignInGET)
 	s.adminPublic(g, http.MethodPost, "/signin", s.AdminSignInPOST)
