@@ -32,6 +32,9 @@ type Queries interface {
 	UserAdminQueries
 	AuthTransactionQueries
 	BulkQueries
+	TemplateQueries
+	ImportQueries
+	ActivationQueries
 }
 
 // Store is the portal's database.

@@ -1,130 +1,16 @@
 package web_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/base64"
-	"io"
-	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
-	"net"
-	"net/mail"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-smtp"
-
 	"enrollportal/internal/audit"
-	"enrollportal/internal/config"
 	"enrollportal/internal/testkit"
 	"enrollportal/internal/users"
 )
-
-// inbox is a real SMTP server on a loopback port that keeps what it is sent.
-type inbox struct {
-	addr string
-	mu   sync.Mutex
-	msgs []inboxMessage
-}
-
-type inboxMessage struct {
-	To   []string
-	Text string // the decoded text/plain part
-}
-
-func newInbox(t *testing.T) *inbox {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := &inbox{addr: ln.Addr().String()}
-	s := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &inboxSession{in: in, t: t}, nil }))
-	s.Domain = "localhost"
-	s.AllowInsecureAuth = true
-	s.ReadTimeout, s.WriteTimeout = 10*time.Second, 10*time.Second
-	go s.Serve(ln)
-	t.Cleanup(func() { s.Close() })
-	return in
-}
-
-func (in *inbox) all() []inboxMessage {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	return append([]inboxMessage(nil), in.msgs...)
-}
-
-type inboxSession struct {
-	in *inbox
-	t  *testing.T
-	to []string
-}
-
-func (s *inboxSession) Mail(string, *smtp.MailOptions) error { return nil }
-func (s *inboxSession) Rcpt(to string, _ *smtp.RcptOptions) error {
-	s.to = append(s.to, to)
-	return nil
-}
-func (s *inboxSession) Data(r io.Reader) error {
-	raw, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	text, err := plainText(raw)
-	if err != nil {
-		s.t.Errorf("unreadable email: %v\n%s", err, raw)
-	}
-	s.in.mu.Lock()
-	s.in.msgs = append(s.in.msgs, inboxMessage{To: s.to, Text: text})
-	s.in.mu.Unlock()
-	return nil
-}
-func (s *inboxSession) Reset()        { s.to = nil }
-func (s *inboxSession) Logout() error { return nil }
-
-// plainText returns the decoded text/plain part of an email, as a mail
-// program would show it.
-func plainText(raw []byte) (string, error) {
-	m, err := mail.ReadMessage(bytes.NewReader(raw))
-	if err != nil {
-		return "", err
-	}
-	return textOf(m.Header.Get("Content-Type"), m.Header.Get("Content-Transfer-Encoding"), m.Body)
-}
-
-func textOf(contentType, encoding string, body io.Reader) (string, error) {
-	mt, params, err := mime.ParseMediaType(contentType)
-	if err != nil {
-		mt = "text/plain"
-	}
-	if strings.HasPrefix(mt, "multipart/") {
-		mr := multipart.NewReader(body, params["boundary"])
-		for {
-			part, err := mr.NextPart()
-			if err != nil {
-				return "", err
-			}
-			if t, err := textOf(part.Header.Get("Content-Type"), part.Header.Get("Content-Transfer-Encoding"), part); err == nil && t != "" {
-				return t, nil
-			}
-		}
-	}
-	if mt != "text/plain" {
-		return "", nil
-	}
-	switch strings.ToLower(encoding) {
-	case "base64":
-		body = base64.NewDecoder(base64.StdEncoding, body)
-	case "quoted-printable":
-		body = quotedprintable.NewReader(body)
-	}
-	b, err := io.ReadAll(body)
-	return string(b), err
-}
 
 var mailedLinkRe = regexp.MustCompile(`http://localhost:\d+/enroll/[A-Za-z0-9_-]+`)
 
@@ -135,18 +21,15 @@ var mailedLinkRe = regexp.MustCompile(`http://localhost:\d+/enroll/[A-Za-z0-9_-]
 // resends it (same link), the user enrolls with it; another user's pending
 // enrollment is deleted and its link then gets the "no longer valid" page.
 func TestBrowserAdminJourney(t *testing.T) {
-	in := newInbox(t)
-	p := testkit.Serve(t, func(s *config.Settings) {
-		s.SMTPURL = "smtp://" + in.addr
-		s.MailFrom = "portal@example.org"
-	})
+	in := testkit.NewInbox(t)
+	p := testkit.Serve(t, testkit.WithDelivery(in, nil))
 	ctx := context.Background()
-	deliver := func(want int) []inboxMessage {
+	deliver := func(want int) []testkit.Mail {
 		t.Helper()
 		if _, err := p.Notify.DeliverDue(ctx); err != nil {
 			t.Fatal(err)
 		}
-		got := in.all()
+		got := in.Messages()
 		if len(got) != want {
 			t.Fatalf("%d emails received, want %d", len(got), want)
 		}

@@ -65,4 +65,6 @@ func (s *Server) adminRoutes(r *gin.Engine) {
 
 	s.adminHandle(g, http.MethodGet, "/audit", admin.ViewUsers, s.AdminAuditGET)
 	s.adminHandle(g, http.MethodGet, "/audit.csv", admin.ViewUsers, s.AdminAuditCSVGET)
+
+	s.adminBulkRoutes(g)
 }

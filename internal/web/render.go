@@ -60,9 +60,10 @@ func parseViews() (*views, error) {
 		"asset": func(name string) string { return v.assets.url(name) },
 		"add":   func(a, b int) int { return a + b },
 		// Admin pages: times in UTC, labels for stored codes.
-		"when":        formatWhen,
-		"statusLabel": statusLabel,
-		"roleLabel":   admin.RoleLabel,
+		"when":            formatWhen,
+		"statusLabel":     statusLabel,
+		"roleLabel":       admin.RoleLabel,
+		"activationTexts": activationTextsData,
 		// otpauth marks an otpauth:// URL the portal built itself as safe for
 		// an href; html/template would otherwise blank the unknown scheme.
 		"otpauth": func(u string) template.URL {

@@ -30,5 +30,6 @@ func (s *Server) routes() *gin.Engine {
 	// Browser pages: a session and CSRF protection on every form.
 	pages := r.Group("/", s.withSession, s.csrf)
 	s.enrollRoutes(pages)
+	s.activationRoutes(pages)
 	return r
 }

@@ -11,8 +11,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"enrollportal/internal/admin"
+	"enrollportal/internal/bulk"
 	"enrollportal/internal/clock"
 	"enrollportal/internal/enroll"
+	"enrollportal/internal/importer"
 	"enrollportal/internal/notify"
 	"enrollportal/internal/policy"
 	"enrollportal/internal/secret"
@@ -44,6 +46,11 @@ type Options struct {
 	// DuoAPI serves the Duo-compatible APIs (REST v1, Auth API v2); nil
 	// leaves them out.
 	DuoAPI APIRoutes
+	// Bulk runs bulk enrollments; Importer imports users from CSV files,
+	// keeping uploads between preview and apply in ImportDir.
+	Bulk      *bulk.Service
+	Importer  *importer.Service
+	ImportDir string
 }
 
 // Server holds what the handlers need. Handlers are its methods; there are no
@@ -76,6 +83,10 @@ type Server struct {
 	adminAccountTries *throttle.Limiter
 	logoCache         orgLogo
 	duoAPI            APIRoutes
+
+	bulk      *bulk.Service
+	importer  *importer.Service
+	importDir string
 }
 
 // New parses the templates, hashes the assets and builds the router. A
@@ -97,6 +108,7 @@ func New(o Options) (*Server, error) {
 		metrics:   newMetrics(),
 		linkTries: throttle.New(o.Clock, 60, 10*time.Second),
 		duoAPI:    o.DuoAPI,
+		bulk:      o.Bulk, importer: o.Importer, importDir: o.ImportDir,
 
 		admins: o.Admins, notify: o.Notify, forgetOrg: o.ForgetOrg,
 		adminSessions:     newAdminSessionStore(o.Box, o.Secure),
