@@ -6,13 +6,19 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 TOOLS_DIR := $(CURDIR)/.test-tools
 
-.PHONY: build run test test-tools bench vet fmt clean
+.PHONY: build run demo test test-tools bench vet fmt clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/portal ./portal
 
 run: build
 	./bin/portal serve
+
+# The portal on :8080 and a demo application on :8090 that signs people in
+# through it (Universal Prompt, inline enrollment). See README "Try the
+# browser sign-in".
+demo: build
+	./scripts/demo.sh ./bin/portal
 
 # Debian packages the tests drive for real: Chromium for the browser tests,
 # login_duo for Unix logins, slapd for directory sync, zbar/oathtool for

@@ -38,6 +38,7 @@ func commands() []command {
 		{"enroll-link", "enroll-link USERNAME        print a fresh enrollment URL for a user", runEnrollLink},
 		{"admin add", "admin add --email E --role ROLE --password-stdin   create an admin", runAdminAdd},
 		{"apps add", "apps add --name N --kind web|unix|auth-api|admin-api [--new-user-policy P] [--redirect-uri U]...   create an application", runAppsAdd},
+		{"demo-app", "demo-app [--listen ADDR] [--client-id ID --client-secret S]   run a demo application that signs in through the portal", runDemoApp},
 		{"version", "version                    print the version", runVersion},
 	}
 }

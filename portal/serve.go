@@ -102,6 +102,9 @@ func sweep(ctx context.Context, a *app.App) {
 			if _, err := a.Store.DeleteExpiredAuthTransactions(ctx, a.Clock.Now()); err != nil && ctx.Err() == nil {
 				a.Log.Error("sweep expired auth transactions", "err", err)
 			}
+			if _, err := a.Prompt.Sweep(ctx); err != nil && ctx.Err() == nil {
+				a.Log.Error("sweep expired prompt logins", "err", err)
+			}
 		}
 	}
 }

@@ -30,10 +30,19 @@ if [ ! -f "$axe" ]; then
   (cd "$tools_dir" && npm install --silent --no-audit --no-fund --prefix . axe-core@4.14.1 >/dev/null)
 fi
 
+# Duo's own Node.js Universal Prompt client, driven against the portal by
+# the oauth compatibility test.
+duo="$tools_dir/node_modules/@duosecurity/duo_universal/package.json"
+if [ ! -f "$duo" ]; then
+  mkdir -p "$tools_dir"
+  (cd "$tools_dir" && npm install --silent --no-audit --no-fund --prefix . @duosecurity/duo_universal@3.0.0 >/dev/null)
+fi
+
 if [ "${CI:-}" = true ]; then
   for t in chromium login_duo zbarimg oathtool; do
     command -v "$t" >/dev/null || { echo "test-tools: $t is still missing" >&2; exit 1; }
   done
   [ -x /usr/sbin/slapd ] || { echo "test-tools: slapd is still missing" >&2; exit 1; }
   [ -f "$axe" ] || { echo "test-tools: axe-core is still missing" >&2; exit 1; }
+  [ -f "$duo" ] || { echo "test-tools: @duosecurity/duo_universal is still missing" >&2; exit 1; }
 fi

@@ -20,6 +20,7 @@ import (
 	"enrollportal/internal/notify"
 	"enrollportal/internal/org"
 	"enrollportal/internal/policy"
+	"enrollportal/internal/prompt"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store/sqlite"
 	"enrollportal/internal/users"
@@ -39,6 +40,7 @@ type App struct {
 	Admins   *admin.Service
 	Policy   *policy.Service
 	Apps     *apps.Service
+	Prompt   *prompt.Service
 	// Notify composes messages and delivers the outbox.
 	Notify *notify.Service
 	// Bulk runs bulk enrollments; Importer imports users from CSV.
@@ -108,13 +110,17 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 		return nil, fmt.Errorf("app: import directory: %w", err)
 	}
 	a.Importer = importer.New(a.Store, a.Clock, importDir)
+	if a.Prompt, err = prompt.New(prompt.Options{Store: a.Store, Clock: a.Clock, Secrets: a.Apps, BaseURL: s.BaseURL}); err != nil {
+		a.Store.Close()
+		return nil, fmt.Errorf("app: %w", err)
+	}
 	return a, nil
 }
 
 // Handler builds the portal's HTTP handler: pages, APIs, health and metrics.
 func (a *App) Handler() (http.Handler, error) {
 	srv, err := web.New(web.Options{
-		Store: a.Store, Enroll: a.Enroll, Users: a.Users, Policy: a.Policy, Notify: a.Notify, Box: a.Box, Clock: a.Clock, Logger: a.Log,
+		Store: a.Store, Enroll: a.Enroll, Users: a.Users, Prompt: a.Prompt, Policy: a.Policy, Notify: a.Notify, Box: a.Box, Clock: a.Clock, Logger: a.Log,
 		BaseURL: a.Settings.BaseURL, Secure: a.Settings.Secure(), OrgName: a.Org.Name,
 		Admins: a.Admins, ForgetOrg: a.Org.Forget,
 		Bulk: a.Bulk, Importer: a.Importer, ImportDir: filepath.Join(filepath.Dir(a.Settings.DB), "imports"),

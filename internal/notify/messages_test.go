@@ -15,7 +15,12 @@ var testOrg = Org{Name: "Example Org", Header: DefaultHeader("Example Org"), Log
 
 func openStore(t testing.TB) *sqlite.DB {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "portal.db"))
+	return openStoreAt(t, filepath.Join(t.TempDir(), "portal.db"))
+}
+
+func openStoreAt(t testing.TB, path string) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}

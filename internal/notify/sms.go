@@ -23,7 +23,7 @@ import (
 //	    Idempotency-Key header carrying the message's intent key so a gateway
 //	    that honours it drops the rare second delivery (see worker.go).
 //	twilio://ACCOUNT_SID:AUTH_TOKEN@FROM        Twilio's Messages API. FROM is the
-//	    sender number in E.164 without "+" (twilio://AC...:tok@15551234567),
+//	    sender number in E.164, with or without "+" (twilio://AC...:tok@15551234567),
 //	    or a Messaging Service SID (MG...). It posts To, From (or
 //	    MessagingServiceSid) and Body as a form to
 //	    https://api.twilio.com/2010-04-01/Accounts/{sid}/Messages.json with

@@ -173,6 +173,18 @@ func TestSMSTwilio(t *testing.T) {
 	}
 }
 
+func TestSMSTwilioSenderWithPlus(t *testing.T) {
+	g := newGateway(t, http.StatusCreated)
+	f := newFixture(t, Options{SMSURL: "twilio://AC1:tok@+15557654321", TwilioBaseURL: g.srv.URL})
+	f.enqueueActivationSMS(t, 12, "+15551230005")
+	if sum := f.deliver(t); sum.Sent != 2 {
+		t.Fatalf("summary = %+v", sum)
+	}
+	if form, _ := url.ParseQuery(g.got()[0].Body); form.Get("From") != "+15557654321" {
+		t.Errorf("From = %q", form.Get("From"))
+	}
+}
+
 func TestSMSTwilioMessagingServiceAndRefusal(t *testing.T) {
 	g := newGateway(t, http.StatusCreated)
 	g.answers = []int{http.StatusBadRequest, http.StatusTooManyRequests}

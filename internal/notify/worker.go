@@ -21,7 +21,9 @@ import (
 //  2. hands each message to the SMTP server or SMS gateway;
 //  3. right after each message is accepted, marks that one message sent in
 //     its own tiny transaction, fenced by the claim (id + claimed_until), so
-//     a worker whose lease ran out cannot overwrite a newer claim.
+//     a worker whose lease ran out cannot overwrite a newer claim. A message
+//     whose lease could end before its send would is handed back unsent, so
+//     two workers never send the same message at the same time.
 //
 // Nothing is lost: a message is pending, leased or finished at every
 // instant, and a lease that is not finished (the worker crashed, the machine

@@ -10,6 +10,7 @@ import (
 	"mime/multipart"
 	"mime/quotedprintable"
 	"net/mail"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -26,12 +27,14 @@ type fixture struct {
 	db    *sqlite.DB
 	clock *clock.Fake
 	svc   *Service
-	logs  *bytes.Buffer
+	opts  Options
+	path  string
 }
 
 func newFixture(t testing.TB, o Options) *fixture {
 	t.Helper()
-	f := &fixture{db: openStore(t), clock: clock.NewFake(start)}
+	f := &fixture{path: filepath.Join(t.TempDir(), "portal.db"), clock: clock.NewFake(start)}
+	f.db = openStoreAt(t, f.path)
 	o.Store, o.Clock = f.db, f.clock
 	o.OrgName = func(context.Context) string { return "Example Org" }
 	if o.MailFrom == "" {
@@ -41,8 +44,23 @@ func newFixture(t testing.TB, o Options) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.svc = svc
+	f.svc, f.opts = svc, o
 	return f
+}
+
+// restart plays a process restart: the database is closed and opened again
+// from its file, and a new Service runs on it.
+func (f *fixture) restart(t testing.TB) {
+	t.Helper()
+	if err := f.db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.db = openStoreAt(t, f.path)
+	f.opts.Store = f.db
+	var err error
+	if f.svc, err = New(f.opts); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // enqueueEmails writes n enrollment emails, one per user, as the admin
@@ -165,6 +183,10 @@ func TestDeliverEmailOverSMTP(t *testing.T) {
 	m.IntentKey = EnrollLinkIntent(1, 1)
 	if _, err := Enqueue(ctx, f.db, m, f.clock.Now()); err != nil {
 		t.Fatal(err)
+	}
+	// The same intent written again (a double-submitted form) stays one email.
+	if ok, err := Enqueue(ctx, f.db, m, f.clock.Now()); err != nil || ok {
+		t.Fatalf("second enqueue of one intent = %v, %v", ok, err)
 	}
 	if sum := f.deliver(t); sum.Sent != 1 || sum.Claimed != 1 {
 		t.Fatalf("summary = %+v", sum)
@@ -299,7 +321,8 @@ func TestWorkerStoppedMidBatchLosesNothing(t *testing.T) {
 		}
 	}
 
-	// The restarted worker sends the rest, at once (no backoff for them).
+	// The restarted portal sends the rest, at once (no backoff for them).
+	f.restart(t)
 	for f.deliver(t).Claimed > 0 {
 	}
 	if c := f.counts(t); c[store.MessageSent] != 50 {
@@ -553,4 +576,44 @@ func TestSlowServerHandsBackWhatTheLeaseCannotCover(t *testing.T) {
 		t.Fatalf("next pass = %+v", sum)
 	}
 	assertDeliveredOnce(t, srv.messages(), want)
+}
+
+// TestCrashAfterAcceptResendsWithTheSameMessageID pins the one window the
+// notes in worker.go admit: the server accepted a message and the worker died
+// before recording it. The message is sent again after the lease, under the
+// same Message-ID, so a mailbox that collapses duplicates shows it once.
+func TestCrashAfterAcceptResendsWithTheSameMessageID(t *testing.T) {
+	srv := newMailServer(t)
+	f := newFixture(t, Options{SMTPURL: srv.url("smtp"), Lease: time.Minute})
+	f.enqueueEmails(t, 1)
+	ctx := context.Background()
+	now := f.clock.Now()
+	claimed, err := f.db.ClaimMessages(ctx, []string{store.ChannelEmail}, now, now.Add(time.Minute), 10)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("claim = %v, %v", claimed, err)
+	}
+	sess, err := f.svc.transports[store.ChannelEmail].open(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.send(ctx, claimed[0]); err != nil {
+		t.Fatal(err)
+	}
+	sess.close() // ...and the process dies here, before MarkMessageSent.
+
+	f.clock.Advance(time.Minute)
+	if sum := f.deliver(t); sum.Sent != 1 {
+		t.Fatalf("after the lease = %+v", sum)
+	}
+	got := srv.messages()
+	if len(got) != 2 {
+		t.Fatalf("received %d, want the message and its one repeat", len(got))
+	}
+	first, second := parseMail(t, got[0].Data), parseMail(t, got[1].Data)
+	if id := first.header.Get("Message-Id"); id == "" || id != second.header.Get("Message-Id") {
+		t.Errorf("Message-IDs differ: %q vs %q", id, second.header.Get("Message-Id"))
+	}
+	if f.deliver(t).Claimed != 0 || f.counts(t)[store.MessageSent] != 1 {
+		t.Errorf("the message is not finished: %v", f.counts(t))
+	}
 }

@@ -35,6 +35,7 @@ type Queries interface {
 	TemplateQueries
 	ImportQueries
 	ActivationQueries
+	PromptQueries
 }
 
 // Store is the portal's database.

@@ -669,17 +669,41 @@ func (b *Browser) checkPage(fatal bool) {
 	}
 	ctx, cancel := context.WithTimeout(b.ctx, b.cfg.timeout)
 	defer cancel()
-	_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.readyState === "complete"`, chromedp.WithPollingInterval(20*time.Millisecond)))
+	err := retryOnStaleContext(func() error {
+		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.readyState === "complete"`, chromedp.WithPollingInterval(20*time.Millisecond)))
+		return err
+	})
 	if err != nil && !movedOn() {
 		b.fail(fatal, "browser: page did not finish loading: %v (page %s)", err, b.location())
 		return
 	}
 	b.reportProblems(fatal)
-	if msg, err := b.accessibilityReport(); err != nil && !movedOn() {
+	var msg string
+	err = retryOnStaleContext(func() error {
+		var err error
+		msg, err = b.accessibilityReport()
+		return err
+	})
+	if err != nil && !movedOn() {
 		b.fail(fatal, "browser: %v (page %s)", err, b.location())
 	} else if msg != "" {
 		b.fail(fatal, "%s", msg)
 	}
+}
+
+// retryOnStaleContext retries fn while Chromium says the page's JavaScript
+// context it was given is gone: right after a navigation commits, the first
+// evaluation can still name the previous document's context. Any other error,
+// or the same one for more than a second, is returned.
+func retryOnStaleContext(fn func() error) error {
+	var err error
+	for i := 0; i < 20; i++ {
+		if err = fn(); err == nil || !strings.Contains(err.Error(), "Cannot find context with specified id") {
+			return err
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return err
 }
 
 func (b *Browser) reportProblems(fatal bool) {

@@ -56,7 +56,8 @@ func TestBrowserAdminJourney(t *testing.T) {
 	if !strings.Contains(otpauth, "secret="+secretText+"&") || !strings.Contains(otpauth, ":owner@example.org?") {
 		t.Fatalf("QR %q does not hold the key shown %q", otpauth, secretText)
 	}
-	b.SendKeys("#code", testkit.TOTPNow(t, otpauth, p.Clock.Now())) // submits itself
+	b.SendKeys("#code", testkit.TOTPNow(t, otpauth, p.Clock.Now()))
+	b.ClickAndWait("main button[type=submit]")
 	b.WaitVisible("dl.figures")
 	if got := b.Text("h1"); got != "Dashboard" {
 		t.Fatalf("after TOTP set-up: %q", got)
@@ -70,6 +71,7 @@ func TestBrowserAdminJourney(t *testing.T) {
 	b.ClickAndWait("button[type=submit]")
 	p.Clock.Advance(30 * time.Second)
 	b.SendKeys("#code", testkit.TOTPNow(t, otpauth, p.Clock.Now()))
+	b.ClickAndWait("main button[type=submit]")
 	b.WaitVisible("dl.figures")
 
 	// Add a user, then send the enrollment email.

@@ -23,6 +23,9 @@ func (s *Server) routes() *gin.Engine {
 	r.GET("/", s.Home)
 	// Signed API calls from hosts and applications: no session, no CSRF.
 	s.apiRoutes(r)
+	// Universal Prompt endpoints: clients authenticate by signed assertion,
+	// so they sit outside the browser pages' CSRF group.
+	s.oauthRoutes(r)
 
 	// The admin section: its own session and CSRF token.
 	s.adminRoutes(r)
@@ -31,5 +34,6 @@ func (s *Server) routes() *gin.Engine {
 	pages := r.Group("/", s.withSession, s.csrf)
 	s.enrollRoutes(pages)
 	s.activationRoutes(pages)
+	s.promptRoutes(pages)
 	return r
 }

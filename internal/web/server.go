@@ -17,6 +17,7 @@ import (
 	"enrollportal/internal/importer"
 	"enrollportal/internal/notify"
 	"enrollportal/internal/policy"
+	"enrollportal/internal/prompt"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
 	"enrollportal/internal/throttle"
@@ -29,6 +30,7 @@ type Options struct {
 	Enroll  *enroll.Service
 	Users   *users.Service
 	Policy  *policy.Service
+	Prompt  *prompt.Service
 	Box     *secret.Box
 	Clock   clock.Clock
 	Logger  *slog.Logger
@@ -60,6 +62,7 @@ type Server struct {
 	enroll   *enroll.Service
 	users    *users.Service
 	policy   *policy.Service
+	prompt   *prompt.Service
 	clock    clock.Clock
 	log      *slog.Logger
 	baseURL  string
@@ -102,7 +105,7 @@ func New(o Options) (*Server, error) {
 	}
 	v.assets = a
 	s := &Server{
-		store: o.Store, enroll: o.Enroll, users: o.Users, policy: o.Policy, clock: o.Clock, log: o.Logger,
+		store: o.Store, enroll: o.Enroll, users: o.Users, prompt: o.Prompt, policy: o.Policy, clock: o.Clock, log: o.Logger,
 		baseURL: o.BaseURL, orgName: o.OrgName, views: v, assets: a,
 		sessions:  newSessionStore(o.Box, o.Secure),
 		metrics:   newMetrics(),

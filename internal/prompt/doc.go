@@ -1,0 +1,13 @@
+// Package prompt owns the rules of the Universal Prompt (Duo's OIDC-style
+// browser login): checking the application's signed authorize request and
+// client assertions (HS512 with the client secret, audience, expiry, and
+// never the same assertion twice), the login transaction that carries a
+// person from authorize through the prompt pages, the single-use
+// authorization codes (random, stored hashed, 60 seconds, bound to the
+// client and the redirect URI) and the claims of the id_token.
+//
+// It knows nothing of HTTP or pages: internal/duo (oauth*.go) speaks the wire
+// format and internal/web shows the prompt. It imports store, secret, clock
+// and audit; it must not import web, duo or policy (the caller passes the
+// policy's decision in).
+package prompt

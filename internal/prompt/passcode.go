@@ -1,0 +1,42 @@
+package prompt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"enrollportal/internal/audit"
+	"enrollportal/internal/store"
+	"enrollportal/internal/verify"
+)
+
+// PhoneSecrets opens the TOTP secret of an activated phone (enroll.Service).
+type PhoneSecrets interface {
+	OpenPhoneSecret(ph store.Phone) (string, error)
+}
+
+// CheckPasscode checks a passcode from the user's authenticator app with
+// the rules every login shares (verify.CheckPasscode: one step either side,
+// never a step already used, wrong codes counted towards lockout). A correct
+// code finishes the login. A wrong one returns *verify.WrongCodeError; the
+// one that locks the user out (or a user already locked out) ends the login
+// with a denial and returns verify.ErrLockedOut. verify.ErrNoPasscodeDevice
+// means the user has no phone or tablet to take a code from.
+func (s *Service) CheckPasscode(ctx context.Context, t *Transaction, u store.User, phones PhoneSecrets, code string, who audit.Who) error {
+	u, err := s.store.UserByID(ctx, u.ID)
+	if err != nil {
+		return fmt.Errorf("prompt: passcode: %w", err)
+	}
+	_, err = verify.CheckPasscode(ctx, s.store, s.clock, u, code, phones.OpenPhoneSecret, who, audit.PromptPasscodeFailed)
+	switch {
+	case err == nil:
+		return s.Succeed(ctx, t, u, FactorPasscode, "valid_passcode")
+	case errors.Is(err, verify.ErrLockedOut):
+		if err := s.Fail(ctx, t, &u, FactorPasscode, "locked_out",
+			"Your account is locked after too many wrong passcodes. Contact your help desk to unlock it."); err != nil {
+			return err
+		}
+		return verify.ErrLockedOut
+	}
+	return err
+}

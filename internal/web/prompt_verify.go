@@ -1,0 +1,144 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"enrollportal/internal/enroll"
+	"enrollportal/internal/prompt"
+	"enrollportal/internal/verify"
+)
+
+// PromptPasscodeGET asks for the code the authenticator app shows.
+func (s *Server) PromptPasscodeGET(c *gin.Context) {
+	s.renderPasscode(c, http.StatusOK, "")
+}
+
+func (s *Server) renderPasscode(c *gin.Context, status int, message string) {
+	t := tx(c)
+	p := s.promptPage(c)
+	var err error
+	if p.Passcode, p.Key, err = s.promptMethods(c, t, promptUserOf(c).ID); err != nil {
+		s.serverError(c, err)
+		return
+	}
+	if !p.Passcode {
+		s.redirect(c, promptPath(c, ""))
+		return
+	}
+	p.Error = message
+	allowFormRedirect(c, t.RedirectURI)
+	p.JustEnrolled = session(c).Values[justEnrolledKey(t)] != nil
+	s.render(c, status, viewPromptPasscode, Page{Title: "Enter your passcode", Data: p})
+}
+
+// PromptPasscodePOST checks the passcode. Wrong codes count towards lockout
+// and the page says how many tries are left.
+func (s *Server) PromptPasscodePOST(c *gin.Context) {
+	t := tx(c)
+	u := promptUserOf(c)
+	code := verify.NormalizeCode(c.PostForm("code"))
+	if !verify.ValidCodeShape(code) {
+		s.renderPasscode(c, http.StatusUnprocessableEntity, "Enter the 6-digit code your authenticator app shows now.")
+		return
+	}
+	err := s.prompt.CheckPasscode(c.Request.Context(), t, u, s.enroll, code, s.promptWho(c, u.Username))
+	var wrong *verify.WrongCodeError
+	switch {
+	case err == nil:
+		s.redirect(c, promptPath(c, "return"))
+	case errors.Is(err, verify.ErrLockedOut):
+		s.redirect(c, promptPath(c, "done"))
+	case errors.As(err, &wrong):
+		s.renderPasscode(c, http.StatusUnprocessableEntity, fmt.Sprintf(
+			"That code did not work. Check that you typed the newest code from the app. %s If it keeps failing, your phone's clock may be off.",
+			triesLeft(wrong.Remaining)))
+	case errors.Is(err, verify.ErrNoPasscodeDevice):
+		s.redirect(c, promptPath(c, ""))
+	case errors.Is(err, prompt.ErrTransactionNotFound):
+		s.showError(c, http.StatusNotFound, "This sign-in has ended",
+			"This sign-in page has expired.", "Go back to the application and sign in again.")
+	default:
+		s.serverError(c, err)
+	}
+}
+
+func triesLeft(n int) string {
+	if n == 1 {
+		return "You have 1 try left before your account is locked."
+	}
+	return fmt.Sprintf("You have %d tries left before your account is locked.", n)
+}
+
+// PromptKeyGET shows the security-key step; the page's script runs the
+// WebAuthn ceremony against the two JSON endpoints below.
+func (s *Server) PromptKeyGET(c *gin.Context) {
+	t := tx(c)
+	p := s.promptPage(c)
+	var err error
+	if p.Passcode, p.Key, err = s.promptMethods(c, t, promptUserOf(c).ID); err != nil {
+		s.serverError(c, err)
+		return
+	}
+	if !p.Key {
+		s.redirect(c, promptPath(c, ""))
+		return
+	}
+	s.render(c, http.StatusOK, viewPromptKey, Page{Title: "Use your security key", Data: p})
+}
+
+// PromptKeyOptionsPOST starts the security-key check and answers the options
+// for navigator.credentials.get.
+func (s *Server) PromptKeyOptionsPOST(c *gin.Context) {
+	t := tx(c)
+	u := promptUserOf(c)
+	if _, key, err := s.promptMethods(c, t, u.ID); err != nil || !key {
+		c.JSON(http.StatusConflict, gin.H{"error": "Security keys cannot be used to sign in to this application."})
+		return
+	}
+	options, sealed, err := s.enroll.BeginKeyLogin(c.Request.Context(), u, t.TxID)
+	if err != nil {
+		s.log.Error("begin key login", "err", err)
+		c.JSON(http.StatusInternalServerError, gin.H{"error": "Something went wrong on our side. Try again in a minute."})
+		return
+	}
+	if err := s.prompt.SetKeySession(c.Request.Context(), t, sealed); err != nil {
+		s.log.Error("begin key login", "err", err)
+		c.JSON(http.StatusInternalServerError, gin.H{"error": "Something went wrong on our side. Try again in a minute."})
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Data(http.StatusOK, "application/json", options)
+}
+
+// PromptKeyVerifyPOST checks the key's answer and, when it proves one of the
+// user's keys, finishes the login.
+func (s *Server) PromptKeyVerifyPOST(c *gin.Context) {
+	t := tx(c)
+	u := promptUserOf(c)
+	ctx := c.Request.Context()
+	if t.KeySession == nil {
+		c.JSON(http.StatusConflict, gin.H{"error": "The security key check expired. Try again."})
+		return
+	}
+	_, err := s.enroll.FinishKeyLogin(ctx, u, t.KeySession, t.TxID, c.Request.Body, s.promptWho(c, u.Username))
+	if errors.Is(err, enroll.ErrKeyNotAccepted) {
+		c.JSON(http.StatusUnprocessableEntity, gin.H{"error": "That security key was not accepted. Use a key you set up for this account, and try again."})
+		return
+	}
+	if err == nil {
+		err = s.prompt.Succeed(ctx, t, u, prompt.FactorSecurityKey, "user_approved")
+	}
+	if err != nil {
+		s.log.Error("finish key login", "err", err)
+		c.JSON(http.StatusInternalServerError, gin.H{"error": "Something went wrong on our side. Try again in a minute."})
+		return
+	}
+	if err := s.saveSession(c); err != nil {
+		s.log.Error("save session", "err", err)
+	}
+	c.JSON(http.StatusOK, gin.H{"next": promptPath(c, "return")})
+}
