@@ -34,3 +34,9 @@ const (
 
 // Admin is the actor for an admin of the admin section, by email.
 func Admin(email, ip string) Who { return Who{Type: ActorAdmin, Name: email, IP: ip} }
+
+// Outbox actions and targets.
+const (
+	MessageRetried = "message.retried"
+	TargetMessage  = "message"
+)

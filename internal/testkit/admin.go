@@ -2,12 +2,14 @@ package testkit
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -42,9 +44,17 @@ type FormResponse struct {
 // Location is the redirect target of the response.
 func (r FormResponse) Location() string { return r.Header.Get("Location") }
 
-// NewFormClient returns a client with no cookies.
+// clientNumber gives each FormClient an address of its own, so that the
+// portal's per-address rate limits see separate people unless a test sets
+// the same IP on purpose.
+var clientNumber atomic.Uint32
+
+// NewFormClient returns a client with no cookies, coming from an address of
+// its own in 198.18.0.0/15.
 func (p *Portal) NewFormClient(t testing.TB) *FormClient {
-	return &FormClient{t: t, h: p.Handler, base: p.URL, cookies: map[string]*http.Cookie{}, IP: "192.0.2.10"}
+	n := clientNumber.Add(1)
+	ip := fmt.Sprintf("198.%d.%d.%d", 18+(n>>16)&1, (n>>8)&255, n&255)
+	return &FormClient{t: t, h: p.Handler, base: p.URL, cookies: map[string]*http.Cookie{}, IP: ip}
 }
 
 var csrfRe = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)

@@ -27,7 +27,7 @@ func TestAdminSignInWithPasswordAndTOTP(t *testing.T) {
 		}
 	}
 	entries, err := p.Store.AuditForTarget(context.Background(), audit.TargetAdmin, a.Email, 10)
-	if err != nil || len(entries) == 0 || entries[0].Action != audit.AdminSignedIn || entries[0].IP != "192.0.2.10" {
+	if err != nil || len(entries) == 0 || entries[0].Action != audit.AdminSignedIn || entries[0].IP != c.IP {
 		t.Fatalf("sign-in audit: %+v %v", entries, err)
 	}
 }

@@ -56,7 +56,7 @@ func TestBrowserAdminJourney(t *testing.T) {
 	if !strings.Contains(otpauth, "secret="+secretText+"&") || !strings.Contains(otpauth, ":owner@example.org?") {
 		t.Fatalf("QR %q does not hold the key shown %q", otpauth, secretText)
 	}
-	b.SendKeys("#code", testkit.TOTPNow(t, otpauth, p.Clock.Now())) // submits itself
+	b.SendKeys("#code", testkit.TOTPNow(t, otpauth, p.Clock.Now())) // submits itself at six digits
 	b.WaitVisible("dl.figures")
 	if got := b.Text("h1"); got != "Dashboard" {
 		t.Fatalf("after TOTP set-up: %q", got)
@@ -69,7 +69,7 @@ func TestBrowserAdminJourney(t *testing.T) {
 	b.SendKeys("#password", "a long owner password")
 	b.ClickAndWait("button[type=submit]")
 	p.Clock.Advance(30 * time.Second)
-	b.SendKeys("#code", testkit.TOTPNow(t, otpauth, p.Clock.Now()))
+	b.SendKeys("#code", testkit.TOTPNow(t, otpauth, p.Clock.Now())) // submits itself at six digits
 	b.WaitVisible("dl.figures")
 
 	// Add a user, then send the enrollment email.
@@ -157,7 +157,7 @@ func TestBrowserAdminJourney(t *testing.T) {
 
 	// The remaining admin pages, for axe.
 	for _, path := range []string{"/admin/users", "/admin/users?q=ja", "/admin/users/" + jamie.Key, "/admin/users/" + jamie.Key + "/edit",
-		"/admin/users/" + jamie.Key + "/delete", "/admin/groups", "/admin/settings", "/admin/admins", "/admin/audit"} {
+		"/admin/users/" + jamie.Key + "/delete", "/admin/groups", "/admin/settings", "/admin/admins", "/admin/audit", "/admin/outbox"} {
 		b.Visit(path)
 	}
 	b.Visit("/admin/groups")

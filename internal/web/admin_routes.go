@@ -15,6 +15,9 @@ import (
 func (s *Server) adminRoutes(r *gin.Engine) {
 	g := r.Group("/admin", s.withAdminSession, s.adminCSRF)
 
+	// The logo admins upload in the settings, shown on every page.
+	r.GET("/org/logo", s.OrgLogoGET)
+
 	// Signing in, step by step, and the owner setup link.
 	s.adminPublic(g, http.MethodGet, "/signin", s.AdminSignInGET)
 	s.adminPublic(g, http.MethodPost, "/signin", s.AdminSignInPOST)
@@ -56,6 +59,9 @@ func (s *Server) adminRoutes(r *gin.Engine) {
 	s.adminHandle(g, http.MethodPost, "/admins", admin.ManageAdmins, s.AdminAdminsPOST)
 	s.adminHandle(g, http.MethodPost, "/admins/:key/role", admin.ManageAdmins, s.AdminAdminRolePOST)
 	s.adminHandle(g, http.MethodPost, "/admins/:key/delete", admin.ManageAdmins, s.AdminAdminDeletePOST)
+
+	s.adminHandle(g, http.MethodGet, "/outbox", admin.ViewUsers, s.AdminOutboxGET)
+	s.adminHandle(g, http.MethodPost, "/outbox/:id/retry", admin.SendEnrollment, s.AdminOutboxRetryPOST)
 
 	s.adminHandle(g, http.MethodGet, "/audit", admin.ViewUsers, s.AdminAuditGET)
 	s.adminHandle(g, http.MethodGet, "/audit.csv", admin.ViewUsers, s.AdminAuditCSVGET)

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"strconv"
@@ -39,7 +40,9 @@ type adminSettingsForm struct {
 	HelpDeskMaySend bool
 	ActivationHours string
 	MessageHeader   string
-	Errors          map[string]string
+	// LogoURL is the uploaded logo's address, empty when there is none.
+	LogoURL string
+	Errors  map[string]string
 }
 
 func (s *Server) loadSettingsForm(ctx context.Context) (adminSettingsForm, error) {
@@ -69,6 +72,7 @@ func (s *Server) loadSettingsForm(ctx context.Context) (adminSettingsForm, error
 		f.ActivationHours = v
 	}
 	f.MessageHeader, err = get(SettingMessageHeader)
+	f.LogoURL = s.logoURL(ctx)
 	return f, err
 }
 
@@ -107,6 +111,15 @@ func (s *Server) AdminSettingsPOST(c *gin.Context) {
 	if utf8.RuneCountInString(f.MessageHeader) > 300 || strings.ContainsAny(f.MessageHeader, "\r\n") {
 		f.Errors["message_header"] = "The header line is one line of at most 300 characters."
 	}
+	f.LogoURL = old.LogoURL
+	var logo []byte
+	var logoType string
+	removeLogo := c.PostForm("remove_logo") == "true"
+	if fh, err := c.FormFile("logo"); err == nil && fh.Size > 0 && !removeLogo {
+		if logo, logoType, err = readLogoUpload(fh); err != nil {
+			f.Errors["logo"] = err.Error()
+		}
+	}
 	if len(f.Errors) > 0 {
 		s.render(c, http.StatusUnprocessableEntity, viewAdminSettings, Page{Title: "Settings", Data: f})
 		return
@@ -125,18 +138,29 @@ func (s *Server) AdminSettingsPOST(c *gin.Context) {
 	if f.MessageHeader != old.MessageHeader {
 		changes[SettingMessageHeader] = f.MessageHeader
 	}
+	details := map[string]any{}
+	for name, value := range changes {
+		details[name] = value
+	}
+	// The image goes to its rows; the audit record only says what happened.
+	switch {
+	case logo != nil:
+		changes[SettingLogo], changes[SettingLogoType] = base64.StdEncoding.EncodeToString(logo), logoType
+		details["logo"] = "uploaded (" + logoType + ", " + strconv.Itoa(len(logo)) + " bytes)"
+	case removeLogo && old.LogoURL != "":
+		changes[SettingLogo], changes[SettingLogoType] = "", ""
+		details["logo"] = "removed"
+	}
 	if len(changes) == 0 {
 		s.adminDone(c, "Nothing was changed.", "/admin/settings")
 		return
 	}
 	who := adminWho(c)
 	err = s.store.InTx(ctx, func(q store.Queries) error {
-		details := map[string]any{}
 		for name, value := range changes {
 			if err := q.PutSetting(ctx, name, value); err != nil {
 				return err
 			}
-			details[name] = value
 		}
 		return q.InsertAudit(ctx, audit.Entry(s.clock.Now(), who, audit.SettingsChanged, audit.TargetSettings, "organisation", details))
 	})
@@ -145,5 +169,6 @@ func (s *Server) AdminSettingsPOST(c *gin.Context) {
 		return
 	}
 	s.forgetOrg()
+	s.forgetLogo()
 	s.adminDone(c, "The settings were saved.", "/admin/settings")
 }

@@ -46,6 +46,9 @@ type Page struct {
 	CSRF  string
 	// Help is the line shown in the same place on every screen.
 	Help string
+	// Logo is the address of the organisation's uploaded logo, or empty for
+	// the default one.
+	Logo string
 	// Admin is set on the pages of a signed-in admin (the admin navigation).
 	Admin *AdminFrame
 	Data  any
@@ -109,6 +112,9 @@ func (s *Server) render(c *gin.Context, status int, name string, p Page) {
 		p.Org = s.mustOrg(c.Request.Context())
 	}
 	p.CSRF = csrfToken(c)
+	if p.Logo == "" {
+		p.Logo = s.logoURL(c.Request.Context())
+	}
 	if p.Admin == nil {
 		p.Admin = adminFrameOf(c)
 	}

@@ -84,6 +84,7 @@ type Server struct {
 	// address and per account (email), on top of the account lockout.
 	adminIPTries      *throttle.Limiter
 	adminAccountTries *throttle.Limiter
+	logoCache         orgLogo
 	duoAPI            APIRoutes
 
 	bulk      *bulk.Service

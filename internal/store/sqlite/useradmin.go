@@ -45,10 +45,10 @@ func (s queries) SearchUsers(ctx context.Context, q store.UserQuery) ([]store.Us
 		// make SQLite walk the username index over every user.
 		lo := strings.ToLower(q.Prefix)
 		hi := lo + prefixEnd
-		where = append(where, `p.id IN (
-			SELECT id FROM users WHERE username >= ? AND username < ?
-			UNION SELECT id FROM users WHERE email >= ? COLLATE NOCASE AND email < ? COLLATE NOCASE
-			UNION SELECT id FROM users WHERE realname >= ? COLLATE NOCASE AND realname < ? COLLATE NOCASE)`)
+		where = append(where, `p.username IN (
+			SELECT username FROM users WHERE username >= ? AND username < ?
+			UNION SELECT username FROM users WHERE email >= ? COLLATE NOCASE AND email < ? COLLATE NOCASE
+			UNION SELECT username FROM users WHERE realname >= ? COLLATE NOCASE AND realname < ? COLLATE NOCASE)`)
 		args = append(args, lo, hi, lo, hi, lo, hi)
 	}
 	args = append(args, q.Limit)
