@@ -213,7 +213,7 @@ func (a *API) EnrollPOST(c *gin.Context) {
 		a.internalError(c, formatJSON, err)
 		return
 	}
-	png, err := qrcode.Encode(link.URL, qrcode.Medium, 256)
+	png, err := qrcode.Encode(link.URL, qrcode.Medium, -5)
 	if err != nil {
 		a.internalError(c, formatJSON, err)
 		return

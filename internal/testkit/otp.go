@@ -25,11 +25,23 @@ func DecodeQRPNG(t testing.TB, png []byte) string {
 	if err != nil {
 		t.Fatalf("QR bitmap: %v", err)
 	}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
-	if err != nil {
-		t.Fatalf("no readable QR code in the image: %v", err)
+	// A phone camera app keeps trying; so does this: the plain finder first,
+	// then harder, then the pure-barcode path for a clean generated image
+	// (gozxing's finder misjudges the module size of some codes).
+	var lastErr error
+	for _, hints := range []map[gozxing.DecodeHintType]any{
+		nil,
+		{gozxing.DecodeHintType_TRY_HARDER: true},
+		{gozxing.DecodeHintType_PURE_BARCODE: true},
+	} {
+		res, err := qrcode.NewQRCodeReader().Decode(bmp, hints)
+		if err == nil {
+			return res.GetText()
+		}
+		lastErr = err
 	}
-	return res.GetText()
+	t.Fatalf("no readable QR code in the image: %v", lastErr)
+	return ""
 }
 
 // TOTPNow returns the code an authenticator app holding otpauthURL shows at

@@ -111,7 +111,9 @@ func (s *Server) writeQR(c *gin.Context, otpauthURL string, err error) {
 		c.Status(http.StatusNotFound)
 		return
 	}
-	png, err := qrcode.Encode(otpauthURL, qrcode.Medium, 320)
+	// A whole number of pixels per module (negative size) keeps the code
+	// crisp: scaled modules of uneven width defeat some phone cameras.
+	png, err := qrcode.Encode(otpauthURL, qrcode.Medium, -5)
 	if err != nil {
 		s.log.Error("qr code", "err", err)
 		c.Status(http.StatusInternalServerError)
