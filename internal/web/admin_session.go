@@ -114,33 +114,7 @@ func (s *Server) saveSessions(c *gin.Context) {
 // adminCSRF is the synchronizer-token check of the admin section, bound to the
 // admin session: the same rules as csrf, another session.
 func (s *Server) adminCSRF(c *gin.Context) {
-	sess := adminSession(c)
-	token, _ := sess.Values[csrfSession].(string)
-	if token == "" {
-		token = secret.NewToken()
-		sess.Values[csrfSession] = token
-	}
-	c.Set(csrfSession, token)
-	switch c.Request.Method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions:
-		c.Next()
-		return
-	}
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, adminBodyLimit)
-	if origin := c.GetHeader("Origin"); origin != "" && origin != "null" && !s.sameOrigin(origin) {
-		s.forbidden(c)
-		return
-	}
-	sent := c.GetHeader(csrfHeader)
-	if sent == "" {
-		sent = c.PostForm(csrfField)
-	}
-	if sent == "" || !secret.Equal(sent, token) {
-		s.log.Info("admin csrf token missing or wrong", "route", c.FullPath(), "ip", c.ClientIP())
-		s.forbidden(c)
-		return
-	}
-	c.Next()
+	s.checkCSRF(c, adminSession(c), adminBodyLimit)
 }
 
 // signedInAdmin returns the admin of a fully signed-in session that has not

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/gorilla/sessions"
+
 	"github.com/gin-gonic/gin"
 
 	"enrollportal/internal/secret"
@@ -22,10 +24,18 @@ const (
 // is another site. GET and HEAD are let through (they change nothing) after
 // making sure the session has a token for the forms they render.
 func (s *Server) csrf(c *gin.Context) {
-	token := sessionString(c, csrfSession)
+	s.checkCSRF(c, session(c), 64<<10)
+}
+
+// checkCSRF is the synchronizer-token check shared by the enrollment pages'
+// session and the admin session: make sure sess has a token (for the forms a
+// GET renders), and let a state-changing request through only with that
+// token and no foreign Origin. The body is capped at bodyLimit bytes.
+func (s *Server) checkCSRF(c *gin.Context, sess *sessions.Session, bodyLimit int64) {
+	token, _ := sess.Values[csrfSession].(string)
 	if token == "" {
 		token = secret.NewToken()
-		session(c).Values[csrfSession] = token
+		sess.Values[csrfSession] = token
 	}
 	c.Set(csrfSession, token)
 	switch c.Request.Method {
@@ -33,7 +43,7 @@ func (s *Server) csrf(c *gin.Context) {
 		c.Next()
 		return
 	}
-	limitBody(c)
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, bodyLimit)
 	if origin := c.GetHeader("Origin"); origin != "" && origin != "null" && !s.sameOrigin(origin) {
 		s.forbidden(c)
 		return

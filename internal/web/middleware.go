@@ -2,7 +2,6 @@ package web
 
 import (
 	"log/slog"
-	"net/http"
 	"runtime/debug"
 	"strconv"
 	"time"
@@ -73,10 +72,4 @@ func (s *Server) recoverPanics(c *gin.Context) {
 		}
 	}()
 	c.Next()
-}
-
-// limitBody caps the request body of a browser page: no form of the portal
-// is anywhere near this. It only wraps the body; it does not run the chain.
-func limitBody(c *gin.Context) {
-	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, 64<<10)
 }
