@@ -667,19 +667,53 @@ func (b *Browser) checkPage(fatal bool) {
 		s, _, _, _, _ := b.state()
 		return s != signals
 	}
-	ctx, cancel := context.WithTimeout(b.ctx, b.cfg.timeout)
-	defer cancel()
-	_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.readyState === "complete"`, chromedp.WithPollingInterval(20*time.Millisecond)))
-	if err != nil && !movedOn() {
+	if err := b.waitComplete(); err != nil && !movedOn() {
 		b.fail(fatal, "browser: page did not finish loading: %v (page %s)", err, b.location())
 		return
 	}
 	b.reportProblems(fatal)
-	if msg, err := b.accessibilityReport(); err != nil && !movedOn() {
+	msg, err := b.accessibilityReport()
+	if err != nil && isContextGone(err) && !movedOn() {
+		// Chromium swapped the document's JavaScript context under us
+		// (chromedp tracks it from events); once more on the settled page.
+		time.Sleep(100 * time.Millisecond)
+		msg, err = b.accessibilityReport()
+	}
+	if err != nil && !movedOn() {
 		b.fail(fatal, "browser: %v (page %s)", err, b.location())
-	} else if msg != "" {
+	} else if err == nil && msg != "" {
 		b.fail(fatal, "%s", msg)
 	}
+}
+
+// waitComplete waits for document.readyState to be "complete". It asks
+// from here rather than polling inside the page, so that a document being
+// replaced meanwhile costs a retry, not an error.
+func (b *Browser) waitComplete() error {
+	deadline := time.Now().Add(b.cfg.timeout)
+	for {
+		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
+		state, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.readyState`))
+		cancel()
+		if err == nil && state == "complete" {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			if err == nil {
+				err = fmt.Errorf("readyState is %q", state)
+			}
+			return err
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// isContextGone tells whether err says the page's JavaScript context went
+// away, which happens while a new document replaces the old one.
+func isContextGone(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "context with specified id") || strings.Contains(s, "context was destroyed") ||
+		strings.Contains(s, "navigated or closed")
 }
 
 func (b *Browser) reportProblems(fatal bool) {
