@@ -193,9 +193,34 @@ func NewBrowser(t testing.TB, opts ...BrowserOption) *Browser {
 	t.Cleanup(func() {
 		if ctx.Err() == nil {
 			b.checkIfLoaded(false)
+			b.saveArtifacts()
 		}
 	})
 	return b
+}
+
+// saveArtifacts keeps a screenshot and the HTML of the last page of a
+// failed test in $PORTAL_TEST_ARTIFACTS (when set), to see what the
+// browser saw.
+func (b *Browser) saveArtifacts() {
+	dir := os.Getenv("PORTAL_TEST_ARTIFACTS")
+	if dir == "" || !b.t.Failed() {
+		return
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.t.Logf("artifacts: %v", err)
+		return
+	}
+	name := filepath.Join(dir, strings.NewReplacer("/", "_", " ", "_").Replace(b.t.Name()))
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+		_ = os.WriteFile(name+".png", png, 0o644)
+	}
+	if html, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.outerHTML`)); err == nil {
+		_ = os.WriteFile(name+".html", []byte(html), 0o644)
+	}
+	b.t.Logf("browser: the last page is saved as %s.png and %s.html", name, name)
 }
 
 // Context is the chromedp context of the tab, for chromedp calls the harness
