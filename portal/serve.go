@@ -30,6 +30,9 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	if a.KeyCreated {
 		a.Log.Info("created the at-rest encryption key; back it up with the database", "path", s.SecretKeyFile)
 	}
+	if err := announceOwnerSetup(ctx, env, a); err != nil {
+		return err
+	}
 	handler, err := a.Handler()
 	if err != nil {
 		return err
@@ -83,7 +86,8 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 }
 
 // sweep deletes expired, unproved factor set-ups every minute, so that their
-// sealed secrets do not linger.
+// sealed secrets do not linger, and the outcomes of async API logins once no
+// client may fetch them.
 func sweep(ctx context.Context, a *app.App) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
@@ -94,6 +98,9 @@ func sweep(ctx context.Context, a *app.App) {
 		case <-t.C:
 			if _, err := a.Store.DeleteExpiredChallenges(ctx, a.Clock.Now()); err != nil && ctx.Err() == nil {
 				a.Log.Error("sweep expired challenges", "err", err)
+			}
+			if _, err := a.Store.DeleteExpiredAuthTransactions(ctx, a.Clock.Now()); err != nil && ctx.Err() == nil {
+				a.Log.Error("sweep expired auth transactions", "err", err)
 			}
 		}
 	}

@@ -6,12 +6,17 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
+	"path/filepath"
 
+	"enrollportal/internal/admin"
 	"enrollportal/internal/apps"
+	"enrollportal/internal/bulk"
 	"enrollportal/internal/clock"
 	"enrollportal/internal/config"
 	"enrollportal/internal/duo"
 	"enrollportal/internal/enroll"
+	"enrollportal/internal/importer"
 	"enrollportal/internal/notify"
 	"enrollportal/internal/org"
 	"enrollportal/internal/policy"
@@ -31,10 +36,14 @@ type App struct {
 	Org      *org.Settings
 	Users    *users.Service
 	Enroll   *enroll.Service
+	Admins   *admin.Service
 	Policy   *policy.Service
 	Apps     *apps.Service
 	// Notify composes messages and delivers the outbox.
 	Notify *notify.Service
+	// Bulk runs bulk enrollments; Importer imports users from CSV.
+	Bulk     *bulk.Service
+	Importer *importer.Service
 	// KeyCreated is true when this start created the at-rest key file.
 	KeyCreated bool
 }
@@ -74,6 +83,7 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 		}
 	}
 	a.Users = &users.Service{Store: a.Store, Clock: a.Clock}
+	a.Admins = admin.New(a.Store, a.Clock, a.Box)
 	a.Notify, err = notify.New(notify.Options{
 		Store: a.Store, Clock: a.Clock, Log: a.Log, OrgName: a.Org.Name,
 		SMTPURL: s.SMTPURL, MailFrom: s.MailFrom, SMSURL: s.SMSURL,
@@ -89,6 +99,15 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 		a.Store.Close()
 		return nil, fmt.Errorf("app: %w", err)
 	}
+	a.Bulk = bulk.New(bulk.Options{Store: a.Store, Enroll: a.Enroll, Clock: a.Clock, OrgName: a.Org.Name})
+	// Import uploads wait between preview and apply beside the database,
+	// not in a shared temporary directory.
+	importDir := filepath.Join(filepath.Dir(s.DB), "imports")
+	if err := os.MkdirAll(importDir, 0o700); err != nil {
+		a.Store.Close()
+		return nil, fmt.Errorf("app: import directory: %w", err)
+	}
+	a.Importer = importer.New(a.Store, a.Clock, importDir)
 	return a, nil
 }
 
@@ -97,6 +116,8 @@ func (a *App) Handler() (http.Handler, error) {
 	srv, err := web.New(web.Options{
 		Store: a.Store, Enroll: a.Enroll, Users: a.Users, Policy: a.Policy, Notify: a.Notify, Box: a.Box, Clock: a.Clock, Logger: a.Log,
 		BaseURL: a.Settings.BaseURL, Secure: a.Settings.Secure(), OrgName: a.Org.Name,
+		Admins: a.Admins, ForgetOrg: a.Org.Forget,
+		Bulk: a.Bulk, Importer: a.Importer, ImportDir: filepath.Join(filepath.Dir(a.Settings.DB), "imports"),
 		DuoAPI: duo.New(duo.Options{
 			Store: a.Store, Clock: a.Clock, Log: a.Log, Apps: a.Apps, Policy: a.Policy, Enroll: a.Enroll,
 		}),

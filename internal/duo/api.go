@@ -43,9 +43,10 @@ type API struct {
 	apps   *apps.Service
 	policy *policy.Service
 	enroll *enroll.Service
-	// passcodeTries limits passcode guesses per client address, on top of
-	// the per-user lockout: a guesser spreading attempts over many users
-	// is slowed too.
+	// passcodeTries limits passcode guesses per end-user address (the
+	// ipaddr a host passes on, else the caller's), on top of the per-user
+	// lockout: a guesser spreading attempts over many users is slowed too,
+	// while a bastion host logging in many people is not.
 	passcodeTries *throttle.Limiter
 }
 
@@ -201,7 +202,10 @@ func (a *API) signed(f format, kinds ...string) gin.HandlerFunc {
 				"the Date header must be present and within 300 seconds of the server's clock")
 			return
 		}
-		if _, ok := VerifySignature(sr, skey, sig, a.clock.Now()); !ok {
+		version, ok := VerifySignature(sr, skey, sig, a.clock.Now())
+		// v1 signatures carry no date, so they could be replayed: only the
+		// legacy REST v1 that needs them takes them.
+		if !ok || (version == SigV1 && f != formatBSON) {
 			fail(c, f, http.StatusUnauthorized, codeBadSignature, "Invalid signature in request credentials", "")
 			return
 		}

@@ -125,7 +125,7 @@ func (a *API) AuthPOST(c *gin.Context) {
 		fail(c, formatJSON, http.StatusBadRequest, codeBadRequest, "Invalid request parameters", "passcode is required with factor=passcode")
 		return
 	}
-	if passcode != "" && !a.passcodeTries.Allow(c.ClientIP()) {
+	if passcode != "" && !a.passcodeTries.Allow(ipString(l.ip)) {
 		tooManyRequests(c, formatJSON, a.passcodeTries.RetryAfter())
 		return
 	}

@@ -68,18 +68,15 @@ func (a *API) resolveUser(c *gin.Context, l *login) error {
 // passcode is checked.
 func (a *API) preauth(c *gin.Context, l login) (preauthOutcome, error) {
 	ctx := ctxOf(c)
-	d, u, err := a.policy.Decide(ctx, l.app, l.username, l.ip)
+	login, err := a.policy.DecideLogin(ctx, l.app, l.username, l.ip)
 	if err != nil {
 		return preauthOutcome{}, err
 	}
-	out := preauthOutcome{Decision: d, user: u, username: policy.NormalizeUsername(l.app, l.username)}
+	d := login.Decision
+	out := preauthOutcome{Decision: d, user: login.User, username: policy.NormalizeUsername(l.app, l.username)}
 	switch d.Result {
 	case policy.ResultAuth:
-		phones, err := a.store.PhonesByUser(ctx, u.ID)
-		if err != nil {
-			return out, fmt.Errorf("duo: phones: %w", err)
-		}
-		for _, ph := range phones {
+		for _, ph := range login.Phones {
 			if ph.Activated && len(ph.TOTPSecret) > 0 {
 				out.phones = append(out.phones, ph)
 			}
@@ -130,7 +127,8 @@ func (a *API) authenticate(c *gin.Context, l login, passcode string) (authOutcom
 	if code == "" || strings.Trim(code, "0123456789") != "" {
 		// Not an attempt at a code (an empty line, a menu word): say how to
 		// answer, without counting it against the user.
-		return denied("Type the 6-digit passcode your authenticator app shows."), nil
+		d.Reason = "no_passcode"
+		return denied("Type the 6-digit passcode your authenticator app shows."), a.auditAttempt(c, l, username, "auth", d, nil)
 	}
 	ph, err := verify.CheckPasscode(ctx, a.store, a.clock, *u, code, a.enroll.OpenPhoneSecret, l.who, audit.AuthPasscodeFailed)
 	var wrong *verify.WrongCodeError

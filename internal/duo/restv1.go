@@ -76,7 +76,7 @@ func (a *API) RESTAuthPOST(c *gin.Context) {
 	if passcode == "" {
 		passcode = p.Get("passcode")
 	}
-	if !a.passcodeTries.Allow(c.ClientIP()) {
+	if !a.passcodeTries.Allow(ipString(l.ip)) {
 		tooManyRequests(c, formatBSON, a.passcodeTries.RetryAfter())
 		return
 	}

@@ -1,9 +1,13 @@
 // Package enroll owns the rules of self-enrollment: issuing and opening
 // enrollment links, setting up an authenticator app on a phone or tablet
 // (the pending secret kept server-side until the first code proves it), and
-// registering a security key. Every change it makes is one transaction with
-// its audit record. A clock is passed in so expiry is testable.
+// registering a security key. It also owns the admin side of phones: adding
+// a phone or tablet to a user, and activating it through an activation link
+// sent by SMS or email (activation.go, activation_send.go). Every change it
+// makes is one transaction with its audit record. A clock is passed in so
+// expiry is testable.
 //
 // It knows nothing of HTTP, templates or Duo's formats; it imports store,
-// audit, verify, users, secret and clock.
+// audit, verify, users, notify (to compose the activation messages it
+// queues), secret and clock.
 package enroll

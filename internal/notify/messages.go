@@ -60,8 +60,15 @@ func DefaultHeader(orgName string) string {
 		orgName + " IT help desk; never share your codes with anyone."
 }
 
-// LoadOrg reads the header line setting (defaulting it from orgName) and
-// returns the Org that messages are composed for.
+// SettingLogoURL is the settings row holding the absolute http(s) URL of the
+// logo that emails show when the sender asks for it (activation emails).
+// Emails load it from there, so it must be reachable by recipients; PNG or
+// JPEG, since many mail clients do not show SVG.
+const SettingLogoURL = "message_logo_url"
+
+// LoadOrg reads the header line setting (defaulting it from orgName) and the
+// logo setting (used when logoURL is empty), and returns the Org that
+// messages are composed for.
 func LoadOrg(ctx context.Context, q store.Queries, orgName, logoURL string) (Org, error) {
 	header, err := q.Setting(ctx, SettingHeader)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && strings.TrimSpace(header) == "") {
@@ -69,6 +76,18 @@ func LoadOrg(ctx context.Context, q store.Queries, orgName, logoURL string) (Org
 	}
 	if err != nil {
 		return Org{}, fmt.Errorf("notify: load header line: %w", err)
+	}
+	if logoURL == "" {
+		logoURL, err = q.Setting(ctx, SettingLogoURL)
+		if errors.Is(err, store.ErrNotFound) {
+			logoURL, err = "", nil
+		}
+		if err != nil {
+			return Org{}, fmt.Errorf("notify: load logo setting: %w", err)
+		}
+	}
+	if logoURL = strings.TrimSpace(logoURL); !isWebURL(logoURL) {
+		logoURL = ""
 	}
 	return Org{Name: orgName, Header: oneLine(header), LogoURL: logoURL}, nil
 }

@@ -154,8 +154,19 @@ func TestLoadOrgHeaderDefaultsAndSetting(t *testing.T) {
 		t.Fatal(err)
 	}
 	org, err = LoadOrg(ctx, db, "Acme", "")
-	if err != nil || org.Header != "Automated message from Acme. Ask helpdesk@acme.example" {
-		t.Fatalf("stored header = %q, %v", org.Header, err)
+	if err != nil || org.Header != "Automated message from Acme. Ask helpdesk@acme.example" || org.LogoURL != "" {
+		t.Fatalf("stored header = %q, logo %q, %v", org.Header, org.LogoURL, err)
+	}
+	for stored, want := range map[string]string{
+		"https://acme.example/logo.png": "https://acme.example/logo.png",
+		"javascript:alert(1)":           "",
+	} {
+		if err := db.PutSetting(ctx, SettingLogoURL, stored); err != nil {
+			t.Fatal(err)
+		}
+		if org, err = LoadOrg(ctx, db, "Acme", ""); err != nil || org.LogoURL != want {
+			t.Errorf("logo setting %q gave %q, %v; want %q", stored, org.LogoURL, err, want)
+		}
 	}
 }
 

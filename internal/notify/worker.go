@@ -2,6 +2,8 @@ package notify
 
 import (
 	"context"
+	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -201,6 +203,13 @@ func (s *Service) deliverShare(ctx context.Context, groups [][]store.Message) Su
 				s.release(m, *heldUntil)
 				sum.Released++
 				continue
+			case s.clock.Now().Add(sendTimeout).After(*m.ClaimedUntil):
+				// A slow server ate the lease: another worker may claim this
+				// message before a send started now could finish, so hand it
+				// back rather than risk sending it twice.
+				s.release(m, m.NextAttemptAt)
+				sum.Released++
+				continue
 			}
 			err := openErrs[m.Channel]
 			ss := sessions[m.Channel]
@@ -247,6 +256,25 @@ func (s *Service) deliverShare(ctx context.Context, groups [][]store.Message) Su
 	return sum
 }
 
+// linkPattern finds URLs in a message body, in text or in an href.
+var linkPattern = regexp.MustCompile(`https?://[^\s<>"'/]+[^\s<>"']*`)
+
+// RedactLinks keeps only the scheme and host of every URL in a body. Once a
+// message is delivered the outbox no longer needs its text, and its links
+// (enrollment and activation URLs) are bearer secrets that must not outlive
+// the delivery in the database; the admin's outbox page still shows what
+// kind of message went where. Pending and failed messages keep their text,
+// since it is still to be sent.
+func RedactLinks(body string) string {
+	return linkPattern.ReplaceAllStringFunc(body, func(u string) string {
+		rest := u[strings.Index(u, "://")+3:]
+		if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+			return u[:len(u)-len(rest)+i] + "/[link removed after delivery]"
+		}
+		return u
+	})
+}
+
 // recordCtx is for writing a result after the worker's context was cancelled:
 // an outcome already known must be recorded, or the message is sent again.
 func recordCtx() (context.Context, context.CancelFunc) {
@@ -261,7 +289,7 @@ func (s *Service) markSent(m store.Message) {
 	// A busy database is worth a few tries here: failing to record a
 	// delivery means delivering it again after the lease.
 	for try := 0; try < 3; try++ {
-		if held, err = s.store.MarkMessageSent(ctx, m.ID, *m.ClaimedUntil, s.clock.Now()); err == nil {
+		if held, err = s.store.MarkMessageSent(ctx, m.ID, *m.ClaimedUntil, s.clock.Now(), RedactLinks(m.BodyText), RedactLinks(m.BodyHTML)); err == nil {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)

@@ -203,6 +203,12 @@ func TestDeliverEmailOverSMTP(t *testing.T) {
 	if err != nil || row.Status != store.MessageSent || row.SentAt == nil || !row.SentAt.Equal(start) || row.Attempts != 1 || row.ClaimedUntil != nil {
 		t.Errorf("row after delivery = %+v, %v", row, err)
 	}
+	// The delivered link, a bearer secret, does not stay in the database.
+	if strings.Contains(row.BodyText+row.BodyHTML, "enroll/abc") ||
+		!strings.Contains(row.BodyText, "open https://portal.example/[link removed after delivery] before") ||
+		!strings.Contains(row.BodyHTML, `href="https://portal.example/[link removed after delivery]"`) {
+		t.Errorf("stored bodies after delivery:\n%s\n%s", row.BodyText, row.BodyHTML)
+	}
 	// A second pass finds nothing to send.
 	if sum := f.deliver(t); sum.Claimed != 0 || len(srv.messages()) != 1 {
 		t.Errorf("second pass = %+v, received %d", sum, len(srv.messages()))
@@ -328,7 +334,7 @@ func TestCrashedWorkerClaimIsRetriedAfterLease(t *testing.T) {
 	}
 	// The dead worker's claim no longer holds: had it come back, it could not
 	// mark or release what the other worker took over.
-	if ok, err := f.db.MarkMessageSent(ctx, dead[0].ID, *dead[0].ClaimedUntil, f.clock.Now()); err != nil || ok {
+	if ok, err := f.db.MarkMessageSent(ctx, dead[0].ID, *dead[0].ClaimedUntil, f.clock.Now(), "", ""); err != nil || ok {
 		t.Errorf("stale claim marked a message: %v %v", ok, err)
 	}
 	if ok, err := f.db.ReleaseMessage(ctx, dead[1].ID, *dead[1].ClaimedUntil, f.clock.Now()); err != nil || ok {
@@ -527,4 +533,24 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+func TestSlowServerHandsBackWhatTheLeaseCannotCover(t *testing.T) {
+	var f *fixture
+	srv := newMailServer(t, func(m *mailServer) {
+		m.onData = func(n int) {
+			if n == 1 {
+				f.clock.Advance(4*time.Minute + 40*time.Second) // the first message took most of the lease
+			}
+		}
+	})
+	f = newFixture(t, Options{SMTPURL: srv.url("smtp"), Senders: 1, Lease: 5 * time.Minute})
+	want := f.enqueueEmails(t, 3)
+	if sum := f.deliver(t); sum.Sent != 1 || sum.Released != 2 {
+		t.Fatalf("summary = %+v", sum)
+	}
+	if sum := f.deliver(t); sum.Sent != 2 {
+		t.Fatalf("next pass = %+v", sum)
+	}
+	assertDeliveredOnce(t, srv.messages(), want)
 }

@@ -58,6 +58,22 @@ func (s *Service) Country(ip net.IP) string {
 // the application says) from ip for app. It returns the user (nil when
 // unknown) so the caller need not load it again.
 func (s *Service) Decide(ctx context.Context, app store.Application, rawUsername string, ip net.IP) (Decision, *store.User, error) {
+	l, err := s.DecideLogin(ctx, app, rawUsername, ip)
+	return l.Decision, l.User, err
+}
+
+// Login is a decision with what was loaded to reach it.
+type Login struct {
+	Decision
+	User *store.User // nil when unknown
+	// Phones are the user's phones when the policy accepts authenticator
+	// apps (loaded to tell whether the user is enrolled).
+	Phones []store.Phone
+}
+
+// DecideLogin is Decide that also hands back the phones it loaded, for a
+// caller that lists the user's devices (preauth) without a second query.
+func (s *Service) DecideLogin(ctx context.Context, app store.Application, rawUsername string, ip net.IP) (Login, error) {
 	var user *store.User
 	username := NormalizeUsername(app, rawUsername)
 	if users.ValidateUsername(username) == nil {
@@ -66,30 +82,28 @@ func (s *Service) Decide(ctx context.Context, app store.Application, rawUsername
 		case err == nil:
 			user = &u
 		case !errors.Is(err, store.ErrNotFound):
-			return Decision{}, nil, fmt.Errorf("policy: load user: %w", err)
+			return Login{}, fmt.Errorf("policy: load user: %w", err)
 		}
 	}
 	var groups []int64
 	if user != nil {
-		gs, err := s.Store.GroupsOfUser(ctx, user.ID)
-		if err != nil {
-			return Decision{}, nil, fmt.Errorf("policy: groups: %w", err)
-		}
-		for _, g := range gs {
-			groups = append(groups, g.ID)
+		var err error
+		if groups, err = s.Store.GroupIDsOfUser(ctx, user.ID); err != nil {
+			return Login{}, fmt.Errorf("policy: groups: %w", err)
 		}
 	}
 	eff, err := s.EffectiveFor(ctx, app, groups)
 	if err != nil {
-		return Decision{}, nil, err
+		return Login{}, err
 	}
 	req := Request{User: user, UserGroups: groups, Country: s.Country(ip)}
+	var phones []store.Phone
 	if user != nil {
-		if req.Enrolled, err = s.enrolled(ctx, user.ID, eff); err != nil {
-			return Decision{}, nil, err
+		if req.Enrolled, phones, err = s.enrolled(ctx, user.ID, eff); err != nil {
+			return Login{}, err
 		}
 	}
-	return Evaluate(app, eff, req), user, nil
+	return Login{Decision: Evaluate(app, eff, req), User: user, Phones: phones}, nil
 }
 
 // EffectiveFor merges the policies that apply to a member of groups in app.
@@ -129,26 +143,27 @@ func (s *Service) EffectiveFor(ctx context.Context, app store.Application, group
 
 // enrolled reports whether the user holds an activated factor of a method
 // the policy accepts for authentication.
-func (s *Service) enrolled(ctx context.Context, userID int64, eff Effective) (bool, error) {
+func (s *Service) enrolled(ctx context.Context, userID int64, eff Effective) (bool, []store.Phone, error) {
+	var phones []store.Phone
 	if slices.Contains(eff.AuthMethods, store.MethodAuthenticatorApp) {
-		phones, err := s.Store.PhonesByUser(ctx, userID)
-		if err != nil {
-			return false, fmt.Errorf("policy: phones: %w", err)
+		var err error
+		if phones, err = s.Store.PhonesByUser(ctx, userID); err != nil {
+			return false, nil, fmt.Errorf("policy: phones: %w", err)
 		}
 		for _, p := range phones {
 			if p.Activated && len(p.TOTPSecret) > 0 {
-				return true, nil
+				return true, phones, nil
 			}
 		}
 	}
 	if slices.Contains(eff.AuthMethods, store.MethodSecurityKey) {
 		keys, err := s.Store.SecurityKeysByUser(ctx, userID)
 		if err != nil {
-			return false, fmt.Errorf("policy: security keys: %w", err)
+			return false, nil, fmt.Errorf("policy: security keys: %w", err)
 		}
 		if len(keys) > 0 {
-			return true, nil
+			return true, phones, nil
 		}
 	}
-	return false, nil
+	return false, phones, nil
 }

@@ -23,4 +23,7 @@ type GroupQueries interface {
 	AddUserToGroup(ctx context.Context, userID, groupID int64) error
 	RemoveUserFromGroup(ctx context.Context, userID, groupID int64) error
 	GroupsOfUser(ctx context.Context, userID int64) ([]Group, error)
+	// GroupIDsOfUser lists the ids of the user's groups: the cheap form a
+	// login's policy check needs.
+	GroupIDsOfUser(ctx context.Context, userID int64) ([]int64, error)
 }

@@ -59,9 +59,11 @@ type OutboxWorkerQueries interface {
 	// due (pending with NextAttemptAt <= now, or sending with a lease that
 	// ended at or before now), oldest first. Each claim counts one attempt.
 	ClaimMessages(ctx context.Context, channels []string, now, until time.Time, limit int) ([]Message, error)
-	// MarkMessageSent records the delivery of a claimed message. It reports
-	// false when the claim (id, claimedUntil) is no longer held.
-	MarkMessageSent(ctx context.Context, id int64, claimedUntil, at time.Time) (bool, error)
+	// MarkMessageSent records the delivery of a claimed message and replaces
+	// its bodies with the given ones (the worker removes the links, which are
+	// bearer secrets, once they are delivered). It reports false when the
+	// claim (id, claimedUntil) is no longer held.
+	MarkMessageSent(ctx context.Context, id int64, claimedUntil, at time.Time, bodyText, bodyHTML string) (bool, error)
 	// MarkMessageRetry puts a claimed message back to pending, due at next,
 	// with the error of the failed attempt; with failed it gives up instead
 	// (status failed). It reports false when the claim is no longer held.

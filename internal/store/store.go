@@ -28,7 +28,13 @@ type Queries interface {
 	OutboxAdminQueries
 	AuditQueries
 	SettingQueries
+	AdminQueries
+	UserAdminQueries
 	AuthTransactionQueries
+	BulkQueries
+	TemplateQueries
+	ImportQueries
+	ActivationQueries
 }
 
 // Store is the portal's database.

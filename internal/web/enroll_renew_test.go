@@ -9,28 +9,9 @@ import (
 
 	"enrollportal/internal/audit"
 	"enrollportal/internal/enroll"
-	"enrollportal/internal/store"
 	"enrollportal/internal/testkit"
 	"enrollportal/internal/users"
 )
-
-func outbox(t *testing.T, p *testkit.Portal) []store.Message {
-	t.Helper()
-	rows, err := p.Store.SQL().QueryContext(context.Background(), `SELECT intent_key, recipient, subject, body_text FROM outbox ORDER BY id`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []store.Message
-	for rows.Next() {
-		var m store.Message
-		if err := rows.Scan(&m.IntentKey, &m.Recipient, &m.Subject, &m.BodyText); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, m)
-	}
-	return out
-}
 
 func TestExpiredLinkOffersAFreshOneByEmailOncePerHour(t *testing.T) {
 	p := testkit.Serve(t)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"enrollportal/internal/admin"
 	"enrollportal/templates"
 )
 
@@ -45,7 +46,9 @@ type Page struct {
 	CSRF  string
 	// Help is the line shown in the same place on every screen.
 	Help string
-	Data any
+	// Admin is set on the pages of a signed-in admin (the admin navigation).
+	Admin *AdminFrame
+	Data  any
 }
 
 func parseViews() (*views, error) {
@@ -53,6 +56,11 @@ func parseViews() (*views, error) {
 	funcs := template.FuncMap{
 		"asset": func(name string) string { return v.assets.url(name) },
 		"add":   func(a, b int) int { return a + b },
+		// Admin pages: times in UTC, labels for stored codes.
+		"when":            formatWhen,
+		"statusLabel":     statusLabel,
+		"roleLabel":       admin.RoleLabel,
+		"activationTexts": activationTextsData,
 		// otpauth marks an otpauth:// URL the portal built itself as safe for
 		// an href; html/template would otherwise blank the unknown scheme.
 		"otpauth": func(u string) template.URL {
@@ -101,6 +109,9 @@ func (s *Server) render(c *gin.Context, status int, name string, p Page) {
 		p.Org = s.mustOrg(c.Request.Context())
 	}
 	p.CSRF = csrfToken(c)
+	if p.Admin == nil {
+		p.Admin = adminFrameOf(c)
+	}
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer bufPool.Put(buf)
@@ -110,11 +121,7 @@ func (s *Server) render(c *gin.Context, status int, name string, p Page) {
 		buf.Reset()
 		buf.WriteString("<!doctype html><title>Error</title><p>Something went wrong on our side. Please try again in a minute.</p>")
 	}
-	if _, ok := c.Get(sessionKey); ok {
-		if err := s.saveSession(c); err != nil {
-			s.log.Error("save session", "err", err)
-		}
-	}
+	s.saveSessions(c)
 	c.Header("Cache-Control", "no-store")
 	c.Data(status, "text/html; charset=utf-8", buf.Bytes())
 }
@@ -125,11 +132,7 @@ func (s *Server) redirect(c *gin.Context, path string) {
 	if !strings.HasPrefix(path, "/") || strings.HasPrefix(path, "//") || strings.HasPrefix(path, "/\\") {
 		panic("web: redirect to a non-local path")
 	}
-	if _, ok := c.Get(sessionKey); ok {
-		if err := s.saveSession(c); err != nil {
-			s.log.Error("save session", "err", err)
-		}
-	}
+	s.saveSessions(c)
 	c.Redirect(http.StatusSeeOther, path)
 	c.Abort()
 }

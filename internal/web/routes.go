@@ -24,8 +24,12 @@ func (s *Server) routes() *gin.Engine {
 	// Signed API calls from hosts and applications: no session, no CSRF.
 	s.apiRoutes(r)
 
+	// The admin section: its own session and CSRF token.
+	s.adminRoutes(r)
+
 	// Browser pages: a session and CSRF protection on every form.
 	pages := r.Group("/", s.withSession, s.csrf)
 	s.enrollRoutes(pages)
+	s.activationRoutes(pages)
 	return r
 }

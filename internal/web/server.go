@@ -10,8 +10,11 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"enrollportal/internal/admin"
+	"enrollportal/internal/bulk"
 	"enrollportal/internal/clock"
 	"enrollportal/internal/enroll"
+	"enrollportal/internal/importer"
 	"enrollportal/internal/notify"
 	"enrollportal/internal/policy"
 	"enrollportal/internal/secret"
@@ -26,7 +29,6 @@ type Options struct {
 	Enroll  *enroll.Service
 	Users   *users.Service
 	Policy  *policy.Service
-	Notify  *notify.Service
 	Box     *secret.Box
 	Clock   clock.Clock
 	Logger  *slog.Logger
@@ -34,9 +36,21 @@ type Options struct {
 	Secure  bool // cookies get the Secure flag (base URL is https)
 	// OrgName returns the organisation's name shown on every page.
 	OrgName func(ctx context.Context) string
+	// Admins signs admins in and manages their accounts.
+	Admins *admin.Service
+	// Notify composes messages (the organisation's header line) and is
+	// woken after the pages commit messages to the outbox.
+	Notify *notify.Service
+	// ForgetOrg drops cached organisation settings after an admin changed them.
+	ForgetOrg func()
 	// DuoAPI serves the Duo-compatible APIs (REST v1, Auth API v2); nil
 	// leaves them out.
 	DuoAPI APIRoutes
+	// Bulk runs bulk enrollments; Importer imports users from CSV files,
+	// keeping uploads between preview and apply in ImportDir.
+	Bulk      *bulk.Service
+	Importer  *importer.Service
+	ImportDir string
 }
 
 // Server holds what the handlers need. Handlers are its methods; there are no
@@ -46,7 +60,6 @@ type Server struct {
 	enroll   *enroll.Service
 	users    *users.Service
 	policy   *policy.Service
-	notify   *notify.Service
 	clock    clock.Clock
 	log      *slog.Logger
 	baseURL  string
@@ -59,7 +72,20 @@ type Server struct {
 	// that links cannot be guessed at speed (they have 256 bits anyway).
 	linkTries *throttle.Limiter
 	engine    *gin.Engine
-	duoAPI    APIRoutes
+
+	admins        *admin.Service
+	notify        *notify.Service
+	forgetOrg     func()
+	adminSessions *sessions.CookieStore
+	// adminIPTries and adminAccountTries limit sign-in attempts per client
+	// address and per account (email), on top of the account lockout.
+	adminIPTries      *throttle.Limiter
+	adminAccountTries *throttle.Limiter
+	duoAPI            APIRoutes
+
+	bulk      *bulk.Service
+	importer  *importer.Service
+	importDir string
 }
 
 // New parses the templates, hashes the assets and builds the router. A
@@ -75,12 +101,21 @@ func New(o Options) (*Server, error) {
 	}
 	v.assets = a
 	s := &Server{
-		store: o.Store, enroll: o.Enroll, users: o.Users, policy: o.Policy, notify: o.Notify, clock: o.Clock, log: o.Logger,
+		store: o.Store, enroll: o.Enroll, users: o.Users, policy: o.Policy, clock: o.Clock, log: o.Logger,
 		baseURL: o.BaseURL, orgName: o.OrgName, views: v, assets: a,
 		sessions:  newSessionStore(o.Box, o.Secure),
 		metrics:   newMetrics(),
 		linkTries: throttle.New(o.Clock, 60, 10*time.Second),
 		duoAPI:    o.DuoAPI,
+		bulk:      o.Bulk, importer: o.Importer, importDir: o.ImportDir,
+
+		admins: o.Admins, notify: o.Notify, forgetOrg: o.ForgetOrg,
+		adminSessions:     newAdminSessionStore(o.Box, o.Secure),
+		adminIPTries:      throttle.New(o.Clock, 20, 30*time.Second),
+		adminAccountTries: throttle.New(o.Clock, 10, 30*time.Second),
+	}
+	if s.forgetOrg == nil {
+		s.forgetOrg = func() {}
 	}
 	s.engine = s.routes()
 	return s, nil

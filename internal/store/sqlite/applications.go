@@ -3,6 +3,8 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"fmt"
 
 	"enrollportal/internal/store"
 )
@@ -37,13 +39,21 @@ func (s queries) CreateApplication(ctx context.Context, a *store.Application) er
 	return nil
 }
 
+// loadApplication reads an application with its redirect URIs and
+// permitted groups in one statement: every signed API call loads one.
 func (s queries) loadApplication(ctx context.Context, where string, arg any) (store.Application, error) {
 	var a store.Application
 	var policyID sql.NullInt64
 	var created, updated int64
-	err := s.q.QueryRowContext(ctx, `SELECT `+appColumns+` FROM applications WHERE `+where, arg).
+	var uris, groups string
+	err := s.q.QueryRowContext(ctx, `SELECT `+appColumns+`,
+		(SELECT json_group_array(uri) FROM
+			(SELECT uri FROM application_redirect_uris WHERE application_id = applications.id ORDER BY uri)),
+		(SELECT json_group_array(group_id) FROM
+			(SELECT group_id FROM application_groups WHERE application_id = applications.id ORDER BY group_id))
+		FROM applications WHERE `+where, arg).
 		Scan(&a.ID, &a.Key, &a.Name, &a.Kind, &a.ClientID, &a.ClientSecret, &policyID, &a.UsernameNormalization,
-			&a.GroupsRestricted, &created, &updated)
+			&a.GroupsRestricted, &created, &updated, &uris, &groups)
 	if err != nil {
 		return a, wrap("application", err)
 	}
@@ -51,22 +61,20 @@ func (s queries) loadApplication(ctx context.Context, where string, arg any) (st
 		a.PolicyID = &policyID.Int64
 	}
 	a.CreatedAt, a.UpdatedAt = fromUnix(created), fromUnix(updated)
-	if a.RedirectURIs, err = s.strings(ctx, `SELECT uri FROM application_redirect_uris WHERE application_id = ? ORDER BY uri`, a.ID); err != nil {
-		return a, err
+	if err := json.Unmarshal([]byte(uris), &a.RedirectURIs); err != nil {
+		return a, fmt.Errorf("sqlite: application redirect uris: %w", err)
 	}
-	rows, err := s.q.QueryContext(ctx, `SELECT group_id FROM application_groups WHERE application_id = ? ORDER BY group_id`, a.ID)
-	if err != nil {
-		return a, wrap("application groups", err)
+	if err := json.Unmarshal([]byte(groups), &a.PermittedGroups); err != nil {
+		return a, fmt.Errorf("sqlite: application groups: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var g int64
-		if err := rows.Scan(&g); err != nil {
-			return a, wrap("application groups", err)
-		}
-		a.PermittedGroups = append(a.PermittedGroups, g)
+	// None is nil, as callers have always seen it.
+	if len(a.RedirectURIs) == 0 {
+		a.RedirectURIs = nil
 	}
-	return a, wrap("application groups", rows.Err())
+	if len(a.PermittedGroups) == 0 {
+		a.PermittedGroups = nil
+	}
+	return a, nil
 }
 
 func (s queries) strings(ctx context.Context, query string, args ...any) ([]string, error) {

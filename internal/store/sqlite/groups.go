@@ -65,3 +65,20 @@ func (s queries) GroupsOfUser(ctx context.Context, userID int64) ([]store.Group,
 	}
 	return scanGroups(rows, "groups of user")
 }
+
+func (s queries) GroupIDsOfUser(ctx context.Context, userID int64) ([]int64, error) {
+	rows, err := s.q.QueryContext(ctx, `SELECT group_id FROM user_groups WHERE user_id = ?`, userID)
+	if err != nil {
+		return nil, wrap("group ids of user", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, wrap("group ids of user", err)
+		}
+		out = append(out, id)
+	}
+	return out, wrap("group ids of user", rows.Err())
+}

@@ -84,10 +84,10 @@ func (s queries) ClaimMessages(ctx context.Context, channels []string, now, unti
 	return out, nil
 }
 
-func (s queries) MarkMessageSent(ctx context.Context, id int64, claimedUntil, at time.Time) (bool, error) {
+func (s queries) MarkMessageSent(ctx context.Context, id int64, claimedUntil, at time.Time, bodyText, bodyHTML string) (bool, error) {
 	return s.claimUpdate(ctx, "mark message sent", `
-		UPDATE outbox SET status = 'sent', sent_at = ?, claimed_until = NULL, last_error = ''
-		WHERE id = ? AND status = 'sending' AND claimed_until = ?`, unix(at), id, unix(claimedUntil))
+		UPDATE outbox SET status = 'sent', sent_at = ?, claimed_until = NULL, last_error = '', body_text = ?, body_html = ?
+		WHERE id = ? AND status = 'sending' AND claimed_until = ?`, unix(at), bodyText, bodyHTML, id, unix(claimedUntil))
 }
 
 func (s queries) MarkMessageRetry(ctx context.Context, id int64, claimedUntil, next time.Time, lastError string, failed bool) (bool, error) {

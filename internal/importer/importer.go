@@ -1,0 +1,306 @@
+package importer
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"encoding/gob"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"enrollportal/internal/audit"
+	"enrollportal/internal/clock"
+	"enrollportal/internal/store"
+)
+
+// Mode says what an import does with its rows.
+type Mode string
+
+// Modes of an import.
+const (
+	// ModeUpsert creates the users that do not exist and updates the ones
+	// that do (found by username or alias).
+	ModeUpsert Mode = "upsert"
+	// ModeDelete deletes the listed users.
+	ModeDelete Mode = "delete"
+)
+
+// ValidMode reports whether m is a mode.
+func ValidMode(m Mode) bool { return m == ModeUpsert || m == ModeDelete }
+
+// SettingRegion is the settings row holding the region (ISO 3166 code) that
+// numbers written without +country code belong to; DefaultRegion otherwise.
+const SettingRegion = "default_phone_region"
+
+// DefaultRegion is the region of numbers without a country code when no
+// setting says otherwise.
+const DefaultRegion = "US"
+
+// MaxShownErrors bounds how many line errors a summary lists (all are
+// counted).
+const MaxShownErrors = 200
+
+// ErrHasErrors means the file has lines with errors, so nothing was applied.
+var ErrHasErrors = errors.New("importer: the file has errors; nothing was applied")
+
+// LineError is what is wrong with one line of the file.
+type LineError struct {
+	Line   int
+	Reason string
+}
+
+// Summary is what an import would do (Preview) or did (Apply).
+type Summary struct {
+	Mode       Mode
+	Rows       int // data rows read
+	Create     int
+	Update     int
+	Delete     int
+	Phones     int      // phone cells on valid rows
+	NewPhones  int      // phones created (Apply only)
+	NewGroups  []string // groups that the import creates, sorted
+	Errors     []LineError
+	ErrorCount int
+}
+
+func (s *Summary) addError(line int, reason string) {
+	s.ErrorCount++
+	if len(s.Errors) < MaxShownErrors {
+		s.Errors = append(s.Errors, LineError{Line: line, Reason: reason})
+	}
+}
+
+// Service runs imports.
+type Service struct {
+	store   store.Store
+	clock   clock.Clock
+	tempDir string
+}
+
+// New returns a Service that keeps its plan files in tempDir ("" for the
+// system's temporary directory).
+func New(st store.Store, c clock.Clock, tempDir string) *Service {
+	return &Service{store: st, clock: c, tempDir: tempDir}
+}
+
+// planRow is one checked row, as the first pass writes it for the second.
+type planRow struct {
+	Line                                       int
+	UserID                                     int64 // 0: create
+	Delete                                     bool
+	Username                                   string
+	RealName, Email, Notes, Status             string
+	HasRealName, HasEmail, HasNotes, HasStatus bool
+	Aliases                                    [store.MaxAliases]string
+	HasAlias                                   [store.MaxAliases]bool
+	Phones                                     []planPhone
+	Groups                                     []string
+	Tokens                                     []int64
+}
+
+// planPhone is a checked phone. Its fields are flat and exported because
+// the plan file is gob-encoded, which skips unexported fields.
+type planPhone struct {
+	Number, Extension, Type, Platform string
+	TypeGiven, PlatformGiven          bool
+}
+
+// Preview checks the file and tells what an Apply would do, changing
+// nothing.
+func (s *Service) Preview(ctx context.Context, src io.Reader, mode Mode) (Summary, error) {
+	return s.check(ctx, src, mode, nil)
+}
+
+// Apply checks the file and, when no line has an error, applies it in one
+// transaction. With errors it returns the summary and ErrHasErrors, and
+// nothing changes.
+func (s *Service) Apply(ctx context.Context, src io.Reader, mode Mode, who audit.Who) (Summary, error) {
+	f, err := os.CreateTemp(s.tempDir, "portal-import-plan-*")
+	if err != nil {
+		return Summary{}, fmt.Errorf("importer: plan file: %w", err)
+	}
+	f.Close()
+	defer RemovePlan(f.Name())
+	sum, err := s.Check(ctx, src, mode, f.Name())
+	if err != nil || sum.ErrorCount > 0 {
+		if err == nil {
+			err = ErrHasErrors
+		}
+		return sum, err
+	}
+	return s.ApplyPlan(ctx, f.Name(), who)
+}
+
+// Check checks the file like Preview and, when no line has an error, writes
+// the plan of its changes to planPath (and its summary beside it) for
+// ApplyPlan, so that applying does not read and check the file again. With
+// errors no plan is left behind.
+func (s *Service) Check(ctx context.Context, src io.Reader, mode Mode, planPath string) (Summary, error) {
+	f, err := os.OpenFile(planPath, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return Summary{}, fmt.Errorf("importer: plan file: %w", err)
+	}
+	w := bufio.NewWriterSize(f, 256<<10)
+	sum, err := s.check(ctx, src, mode, gob.NewEncoder(w))
+	if err == nil && sum.ErrorCount == 0 {
+		err = w.Flush()
+		if err == nil {
+			err = writeSummary(planPath, sum)
+		}
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil || sum.ErrorCount > 0 {
+		RemovePlan(planPath)
+	}
+	if err != nil {
+		return sum, fmt.Errorf("importer: check: %w", err)
+	}
+	return sum, nil
+}
+
+// ApplyPlan applies a plan that Check wrote, in one transaction. The
+// database may have changed since the check: a line it now refuses (a
+// username taken meanwhile, a user deleted, an alias taken) rolls everything
+// back and comes back as *LineConflictError. The plan files stay; the caller
+// removes them with RemovePlan.
+func (s *Service) ApplyPlan(ctx context.Context, planPath string, who audit.Who) (Summary, error) {
+	sum, err := readSummary(planPath)
+	if err != nil {
+		return Summary{}, err
+	}
+	f, err := os.Open(planPath)
+	if err != nil {
+		return sum, fmt.Errorf("importer: plan file: %w", err)
+	}
+	defer f.Close()
+	if err := s.apply(ctx, gob.NewDecoder(bufio.NewReaderSize(f, 256<<10)), &sum, who); err != nil {
+		return sum, err
+	}
+	return sum, nil
+}
+
+// RemovePlan removes the files of a plan.
+func RemovePlan(planPath string) {
+	os.Remove(planPath)
+	os.Remove(planPath + ".summary")
+}
+
+func writeSummary(planPath string, sum Summary) error {
+	f, err := os.OpenFile(planPath+".summary", os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := gob.NewEncoder(f).Encode(sum); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func readSummary(planPath string) (Summary, error) {
+	var sum Summary
+	f, err := os.Open(planPath + ".summary")
+	if err != nil {
+		return sum, fmt.Errorf("importer: plan summary: %w", err)
+	}
+	defer f.Close()
+	if err := gob.NewDecoder(f).Decode(&sum); err != nil {
+		return sum, fmt.Errorf("importer: plan summary: %w", err)
+	}
+	return sum, nil
+}
+
+// check is the first pass: read every line, check it against the database
+// and what earlier lines do, and write the plan of the valid ones to plan
+// (when not nil).
+func (s *Service) check(ctx context.Context, src io.Reader, mode Mode, plan *gob.Encoder) (Summary, error) {
+	sum := Summary{Mode: mode}
+	if !ValidMode(mode) {
+		return sum, fmt.Errorf("importer: unknown mode %q", mode)
+	}
+	r := csv.NewReader(bufio.NewReaderSize(src, 256<<10))
+	r.FieldsPerRecord = -1
+	r.ReuseRecord = true
+	header, err := r.Read()
+	if errors.Is(err, io.EOF) {
+		sum.addError(1, "the file is empty; the first line must name the columns")
+		return sum, nil
+	}
+	if err != nil {
+		sum.addError(1, "the first line is not valid CSV (check the quotes)")
+		return sum, nil
+	}
+	l, err := parseHeader(header)
+	if err != nil {
+		sum.addError(1, err.Error())
+		return sum, nil
+	}
+	c, err := s.newChecker(ctx, mode)
+	if err != nil {
+		return sum, err
+	}
+	for {
+		fields, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			sum.Rows++
+			sum.addError(pe.StartLine, "the line is not valid CSV (check the quotes)")
+			if errors.Is(pe.Err, csv.ErrQuote) || errors.Is(pe.Err, csv.ErrBareQuote) {
+				// An unclosed quote swallows the rest of the file; say so
+				// once rather than guess where rows begin.
+				if errors.Is(pe.Err, csv.ErrQuote) {
+					break
+				}
+			}
+			continue
+		}
+		if err != nil {
+			return sum, fmt.Errorf("importer: read: %w", err)
+		}
+		line, _ := r.FieldPos(0)
+		if len(fields) == 1 && strings.TrimSpace(fields[0]) == "" {
+			continue // a blank line
+		}
+		sum.Rows++
+		if len(fields) > len(l.cols) {
+			sum.addError(line, fmt.Sprintf("%d values but the header names %d columns", len(fields), len(l.cols)))
+			continue
+		}
+		row, problems := c.checkRow(ctx, line, l.read(fields))
+		if len(problems) > 0 {
+			sum.addError(line, strings.Join(problems, "; "))
+			continue
+		}
+		switch {
+		case row.Delete:
+			sum.Delete++
+		case row.UserID == 0:
+			sum.Create++
+		default:
+			sum.Update++
+		}
+		sum.Phones += len(row.Phones)
+		if plan != nil {
+			if err := plan.Encode(&row); err != nil {
+				return sum, fmt.Errorf("importer: plan file: %w", err)
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return sum, err
+	}
+	for g := range c.newGroups {
+		sum.NewGroups = append(sum.NewGroups, g)
+	}
+	sort.Strings(sum.NewGroups)
+	return sum, nil
+}

@@ -1,0 +1,233 @@
+package importer_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"enrollportal/internal/audit"
+	"enrollportal/internal/importer"
+	"enrollportal/internal/store"
+	"enrollportal/internal/testkit"
+	"enrollportal/internal/users"
+)
+
+var admin = audit.Who{Type: audit.ActorAdmin, Name: "owner@example.com", IP: "127.0.0.1"}
+
+func newImporter(t *testing.T) (*testkit.Portal, *importer.Service) {
+	t.Helper()
+	p := testkit.New(t)
+	return p, importer.New(p.Store, p.Clock, t.TempDir())
+}
+
+func apply(t *testing.T, svc *importer.Service, mode importer.Mode, csv string) importer.Summary {
+	t.Helper()
+	sum, err := svc.Apply(context.Background(), strings.NewReader(csv), mode, admin)
+	if err != nil {
+		t.Fatalf("apply: %v (errors %+v)", err, sum.Errors)
+	}
+	return sum
+}
+
+func TestImportCreatesUsersWithPhonesGroupsAndAliases(t *testing.T) {
+	p, svc := newImporter(t)
+	ctx := context.Background()
+	csv := "Email,USERNAME,realname,alias1,status,notes,phone1,platform1,type1,phone2,type2,group1,group2\n" +
+		"alice@example.com,Alice,Alice Liddell,ali,bypass,VIP,(201) 555-0123,iPhone,mobile,+44 20 7946 0958,landline,Sales,Staff\n" +
+		"bob@example.com,bob,Bob,,,,+1 201-555-0123,,,,,Staff,\n" +
+		"carol@example.com,carol,,,,,,android,tablet,,,,\n"
+	sum := apply(t, svc, importer.ModeUpsert, csv)
+	if sum.Create != 3 || sum.Update != 0 || sum.NewPhones != 3 || strings.Join(sum.NewGroups, ",") != "Sales,Staff" {
+		t.Fatalf("summary %+v", sum)
+	}
+	alice, err := p.Store.UserByUsername(ctx, "alice")
+	if err != nil || alice.RealName != "Alice Liddell" || alice.Status != store.StatusBypass || alice.Notes != "VIP" {
+		t.Fatalf("alice %+v %v", alice, err)
+	}
+	if byAlias, err := p.Store.UserByAlias(ctx, "ali"); err != nil || byAlias.ID != alice.ID {
+		t.Fatalf("alias: %+v %v", byAlias, err)
+	}
+	phones, _ := p.Store.PhonesByUser(ctx, alice.ID)
+	if len(phones) != 2 || phones[0].Number != "+12015550123" || phones[0].Platform != store.PlatformIOS ||
+		phones[1].Number != "+442079460958" || phones[1].Type != store.PhoneLandline || phones[1].Platform != store.PlatformUnknown {
+		t.Fatalf("alice phones %+v", phones)
+	}
+	bob, _ := p.Store.UserByUsername(ctx, "bob")
+	bobPhones, _ := p.Store.PhonesByUser(ctx, bob.ID)
+	if len(bobPhones) != 1 || bobPhones[0].ID != phones[0].ID || bobPhones[0].Platform != store.PlatformIOS {
+		t.Fatalf("bob should share alice's mobile and keep its platform: %+v", bobPhones)
+	}
+	carol, _ := p.Store.UserByUsername(ctx, "carol")
+	carolPhones, _ := p.Store.PhonesByUser(ctx, carol.ID)
+	if len(carolPhones) != 1 || carolPhones[0].Type != store.PhoneTablet || carolPhones[0].Platform != store.PlatformAndroid {
+		t.Fatalf("carol %+v", carolPhones)
+	}
+	groups, _ := p.Store.GroupsOfUser(ctx, alice.ID)
+	if len(groups) != 2 {
+		t.Fatalf("alice groups %+v", groups)
+	}
+	if a, _ := p.Store.AuditForTarget(ctx, audit.TargetUser, "alice", 10); len(a) == 0 || a[len(a)-1].Action != audit.UserCreated {
+		t.Fatalf("alice audit %+v", a)
+	}
+
+	// The same file again changes nothing and creates nothing.
+	again := apply(t, svc, importer.ModeUpsert, csv)
+	if again.Create != 0 || again.Update != 3 || again.NewPhones != 0 || len(again.NewGroups) != 0 {
+		t.Fatalf("second import %+v", again)
+	}
+}
+
+func TestImportUpdatesByAlias(t *testing.T) {
+	p, svc := newImporter(t)
+	ctx := context.Background()
+	apply(t, svc, importer.ModeUpsert, "username,alias1,email\nalice,a.liddell,alice@example.com\n")
+	sum := apply(t, svc, importer.ModeUpsert, "username,realname,email,phone1,platform1\nA.Liddell,Alice L,new@example.com,2015550199,smartphone\n")
+	if sum.Update != 1 || sum.Create != 0 {
+		t.Fatalf("summary %+v", sum)
+	}
+	u, _ := p.Store.UserByUsername(ctx, "alice")
+	if u.RealName != "Alice L" || u.Email != "new@example.com" {
+		t.Fatalf("alice %+v", u)
+	}
+	phones, _ := p.Store.PhonesByUser(ctx, u.ID)
+	if len(phones) != 1 || phones[0].Platform != store.PlatformGeneric || phones[0].Type != store.PhoneMobile {
+		t.Fatalf("phones %+v", phones)
+	}
+	entries, _ := p.Store.AuditForTarget(ctx, audit.TargetUser, "alice", 1)
+	if len(entries) != 1 || entries[0].Action != audit.UserUpdated || !strings.Contains(entries[0].Details, "realname") {
+		t.Fatalf("audit %+v", entries)
+	}
+}
+
+func TestImportReportsEveryBadLineAndAppliesNothing(t *testing.T) {
+	p, svc := newImporter(t)
+	ctx := context.Background()
+	apply(t, svc, importer.ModeUpsert, "username,alias1\ntaken,taken-alias\n")
+	before, _ := p.Store.CountUsers(ctx)
+	csv := "username,email,status,alias1,phone1,platform1,type1\n" +
+		"good,good@example.com,,,,,\n" + // 2
+		"bad user,x@example.com,,,,,\n" + // 3
+		"erin,not-an-email,,,,,\n" + // 4
+		"gina,,locked_out,,,,\n" + // 5
+		"GOOD,,,,,,\n" + // 6
+		"hank,,,taken-alias,,,\n" + // 7
+		"ivan,,,,12,,\n" + // 8
+		"jane,,,,2015550100,blackberry,\n" + // 9
+		"kate,,,,2015550100,,tablet\n" + // 10
+		"leo,,,,,,fax\n" + // 11
+		",,,,,,\n" + // 12
+		"mia,,,,,,,extra\n" // 13
+	sum, err := svc.Apply(ctx, strings.NewReader(csv), importer.ModeUpsert, admin)
+	if !errors.Is(err, importer.ErrHasErrors) {
+		t.Fatalf("err = %v", err)
+	}
+	want := map[int]string{
+		3: "username", 4: "email", 5: "status", 6: "already on line 2", 7: "alias1 taken-alias is already",
+		8: "not a valid phone number", 9: "platform1", 10: "tablet has no phone number", 11: "type1",
+		12: "username is empty", 13: "8 values",
+	}
+	if sum.ErrorCount != len(want) {
+		t.Fatalf("errors %d: %+v", sum.ErrorCount, sum.Errors)
+	}
+	for _, e := range sum.Errors {
+		if !strings.Contains(e.Reason, want[e.Line]) || want[e.Line] == "" {
+			t.Errorf("line %d: %q, want %q", e.Line, e.Reason, want[e.Line])
+		}
+	}
+	if after, _ := p.Store.CountUsers(ctx); after != before {
+		t.Fatalf("users %d -> %d: a file with errors changed something", before, after)
+	}
+}
+
+func TestImportHeaderErrors(t *testing.T) {
+	_, svc := newImporter(t)
+	for _, tt := range []struct{ csv, want string }{
+		{"", "empty"},
+		{"email,realname\nx@example.com,X\n", "no username column"},
+		{"username,favourite colour\nx,blue\n", "unknown column"},
+		{"username,alias5\nx,y\n", "out of range"},
+		{"username,email,Email\nx,a,b\n", "twice"},
+	} {
+		sum, err := svc.Preview(context.Background(), strings.NewReader(tt.csv), importer.ModeUpsert)
+		if err != nil || sum.ErrorCount != 1 || sum.Errors[0].Line != 1 || !strings.Contains(sum.Errors[0].Reason, tt.want) {
+			t.Errorf("%q: %+v %v, want line 1 %q", tt.csv, sum, err, tt.want)
+		}
+	}
+}
+
+func TestImportDeleteMode(t *testing.T) {
+	p, svc := newImporter(t)
+	ctx := context.Background()
+	apply(t, svc, importer.ModeUpsert, "username,alias1,phone1\nalice,ali,2015550123\nbob,,2015550123\ncarol,,2015550124\n")
+	sum, err := svc.Apply(ctx, strings.NewReader("username\nali\nnobody\n"), importer.ModeDelete, admin)
+	if !errors.Is(err, importer.ErrHasErrors) || sum.ErrorCount != 1 || sum.Errors[0].Line != 3 {
+		t.Fatalf("%+v %v", sum, err)
+	}
+	sum = apply(t, svc, importer.ModeDelete, "username\nali\ncarol\n")
+	if sum.Delete != 2 {
+		t.Fatalf("summary %+v", sum)
+	}
+	if _, err := p.Store.PhoneByNumber(ctx, "+12015550124", ""); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("carol's own phone outlived her: %v", err)
+	}
+	if _, err := p.Store.UserByUsername(ctx, "alice"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("alice still there: %v", err)
+	}
+	bob, _ := p.Store.UserByUsername(ctx, "bob")
+	if phones, _ := p.Store.PhonesByUser(ctx, bob.ID); len(phones) != 1 {
+		t.Fatalf("bob's shared phone went with alice: %+v", phones)
+	}
+	if e, _ := p.Store.AuditForTarget(ctx, audit.TargetUser, "alice", 1); len(e) != 1 || e[0].Action != audit.UserDeleted {
+		t.Fatalf("audit %+v", e)
+	}
+}
+
+func TestPlatformNames(t *testing.T) {
+	for in, want := range map[string]string{
+		"iphone": store.PlatformIOS, "IPhone": store.PlatformIOS, "ANDROID": store.PlatformAndroid,
+		"Smartphone": store.PlatformGeneric, "generic  smartphone": store.PlatformGeneric,
+	} {
+		if got, ok := importer.Platform(in); !ok || got != want {
+			t.Errorf("%q -> %q %v", in, got, ok)
+		}
+	}
+	if _, ok := importer.Platform("blackberry"); ok {
+		t.Error("blackberry accepted")
+	}
+}
+
+func TestApplyPlanRollsBackWhenTheDatabaseChangedSinceTheCheck(t *testing.T) {
+	p, svc := newImporter(t)
+	ctx := context.Background()
+	plan := filepath.Join(t.TempDir(), "plan")
+	sum, err := svc.Check(ctx, strings.NewReader("username,group1\nalice,Staff\nbob,Staff\n"), importer.ModeUpsert, plan)
+	if err != nil || sum.ErrorCount != 0 || sum.Create != 2 {
+		t.Fatalf("check %+v %v", sum, err)
+	}
+	// Someone creates bob between the check and the apply.
+	if _, err := p.Users.Create(ctx, users.NewUser{Username: "bob"}, admin); err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.ApplyPlan(ctx, plan, admin)
+	var conflict *importer.LineConflictError
+	if !errors.As(err, &conflict) || conflict.Line != 3 {
+		t.Fatalf("apply: %v", err)
+	}
+	if _, err := p.Store.UserByUsername(ctx, "alice"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatal("alice was created although the import failed")
+	}
+	if _, err := p.Store.GroupByName(ctx, "Staff"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatal("the group was created although the import failed")
+	}
+	// A file with errors leaves no plan behind.
+	bad := filepath.Join(t.TempDir(), "bad")
+	if sum, _ := svc.Check(ctx, strings.NewReader("username\nbad user\n"), importer.ModeUpsert, bad); sum.ErrorCount != 1 {
+		t.Fatalf("bad file %+v", sum)
+	}
+	if _, err := os.Stat(bad); !os.IsNotExist(err) {
+		t.Fatalf("plan of a bad file kept: %v", err)
+	}
+}

@@ -1,0 +1,238 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+
+	"enrollportal/internal/store"
+)
+
+// enrolledExpr is true for the user u with at least one activated factor.
+const enrolledExpr = `(EXISTS (SELECT 1 FROM user_phones up JOIN phones p ON p.id = up.phone_id WHERE up.user_id = u.id AND p.activated = 1)
+	OR EXISTS (SELECT 1 FROM webauthn_credentials w WHERE w.user_id = u.id)
+	OR EXISTS (SELECT 1 FROM hardware_tokens h WHERE h.user_id = u.id))`
+
+func (s queries) CountUserFigures(ctx context.Context, now time.Time) (store.UserCounts, error) {
+	var c store.UserCounts
+	// Each figure is counted from the smaller table it depends on, never by
+	// probing every user.
+	err := s.q.QueryRowContext(ctx, `
+		SELECT
+			(SELECT COUNT(*) FROM users),
+			(SELECT COUNT(*) FROM (
+				SELECT up.user_id FROM user_phones up JOIN phones p ON p.id = up.phone_id WHERE p.activated = 1
+				UNION SELECT user_id FROM webauthn_credentials
+				UNION SELECT user_id FROM hardware_tokens WHERE user_id IS NOT NULL)),
+			(SELECT COUNT(DISTINCT user_id) FROM enrollment_links
+				WHERE used_at IS NULL AND revoked_at IS NULL AND expires_at > ?),
+			(SELECT COUNT(DISTINCT up.user_id) FROM phones p JOIN user_phones up ON up.phone_id = p.id
+				WHERE p.activated = 0 AND p.type IN ('mobile', 'tablet'))`, unix(now)).
+		Scan(&c.Total, &c.Enrolled, &c.Pending, &c.UnactivatedDevices)
+	return c, wrap("count user figures", err)
+}
+
+// prefixEnd is an upper bound for every string that starts with a prefix:
+// U+10FFFF encodes to bytes that sort after every valid UTF-8 continuation.
+const prefixEnd = "\U0010FFFF"
+
+func (s queries) SearchUsers(ctx context.Context, q store.UserQuery) ([]store.UserRow, error) {
+	where := []string{"p.username > ?"}
+	args := []any{q.After}
+	if q.Prefix != "" {
+		// One index range per column, united: an OR of the three would
+		// make SQLite walk the username index over every user.
+		lo := strings.ToLower(q.Prefix)
+		hi := lo + prefixEnd
+		where = append(where, `p.id IN (
+			SELECT id FROM users WHERE username >= ? AND username < ?
+			UNION SELECT id FROM users WHERE email >= ? COLLATE NOCASE AND email < ? COLLATE NOCASE
+			UNION SELECT id FROM users WHERE realname >= ? COLLATE NOCASE AND realname < ? COLLATE NOCASE)`)
+		args = append(args, lo, hi, lo, hi, lo, hi)
+	}
+	args = append(args, q.Limit)
+	cols := strings.ReplaceAll("u."+strings.Join(strings.Fields(strings.ReplaceAll(userColumns, ",", " ")), ", u."), "\n", "")
+	// The page's ids are chosen first, so that the enrolled flag is worked
+	// out for the rows shown only, not for every match before sorting.
+	rows, err := s.q.QueryContext(ctx, `SELECT `+cols+`, `+enrolledExpr+`
+		FROM users u WHERE u.id IN (
+			SELECT p.id FROM users p WHERE `+strings.Join(where, " AND ")+` ORDER BY p.username LIMIT ?)
+		ORDER BY u.username`, args...)
+	if err != nil {
+		return nil, wrap("search users", err)
+	}
+	defer rows.Close()
+	var out []store.UserRow
+	for rows.Next() {
+		var r store.UserRow
+		var created, updated int64
+		var lastLogin sql.NullInt64
+		err := rows.Scan(&r.ID, &r.Key, &r.Username, &r.RealName, &r.FirstName, &r.LastName, &r.Email, &r.Notes,
+			&r.Status, &r.FailedAttempts, &created, &updated, &lastLogin, &r.Enrolled)
+		if err != nil {
+			return nil, wrap("search users", err)
+		}
+		r.CreatedAt, r.UpdatedAt, r.LastLoginAt = fromUnix(created), fromUnix(updated), fromNullUnix(lastLogin)
+		out = append(out, r)
+	}
+	return out, wrap("search users", rows.Err())
+}
+
+func (s queries) UpdateUser(ctx context.Context, u store.User) error {
+	res, err := s.q.ExecContext(ctx, `
+		UPDATE users SET realname = ?, email = ?, notes = ?, status = ?,
+			failed_attempts = CASE WHEN ? = 'locked_out' THEN failed_attempts ELSE 0 END, updated_at = ?
+		WHERE id = ?`, u.RealName, u.Email, u.Notes, u.Status, u.Status, unix(u.UpdatedAt), u.ID)
+	return affectedOne(res, err, "update user")
+}
+
+func (s queries) DeleteUser(ctx context.Context, id int64) error {
+	// Phones belong to users through user_phones; a phone no other user
+	// shares goes with its user, so that no orphaned secret is left.
+	if _, err := s.q.ExecContext(ctx, `
+		DELETE FROM phones WHERE id IN (SELECT phone_id FROM user_phones WHERE user_id = ?)
+			AND id NOT IN (SELECT phone_id FROM user_phones WHERE user_id <> ?)`, id, id); err != nil {
+		return wrap("delete user phones", err)
+	}
+	res, err := s.q.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
+	return affectedOne(res, err, "delete user")
+}
+
+func (s queries) HardwareTokensByUser(ctx context.Context, userID int64) ([]store.HardwareToken, error) {
+	rows, err := s.q.QueryContext(ctx, `
+		SELECT id, token_key, serial, type, created_at FROM hardware_tokens WHERE user_id = ? ORDER BY serial`, userID)
+	if err != nil {
+		return nil, wrap("hardware tokens by user", err)
+	}
+	defer rows.Close()
+	var out []store.HardwareToken
+	for rows.Next() {
+		var t store.HardwareToken
+		var created int64
+		if err := rows.Scan(&t.ID, &t.Key, &t.Serial, &t.Type, &created); err != nil {
+			return nil, wrap("hardware tokens by user", err)
+		}
+		t.CreatedAt = fromUnix(created)
+		out = append(out, t)
+	}
+	return out, wrap("hardware tokens by user", rows.Err())
+}
+
+func (s queries) PendingEnrollments(ctx context.Context, now time.Time, afterID int64, limit int) ([]store.PendingEnrollment, error) {
+	lcols := "l." + strings.Join(strings.Split(strings.ReplaceAll(linkColumns, " ", ""), ","), ", l.")
+	ucols := strings.ReplaceAll("u."+strings.Join(strings.Fields(strings.ReplaceAll(userColumns, ",", " ")), ", u."), "\n", "")
+	rows, err := s.q.QueryContext(ctx, `
+		SELECT `+lcols+`, `+ucols+`
+		FROM enrollment_links l JOIN users u ON u.id = l.user_id
+		WHERE l.used_at IS NULL AND l.revoked_at IS NULL AND l.expires_at > ? AND l.id > ?
+		ORDER BY l.id LIMIT ?`, unix(now), afterID, limit)
+	if err != nil {
+		return nil, wrap("pending enrollments", err)
+	}
+	defer rows.Close()
+	var out []store.PendingEnrollment
+	for rows.Next() {
+		var p store.PendingEnrollment
+		var lcreated, lexpires, ucreated, uupdated int64
+		var sent, used, revoked, lastLogin sql.NullInt64
+		l, u := &p.Link, &p.User
+		err := rows.Scan(&l.ID, &l.UserID, &l.TokenHash, &l.TokenSalt, &l.CreatedBy, &lcreated, &lexpires, &sent, &used, &revoked,
+			&u.ID, &u.Key, &u.Username, &u.RealName, &u.FirstName, &u.LastName, &u.Email, &u.Notes,
+			&u.Status, &u.FailedAttempts, &ucreated, &uupdated, &lastLogin)
+		if err != nil {
+			return nil, wrap("pending enrollments", err)
+		}
+		l.CreatedAt, l.ExpiresAt = fromUnix(lcreated), fromUnix(lexpires)
+		l.SentAt, l.UsedAt, l.RevokedAt = fromNullUnix(sent), fromNullUnix(used), fromNullUnix(revoked)
+		u.CreatedAt, u.UpdatedAt, u.LastLoginAt = fromUnix(ucreated), fromUnix(uupdated), fromNullUnix(lastLogin)
+		out = append(out, p)
+	}
+	return out, wrap("pending enrollments", rows.Err())
+}
+
+func (s queries) PendingLinkOfUser(ctx context.Context, userID int64, now time.Time) (store.EnrollmentLink, error) {
+	l, err := scanLink(s.q.QueryRowContext(ctx, `SELECT `+linkColumns+` FROM enrollment_links
+		WHERE user_id = ? AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?
+		ORDER BY id DESC LIMIT 1`, userID, unix(now)))
+	return l, wrap("pending link of user", err)
+}
+
+func (s queries) MarkLinkSent(ctx context.Context, id int64, at time.Time) error {
+	res, err := s.q.ExecContext(ctx, `UPDATE enrollment_links SET sent_at = ? WHERE id = ?`, unix(at), id)
+	return affectedOne(res, err, "mark link sent")
+}
+
+func (s queries) CountMessagesWithIntentPrefix(ctx context.Context, prefix string) (int, error) {
+	var n int
+	err := s.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox WHERE intent_key >= ? AND intent_key < ?`,
+		prefix, prefix+prefixEnd).Scan(&n)
+	return n, wrap("count messages with intent prefix", err)
+}
+
+func (s queries) GroupByKey(ctx context.Context, key string) (store.Group, error) {
+	var g store.Group
+	var created int64
+	err := s.q.QueryRowContext(ctx, `SELECT id, group_key, name, description, created_at FROM groups WHERE group_key = ?`, key).
+		Scan(&g.ID, &g.Key, &g.Name, &g.Description, &created)
+	g.CreatedAt = fromUnix(created)
+	return g, wrap("group by key", err)
+}
+
+func (s queries) DeleteGroup(ctx context.Context, id int64) error {
+	res, err := s.q.ExecContext(ctx, `DELETE FROM groups WHERE id = ?`, id)
+	return affectedOne(res, err, "delete group")
+}
+
+func (s queries) CountGroupMembers(ctx context.Context, groupID int64) (int, error) {
+	var n int
+	err := s.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM user_groups WHERE group_id = ?`, groupID).Scan(&n)
+	return n, wrap("count group members", err)
+}
+
+func (s queries) SearchAudit(ctx context.Context, f store.AuditFilter) ([]store.AuditEntry, error) {
+	var where []string
+	var args []any
+	if f.Actor != "" {
+		where, args = append(where, "actor = ?"), append(args, f.Actor)
+	}
+	if f.Action != "" {
+		if strings.HasSuffix(f.Action, ".") {
+			where, args = append(where, "action >= ? AND action < ?"), append(args, f.Action, f.Action+prefixEnd)
+		} else {
+			where, args = append(where, "action = ?"), append(args, f.Action)
+		}
+	}
+	if f.Target != "" {
+		where, args = append(where, "target = ?"), append(args, f.Target)
+	}
+	if !f.From.IsZero() {
+		where, args = append(where, "at >= ?"), append(args, unix(f.From))
+	}
+	if !f.To.IsZero() {
+		where, args = append(where, "at < ?"), append(args, unix(f.To))
+	}
+	if f.BeforeID > 0 {
+		where, args = append(where, "id < ?"), append(args, f.BeforeID)
+	}
+	q := `SELECT id, at, actor_type, actor, action, target_type, target, ip, details FROM audit_log`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	rows, err := s.q.QueryContext(ctx, q+" ORDER BY id DESC LIMIT ?", append(args, f.Limit)...)
+	if err != nil {
+		return nil, wrap("search audit", err)
+	}
+	defer rows.Close()
+	var out []store.AuditEntry
+	for rows.Next() {
+		var e store.AuditEntry
+		var at int64
+		if err := rows.Scan(&e.ID, &at, &e.ActorType, &e.Actor, &e.Action, &e.TargetType, &e.Target, &e.IP, &e.Details); err != nil {
+			return nil, wrap("search audit", err)
+		}
+		e.At = fromUnix(at)
+		out = append(out, e)
+	}
+	return out, wrap("search audit", rows.Err())
+}

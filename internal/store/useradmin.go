@@ -1,0 +1,94 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// UserCounts are the dashboard's figures.
+type UserCounts struct {
+	Total    int
+	Enrolled int // at least one activated phone, security key or hardware token
+	// Pending is how many users hold a pending enrollment link.
+	Pending int
+	// UnactivatedDevices is how many users have a smartphone or tablet that
+	// is not activated yet.
+	UnactivatedDevices int
+}
+
+// PartiallyEnrolled is how many users exist without any activated factor.
+func (c UserCounts) PartiallyEnrolled() int { return c.Total - c.Enrolled }
+
+// UserQuery selects a page of users in username order.
+type UserQuery struct {
+	// Prefix matches the start of the username, email or real name
+	// (case-insensitive); empty for every user.
+	Prefix string
+	// After is the last username of the previous page (keyset pagination).
+	After string
+	Limit int
+}
+
+// UserRow is a user as the users list shows it.
+type UserRow struct {
+	User
+	Enrolled bool
+}
+
+// PendingEnrollment is a pending enrollment link with its user.
+type PendingEnrollment struct {
+	Link EnrollmentLink
+	User User
+}
+
+// HardwareToken is an OTP hardware token (its secret is not read here).
+type HardwareToken struct {
+	ID        int64
+	Key       string
+	Serial    string
+	Type      string
+	CreatedAt time.Time
+}
+
+// AuditFilter selects audit entries, newest first.
+type AuditFilter struct {
+	Actor  string // exact actor (an admin's email, a username)
+	Action string // exact action, or a prefix ending in "." ("user.")
+	Target string // exact target
+	From   time.Time
+	To     time.Time // exclusive; zero for no bound
+	// BeforeID is the last id of the previous page (keyset pagination).
+	BeforeID int64
+	Limit    int
+}
+
+// UserAdminQueries are the reads and writes of the admin section's user,
+// group, pending enrollment and audit pages.
+type UserAdminQueries interface {
+	CountUserFigures(ctx context.Context, now time.Time) (UserCounts, error)
+	// SearchUsers returns a page of users in username order; it stays fast at
+	// 100,000 users (index range scans, keyset paging).
+	SearchUsers(ctx context.Context, q UserQuery) ([]UserRow, error)
+	// UpdateUser writes u's real name, email, notes and status.
+	UpdateUser(ctx context.Context, u User) error
+	// DeleteUser removes a user with their links, memberships and factors.
+	DeleteUser(ctx context.Context, id int64) error
+	HardwareTokensByUser(ctx context.Context, userID int64) ([]HardwareToken, error)
+
+	// PendingEnrollments lists pending links (neither used, revoked nor
+	// expired at now) after the link id afterID, oldest first.
+	PendingEnrollments(ctx context.Context, now time.Time, afterID int64, limit int) ([]PendingEnrollment, error)
+	// PendingLinkOfUser returns the user's pending link, or ErrNotFound.
+	PendingLinkOfUser(ctx context.Context, userID int64, now time.Time) (EnrollmentLink, error)
+	// MarkLinkSent notes when a link was last sent.
+	MarkLinkSent(ctx context.Context, id int64, at time.Time) error
+	// CountMessagesWithIntentPrefix counts outbox messages whose intent key
+	// starts with prefix (the sends of one enrollment link).
+	CountMessagesWithIntentPrefix(ctx context.Context, prefix string) (int, error)
+
+	GroupByKey(ctx context.Context, key string) (Group, error)
+	DeleteGroup(ctx context.Context, id int64) error
+	CountGroupMembers(ctx context.Context, groupID int64) (int, error)
+
+	SearchAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
+}

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"enrollportal/internal/admin"
+	"enrollportal/internal/app"
+	"enrollportal/internal/audit"
+	"enrollportal/internal/config"
+)
+
+func runAdminCLI(t *testing.T, dir, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	env := &cliEnv{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, getenv: func(k string) string {
+		switch k {
+		case "PORTAL_DB":
+			return filepath.Join(dir, "portal.db")
+		case "PORTAL_SECRET_KEY_FILE":
+			return filepath.Join(dir, "secret.key")
+		case "PORTAL_BASE_URL":
+			return "http://localhost:8080"
+		}
+		return ""
+	}}
+	code = run(context.Background(), env, args)
+	return code, out.String(), errb.String()
+}
+
+func TestAdminAdd(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		name, stdin string
+		args        []string
+		code        int
+		stderr      string
+	}{
+		{"no password flag", "a long password\n", []string{"--email", "a@example.org", "--role", "owner"}, 2, "--password-stdin is required"},
+		{"no email", "a long password\n", []string{"--role", "owner", "--password-stdin"}, 2, "--email is required"},
+		{"bad role", "a long password\n", []string{"--email", "a@example.org", "--role", "boss", "--password-stdin"}, 2, `unknown role "boss"`},
+		{"short password", "short\n", []string{"--email", "a@example.org", "--role", "owner", "--password-stdin"}, 1, "at least 12 characters"},
+		{"empty stdin", "", []string{"--email", "a@example.org", "--role", "owner", "--password-stdin"}, 1, "no password on stdin"},
+		{"bad email", "a long password\n", []string{"--email", "not-an-email", "--role", "owner", "--password-stdin"}, 1, "email address"},
+		{"created", "a long password\n", []string{"--role", "help_desk", "--password-stdin", "--email", "Desk@Example.org"}, 0, ""},
+		{"taken", "a long password\n", []string{"--email", "desk@example.org", "--role", "owner", "--password-stdin"}, 1, "already exists"},
+	}
+	for _, c := range cases {
+		code, stdout, stderr := runAdminCLI(t, dir, c.stdin, append([]string{"admin", "add"}, c.args...)...)
+		if code != c.code || !strings.Contains(stderr, c.stderr) {
+			t.Errorf("%s: exit %d, stderr %q; want %d and %q", c.name, code, stderr, c.code, c.stderr)
+		}
+		if c.code == 0 && !strings.Contains(stdout, "created admin desk@example.org (Help Desk") {
+			t.Errorf("%s: stdout %q", c.name, stdout)
+		}
+	}
+	a, err := app.Open(context.Background(), config.Settings{DB: filepath.Join(dir, "portal.db"), SecretKeyFile: filepath.Join(dir, "secret.key"), BaseURL: "http://localhost:8080", LogLevel: "error"}, app.Options{LogOut: &bytes.Buffer{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	got, err := a.Store.AdminByEmail(context.Background(), "desk@example.org")
+	if err != nil || got.Role != admin.RoleHelpDesk || !admin.CheckPassword(got.PasswordHash, "a long password") {
+		t.Fatalf("stored admin: %+v %v", got, err)
+	}
+	if n, _ := a.Store.CountAdmins(context.Background()); n != 1 {
+		t.Fatalf("%d admins, want 1: a refused command created one", n)
+	}
+}
+
+func TestOwnerSetupLinkPrintedOnceNoAdminExists(t *testing.T) {
+	dir := t.TempDir()
+	s := config.Settings{DB: filepath.Join(dir, "portal.db"), SecretKeyFile: filepath.Join(dir, "secret.key"), BaseURL: "http://localhost:8080", LogLevel: "error"}
+	a, err := app.Open(context.Background(), s, app.Options{LogOut: &bytes.Buffer{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	var stderr bytes.Buffer
+	env := &cliEnv{stderr: &stderr}
+	if err := announceOwnerSetup(context.Background(), env, a); err != nil {
+		t.Fatal(err)
+	}
+	out := stderr.String()
+	i := strings.Index(out, "http://localhost:8080/admin/setup/")
+	if i < 0 {
+		t.Fatalf("no setup URL in %q", out)
+	}
+	token := strings.Fields(out[i+len("http://localhost:8080/admin/setup/"):])[0]
+	if _, err := a.Admins.OpenSetupLink(context.Background(), token); err != nil {
+		t.Fatalf("printed link does not open: %v", err)
+	}
+	if _, err := a.Admins.Create(context.Background(), admin.NewAdmin{Email: "o@example.org", Role: admin.RoleOwner, Password: "a long password"}, audit.CLI()); err != nil {
+		t.Fatal(err)
+	}
+	stderr.Reset()
+	if err := announceOwnerSetup(context.Background(), env, a); err != nil || stderr.Len() != 0 {
+		t.Fatalf("with an admin: %v %q", err, stderr.String())
+	}
+}
