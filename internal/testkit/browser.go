@@ -3,6 +3,7 @@ package testkit
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -354,8 +355,21 @@ func (b *Browser) step(what string, a chromedp.Action[chromedp.Void]) {
 	ctx, cancel := context.WithTimeout(b.ctx, b.cfg.timeout)
 	defer cancel()
 	if _, err := chromedp.Run(ctx, a); err != nil {
-		b.t.Fatalf("browser: %s: %v (page %s)", what, err, b.location())
+		b.t.Fatalf("browser: %s: %v (page %s)%s", what, err, b.location(), b.hint(err))
 	}
+}
+
+// hint explains the usual cause of a step that timed out: the element is
+// not on the page (the page moved on by itself, or the selector is wrong).
+func (b *Browser) hint(err error) string {
+	if !errors.Is(err, context.DeadlineExceeded) {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
+	defer cancel()
+	title, _ := chromedp.Run(ctx, chromedp.Title())
+	return fmt.Sprintf("\n  the step waited %s for its element; the page now shown is %q. "+
+		"If a form submitted itself (a code field does at six digits), wait with WaitLocation instead.", b.cfg.timeout, title)
 }
 
 func stepValue[T any](b *Browser, what string, a chromedp.Action[T]) T {
@@ -480,11 +494,17 @@ func (b *Browser) ClickAndWait(sel string) {
 	b.navigateBy("click "+sel, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
 }
 
-// SetValue sets a form field's value directly (no key events).
+// SetValue sets a form field's value in one go, as pasting does: no key
+// events, but the page's input and change listeners run (chromedp fires
+// both). So a code field that submits itself at six digits submits here
+// too; SetValue then waits for the next page and checks it, and the test
+// goes on with WaitLocation or the next page's elements, not a click on the
+// old page's button.
 func (b *Browser) SetValue(sel, v string) {
 	b.t.Helper()
 	b.before()
 	b.step("set "+sel, chromedp.SetValue(chromedp.CSS(sel), v))
+	b.afterAction()
 }
 
 // SendKeys focuses the field matching the CSS selector and types v, as a
