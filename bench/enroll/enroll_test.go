@@ -39,6 +39,20 @@ func BenchmarkIssue2(b *testing.B) {
 		b.ReportMetric(float64(bare.cpuPerOp())/float64(landing.cpuPerOp()), "landing/bare_cpu")
 	})
 
+	b.Run("landing-vs-bare-1-client", func(b *testing.B) {
+		// One request at a time: the latency without queueing behind the
+		// other clients, which is what a single person opening a link sees.
+		bare, landing := compare(b, 4, 1, d,
+			func(int) error {
+				return get(c, f.bareURL+"/bare/"+username(rand.IntN(totalUsers)), http.StatusOK)
+			},
+			func(int) error {
+				return get(c, f.portalURL+"/enroll/"+f.links[rand.IntN(len(f.links))], http.StatusOK)
+			})
+		bare.report(b, "bare1")
+		landing.report(b, "landing1")
+	})
+
 	// The verification users walk to the code step first (not measured),
 	// each in their own session.
 	visitors := make([]*visitor, verifyUsers)

@@ -31,6 +31,7 @@ func envInt(name string, def int) int {
 
 // loadResult is what one closed-loop run measured.
 type loadResult struct {
+	clients int
 	ops     int
 	elapsed time.Duration
 	cpu     time.Duration   // CPU time of the whole process: clients and servers
@@ -41,7 +42,7 @@ type loadResult struct {
 func (r loadResult) merge(o loadResult) loadResult {
 	lat := append(append([]time.Duration(nil), r.lat...), o.lat...)
 	slices.Sort(lat)
-	return loadResult{ops: r.ops + o.ops, elapsed: r.elapsed + o.elapsed, cpu: r.cpu + o.cpu, lat: lat}
+	return loadResult{clients: max(r.clients, o.clients), ops: r.ops + o.ops, elapsed: r.elapsed + o.elapsed, cpu: r.cpu + o.cpu, lat: lat}
 }
 
 // cpuPerOp is the CPU time the process spent per request. Unlike the
@@ -83,7 +84,7 @@ func (r loadResult) report(b *testing.B, name string) {
 	b.ReportMetric(float64(r.quantile(0.99).Microseconds())/1000, name+"_p99_ms")
 	b.ReportMetric(float64(r.cpuPerOp().Microseconds()), name+"_cpu_us/req")
 	b.ReportMetric(0, "ns/op") // one run of many requests: per-op time means nothing here
-	b.Logf("%s: %s (%d clients)", name, r, clients())
+	b.Logf("%s: %s (%d clients)", name, r, r.clients)
 }
 
 // closedLoop runs op from n clients at once, each starting its next request
@@ -140,7 +141,7 @@ func closedLoop(b *testing.B, n int, d time.Duration, maxOps int, op func(seq in
 		all = append(all, l...)
 	}
 	slices.Sort(all)
-	return loadResult{ops: len(all), elapsed: elapsed, cpu: cpu, lat: all}
+	return loadResult{clients: n, ops: len(all), elapsed: elapsed, cpu: cpu, lat: all}
 }
 
 // compare measures two operations in alternating slices (a b, b a, a b,

@@ -3,6 +3,7 @@ package testkit
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -193,9 +194,34 @@ func NewBrowser(t testing.TB, opts ...BrowserOption) *Browser {
 	t.Cleanup(func() {
 		if ctx.Err() == nil {
 			b.checkIfLoaded(false)
+			b.saveArtifacts()
 		}
 	})
 	return b
+}
+
+// saveArtifacts keeps a screenshot and the HTML of the last page of a
+// failed test in $PORTAL_TEST_ARTIFACTS (when set), to see what the
+// browser saw.
+func (b *Browser) saveArtifacts() {
+	dir := os.Getenv("PORTAL_TEST_ARTIFACTS")
+	if dir == "" || !b.t.Failed() {
+		return
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.t.Logf("artifacts: %v", err)
+		return
+	}
+	name := filepath.Join(dir, strings.NewReplacer("/", "_", " ", "_").Replace(b.t.Name()))
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	if png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+		_ = os.WriteFile(name+".png", png, 0o644)
+	}
+	if html, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.outerHTML`)); err == nil {
+		_ = os.WriteFile(name+".html", []byte(html), 0o644)
+	}
+	b.t.Logf("browser: the last page is saved as %s.png and %s.html", name, name)
 }
 
 // Context is the chromedp context of the tab, for chromedp calls the harness
@@ -329,8 +355,21 @@ func (b *Browser) step(what string, a chromedp.Action[chromedp.Void]) {
 	ctx, cancel := context.WithTimeout(b.ctx, b.cfg.timeout)
 	defer cancel()
 	if _, err := chromedp.Run(ctx, a); err != nil {
-		b.t.Fatalf("browser: %s: %v (page %s)", what, err, b.location())
+		b.t.Fatalf("browser: %s: %v (page %s)%s", what, err, b.location(), b.hint(err))
 	}
+}
+
+// hint explains the usual cause of a step that timed out: the element is
+// not on the page (the page moved on by itself, or the selector is wrong).
+func (b *Browser) hint(err error) string {
+	if !errors.Is(err, context.DeadlineExceeded) {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
+	defer cancel()
+	title, _ := chromedp.Run(ctx, chromedp.Title())
+	return fmt.Sprintf("\n  the step waited %s for its element; the page now shown is %q. "+
+		"If a form submitted itself (a code field does at six digits), wait with WaitLocation instead.", b.cfg.timeout, title)
 }
 
 func stepValue[T any](b *Browser, what string, a chromedp.Action[T]) T {
@@ -455,11 +494,17 @@ func (b *Browser) ClickAndWait(sel string) {
 	b.navigateBy("click "+sel, chromedp.Click(chromedp.CSS(sel), chromedp.NodeVisible))
 }
 
-// SetValue sets a form field's value directly (no key events).
+// SetValue sets a form field's value in one go, as pasting does: no key
+// events, but the page's input and change listeners run (chromedp fires
+// both). So a code field that submits itself at six digits submits here
+// too; SetValue then waits for the next page and checks it, and the test
+// goes on with WaitLocation or the next page's elements, not a click on the
+// old page's button.
 func (b *Browser) SetValue(sel, v string) {
 	b.t.Helper()
 	b.before()
 	b.step("set "+sel, chromedp.SetValue(chromedp.CSS(sel), v))
+	b.afterAction()
 }
 
 // SendKeys focuses the field matching the CSS selector and types v, as a
@@ -667,43 +712,53 @@ func (b *Browser) checkPage(fatal bool) {
 		s, _, _, _, _ := b.state()
 		return s != signals
 	}
-	ctx, cancel := context.WithTimeout(b.ctx, b.cfg.timeout)
-	defer cancel()
-	err := retryOnStaleContext(func() error {
-		_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.readyState === "complete"`, chromedp.WithPollingInterval(20*time.Millisecond)))
-		return err
-	})
-	if err != nil && !movedOn() {
+	if err := b.waitComplete(); err != nil && !movedOn() {
 		b.fail(fatal, "browser: page did not finish loading: %v (page %s)", err, b.location())
 		return
 	}
 	b.reportProblems(fatal)
-	var msg string
-	err = retryOnStaleContext(func() error {
-		var err error
+	msg, err := b.accessibilityReport()
+	if err != nil && isContextGone(err) && !movedOn() {
+		// Chromium swapped the document's JavaScript context under us
+		// (chromedp tracks it from events); once more on the settled page.
+		time.Sleep(100 * time.Millisecond)
 		msg, err = b.accessibilityReport()
-		return err
-	})
+	}
 	if err != nil && !movedOn() {
 		b.fail(fatal, "browser: %v (page %s)", err, b.location())
-	} else if msg != "" {
+	} else if err == nil && msg != "" {
 		b.fail(fatal, "%s", msg)
 	}
 }
 
-// retryOnStaleContext retries fn while Chromium says the page's JavaScript
-// context it was given is gone: right after a navigation commits, the first
-// evaluation can still name the previous document's context. Any other error,
-// or the same one for more than a second, is returned.
-func retryOnStaleContext(fn func() error) error {
-	var err error
-	for i := 0; i < 20; i++ {
-		if err = fn(); err == nil || !strings.Contains(err.Error(), "Cannot find context with specified id") {
+// waitComplete waits for document.readyState to be "complete". It asks
+// from here rather than polling inside the page, so that a document being
+// replaced meanwhile costs a retry, not an error.
+func (b *Browser) waitComplete() error {
+	deadline := time.Now().Add(b.cfg.timeout)
+	for {
+		ctx, cancel := context.WithTimeout(b.ctx, 2*time.Second)
+		state, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.readyState`))
+		cancel()
+		if err == nil && state == "complete" {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			if err == nil {
+				err = fmt.Errorf("readyState is %q", state)
+			}
 			return err
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
-	return err
+}
+
+// isContextGone tells whether err says the page's JavaScript context went
+// away, which happens while a new document replaces the old one.
+func isContextGone(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "context with specified id") || strings.Contains(s, "context was destroyed") ||
+		strings.Contains(s, "navigated or closed")
 }
 
 func (b *Browser) reportProblems(fatal bool) {

@@ -29,7 +29,8 @@
 // b.Credentials(id) after it. Options: WithViewport(Phone|Desktop),
 // CheckAccessibilityAt(...), AllowConsoleMessage(substr) for an error the
 // test provokes on purpose, WithStepTimeout. Chromium missing fails the test;
-// run `make test-tools` (as root) first.
+// run `make test-tools` (as root) first. With PORTAL_TEST_ARTIFACTS=DIR, a
+// failed browser test leaves a screenshot and the HTML of its last page there.
 //
 // It must not be imported by non-test code.
 package testkit
