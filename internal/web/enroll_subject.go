@@ -136,7 +136,9 @@ func (s *Server) enrollmentMethods(c *gin.Context, appKey string, userID int64) 
 		app = a
 	}
 	var groups []int64
-	if userID != 0 {
+	// Group overrides live within an application; a link follows the
+	// global policy, so its user's groups do not matter.
+	if userID != 0 && app.ID != 0 {
 		gs, err := s.store.GroupsOfUser(ctx, userID)
 		if err != nil {
 			return allowedMethods{}, err

@@ -13,6 +13,7 @@ const appColumns = `id, app_key, name, kind, client_id, client_secret, policy_id
 	groups_restricted, created_at, updated_at`
 
 func (s queries) CreateApplication(ctx context.Context, a *store.Application) error {
+	defer s.invalidate()
 	var policyID sql.NullInt64
 	if a.PolicyID != nil {
 		policyID = sql.NullInt64{Int64: *a.PolicyID, Valid: true}
@@ -99,11 +100,20 @@ func (s queries) ApplicationByID(ctx context.Context, id int64) (store.Applicati
 }
 
 func (s queries) ApplicationByKey(ctx context.Context, key string) (store.Application, error) {
-	return s.loadApplication(ctx, "app_key = ?", key)
+	return s.cachedApplication(ctx, "key:"+key, "app_key = ?", key)
+}
+
+// cachedApplication loads an application through the config cache.
+func (s queries) cachedApplication(ctx context.Context, cacheKey, where string, arg any) (store.Application, error) {
+	return cached(s,
+		func(c *configCache) (store.Application, bool) { a, ok := c.apps[cacheKey]; return a, ok },
+		func() (store.Application, error) { return s.loadApplication(ctx, where, arg) },
+		func(c *configCache, a store.Application) { c.apps[cacheKey] = a },
+		cloneApp)
 }
 
 func (s queries) ApplicationByClientID(ctx context.Context, clientID string) (store.Application, error) {
-	return s.loadApplication(ctx, "client_id = ?", clientID)
+	return s.cachedApplication(ctx, "client:"+clientID, "client_id = ?", clientID)
 }
 
 func (s queries) Applications(ctx context.Context) ([]store.Application, error) {

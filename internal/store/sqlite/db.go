@@ -30,6 +30,7 @@ type DB struct {
 	// meet SQLITE_BUSY and the busy handler sleeps in steps of up to
 	// 100 ms, which bench/enroll showed as idle CPU and a 190 ms p99.
 	writeMu sync.Mutex
+	cache   *configCache
 }
 
 var _ store.Store = (*DB)(nil)
@@ -75,7 +76,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	return &DB{queries: queries{q: db}, db: db}, nil
+	cache := newConfigCache()
+	return &DB{queries: queries{q: db, cache: cache}, db: db, cache: cache}, nil
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
@@ -101,11 +103,16 @@ func (d *DB) InTx(ctx context.Context, fn func(store.Queries) error) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: begin: %w", err)
 	}
-	if err := fn(queries{q: tx}); err != nil {
+	state := &txState{}
+	if err := fn(queries{q: tx, cache: d.cache, tx: state}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	err = tx.Commit()
+	if state.wroteConfig {
+		d.cache.reset()
+	}
+	if err != nil {
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
 	return nil
@@ -132,7 +139,9 @@ type querier interface {
 
 // queries implements store.Queries on a querier.
 type queries struct {
-	q querier
+	q     querier
+	cache *configCache
+	tx    *txState // nil outside a transaction
 }
 
 // wrap turns driver errors into the store's sentinel errors.

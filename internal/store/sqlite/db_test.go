@@ -150,3 +150,70 @@ func TestTransactionRollsBackEveryStep(t *testing.T) {
 		t.Fatalf("user survived a rolled-back transaction: %v", err)
 	}
 }
+
+func TestConfigCacheNeverServesAStaleValue(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	g, err := db.GlobalPolicy(ctx) // now cached
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.NewUserPolicy = store.NewUserDeny
+	if err := db.UpdatePolicy(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.GlobalPolicy(ctx); got.NewUserPolicy != store.NewUserDeny {
+		t.Fatalf("after an update outside a transaction: %q", got.NewUserPolicy)
+	}
+	// A change inside a transaction shows once committed, and a reader
+	// during the transaction does not pin the old value.
+	err = db.InTx(ctx, func(q store.Queries) error {
+		g.NewUserPolicy = store.NewUserAllow
+		if err := q.UpdatePolicy(ctx, g); err != nil {
+			return err
+		}
+		if got, _ := q.GlobalPolicy(ctx); got.NewUserPolicy != store.NewUserAllow {
+			t.Errorf("the transaction does not see its own write: %q", got.NewUserPolicy)
+		}
+		if got, _ := db.GlobalPolicy(ctx); got.NewUserPolicy != store.NewUserDeny {
+			t.Errorf("another reader saw an uncommitted write: %q", got.NewUserPolicy)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.GlobalPolicy(ctx); got.NewUserPolicy != store.NewUserAllow {
+		t.Fatalf("after commit: %q", got.NewUserPolicy)
+	}
+	// A rolled-back change leaves the committed value.
+	db.InTx(ctx, func(q store.Queries) error {
+		g.NewUserPolicy = store.NewUserRequireEnrollment
+		q.UpdatePolicy(ctx, g)
+		return errors.New("roll back")
+	})
+	if got, _ := db.GlobalPolicy(ctx); got.NewUserPolicy != store.NewUserAllow {
+		t.Fatalf("after rollback: %q", got.NewUserPolicy)
+	}
+	// Callers may change what they get without changing the cache.
+	got, _ := db.GlobalPolicy(ctx)
+	got.EnrollMethods[0] = "changed"
+	if again, _ := db.GlobalPolicy(ctx); again.EnrollMethods[0] == "changed" {
+		t.Fatal("the cache hands out shared slices")
+	}
+
+	// Applications: created ones are found at once, also by a cached miss.
+	if _, err := db.ApplicationByClientID(ctx, "DIAPP"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("missing app: %v", err)
+	}
+	err = db.InTx(ctx, func(q store.Queries) error {
+		return q.CreateApplication(ctx, &store.Application{Key: "DAAPP", Name: "VPN", Kind: store.AppUnix, ClientID: "DIAPP",
+			ClientSecret: []byte("x"), UsernameNormalization: store.NormalizeNone, CreatedAt: t0, UpdatedAt: t0})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, err := db.ApplicationByClientID(ctx, "DIAPP"); err != nil || a.Name != "VPN" {
+		t.Fatalf("created app: %+v %v", a, err)
+	}
+}

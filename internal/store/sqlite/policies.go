@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
 
 	"enrollportal/internal/store"
@@ -48,6 +49,7 @@ func (s queries) CreatePolicy(ctx context.Context, p *store.Policy) error {
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		p.Key, p.Name, p.IsGlobal, nullString(p.NewUserPolicy), joinList(p.DeniedCountries), joinList(p.EnrollMethods),
 		joinList(p.AuthMethods), unix(p.CreatedAt), unix(p.UpdatedAt)).Scan(&p.ID)
+	s.invalidate()
 	return wrap("create policy", err)
 }
 
@@ -57,6 +59,7 @@ func (s queries) UpdatePolicy(ctx context.Context, p store.Policy) error {
 		WHERE id = ?`,
 		p.Name, nullString(p.NewUserPolicy), joinList(p.DeniedCountries), joinList(p.EnrollMethods), joinList(p.AuthMethods),
 		unix(p.UpdatedAt), p.ID)
+	s.invalidate()
 	if err != nil {
 		return wrap("update policy", err)
 	}
@@ -67,13 +70,30 @@ func (s queries) UpdatePolicy(ctx context.Context, p store.Policy) error {
 }
 
 func (s queries) PolicyByID(ctx context.Context, id int64) (store.Policy, error) {
-	p, err := scanPolicy(s.q.QueryRowContext(ctx, `SELECT `+policyColumns+` FROM policies WHERE id = ?`, id))
-	return p, wrap("policy by id", err)
+	return cached(s,
+		func(c *configCache) (store.Policy, bool) { p, ok := c.policies[id]; return p, ok },
+		func() (store.Policy, error) {
+			p, err := scanPolicy(s.q.QueryRowContext(ctx, `SELECT `+policyColumns+` FROM policies WHERE id = ?`, id))
+			return p, wrap("policy by id", err)
+		},
+		func(c *configCache, p store.Policy) { c.policies[id] = p },
+		clonePolicy)
 }
 
 func (s queries) GlobalPolicy(ctx context.Context) (store.Policy, error) {
-	p, err := scanPolicy(s.q.QueryRowContext(ctx, `SELECT `+policyColumns+` FROM policies WHERE is_global = 1`))
-	return p, wrap("global policy", err)
+	return cached(s,
+		func(c *configCache) (store.Policy, bool) {
+			if c.global == nil {
+				return store.Policy{}, false
+			}
+			return *c.global, true
+		},
+		func() (store.Policy, error) {
+			p, err := scanPolicy(s.q.QueryRowContext(ctx, `SELECT `+policyColumns+` FROM policies WHERE is_global = 1`))
+			return p, wrap("global policy", err)
+		},
+		func(c *configCache, p store.Policy) { c.global = &p },
+		clonePolicy)
 }
 
 func (s queries) Policies(ctx context.Context) ([]store.Policy, error) {
@@ -98,10 +118,22 @@ func (s queries) SetGroupPolicy(ctx context.Context, gp store.GroupPolicy) error
 		INSERT INTO application_group_policies (application_id, group_id, policy_id, priority) VALUES (?, ?, ?, ?)
 		ON CONFLICT (application_id, group_id) DO UPDATE SET policy_id = excluded.policy_id, priority = excluded.priority`,
 		gp.ApplicationID, gp.GroupID, gp.PolicyID, gp.Priority)
+	s.invalidate()
 	return wrap("set group policy", err)
 }
 
 func (s queries) GroupPolicies(ctx context.Context, applicationID int64) ([]store.GroupPolicy, error) {
+	return cached(s,
+		func(c *configCache) ([]store.GroupPolicy, bool) {
+			g, ok := c.groupPolicies[applicationID]
+			return g, ok
+		},
+		func() ([]store.GroupPolicy, error) { return s.loadGroupPolicies(ctx, applicationID) },
+		func(c *configCache, g []store.GroupPolicy) { c.groupPolicies[applicationID] = g },
+		slices.Clone[[]store.GroupPolicy])
+}
+
+func (s queries) loadGroupPolicies(ctx context.Context, applicationID int64) ([]store.GroupPolicy, error) {
 	rows, err := s.q.QueryContext(ctx, `
 		SELECT application_id, group_id, policy_id, priority FROM application_group_policies
 		WHERE application_id = ? ORDER BY priority, group_id`, applicationID)
