@@ -103,7 +103,8 @@ func LinkState(l store.EnrollmentLink, now time.Time) error {
 	return nil
 }
 
-// OpenLink finds the link of token and its user. A link that exists but is
+// OpenLink finds the link of token and its user (identity and status
+// fields; see store.EnrollmentLinkAndUser). A link that exists but is
 // no longer pending is returned with the error that says why (ErrLinkUsed,
 // ErrLinkRevoked, ErrLinkExpired), so that a caller holding a session for it
 // can still let its user finish.
@@ -111,14 +112,10 @@ func (s *Service) OpenLink(ctx context.Context, token string) (store.EnrollmentL
 	if len(token) < 20 || len(token) > 100 {
 		return store.EnrollmentLink{}, store.User{}, ErrLinkNotFound
 	}
-	l, err := s.store.EnrollmentLinkByHash(ctx, secret.HashToken(token))
+	l, u, err := s.store.EnrollmentLinkAndUser(ctx, secret.HashToken(token))
 	if errors.Is(err, store.ErrNotFound) {
-		return l, store.User{}, ErrLinkNotFound
+		return l, u, ErrLinkNotFound
 	}
-	if err != nil {
-		return l, store.User{}, fmt.Errorf("enroll: open link: %w", err)
-	}
-	u, err := s.store.UserByID(ctx, l.UserID)
 	if err != nil {
 		return l, u, fmt.Errorf("enroll: open link: %w", err)
 	}

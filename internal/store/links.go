@@ -24,6 +24,11 @@ type EnrollmentLink struct {
 type EnrollmentLinkQueries interface {
 	CreateEnrollmentLink(ctx context.Context, l *EnrollmentLink) error
 	EnrollmentLinkByHash(ctx context.Context, hash []byte) (EnrollmentLink, error)
+	// EnrollmentLinkAndUser finds a link by its token's hash together with
+	// its user, in one narrow read: the landing page's only query. The link
+	// comes without its hash and salt; the user with its identity and status
+	// (ID, Key, Username, RealName, Email, Status, FailedAttempts) only.
+	EnrollmentLinkAndUser(ctx context.Context, hash []byte) (EnrollmentLink, User, error)
 	EnrollmentLinkByID(ctx context.Context, id int64) (EnrollmentLink, error)
 	// LatestEnrollmentLink is the user's newest link, whatever its state.
 	LatestEnrollmentLink(ctx context.Context, userID int64) (EnrollmentLink, error)
