@@ -126,22 +126,31 @@ func (s *Server) writeQR(c *gin.Context, otpauthURL string, err error) {
 // activates the device; until then nothing counts as enrolled.
 func (s *Server) EnrollAppPOST(c *gin.Context) {
 	e := currentEnrollment(c)
-	setup, err := s.setupFromSession(c, e)
-	if errors.Is(err, enroll.ErrChallengeExpired) {
+	key := sessionString(c, e.stateKey("challenge"))
+	if key == "" {
 		s.setupExpired(c, e)
 		return
 	}
-	if err != nil {
-		s.serverError(c, err)
-		return
+	// The set-up is loaded again only to show the page once more; a correct
+	// code needs nothing but its key.
+	reshow := func(status int, msg string) {
+		setup, err := s.setupFromSession(c, e)
+		switch {
+		case errors.Is(err, enroll.ErrChallengeExpired):
+			s.setupExpired(c, e)
+		case err != nil:
+			s.serverError(c, err)
+		default:
+			s.renderApp(c, status, e, setup, msg)
+		}
 	}
 	code := verify.NormalizeCode(c.PostForm("code"))
 	if !verify.ValidCodeShape(code) {
 		// A malformed entry is a typo, not a guess: it does not count.
-		s.renderApp(c, http.StatusBadRequest, e, setup, "Enter the 6-digit code your app shows for "+s.mustOrg(c.Request.Context())+".")
+		reshow(http.StatusBadRequest, "Enter the 6-digit code your app shows for "+s.mustOrg(c.Request.Context())+".")
 		return
 	}
-	_, err = s.enroll.ConfirmAuthenticator(c.Request.Context(), e.Subject, setup.ChallengeKey, code)
+	ph, err := s.enroll.ConfirmAuthenticator(c.Request.Context(), e.Subject, key, code)
 	var wrong *verify.WrongCodeError
 	switch {
 	case err == nil:
@@ -151,7 +160,7 @@ func (s *Server) EnrollAppPOST(c *gin.Context) {
 			msg += " You have " + itoa(wrong.Remaining) + " tries left."
 		}
 		msg += " If it keeps failing, check that your phone sets its clock automatically."
-		s.renderApp(c, http.StatusUnprocessableEntity, e, setup, msg)
+		reshow(http.StatusUnprocessableEntity, msg)
 		return
 	case errors.Is(err, enroll.ErrChallengeExpired):
 		s.setupExpired(c, e)
@@ -160,7 +169,7 @@ func (s *Server) EnrollAppPOST(c *gin.Context) {
 		s.showEnrollmentProblem(c, err)
 		return
 	}
-	s.metrics.enrollmentCompleted.WithLabelValues(setup.Draft.Type).Inc()
+	s.metrics.enrollmentCompleted.WithLabelValues(ph.Type).Inc()
 	sess := session(c)
 	for _, k := range []string{"challenge", "type", "number"} {
 		delete(sess.Values, e.stateKey(k))
