@@ -14,12 +14,19 @@ func (s queries) InsertAudit(ctx context.Context, e store.AuditEntry) error {
 	return wrap("insert audit", err)
 }
 
+const auditColumns = `id, at, actor_type, actor, action, target_type, target, ip, details`
+
 func (s queries) AuditForTarget(ctx context.Context, targetType, target string, limit int) ([]store.AuditEntry, error) {
-	rows, err := s.q.QueryContext(ctx, `
-		SELECT id, at, actor_type, actor, action, target_type, target, ip, details
+	return s.auditEntries(ctx, "audit for target", `
+		SELECT `+auditColumns+`
 		FROM audit_log WHERE target_type = ? AND target = ? ORDER BY id DESC LIMIT ?`, targetType, target, limit)
+}
+
+// auditEntries runs a query that selects auditColumns and reads its rows.
+func (s queries) auditEntries(ctx context.Context, op, query string, args ...any) ([]store.AuditEntry, error) {
+	rows, err := s.q.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, wrap("audit for target", err)
+		return nil, wrap(op, err)
 	}
 	defer rows.Close()
 	var out []store.AuditEntry
@@ -27,10 +34,10 @@ func (s queries) AuditForTarget(ctx context.Context, targetType, target string, 
 		var e store.AuditEntry
 		var at int64
 		if err := rows.Scan(&e.ID, &at, &e.ActorType, &e.Actor, &e.Action, &e.TargetType, &e.Target, &e.IP, &e.Details); err != nil {
-			return nil, wrap("audit for target", err)
+			return nil, wrap(op, err)
 		}
 		e.At = fromUnix(at)
 		out = append(out, e)
 	}
-	return out, wrap("audit for target", rows.Err())
+	return out, wrap(op, rows.Err())
 }

@@ -215,24 +215,9 @@ func (s queries) SearchAudit(ctx context.Context, f store.AuditFilter) ([]store.
 	if f.BeforeID > 0 {
 		where, args = append(where, "id < ?"), append(args, f.BeforeID)
 	}
-	q := `SELECT id, at, actor_type, actor, action, target_type, target, ip, details FROM audit_log`
+	q := `SELECT ` + auditColumns + ` FROM audit_log`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	rows, err := s.q.QueryContext(ctx, q+" ORDER BY id DESC LIMIT ?", append(args, f.Limit)...)
-	if err != nil {
-		return nil, wrap("search audit", err)
-	}
-	defer rows.Close()
-	var out []store.AuditEntry
-	for rows.Next() {
-		var e store.AuditEntry
-		var at int64
-		if err := rows.Scan(&e.ID, &at, &e.ActorType, &e.Actor, &e.Action, &e.TargetType, &e.Target, &e.IP, &e.Details); err != nil {
-			return nil, wrap("search audit", err)
-		}
-		e.At = fromUnix(at)
-		out = append(out, e)
-	}
-	return out, wrap("search audit", rows.Err())
+	return s.auditEntries(ctx, "search audit", q+" ORDER BY id DESC LIMIT ?", append(args, f.Limit)...)
 }
