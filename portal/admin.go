@@ -91,6 +91,8 @@ func announceOwnerSetup(ctx context.Context, env *cliEnv, a *app.App) error {
 	url := a.Settings.BaseURL + "/admin/setup/" + token
 	fmt.Fprintf(env.stderr, "\nNo admin exists yet. Open this link to create the owner account (it works once, until %s):\n\n    %s\n\n",
 		expires.UTC().Format("2006-01-02 15:04 UTC"), url)
-	a.Log.Info("no admin exists yet: owner setup link printed to stderr", "setup_url", url, "expires", expires)
+	// The link is a bearer token: it goes to the terminal only, never into
+	// the log, which may be shipped elsewhere.
+	a.Log.Info("no admin exists yet: owner setup link printed to stderr", "expires", expires)
 	return nil
 }
