@@ -314,15 +314,9 @@ func (s *Service) ChangeRole(ctx context.Context, actor store.Admin, key, role, 
 	}
 	now := s.clock.Now()
 	return s.store.InTx(ctx, func(q store.Queries) error {
-		a, err := q.AdminByKey(ctx, key)
-		if errors.Is(err, store.ErrNotFound) {
-			return ErrAdminNotFound
-		}
+		a, err := otherAdmin(ctx, q, actor, key)
 		if err != nil {
 			return err
-		}
-		if a.ID == actor.ID {
-			return ErrSelf
 		}
 		if a.Role == role {
 			return nil
@@ -340,20 +334,30 @@ func (s *Service) ChangeRole(ctx context.Context, actor store.Admin, key, role, 
 	})
 }
 
+// otherAdmin loads the admin with key for a change by actor, who may not
+// change their own account.
+func otherAdmin(ctx context.Context, q store.Queries, actor store.Admin, key string) (store.Admin, error) {
+	a, err := q.AdminByKey(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return a, ErrAdminNotFound
+	}
+	if err != nil {
+		return a, err
+	}
+	if a.ID == actor.ID {
+		return a, ErrSelf
+	}
+	return a, nil
+}
+
 // Delete removes the admin with key. The last owner cannot be deleted, and
 // nobody deletes themselves.
 func (s *Service) Delete(ctx context.Context, actor store.Admin, key, ip string) error {
 	now := s.clock.Now()
 	return s.store.InTx(ctx, func(q store.Queries) error {
-		a, err := q.AdminByKey(ctx, key)
-		if errors.Is(err, store.ErrNotFound) {
-			return ErrAdminNotFound
-		}
+		a, err := otherAdmin(ctx, q, actor, key)
 		if err != nil {
 			return err
-		}
-		if a.ID == actor.ID {
-			return ErrSelf
 		}
 		if a.Role == RoleOwner {
 			if err := keepOneOwner(ctx, q); err != nil {

@@ -156,9 +156,7 @@ func (s *Server) AdminSignInCodePOST(c *gin.Context) {
 			Error: "That code is not right. Enter the newest code your app shows; each code works only once. If it keeps failing, check that your phone's clock is set automatically."}})
 		return
 	case errors.Is(err, admin.ErrBadCredentials):
-		clearAdminSession(c)
-		adminSession(c).Values[adminValNotice] = "Too many wrong tries: this account is locked for a while. Try again later."
-		s.redirect(c, "/admin/signin")
+		s.adminLockedOut(c)
 		return
 	case err != nil:
 		s.serverError(c, err)
@@ -242,15 +240,21 @@ func (s *Server) AdminSetupCodePOST(c *gin.Context) {
 			Error:  "That code is not right. Enter the six digits your app shows now. If it keeps failing, check that your phone's clock is set automatically."}})
 		return
 	case errors.Is(err, admin.ErrBadCredentials):
-		clearAdminSession(c)
-		adminSession(c).Values[adminValNotice] = "Too many wrong tries: this account is locked for a while. Try again later."
-		s.redirect(c, "/admin/signin")
+		s.adminLockedOut(c)
 		return
 	case err != nil:
 		s.serverError(c, err)
 		return
 	}
 	s.finishAdminSignIn(c, a)
+}
+
+// adminLockedOut ends a sign-in whose account locked on a wrong code and
+// says so on the sign-in page.
+func (s *Server) adminLockedOut(c *gin.Context) {
+	clearAdminSession(c)
+	adminSession(c).Values[adminValNotice] = "Too many wrong tries: this account is locked for a while. Try again later."
+	s.redirect(c, "/admin/signin")
 }
 
 // AdminSignOutPOST ends the admin session.
