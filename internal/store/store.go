@@ -8,6 +8,18 @@ import (
 // ErrNotFound is returned when the asked-for record does not exist.
 var ErrNotFound = errors.New("store: not found")
 
+// ErrBusy is returned when the database did not let a write through before
+// the caller's deadline: another process holds the write lock, or the wait
+// for this process's writers was longer than the caller could give.
+var ErrBusy = errors.New("store: the database is busy")
+
+// Busy reports whether err means that the database did not answer before
+// the caller's deadline (ErrBusy, or the deadline itself): a reason to
+// answer "try again" rather than "something is broken".
+func Busy(err error) bool {
+	return errors.Is(err, ErrBusy) || errors.Is(err, context.DeadlineExceeded)
+}
+
 // ErrConflict is returned when a write would break a uniqueness rule (a
 // username or alias taken, a credential already registered).
 var ErrConflict = errors.New("store: conflict")
@@ -44,6 +56,14 @@ type Store interface {
 	// InTx runs fn in one transaction: committed when fn returns nil, rolled
 	// back otherwise. fn must use only the Queries it is given.
 	InTx(ctx context.Context, fn func(Queries) error) error
+	// InGroupTx runs fn like InTx, but in a transaction it may share with
+	// the fns of other callers at about the same time, so that many short
+	// writes (the audit records of logins) cost one commit. fn's changes
+	// are rolled back alone when it returns an error; InGroupTx returns
+	// once they are committed. fn must be short and independent of the
+	// others. When ctx ends before fn has started, fn never runs and the
+	// error wraps ErrBusy.
+	InGroupTx(ctx context.Context, fn func(Queries) error) error
 	// Ping tells whether the database answers (for /readyz).
 	Ping(ctx context.Context) error
 	Close() error

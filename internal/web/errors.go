@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	"github.com/gin-gonic/gin"
+
+	"enrollportal/internal/store"
 )
 
 // errorPage is what the error template shows: what happened, and what to do.
@@ -20,8 +22,18 @@ func (s *Server) showError(c *gin.Context, status int, heading, message, next st
 	c.Abort()
 }
 
-// serverError logs cause and shows the generic failure page.
+// serverError logs cause and shows the generic failure page, or, when the
+// database did not answer before the request's deadline (a login page
+// under a write-locked database), a 503 page that says to try again.
 func (s *Server) serverError(c *gin.Context, cause error) {
+	if store.Busy(cause) {
+		s.log.Warn("request failed: database busy", "route", c.FullPath(), "err", cause)
+		c.Header("Retry-After", "5")
+		s.showError(c, http.StatusServiceUnavailable, "The portal is busy",
+			"The service is busy right now, so this step could not be finished. Nothing was changed.",
+			"Please try again in a minute.")
+		return
+	}
 	if cause != nil {
 		s.log.Error("request failed", "route", c.FullPath(), "err", cause)
 	}
