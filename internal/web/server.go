@@ -55,6 +55,12 @@ type Options struct {
 	Bulk      *bulk.Service
 	Importer  *importer.Service
 	ImportDir string
+	// MetricsToken, when set, lets a caller from elsewhere read /metrics on
+	// the main listener with "Authorization: Bearer TOKEN".
+	MetricsToken string
+	// MetricsElsewhere: /metrics has its own listener, so the main one
+	// does not serve it.
+	MetricsElsewhere bool
 }
 
 // Server holds what the handlers need. Handlers are its methods; there are no
@@ -82,6 +88,9 @@ type Server struct {
 	duoAPI APIRoutes
 	// admin is the admin section under /admin (package web/admin).
 	admin *admin.Section
+
+	metricsToken     string
+	metricsElsewhere bool
 }
 
 // New parses the templates, hashes the assets and builds the router. A
@@ -113,6 +122,7 @@ func New(o Options) (*Server, error) {
 			Logger: o.Logger, BaseURL: o.BaseURL, Secure: o.Secure, ForgetOrg: o.ForgetOrg,
 			Bulk: o.Bulk, Importer: o.Importer, ImportDir: o.ImportDir, Pages: pages,
 		}),
+		metricsToken: o.MetricsToken, metricsElsewhere: o.MetricsElsewhere,
 	}
 	s.engine = s.routes()
 	return s, nil
