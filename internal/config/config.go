@@ -8,7 +8,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Settings is everything a subcommand may need. Every field has one flag and
@@ -32,6 +34,10 @@ type Settings struct {
 	// MetricsTokenFile holds the bearer token that lets callers from other
 	// machines read /metrics on the main listener.
 	MetricsTokenFile string
+	// AuditRetention is how long audit records are kept: "400d" (days) or
+	// a Go duration ("9600h"). AuditRetentionPeriod is its value.
+	AuditRetention       string
+	AuditRetentionPeriod time.Duration
 }
 
 type option struct {
@@ -55,6 +61,7 @@ func (s *Settings) options() []option {
 		{"org-name", "PORTAL_ORG_NAME", "", "organisation name shown on pages and messages (default from settings, else \"Enrollment Portal\")", &s.OrgName, false},
 		{"log-level", "PORTAL_LOG_LEVEL", "info", "debug, info, warn or error", &s.LogLevel, false},
 		{"metrics-addr", "PORTAL_METRICS_ADDR", "", "listen address of a separate /metrics listener (default: /metrics on the main listener, to this machine or with the token)", &s.MetricsAddr, false},
+		{"audit-retention", "PORTAL_AUDIT_RETENTION", "400d", "how long audit records are kept: days (400d) or a duration (9600h)", &s.AuditRetention, false},
 		{"metrics-token-file", "PORTAL_METRICS_TOKEN_FILE", "", "file holding a bearer token that opens /metrics on the main listener to other machines", &s.MetricsTokenFile, false},
 	}
 }
@@ -118,7 +125,37 @@ func (s *Settings) validate() error {
 	default:
 		return fmt.Errorf("config: log level %q must be debug, info, warn or error", s.LogLevel)
 	}
+	if s.AuditRetention == "" {
+		s.AuditRetention = "400d"
+	}
+	if s.AuditRetentionPeriod, err = parseRetention(s.AuditRetention); err != nil {
+		return err
+	}
 	return nil
+}
+
+// minAuditRetention keeps a typo ("40m" for 40 days) from wiping the log.
+const minAuditRetention = 24 * time.Hour
+
+// parseRetention reads a number of days ("400d") or a Go duration.
+func parseRetention(v string) (time.Duration, error) {
+	var d time.Duration
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n <= 0 || n > 100*365 {
+			return 0, fmt.Errorf("config: audit retention %q must be a number of days such as 400d, or a duration such as 9600h", v)
+		}
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(v); err != nil {
+			return 0, fmt.Errorf("config: audit retention %q must be a number of days such as 400d, or a duration such as 9600h", v)
+		}
+	}
+	if d < minAuditRetention {
+		return 0, fmt.Errorf("config: audit retention %q is shorter than a day; audit records must be kept at least that long", v)
+	}
+	return d, nil
 }
 
 func defaultBaseURL(addr string, tls bool) string {
