@@ -30,7 +30,11 @@ func runAuditPrune(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return fmt.Errorf("could not prune the audit log: %w", err)
 	}
-	fmt.Fprintf(env.stdout, "removed %d audit records older than %s (retention %s)\n",
-		n, now.Add(-s.AuditRetentionPeriod).UTC().Format("2006-01-02 15:04 UTC"), s.AuditRetention)
+	records := "records"
+	if n == 1 {
+		records = "record"
+	}
+	fmt.Fprintf(env.stdout, "removed %d audit %s older than %s (retention %s)\n",
+		n, records, now.Add(-s.AuditRetentionPeriod).UTC().Format("2006-01-02 15:04 UTC"), s.AuditRetention)
 	return nil
 }
