@@ -5,12 +5,14 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"enrollportal/internal/audit"
 	"enrollportal/internal/enroll"
+	"enrollportal/internal/policy"
 	"enrollportal/internal/store"
 	"enrollportal/internal/verify"
 )
@@ -75,6 +77,8 @@ func (s *Server) grant(c *gin.Context, e *enrollment) {
 	session(c).Values[e.grantKey] = s.clock.Now().Unix() + grantTTL
 }
 
+// who is the audit actor of an end user's request: the enrollment pages and
+// the Universal Prompt alike.
 func (s *Server) who(c *gin.Context, username string) audit.Who {
 	return audit.Who{Type: audit.ActorUser, Name: username, IP: c.ClientIP()}
 }
@@ -159,7 +163,7 @@ func (s *Server) enrollmentMethods(c *gin.Context, appKey string, userID int64) 
 
 func (s *Server) linkEnrollment(c *gin.Context, token string) (*enrollment, error) {
 	link, u, err := s.enroll.OpenLink(c.Request.Context(), token)
-	grantKey := "grant:link:" + itoa(int(link.ID))
+	grantKey := "grant:link:" + strconv.Itoa(int(link.ID))
 	switch {
 	case err == nil:
 	case errors.Is(err, enroll.ErrLinkUsed) || errors.Is(err, enroll.ErrLinkExpired):
@@ -170,7 +174,7 @@ func (s *Server) linkEnrollment(c *gin.Context, token string) (*enrollment, erro
 	default:
 		return nil, err
 	}
-	if err := statusProblem(u); err != nil {
+	if err := policy.StatusError(u); err != nil {
 		return nil, err
 	}
 	methods, err := s.enrollmentMethods(c, "", u.ID)
@@ -198,7 +202,7 @@ func (s *Server) inlineEnrollment(c *gin.Context, token string) (*enrollment, er
 	case err != nil:
 		return nil, err
 	default:
-		if err := statusProblem(u); err != nil {
+		if err := policy.StatusError(u); err != nil {
 			return nil, err
 		}
 		// An inline URL only lets a user with no device enrol; adding to an
@@ -224,18 +228,6 @@ func (s *Server) inlineEnrollment(c *gin.Context, token string) (*enrollment, er
 		Methods:  methods,
 		grantKey: grantKey,
 	}, nil
-}
-
-var errLockedOut = verify.ErrLockedOut
-
-func statusProblem(u store.User) error {
-	switch u.Status {
-	case store.StatusDisabled:
-		return enroll.ErrUserDisabled
-	case store.StatusLockedOut:
-		return errLockedOut
-	}
-	return nil
 }
 
 // showEnrollmentProblem says what is wrong with a link and what to do.
@@ -269,7 +261,7 @@ func (s *Server) showEnrollmentProblem(c *gin.Context, err error) {
 		s.showError(c, http.StatusForbidden, "Not available from your location",
 			"Your organisation does not allow setting up devices from the country you are connecting from.",
 			"Try again from another location, or contact your help desk.")
-	case errors.Is(err, errLockedOut):
+	case errors.Is(err, verify.ErrLockedOut):
 		s.showError(c, http.StatusForbidden, "Your account is locked",
 			"There were too many wrong codes, so your account was locked to keep it safe.",
 			"Contact your help desk to unlock it.")
