@@ -11,12 +11,22 @@ type errorPage struct {
 	Heading string
 	Message string
 	Next    string
+	// Link and LinkText, when set, are the way on as a button.
+	Link, LinkText string
 }
 
 // showError renders the one error page. Never pass err.Error() as message:
 // causes go to the log, sentences to the user.
 func (s *Server) showError(c *gin.Context, status int, heading, message, next string) {
 	s.render(c, status, viewError, Page{Title: heading, Data: errorPage{Heading: heading, Message: message, Next: next}})
+	c.Abort()
+}
+
+// showErrorLink is showError with the way on as a button, for when the next
+// step is a page of the portal: an address written out in a sentence cannot
+// be clicked and does not wrap on a phone.
+func (s *Server) showErrorLink(c *gin.Context, status int, heading, message, next, link, linkText string) {
+	s.render(c, status, viewError, Page{Title: heading, Data: errorPage{Heading: heading, Message: message, Next: next, Link: link, LinkText: linkText}})
 	c.Abort()
 }
 
