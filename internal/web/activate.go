@@ -12,12 +12,13 @@ import (
 	"enrollportal/internal/notify"
 	"enrollportal/internal/store"
 	"enrollportal/internal/verify"
+	"enrollportal/internal/web/render"
 )
 
 var (
-	viewActivate     = declareView("activate")
-	viewActivateDone = declareView("activate_done")
-	viewInstall      = declareView("install")
+	viewActivate     = render.Declare("activate")
+	viewActivateDone = render.Declare("activate_done")
+	viewInstall      = render.Declare("install")
 )
 
 // activationRoutes registers the activation link opened on the phone and

@@ -8,7 +8,6 @@ import (
 	"mime"
 	"net/http"
 	"path"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -91,5 +90,3 @@ func (s *Server) Favicon(c *gin.Context) {
 	c.Header("Cache-Control", "public, max-age=86400")
 	c.Data(http.StatusOK, f.contentType, f.body)
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

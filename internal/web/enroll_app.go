@@ -10,9 +10,10 @@ import (
 	"enrollportal/internal/enroll"
 	"enrollportal/internal/store"
 	"enrollportal/internal/verify"
+	"enrollportal/internal/web/render"
 )
 
-var viewEnrollApp = declareView("enroll_app")
+var viewEnrollApp = render.Declare("enroll_app")
 
 // appChoice is an authenticator app we suggest, with where to get it.
 type appChoice struct {
