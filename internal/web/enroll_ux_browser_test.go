@@ -41,13 +41,13 @@ func TestBrowserEnrollBackAndForthOnAPhone(t *testing.T) {
 	if !strings.Contains(b.Text("#add-here"), "this phone") {
 		t.Fatalf("button line %q", b.Text("#add-here"))
 	}
-	first := qrOnPage(t, b)
+	first := testkit.QROnPage(t, b)
 
 	// Back to the platform step and Continue: the account already added to
 	// the app still works.
 	b.Back()
 	b.ClickAndWait("button[type=submit]")
-	if again := qrOnPage(t, b); again != first {
+	if again := testkit.QROnPage(t, b); again != first {
 		t.Fatalf("back and Continue made a new secret:\n%s\n%s", first, again)
 	}
 	b.SendKeys("#code", testkit.TOTPNow(t, first, p.Clock.Now()))
