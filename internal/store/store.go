@@ -48,6 +48,8 @@ type Queries interface {
 	ImportQueries
 	ActivationQueries
 	PromptQueries
+	JobQueries
+	InstanceQueries
 }
 
 // Store is the portal's database.
@@ -64,7 +66,8 @@ type Store interface {
 	// others. When ctx ends before fn has started, fn never runs and the
 	// error wraps ErrBusy.
 	InGroupTx(ctx context.Context, fn func(Queries) error) error
-	// Ping tells whether the database answers (for /readyz).
+	// Ping tells whether the database answers and accepts writes (for
+	// /readyz).
 	Ping(ctx context.Context) error
 	Close() error
 }

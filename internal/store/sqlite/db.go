@@ -10,7 +10,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -22,6 +21,10 @@ import (
 
 //go:embed migrations/*.sql
 var migrations embed.FS
+
+// busyTimeoutMS is how long a statement waits for a lock another
+// connection holds, in milliseconds.
+const busyTimeoutMS = "10000"
 
 // DB is the SQLite implementation of store.Store.
 type DB struct {
@@ -51,10 +54,13 @@ func Open(ctx context.Context, path string) (*DB, error) {
 			return nil, fmt.Errorf("sqlite: create database directory: %w", err)
 		}
 	}
+	if err := checkWritable(path); err != nil {
+		return nil, err
+	}
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
 	q.Set("_foreign_keys", "on")
-	q.Set("_busy_timeout", strconv.Itoa(int(defaultBusyTimeout/time.Millisecond)))
+	q.Set("_busy_timeout", busyTimeoutMS)
 	q.Set("_synchronous", "NORMAL")
 	q.Set("_txlock", "immediate")
 	// A 16 MB page cache per connection (instead of 2 MB) keeps the random
@@ -96,16 +102,19 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: migrations: %w", err)
 	}
+	if err := checkSchemaVersion(ctx, db, provider); err != nil {
+		return err
+	}
 	if _, err := provider.Up(ctx); err != nil {
 		return fmt.Errorf("sqlite: apply migrations: %w", err)
 	}
 	return nil
 }
 
-// defaultBusyTimeout is how long a statement without a deadline waits for
-// another process's write lock (a `portal` subcommand run beside the
-// server). A statement whose context has a deadline waits until then at
-// most (see connector).
+// defaultBusyTimeout is busyTimeoutMS: how long a statement without a
+// deadline waits for another process's write lock (a `portal` subcommand
+// run beside the server). A statement whose context has a deadline waits
+// until then at most (see connector).
 const defaultBusyTimeout = 10 * time.Second
 
 // InTx runs fn in one IMMEDIATE transaction. Waiting for the write lock,
@@ -164,10 +173,14 @@ func (d *DB) commit(tx *sql.Tx, state *txState) error {
 // InGroupTx ones) this DB has committed.
 func (d *DB) WriteTransactions() int64 { return d.commits.Load() }
 
-// Ping tells whether the database answers a query.
+// Ping tells whether the database answers a query and accepts a write (a
+// write that is rolled back), for /readyz.
 func (d *DB) Ping(ctx context.Context) error {
 	var one int
-	return d.db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+	if err := d.db.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return err
+	}
+	return d.checkWrite(ctx)
 }
 
 // Close stops the group committer and closes the database.
