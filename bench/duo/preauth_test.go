@@ -50,9 +50,9 @@ type fixture struct {
 	// The same handlers over TLS.
 	portalTLS, bareTLS *httptest.Server
 	unix               apps.Created
-	authAPI      apps.Created
-	host, hostTLS string
-	loadTime      time.Duration
+	authAPI            apps.Created
+	host, hostTLS      string
+	loadTime           time.Duration
 }
 
 var (
@@ -307,16 +307,19 @@ func BenchmarkPreauthRESTv1(b *testing.B) {
 // preauthV2 builds duo_api_golang's Preauth request (a v2-signed form
 // POST) to the portal served by srv at host.
 func preauthV2(f *fixture, srv *httptest.Server, host string) func(i int) *http.Request {
-	return func(i int) *http.Request {
-		params := url.Values{"username": {randomUser(i)}, "ipaddr": {"10.0.0.1"}}
-		date := time.Now().UTC().Format(time.RFC1123Z)
-		sig := duo.Sign(duo.SigV2, f.authAPI.ClientSecret, duo.CanonV2(date, "POST", host, "/auth/v2/preauth", duo.CanonParams(params)))
-		req, _ := http.NewRequest("POST", srv.URL+"/auth/v2/preauth", strings.NewReader(params.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Date", date)
-		req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(f.authAPI.ClientID+":"+sig)))
-		return req
-	}
+	return func(i int) *http.Request { return signedPreauthV2(f, srv, host, randomUser(i)) }
+}
+
+// signedPreauthV2 is the preauth of username.
+func signedPreauthV2(f *fixture, srv *httptest.Server, host, username string) *http.Request {
+	params := url.Values{"username": {username}, "ipaddr": {"10.0.0.1"}}
+	date := time.Now().UTC().Format(time.RFC1123Z)
+	sig := duo.Sign(duo.SigV2, f.authAPI.ClientSecret, duo.CanonV2(date, "POST", host, "/auth/v2/preauth", duo.CanonParams(params)))
+	req, _ := http.NewRequest("POST", srv.URL+"/auth/v2/preauth", strings.NewReader(params.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Date", date)
+	req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(f.authAPI.ClientID+":"+sig)))
+	return req
 }
 
 func checkPreauthV2(resp *http.Response, body []byte) error {
