@@ -78,6 +78,25 @@ func (r *rig) request(t *testing.T, change func(jwt.MapClaims)) string {
 	return r.sign(t, c)
 }
 
+// begin starts a login from a valid authorize request and opens it.
+func (r *rig) begin(t *testing.T) prompt.Transaction {
+	t.Helper()
+	ctx := context.Background()
+	req, err := r.svc.ParseAuthorize(ctx, r.id, "code", r.request(t, nil), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := r.svc.Begin(ctx, req, "192.0.2.7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := r.svc.Open(ctx, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}
+
 func TestParseAuthorizeKeepsTheUsernameAsSentAndTheSignedNonce(t *testing.T) {
 	r := newRig(t, "https://mfa.example.com:8443")
 	req, err := r.svc.ParseAuthorize(context.Background(), r.id, "code",
@@ -148,18 +167,7 @@ func TestCodeIsSingleUseShortLivedAndBound(t *testing.T) {
 	r := newRig(t, "https://mfa.example.com:8443")
 	ctx := context.Background()
 	issue := func() string {
-		req, err := r.svc.ParseAuthorize(ctx, r.id, "code", r.request(t, nil), "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		token, err := r.svc.Begin(ctx, req, "192.0.2.7")
-		if err != nil {
-			t.Fatal(err)
-		}
-		tx, err := r.svc.Open(ctx, token)
-		if err != nil {
-			t.Fatal(err)
-		}
+		tx := r.begin(t)
 		if _, err := r.svc.Return(ctx, tx); !errors.Is(err, prompt.ErrNotFinished) {
 			t.Fatalf("return before the end: %v", err)
 		}
@@ -240,24 +248,8 @@ func TestTransactionExpires(t *testing.T) {
 func TestRepeatedPolicyDenialsCountOnOneRecord(t *testing.T) {
 	r := newRig(t, "https://mfa.example.com:8443")
 	ctx := context.Background()
-	login := func() prompt.Transaction {
-		t.Helper()
-		req, err := r.svc.ParseAuthorize(ctx, r.id, "code", r.request(t, nil), "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		token, err := r.svc.Begin(ctx, req, "192.0.2.7")
-		if err != nil {
-			t.Fatal(err)
-		}
-		tx, err := r.svc.Open(ctx, token)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tx
-	}
 	for i := 0; i < 4; i++ {
-		tx := login()
+		tx := r.begin(t)
 		if err := r.svc.Decide(ctx, &tx, prompt.Decision{Result: prompt.DecisionDeny, Reason: "new_user_denied"}); err != nil {
 			t.Fatal(err)
 		}
@@ -275,7 +267,7 @@ func TestRepeatedPolicyDenialsCountOnOneRecord(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := 0; i < 2; i++ {
-		tx := login()
+		tx := r.begin(t)
 		if err := r.svc.Succeed(ctx, &tx, u, prompt.FactorPasscode, "valid_passcode"); err != nil {
 			t.Fatal(err)
 		}
