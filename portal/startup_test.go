@@ -8,11 +8,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"enrollportal/internal/testkit/logbuf"
 )
 
 // serving is a `portal serve` running in this process, as the binary runs it.
 type serving struct {
-	logs  *lockedBuffer
+	logs  *logbuf.SafeBuffer
 	stop  func() int
 	addrs map[string]string // the "addr" of each start log line, by message
 }
@@ -21,7 +23,7 @@ type serving struct {
 // when PORTAL_METRICS_ADDR is set, until the metrics listener does too).
 func startServe(t *testing.T, env map[string]string) *serving {
 	t.Helper()
-	s := &serving{logs: &lockedBuffer{}, addrs: map[string]string{}}
+	s := &serving{logs: &logbuf.SafeBuffer{}, addrs: map[string]string{}}
 	e := &cliEnv{stdin: strings.NewReader(""), stdout: s.logs, stderr: s.logs, getenv: func(k string) string { return env[k] }}
 	ctx, cancel := context.WithCancel(context.Background())
 	code := make(chan int, 1)
