@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -99,4 +100,39 @@ func (r Response) Location() string {
 		return u.RequestURI()
 	}
 	return loc
+}
+
+// PostAll submits every form to path at once, as a script firing requests in
+// parallel would, with the client's cookies and remembered CSRF token, and
+// returns the answers in the order of forms. It changes nothing the client
+// remembers.
+func (c *Client) PostAll(path string, forms []url.Values) []Response {
+	c.t.Helper()
+	out := make([]Response, len(forms))
+	var wg sync.WaitGroup
+	for i, form := range forms {
+		if _, ok := form["csrf_token"]; !ok {
+			form.Set("csrf_token", c.CSRF)
+		}
+		req, err := http.NewRequest(http.MethodPost, c.url(path), strings.NewReader(form.Encode()))
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		wg.Go(func() {
+			res, err := c.http.Do(req)
+			if err != nil {
+				c.t.Errorf("POST %s: %v", path, err)
+				return
+			}
+			defer res.Body.Close()
+			body, err := io.ReadAll(res.Body)
+			if err != nil {
+				c.t.Errorf("POST %s: read body: %v", path, err)
+			}
+			out[i] = Response{Response: res, Body: string(body)}
+		})
+	}
+	wg.Wait()
+	return out
 }

@@ -1,0 +1,127 @@
+package duo_test
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/duosecurity/duo_api_golang/authapi"
+
+	"enrollportal/internal/audit"
+	"enrollportal/internal/store"
+	"enrollportal/internal/testkit"
+	verifypkg "enrollportal/internal/verify"
+)
+
+// flood is how many wrong passcodes a guesser sends at once.
+const flood = 300
+
+// floodAddress is the ipaddr of guess i: a new one each time, so that the
+// per-address throttle does not stand between the guesses and the lockout.
+func floodAddress(i int) string {
+	return "10.77." + strconv.Itoa(i/250) + "." + strconv.Itoa(1+i%250)
+}
+
+// checkedAfterFlood reads the audit of username after a flood of wrong
+// passcodes: every code checked and found wrong leaves a failed-passcode
+// record, so their number is the number of checks. It wants at most
+// MaxFailures of them, one lockout, and the user locked out.
+func checkedAfterFlood(t *testing.T, p *testkit.Portal, username string) int {
+	t.Helper()
+	entries, err := p.Store.AuditForTarget(t.Context(), audit.TargetUser, username, 10*flood)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var checked, lockouts int
+	for _, e := range entries {
+		switch e.Action {
+		case audit.AuthPasscodeFailed:
+			checked++
+		case audit.UserLockedOut:
+			lockouts++
+		case audit.AuthAllowed:
+			t.Errorf("a login was allowed during the flood: %+v", e)
+		}
+	}
+	if checked > verifypkg.MaxFailures || lockouts != 1 {
+		t.Errorf("%d of %d wrong passcodes checked and %d lockouts; want at most %d checked and one lockout",
+			checked, flood, lockouts, verifypkg.MaxFailures)
+	}
+	u, err := p.Store.UserByUsername(t.Context(), username)
+	if err != nil || u.Status != store.StatusLockedOut {
+		t.Errorf("after the flood %s is %q (%v), want locked out", username, u.Status, err)
+	}
+	return checked
+}
+
+func TestAuthAPIConcurrentWrongPasscodesCheckAtMostTheLimit(t *testing.T) {
+	a := newAuthAPIPortal(t, "")
+	secret := enrollPhone(t, a.p, "mallory")
+	wrong := wrongCode(t, secret, a.p.Clock.Now())
+	statuses := make([]int, flood)
+	var wg sync.WaitGroup
+	for i := range flood {
+		wg.Go(func() {
+			// duo_api_golang sleeps and retries on 429 for a minute, so the
+			// flood is signed by hand, as a script would send it.
+			statuses[i], _, _ = rawCall(t, a.tls.Client(), a.p.URL, a.app.ClientID, a.app.ClientSecret, "POST", "/auth/v2/auth", "",
+				url.Values{"username": {"mallory"}, "factor": {"passcode"}, "passcode": {wrong}, "ipaddr": {floodAddress(i)}}.Encode(), time.Now())
+		})
+	}
+	wg.Wait()
+	for _, s := range statuses {
+		if s != http.StatusOK && s != http.StatusTooManyRequests {
+			t.Fatalf("a guess answered %d", s)
+		}
+	}
+	checked := checkedAfterFlood(t, a.p, "mallory")
+	t.Logf("Auth API v2: %d of %d concurrent wrong passcodes checked", checked, flood)
+
+	// Once the throttle has refilled, the right code is refused too.
+	a.p.Clock.Advance(time.Minute)
+	res, err := a.client.Auth("passcode", authapi.AuthUsername("mallory"), authapi.AuthPasscode(code(t, secret, a.p.Clock.Now())))
+	if err != nil || res.Response.Result != "deny" || !strings.Contains(res.Response.Status_Msg, "locked") {
+		t.Fatalf("Auth(right code after the flood) = %+v, %v", res, err)
+	}
+}
+
+func TestRESTv1ConcurrentWrongPasscodesCheckAtMostTheLimit(t *testing.T) {
+	p, files := testkit.ServeTLS(t)
+	app := newApp(t, p, store.AppUnix, store.NewUserRequireEnrollment)
+	secret := enrollPhone(t, p, unixUser)
+	wrong := wrongCode(t, secret, p.Clock.Now())
+	statuses := make([]int, flood)
+	var wg sync.WaitGroup
+	for i := range flood {
+		wg.Go(func() {
+			statuses[i], _ = restCall(t, files.Client(), p.URL, app.ClientID, app.ClientSecret, "/rest/v1/auth.bson",
+				url.Values{"user": {unixUser}, "factor": {"auto"}, "auto": {wrong}, "ipaddr": {floodAddress(i)}})
+		})
+	}
+	wg.Wait()
+	for _, s := range statuses {
+		if s != http.StatusOK && s != http.StatusTooManyRequests {
+			t.Fatalf("a guess answered %d", s)
+		}
+	}
+	checked := checkedAfterFlood(t, p, unixUser)
+	t.Logf("REST v1: %d of %d concurrent wrong passcodes checked", checked, flood)
+
+	// Once the throttle has refilled, the right code is refused, and
+	// Debian's login_duo says why without asking for one.
+	p.Clock.Advance(time.Minute)
+	status, doc := restCall(t, files.Client(), p.URL, app.ClientID, app.ClientSecret, "/rest/v1/auth.bson",
+		url.Values{"user": {unixUser}, "factor": {"auto"}, "auto": {code(t, secret, p.Clock.Now())}})
+	resp := doc.Lookup("response").Document()
+	if status != http.StatusOK || resp.Lookup("result").StringValue() != "deny" || !strings.Contains(resp.Lookup("status").StringValue(), "locked") {
+		t.Fatalf("auth.bson with the right code after the flood: %d %s", status, doc)
+	}
+	exit, out := newLoginDuo(t, app, strings.TrimPrefix(p.URL, "https://"), files.CAFile, "secure").start(t).wait()
+	if exit == 0 || strings.Contains(out, "COMMAND-RAN") || !strings.Contains(out, "locked") {
+		t.Fatalf("login_duo after the flood: exit %d, terminal %q", exit, out)
+	}
+}
