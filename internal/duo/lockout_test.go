@@ -125,3 +125,31 @@ func TestRESTv1ConcurrentWrongPasscodesCheckAtMostTheLimit(t *testing.T) {
 		t.Fatalf("login_duo after the flood: exit %d, terminal %q", exit, out)
 	}
 }
+
+func TestAuthAPIThrottlesPasscodesPerUsernameWhateverTheAddress(t *testing.T) {
+	a := newAuthAPIPortal(t, "")
+	try := func(username, ip string) (int, http.Header) {
+		status, header, _ := rawCall(t, a.tls.Client(), a.p.URL, a.app.ClientID, a.app.ClientSecret, "POST", "/auth/v2/auth", "",
+			url.Values{"username": {username}, "factor": {"passcode"}, "passcode": {"123456"}, "ipaddr": {ip}}.Encode(), time.Now())
+		return status, header
+	}
+	var last int
+	var header http.Header
+	for i := range 21 {
+		last, header = try("trudy", floodAddress(i))
+	}
+	if last != http.StatusTooManyRequests || header.Get("Retry-After") == "" {
+		t.Fatalf("21st passcode for one username from 21 addresses: %d, Retry-After %q", last, header.Get("Retry-After"))
+	}
+	// The same username of another application, and another username of
+	// this one, are not held up.
+	if status, _ := try("someone", floodAddress(500)); status != http.StatusOK {
+		t.Errorf("a passcode for another username answered %d", status)
+	}
+	other := newApp(t, a.p, store.AppAuthAPI, "")
+	status, _, _ := rawCall(t, a.tls.Client(), a.p.URL, other.ClientID, other.ClientSecret, "POST", "/auth/v2/auth", "",
+		url.Values{"username": {"trudy"}, "factor": {"passcode"}, "passcode": {"123456"}, "ipaddr": {floodAddress(501)}}.Encode(), time.Now())
+	if status != http.StatusOK {
+		t.Errorf("the same username through another application answered %d", status)
+	}
+}
