@@ -120,7 +120,8 @@ func (t *smtpTransport) open(ctx context.Context) (session, error) {
 		return nil, fmt.Errorf("smtp client: %w", err)
 	}
 	if err := c.DialWithContext(ctx); err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", t.describe(), err)
+		// host:port, not the URL: a recorded reason loses every URL.
+		return nil, fmt.Errorf("connect to the SMTP server %s: %w", net.JoinHostPort(t.host, strconv.Itoa(t.port)), err)
 	}
 	return &smtpSession{t: t, c: c}, nil
 }
