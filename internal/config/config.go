@@ -48,7 +48,7 @@ func (s *Settings) options() []option {
 		{"tls-cert", "PORTAL_TLS_CERT", "", "TLS certificate (PEM)", &s.TLSCert, false},
 		{"tls-key", "PORTAL_TLS_KEY", "", "TLS private key (PEM)", &s.TLSKey, false},
 		{"secret-key-file", "PORTAL_SECRET_KEY_FILE", "", "key that encrypts secrets at rest (default: beside the database)", &s.SecretKeyFile, false},
-		{"smtp-url", "PORTAL_SMTP_URL", "", "smtp://user:pass@host:port (STARTTLS) or smtps://", &s.SMTPURL, true},
+		{"smtp-url", "PORTAL_SMTP_URL", "", "smtp://[user:pass@]host:port (STARTTLS), smtps:// or smtp+insecure:// (clear text allowed)", &s.SMTPURL, true},
 		{"mail-from", "PORTAL_MAIL_FROM", "", "sender address of emails", &s.MailFrom, false},
 		{"sms-url", "PORTAL_SMS_URL", "", "SMS gateway URL", &s.SMSURL, true},
 		{"geoip-db", "PORTAL_GEOIP_DB", "", "MaxMind-format .mmdb file for location policies", &s.GeoIPDB, false},
