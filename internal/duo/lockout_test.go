@@ -14,7 +14,6 @@ import (
 	"enrollportal/internal/audit"
 	"enrollportal/internal/store"
 	"enrollportal/internal/testkit"
-	verifypkg "enrollportal/internal/verify"
 )
 
 // flood is how many wrong passcodes a guesser sends at once.
@@ -24,38 +23,6 @@ const flood = 300
 // per-address throttle does not stand between the guesses and the lockout.
 func floodAddress(i int) string {
 	return "10.77." + strconv.Itoa(i/250) + "." + strconv.Itoa(1+i%250)
-}
-
-// checkedAfterFlood reads the audit of username after a flood of wrong
-// passcodes: every code checked and found wrong leaves a failed-passcode
-// record, so their number is the number of checks. It wants at most
-// MaxFailures of them, one lockout, and the user locked out.
-func checkedAfterFlood(t *testing.T, p *testkit.Portal, username string) int {
-	t.Helper()
-	entries, err := p.Store.AuditForTarget(t.Context(), audit.TargetUser, username, 10*flood)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var checked, lockouts int
-	for _, e := range entries {
-		switch e.Action {
-		case audit.AuthPasscodeFailed:
-			checked++
-		case audit.UserLockedOut:
-			lockouts++
-		case audit.AuthAllowed:
-			t.Errorf("a login was allowed during the flood: %+v", e)
-		}
-	}
-	if checked > verifypkg.MaxFailures || lockouts != 1 {
-		t.Errorf("%d of %d wrong passcodes checked and %d lockouts; want at most %d checked and one lockout",
-			checked, flood, lockouts, verifypkg.MaxFailures)
-	}
-	u, err := p.Store.UserByUsername(t.Context(), username)
-	if err != nil || u.Status != store.StatusLockedOut {
-		t.Errorf("after the flood %s is %q (%v), want locked out", username, u.Status, err)
-	}
-	return checked
 }
 
 func TestAuthAPIConcurrentWrongPasscodesCheckAtMostTheLimit(t *testing.T) {
@@ -78,7 +45,7 @@ func TestAuthAPIConcurrentWrongPasscodesCheckAtMostTheLimit(t *testing.T) {
 			t.Fatalf("a guess answered %d", s)
 		}
 	}
-	checked := checkedAfterFlood(t, a.p, "mallory")
+	checked := testkit.WantLockoutHeld(t, a.p, "mallory", audit.AuthPasscodeFailed, flood)
 	t.Logf("Auth API v2: %d of %d concurrent wrong passcodes checked", checked, flood)
 
 	// Once the throttle has refilled, the right code is refused too.
@@ -108,7 +75,7 @@ func TestRESTv1ConcurrentWrongPasscodesCheckAtMostTheLimit(t *testing.T) {
 			t.Fatalf("a guess answered %d", s)
 		}
 	}
-	checked := checkedAfterFlood(t, p, unixUser)
+	checked := testkit.WantLockoutHeld(t, p, unixUser, audit.AuthPasscodeFailed, flood)
 	t.Logf("REST v1: %d of %d concurrent wrong passcodes checked", checked, flood)
 
 	// Once the throttle has refilled, the right code is refused, and

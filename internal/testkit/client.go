@@ -79,6 +79,13 @@ func (c *Client) Get(path string) Response {
 // already has a csrf_token (set it to "" to send none).
 func (c *Client) Post(path string, form url.Values) Response {
 	c.t.Helper()
+	return c.Do(c.formRequest(path, form))
+}
+
+// formRequest is the POST of form to path, with the remembered CSRF token
+// unless form has a csrf_token.
+func (c *Client) formRequest(path string, form url.Values) *http.Request {
+	c.t.Helper()
 	if form == nil {
 		form = url.Values{}
 	}
@@ -90,7 +97,7 @@ func (c *Client) Post(path string, form url.Values) Response {
 		c.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return c.Do(req)
+	return req
 }
 
 // Location is the path a redirect points to.
@@ -111,14 +118,7 @@ func (c *Client) PostAll(path string, forms []url.Values) []Response {
 	out := make([]Response, len(forms))
 	var wg sync.WaitGroup
 	for i, form := range forms {
-		if _, ok := form["csrf_token"]; !ok {
-			form.Set("csrf_token", c.CSRF)
-		}
-		req, err := http.NewRequest(http.MethodPost, c.url(path), strings.NewReader(form.Encode()))
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req := c.formRequest(path, form)
 		wg.Go(func() {
 			res, err := c.http.Do(req)
 			if err != nil {
