@@ -118,7 +118,7 @@ func New(o Options) (*Server, error) {
 		duoAPI:    o.DuoAPI,
 		notify:    o.Notify,
 		admin: admin.New(admin.Options{
-			Store: o.Store, Enroll: o.Enroll, Admins: o.Admins, Notify: o.Notify, Box: o.Box, Clock: o.Clock,
+			Store: o.Store, Enroll: o.Enroll, Users: o.Users, Admins: o.Admins, Notify: o.Notify, Box: o.Box, Clock: o.Clock,
 			Logger: o.Logger, BaseURL: o.BaseURL, Secure: o.Secure, ForgetOrg: o.ForgetOrg,
 			Bulk: o.Bulk, Importer: o.Importer, ImportDir: o.ImportDir, Pages: pages,
 		}),

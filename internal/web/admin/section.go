@@ -16,6 +16,7 @@ import (
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
 	"enrollportal/internal/throttle"
+	"enrollportal/internal/users"
 	"enrollportal/internal/web/render"
 )
 
@@ -23,6 +24,8 @@ import (
 type Options struct {
 	Store  store.Store
 	Enroll *enroll.Service
+	// Users adds, edits and deletes users and groups.
+	Users  *users.Service
 	Admins *admin.Service
 	// Notify composes messages (the organisation's header line) and is
 	// woken after the pages commit messages to the outbox.
@@ -50,6 +53,7 @@ type Section struct {
 
 	store  store.Store
 	enroll *enroll.Service
+	users  *users.Service
 	clock  clock.Clock
 	log    *slog.Logger
 	// baseURL is the portal's address, for links in messages and pages.
@@ -73,7 +77,7 @@ type Section struct {
 func New(o Options) *Section {
 	s := &Section{
 		Renderer: o.Pages,
-		store:    o.Store, enroll: o.Enroll, clock: o.Clock, log: o.Logger, baseURL: o.BaseURL,
+		store:    o.Store, enroll: o.Enroll, users: o.Users, clock: o.Clock, log: o.Logger, baseURL: o.BaseURL,
 		admins: o.Admins, notify: o.Notify, forgetOrg: o.ForgetOrg,
 		adminSessions:     newAdminSessionStore(o.Box, o.Secure),
 		adminIPTries:      throttle.New(o.Clock, 20, 30*time.Second),
