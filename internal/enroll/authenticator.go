@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"enrollportal/internal/audit"
+	"enrollportal/internal/policy"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
 	"enrollportal/internal/verify"
@@ -118,17 +119,6 @@ func (s *Service) AuthenticatorSetupFor(ctx context.Context, sub Subject, challe
 	return s.setupOf(ctx, c, string(plain)), nil
 }
 
-// checkStatus refuses subjects who may not add factors.
-func checkStatus(u store.User) error {
-	switch u.Status {
-	case store.StatusLockedOut:
-		return verify.ErrLockedOut
-	case store.StatusDisabled:
-		return ErrUserDisabled
-	}
-	return nil
-}
-
 // ConfirmAuthenticator checks the first code from the app. A correct code
 // creates the activated phone or tablet (and an inline subject's user), ends
 // the challenge (and the link) and clears the user's failure count, in one
@@ -139,7 +129,7 @@ func (s *Service) ConfirmAuthenticator(ctx context.Context, sub Subject, challen
 	if err != nil {
 		return store.Phone{}, err
 	}
-	if err := checkStatus(u); err != nil {
+	if err := policy.StatusError(u); err != nil {
 		return store.Phone{}, err
 	}
 	c, plain, err := s.challengeFor(ctx, sub, challengeKey)

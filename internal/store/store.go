@@ -36,6 +36,8 @@ type Queries interface {
 	ImportQueries
 	ActivationQueries
 	PromptQueries
+	JobQueries
+	InstanceQueries
 }
 
 // Store is the portal's database.
