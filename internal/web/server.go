@@ -51,10 +51,9 @@ type Options struct {
 	// leaves them out.
 	DuoAPI APIRoutes
 	// Bulk runs bulk enrollments; Importer imports users from CSV files,
-	// keeping the checked plans between preview and apply in ImportDir.
-	Bulk      *bulk.Service
-	Importer  *importer.Service
-	ImportDir string
+	// keeping the checked plans between preview and apply.
+	Bulk     *bulk.Service
+	Importer *importer.Service
 	// MetricsToken, when set, lets a caller from elsewhere read /metrics on
 	// the main listener with "Authorization: Bearer TOKEN".
 	MetricsToken string
@@ -120,7 +119,7 @@ func New(o Options) (*Server, error) {
 		admin: admin.New(admin.Options{
 			Store: o.Store, Enroll: o.Enroll, Users: o.Users, Admins: o.Admins, Notify: o.Notify, Box: o.Box, Clock: o.Clock,
 			Logger: o.Logger, BaseURL: o.BaseURL, Secure: o.Secure, ForgetOrg: o.ForgetOrg,
-			Bulk: o.Bulk, Importer: o.Importer, ImportDir: o.ImportDir, Pages: pages,
+			Bulk: o.Bulk, Importer: o.Importer, Pages: pages,
 		}),
 		metricsToken: o.MetricsToken, metricsElsewhere: o.MetricsElsewhere,
 	}

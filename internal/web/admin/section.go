@@ -39,10 +39,9 @@ type Options struct {
 	// ForgetOrg drops cached organisation settings after an admin changed them.
 	ForgetOrg func()
 	// Bulk runs bulk enrollments; Importer imports users from CSV files,
-	// keeping the checked plans between preview and apply in ImportDir.
-	Bulk      *bulk.Service
-	Importer  *importer.Service
-	ImportDir string
+	// keeping the checked plans between preview and apply.
+	Bulk     *bulk.Service
+	Importer *importer.Service
 	// Pages renders the pages, shared with the enrollment pages.
 	Pages *render.Renderer
 }
@@ -68,9 +67,8 @@ type Section struct {
 	adminIPTries      *throttle.Limiter
 	adminAccountTries *throttle.Limiter
 
-	bulk      *bulk.Service
-	importer  *importer.Service
-	importDir string
+	bulk     *bulk.Service
+	importer *importer.Service
 }
 
 // New builds the admin section; Register adds its routes.
@@ -82,7 +80,7 @@ func New(o Options) *Section {
 		adminSessions:     newAdminSessionStore(o.Box, o.Secure),
 		adminIPTries:      throttle.New(o.Clock, 20, 30*time.Second),
 		adminAccountTries: throttle.New(o.Clock, 10, 30*time.Second),
-		bulk:              o.Bulk, importer: o.Importer, importDir: o.ImportDir,
+		bulk:              o.Bulk, importer: o.Importer,
 	}
 	if s.forgetOrg == nil {
 		s.forgetOrg = func() {}
