@@ -16,6 +16,7 @@ import (
 	"enrollportal/internal/enroll"
 	"enrollportal/internal/importer"
 	"enrollportal/internal/notify"
+	"enrollportal/internal/org"
 	"enrollportal/internal/policy"
 	"enrollportal/internal/prompt"
 	"enrollportal/internal/secret"
@@ -45,8 +46,8 @@ type Options struct {
 	// Notify composes messages (the organisation's header line) and is
 	// woken after the pages commit messages to the outbox.
 	Notify *notify.Service
-	// ForgetOrg drops cached organisation settings after an admin changed them.
-	ForgetOrg func()
+	// Org holds the organisation's settings, which the admin pages save.
+	Org *org.Settings
 	// DuoAPI serves the Duo-compatible APIs (REST v1, Auth API v2); nil
 	// leaves them out.
 	DuoAPI APIRoutes
@@ -118,7 +119,7 @@ func New(o Options) (*Server, error) {
 		notify:    o.Notify,
 		admin: admin.New(admin.Options{
 			Store: o.Store, Enroll: o.Enroll, Users: o.Users, Admins: o.Admins, Notify: o.Notify, Box: o.Box, Clock: o.Clock,
-			Logger: o.Logger, BaseURL: o.BaseURL, Secure: o.Secure, ForgetOrg: o.ForgetOrg,
+			Logger: o.Logger, BaseURL: o.BaseURL, Secure: o.Secure, Org: o.Org,
 			Bulk: o.Bulk, Importer: o.Importer, Pages: pages,
 		}),
 		metricsToken: o.MetricsToken, metricsElsewhere: o.MetricsElsewhere,

@@ -13,6 +13,7 @@ import (
 	"enrollportal/internal/enroll"
 	"enrollportal/internal/importer"
 	"enrollportal/internal/notify"
+	"enrollportal/internal/org"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
 	"enrollportal/internal/throttle"
@@ -36,8 +37,8 @@ type Options struct {
 	// BaseURL is the portal's address, for links in messages and pages.
 	BaseURL string
 	Secure  bool // cookies get the Secure flag (base URL is https)
-	// ForgetOrg drops cached organisation settings after an admin changed them.
-	ForgetOrg func()
+	// Org holds the organisation's settings, which the settings page saves.
+	Org *org.Settings
 	// Bulk runs bulk enrollments; Importer imports users from CSV files,
 	// keeping the checked plans between preview and apply.
 	Bulk     *bulk.Service
@@ -60,7 +61,7 @@ type Section struct {
 
 	admins        *admin.Service
 	notify        *notify.Service
-	forgetOrg     func()
+	org           *org.Settings
 	adminSessions *sessions.CookieStore
 	// adminIPTries and adminAccountTries limit sign-in attempts per client
 	// address and per account (email), on top of the account lockout.
@@ -76,14 +77,11 @@ func New(o Options) *Section {
 	s := &Section{
 		Renderer: o.Pages,
 		store:    o.Store, enroll: o.Enroll, users: o.Users, clock: o.Clock, log: o.Logger, baseURL: o.BaseURL,
-		admins: o.Admins, notify: o.Notify, forgetOrg: o.ForgetOrg,
+		admins: o.Admins, notify: o.Notify, org: o.Org,
 		adminSessions:     newAdminSessionStore(o.Box, o.Secure),
 		adminIPTries:      throttle.New(o.Clock, 20, 30*time.Second),
 		adminAccountTries: throttle.New(o.Clock, 10, 30*time.Second),
 		bulk:              o.Bulk, importer: o.Importer,
-	}
-	if s.forgetOrg == nil {
-		s.forgetOrg = func() {}
 	}
 	return s
 }
