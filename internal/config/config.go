@@ -38,6 +38,10 @@ type Settings struct {
 	// a Go duration ("9600h"). AuditRetentionPeriod is its value.
 	AuditRetention       string
 	AuditRetentionPeriod time.Duration
+	// ShutdownGrace is how long serve, once told to stop, waits for the
+	// requests in flight and the workers' current step (a duration such as
+	// "30s"; see Grace).
+	ShutdownGrace string
 }
 
 type option struct {
@@ -62,6 +66,7 @@ func (s *Settings) options() []option {
 		{"log-level", "PORTAL_LOG_LEVEL", "info", "debug, info, warn or error", &s.LogLevel, false},
 		{"metrics-addr", "PORTAL_METRICS_ADDR", "", "listen address of a separate /metrics listener (default: /metrics on the main listener, to this machine or with the token)", &s.MetricsAddr, false},
 		{"audit-retention", "PORTAL_AUDIT_RETENTION", "400d", "how long audit records are kept: days (400d) or a duration (9600h)", &s.AuditRetention, false},
+		{"shutdown-grace", "PORTAL_SHUTDOWN_GRACE", "30s", "how long a stopping server waits for requests and workers in flight (work cut off resumes at the next start)", &s.ShutdownGrace, false},
 		{"metrics-token-file", "PORTAL_METRICS_TOKEN_FILE", "", "file holding a bearer token that opens /metrics on the main listener to other machines", &s.MetricsTokenFile, false},
 	}
 }
@@ -131,6 +136,9 @@ func (s *Settings) validate() error {
 	if s.AuditRetentionPeriod, err = parseRetention(s.AuditRetention); err != nil {
 		return err
 	}
+	if d, err := time.ParseDuration(s.ShutdownGrace); err != nil || d < 0 {
+		return fmt.Errorf("config: PORTAL_SHUTDOWN_GRACE %q must be a duration such as 30s or 2m", s.ShutdownGrace)
+	}
 	return nil
 }
 
@@ -156,6 +164,15 @@ func parseRetention(v string) (time.Duration, error) {
 		return 0, fmt.Errorf("config: audit retention %q is shorter than a day; audit records must be kept at least that long", v)
 	}
 	return d, nil
+}
+
+// Grace is ShutdownGrace as a duration: 30 s when unset.
+func (s Settings) Grace() time.Duration {
+	d, err := time.ParseDuration(s.ShutdownGrace)
+	if err != nil || d < 0 {
+		return 30 * time.Second
+	}
+	return d
 }
 
 func defaultBaseURL(addr string, tls bool) string {
