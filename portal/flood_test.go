@@ -191,4 +191,3 @@ func TestSignInFloodKeepsServeUnder300MB(t *testing.T) {
 		t.Fatalf("peak RSS %.1f MB, want under 300 MB", float64(rss)/(1<<20))
 	}
 }
-
