@@ -71,6 +71,13 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 		}
 	}()
 	a.Log.Info("portal listening", "addr", ln.Addr().String(), "base_url", s.BaseURL, "tls", s.TLSCert != "", "version", version)
+	var metricsServer *http.Server
+	if s.MetricsAddr != "" {
+		if metricsServer, err = serveMetrics(a, s.MetricsAddr, errc); err != nil {
+			httpServer.Close()
+			return err
+		}
+	}
 	select {
 	case err := <-errc:
 		if errors.Is(err, http.ErrServerClosed) {
@@ -82,7 +89,34 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	a.Log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	if metricsServer != nil {
+		metricsServer.Shutdown(shutdownCtx)
+	}
 	return httpServer.Shutdown(shutdownCtx)
+}
+
+// serveMetrics starts the listener of PORTAL_METRICS_ADDR, which serves
+// /metrics alone, in plain HTTP, to whoever reaches the address.
+func serveMetrics(a *app.App, addr string, errc chan<- error) (*http.Server, error) {
+	h, err := a.MetricsHandler()
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on PORTAL_METRICS_ADDR %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second, MaxHeaderBytes: 16 << 10}
+	go func() {
+		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			select {
+			case errc <- fmt.Errorf("metrics listener: %w", err):
+			default:
+			}
+		}
+	}()
+	a.Log.Info("metrics listening", "addr", ln.Addr().String())
+	return srv, nil
 }
 
 // sweep deletes expired, unproved factor set-ups every minute, so that their

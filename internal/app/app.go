@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"enrollportal/internal/admin"
 	"enrollportal/internal/apps"
@@ -48,6 +49,9 @@ type App struct {
 	Importer *importer.Service
 	// KeyCreated is true when this start created the at-rest key file.
 	KeyCreated bool
+
+	metricsToken string
+	web          *web.Server
 }
 
 // Options adjust how the portal is assembled; the zero value is production.
@@ -69,6 +73,9 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 		return nil, err
 	}
 	a.KeyCreated = created
+	if a.metricsToken, err = readMetricsToken(s.MetricsTokenFile); err != nil {
+		return nil, err
+	}
 	if a.Box, err = secret.NewBox(key); err != nil {
 		return nil, err
 	}
@@ -117,8 +124,48 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 	return a, nil
 }
 
+// readMetricsToken reads PORTAL_METRICS_TOKEN_FILE; a token short enough
+// to guess is refused.
+func readMetricsToken(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("app: PORTAL_METRICS_TOKEN_FILE: %w", err)
+	}
+	token := strings.TrimSpace(string(raw))
+	if len(token) < 16 {
+		return "", fmt.Errorf("app: PORTAL_METRICS_TOKEN_FILE %s holds %d characters; a token needs at least 16", path, len(token))
+	}
+	return token, nil
+}
+
 // Handler builds the portal's HTTP handler: pages, APIs, health and metrics.
 func (a *App) Handler() (http.Handler, error) {
+	srv, err := a.webServer()
+	if err != nil {
+		return nil, err
+	}
+	return srv.Handler(), nil
+}
+
+// MetricsHandler serves /metrics alone, for the listener of
+// PORTAL_METRICS_ADDR.
+func (a *App) MetricsHandler() (http.Handler, error) {
+	srv, err := a.webServer()
+	if err != nil {
+		return nil, err
+	}
+	return srv.MetricsHandler(), nil
+}
+
+// webServer builds the web layer once, so that the main and the metrics
+// listener count into the same registry.
+func (a *App) webServer() (*web.Server, error) {
+	if a.web != nil {
+		return a.web, nil
+	}
 	srv, err := web.New(web.Options{
 		Store: a.Store, Enroll: a.Enroll, Users: a.Users, Prompt: a.Prompt, Policy: a.Policy, Notify: a.Notify, Box: a.Box, Clock: a.Clock, Logger: a.Log,
 		BaseURL: a.Settings.BaseURL, Secure: a.Settings.Secure(), OrgName: a.Org.Name,
@@ -127,11 +174,13 @@ func (a *App) Handler() (http.Handler, error) {
 		DuoAPI: duo.New(duo.Options{
 			Store: a.Store, Clock: a.Clock, Log: a.Log, Apps: a.Apps, Policy: a.Policy, Enroll: a.Enroll,
 		}),
+		MetricsToken: a.metricsToken, MetricsElsewhere: a.Settings.MetricsAddr != "",
 	})
 	if err != nil {
 		return nil, err
 	}
-	return srv.Handler(), nil
+	a.web = srv
+	return srv, nil
 }
 
 // Close closes the database (and the GeoIP file).

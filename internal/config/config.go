@@ -26,6 +26,12 @@ type Settings struct {
 	GeoIPDB       string
 	OrgName       string
 	LogLevel      string
+	// MetricsAddr, when set, is the listen address of a separate listener
+	// that serves /metrics alone.
+	MetricsAddr string
+	// MetricsTokenFile holds the bearer token that lets callers from other
+	// machines read /metrics on the main listener.
+	MetricsTokenFile string
 }
 
 type option struct {
@@ -42,12 +48,14 @@ func (s *Settings) options() []option {
 		{"tls-cert", "PORTAL_TLS_CERT", "", "TLS certificate (PEM)", &s.TLSCert, false},
 		{"tls-key", "PORTAL_TLS_KEY", "", "TLS private key (PEM)", &s.TLSKey, false},
 		{"secret-key-file", "PORTAL_SECRET_KEY_FILE", "", "key that encrypts secrets at rest (default: beside the database)", &s.SecretKeyFile, false},
-		{"smtp-url", "PORTAL_SMTP_URL", "", "smtp://user:pass@host:port (STARTTLS) or smtps://", &s.SMTPURL, true},
+		{"smtp-url", "PORTAL_SMTP_URL", "", "smtp://[user:pass@]host:port (STARTTLS), smtps:// or smtp+insecure:// (clear text allowed)", &s.SMTPURL, true},
 		{"mail-from", "PORTAL_MAIL_FROM", "", "sender address of emails", &s.MailFrom, false},
 		{"sms-url", "PORTAL_SMS_URL", "", "SMS gateway URL", &s.SMSURL, true},
 		{"geoip-db", "PORTAL_GEOIP_DB", "", "MaxMind-format .mmdb file for location policies", &s.GeoIPDB, false},
 		{"org-name", "PORTAL_ORG_NAME", "", "organisation name shown on pages and messages (default from settings, else \"Enrollment Portal\")", &s.OrgName, false},
 		{"log-level", "PORTAL_LOG_LEVEL", "info", "debug, info, warn or error", &s.LogLevel, false},
+		{"metrics-addr", "PORTAL_METRICS_ADDR", "", "listen address of a separate /metrics listener (default: /metrics on the main listener, to this machine or with the token)", &s.MetricsAddr, false},
+		{"metrics-token-file", "PORTAL_METRICS_TOKEN_FILE", "", "file holding a bearer token that opens /metrics on the main listener to other machines", &s.MetricsTokenFile, false},
 	}
 }
 

@@ -172,7 +172,8 @@ func doSMSRequest(client *http.Client, req *http.Request, who string) error {
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return nil
 	}
-	err = fmt.Errorf("%s answered %s: %s", who, resp.Status, strings.TrimSpace(oneLine(string(snippet))))
+	// Never the body itself: a gateway may echo the request, link and all.
+	err = fmt.Errorf("%s answered %s: %s", who, resp.Status, gatewayReason(snippet))
 	switch resp.StatusCode {
 	case http.StatusRequestTimeout, http.StatusTooEarly, http.StatusTooManyRequests,
 		http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:

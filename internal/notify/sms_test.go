@@ -209,3 +209,77 @@ func TestSMSTwilioMessagingServiceAndRefusal(t *testing.T) {
 		}
 	}
 }
+
+// TestSMSGatewayEchoLeavesNoSecretBehind plays a gateway that answers an
+// error quoting the request it got. The activation link and the code in the
+// SMS must reach neither the outbox's last error (which every admin role
+// reads) nor the log.
+func TestSMSGatewayEchoLeavesNoSecretBehind(t *testing.T) {
+	answers := []int{http.StatusBadRequest, http.StatusBadGateway}
+	var mu sync.Mutex
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		status := answers[0]
+		answers = answers[1:]
+		mu.Unlock()
+		if status == http.StatusBadRequest {
+			// A JSON error whose message quotes the request, as some do.
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			json.NewEncoder(w).Encode(map[string]any{"status": status, "message": "invalid request: " + string(body)})
+			return
+		}
+		// A proxy's plain-text page dumping the request.
+		w.WriteHeader(status)
+		io.WriteString(w, "upstream refused POST "+r.URL.String()+" body="+string(body))
+	}))
+	t.Cleanup(srv.Close)
+
+	var logs syncBuffer
+	f := newFixture(t, Options{SMSURL: srv.URL + "/sms", Log: newTextLogger(&logs)})
+	const link = "https://portal.example/activate/Qm9vdHN0cmFwVG9rZW4xMjM0NTY3"
+	const code = "48291736"
+	ctx := context.Background()
+	bodies := []string{
+		"Example Org: activate your phone at " + link + " before Friday.",
+		"Example Org: your activation code is " + code + " (or 4829-1736).",
+	}
+	for i, b := range bodies {
+		m := store.Message{Channel: store.ChannelSMS, Recipient: "+15551230009", BodyText: b, IntentKey: ActivationIntent(int64(40+i), "sms")}
+		if _, err := Enqueue(ctx, f.db, m, f.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if sum := f.deliver(t); sum.Failed != 1 || sum.Retrying != 1 {
+		t.Fatalf("summary = %+v", sum)
+	}
+	secrets := []string{"activate/", "Qm9vdHN0cmFwVG9rZW4xMjM0NTY3", "portal.example", code, "4829-1736", "5551230009"}
+	for _, id := range []int64{1, 2} {
+		row, err := f.db.MessageByID(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if row.LastError == "" || !strings.Contains(row.LastError, "SMS webhook answered") {
+			t.Errorf("message %d: last error %q does not say what failed", id, row.LastError)
+		}
+		for _, s := range secrets {
+			if strings.Contains(row.LastError, s) {
+				t.Errorf("message %d: last error holds %q: %s", id, s, row.LastError)
+			}
+		}
+	}
+	first, _ := f.db.MessageByID(ctx, 1)
+	if !strings.Contains(first.LastError, "400") || !strings.Contains(first.LastError, "invalid request") {
+		t.Errorf("the status and the gist of the reason are gone: %q", first.LastError)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "level=ERROR") {
+		t.Fatalf("no ERROR line for the failed message:\n%s", out)
+	}
+	for _, s := range secrets {
+		if strings.Contains(out, s) {
+			t.Errorf("log holds %q:\n%s", s, out)
+		}
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -25,16 +26,23 @@ import (
 //
 //	smtp://[user:pass@]host[:port]   SMTP with STARTTLS (port 587 by default)
 //	smtps://[user:pass@]host[:port]  implicit TLS (port 465 by default)
+//	smtp+insecure://host[:port]      SMTP that may send in clear text (port 587)
 //
-// With credentials, STARTTLS is mandatory: the password is never sent over
-// a plain connection, and a server that does not offer STARTTLS is an error.
-// Without credentials STARTTLS is opportunistic (used when offered), which
-// suits a relay on localhost or the in-process server of the tests. The
-// server's certificate is always verified.
+// STARTTLS is mandatory with smtp://, and a server that does not offer it
+// is an error, except for a relay on this machine: without credentials, a
+// host that is a loopback address, or a name whose addresses are all
+// loopback, may be reached in clear text when it offers no STARTTLS (the
+// message never leaves the machine on that hop). The portal then connects
+// to the loopback address it checked, so a changing DNS answer cannot
+// redirect the clear-text connection elsewhere. Any other host needs
+// smtp+insecure:// to be sent in clear text, which takes no credentials: a
+// password is never sent over a plain connection. The server's certificate
+// is always verified.
 type smtpTransport struct {
 	host     string
 	port     int
 	implicit bool
+	insecure bool // smtp+insecure://: clear text allowed to any host
 	user     string
 	pass     string
 	from     string
@@ -42,6 +50,10 @@ type smtpTransport struct {
 	roots    *x509.CertPool
 	timeout  time.Duration
 	clock    clock.Clock
+	// lookup resolves the host and loopback tells a loopback address; the
+	// tests replace loopback to play a remote relay on a local port.
+	lookup   func(ctx context.Context, host string) ([]netip.Addr, error)
+	loopback func(netip.Addr) bool
 }
 
 func newSMTPTransport(rawURL, from string, roots *x509.CertPool, c clock.Clock) (*smtpTransport, error) {
@@ -49,14 +61,24 @@ func newSMTPTransport(rawURL, from string, roots *x509.CertPool, c clock.Clock) 
 	if err != nil {
 		return nil, fmt.Errorf("notify: PORTAL_SMTP_URL is not a URL")
 	}
-	t := &smtpTransport{host: u.Hostname(), roots: roots, timeout: 20 * time.Second, clock: c}
+	t := &smtpTransport{host: u.Hostname(), roots: roots, timeout: 20 * time.Second, clock: c,
+		lookup: func(ctx context.Context, host string) ([]netip.Addr, error) {
+			return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+		},
+		loopback: netip.Addr.IsLoopback,
+	}
 	switch u.Scheme {
 	case "smtp":
 		t.port = 587
 	case "smtps":
 		t.port, t.implicit = 465, true
+	case "smtp+insecure":
+		t.port, t.insecure = 587, true
+		if u.User != nil {
+			return nil, errors.New("notify: PORTAL_SMTP_URL: smtp+insecure:// may send in clear text, so it takes no user or password; use smtp:// (STARTTLS) or smtps://")
+		}
 	default:
-		return nil, fmt.Errorf("notify: PORTAL_SMTP_URL must start with smtp:// or smtps://, not %q", u.Scheme+"://")
+		return nil, fmt.Errorf("notify: PORTAL_SMTP_URL must start with smtp://, smtps:// or smtp+insecure://, not %q", u.Scheme+"://")
 	}
 	if t.host == "" {
 		return nil, errors.New("notify: PORTAL_SMTP_URL has no host")
@@ -86,10 +108,46 @@ func (t *smtpTransport) channel() string { return store.ChannelEmail }
 
 func (t *smtpTransport) describe() string {
 	scheme := "smtp"
-	if t.implicit {
+	switch {
+	case t.implicit:
 		scheme = "smtps"
+	case t.insecure:
+		scheme = "smtp+insecure"
 	}
 	return scheme + "://" + net.JoinHostPort(t.host, strconv.Itoa(t.port))
+}
+
+// loopbackAddrs returns the host's addresses when every one of them is a
+// loopback address, and nil otherwise (or when the name does not resolve).
+func (t *smtpTransport) loopbackAddrs(ctx context.Context) []netip.Addr {
+	var addrs []netip.Addr
+	if ip, err := netip.ParseAddr(t.host); err == nil {
+		addrs = []netip.Addr{ip}
+	} else if addrs, err = t.lookup(ctx, t.host); err != nil || len(addrs) == 0 {
+		return nil
+	}
+	for _, a := range addrs {
+		if !t.loopback(a.Unmap()) {
+			return nil
+		}
+	}
+	return addrs
+}
+
+// dialFirst connects to the first of addrs that answers, on the
+// transport's port.
+func (t *smtpTransport) dialFirst(addrs []netip.Addr) gomail.DialContextFunc {
+	return func(ctx context.Context, network, _ string) (net.Conn, error) {
+		d := net.Dialer{Timeout: t.timeout}
+		var err error
+		for _, a := range addrs {
+			var c net.Conn
+			if c, err = d.DialContext(ctx, network, netip.AddrPortFrom(a.Unmap(), uint16(t.port)).String()); err == nil {
+				return c, nil
+			}
+		}
+		return nil, err
+	}
 }
 
 func (t *smtpTransport) open(ctx context.Context) (session, error) {
@@ -108,8 +166,14 @@ func (t *smtpTransport) open(ctx context.Context) (session, error) {
 		opts = append(opts, gomail.WithSSL())
 	case t.user != "":
 		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
-	default:
+	case t.insecure:
 		opts = append(opts, gomail.WithTLSPolicy(gomail.TLSOpportunistic))
+	default:
+		if local := t.loopbackAddrs(ctx); local != nil {
+			opts = append(opts, gomail.WithTLSPolicy(gomail.TLSOpportunistic), gomail.WithDialContextFunc(t.dialFirst(local)))
+		} else {
+			opts = append(opts, gomail.WithTLSPolicy(gomail.TLSMandatory))
+		}
 	}
 	if t.user != "" {
 		opts = append(opts, gomail.WithSMTPAuth(gomail.SMTPAuthAutoDiscover),
@@ -120,7 +184,8 @@ func (t *smtpTransport) open(ctx context.Context) (session, error) {
 		return nil, fmt.Errorf("smtp client: %w", err)
 	}
 	if err := c.DialWithContext(ctx); err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", t.describe(), err)
+		// host:port, not the URL: a recorded reason loses every URL.
+		return nil, fmt.Errorf("connect to the SMTP server %s: %w", net.JoinHostPort(t.host, strconv.Itoa(t.port)), err)
 	}
 	return &smtpSession{t: t, c: c}, nil
 }

@@ -313,10 +313,9 @@ func (s *Service) markFailure(m store.Message, cause error) (time.Time, bool) {
 	defer cancel()
 	failed := isPermanent(cause) || m.Attempts >= s.maxAttempts
 	next := s.clock.Now().Add(Backoff(m.Attempts))
-	msg := oneLine(cause.Error())
-	if len(msg) > 1000 {
-		msg = msg[:1000]
-	}
+	// Admins of every role read last_error, and the log is read widely:
+	// record only a redacted reason, never what the other side echoed.
+	msg := redactReason(cause)
 	if _, err := s.store.MarkMessageRetry(ctx, m.ID, *m.ClaimedUntil, next, msg, failed); err != nil {
 		s.log.Error("outbox: could not record a failed attempt", "id", m.ID, "err", err)
 	}

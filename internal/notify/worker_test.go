@@ -262,7 +262,7 @@ func TestMailServerDownThenUpDeliversEachOnce(t *testing.T) {
 		t.Fatalf("pending rows = %d, %v", len(rows), err)
 	}
 	for _, r := range rows {
-		if r.Attempts != 1 || !r.NextAttemptAt.Equal(start.Add(30*time.Second)) || !strings.Contains(r.LastError, "connect to smtp://") {
+		if r.Attempts != 1 || !r.NextAttemptAt.Equal(start.Add(30*time.Second)) || !strings.Contains(r.LastError, "connect to the SMTP server 127.0.0.1:") {
 			t.Fatalf("row after a failed attempt = %+v", r)
 		}
 	}

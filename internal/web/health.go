@@ -2,13 +2,18 @@ package web
 
 import (
 	"context"
+	"net"
 	"net/http"
+	"net/netip"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"enrollportal/internal/secret"
 )
 
 type metrics struct {
@@ -60,5 +65,75 @@ func (s *Server) Readyz(c *gin.Context) {
 	c.JSON(http.StatusOK, gin.H{"status": "ok"})
 }
 
-// Metrics serves the Prometheus metrics.
-func (s *Server) Metrics(c *gin.Context) { s.metrics.handler.ServeHTTP(c.Writer, c.Request) }
+// Metrics serves the Prometheus metrics on the main listener, to callers on
+// this machine or holding the metrics token. The numbers tell an outsider
+// how many people enroll and which pages fail, so they are not public. When
+// they have their own listener (PORTAL_METRICS_ADDR) the main one does not
+// serve them at all.
+func (s *Server) Metrics(c *gin.Context) {
+	switch {
+	case s.metricsElsewhere:
+		s.notFound(c)
+	case s.metricsToken != "" && bearerMatches(c.Request, s.metricsToken):
+		s.metrics.handler.ServeHTTP(c.Writer, c.Request)
+	case isLocalRequest(c.Request):
+		s.metrics.handler.ServeHTTP(c.Writer, c.Request)
+	case s.metricsToken != "":
+		c.Header("WWW-Authenticate", `Bearer realm="metrics"`)
+		c.String(http.StatusUnauthorized, "metrics need a bearer token (PORTAL_METRICS_TOKEN_FILE)\n")
+	default:
+		c.String(http.StatusForbidden, "metrics are served to this machine only; set PORTAL_METRICS_TOKEN_FILE or PORTAL_METRICS_ADDR\n")
+	}
+}
+
+// MetricsHandler serves the metrics alone, for their own listener
+// (PORTAL_METRICS_ADDR), which the operator binds where only monitoring
+// reaches.
+func (s *Server) MetricsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.metrics.handler)
+	return mux
+}
+
+// bearerMatches compares the request's bearer token with want in constant
+// time.
+func bearerMatches(r *http.Request, want string) bool {
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	// Hashing both sides first keeps the comparison from telling the
+	// token's length either.
+	return ok && secret.EqualBytes(secret.HashToken(strings.TrimSpace(got)), secret.HashToken(want))
+}
+
+// isLocalRequest tells whether the request comes from this machine itself.
+// A request that a reverse proxy on this machine forwarded comes from a
+// loopback address too, but says so in a forwarding header: it counts as
+// remote.
+func isLocalRequest(r *http.Request) bool {
+	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Real-Ip"} {
+		if r.Header.Get(h) != "" {
+			return false
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.Unmap().IsLoopback()
+}
+
+// knownMethods are the methods that get their own label in the request
+// counter; any other name a client invents counts as "other", so that
+// clients cannot grow the metrics without bound.
+var knownMethods = map[string]bool{
+	http.MethodGet: true, http.MethodHead: true, http.MethodPost: true, http.MethodPut: true,
+	http.MethodPatch: true, http.MethodDelete: true, http.MethodOptions: true,
+	http.MethodConnect: true, http.MethodTrace: true,
+}
+
+func methodLabel(m string) string {
+	if knownMethods[m] {
+		return m
+	}
+	return "other"
+}

@@ -1,12 +1,18 @@
 package web_test
 
 import (
+	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"enrollportal/internal/config"
 	"enrollportal/internal/testkit"
 )
 
@@ -57,4 +63,95 @@ func TestAssetsAreCacheBusted(t *testing.T) {
 	}
 	wantStatus(t, c.Get("/assets/../go.mod"), http.StatusNotFound)
 	wantStatus(t, c.Get("/assets/embed.go"), http.StatusNotFound)
+}
+
+// metricSeries counts the request counter's series in a /metrics answer.
+func metricSeries(body string) int {
+	return strings.Count(body, "\nportal_http_requests_total{")
+}
+
+func TestInventedMethodsDoNotGrowTheMetrics(t *testing.T) {
+	p := testkit.Serve(t)
+	c := testkit.NewClient(t, p)
+	client := &http.Client{}
+	send := func(method string) {
+		req, err := http.NewRequest(method, p.URL+"/", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	send("INVENTED0")
+	before := c.Get("/metrics")
+	wantStatus(t, before, http.StatusOK)
+	for i := 1; i <= 2000; i++ {
+		send(fmt.Sprintf("INVENTED%d", i))
+	}
+	after := c.Get("/metrics")
+	wantStatus(t, after, http.StatusOK, `method="other"`)
+	if b, a := metricSeries(before.Body), metricSeries(after.Body); a > b+1 {
+		// +1: the first GET /metrics itself is counted after it answered.
+		t.Fatalf("2,000 invented methods grew the request counter from %d to %d series", b, a)
+	}
+	if strings.Contains(after.Body, "INVENTED") {
+		t.Fatal("an invented method name is a label value")
+	}
+}
+
+// metricsFrom asks for /metrics as a client at remoteAddr would.
+func metricsFrom(p *testkit.Portal, remoteAddr string, header http.Header) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodGet, "/metrics", nil)
+	req.RemoteAddr = remoteAddr
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	rec := httptest.NewRecorder()
+	p.Handler.ServeHTTP(rec, req)
+	return rec
+}
+
+func TestMetricsOnTheMainListenerNeedLoopbackOrToken(t *testing.T) {
+	// No token configured: this machine only.
+	p := testkit.New(t)
+	if rec := metricsFrom(p, "127.0.0.1:40000", nil); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "portal_enrollments_started_total") {
+		t.Fatalf("loopback: %d %s", rec.Code, rec.Body)
+	}
+	if rec := metricsFrom(p, "[::1]:40000", nil); rec.Code != http.StatusOK {
+		t.Fatalf("IPv6 loopback: %d", rec.Code)
+	}
+	if rec := metricsFrom(p, "203.0.113.7:40000", nil); rec.Code != http.StatusForbidden || strings.Contains(rec.Body.String(), "portal_") {
+		t.Fatalf("remote without a token configured: %d %s", rec.Code, rec.Body)
+	}
+	// A reverse proxy on this machine connects from loopback but forwards
+	// someone else's request.
+	fwd := http.Header{"X-Forwarded-For": {"203.0.113.7"}}
+	if rec := metricsFrom(p, "127.0.0.1:40000", fwd); rec.Code != http.StatusForbidden {
+		t.Fatalf("forwarded through a local proxy: %d", rec.Code)
+	}
+
+	// With a token: a remote caller needs it.
+	const token = "m3trics-t0ken-for-the-test-only"
+	file := filepath.Join(t.TempDir(), "metrics.token")
+	if err := os.WriteFile(file, []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	q := testkit.New(t, func(s *config.Settings) { s.MetricsTokenFile = file })
+	rec := metricsFrom(q, "203.0.113.7:40000", nil)
+	if rec.Code != http.StatusUnauthorized || !strings.HasPrefix(rec.Header().Get("WWW-Authenticate"), "Bearer") || strings.Contains(rec.Body.String(), "portal_") {
+		t.Fatalf("remote without the token: %d %v %s", rec.Code, rec.Header(), rec.Body)
+	}
+	if rec := metricsFrom(q, "203.0.113.7:40000", http.Header{"Authorization": {"Bearer " + token + "x"}}); rec.Code != http.StatusUnauthorized {
+		t.Fatalf("remote with a wrong token: %d", rec.Code)
+	}
+	if rec := metricsFrom(q, "203.0.113.7:40000", http.Header{"Authorization": {"Bearer " + token}}); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "portal_enrollments_started_total") {
+		t.Fatalf("remote with the token: %d %s", rec.Code, rec.Body)
+	}
+	if rec := metricsFrom(q, "127.0.0.1:40000", nil); rec.Code != http.StatusOK {
+		t.Fatalf("loopback with a token configured: %d", rec.Code)
+	}
 }

@@ -53,6 +53,12 @@ type Options struct {
 	Bulk      *bulk.Service
 	Importer  *importer.Service
 	ImportDir string
+	// MetricsToken, when set, lets a caller from elsewhere read /metrics on
+	// the main listener with "Authorization: Bearer TOKEN".
+	MetricsToken string
+	// MetricsElsewhere: /metrics has its own listener, so the main one
+	// does not serve it.
+	MetricsElsewhere bool
 }
 
 // Server holds what the handlers need. Handlers are its methods; there are no
@@ -90,6 +96,9 @@ type Server struct {
 	bulk      *bulk.Service
 	importer  *importer.Service
 	importDir string
+
+	metricsToken     string
+	metricsElsewhere bool
 }
 
 // New parses the templates, hashes the assets and builds the router. A
@@ -112,6 +121,7 @@ func New(o Options) (*Server, error) {
 		linkTries: throttle.New(o.Clock, 60, 10*time.Second),
 		duoAPI:    o.DuoAPI,
 		bulk:      o.Bulk, importer: o.Importer, importDir: o.ImportDir,
+		metricsToken: o.MetricsToken, metricsElsewhere: o.MetricsElsewhere,
 
 		admins: o.Admins, notify: o.Notify, forgetOrg: o.ForgetOrg,
 		adminSessions:     newAdminSessionStore(o.Box, o.Secure),
