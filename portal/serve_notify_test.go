@@ -62,7 +62,7 @@ func TestServeRefusesMalformedSMTPURL(t *testing.T) {
 	env := map[string]string{"PORTAL_DB": filepath.Join(dir, "portal.db"), "PORTAL_ADDR": "127.0.0.1:0",
 		"PORTAL_SMTP_URL": "mail.example.org:587", "PORTAL_MAIL_FROM": "portal@example.org"}
 	r := runCLI(t, env, "serve")
-	if r.code == 0 || !strings.Contains(r.stderr, "PORTAL_SMTP_URL must start with smtp:// or smtps://") {
+	if r.code == 0 || !strings.Contains(r.stderr, "PORTAL_SMTP_URL must start with smtp://, smtps:// or smtp+insecure://") {
 		t.Fatalf("serve with a bad SMTP URL: %+v", r)
 	}
 }

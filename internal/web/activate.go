@@ -12,12 +12,13 @@ import (
 	"enrollportal/internal/notify"
 	"enrollportal/internal/store"
 	"enrollportal/internal/verify"
+	"enrollportal/internal/web/render"
 )
 
 var (
-	viewActivate     = declareView("activate")
-	viewActivateDone = declareView("activate_done")
-	viewInstall      = declareView("install")
+	viewActivate     = render.Declare("activate")
+	viewActivateDone = render.Declare("activate_done")
+	viewInstall      = render.Declare("install")
 )
 
 // activationRoutes registers the activation link opened on the phone and
@@ -154,7 +155,7 @@ func (s *Server) ActivatePOST(c *gin.Context) {
 	case err == nil:
 	case errors.As(err, &wrong):
 		msg := "That code did not work. Enter the code your app shows now; it changes every 30 seconds. You have " +
-			itoa(wrong.Remaining) + " tries left. If it keeps failing, check that your phone sets its clock automatically."
+			strconv.Itoa(wrong.Remaining) + " tries left. If it keeps failing, check that your phone sets its clock automatically."
 		s.renderActivate(c, http.StatusUnprocessableEntity, a, setup, msg)
 		return
 	case errors.Is(err, verify.ErrLockedOut):

@@ -8,7 +8,6 @@ import (
 	"mime"
 	"net/http"
 	"path"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 
@@ -82,5 +81,3 @@ func (s *Server) Asset(c *gin.Context) {
 	}
 	c.Data(http.StatusOK, f.contentType, f.body)
 }
-
-func itoa(n int) string { return strconv.Itoa(n) }

@@ -3,6 +3,7 @@ package web
 import (
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/gin-gonic/gin"
 	qrcode "github.com/skip2/go-qrcode"
@@ -10,9 +11,10 @@ import (
 	"enrollportal/internal/enroll"
 	"enrollportal/internal/store"
 	"enrollportal/internal/verify"
+	"enrollportal/internal/web/render"
 )
 
-var viewEnrollApp = declareView("enroll_app")
+var viewEnrollApp = render.Declare("enroll_app")
 
 // appChoice is an authenticator app we suggest, with where to get it.
 type appChoice struct {
@@ -157,7 +159,7 @@ func (s *Server) EnrollAppPOST(c *gin.Context) {
 	case errors.As(err, &wrong):
 		msg := "That code did not work. Enter the code your app shows now; it changes every 30 seconds."
 		if wrong.Remaining >= 0 {
-			msg += " You have " + itoa(wrong.Remaining) + " tries left."
+			msg += " You have " + strconv.Itoa(wrong.Remaining) + " tries left."
 		}
 		msg += " If it keeps failing, check that your phone sets its clock automatically."
 		reshow(http.StatusUnprocessableEntity, msg)

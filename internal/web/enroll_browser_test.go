@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"context"
-	"encoding/base64"
 	"strings"
 	"testing"
 
@@ -10,20 +9,6 @@ import (
 	"enrollportal/internal/store"
 	"enrollportal/internal/testkit"
 )
-
-// qrOnPage fetches the QR image the page shows, with the page's own cookies,
-// and decodes it as a phone camera would.
-func qrOnPage(t *testing.T, b *testkit.Browser) string {
-	t.Helper()
-	b64 := testkit.Eval[string](b, `fetch(document.querySelector("img.qr").src, {credentials: "same-origin"})
-		.then(r => r.arrayBuffer())
-		.then(buf => { let s = ""; new Uint8Array(buf).forEach(c => s += String.fromCharCode(c)); return btoa(s); })`)
-	png, err := base64.StdEncoding.DecodeString(b64)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return testkit.DecodeQRPNG(t, png)
-}
 
 func TestBrowserEnrollMobilePhoneByScanningTheQRCode(t *testing.T) {
 	p := testkit.Serve(t)
@@ -44,7 +29,7 @@ func TestBrowserEnrollMobilePhoneByScanningTheQRCode(t *testing.T) {
 	b.Click(`input[value="Google Android"]`)
 	b.ClickAndWait("button[type=submit]")
 
-	otpauth := qrOnPage(t, b)
+	otpauth := testkit.QROnPage(t, b)
 	if !strings.HasPrefix(otpauth, "otpauth://totp/Example%20Org:alice?secret=") ||
 		!strings.HasSuffix(otpauth, "&issuer=Example%20Org&algorithm=SHA1&digits=6&period=30") {
 		t.Fatalf("QR holds %q", otpauth)

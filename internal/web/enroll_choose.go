@@ -6,11 +6,12 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"enrollportal/internal/store"
+	"enrollportal/internal/web/render"
 )
 
 var (
-	viewEnrollWelcome = declareView("enroll_welcome")
-	viewEnrollChoose  = declareView("enroll_choose")
+	viewEnrollWelcome = render.Declare("enroll_welcome")
+	viewEnrollChoose  = render.Declare("enroll_choose")
 )
 
 const helpEnroll = "Stuck? Contact your help desk and say you are setting up two-factor sign-in."

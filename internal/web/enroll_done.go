@@ -7,9 +7,10 @@ import (
 
 	"enrollportal/internal/enroll"
 	"enrollportal/internal/store"
+	"enrollportal/internal/web/render"
 )
 
-var viewEnrollDone = declareView("enroll_done")
+var viewEnrollDone = render.Declare("enroll_done")
 
 // factorLine is one enrolled device as the done page lists it.
 type factorLine struct {

@@ -8,9 +8,10 @@ import (
 
 	"enrollportal/internal/enroll"
 	"enrollportal/internal/verify"
+	"enrollportal/internal/web/render"
 )
 
-var viewEnrollKey = declareView("enroll_key")
+var viewEnrollKey = render.Declare("enroll_key")
 
 type keyPage struct {
 	E           *enrollment

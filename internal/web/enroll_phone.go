@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -12,11 +13,12 @@ import (
 
 	"enrollportal/internal/enroll"
 	"enrollportal/internal/store"
+	"enrollportal/internal/web/render"
 )
 
 var (
-	viewEnrollPhone    = declareView("enroll_phone")
-	viewEnrollPlatform = declareView("enroll_platform")
+	viewEnrollPhone    = render.Declare("enroll_phone")
+	viewEnrollPlatform = render.Declare("enroll_platform")
 )
 
 // countryOption is one entry of the country list.
@@ -38,7 +40,7 @@ var countryOptions = func() []countryOption {
 				name = n
 			}
 		}
-		out = append(out, countryOption{Region: c.Region, Label: name + " (+" + itoa(c.Code) + ")"})
+		out = append(out, countryOption{Region: c.Region, Label: name + " (+" + strconv.Itoa(c.Code) + ")"})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Label < out[j].Label })
 	return out

@@ -11,11 +11,12 @@ import (
 	"enrollportal/internal/enroll"
 	"enrollportal/internal/notify"
 	"enrollportal/internal/store"
+	"enrollportal/internal/web/render"
 )
 
 var (
-	viewEnrollExpired = declareView("enroll_expired")
-	viewEnrollRenewed = declareView("enroll_renewed")
+	viewEnrollExpired = render.Declare("enroll_expired")
+	viewEnrollRenewed = render.Declare("enroll_renewed")
 )
 
 type expiredPage struct {

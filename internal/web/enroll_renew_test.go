@@ -25,7 +25,7 @@ func TestExpiredLinkOffersAFreshOneByEmailOncePerHour(t *testing.T) {
 	}
 
 	wantStatus(t, c.Post(link+"/renew", nil), http.StatusOK, "Check your email")
-	msgs := outbox(t, p)
+	msgs := testkit.OutboxMessages(t, p)
 	if len(msgs) != 1 || msgs[0].Recipient != "alice@example.com" {
 		t.Fatalf("outbox: %+v", msgs)
 	}
@@ -37,7 +37,7 @@ func TestExpiredLinkOffersAFreshOneByEmailOncePerHour(t *testing.T) {
 
 	// Asking again at once sends nothing more.
 	wantStatus(t, c.Post(link+"/renew", nil), http.StatusTooManyRequests, "already sent you a new link")
-	if n := len(outbox(t, p)); n != 1 {
+	if n := len(testkit.OutboxMessages(t, p)); n != 1 {
 		t.Fatalf("%d messages after a second request", n)
 	}
 	// Without the CSRF token nothing happens either.
@@ -66,7 +66,7 @@ func TestExpiredLinkOfferRespectsTheSettingAndNeedsAnEmail(t *testing.T) {
 		t.Error("offered a new link with the setting off")
 	}
 	wantStatus(t, c.Post(link+"/renew", nil), http.StatusGone)
-	if n := len(outbox(t, p)); n != 0 {
+	if n := len(testkit.OutboxMessages(t, p)); n != 0 {
 		t.Fatalf("%d messages written", n)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -75,6 +76,8 @@ func (s *Server) grant(c *gin.Context, e *enrollment) {
 	session(c).Values[e.grantKey] = s.clock.Now().Unix() + grantTTL
 }
 
+// who is the audit actor of an end user's request: the enrollment pages and
+// the Universal Prompt alike.
 func (s *Server) who(c *gin.Context, username string) audit.Who {
 	return audit.Who{Type: audit.ActorUser, Name: username, IP: c.ClientIP()}
 }
@@ -159,7 +162,7 @@ func (s *Server) enrollmentMethods(c *gin.Context, appKey string, userID int64) 
 
 func (s *Server) linkEnrollment(c *gin.Context, token string) (*enrollment, error) {
 	link, u, err := s.enroll.OpenLink(c.Request.Context(), token)
-	grantKey := "grant:link:" + itoa(int(link.ID))
+	grantKey := "grant:link:" + strconv.Itoa(int(link.ID))
 	switch {
 	case err == nil:
 	case errors.Is(err, enroll.ErrLinkUsed) || errors.Is(err, enroll.ErrLinkExpired):

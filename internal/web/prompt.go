@@ -11,20 +11,20 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"enrollportal/internal/audit"
 	"enrollportal/internal/policy"
 	"enrollportal/internal/prompt"
 	"enrollportal/internal/store"
+	"enrollportal/internal/web/render"
 )
 
 // The Universal Prompt pages: after the application's authorize request,
 // policy decides; an enrolled user proves a factor, an unenrolled one enrolls
 // inline, and the browser goes back to the application with a code.
 var (
-	viewPromptMethod   = declareView("prompt_method")
-	viewPromptPasscode = declareView("prompt_passcode")
-	viewPromptKey      = declareView("prompt_key")
-	viewPromptDone     = declareView("prompt_done")
+	viewPromptMethod   = render.Declare("prompt_method")
+	viewPromptPasscode = render.Declare("prompt_passcode")
+	viewPromptKey      = render.Declare("prompt_key")
+	viewPromptDone     = render.Declare("prompt_done")
 )
 
 const (
@@ -142,10 +142,6 @@ func prunePromptSession(c *gin.Context, now time.Time) {
 }
 
 func promptUserOf(c *gin.Context) store.User { return c.MustGet("prompt_user").(store.User) }
-
-func (s *Server) promptWho(c *gin.Context, username string) audit.Who {
-	return audit.Who{Type: audit.ActorUser, Name: username, IP: c.ClientIP()}
-}
 
 // promptMethods are the ways u can prove themselves here: what they have
 // enrolled, narrowed to what the policy accepts.

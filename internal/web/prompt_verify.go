@@ -45,7 +45,7 @@ func (s *Server) PromptPasscodePOST(c *gin.Context) {
 		s.renderPasscode(c, http.StatusUnprocessableEntity, "Enter the 6-digit code your authenticator app shows now.")
 		return
 	}
-	err := s.prompt.CheckPasscode(c.Request.Context(), t, u, s.enroll, code, s.promptWho(c, u.Username))
+	err := s.prompt.CheckPasscode(c.Request.Context(), t, u, s.enroll, code, s.who(c, u.Username))
 	var wrong *verify.WrongCodeError
 	switch {
 	case err == nil:
@@ -124,7 +124,7 @@ func (s *Server) PromptKeyVerifyPOST(c *gin.Context) {
 		c.JSON(http.StatusConflict, gin.H{"error": "The security key check expired. Try again."})
 		return
 	}
-	_, err := s.enroll.FinishKeyLogin(ctx, u, t.KeySession, t.TxID, c.Request.Body, s.promptWho(c, u.Username))
+	_, err := s.enroll.FinishKeyLogin(ctx, u, t.KeySession, t.TxID, c.Request.Body, s.who(c, u.Username))
 	if errors.Is(err, enroll.ErrKeyNotAccepted) {
 		c.JSON(http.StatusUnprocessableEntity, gin.H{"error": "That security key was not accepted. Use a key you set up for this account, and try again."})
 		return

@@ -27,8 +27,10 @@ func (s *Server) routes() *gin.Engine {
 	// so they sit outside the browser pages' CSRF group.
 	s.oauthRoutes(r)
 
-	// The admin section: its own session and CSRF token.
-	s.adminRoutes(r)
+	// The logo admins upload in the settings, shown on every page.
+	r.GET("/org/logo", s.OrgLogoGET)
+	// The admin section (package web/admin): its own session and CSRF token.
+	s.admin.Register(r)
 
 	// Browser pages: a session and CSRF protection on every form.
 	pages := r.Group("/", s.withSession, s.csrf)

@@ -10,7 +10,7 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"enrollportal/internal/admin"
+	accounts "enrollportal/internal/admin"
 	"enrollportal/internal/bulk"
 	"enrollportal/internal/clock"
 	"enrollportal/internal/enroll"
@@ -22,6 +22,8 @@ import (
 	"enrollportal/internal/store"
 	"enrollportal/internal/throttle"
 	"enrollportal/internal/users"
+	"enrollportal/internal/web/admin"
+	"enrollportal/internal/web/render"
 )
 
 // Options are the dependencies of the web layer.
@@ -39,7 +41,7 @@ type Options struct {
 	// OrgName returns the organisation's name shown on every page.
 	OrgName func(ctx context.Context) string
 	// Admins signs admins in and manages their accounts.
-	Admins *admin.Service
+	Admins *accounts.Service
 	// Notify composes messages (the organisation's header line) and is
 	// woken after the pages commit messages to the outbox.
 	Notify *notify.Service
@@ -64,16 +66,16 @@ type Options struct {
 // Server holds what the handlers need. Handlers are its methods; there are no
 // package globals.
 type Server struct {
-	store    store.Store
-	enroll   *enroll.Service
-	users    *users.Service
-	policy   *policy.Service
-	prompt   *prompt.Service
-	clock    clock.Clock
-	log      *slog.Logger
-	baseURL  string
-	orgName  func(ctx context.Context) string
-	views    *views
+	store   store.Store
+	enroll  *enroll.Service
+	users   *users.Service
+	policy  *policy.Service
+	prompt  *prompt.Service
+	clock   clock.Clock
+	log     *slog.Logger
+	baseURL string
+	// pages renders every page, the admin section's too.
+	pages    *render.Renderer
 	assets   *assets
 	sessions *sessions.CookieStore
 	metrics  *metrics
@@ -82,20 +84,10 @@ type Server struct {
 	linkTries *throttle.Limiter
 	engine    *gin.Engine
 
-	admins        *admin.Service
-	notify        *notify.Service
-	forgetOrg     func()
-	adminSessions *sessions.CookieStore
-	// adminIPTries and adminAccountTries limit sign-in attempts per client
-	// address and per account (email), on top of the account lockout.
-	adminIPTries      *throttle.Limiter
-	adminAccountTries *throttle.Limiter
-	logoCache         orgLogo
-	duoAPI            APIRoutes
-
-	bulk      *bulk.Service
-	importer  *importer.Service
-	importDir string
+	notify *notify.Service
+	duoAPI APIRoutes
+	// admin is the admin section under /admin (package web/admin).
+	admin *admin.Section
 
 	metricsToken     string
 	metricsElsewhere bool
@@ -104,32 +96,33 @@ type Server struct {
 // New parses the templates, hashes the assets and builds the router. A
 // template that is missing or does not parse fails here, not on a request.
 func New(o Options) (*Server, error) {
-	v, err := parseViews()
-	if err != nil {
-		return nil, err
-	}
 	a, err := loadAssets()
 	if err != nil {
 		return nil, err
 	}
-	v.assets = a
+	funcs := admin.TemplateFuncs()
+	funcs["chooseForm"] = chooseFormOf
+	pages, err := render.New(render.Options{
+		Funcs: funcs, AssetURL: a.url, Log: o.Logger, Org: o.OrgName,
+		Logo: render.NewLogo(o.Store, o.Logger), Frame: admin.FrameOf, BaseURL: o.BaseURL,
+	})
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		store: o.Store, enroll: o.Enroll, users: o.Users, prompt: o.Prompt, policy: o.Policy, clock: o.Clock, log: o.Logger,
-		baseURL: o.BaseURL, orgName: o.OrgName, views: v, assets: a,
+		baseURL: o.BaseURL, pages: pages, assets: a,
 		sessions:  newSessionStore(o.Box, o.Secure),
 		metrics:   newMetrics(),
 		linkTries: throttle.New(o.Clock, 60, 10*time.Second),
 		duoAPI:    o.DuoAPI,
-		bulk:      o.Bulk, importer: o.Importer, importDir: o.ImportDir,
+		notify:    o.Notify,
+		admin: admin.New(admin.Options{
+			Store: o.Store, Enroll: o.Enroll, Admins: o.Admins, Notify: o.Notify, Box: o.Box, Clock: o.Clock,
+			Logger: o.Logger, BaseURL: o.BaseURL, Secure: o.Secure, ForgetOrg: o.ForgetOrg,
+			Bulk: o.Bulk, Importer: o.Importer, ImportDir: o.ImportDir, Pages: pages,
+		}),
 		metricsToken: o.MetricsToken, metricsElsewhere: o.MetricsElsewhere,
-
-		admins: o.Admins, notify: o.Notify, forgetOrg: o.ForgetOrg,
-		adminSessions:     newAdminSessionStore(o.Box, o.Secure),
-		adminIPTries:      throttle.New(o.Clock, 20, 30*time.Second),
-		adminAccountTries: throttle.New(o.Clock, 10, 30*time.Second),
-	}
-	if s.forgetOrg == nil {
-		s.forgetOrg = func() {}
 	}
 	s.engine = s.routes()
 	return s, nil
@@ -141,10 +134,3 @@ func (s *Server) Handler() http.Handler { return s.engine }
 // Registry is the Prometheus registry behind /metrics, for counters other
 // packages add.
 func (s *Server) Registry() *prometheus.Registry { return s.metrics.registry }
-
-func (s *Server) mustOrg(ctx context.Context) string {
-	if s.orgName == nil {
-		return "Enrollment Portal"
-	}
-	return s.orgName(ctx)
-}

@@ -7,6 +7,7 @@ import (
 	"github.com/gorilla/sessions"
 
 	"enrollportal/internal/secret"
+	"enrollportal/internal/web/render"
 )
 
 const (
@@ -40,6 +41,7 @@ func (s *Server) withSession(c *gin.Context) {
 		sess, _ = s.sessions.New(c.Request, sessionCookie)
 	}
 	c.Set(sessionKey, sess)
+	render.KeepSession(c, sess)
 	c.Next()
 }
 

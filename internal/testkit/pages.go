@@ -1,0 +1,35 @@
+package testkit
+
+import (
+	"context"
+	"encoding/base64"
+	"testing"
+
+	"enrollportal/internal/store"
+)
+
+// QROnPage fetches the QR image the browser's page shows, with the page's
+// own cookies, and decodes it as a phone camera would. The enrollment,
+// activation and admin pages all show their QR codes as img.qr.
+func QROnPage(t testing.TB, b *Browser) string {
+	t.Helper()
+	b64 := Eval[string](b, `fetch(document.querySelector("img.qr").src, {credentials: "same-origin"})
+		.then(r => r.arrayBuffer())
+		.then(buf => { let s = ""; new Uint8Array(buf).forEach(c => s += String.fromCharCode(c)); return btoa(s); })`)
+	png, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return DecodeQRPNG(t, png)
+}
+
+// OutboxMessages lists the portal's outbox (up to 100 messages), failing
+// the test when the query fails.
+func OutboxMessages(t testing.TB, p *Portal) []store.Message {
+	t.Helper()
+	msgs, _, err := p.Store.ListMessages(context.Background(), store.MessageFilter{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return msgs
+}

@@ -1,0 +1,245 @@
+package admin_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"enrollportal/internal/admin"
+	"enrollportal/internal/audit"
+	"enrollportal/internal/testkit"
+)
+
+func TestAdminSignInWithPasswordAndTOTP(t *testing.T) {
+	p := testkit.New(t)
+	c, a := p.SignInAs(t, admin.RoleOwner)
+	r := c.Get("/admin")
+	if r.Code != http.StatusOK || !strings.Contains(r.Body, "<h1>Dashboard</h1>") || !strings.Contains(r.Body, a.Email) {
+		t.Fatalf("dashboard after sign-in: %d\n%s", r.Code, r.Body)
+	}
+	for _, want := range []string{"HttpOnly", "SameSite=Strict", "Path=/admin"} {
+		if ck := r.Header.Get("Set-Cookie"); !strings.Contains(ck, want) {
+			t.Errorf("admin cookie %q lacks %s", ck, want)
+		}
+	}
+	entries, err := p.Store.AuditForTarget(context.Background(), audit.TargetAdmin, a.Email, 10)
+	if err != nil || len(entries) == 0 || entries[0].Action != audit.AdminSignedIn || entries[0].IP != c.IP {
+		t.Fatalf("sign-in audit: %+v %v", entries, err)
+	}
+}
+
+func TestAdminPagesNeedSignIn(t *testing.T) {
+	p := testkit.New(t)
+	c := p.NewFormClient(t)
+	r := c.Get("/admin")
+	if r.Code != http.StatusSeeOther || r.Location() != "/admin/signin" {
+		t.Fatalf("anonymous /admin: %d %s", r.Code, r.Location())
+	}
+	// Half-way (password only) is not signed in either.
+	a := p.AddAdmin(t, admin.RoleOwner)
+	c.Get("/admin/signin")
+	c.Post("/admin/signin", url.Values{"email": {a.Email}, "password": {testkit.AdminPassword}})
+	if r := c.Get("/admin"); r.Code != http.StatusSeeOther || r.Location() != "/admin/signin" {
+		t.Fatalf("password-only session on /admin: %d %s", r.Code, r.Location())
+	}
+}
+
+func TestAdminSignInRefusals(t *testing.T) {
+	p := testkit.New(t)
+	a := p.AddAdmin(t, admin.RoleAdministrator)
+	const generic = "The email or password is not right"
+
+	t.Run("wrong password and unknown email look the same", func(t *testing.T) {
+		for _, form := range []url.Values{
+			{"email": {a.Email}, "password": {"wrong password here"}},
+			{"email": {"nobody@example.org"}, "password": {testkit.AdminPassword}},
+		} {
+			c := p.NewFormClient(t)
+			c.Get("/admin/signin")
+			r := c.Post("/admin/signin", form)
+			if r.Code != http.StatusUnauthorized || !strings.Contains(r.Body, generic) {
+				t.Fatalf("%v: %d\n%s", form, r.Code, r.Body)
+			}
+		}
+	})
+
+	t.Run("wrong and replayed codes", func(t *testing.T) {
+		c := p.NewFormClient(t)
+		c.Get("/admin/signin")
+		c.Post("/admin/signin", url.Values{"email": {a.Email}, "password": {testkit.AdminPassword}})
+		c.Get("/admin/signin/code")
+		p.Clock.Advance(30 * time.Second)
+		good := a.Code(t, p.Clock.Now())
+		wrong := "000000"
+		if wrong == good {
+			wrong = "111111"
+		}
+		if r := c.Post("/admin/signin/code", url.Values{"code": {wrong}}); r.Code != http.StatusUnauthorized || !strings.Contains(r.Body, "That code is not right") {
+			t.Fatalf("wrong code: %d\n%s", r.Code, r.Body)
+		}
+		if r := c.Post("/admin/signin/code", url.Values{"code": {good}}); r.Code != http.StatusSeeOther || r.Location() != "/admin" {
+			t.Fatalf("good code: %d %s", r.Code, r.Location())
+		}
+		// The same code, seconds later, in another browser: refused.
+		c2 := p.NewFormClient(t)
+		c2.Get("/admin/signin")
+		c2.Post("/admin/signin", url.Values{"email": {a.Email}, "password": {testkit.AdminPassword}})
+		c2.Get("/admin/signin/code")
+		if r := c2.Post("/admin/signin/code", url.Values{"code": {good}}); r.Code != http.StatusUnauthorized {
+			t.Fatalf("replayed code: %d %s", r.Code, r.Location())
+		}
+	})
+}
+
+func TestAdminSignInIsRateLimitedAndLocks(t *testing.T) {
+	p := testkit.New(t)
+	a := p.AddAdmin(t, admin.RoleOwner)
+	c := p.NewFormClient(t)
+	c.Get("/admin/signin")
+	// Five wrong passwords lock the account: the right password then gets
+	// the same generic answer, and the per-account limiter soon refuses
+	// further tries outright.
+	for i := 0; i < admin.MaxFailures; i++ {
+		if r := c.Post("/admin/signin", url.Values{"email": {a.Email}, "password": {"not the password"}}); r.Code != http.StatusUnauthorized {
+			t.Fatalf("try %d: %d", i+1, r.Code)
+		}
+	}
+	if r := c.Post("/admin/signin", url.Values{"email": {a.Email}, "password": {testkit.AdminPassword}}); r.Code != http.StatusUnauthorized {
+		t.Fatalf("right password while locked: %d", r.Code)
+	}
+	limited := false
+	for i := 0; i < 10 && !limited; i++ {
+		r := c.Post("/admin/signin", url.Values{"email": {a.Email}, "password": {testkit.AdminPassword}})
+		limited = r.Code == http.StatusTooManyRequests && r.Header.Get("Retry-After") != ""
+	}
+	if !limited {
+		t.Fatal("tries on one account were never throttled")
+	}
+	p.Clock.Advance(admin.LockFor)
+	if r := c.Post("/admin/signin", url.Values{"email": {a.Email}, "password": {testkit.AdminPassword}}); r.Code != http.StatusSeeOther {
+		t.Fatalf("right password after the lock: %d", r.Code)
+	}
+
+	// Per address: many emails from one address are throttled too.
+	c2 := p.NewFormClient(t)
+	c2.IP = "198.51.100.7"
+	c2.Get("/admin/signin")
+	limited = false
+	for i := 0; i < 40 && !limited; i++ {
+		r := c2.Post("/admin/signin", url.Values{"email": {"guess" + strings.Repeat("x", i) + "@example.org"}, "password": {"whatever password"}})
+		limited = r.Code == http.StatusTooManyRequests
+	}
+	if !limited {
+		t.Fatal("40 tries from one address were never throttled")
+	}
+}
+
+func TestAdminSessionExpires(t *testing.T) {
+	p := testkit.New(t)
+	c, _ := p.SignInAs(t, admin.RoleReadOnly)
+	p.Clock.Advance(admin.IdleTimeout - time.Minute)
+	if r := c.Get("/admin"); r.Code != http.StatusOK {
+		t.Fatalf("before the idle timeout: %d", r.Code)
+	}
+	p.Clock.Advance(admin.IdleTimeout)
+	if r := c.Get("/admin"); r.Code != http.StatusSeeOther || r.Location() != "/admin/signin" {
+		t.Fatalf("after the idle timeout: %d %s", r.Code, r.Location())
+	}
+	if r := c.Get("/admin/signin"); !strings.Contains(r.Body, "Your admin session ended") {
+		t.Fatalf("no notice after expiry:\n%s", r.Body)
+	}
+
+	// Busy all day, still signed out after 12 hours.
+	c = p.SignIn(t, p.AddAdminNamed(t, admin.RoleReadOnly, "busy@example.org"))
+	for elapsed := time.Duration(0); elapsed < admin.MaxSessionAge-20*time.Minute; elapsed += 20 * time.Minute {
+		p.Clock.Advance(20 * time.Minute)
+		if r := c.Get("/admin"); r.Code != http.StatusOK {
+			t.Fatalf("active session at %v: %d", elapsed, r.Code)
+		}
+	}
+	p.Clock.Advance(20 * time.Minute)
+	if r := c.Get("/admin"); r.Code != http.StatusSeeOther {
+		t.Fatalf("after 12 hours: %d", r.Code)
+	}
+}
+
+func TestAdminSignOutAndCSRF(t *testing.T) {
+	p := testkit.New(t)
+	c, _ := p.SignInAs(t, admin.RoleHelpDesk)
+	if r := c.Post("/admin/signout", url.Values{"csrf_token": {"forged"}}); r.Code != http.StatusForbidden {
+		t.Fatalf("sign-out with a forged token: %d", r.Code)
+	}
+	if r := c.Get("/admin"); r.Code != http.StatusOK {
+		t.Fatalf("still signed in after the refused post: %d", r.Code)
+	}
+	if r := c.Post("/admin/signout", nil); r.Code != http.StatusSeeOther || r.Location() != "/admin/signin" {
+		t.Fatalf("sign-out: %d %s", r.Code, r.Location())
+	}
+	if r := c.Get("/admin"); r.Code != http.StatusSeeOther {
+		t.Fatalf("after sign-out: %d", r.Code)
+	}
+}
+
+var secretRe = regexp.MustCompile(`class="secret"[^>]*>([A-Z2-7 ]+)<`)
+
+func TestAdminOwnerSetupLink(t *testing.T) {
+	p := testkit.New(t)
+	ctx := context.Background()
+	token, _, err := p.Admins.IssueSetupLink(ctx, audit.CLI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := p.NewFormClient(t)
+	if r := c.Get("/admin/setup/" + token); r.Code != http.StatusOK || !strings.Contains(r.Body, "Create the owner account") {
+		t.Fatalf("setup page: %d", r.Code)
+	}
+	bad := []url.Values{
+		{"email": {"owner@example.org"}, "password": {"short"}, "password_again": {"short"}},
+		{"email": {"owner@example.org"}, "password": {"long enough password"}, "password_again": {"another long password"}},
+		{"email": {"not an email"}, "password": {"long enough password"}, "password_again": {"long enough password"}},
+	}
+	for _, form := range bad {
+		if r := c.Post("/admin/setup/"+token, form); r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `role="alert"`) {
+			t.Fatalf("bad setup %v: %d", form, r.Code)
+		}
+	}
+	if n, _ := p.Store.CountAdmins(ctx); n != 0 {
+		t.Fatalf("bad input created %d admins", n)
+	}
+	r := c.Post("/admin/setup/"+token, url.Values{"email": {"Owner@Example.org"}, "name": {"Olive Owner"}, "password": {"long enough password"}, "password_again": {"long enough password"}})
+	if r.Code != http.StatusSeeOther || r.Location() != "/admin/signin/setup-code" {
+		t.Fatalf("setup: %d %s", r.Code, r.Location())
+	}
+	page := c.Get("/admin/signin/setup-code")
+	m := secretRe.FindStringSubmatch(page.Body)
+	if m == nil {
+		t.Fatalf("no secret on the setup page:\n%s", page.Body)
+	}
+	if qr := c.Get("/admin/signin/setup-code/qr.png"); qr.Code != http.StatusOK || qr.Header.Get("Content-Type") != "image/png" {
+		t.Fatalf("qr: %d %s", qr.Code, qr.Header.Get("Content-Type"))
+	}
+	ta := testkit.TestAdmin{TOTPSecret: strings.ReplaceAll(m[1], " ", "")}
+	if r := c.Post("/admin/signin/setup-code", url.Values{"code": {"12345"}}); r.Code != http.StatusUnauthorized {
+		t.Fatalf("bad code: %d", r.Code)
+	}
+	if r := c.Post("/admin/signin/setup-code", url.Values{"code": {ta.Code(t, p.Clock.Now())}}); r.Code != http.StatusSeeOther || r.Location() != "/admin" {
+		t.Fatalf("confirm code: %d %s", r.Code, r.Location())
+	}
+	if r := c.Get("/admin"); r.Code != http.StatusOK || !strings.Contains(r.Body, "owner@example.org (Owner)") {
+		t.Fatalf("dashboard: %d", r.Code)
+	}
+	// The link worked once.
+	if r := p.NewFormClient(t).Get("/admin/setup/" + token); r.Code != http.StatusGone {
+		t.Fatalf("used link: %d", r.Code)
+	}
+	// An expired one does not work either.
+	token2, _, _ := p.Admins.IssueSetupLink(ctx, audit.CLI())
+	p.Clock.Advance(admin.SetupLinkTTL)
+	if r := p.NewFormClient(t).Get("/admin/setup/" + token2); r.Code != http.StatusGone {
+		t.Fatalf("expired link: %d", r.Code)
+	}
+}

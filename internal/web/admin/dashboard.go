@@ -1,0 +1,28 @@
+package admin
+
+import (
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"enrollportal/internal/store"
+	"enrollportal/internal/web/render"
+)
+
+var viewAdminDashboard = render.Declare("admin_dashboard")
+
+// adminDashboard is the figures on the admin home page.
+type adminDashboard struct {
+	Counts store.UserCounts
+}
+
+// AdminDashboardGET shows how far enrollment has come, and the notification
+// bar when some users' smartphones or tablets are not activated.
+func (s *Section) AdminDashboardGET(c *gin.Context) {
+	counts, err := s.store.CountUserFigures(c.Request.Context(), s.clock.Now())
+	if err != nil {
+		s.ServerError(c, err)
+		return
+	}
+	s.Render(c, http.StatusOK, viewAdminDashboard, render.Page{Title: "Dashboard", Data: adminDashboard{Counts: counts}})
+}

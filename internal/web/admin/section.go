@@ -1,0 +1,98 @@
+package admin
+
+import (
+	"html/template"
+	"log/slog"
+	"time"
+
+	"github.com/gorilla/sessions"
+
+	"enrollportal/internal/admin"
+	"enrollportal/internal/bulk"
+	"enrollportal/internal/clock"
+	"enrollportal/internal/enroll"
+	"enrollportal/internal/importer"
+	"enrollportal/internal/notify"
+	"enrollportal/internal/secret"
+	"enrollportal/internal/store"
+	"enrollportal/internal/throttle"
+	"enrollportal/internal/web/render"
+)
+
+// Options are the dependencies of the admin section.
+type Options struct {
+	Store  store.Store
+	Enroll *enroll.Service
+	Admins *admin.Service
+	// Notify composes messages (the organisation's header line) and is
+	// woken after the pages commit messages to the outbox.
+	Notify *notify.Service
+	Box    *secret.Box
+	Clock  clock.Clock
+	Logger *slog.Logger
+	// BaseURL is the portal's address, for links in messages and pages.
+	BaseURL string
+	Secure  bool // cookies get the Secure flag (base URL is https)
+	// ForgetOrg drops cached organisation settings after an admin changed them.
+	ForgetOrg func()
+	// Bulk runs bulk enrollments; Importer imports users from CSV files,
+	// keeping the checked plans between preview and apply in ImportDir.
+	Bulk      *bulk.Service
+	Importer  *importer.Service
+	ImportDir string
+	// Pages renders the pages, shared with the enrollment pages.
+	Pages *render.Renderer
+}
+
+// Section holds what the admin handlers need; they are its methods.
+type Section struct {
+	*render.Renderer
+
+	store  store.Store
+	enroll *enroll.Service
+	clock  clock.Clock
+	log    *slog.Logger
+	// baseURL is the portal's address, for links in messages and pages.
+	baseURL string
+
+	admins        *admin.Service
+	notify        *notify.Service
+	forgetOrg     func()
+	adminSessions *sessions.CookieStore
+	// adminIPTries and adminAccountTries limit sign-in attempts per client
+	// address and per account (email), on top of the account lockout.
+	adminIPTries      *throttle.Limiter
+	adminAccountTries *throttle.Limiter
+
+	bulk      *bulk.Service
+	importer  *importer.Service
+	importDir string
+}
+
+// New builds the admin section; Register adds its routes.
+func New(o Options) *Section {
+	s := &Section{
+		Renderer: o.Pages,
+		store:    o.Store, enroll: o.Enroll, clock: o.Clock, log: o.Logger, baseURL: o.BaseURL,
+		admins: o.Admins, notify: o.Notify, forgetOrg: o.ForgetOrg,
+		adminSessions:     newAdminSessionStore(o.Box, o.Secure),
+		adminIPTries:      throttle.New(o.Clock, 20, 30*time.Second),
+		adminAccountTries: throttle.New(o.Clock, 10, 30*time.Second),
+		bulk:              o.Bulk, importer: o.Importer, importDir: o.ImportDir,
+	}
+	if s.forgetOrg == nil {
+		s.forgetOrg = func() {}
+	}
+	return s
+}
+
+// TemplateFuncs are the template functions of the admin pages: times in
+// UTC, labels for stored codes, the activation texts partial.
+func TemplateFuncs() template.FuncMap {
+	return template.FuncMap{
+		"when":            formatWhen,
+		"statusLabel":     statusLabel,
+		"roleLabel":       admin.RoleLabel,
+		"activationTexts": activationTextsData,
+	}
+}

@@ -1,0 +1,454 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/gin-gonic/gin"
+
+	"enrollportal/internal/audit"
+	"enrollportal/internal/store"
+	"enrollportal/internal/users"
+	"enrollportal/internal/web/render"
+)
+
+var (
+	viewAdminUsers      = render.Declare("admin_users")
+	viewAdminUser       = render.Declare("admin_user")
+	viewAdminUserForm   = render.Declare("admin_user_form")
+	viewAdminUserDelete = render.Declare("admin_user_delete")
+)
+
+// usersPageSize is how many users one page of the list shows.
+const usersPageSize = 50
+
+// maxNotesLength bounds the notes on a user.
+const maxNotesLength = 2000
+
+// adminUsersList is the users page: a search and one page of results.
+type adminUsersList struct {
+	Query string
+	Users []store.UserRow
+	// Next is the username to continue after, when there are more.
+	Next  string
+	After string
+}
+
+// AdminUsersGET lists users in username order, filtered by the start of a
+// username, email or real name; pages continue after the last username shown.
+func (s *Section) AdminUsersGET(c *gin.Context) {
+	q := strings.TrimSpace(c.Query("q"))
+	if utf8.RuneCountInString(q) > 100 {
+		q = string([]rune(q)[:100])
+	}
+	after := c.Query("after")
+	rows, err := s.store.SearchUsers(c.Request.Context(), store.UserQuery{Prefix: q, After: after, Limit: usersPageSize + 1})
+	if err != nil {
+		s.ServerError(c, err)
+		return
+	}
+	page := adminUsersList{Query: q, After: after}
+	if len(rows) > usersPageSize {
+		rows = rows[:usersPageSize]
+		page.Next = rows[len(rows)-1].Username
+	}
+	page.Users = rows
+	s.Render(c, http.StatusOK, viewAdminUsers, render.Page{Title: "Users", Data: page})
+}
+
+// userByKeyParam loads the user of the :key parameter, or shows "not found".
+func (s *Section) userByKeyParam(c *gin.Context) (store.User, bool) {
+	u, err := s.store.UserByKey(c.Request.Context(), c.Param("key"))
+	if errors.Is(err, store.ErrNotFound) {
+		s.ShowError(c, http.StatusNotFound, "No such user",
+			"There is no user at this address. They may have been deleted.", "Go back to the list of users and search again.")
+		return u, false
+	}
+	if err != nil {
+		s.ServerError(c, err)
+		return u, false
+	}
+	return u, true
+}
+
+// adminUserDetail is everything the user page shows.
+type adminUserDetail struct {
+	User           store.User
+	Enrolled       bool
+	Groups         []store.Group
+	Phones         []store.Phone
+	SecurityKeys   []store.SecurityKey
+	HardwareTokens []store.HardwareToken
+	Pending        *store.EnrollmentLink
+	Audit          []store.AuditEntry
+	// SendError explains why the enrollment email cannot be sent.
+	SendError string
+}
+
+func (s *Section) userDetail(ctx context.Context, u store.User) (adminUserDetail, error) {
+	d := adminUserDetail{User: u}
+	var err error
+	if d.Groups, err = s.store.GroupsOfUser(ctx, u.ID); err != nil {
+		return d, err
+	}
+	f, err := s.enroll.FactorsOf(ctx, u.ID)
+	if err != nil {
+		return d, err
+	}
+	d.Phones, d.SecurityKeys, d.Enrolled = f.Phones, f.SecurityKeys, f.Enrolled()
+	if d.HardwareTokens, err = s.store.HardwareTokensByUser(ctx, u.ID); err != nil {
+		return d, err
+	}
+	d.Enrolled = d.Enrolled || len(d.HardwareTokens) > 0
+	l, err := s.store.PendingLinkOfUser(ctx, u.ID, s.clock.Now())
+	switch {
+	case err == nil:
+		d.Pending = &l
+	case !errors.Is(err, store.ErrNotFound):
+		return d, err
+	}
+	d.Audit, err = s.store.AuditForTarget(ctx, audit.TargetUser, u.Username, 50)
+	return d, err
+}
+
+// AdminUserGET shows one user: status, groups, devices, pending enrollment
+// and what happened to them.
+func (s *Section) AdminUserGET(c *gin.Context) {
+	u, ok := s.userByKeyParam(c)
+	if !ok {
+		return
+	}
+	d, err := s.userDetail(c.Request.Context(), u)
+	if err != nil {
+		s.ServerError(c, err)
+		return
+	}
+	s.Render(c, http.StatusOK, viewAdminUser, render.Page{Title: u.Username, Data: d})
+}
+
+// adminUserForm is the add and edit form.
+type adminUserForm struct {
+	New      bool
+	Key      string
+	Username string
+	RealName string
+	Email    string
+	Notes    string
+	Status   string
+	// Statuses are the choices; locked_out only for a user locked out now.
+	Statuses []string
+	Groups   []groupChoice
+	Errors   map[string]string
+}
+
+type groupChoice struct {
+	Key     string
+	Name    string
+	Checked bool
+}
+
+// readUserForm trims the posted fields; Errors holds one sentence per field
+// that is wrong.
+func (s *Section) readUserForm(c *gin.Context, f *adminUserForm, current string) {
+	f.RealName = strings.TrimSpace(c.PostForm("realname"))
+	f.Email = strings.TrimSpace(c.PostForm("email"))
+	f.Notes = strings.TrimSpace(strings.ReplaceAll(c.PostForm("notes"), "\r\n", "\n"))
+	f.Status = c.PostForm("status")
+	f.Errors = map[string]string{}
+	if f.New {
+		f.Username = users.Normalize(c.PostForm("username"))
+		if err := users.ValidateUsername(f.Username); err != nil {
+			f.Errors["username"] = sentence(err)
+		}
+	}
+	if err := users.ValidateEmail(f.Email); err != nil {
+		f.Errors["email"] = sentence(err)
+	}
+	if utf8.RuneCountInString(f.RealName) > 200 {
+		f.Errors["realname"] = "A real name is at most 200 characters."
+	}
+	if utf8.RuneCountInString(f.Notes) > maxNotesLength {
+		f.Errors["notes"] = "Notes are at most 2000 characters."
+	}
+	ok := f.Status == store.StatusActive || f.Status == store.StatusBypass || f.Status == store.StatusDisabled ||
+		(f.Status == store.StatusLockedOut && current == store.StatusLockedOut)
+	if !ok {
+		f.Errors["status"] = "Choose one of the statuses."
+	}
+	checked := map[string]bool{}
+	for _, k := range c.PostFormArray("groups") {
+		checked[k] = true
+	}
+	known := map[string]bool{}
+	for i := range f.Groups {
+		f.Groups[i].Checked = checked[f.Groups[i].Key]
+		known[f.Groups[i].Key] = true
+	}
+	for k := range checked {
+		if !known[k] {
+			f.Errors["groups"] = "One of the chosen groups no longer exists. Check the groups again."
+		}
+	}
+}
+
+func (s *Section) groupChoices(ctx context.Context, member []store.Group) ([]groupChoice, error) {
+	all, err := s.store.Groups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in := map[int64]bool{}
+	for _, g := range member {
+		in[g.ID] = true
+	}
+	out := make([]groupChoice, 0, len(all))
+	for _, g := range all {
+		out = append(out, groupChoice{Key: g.Key, Name: g.Name, Checked: in[g.ID]})
+	}
+	return out, nil
+}
+
+func (f *adminUserForm) setStatuses(current string) {
+	f.Statuses = []string{store.StatusActive, store.StatusBypass, store.StatusDisabled}
+	if current == store.StatusLockedOut {
+		f.Statuses = append(f.Statuses, store.StatusLockedOut)
+	}
+}
+
+func (s *Section) renderUserForm(c *gin.Context, status int, f adminUserForm) {
+	title := "Add a user"
+	if !f.New {
+		title = "Edit " + f.Username
+	}
+	s.Render(c, status, viewAdminUserForm, render.Page{Title: title, Data: f})
+}
+
+// AdminUserNewGET shows the empty add-user form.
+func (s *Section) AdminUserNewGET(c *gin.Context) {
+	f := adminUserForm{New: true, Status: store.StatusActive}
+	f.setStatuses("")
+	var err error
+	if f.Groups, err = s.groupChoices(c.Request.Context(), nil); err != nil {
+		s.ServerError(c, err)
+		return
+	}
+	s.renderUserForm(c, http.StatusOK, f)
+}
+
+// AdminUserNewPOST creates a user with their groups, in one transaction.
+func (s *Section) AdminUserNewPOST(c *gin.Context) {
+	ctx := c.Request.Context()
+	f := adminUserForm{New: true}
+	f.setStatuses("")
+	var err error
+	if f.Groups, err = s.groupChoices(ctx, nil); err != nil {
+		s.ServerError(c, err)
+		return
+	}
+	s.readUserForm(c, &f, "")
+	if len(f.Errors) > 0 {
+		s.renderUserForm(c, http.StatusUnprocessableEntity, f)
+		return
+	}
+	u, err := users.Prepare(users.NewUser{Username: f.Username, Email: f.Email, RealName: f.RealName}, s.clock.Now())
+	if err != nil {
+		f.Errors["username"] = sentence(err)
+		s.renderUserForm(c, http.StatusUnprocessableEntity, f)
+		return
+	}
+	u.Notes, u.Status = f.Notes, f.Status
+	who := adminWho(c)
+	err = s.store.InTx(ctx, func(q store.Queries) error {
+		if err := users.Insert(ctx, q, &u, who); err != nil {
+			return err
+		}
+		return s.applyGroups(ctx, q, u, f.Groups, nil, who)
+	})
+	if errors.Is(err, users.ErrUsernameTaken) {
+		f.Errors["username"] = "A user with that username already exists. Choose another username, or search for the existing user."
+		s.renderUserForm(c, http.StatusUnprocessableEntity, f)
+		return
+	}
+	if err != nil {
+		s.ServerError(c, err)
+		return
+	}
+	s.adminDone(c, "User "+u.Username+" was added.", "/admin/users/"+u.Key)
+}
+
+// applyGroups makes u a member of exactly the checked groups, with an audit
+// record for each change.
+func (s *Section) applyGroups(ctx context.Context, q store.Queries, u store.User, choices []groupChoice, current []store.Group, who audit.Who) error {
+	now := s.clock.Now()
+	in := map[string]bool{}
+	for _, g := range current {
+		in[g.Key] = true
+	}
+	for _, ch := range choices {
+		if ch.Checked == in[ch.Key] {
+			continue
+		}
+		g, err := q.GroupByKey(ctx, ch.Key)
+		if err != nil {
+			return err
+		}
+		action := audit.UserGroupAdded
+		if ch.Checked {
+			err = q.AddUserToGroup(ctx, u.ID, g.ID)
+		} else {
+			action = audit.UserGroupRemoved
+			err = q.RemoveUserFromGroup(ctx, u.ID, g.ID)
+		}
+		if err != nil {
+			return err
+		}
+		if err := q.InsertAudit(ctx, audit.Entry(now, who, action, audit.TargetUser, u.Username, map[string]any{"group": g.Name})); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AdminUserEditGET shows the edit form of a user.
+func (s *Section) AdminUserEditGET(c *gin.Context) {
+	u, ok := s.userByKeyParam(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	member, err := s.store.GroupsOfUser(ctx, u.ID)
+	if err != nil {
+		s.ServerError(c, err)
+		return
+	}
+	f := adminUserForm{Key: u.Key, Username: u.Username, RealName: u.RealName, Email: u.Email, Notes: u.Notes, Status: u.Status}
+	f.setStatuses(u.Status)
+	if f.Groups, err = s.groupChoices(ctx, member); err != nil {
+		s.ServerError(c, err)
+		return
+	}
+	s.renderUserForm(c, http.StatusOK, f)
+}
+
+// AdminUserEditPOST saves a user's details, status and groups in one
+// transaction.
+func (s *Section) AdminUserEditPOST(c *gin.Context) {
+	u, ok := s.userByKeyParam(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	member, err := s.store.GroupsOfUser(ctx, u.ID)
+	if err != nil {
+		s.ServerError(c, err)
+		return
+	}
+	f := adminUserForm{Key: u.Key, Username: u.Username}
+	f.setStatuses(u.Status)
+	if f.Groups, err = s.groupChoices(ctx, member); err != nil {
+		s.ServerError(c, err)
+		return
+	}
+	s.readUserForm(c, &f, u.Status)
+	if len(f.Errors) > 0 {
+		s.renderUserForm(c, http.StatusUnprocessableEntity, f)
+		return
+	}
+	changed := map[string]any{}
+	if f.RealName != u.RealName {
+		changed["realname"] = f.RealName
+	}
+	if f.Email != u.Email {
+		changed["email"] = f.Email
+	}
+	if f.Notes != u.Notes {
+		changed["notes"] = "changed"
+	}
+	if f.Status != u.Status {
+		changed["status"] = f.Status
+	}
+	who := adminWho(c)
+	next := u
+	next.RealName, next.Email, next.Notes, next.Status, next.UpdatedAt = f.RealName, f.Email, f.Notes, f.Status, s.clock.Now()
+	err = s.store.InTx(ctx, func(q store.Queries) error {
+		if len(changed) > 0 {
+			if err := q.UpdateUser(ctx, next); err != nil {
+				return err
+			}
+			if err := q.InsertAudit(ctx, audit.Entry(next.UpdatedAt, who, audit.UserUpdated, audit.TargetUser, u.Username, changed)); err != nil {
+				return err
+			}
+		}
+		return s.applyGroups(ctx, q, u, f.Groups, member, who)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		f.Errors["groups"] = "One of the chosen groups no longer exists. Check the groups again."
+		s.renderUserForm(c, http.StatusUnprocessableEntity, f)
+		return
+	}
+	if err != nil {
+		s.ServerError(c, err)
+		return
+	}
+	s.adminDone(c, "Your changes to "+u.Username+" were saved.", "/admin/users/"+u.Key)
+}
+
+// AdminUserDeleteGET asks for confirmation before deleting a user.
+func (s *Section) AdminUserDeleteGET(c *gin.Context) {
+	u, ok := s.userByKeyParam(c)
+	if !ok {
+		return
+	}
+	s.Render(c, http.StatusOK, viewAdminUserDelete, render.Page{Title: "Delete " + u.Username, Data: u})
+}
+
+// AdminUserDeletePOST deletes a user with their devices, links and
+// memberships.
+func (s *Section) AdminUserDeletePOST(c *gin.Context) {
+	u, ok := s.userByKeyParam(c)
+	if !ok {
+		return
+	}
+	ctx := c.Request.Context()
+	who := adminWho(c)
+	err := s.store.InTx(ctx, func(q store.Queries) error {
+		if err := q.DeleteUser(ctx, u.ID); err != nil {
+			return err
+		}
+		return q.InsertAudit(ctx, audit.Entry(s.clock.Now(), who, audit.UserDeleted, audit.TargetUser, u.Username,
+			map[string]any{"email": u.Email, "key": u.Key}))
+	})
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.ServerError(c, err)
+		return
+	}
+	s.adminDone(c, "User "+u.Username+" was deleted.", "/admin/users")
+}
+
+// AdminUserUnlockPOST lets a locked-out user sign in again.
+func (s *Section) AdminUserUnlockPOST(c *gin.Context) {
+	u, ok := s.userByKeyParam(c)
+	if !ok {
+		return
+	}
+	if u.Status != store.StatusLockedOut {
+		s.adminDone(c, u.Username+" is not locked out; nothing was changed.", "/admin/users/"+u.Key)
+		return
+	}
+	ctx := c.Request.Context()
+	now := s.clock.Now()
+	who := adminWho(c)
+	err := s.store.InTx(ctx, func(q store.Queries) error {
+		if err := q.SetUserStatus(ctx, u.ID, store.StatusActive, now); err != nil {
+			return err
+		}
+		return q.InsertAudit(ctx, audit.Entry(now, who, audit.UserUnlocked, audit.TargetUser, u.Username, nil))
+	})
+	if err != nil {
+		s.ServerError(c, err)
+		return
+	}
+	s.adminDone(c, u.Username+" is unlocked and can sign in again.", "/admin/users/"+u.Key)
+}

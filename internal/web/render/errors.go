@@ -1,0 +1,61 @@
+package render
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+)
+
+// errorPage is what the error template shows: what happened, and what to do.
+type errorPage struct {
+	Heading string
+	Message string
+	Next    string
+}
+
+// ShowError renders the one error page. Never pass err.Error() as message:
+// causes go to the log, sentences to the user.
+func (r *Renderer) ShowError(c *gin.Context, status int, heading, message, next string) {
+	r.Render(c, status, viewError, Page{Title: heading, Data: errorPage{Heading: heading, Message: message, Next: next}})
+	c.Abort()
+}
+
+// ServerError logs cause and shows the generic failure page.
+func (r *Renderer) ServerError(c *gin.Context, cause error) {
+	if cause != nil {
+		r.log.Error("request failed", "route", c.FullPath(), "err", cause)
+	}
+	r.ShowError(c, http.StatusInternalServerError, "Something went wrong",
+		"Something went wrong on our side and nothing was changed.",
+		"Please try again in a minute. If it keeps happening, contact your help desk.")
+}
+
+// Forbidden is the answer to a form without a valid CSRF token.
+func (r *Renderer) Forbidden(c *gin.Context) {
+	r.ShowError(c, http.StatusForbidden, "This form has expired",
+		"For your safety, this page could not accept the form you sent.",
+		"Go back, reload the page, and try again.")
+}
+
+// NotFound is the page for an address with nothing behind it.
+func (r *Renderer) NotFound(c *gin.Context) {
+	r.ShowError(c, http.StatusNotFound, "Page not found",
+		"There is no page at this address.",
+		"Check the link you followed. If it came in an email, copy the whole link into the address bar.")
+}
+
+// MethodNotAllowed is the page for a known address used with another method.
+func (r *Renderer) MethodNotAllowed(c *gin.Context) {
+	r.ShowError(c, http.StatusMethodNotAllowed, "Page not found",
+		"This page cannot be used that way.",
+		"Go back and use the buttons on the page.")
+}
+
+// TooManyRequests refuses a request over a rate limit.
+func (r *Renderer) TooManyRequests(c *gin.Context, retryAfterSeconds int) {
+	c.Header("Retry-After", strconv.Itoa(retryAfterSeconds))
+	r.ShowError(c, http.StatusTooManyRequests, "Too many tries",
+		"There have been too many tries from your network in a short time.",
+		"Wait a minute, then try again.")
+}
