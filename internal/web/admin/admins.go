@@ -111,3 +111,30 @@ func (s *Section) AdminAdminDeletePOST(c *gin.Context) {
 	}
 	s.adminDone(c, "The admin was deleted.", "/admin/admins")
 }
+
+// AdminAdminLockPOST keeps another admin out of the admin section, ending
+// their open sessions at once.
+func (s *Section) AdminAdminLockPOST(c *gin.Context) {
+	err := s.admins.Lock(c.Request.Context(), *currentAdmin(c), c.Param("key"), c.ClientIP())
+	if s.adminChangeRefused(c, err) {
+		return
+	}
+	if err != nil {
+		s.ServerError(c, err)
+		return
+	}
+	s.adminDone(c, "The admin was locked out and signed out everywhere. Unlock them to let them sign in again.", "/admin/admins")
+}
+
+// AdminAdminUnlockPOST lets a locked admin sign in again.
+func (s *Section) AdminAdminUnlockPOST(c *gin.Context) {
+	err := s.admins.Unlock(c.Request.Context(), *currentAdmin(c), c.Param("key"), c.ClientIP())
+	if s.adminChangeRefused(c, err) {
+		return
+	}
+	if err != nil {
+		s.ServerError(c, err)
+		return
+	}
+	s.adminDone(c, "The admin was unlocked and can sign in again.", "/admin/admins")
+}
