@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 TOOLS_DIR := $(CURDIR)/.test-tools
 
-.PHONY: build run demo test test-tools bench vet fmt clean
+.PHONY: build run demo test test-tools bench vet lint fmt clean
 
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/portal ./portal
@@ -26,8 +26,11 @@ demo: build
 test-tools:
 	@./scripts/test-tools.sh "$(TOOLS_DIR)"
 
+# staticcheck (pinned in scripts/test-tools.sh, installed into TOOLS_DIR/bin)
+# fails the run on any finding.
 test: test-tools
 	$(GO) vet ./...
+	"$(TOOLS_DIR)/bin/staticcheck" ./...
 	PORTAL_TEST_TOOLS="$(TOOLS_DIR)" $(GO) test -count=1 -timeout 30m ./...
 
 bench: test-tools
@@ -35,6 +38,9 @@ bench: test-tools
 
 vet:
 	$(GO) vet ./...
+
+lint: test-tools
+	"$(TOOLS_DIR)/bin/staticcheck" ./...
 
 fmt:
 	gofmt -w .

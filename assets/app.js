@@ -32,6 +32,18 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 
+  // The number field's example follows the chosen country, so that it is
+  // always a number the country accepts.
+  var country = document.getElementById("country");
+  var example = document.getElementById("number-example");
+  if (country && example) {
+    country.addEventListener("change", function () {
+      var chosen = country.options[country.selectedIndex];
+      var number = chosen && chosen.getAttribute("data-example");
+      if (number) { example.textContent = number; }
+    });
+  }
+
   var keyForm = document.getElementById("key-form");
   if (keyForm) { setUpSecurityKeyForm(keyForm); }
 });
@@ -102,7 +114,12 @@ function setUpSecurityKeyForm(form) {
         options.user.id = b64urlToBytes(options.user.id);
         (options.excludeCredentials || []).forEach(function (c) { c.id = b64urlToBytes(c.id); });
         status.textContent = "Touch your security key now, or follow your browser's steps.";
-        return navigator.credentials.create({ publicKey: options }).catch(function () {
+        return navigator.credentials.create({ publicKey: options }).catch(function (err) {
+          // The browser answers InvalidStateError when the key holds one of
+          // the credentials the server listed as already registered.
+          if (err && err.name === "InvalidStateError") {
+            throw { message: "This key is already set up for your account. You can use it to sign in, or register another key." };
+          }
           throw { message: "The security key was not set up: the request was cancelled or timed out. Press the button to try again." };
         });
       })

@@ -38,6 +38,17 @@ if [ ! -f "$duo" ]; then
   (cd "$tools_dir" && npm install --silent --no-audit --no-fund --prefix . @duosecurity/duo_universal@3.0.0 >/dev/null)
 fi
 
+# staticcheck, pinned: a newer release may add checks that fail the run.
+# Built from the Go module proxy with the local toolchain, so it understands
+# the go version of go.mod.
+staticcheck_version=v0.8.2
+sc="$tools_dir/bin/staticcheck"
+if ! "$sc" -version 2>/dev/null | grep -q "(${staticcheck_version#v})"; then
+  mkdir -p "$tools_dir/bin"
+  echo "test-tools: installing staticcheck $staticcheck_version"
+  GOBIN="$(cd "$tools_dir/bin" && pwd)" go install "honnef.co/go/tools/cmd/staticcheck@$staticcheck_version"
+fi
+
 if [ "${CI:-}" = true ]; then
   for t in chromium login_duo zbarimg oathtool; do
     command -v "$t" >/dev/null || { echo "test-tools: $t is still missing" >&2; exit 1; }

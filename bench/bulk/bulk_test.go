@@ -11,6 +11,7 @@ import (
 	"enrollportal/internal/bulk"
 	"enrollportal/internal/clock"
 	"enrollportal/internal/enroll"
+	"enrollportal/internal/jobs"
 	"enrollportal/internal/notify"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store/sqlite"
@@ -45,7 +46,8 @@ func BenchmarkBulkEnroll10k(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		svc := bulk.New(bulk.Options{Store: db, Enroll: en, Clock: clock.Real{}, OrgName: func(context.Context) string { return "Example Org" }})
+		svc := bulk.New(bulk.Options{Store: db, Enroll: en, Clock: clock.Real{}, OrgName: func(context.Context) string { return "Example Org" },
+			Jobs: jobs.New(jobs.Options{Store: db, Owner: "bench"})})
 		b.StartTimer()
 
 		start, cpu0 := time.Now(), cpuTime()

@@ -19,6 +19,7 @@ import (
 	"enrollportal/internal/audit"
 	"enrollportal/internal/clock"
 	"enrollportal/internal/importer"
+	"enrollportal/internal/jobs"
 	"enrollportal/internal/store/sqlite"
 )
 
@@ -80,7 +81,7 @@ func importChild(dir string) error {
 		return err
 	}
 	defer db.Close()
-	svc := importer.New(db, clock.Real{}, dir)
+	svc := importer.New(db, clock.Real{}, dir, jobs.New(jobs.Options{Store: db, Owner: "bench"}))
 
 	// Sample the Go heap while the import runs.
 	done := make(chan struct{})

@@ -18,11 +18,14 @@ import (
 	"enrollportal/internal/duo"
 	"enrollportal/internal/enroll"
 	"enrollportal/internal/importer"
+	"enrollportal/internal/instance"
+	"enrollportal/internal/jobs"
 	"enrollportal/internal/notify"
 	"enrollportal/internal/org"
 	"enrollportal/internal/policy"
 	"enrollportal/internal/prompt"
 	"enrollportal/internal/secret"
+	"enrollportal/internal/store"
 	"enrollportal/internal/store/sqlite"
 	"enrollportal/internal/users"
 	"enrollportal/internal/web"
@@ -44,9 +47,14 @@ type App struct {
 	Prompt   *prompt.Service
 	// Notify composes messages and delivers the outbox.
 	Notify *notify.Service
-	// Bulk runs bulk enrollments; Importer imports users from CSV.
+	// Bulk runs bulk enrollments; Importer imports users from CSV; both
+	// apply their changes as jobs of Jobs.
 	Bulk     *bulk.Service
 	Importer *importer.Service
+	Jobs     *jobs.Runner
+	// Instance is this process in the database; its start id is on every
+	// claim the workers take.
+	Instance *instance.Instance
 	// KeyCreated is true when this start created the at-rest key file.
 	KeyCreated bool
 
@@ -58,6 +66,9 @@ type App struct {
 type Options struct {
 	Clock  clock.Clock // the real clock when nil
 	LogOut io.Writer   // where JSON logs go; required
+	// AfterJobStep is called after every committed step of a job (tests
+	// stop the process there to check the recovery).
+	AfterJobStep func(store.Job)
 }
 
 // Open opens the database and the key and builds the services.
@@ -68,20 +79,32 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 	}
 	level := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}[s.LogLevel]
 	a.Log = slog.New(slog.NewJSONHandler(o.LogOut, &slog.HandlerOptions{Level: level}))
-	key, created, err := secret.LoadOrCreateKeyFile(s.SecretKeyFile)
-	if err != nil {
-		return nil, err
-	}
-	a.KeyCreated = created
+	var err error
 	if a.metricsToken, err = readMetricsToken(s.MetricsTokenFile); err != nil {
-		return nil, err
-	}
-	if a.Box, err = secret.NewBox(key); err != nil {
 		return nil, err
 	}
 	if a.Store, err = sqlite.Open(ctx, s.DB); err != nil {
 		return nil, err
 	}
+	key, created, err := loadKey(ctx, a.Store, s.SecretKeyFile, s.DB, a.Clock)
+	if err != nil {
+		a.Store.Close()
+		return nil, err
+	}
+	a.KeyCreated = created
+	if a.Box, err = secret.NewBox(key); err != nil {
+		a.Store.Close()
+		return nil, err
+	}
+	// Registering this process takes back at once what a crashed earlier
+	// start held (outbox messages being sent, jobs being applied).
+	a.Instance, err = instance.Start(ctx, instance.Options{Store: a.Store, Clock: a.Clock, Log: a.Log,
+		Dir: filepath.Join(filepath.Dir(s.DB), "instances")})
+	if err != nil {
+		a.Store.Close()
+		return nil, fmt.Errorf("app: %w", err)
+	}
+	a.Jobs = jobs.New(jobs.Options{Store: a.Store, Clock: a.Clock, Log: a.Log, Owner: a.Instance.ID(), AfterStep: o.AfterJobStep})
 	a.Org = org.New(a.Store, s.OrgName)
 	a.Policy = &policy.Service{Store: a.Store, Clock: a.Clock}
 	a.Apps = &apps.Service{Store: a.Store, Clock: a.Clock, Box: a.Box}
@@ -95,7 +118,7 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 	a.Admins = admin.New(a.Store, a.Clock, a.Box)
 	a.Notify, err = notify.New(notify.Options{
 		Store: a.Store, Clock: a.Clock, Log: a.Log, OrgName: a.Org.Name,
-		SMTPURL: s.SMTPURL, MailFrom: s.MailFrom, SMSURL: s.SMSURL,
+		SMTPURL: s.SMTPURL, MailFrom: s.MailFrom, SMSURL: s.SMSURL, Instance: a.Instance.ID(),
 	})
 	if err != nil {
 		a.Store.Close()
@@ -108,7 +131,7 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 		a.Store.Close()
 		return nil, fmt.Errorf("app: %w", err)
 	}
-	a.Bulk = bulk.New(bulk.Options{Store: a.Store, Enroll: a.Enroll, Clock: a.Clock, OrgName: a.Org.Name})
+	a.Bulk = bulk.New(bulk.Options{Store: a.Store, Enroll: a.Enroll, Clock: a.Clock, OrgName: a.Org.Name, Jobs: a.Jobs})
 	// Import uploads wait between preview and apply beside the database,
 	// not in a shared temporary directory.
 	importDir := filepath.Join(filepath.Dir(s.DB), "imports")
@@ -116,7 +139,7 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 		a.Store.Close()
 		return nil, fmt.Errorf("app: import directory: %w", err)
 	}
-	a.Importer = importer.New(a.Store, a.Clock, importDir)
+	a.Importer = importer.New(a.Store, a.Clock, importDir, a.Jobs)
 	if a.Prompt, err = prompt.New(prompt.Options{Store: a.Store, Clock: a.Clock, Secrets: a.Apps, BaseURL: s.BaseURL}); err != nil {
 		a.Store.Close()
 		return nil, fmt.Errorf("app: %w", err)
@@ -183,10 +206,14 @@ func (a *App) webServer() (*web.Server, error) {
 	return srv, nil
 }
 
-// Close closes the database (and the GeoIP file).
+// Close hands back what this process still holds, then closes the
+// database (and the GeoIP file).
 func (a *App) Close() error {
 	if a.Policy != nil && a.Policy.GeoIP != nil {
 		a.Policy.GeoIP.Close()
+	}
+	if err := a.Instance.Stop(context.Background()); err != nil {
+		a.Log.Error("could not hand back this process's claims; the next start takes them back", "err", err)
 	}
 	return a.Store.Close()
 }

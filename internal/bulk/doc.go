@@ -2,12 +2,15 @@
 // previewing what a send would do (new users, users already enrolled and
 // skipped, users not yet enrolled who get a fresh link, invalid lines by line
 // number), and the send itself: create the new users, issue one 30-day
-// enrollment link each and queue one email each, all in ONE transaction, so
-// that a failure part-way applies nothing.
+// enrollment link each and queue one email each.
 //
-// One transaction was chosen over batches because SQLite writes 10,000 users
-// with their links, audit records and outbox rows in a few seconds, and an
-// all-or-nothing send is the only report an admin never has to reconcile.
+// A send is a job (package jobs): its rows are applied in steps of 100, each
+// one short transaction that holds a row's user, link, email and audit
+// records together with the job's progress, so that a login never waits
+// long behind a send and a crash never applies a row twice or leaves one
+// half-done. A send that a crash cut off goes on at the next start; until it
+// is done the admin pages show it as running, with its progress.
 //
-// It knows nothing of HTTP; it imports store, users, enroll, notify, audit.
+// It knows nothing of HTTP; it imports store, users, enroll, notify, audit
+// and jobs.
 package bulk

@@ -7,11 +7,8 @@ import (
 	"strings"
 
 	"enrollportal/internal/audit"
-	"enrollportal/internal/enroll"
 	"enrollportal/internal/notify"
-	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
-	"enrollportal/internal/users"
 )
 
 // TemplateName is the message_templates row of the saved bulk enrollment text.
@@ -27,13 +24,12 @@ func (e *InvalidTextError) Error() string {
 	return "bulk: invalid message text: " + strings.Join(e.Problems, " ")
 }
 
-// Report is exactly what a send applied. A send is one transaction: when it
-// returns an error, nothing was applied.
+// Report is what a send applied (so far, while its job runs).
 type Report struct {
-	Created  int // users created, each with a link and an email
-	Relinked int // existing users given a fresh link and an email
-	Skipped  int // already enrolled (perhaps since the preview)
-	Messages int // emails queued
+	Created  int `json:"created"`  // users created, each with a link and an email
+	Relinked int `json:"relinked"` // existing users given a fresh link and an email
+	Skipped  int `json:"skipped"`  // already enrolled (perhaps since the preview)
+	Messages int `json:"messages"` // emails queued
 }
 
 // Text returns the saved bulk enrollment text, or the default one.
@@ -60,102 +56,4 @@ func (s *Service) SaveText(ctx context.Context, t notify.Text, who audit.Who) er
 		}
 		return q.InsertAudit(ctx, audit.Entry(now, who, audit.MessageTemplateSaved, audit.TargetTemplate, TemplateName, nil))
 	})
-}
-
-// Send enrolls rows: it creates the users that do not exist, gives every
-// user without an activated factor a fresh 30-day link and queues one email
-// each with text, in ONE transaction. Each row is decided again inside the
-// transaction, so a user who enrolled since the preview is skipped, not sent
-// a link. An existing user's email on file becomes the pasted one (audited).
-func (s *Service) Send(ctx context.Context, rows []Row, text notify.Text, who audit.Who) (Report, error) {
-	if problems := notify.ValidateText(notify.KindEnrollment, text); len(problems) > 0 {
-		return Report{}, &InvalidTextError{Problems: problems}
-	}
-	var rep Report
-	err := s.store.InTx(ctx, func(q store.Queries) error {
-		rep = Report{}
-		now := s.clock.Now()
-		org, err := notify.LoadOrg(ctx, q, s.orgName(ctx), "")
-		if err != nil {
-			return err
-		}
-		// First decide every row and create the new users together (one
-		// multi-row INSERT per 500, and their user.created audit records,
-		// as users.Insert writes them); then issue the links and queue the
-		// emails in line order.
-		targets := make([]*store.User, 0, len(rows))
-		var created []*store.User
-		for _, row := range rows {
-			pr, existing, err := outcomeOf(ctx, q, row)
-			if err != nil {
-				return err
-			}
-			switch pr.Outcome {
-			case OutcomeSkip:
-				rep.Skipped++
-			case OutcomeCreate:
-				u, err := users.Prepare(users.NewUser{Username: row.Username, Email: row.Email}, now)
-				if err != nil {
-					return fmt.Errorf("line %d: %w", row.Line, err)
-				}
-				u.Key = secret.NewID("DU", 20)
-				created = append(created, &u)
-				targets = append(targets, &u)
-				rep.Created++
-			case OutcomeRelink:
-				u := *existing
-				if u.Email != row.Email {
-					old := u.Email
-					u.Email, u.UpdatedAt = row.Email, now
-					if err := q.UpdateUser(ctx, u); err != nil {
-						return err
-					}
-					if err := q.InsertAudit(ctx, audit.Entry(now, who, audit.UserUpdated, audit.TargetUser, u.Username,
-						map[string]any{"email": u.Email, "old_email": old, "by": "bulk enrollment"})); err != nil {
-						return err
-					}
-				}
-				targets = append(targets, &u)
-				rep.Relinked++
-			}
-		}
-		if len(created) > 0 {
-			if err := q.CreateUsers(ctx, created); err != nil {
-				return err
-			}
-			entries := make([]store.AuditEntry, 0, len(created))
-			for _, u := range created {
-				entries = append(entries, audit.Entry(now, who, audit.UserCreated, audit.TargetUser, u.Username,
-					map[string]any{"email": u.Email}))
-			}
-			if err := q.InsertAudits(ctx, entries); err != nil {
-				return err
-			}
-		}
-		for _, u := range targets {
-			link, err := s.enroll.IssueLinkTx(ctx, q, *u, enroll.LinkTTL, who)
-			if err != nil {
-				return err
-			}
-			m := notify.EnrollmentEmail(org, *u, link.URL, link.Link.ExpiresAt, &text)
-			m.IntentKey = notify.EnrollLinkIntent(link.Link.ID, 1)
-			if _, err := notify.Enqueue(ctx, q, m, now); err != nil {
-				return err
-			}
-			rep.Messages++
-		}
-		if rep.Messages == 0 {
-			return ErrNothingToSend
-		}
-		return q.InsertAudit(ctx, audit.Entry(now, who, audit.BulkEnrollmentSent, audit.TargetBulk, fmt.Sprintf("%d rows", len(rows)),
-			map[string]any{"created": rep.Created, "relinked": rep.Relinked, "skipped": rep.Skipped}))
-	})
-	if err != nil {
-		var ite *InvalidTextError
-		if errors.Is(err, ErrNothingToSend) || errors.As(err, &ite) {
-			return Report{}, err
-		}
-		return Report{}, fmt.Errorf("bulk: send: %w", err)
-	}
-	return rep, nil
 }

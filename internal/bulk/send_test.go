@@ -21,7 +21,7 @@ var admin = audit.Who{Type: audit.ActorAdmin, Name: "owner@example.com", IP: "12
 func newBulk(t *testing.T) (*testkit.Portal, *bulk.Service) {
 	t.Helper()
 	p := testkit.New(t)
-	return p, bulk.New(bulk.Options{Store: p.Store, Enroll: p.Enroll, Clock: p.Clock, OrgName: p.Org.Name})
+	return p, bulk.New(bulk.Options{Store: p.Store, Enroll: p.Enroll, Clock: p.Clock, OrgName: p.Org.Name, Jobs: p.Jobs})
 }
 
 type outboxRow struct{ intent, recipient, subject, body string }

@@ -5,6 +5,7 @@ import (
 
 	"enrollportal/internal/clock"
 	"enrollportal/internal/enroll"
+	"enrollportal/internal/jobs"
 	"enrollportal/internal/store"
 )
 
@@ -14,6 +15,7 @@ type Service struct {
 	enroll  *enroll.Service
 	clock   clock.Clock
 	orgName func(ctx context.Context) string
+	jobs    *jobs.Runner
 }
 
 // Options configure a Service.
@@ -22,9 +24,13 @@ type Options struct {
 	Enroll  *enroll.Service
 	Clock   clock.Clock
 	OrgName func(ctx context.Context) string
+	// Jobs runs the sends; New registers the bulk kind with it.
+	Jobs *jobs.Runner
 }
 
 // New returns a Service.
 func New(o Options) *Service {
-	return &Service{store: o.Store, enroll: o.Enroll, clock: o.Clock, orgName: o.OrgName}
+	s := &Service{store: o.Store, enroll: o.Enroll, clock: o.Clock, orgName: o.OrgName, jobs: o.Jobs}
+	o.Jobs.Register(JobKind, jobs.Kind{Open: s.openSend, Describe: describe})
+	return s
 }

@@ -154,7 +154,7 @@ func (a *API) authenticate(c *gin.Context, l login, passcode string) (authOutcom
 	case errors.As(err, &wrong):
 		return denied(fmt.Sprintf("Incorrect passcode. %d tries left before your account is locked; check that your phone's clock is right.", wrong.Remaining)), nil
 	case errors.Is(err, verify.ErrLockedOut):
-		return denied("Your account is locked after too many wrong passcodes. Contact your help desk to unlock it."), nil
+		return denied(policy.LockedOutDenial().Message), nil
 	case errors.Is(err, verify.ErrNoPasscodeDevice):
 		d.Reason = "no_passcode_device"
 		return denied("None of your devices makes passcodes. Use another way to sign in, or enroll a phone."),

@@ -11,6 +11,7 @@ import (
 	"github.com/nyaruka/phonenumbers"
 
 	"enrollportal/internal/audit"
+	"enrollportal/internal/policy"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
 	"enrollportal/internal/verify"
@@ -343,11 +344,8 @@ func (s *Service) ConfirmActivation(ctx context.Context, a Activation, challenge
 	if err != nil {
 		return store.Phone{}, fmt.Errorf("enroll: confirm activation: %w", err)
 	}
-	switch u.Status {
-	case store.StatusLockedOut:
-		return store.Phone{}, verify.ErrLockedOut
-	case store.StatusDisabled:
-		return store.Phone{}, ErrUserDisabled
+	if err := policy.StatusError(u); err != nil {
+		return store.Phone{}, err
 	}
 	c, plain, err := s.challengeFor(ctx, Subject{User: u}, challengeKey)
 	if err != nil {

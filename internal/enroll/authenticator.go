@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"enrollportal/internal/audit"
+	"enrollportal/internal/policy"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
 	"enrollportal/internal/verify"
@@ -56,17 +58,47 @@ func phoneAAD(key string) []byte     { return []byte("phone:" + key) }
 // TOTP secret is kept server-side, sealed, for ChallengeTTL until a code
 // proves it.
 func (s *Service) BeginAuthenticator(ctx context.Context, sub Subject, d PhoneDraft) (AuthenticatorSetup, error) {
+	return s.ResumeAuthenticator(ctx, sub, d, "")
+}
+
+// ResumeAuthenticator is BeginAuthenticator for a browser that may have
+// started a set-up before. keep names the set-up this browser started before, if any. While it is
+// live its secret is kept, so that a person who went back a step and
+// continued can still use the account already added to the app: with the
+// same draft the set-up is returned as it is; with another number or
+// platform a new challenge carries the same secret and the old one ends, in
+// one transaction.
+func (s *Service) ResumeAuthenticator(ctx context.Context, sub Subject, d PhoneDraft, keep string) (AuthenticatorSetup, error) {
 	if d.Type != store.PhoneMobile && d.Type != store.PhoneTablet {
 		return AuthenticatorSetup{}, fmt.Errorf("enroll: phone type %q cannot hold an authenticator app", d.Type)
 	}
 	now := s.clock.Now()
 	totpSecret := secret.NewTOTPSecret()
+	var previous *store.Challenge
+	if keep != "" {
+		old, plain, err := s.challengeFor(ctx, sub, keep)
+		switch {
+		case errors.Is(err, ErrChallengeExpired):
+		case err != nil:
+			return AuthenticatorSetup{}, err
+		case old.Method == store.PhoneMobile || old.Method == store.PhoneTablet:
+			if old.Method == d.Type && old.Number == d.Number && old.Platform == d.Platform {
+				return s.setupOf(ctx, old, string(plain)), nil
+			}
+			totpSecret, previous = string(plain), &old
+		}
+	}
 	c := store.Challenge{
 		Key: secret.NewToken(), UserID: sub.User.ID, Username: sub.User.Username, UserKey: sub.User.Key,
 		Method: d.Type, Number: d.Number, Platform: d.Platform, CreatedAt: now, ExpiresAt: now.Add(ChallengeTTL),
 	}
 	c.Secret = s.box.Seal([]byte(totpSecret), challengeAAD(c.Key))
 	err := s.store.InTx(ctx, func(q store.Queries) error {
+		if previous != nil {
+			if err := q.DeleteChallenge(ctx, previous.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
 		if err := q.CreateChallenge(ctx, &c); err != nil {
 			return err
 		}
@@ -77,6 +109,33 @@ func (s *Service) BeginAuthenticator(ctx context.Context, sub Subject, d PhoneDr
 		return AuthenticatorSetup{}, fmt.Errorf("enroll: begin authenticator: %w", err)
 	}
 	return s.setupOf(ctx, c, totpSecret), nil
+}
+
+// ErrOlderSetup means a code came from another, older set-up of the same
+// user that is still stored: the person added an earlier QR code to the app.
+// It is not a guess and does not count as a wrong try.
+var ErrOlderSetup = errors.New("enroll: code from an older set-up")
+
+// fromOlderSetup reports whether code matches the secret of another stored
+// authenticator set-up of the same user than current.
+func (s *Service) fromOlderSetup(ctx context.Context, current store.Challenge, code string, now time.Time) (bool, error) {
+	all, err := s.store.ChallengesOfUsername(ctx, current.Username)
+	if err != nil {
+		return false, fmt.Errorf("enroll: older set-ups: %w", err)
+	}
+	for _, c := range all {
+		if c.Key == current.Key || c.UserID != current.UserID || (c.Method != store.PhoneMobile && c.Method != store.PhoneTablet) {
+			continue
+		}
+		plain, err := s.box.Open(c.Secret, challengeAAD(c.Key))
+		if err != nil {
+			return false, fmt.Errorf("enroll: open older challenge: %w", err)
+		}
+		if _, ok := verify.MatchTOTP(string(plain), code, now, 0); ok {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 func (s *Service) setupOf(ctx context.Context, c store.Challenge, totpSecret string) AuthenticatorSetup {
@@ -118,17 +177,6 @@ func (s *Service) AuthenticatorSetupFor(ctx context.Context, sub Subject, challe
 	return s.setupOf(ctx, c, string(plain)), nil
 }
 
-// checkStatus refuses subjects who may not add factors.
-func checkStatus(u store.User) error {
-	switch u.Status {
-	case store.StatusLockedOut:
-		return verify.ErrLockedOut
-	case store.StatusDisabled:
-		return ErrUserDisabled
-	}
-	return nil
-}
-
 // ConfirmAuthenticator checks the first code from the app. A correct code
 // creates the activated phone or tablet (and an inline subject's user), ends
 // the challenge (and the link) and clears the user's failure count, in one
@@ -139,7 +187,7 @@ func (s *Service) ConfirmAuthenticator(ctx context.Context, sub Subject, challen
 	if err != nil {
 		return store.Phone{}, err
 	}
-	if err := checkStatus(u); err != nil {
+	if err := policy.StatusError(u); err != nil {
 		return store.Phone{}, err
 	}
 	c, plain, err := s.challengeFor(ctx, sub, challengeKey)
@@ -149,6 +197,13 @@ func (s *Service) ConfirmAuthenticator(ctx context.Context, sub Subject, challen
 	now := s.clock.Now()
 	step, ok := verify.MatchTOTP(string(plain), verify.NormalizeCode(code), now, 0)
 	if !ok {
+		older, err := s.fromOlderSetup(ctx, c, verify.NormalizeCode(code), now)
+		if err != nil {
+			return store.Phone{}, err
+		}
+		if older {
+			return store.Phone{}, ErrOlderSetup
+		}
 		if !sub.Exists() {
 			// No account yet, so nothing to lock; the code is the user's own
 			// secret anyway, so there is nothing to guess either.

@@ -54,6 +54,17 @@ func FormatNumber(e164 string) string {
 	return phonenumbers.Format(n, phonenumbers.INTERNATIONAL)
 }
 
+// ExampleMobile is a mobile number of the region as people there write it
+// (national format), for the hint under the number field: one that
+// ParsePhoneNumber accepts for that region. Empty when the library has none.
+func ExampleMobile(region string) string {
+	n := phonenumbers.GetExampleNumberForType(strings.ToUpper(region), phonenumbers.MOBILE)
+	if n == nil {
+		return ""
+	}
+	return phonenumbers.Format(n, phonenumbers.NATIONAL)
+}
+
 // Country is one entry of the country picker.
 type Country struct {
 	Region string // "US"

@@ -13,6 +13,7 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"enrollportal/internal/audit"
+	"enrollportal/internal/policy"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
 )
@@ -134,7 +135,7 @@ func (s *Service) FinishSecurityKey(ctx context.Context, sub Subject, challengeK
 	if err != nil {
 		return store.SecurityKey{}, err
 	}
-	if err := checkStatus(u); err != nil {
+	if err := policy.StatusError(u); err != nil {
 		return store.SecurityKey{}, err
 	}
 	c, plain, err := s.challengeFor(ctx, sub, challengeKey)

@@ -10,6 +10,7 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"enrollportal/internal/clock"
+	"enrollportal/internal/policy"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
 )
@@ -27,9 +28,12 @@ var (
 	ErrLinkUsed         = errors.New("enroll: enrollment link already used")
 	ErrLinkRevoked      = errors.New("enroll: enrollment link no longer valid")
 	ErrUserNotFound     = errors.New("enroll: no such user")
-	ErrUserDisabled     = errors.New("enroll: user is disabled")
 	ErrChallengeExpired = errors.New("enroll: set-up expired")
 )
+
+// ErrUserDisabled is the status gate's error for a disabled user
+// (policy.StatusDenial); a locked-out user gets verify.ErrLockedOut.
+var ErrUserDisabled = policy.ErrUserDisabled
 
 // Options configure a Service.
 type Options struct {

@@ -2,13 +2,12 @@ package importer
 
 import (
 	"context"
-	"encoding/gob"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"enrollportal/internal/audit"
+	"enrollportal/internal/jobs"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
 	"enrollportal/internal/users"
@@ -16,22 +15,19 @@ import (
 
 // LineConflictError is a line that the database refused while applying
 // (another admin changed the same users between the check and the apply).
-// Nothing was applied.
-type LineConflictError struct {
-	Line   int
-	Reason string
-}
+// The step that met it is rolled back and the job goes on without the line
+// (see jobs.RowError).
+type LineConflictError = jobs.RowError
 
-func (e *LineConflictError) Error() string {
-	return fmt.Sprintf("importer: line %d: %s", e.Line, e.Reason)
-}
+// applyBatch is how many planned lines one step writes, in one transaction:
+// new users and new phones go in multi-row INSERTs (store.BulkQueries),
+// which costs far less than a statement a row; everything else stays a
+// statement a row. 250 lines keep a step to a few tens of milliseconds, the
+// longest a login waits behind an import.
+const applyBatch = 250
 
-// applyBatch is how many planned lines are written together: new users and
-// new phones go in multi-row INSERTs (store.BulkQueries), which costs far
-// less than a statement a row; everything else stays a statement a row.
-const applyBatch = 500
-
-// applier is the second pass, inside the one transaction.
+// applier is the second pass. It keeps the indexes of groups and phone
+// numbers between steps; q is the transaction of the current step.
 type applier struct {
 	q      store.Queries
 	who    audit.Who
@@ -134,64 +130,6 @@ func (a *applier) batch(ctx context.Context, rows []planRow, now time.Time) erro
 }
 
 func phoneKey(number, ext string) string { return number + "#" + ext }
-
-// apply runs the plan in one transaction.
-func (s *Service) apply(ctx context.Context, plan *gob.Decoder, sum *Summary, who audit.Who) error {
-	now := s.clock.Now()
-	err := s.store.InTx(ctx, func(q store.Queries) error {
-		a := &applier{q: q, who: who, sum: sum, groups: map[string]int64{}, phones: map[string]int64{}}
-		sum.NewPhones = 0
-		groups, err := q.Groups(ctx)
-		if err != nil {
-			return err
-		}
-		for _, g := range groups {
-			a.groups[g.Name] = g.ID
-		}
-		if sum.Phones > 0 {
-			err := q.EachPhoneNumber(ctx, func(id int64, number, ext string) error {
-				if _, ok := a.phones[phoneKey(number, ext)]; !ok {
-					a.phones[phoneKey(number, ext)] = id
-				}
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-		}
-		batch := make([]planRow, 0, applyBatch)
-		for {
-			var row planRow
-			err := plan.Decode(&row)
-			if err != nil && !errors.Is(err, io.EOF) {
-				return fmt.Errorf("importer: plan file: %w", err)
-			}
-			if err == nil {
-				batch = append(batch, row)
-			}
-			if len(batch) == applyBatch || (errors.Is(err, io.EOF) && len(batch) > 0) {
-				if err := a.batch(ctx, batch, now); err != nil {
-					return err
-				}
-				batch = batch[:0]
-			}
-			if errors.Is(err, io.EOF) {
-				break
-			}
-		}
-		return q.InsertAudit(ctx, audit.Entry(now, who, audit.ImportApplied, audit.TargetImport, string(sum.Mode),
-			map[string]any{"rows": sum.Rows, "created": sum.Create, "updated": sum.Update, "deleted": sum.Delete,
-				"new_phones": sum.NewPhones, "new_groups": len(sum.NewGroups)}))
-	})
-	if err != nil {
-		var lc *LineConflictError
-		if errors.As(err, &lc) {
-			return err
-		}
-		return fmt.Errorf("importer: apply: %w", err)
-	}
-	return nil
-}
 
 // row applies one planned line.
 func (a *applier) row(ctx context.Context, row planRow, newUser *store.User, now time.Time) error {

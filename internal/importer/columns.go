@@ -68,7 +68,7 @@ func columnOf(name string) (column, error) {
 	base := strings.TrimSuffix(name, digits)
 	limit, numbered := numberedColumns[base]
 	if !numbered || digits == "" {
-		return column{}, fmt.Errorf("unknown column %q; the columns are username, realname, email, alias1-4, status, notes, phone1.., platform1.., type1.., group1.., token1..", name)
+		return column{}, fmt.Errorf("unknown column %q; the columns are username, realname, email, alias1-4, status, notes and the numbered phoneN, platformN, typeN, groupN and tokenN (phone1, phone2 and so on)", name)
 	}
 	n, err := strconv.Atoi(digits)
 	if err != nil || n < 1 || n > maxNumbered || (limit > 0 && n > limit) {

@@ -8,8 +8,15 @@
 // The file is streamed, never held in memory: a first pass validates every
 // line against the database and writes a compact plan of the changes to a
 // temporary file; only when no line has an error does a second pass apply
-// the plan in ONE transaction (all or nothing). Preview runs the first pass
-// alone. Memory holds only an index of names and phone numbers.
+// the plan, as a job (package jobs): steps of 250 lines, each one short
+// transaction committed with the job's progress, so that logins never wait
+// long behind an import and a crash never applies a line twice. An import
+// cut off by a crash goes on at the next start; until it is done the admin
+// pages show it as running, with its progress. A line that the database
+// refuses by then (another admin changed the same user since the check) is
+// skipped and listed. Preview runs the first pass alone. Memory holds only
+// an index of names and phone numbers.
 //
-// It knows nothing of HTTP; it imports store, users, audit, secret and clock.
+// It knows nothing of HTTP; it imports store, users, audit, secret, clock
+// and jobs.
 package importer

@@ -14,6 +14,7 @@ import (
 
 	"enrollportal/internal/audit"
 	"enrollportal/internal/clock"
+	"enrollportal/internal/jobs"
 	"enrollportal/internal/store"
 )
 
@@ -65,6 +66,9 @@ type Summary struct {
 	NewGroups  []string // groups that the import creates, sorted
 	Errors     []LineError
 	ErrorCount int
+	// Skipped are the lines the database refused when they were applied
+	// (Apply only): they changed since the check; the rest was applied.
+	Skipped []store.SkippedRow
 }
 
 func (s *Summary) addError(line int, reason string) {
@@ -79,12 +83,16 @@ type Service struct {
 	store   store.Store
 	clock   clock.Clock
 	tempDir string
+	jobs    *jobs.Runner
 }
 
 // New returns a Service that keeps its plan files in tempDir ("" for the
-// system's temporary directory).
-func New(st store.Store, c clock.Clock, tempDir string) *Service {
-	return &Service{store: st, clock: c, tempDir: tempDir}
+// system's temporary directory) and applies imports as jobs of r, with
+// which it registers its kind.
+func New(st store.Store, c clock.Clock, tempDir string, r *jobs.Runner) *Service {
+	s := &Service{store: st, clock: c, tempDir: tempDir, jobs: r}
+	r.Register(JobKind, jobs.Kind{Open: s.openApply, Finished: s.applyFinished, Describe: describe})
+	return s
 }
 
 // planRow is one checked row, as the first pass writes it for the second.
@@ -115,9 +123,9 @@ func (s *Service) Preview(ctx context.Context, src io.Reader, mode Mode) (Summar
 	return s.check(ctx, src, mode, nil)
 }
 
-// Apply checks the file and, when no line has an error, applies it in one
-// transaction. With errors it returns the summary and ErrHasErrors, and
-// nothing changes.
+// Apply checks the file and, when no line has an error, applies it (as a
+// job, in the caller's goroutine). With errors it returns the summary and
+// ErrHasErrors, and nothing changes.
 func (s *Service) Apply(ctx context.Context, src io.Reader, mode Mode, who audit.Who) (Summary, error) {
 	f, err := os.CreateTemp(s.tempDir, "portal-import-plan-*")
 	if err != nil {
@@ -160,27 +168,6 @@ func (s *Service) Check(ctx context.Context, src io.Reader, mode Mode, planPath 
 	}
 	if err != nil {
 		return sum, fmt.Errorf("importer: check: %w", err)
-	}
-	return sum, nil
-}
-
-// ApplyPlan applies a plan that Check wrote, in one transaction. The
-// database may have changed since the check: a line it now refuses (a
-// username taken meanwhile, a user deleted, an alias taken) rolls everything
-// back and comes back as *LineConflictError. The plan files stay; the caller
-// removes them with RemovePlan.
-func (s *Service) ApplyPlan(ctx context.Context, planPath string, who audit.Who) (Summary, error) {
-	sum, err := readSummary(planPath)
-	if err != nil {
-		return Summary{}, err
-	}
-	f, err := os.Open(planPath)
-	if err != nil {
-		return sum, fmt.Errorf("importer: plan file: %w", err)
-	}
-	defer f.Close()
-	if err := s.apply(ctx, gob.NewDecoder(bufio.NewReaderSize(f, 256<<10)), &sum, who); err != nil {
-		return sum, err
 	}
 	return sum, nil
 }

@@ -21,7 +21,7 @@ var admin = audit.Who{Type: audit.ActorAdmin, Name: "owner@example.com", IP: "12
 func newImporter(t *testing.T) (*testkit.Portal, *importer.Service) {
 	t.Helper()
 	p := testkit.New(t)
-	return p, importer.New(p.Store, p.Clock, t.TempDir())
+	return p, importer.New(p.Store, p.Clock, t.TempDir(), p.Jobs)
 }
 
 func apply(t *testing.T, svc *importer.Service, mode importer.Mode, csv string) importer.Summary {
@@ -200,28 +200,41 @@ func TestPlatformNames(t *testing.T) {
 	}
 }
 
-func TestApplyPlanRollsBackWhenTheDatabaseChangedSinceTheCheck(t *testing.T) {
+func TestApplySkipsTheLinesTheDatabaseRefusesSinceTheCheck(t *testing.T) {
 	p, svc := newImporter(t)
 	ctx := context.Background()
 	plan := filepath.Join(t.TempDir(), "plan")
-	sum, err := svc.Check(ctx, strings.NewReader("username,group1\nalice,Staff\nbob,Staff\n"), importer.ModeUpsert, plan)
-	if err != nil || sum.ErrorCount != 0 || sum.Create != 2 {
+	sum, err := svc.Check(ctx, strings.NewReader("username,group1\nalice,Staff\nbob,Staff\ncarol,Staff\n"), importer.ModeUpsert, plan)
+	if err != nil || sum.ErrorCount != 0 || sum.Create != 3 {
 		t.Fatalf("check %+v %v", sum, err)
 	}
 	// Someone creates bob between the check and the apply.
-	if _, err := p.Users.Create(ctx, users.NewUser{Username: "bob"}, admin); err != nil {
+	bob, err := p.Users.Create(ctx, users.NewUser{Username: "bob"}, admin)
+	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = svc.ApplyPlan(ctx, plan, admin)
-	var conflict *importer.LineConflictError
-	if !errors.As(err, &conflict) || conflict.Line != 3 {
+	sum, err = svc.ApplyPlan(ctx, plan, admin)
+	if err != nil {
 		t.Fatalf("apply: %v", err)
 	}
-	if _, err := p.Store.UserByUsername(ctx, "alice"); !errors.Is(err, store.ErrNotFound) {
-		t.Fatal("alice was created although the import failed")
+	if len(sum.Skipped) != 1 || sum.Skipped[0].Line != 3 || !strings.Contains(sum.Skipped[0].Reason, "bob was created meanwhile") {
+		t.Fatalf("skipped %+v", sum.Skipped)
 	}
-	if _, err := p.Store.GroupByName(ctx, "Staff"); !errors.Is(err, store.ErrNotFound) {
-		t.Fatal("the group was created although the import failed")
+	// The other lines are applied, exactly once; bob is left as he was.
+	staff, err := p.Store.GroupByName(ctx, "Staff")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var members int
+	p.Store.SQL().QueryRow(`SELECT COUNT(*) FROM user_groups WHERE group_id = ?`, staff.ID).Scan(&members)
+	if members != 2 {
+		t.Fatalf("%d members of Staff, want alice and carol", members)
+	}
+	if groups, _ := p.Store.GroupsOfUser(ctx, bob.ID); len(groups) != 0 {
+		t.Fatalf("bob's line was applied: %+v", groups)
+	}
+	if _, err := os.Stat(plan); !os.IsNotExist(err) {
+		t.Fatalf("plan kept after the apply: %v", err)
 	}
 	// A file with errors leaves no plan behind.
 	bad := filepath.Join(t.TempDir(), "bad")

@@ -20,6 +20,7 @@ type Service struct {
 	orgName func(context.Context) string
 	logoURL string
 
+	instance    string               // this process's start id, on every claim
 	transports  map[string]transport // by channel; absent = not configured
 	wake        chan struct{}
 	batchSize   int
@@ -54,6 +55,11 @@ type Options struct {
 	// HTTPClient posts to SMS gateways; nil for one with a 20 s timeout.
 	HTTPClient *http.Client
 
+	// Instance is this process's start id (package instance), written on
+	// every claim so that a later start takes back a dead process's claims
+	// at once.
+	Instance string
+
 	BatchSize   int           // messages claimed per pass
 	Senders     int           // concurrent senders per pass
 	Lease       time.Duration // how long a claim lasts before another worker may retry it
@@ -65,7 +71,7 @@ type Options struct {
 // that a typo stops the start rather than every delivery.
 func New(o Options) (*Service, error) {
 	s := &Service{
-		store: o.Store, clock: o.Clock, log: o.Log, orgName: o.OrgName, logoURL: o.LogoURL,
+		store: o.Store, clock: o.Clock, log: o.Log, orgName: o.OrgName, logoURL: o.LogoURL, instance: o.Instance,
 		transports: map[string]transport{}, wake: make(chan struct{}, 1),
 		batchSize: orDefault(o.BatchSize, DefaultBatchSize), senders: orDefault(o.Senders, DefaultSenders),
 		lease: orDefault(o.Lease, DefaultLease), pollEvery: orDefault(o.PollEvery, DefaultPollEvery),

@@ -139,7 +139,7 @@ func (s *Service) DeliverDue(ctx context.Context) (Summary, error) {
 		channels = append(channels, ch)
 	}
 	now := s.clock.Now()
-	claimed, err := s.store.ClaimMessages(ctx, channels, now, now.Add(s.lease), s.batchSize)
+	claimed, err := s.store.ClaimMessages(ctx, s.instance, channels, now, now.Add(s.lease), s.batchSize)
 	if err != nil || len(claimed) == 0 {
 		return sum, err
 	}

@@ -339,7 +339,7 @@ func TestCrashedWorkerClaimIsRetriedAfterLease(t *testing.T) {
 
 	// A worker claims 8 messages and dies (power cut) before sending any.
 	now := f.clock.Now()
-	dead, err := f.db.ClaimMessages(ctx, []string{store.ChannelEmail}, now, now.Add(5*time.Minute), 8)
+	dead, err := f.db.ClaimMessages(ctx, "", []string{store.ChannelEmail}, now, now.Add(5*time.Minute), 8)
 	if err != nil || len(dead) != 8 {
 		t.Fatalf("claim = %d, %v", len(dead), err)
 	}
@@ -588,7 +588,7 @@ func TestCrashAfterAcceptResendsWithTheSameMessageID(t *testing.T) {
 	f.enqueueEmails(t, 1)
 	ctx := context.Background()
 	now := f.clock.Now()
-	claimed, err := f.db.ClaimMessages(ctx, []string{store.ChannelEmail}, now, now.Add(time.Minute), 10)
+	claimed, err := f.db.ClaimMessages(ctx, "", []string{store.ChannelEmail}, now, now.Add(time.Minute), 10)
 	if err != nil || len(claimed) != 1 {
 		t.Fatalf("claim = %v, %v", claimed, err)
 	}

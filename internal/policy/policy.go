@@ -116,11 +116,8 @@ func Evaluate(app store.Application, eff Effective, req Request) Decision {
 	}
 	u := req.User
 	if u != nil {
-		switch u.Status {
-		case store.StatusDisabled:
-			return d(ResultDeny, ReasonUserDisabled, "Your account is disabled. Contact your help desk.")
-		case store.StatusLockedOut:
-			return d(ResultDeny, ReasonLockedOut, "Your account is locked after too many wrong passcodes. Contact your help desk to unlock it.")
+		if denial, denied := StatusDenial(u.Status); denied {
+			return d(ResultDeny, denial.Reason, denial.Message)
 		}
 	}
 	if app.GroupsRestricted && !anyIn(req.UserGroups, app.PermittedGroups) {

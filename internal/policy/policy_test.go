@@ -6,8 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	"enrollportal/internal/enroll"
 	"enrollportal/internal/policy"
 	"enrollportal/internal/store"
+	"enrollportal/internal/verify"
 )
 
 func TestResolveMergesGlobalApplicationGroup(t *testing.T) {
@@ -190,3 +192,37 @@ func TestEvaluateNamedCases(t *testing.T) {
 }
 
 func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+// TestStatusDenialGatesEveryStatus: the status gate stops exactly the
+// disabled and locked-out statuses, and Evaluate denies with its words.
+func TestStatusDenialGatesEveryStatus(t *testing.T) {
+	app := store.Application{Name: "VPN"}
+	require := policy.Effective{NewUserPolicy: store.NewUserRequireEnrollment}
+	for _, status := range []string{store.StatusActive, store.StatusBypass, store.StatusDisabled, store.StatusLockedOut} {
+		d, denied := policy.StatusDenial(status)
+		want := status == store.StatusDisabled || status == store.StatusLockedOut
+		if denied != want {
+			t.Fatalf("%s: denied %v, want %v", status, denied, want)
+		}
+		err := policy.StatusError(store.User{Status: status})
+		if !denied {
+			if err != nil {
+				t.Fatalf("%s: StatusError %v", status, err)
+			}
+			continue
+		}
+		if err != d.Err || d.Message == "" {
+			t.Fatalf("%s: denial %+v, StatusError %v", status, d, err)
+		}
+		got := policy.Evaluate(app, require, policy.Request{User: &store.User{Status: status}, Enrolled: true})
+		if got.Result != policy.ResultDeny || got.Reason != d.Reason || got.Message != d.Message {
+			t.Fatalf("%s: Evaluate %+v, gate %+v", status, got, d)
+		}
+	}
+	if l := policy.LockedOutDenial(); l.Err != verify.ErrLockedOut || l.Reason != policy.ReasonLockedOut {
+		t.Fatalf("LockedOutDenial %+v", l)
+	}
+	if enroll.ErrUserDisabled != policy.ErrUserDisabled {
+		t.Fatal("enroll's disabled error is not the gate's")
+	}
+}

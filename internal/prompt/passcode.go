@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"enrollportal/internal/audit"
+	"enrollportal/internal/policy"
 	"enrollportal/internal/store"
 	"enrollportal/internal/verify"
 )
@@ -32,8 +33,8 @@ func (s *Service) CheckPasscode(ctx context.Context, t *Transaction, u store.Use
 	case err == nil:
 		return s.Succeed(ctx, t, u, FactorPasscode, "valid_passcode")
 	case errors.Is(err, verify.ErrLockedOut):
-		if err := s.Fail(ctx, t, &u, FactorPasscode, "locked_out",
-			"Your account is locked after too many wrong passcodes. Contact your help desk to unlock it."); err != nil {
+		d := policy.LockedOutDenial()
+		if err := s.Fail(ctx, t, &u, FactorPasscode, d.Reason, d.Message); err != nil {
 			return err
 		}
 		return verify.ErrLockedOut

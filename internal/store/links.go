@@ -71,6 +71,9 @@ type Challenge struct {
 type ChallengeQueries interface {
 	CreateChallenge(ctx context.Context, c *Challenge) error
 	ChallengeByKey(ctx context.Context, key string) (Challenge, error)
+	// ChallengesOfUsername lists the stored challenges of a username, live or
+	// expired but not yet swept, oldest first.
+	ChallengesOfUsername(ctx context.Context, username string) ([]Challenge, error)
 	// DeleteChallenge removes a challenge once used. ErrNotFound when it was
 	// already gone (used by a concurrent request, or expired and swept).
 	DeleteChallenge(ctx context.Context, id int64) error

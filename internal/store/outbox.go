@@ -39,6 +39,9 @@ type Message struct {
 	SentAt        *time.Time
 	// ClaimedUntil is the end of the worker's lease while Status is sending.
 	ClaimedUntil *time.Time
+	// ClaimedBy is the start id of the process holding the claim, so that a
+	// later start can take back the claims of a dead process at once.
+	ClaimedBy string
 }
 
 // OutboxQueries writes messages to the outbox.
@@ -57,8 +60,9 @@ type OutboxQueries interface {
 type OutboxWorkerQueries interface {
 	// ClaimMessages leases up to limit messages of the given channels that are
 	// due (pending with NextAttemptAt <= now, or sending with a lease that
-	// ended at or before now), oldest first. Each claim counts one attempt.
-	ClaimMessages(ctx context.Context, channels []string, now, until time.Time, limit int) ([]Message, error)
+	// ended at or before now) for the process by (its start id), oldest
+	// first. Each claim counts one attempt.
+	ClaimMessages(ctx context.Context, by string, channels []string, now, until time.Time, limit int) ([]Message, error)
 	// MarkMessageSent records the delivery of a claimed message and replaces
 	// its bodies with the given ones (the worker removes the links, which are
 	// bearer secrets, once they are delivered). It reports false when the

@@ -36,6 +36,8 @@ type Queries interface {
 	ImportQueries
 	ActivationQueries
 	PromptQueries
+	JobQueries
+	InstanceQueries
 }
 
 // Store is the portal's database.
@@ -44,7 +46,8 @@ type Store interface {
 	// InTx runs fn in one transaction: committed when fn returns nil, rolled
 	// back otherwise. fn must use only the Queries it is given.
 	InTx(ctx context.Context, fn func(Queries) error) error
-	// Ping tells whether the database answers (for /readyz).
+	// Ping tells whether the database answers and accepts writes (for
+	// /readyz).
 	Ping(ctx context.Context) error
 	Close() error
 }

@@ -154,8 +154,8 @@ func (s *Server) ActivatePOST(c *gin.Context) {
 	switch {
 	case err == nil:
 	case errors.As(err, &wrong):
-		msg := "That code did not work. Enter the code your app shows now; it changes every 30 seconds. You have " +
-			strconv.Itoa(wrong.Remaining) + " tries left. If it keeps failing, check that your phone sets its clock automatically."
+		msg := "That code did not work. Enter the code your app shows now; it changes every 30 seconds. " +
+			triesLeft(wrong.Remaining) + " If it keeps failing, check that your phone sets its clock automatically."
 		s.renderActivate(c, http.StatusUnprocessableEntity, a, setup, msg)
 		return
 	case errors.Is(err, verify.ErrLockedOut):

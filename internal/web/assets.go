@@ -81,3 +81,12 @@ func (s *Server) Asset(c *gin.Context) {
 	}
 	c.Data(http.StatusOK, f.contentType, f.body)
 }
+
+// Favicon answers /favicon.ico, which browsers and bookmark tools ask for by
+// themselves, with the portal's icon (the SVG logo, as the pages' own icon
+// link names it) instead of a 404.
+func (s *Server) Favicon(c *gin.Context) {
+	f := s.assets.files["logo.svg"]
+	c.Header("Cache-Control", "public, max-age=86400")
+	c.Data(http.StatusOK, f.contentType, f.body)
+}

@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/gin-gonic/gin"
 	qrcode "github.com/skip2/go-qrcode"
@@ -19,7 +18,7 @@ var viewEnrollApp = render.Declare("enroll_app")
 // appChoice is an authenticator app we suggest, with where to get it.
 type appChoice struct {
 	Name  string
-	Store string // "App Store", "Google Play"
+	Store string // "the App Store", "Google Play": as the sentence "from ..." needs it
 	URL   string
 }
 
@@ -29,9 +28,9 @@ func suggestedApps(platform string) []appChoice {
 	switch platform {
 	case store.PlatformIOS:
 		return []appChoice{
-			{"Microsoft Authenticator", "App Store", "https://apps.apple.com/app/microsoft-authenticator/id983156458"},
-			{"Google Authenticator", "App Store", "https://apps.apple.com/app/google-authenticator/id388497605"},
-			{"Duo Mobile", "App Store", "https://apps.apple.com/app/duo-mobile/id422663827"},
+			{"Microsoft Authenticator", "the App Store", "https://apps.apple.com/app/microsoft-authenticator/id983156458"},
+			{"Google Authenticator", "the App Store", "https://apps.apple.com/app/google-authenticator/id388497605"},
+			{"Duo Mobile", "the App Store", "https://apps.apple.com/app/duo-mobile/id422663827"},
 		}
 	case store.PlatformAndroid:
 		return []appChoice{
@@ -62,12 +61,17 @@ func (s *Server) setupFromSession(c *gin.Context, e *enrollment) (enroll.Authent
 }
 
 // setupExpired tells the user their set-up took too long and offers a fresh
-// start.
+// start. A browser that has just finished a set-up (back from the done page,
+// or a form sent twice) is told that its device is set up instead.
 func (s *Server) setupExpired(c *gin.Context, e *enrollment) {
 	delete(session(c).Values, e.stateKey("challenge"))
-	s.showError(c, http.StatusGone, "This set-up has expired",
-		"For your safety, a set-up must be finished within 10 minutes, and this one took longer or was already used.",
-		"Start again from "+s.baseURL+e.stepPath("choose")+" — it only takes a minute.")
+	if s.hasGrant(c, e.grantKey) {
+		s.redirect(c, e.stepPath("done"))
+		return
+	}
+	s.showErrorLink(c, http.StatusGone, "This set-up has expired",
+		"For your safety, a set-up must be finished within 10 minutes, and this one took longer.",
+		"Start again: it only takes a minute.", e.stepPath("choose"), "Start again")
 }
 
 func (s *Server) renderApp(c *gin.Context, status int, e *enrollment, setup enroll.AuthenticatorSetup, msg string) {
@@ -83,6 +87,11 @@ func (s *Server) EnrollAppGET(c *gin.Context) {
 	setup, err := s.setupFromSession(c, e)
 	if errors.Is(err, enroll.ErrChallengeExpired) {
 		if sessionString(c, e.stateKey("challenge")) == "" {
+			// Back from the done page lands here: say the device is set up.
+			if s.hasGrant(c, e.grantKey) {
+				s.redirect(c, e.stepPath("done"))
+				return
+			}
 			s.redirect(c, e.stepPath("choose"))
 			return
 		}
@@ -156,10 +165,14 @@ func (s *Server) EnrollAppPOST(c *gin.Context) {
 	var wrong *verify.WrongCodeError
 	switch {
 	case err == nil:
+	case errors.Is(err, enroll.ErrOlderSetup):
+		reshow(http.StatusUnprocessableEntity, "You scanned an older code. In the app, remove the "+
+			s.mustOrg(c.Request.Context())+" entry you added before, then scan the code on this page and enter the new 6-digit code.")
+		return
 	case errors.As(err, &wrong):
 		msg := "That code did not work. Enter the code your app shows now; it changes every 30 seconds."
 		if wrong.Remaining >= 0 {
-			msg += " You have " + strconv.Itoa(wrong.Remaining) + " tries left."
+			msg += " " + triesLeft(wrong.Remaining)
 		}
 		msg += " If it keeps failing, check that your phone sets its clock automatically."
 		reshow(http.StatusUnprocessableEntity, msg)
@@ -172,6 +185,7 @@ func (s *Server) EnrollAppPOST(c *gin.Context) {
 		return
 	}
 	s.metrics.enrollmentCompleted.WithLabelValues(ph.Type).Inc()
+	rememberTypedNumber(c, e, ph.Number)
 	sess := session(c)
 	for _, k := range []string{"challenge", "type", "number"} {
 		delete(sess.Values, e.stateKey(k))

@@ -2,6 +2,8 @@ package web
 
 import (
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -23,7 +25,10 @@ type donePage struct {
 	Factors []factorLine
 }
 
-func describeFactors(f enroll.Factors) []factorLine {
+// describeFactors lists the devices for the done page. A number this
+// browser typed (typed) is shown in full to the person who typed it; the
+// others are masked, since someone else may have set them up.
+func describeFactors(f enroll.Factors, typed []string) []factorLine {
 	var out []factorLine
 	for _, p := range f.Phones {
 		if !p.Activated {
@@ -31,14 +36,48 @@ func describeFactors(f enroll.Factors) []factorLine {
 		}
 		line := factorLine{Kind: "Tablet", Detail: p.Platform}
 		if p.Type == store.PhoneMobile {
-			line = factorLine{Kind: "Mobile phone", Detail: p.Platform + ", " + maskNumber(enroll.FormatNumber(p.Number))}
+			number := enroll.FormatNumber(p.Number)
+			if !slices.Contains(typed, p.Number) {
+				number = maskNumber(number)
+			}
+			line = factorLine{Kind: "Mobile phone", Detail: p.Platform + ", " + number}
 		}
 		out = append(out, line)
 	}
 	for _, k := range f.SecurityKeys {
-		out = append(out, factorLine{Kind: "Security key", Detail: k.Name})
+		line := factorLine{Kind: "Security key", Detail: k.Name}
+		// A key left with the default name would read "Security key" twice.
+		if strings.EqualFold(strings.TrimSpace(k.Name), enroll.DefaultKeyName) {
+			line.Detail = ""
+		}
+		out = append(out, line)
 	}
 	return out
+}
+
+// typedNumbersKey names the session value listing the numbers this browser
+// typed and proved, comma-separated.
+const typedNumbersKey = "typed_numbers"
+
+// rememberTypedNumber notes that this browser typed and proved number, so
+// that the done page may show it in full.
+func rememberTypedNumber(c *gin.Context, e *enrollment, number string) {
+	if number == "" {
+		return
+	}
+	typed := typedNumbers(c, e)
+	if slices.Contains(typed, number) {
+		return
+	}
+	session(c).Values[e.stateKey(typedNumbersKey)] = strings.Join(append(typed, number), ",")
+}
+
+func typedNumbers(c *gin.Context, e *enrollment) []string {
+	v := sessionString(c, e.stateKey(typedNumbersKey))
+	if v == "" {
+		return nil
+	}
+	return strings.Split(v, ",")
 }
 
 // maskNumber keeps only the last digits of a phone number on screen.
@@ -75,5 +114,5 @@ func (s *Server) EnrollDoneGET(c *gin.Context) {
 		return
 	}
 	s.render(c, http.StatusOK, viewEnrollDone, Page{Title: "You are set up", Help: helpEnroll,
-		Data: donePage{E: e, Factors: describeFactors(f)}})
+		Data: donePage{E: e, Factors: describeFactors(f, typedNumbers(c, e))}})
 }

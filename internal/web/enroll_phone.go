@@ -23,8 +23,9 @@ var (
 
 // countryOption is one entry of the country list.
 type countryOption struct {
-	Region string
-	Label  string // "Germany (+49)"
+	Region  string
+	Label   string // "Germany (+49)"
+	Example string // a mobile number that validates there, for the hint
 }
 
 // countryOptions is built once: every region the phone library knows, by
@@ -40,19 +41,23 @@ var countryOptions = func() []countryOption {
 				name = n
 			}
 		}
-		out = append(out, countryOption{Region: c.Region, Label: name + " (+" + strconv.Itoa(c.Code) + ")"})
+		out = append(out, countryOption{Region: c.Region, Label: name + " (+" + strconv.Itoa(c.Code) + ")", Example: enroll.ExampleMobile(c.Region)})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Label < out[j].Label })
 	return out
 }()
 
 func validRegion(r string) bool {
+	return countryOf(r).Region != ""
+}
+
+func countryOf(r string) countryOption {
 	for _, c := range countryOptions {
 		if c.Region == r {
-			return true
+			return c
 		}
 	}
-	return false
+	return countryOption{}
 }
 
 type phonePage struct {
@@ -62,6 +67,9 @@ type phonePage struct {
 	Number    string
 	Error     string
 }
+
+// Example is the hint's example number, for the chosen country.
+func (p phonePage) Example() string { return countryOf(p.Country).Example }
 
 // EnrollPhoneGET asks for the mobile number.
 func (s *Server) EnrollPhoneGET(c *gin.Context) {
@@ -95,6 +103,11 @@ func (s *Server) EnrollPhonePOST(c *gin.Context) {
 	if !validRegion(country) {
 		page.Country = "US"
 		page.Error = "Choose your country from the list."
+		s.render(c, http.StatusBadRequest, viewEnrollPhone, Page{Title: "Your mobile number", Help: helpEnroll, Data: page})
+		return
+	}
+	if number == "" {
+		page.Error = "Enter your mobile number."
 		s.render(c, http.StatusBadRequest, viewEnrollPhone, Page{Title: "Your mobile number", Help: helpEnroll, Data: page})
 		return
 	}
@@ -181,7 +194,20 @@ func (s *Server) EnrollPlatformGET(c *gin.Context) {
 		s.redirect(c, e.stepPath("choose"))
 		return
 	}
-	s.render(c, http.StatusOK, viewEnrollPlatform, s.platformPage(c, e, phoneType, number, "", ""))
+	s.render(c, http.StatusOK, viewEnrollPlatform, s.platformPage(c, e, phoneType, number, platformFromAgent(c.Request.UserAgent()), ""))
+}
+
+// platformFromAgent guesses the platform from the browser's user agent, to
+// preselect it: the person is most likely on the device they are adding.
+// It is only a default; the person picks.
+func platformFromAgent(ua string) string {
+	switch {
+	case strings.Contains(ua, "Android"):
+		return store.PlatformAndroid
+	case strings.Contains(ua, "iPhone"), strings.Contains(ua, "iPad"), strings.Contains(ua, "iPod"):
+		return store.PlatformIOS
+	}
+	return ""
 }
 
 // EnrollPlatformPOST starts the authenticator set-up: a fresh secret is kept
@@ -199,8 +225,10 @@ func (s *Server) EnrollPlatformPOST(c *gin.Context) {
 			s.platformPage(c, e, phoneType, number, "", "Choose the kind of device from the list."))
 		return
 	}
-	setup, err := s.enroll.BeginAuthenticator(c.Request.Context(), e.Subject,
-		enroll.PhoneDraft{Type: phoneType, Number: number, Platform: platform})
+	// Back and Continue keep the secret this browser already has: the
+	// account may be in the app already.
+	setup, err := s.enroll.ResumeAuthenticator(c.Request.Context(), e.Subject,
+		enroll.PhoneDraft{Type: phoneType, Number: number, Platform: platform}, sessionString(c, e.stateKey("challenge")))
 	if err != nil {
 		s.serverError(c, err)
 		return

@@ -12,6 +12,7 @@ import (
 
 	"enrollportal/internal/audit"
 	"enrollportal/internal/enroll"
+	"enrollportal/internal/policy"
 	"enrollportal/internal/store"
 	"enrollportal/internal/verify"
 )
@@ -173,7 +174,7 @@ func (s *Server) linkEnrollment(c *gin.Context, token string) (*enrollment, erro
 	default:
 		return nil, err
 	}
-	if err := statusProblem(u); err != nil {
+	if err := policy.StatusError(u); err != nil {
 		return nil, err
 	}
 	methods, err := s.enrollmentMethods(c, "", u.ID)
@@ -201,7 +202,7 @@ func (s *Server) inlineEnrollment(c *gin.Context, token string) (*enrollment, er
 	case err != nil:
 		return nil, err
 	default:
-		if err := statusProblem(u); err != nil {
+		if err := policy.StatusError(u); err != nil {
 			return nil, err
 		}
 		// An inline URL only lets a user with no device enrol; adding to an
@@ -227,18 +228,6 @@ func (s *Server) inlineEnrollment(c *gin.Context, token string) (*enrollment, er
 		Methods:  methods,
 		grantKey: grantKey,
 	}, nil
-}
-
-var errLockedOut = verify.ErrLockedOut
-
-func statusProblem(u store.User) error {
-	switch u.Status {
-	case store.StatusDisabled:
-		return enroll.ErrUserDisabled
-	case store.StatusLockedOut:
-		return errLockedOut
-	}
-	return nil
 }
 
 // showEnrollmentProblem says what is wrong with a link and what to do.
@@ -272,7 +261,7 @@ func (s *Server) showEnrollmentProblem(c *gin.Context, err error) {
 		s.showError(c, http.StatusForbidden, "Not available from your location",
 			"Your organisation does not allow setting up devices from the country you are connecting from.",
 			"Try again from another location, or contact your help desk.")
-	case errors.Is(err, errLockedOut):
+	case errors.Is(err, verify.ErrLockedOut):
 		s.showError(c, http.StatusForbidden, "Your account is locked",
 			"There were too many wrong codes, so your account was locked to keep it safe.",
 			"Contact your help desk to unlock it.")

@@ -112,12 +112,8 @@ func (s *Server) promptUser(c *gin.Context) {
 	}
 	// A user disabled or locked out since the login began is stopped here,
 	// whatever method they were about to use.
-	switch u.Status {
-	case store.StatusDisabled:
-		s.promptDeny(c, t, &u, policy.ReasonUserDisabled, "Your account is disabled. Contact your help desk.")
-		return
-	case store.StatusLockedOut:
-		s.promptDeny(c, t, &u, policy.ReasonLockedOut, "Your account is locked after too many wrong passcodes. Contact your help desk to unlock it.")
+	if d, denied := policy.StatusDenial(u.Status); denied {
+		s.promptDeny(c, t, &u, d.Reason, d.Message)
 		return
 	}
 	c.Set("prompt_user", u)

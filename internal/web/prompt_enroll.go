@@ -58,7 +58,7 @@ func (s *Server) loadPromptEnrollment(c *gin.Context) {
 		s.serverError(c, err)
 		return
 	default:
-		if err := statusProblem(u); err != nil {
+		if err := policy.StatusError(u); err != nil {
 			s.showEnrollmentProblem(c, err)
 			return
 		}

@@ -66,6 +66,8 @@ func (s *Server) PromptPasscodePOST(c *gin.Context) {
 	}
 }
 
+// triesLeft says how many wrong codes are left before the lockout, in
+// words that agree with the number.
 func triesLeft(n int) string {
 	if n == 1 {
 		return "You have 1 try left before your account is locked."

@@ -29,6 +29,11 @@ func (s *Server) showError(c *gin.Context, status int, heading, message, next st
 	s.pages.ShowError(c, status, heading, message, next)
 }
 
+// showErrorLink is showError with the way on as a button.
+func (s *Server) showErrorLink(c *gin.Context, status int, heading, message, next, link, linkText string) {
+	s.pages.ShowErrorLink(c, status, heading, message, next, link, linkText)
+}
+
 // serverError logs cause and shows the generic failure page.
 func (s *Server) serverError(c *gin.Context, cause error) { s.pages.ServerError(c, cause) }
 

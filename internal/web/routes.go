@@ -20,6 +20,7 @@ func (s *Server) routes() *gin.Engine {
 	r.GET("/readyz", s.Readyz)
 	r.GET("/metrics", s.Metrics)
 	r.GET("/assets/*file", s.Asset)
+	r.GET("/favicon.ico", s.Favicon)
 	r.GET("/", s.Home)
 	// Signed API calls from hosts and applications: no session, no CSRF.
 	s.apiRoutes(r)

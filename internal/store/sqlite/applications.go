@@ -78,23 +78,6 @@ func (s queries) loadApplication(ctx context.Context, where string, arg any) (st
 	return a, nil
 }
 
-func (s queries) strings(ctx context.Context, query string, args ...any) ([]string, error) {
-	rows, err := s.q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, wrap("query", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return nil, wrap("query", err)
-		}
-		out = append(out, v)
-	}
-	return out, wrap("query", rows.Err())
-}
-
 func (s queries) ApplicationByID(ctx context.Context, id int64) (store.Application, error) {
 	return s.loadApplication(ctx, "id = ?", id)
 }

@@ -30,32 +30,34 @@ func (s queries) EnqueueMessage(ctx context.Context, m *store.Message) (bool, er
 }
 
 const messageColumns = `id, intent_key, channel, recipient, subject, body_text, body_html, status,
-	attempts, next_attempt_at, last_error, created_at, sent_at, claimed_until`
+	attempts, next_attempt_at, last_error, created_at, sent_at, claimed_until, claimed_by`
 
 func scanMessage(r interface{ Scan(...any) error }) (store.Message, error) {
 	var m store.Message
 	var next, created int64
 	var sent, claimed sql.NullInt64
+	var by sql.NullString
 	err := r.Scan(&m.ID, &m.IntentKey, &m.Channel, &m.Recipient, &m.Subject, &m.BodyText, &m.BodyHTML, &m.Status,
-		&m.Attempts, &next, &m.LastError, &created, &sent, &claimed)
+		&m.Attempts, &next, &m.LastError, &created, &sent, &claimed, &by)
+	m.ClaimedBy = by.String
 	m.NextAttemptAt, m.CreatedAt = fromUnix(next), fromUnix(created)
 	m.SentAt, m.ClaimedUntil = fromNullUnix(sent), fromNullUnix(claimed)
 	return m, err
 }
 
-func (s queries) ClaimMessages(ctx context.Context, channels []string, now, until time.Time, limit int) ([]store.Message, error) {
+func (s queries) ClaimMessages(ctx context.Context, by string, channels []string, now, until time.Time, limit int) ([]store.Message, error) {
 	if len(channels) == 0 || limit <= 0 {
 		return nil, nil
 	}
 	// One UPDATE is atomic in SQLite: two workers can never lease the same
 	// row, and a row whose lease ended is taken over as if it were pending.
-	args := []any{unix(until)}
+	args := []any{unix(until), by}
 	for _, c := range channels {
 		args = append(args, c)
 	}
 	args = append(args, unix(now), unix(now), limit)
 	rows, err := s.q.QueryContext(ctx, `
-		UPDATE outbox SET status = 'sending', claimed_until = ?, attempts = attempts + 1
+		UPDATE outbox SET status = 'sending', claimed_until = ?, claimed_by = NULLIF(?, ''), attempts = attempts + 1
 		WHERE id IN (
 			SELECT id FROM outbox
 			WHERE channel IN (?`+strings.Repeat(", ?", len(channels)-1)+`)
@@ -86,7 +88,7 @@ func (s queries) ClaimMessages(ctx context.Context, channels []string, now, unti
 
 func (s queries) MarkMessageSent(ctx context.Context, id int64, claimedUntil, at time.Time, bodyText, bodyHTML string) (bool, error) {
 	return s.claimUpdate(ctx, "mark message sent", `
-		UPDATE outbox SET status = 'sent', sent_at = ?, claimed_until = NULL, last_error = '', body_text = ?, body_html = ?
+		UPDATE outbox SET status = 'sent', sent_at = ?, claimed_until = NULL, claimed_by = NULL, last_error = '', body_text = ?, body_html = ?
 		WHERE id = ? AND status = 'sending' AND claimed_until = ?`, unix(at), bodyText, bodyHTML, id, unix(claimedUntil))
 }
 
@@ -96,13 +98,13 @@ func (s queries) MarkMessageRetry(ctx context.Context, id int64, claimedUntil, n
 		status = store.MessageFailed
 	}
 	return s.claimUpdate(ctx, "mark message retry", `
-		UPDATE outbox SET status = ?, next_attempt_at = ?, last_error = ?, claimed_until = NULL
+		UPDATE outbox SET status = ?, next_attempt_at = ?, last_error = ?, claimed_until = NULL, claimed_by = NULL
 		WHERE id = ? AND status = 'sending' AND claimed_until = ?`, status, unix(next), lastError, id, unix(claimedUntil))
 }
 
 func (s queries) ReleaseMessage(ctx context.Context, id int64, claimedUntil, due time.Time) (bool, error) {
 	return s.claimUpdate(ctx, "release message", `
-		UPDATE outbox SET status = 'pending', claimed_until = NULL, next_attempt_at = ?, attempts = MAX(attempts - 1, 0)
+		UPDATE outbox SET status = 'pending', claimed_until = NULL, claimed_by = NULL, next_attempt_at = ?, attempts = MAX(attempts - 1, 0)
 		WHERE id = ? AND status = 'sending' AND claimed_until = ?`, unix(due), id, unix(claimedUntil))
 }
 

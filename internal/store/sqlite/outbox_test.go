@@ -26,7 +26,7 @@ func TestOutboxClaimListAndRetry(t *testing.T) {
 	}
 	// Only due email messages, oldest first, at most the limit.
 	until := t0.Add(5 * time.Minute)
-	got, err := db.ClaimMessages(ctx, []string{store.ChannelEmail}, t0.Add(5*time.Second), until, 3)
+	got, err := db.ClaimMessages(ctx, "", []string{store.ChannelEmail}, t0.Add(5*time.Second), until, 3)
 	if err != nil {
 		t.Fatal(err)
 	}

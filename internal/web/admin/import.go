@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -123,18 +122,7 @@ func (s *Section) AdminImportApplyPOST(c *gin.Context) {
 		return
 	}
 	sum, err := s.importer.ApplyPlan(c.Request.Context(), path, adminWho(c))
-	var conflict *importer.LineConflictError
-	switch {
-	case errors.As(err, &conflict):
-		// The database changed since the check (another admin at work).
-		importer.RemovePlan(path)
-		delete(adminSession(c).Values, adminValImportID)
-		s.Render(c, http.StatusConflict, viewAdminImportPreview, render.Page{Title: "Check the import", Data: importPage{
-			Mode: mode, FileName: name, Summary: sum,
-			Problem: fmt.Sprintf("Nothing was imported: line %d could not be applied (%s). Upload the file again to check it against the current users.", conflict.Line, conflict.Reason),
-		}})
-		return
-	case err != nil:
+	if err != nil {
 		s.ServerError(c, err)
 		return
 	}
@@ -150,6 +138,15 @@ func (s *Section) AdminImportApplyPOST(c *gin.Context) {
 		msg = fmt.Sprintf("Imported %s: %d %s created, %d updated, %d new %s, %d new %s. No messages were sent.",
 			name, sum.Create, plural(sum.Create, "user", "users"), sum.Update, sum.NewPhones, plural(sum.NewPhones, "phone", "phones"),
 			len(sum.NewGroups), plural(len(sum.NewGroups), "group", "groups"))
+	}
+	if n := len(sum.Skipped); n > 0 {
+		// The database changed since the check (another admin at work).
+		msg += fmt.Sprintf(" %d %s skipped because the user changed since the check: line %d (%s)",
+			n, plural(n, "line was", "lines were"), sum.Skipped[0].Line, sum.Skipped[0].Reason)
+		if n > 1 {
+			msg += fmt.Sprintf(" and %d more", n-1)
+		}
+		msg += "."
 	}
 	s.adminDone(c, msg, "/admin/import")
 }

@@ -12,12 +12,22 @@ type errorPage struct {
 	Heading string
 	Message string
 	Next    string
+	// Link and LinkText, when set, are the way on as a button.
+	Link, LinkText string
 }
 
 // ShowError renders the one error page. Never pass err.Error() as message:
 // causes go to the log, sentences to the user.
 func (r *Renderer) ShowError(c *gin.Context, status int, heading, message, next string) {
 	r.Render(c, status, viewError, Page{Title: heading, Data: errorPage{Heading: heading, Message: message, Next: next}})
+	c.Abort()
+}
+
+// ShowErrorLink is ShowError with the way on as a button, for when the next
+// step is a page of the portal: an address written out in a sentence cannot
+// be clicked and does not wrap on a phone.
+func (r *Renderer) ShowErrorLink(c *gin.Context, status int, heading, message, next, link, linkText string) {
+	r.Render(c, status, viewError, Page{Title: heading, Data: errorPage{Heading: heading, Message: message, Next: next, Link: link, LinkText: linkText}})
 	c.Abort()
 }
 

@@ -1,0 +1,251 @@
+package importer
+
+import (
+	"bufio"
+	"context"
+	"encoding/gob"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"enrollportal/internal/audit"
+	"enrollportal/internal/jobs"
+	"enrollportal/internal/secret"
+	"enrollportal/internal/store"
+)
+
+// JobKind names import jobs.
+const JobKind = "import_apply"
+
+// applyPayload is an import's input, kept in its job record.
+type applyPayload struct {
+	Plan    string    `json:"plan"` // the plan file, renamed for the job
+	Summary Summary   `json:"summary"`
+	Who     audit.Who `json:"who"`
+}
+
+// applied counts what an import's job applied so far.
+type applied struct {
+	Created   int `json:"created"`
+	Updated   int `json:"updated"`
+	Deleted   int `json:"deleted"`
+	NewPhones int `json:"new_phones"`
+}
+
+// StartApply begins applying a plan that Check wrote, as a job named after
+// fileName: steps of 250 lines, each one transaction, from the first line
+// not applied after a crash (see package jobs). The plan's files become the
+// job's (the caller no longer removes them); the job removes them when it
+// ends. The database may have changed since the check: a line it now
+// refuses (a username taken meanwhile, a user deleted, an alias taken) is
+// skipped and listed on the job's page; the other lines are applied.
+func (s *Service) StartApply(ctx context.Context, planPath, fileName string, who audit.Who) (int64, error) {
+	sum, err := readSummary(planPath)
+	if err != nil {
+		return 0, err
+	}
+	// A name the sweep of unapplied plans leaves alone.
+	jobPlan := filepath.Join(filepath.Dir(planPath), "job-"+secret.NewToken())
+	if err := os.Rename(planPath+".summary", jobPlan+".summary"); err != nil {
+		return 0, fmt.Errorf("importer: plan file: %w", err)
+	}
+	if err := os.Rename(planPath, jobPlan); err != nil {
+		return 0, fmt.Errorf("importer: plan file: %w", err)
+	}
+	payload, err := json.Marshal(applyPayload{Plan: jobPlan, Summary: sum, Who: who})
+	if err != nil {
+		return 0, fmt.Errorf("importer: %w", err)
+	}
+	title := "Import"
+	if fileName != "" {
+		title = "Import of " + fileName
+	}
+	if sum.Mode == ModeDelete {
+		title += " (delete users)"
+	}
+	j := store.Job{Kind: JobKind, Title: title, Payload: payload, Total: sum.Create + sum.Update + sum.Delete,
+		CreatedBy: who.Name, CreatedAt: s.clock.Now()}
+	if err := s.store.CreateJob(ctx, &j); err != nil {
+		RemovePlan(jobPlan)
+		return 0, fmt.Errorf("importer: %w", err)
+	}
+	s.jobs.Wake()
+	return j.ID, nil
+}
+
+// ApplyPlan applies a plan that Check wrote in the caller's goroutine and
+// returns the summary with what was applied; lines the database refused are
+// in Summary.Skipped. The plan's files are gone afterwards.
+func (s *Service) ApplyPlan(ctx context.Context, planPath string, who audit.Who) (Summary, error) {
+	id, err := s.StartApply(ctx, planPath, "", who)
+	if err != nil {
+		return Summary{}, err
+	}
+	j, err := s.jobs.Finish(ctx, id)
+	if err != nil {
+		return Summary{}, fmt.Errorf("importer: apply: %w", err)
+	}
+	sum := SummaryOf(j)
+	if j.Status == store.JobFailed {
+		return sum, fmt.Errorf("importer: apply: %s", j.LastError)
+	}
+	return sum, nil
+}
+
+// SummaryOf is an import job's summary: the check's counts, and what the
+// job applied so far.
+func SummaryOf(j store.Job) Summary {
+	var p applyPayload
+	var a applied
+	_ = json.Unmarshal(j.Payload, &p)
+	_ = json.Unmarshal(j.Result, &a)
+	sum := p.Summary
+	sum.NewPhones = a.NewPhones
+	sum.Skipped = j.Skipped
+	return sum
+}
+
+// describe says what an import did, for the job's page.
+func describe(j store.Job) string {
+	var p applyPayload
+	var a applied
+	_ = json.Unmarshal(j.Payload, &p)
+	_ = json.Unmarshal(j.Result, &a)
+	if p.Summary.Mode == ModeDelete {
+		return fmt.Sprintf("%d %s deleted.", a.Deleted, plural(a.Deleted, "user", "users"))
+	}
+	return fmt.Sprintf("%d %s created, %d updated, %d new %s. No messages were sent.",
+		a.Created, plural(a.Created, "user", "users"), a.Updated, a.NewPhones, plural(a.NewPhones, "phone", "phones"))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+func (s *Service) applyFinished(j store.Job) {
+	var p applyPayload
+	if json.Unmarshal(j.Payload, &p) == nil && p.Plan != "" {
+		RemovePlan(p.Plan)
+	}
+}
+
+// applyTask applies a plan from its job's cursor.
+type applyTask struct {
+	s       *Service
+	payload applyPayload
+	file    *os.File
+	plan    *gob.Decoder
+	skip    map[int]bool // lines refused earlier
+	a       *applier
+	sum     Summary // NewPhones counts the phones of the current step
+}
+
+// openApply opens the plan, passes the lines already applied, and indexes
+// the groups and phone numbers as the database has them now.
+func (s *Service) openApply(ctx context.Context, j store.Job) (jobs.Task, error) {
+	t := &applyTask{s: s, skip: map[int]bool{}}
+	if err := json.Unmarshal(j.Payload, &t.payload); err != nil {
+		return nil, fmt.Errorf("importer: job %d payload: %w", j.ID, err)
+	}
+	for _, r := range j.Skipped {
+		t.skip[r.Line] = true
+	}
+	f, err := os.Open(t.payload.Plan)
+	if err != nil {
+		return nil, fmt.Errorf("importer: plan file: %w", err)
+	}
+	t.file = f
+	t.plan = gob.NewDecoder(bufio.NewReaderSize(f, 256<<10))
+	for i := 0; i < j.Cursor; i++ {
+		var row planRow
+		if err := t.plan.Decode(&row); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("importer: plan file: %w", err)
+		}
+	}
+	t.a = &applier{who: t.payload.Who, sum: &t.sum, groups: map[string]int64{}, phones: map[string]int64{}}
+	groups, err := s.store.Groups(ctx)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	for _, g := range groups {
+		t.a.groups[g.Name] = g.ID
+	}
+	if t.payload.Summary.Phones > 0 {
+		err := s.store.EachPhoneNumber(ctx, func(id int64, number, ext string) error {
+			if _, ok := t.a.phones[phoneKey(number, ext)]; !ok {
+				t.a.phones[phoneKey(number, ext)] = id
+			}
+			return nil
+		})
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+	}
+	return t, nil
+}
+
+func (t *applyTask) Close() { t.file.Close() }
+
+// Step applies the next lines of the plan in q; the last step writes the
+// import.applied audit record.
+func (t *applyTask) Step(ctx context.Context, q store.Queries, j *store.Job) (bool, error) {
+	var res applied
+	_ = json.Unmarshal(j.Result, &res)
+	batch := make([]planRow, 0, applyBatch)
+	read, eof := 0, false
+	for read < applyBatch {
+		var row planRow
+		err := t.plan.Decode(&row)
+		if errors.Is(err, io.EOF) {
+			eof = true
+			break
+		}
+		if err != nil {
+			return false, fmt.Errorf("importer: plan file: %w", err)
+		}
+		read++
+		if !t.skip[row.Line] {
+			batch = append(batch, row)
+		}
+	}
+	now := t.s.clock.Now()
+	t.a.q = q
+	t.sum.NewPhones = 0
+	if len(batch) > 0 {
+		if err := t.a.batch(ctx, batch, now); err != nil {
+			return false, err
+		}
+	}
+	for _, row := range batch {
+		switch {
+		case row.Delete:
+			res.Deleted++
+		case row.UserID == 0:
+			res.Created++
+		default:
+			res.Updated++
+		}
+	}
+	res.NewPhones += t.sum.NewPhones
+	var err error
+	if j.Result, err = json.Marshal(res); err != nil {
+		return false, err
+	}
+	j.Cursor += read
+	if !eof {
+		return false, nil
+	}
+	sum := t.payload.Summary
+	return true, q.InsertAudit(ctx, audit.Entry(now, t.payload.Who, audit.ImportApplied, audit.TargetImport, string(sum.Mode),
+		map[string]any{"rows": sum.Rows, "created": res.Created, "updated": res.Updated, "deleted": res.Deleted,
+			"new_phones": res.NewPhones, "new_groups": len(sum.NewGroups), "skipped": len(j.Skipped), "job": j.ID}))
+}
