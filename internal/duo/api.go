@@ -175,18 +175,18 @@ func okBSON(c *gin.Context, doc bson.D) {
 	writeBSON(c, http.StatusOK, bson.D{{Key: "stat", Value: "OK"}, {Key: "response", Value: doc}})
 }
 
-// LoginDeadline bounds the database work of one login call: with the
-// database write-locked from outside (or writes queued behind a long
-// transaction), the client gets Duo's error in time to apply its failmode
-// instead of hanging until its own timeout.
+// LoginDeadline bounds each wait of a login call for the database's write
+// lock: with the database write-locked from outside (or writes queued
+// behind a long transaction), the client gets Duo's error in time to apply
+// its failmode instead of hanging until its own timeout. Reads never wait
+// for the lock (WAL), and time spent computing does not count, so an
+// overloaded machine slows logins down rather than refusing them.
 const LoginDeadline = 1500 * time.Millisecond
 
-// WithLoginDeadline gives the request's context the login deadline; the
-// Universal Prompt's pages use it too.
+// WithLoginDeadline bounds the request's waits for the write lock to
+// LoginDeadline; the Universal Prompt's pages use it too.
 func WithLoginDeadline(c *gin.Context) {
-	ctx, cancel := context.WithTimeout(c.Request.Context(), LoginDeadline)
-	defer cancel()
-	c.Request = c.Request.WithContext(ctx)
+	c.Request = c.Request.WithContext(store.WithLockWait(c.Request.Context(), LoginDeadline))
 	c.Next()
 }
 

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // ErrNotFound is returned when the asked-for record does not exist.
@@ -18,6 +19,25 @@ var ErrBusy = errors.New("store: the database is busy")
 // answer "try again" rather than "something is broken".
 func Busy(err error) bool {
 	return errors.Is(err, ErrBusy) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// lockWaitKey marks a context whose waits for the database's write lock are
+// bounded (WithLockWait).
+type lockWaitKey struct{}
+
+// WithLockWait bounds each wait of ctx's work for the write lock (behind
+// the process's other writers, or another process's lock) to d: a wait
+// that lasts longer ends with ErrBusy. Unlike a deadline, time spent
+// computing does not count, so an overloaded machine slows a login down
+// but a stuck database still answers within d.
+func WithLockWait(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, lockWaitKey{}, d)
+}
+
+// LockWait is the bound WithLockWait set on ctx.
+func LockWait(ctx context.Context) (time.Duration, bool) {
+	d, ok := ctx.Value(lockWaitKey{}).(time.Duration)
+	return d, ok
 }
 
 // ErrConflict is returned when a write would break a uniqueness rule (a

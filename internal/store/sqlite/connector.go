@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/mattn/go-sqlite3"
+
+	"enrollportal/internal/store"
 )
 
 // connector opens mattn/go-sqlite3 connections whose wait for a lock ends
@@ -42,14 +44,17 @@ type conn struct {
 	defaultBusy time.Duration
 }
 
-// fit sets the busy timeout for a statement run under ctx: the time left
-// before its deadline rounded down to busyStep (never more than the
-// default), or the default without a deadline.
+// fit sets the busy timeout for a statement run under ctx: the default, or
+// less: the lock wait bound of ctx (store.WithLockWait), the time left
+// before its deadline rounded down to busyStep.
 func (c *conn) fit(ctx context.Context) error {
 	want := c.defaultBusy
+	if d, ok := store.LockWait(ctx); ok {
+		want = min(d, want)
+	}
 	if dl, ok := ctx.Deadline(); ok {
 		left := time.Until(dl).Truncate(busyStep)
-		want = max(min(left, c.defaultBusy), 0)
+		want = max(min(left, want), 0)
 	}
 	if want == c.busy {
 		return nil

@@ -139,8 +139,16 @@ func (d *DB) beginWrite(ctx context.Context) (*sql.Tx, error) {
 	select {
 	case d.writeGate <- struct{}{}:
 	default:
+		var bound <-chan time.Time
+		if wait, ok := store.LockWait(ctx); ok {
+			t := time.NewTimer(wait)
+			defer t.Stop()
+			bound = t.C
+		}
 		select {
 		case d.writeGate <- struct{}{}:
+		case <-bound:
+			return nil, fmt.Errorf("sqlite: wait for the write lock: %w", store.ErrBusy)
 		case <-ctx.Done():
 			return nil, fmt.Errorf("sqlite: wait for the write lock: %w (%w)", store.ErrBusy, ctx.Err())
 		}

@@ -79,17 +79,27 @@ func (d *DB) InGroupTx(ctx context.Context, fn func(store.Queries) error) error 
 		}
 	}
 	g.mu.Unlock()
+	var bound <-chan time.Time
+	if wait, ok := store.LockWait(ctx); ok {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		bound = t.C
+	}
+	var cause error
 	select {
 	case err := <-it.done:
 		return err
+	case <-bound:
+		cause = store.ErrBusy
 	case <-ctx.Done():
-		if it.state.CompareAndSwap(itemPending, itemAbandoned) {
-			return fmt.Errorf("sqlite: wait for the write lock: %w (%w)", store.ErrBusy, ctx.Err())
-		}
-		// Taken: the shared transaction holds the write lock and ends
-		// shortly; fn's outcome must be reported as it is.
-		return <-it.done
+		cause = ctx.Err()
 	}
+	if it.state.CompareAndSwap(itemPending, itemAbandoned) {
+		return fmt.Errorf("sqlite: wait for the write lock: %w (%w)", store.ErrBusy, cause)
+	}
+	// Taken: the shared transaction holds the write lock and ends shortly;
+	// fn's outcome must be reported as it is.
+	return <-it.done
 }
 
 func (g *group) stop() {
