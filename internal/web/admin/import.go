@@ -1,7 +1,6 @@
 package admin
 
 import (
-	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -35,8 +34,6 @@ type importPage struct {
 	Mode     importer.Mode
 	FileName string
 	Summary  importer.Summary
-	// Problem is set when applying failed on a line the database refused.
-	Problem string
 }
 
 // AdminImportGET shows the upload form.
@@ -110,10 +107,10 @@ func (s *Section) AdminImportPreviewPOST(c *gin.Context) {
 	s.Render(c, status, viewAdminImportPreview, render.Page{Title: "Check the import", Data: importPage{Mode: mode, FileName: name, Summary: sum}})
 }
 
-// AdminImportApplyPOST applies the previewed file in one transaction.
+// AdminImportApplyPOST starts applying the previewed file (a job) and says
+// what it did, or shows its progress while it goes on.
 func (s *Section) AdminImportApplyPOST(c *gin.Context) {
 	path, ok := s.importPath(adminSessionString(c, adminValImportID))
-	mode := importer.Mode(adminSessionString(c, adminValImportMode))
 	name := adminSessionString(c, adminValImportName)
 	if _, err := os.Stat(path); !ok || err != nil {
 		s.ShowError(c, http.StatusGone, "This import is no longer waiting",
@@ -121,32 +118,14 @@ func (s *Section) AdminImportApplyPOST(c *gin.Context) {
 			"Upload the file again at "+s.baseURL+"/admin/import.")
 		return
 	}
-	sum, err := s.importer.ApplyPlan(c.Request.Context(), path, adminWho(c))
+	j, err := s.importer.BeginApply(c.Request.Context(), path, name, adminWho(c), jobWait)
 	if err != nil {
 		s.ServerError(c, err)
 		return
 	}
-	importer.RemovePlan(path)
 	sess := adminSession(c)
 	delete(sess.Values, adminValImportID)
 	delete(sess.Values, adminValImportMode)
 	delete(sess.Values, adminValImportName)
-	var msg string
-	if mode == importer.ModeDelete {
-		msg = fmt.Sprintf("Imported %s: %d %s deleted.", name, sum.Delete, plural(sum.Delete, "user", "users"))
-	} else {
-		msg = fmt.Sprintf("Imported %s: %d %s created, %d updated, %d new %s, %d new %s. No messages were sent.",
-			name, sum.Create, plural(sum.Create, "user", "users"), sum.Update, sum.NewPhones, plural(sum.NewPhones, "phone", "phones"),
-			len(sum.NewGroups), plural(len(sum.NewGroups), "group", "groups"))
-	}
-	if n := len(sum.Skipped); n > 0 {
-		// The database changed since the check (another admin at work).
-		msg += fmt.Sprintf(" %d %s skipped because the user changed since the check: line %d (%s)",
-			n, plural(n, "line was", "lines were"), sum.Skipped[0].Line, sum.Skipped[0].Reason)
-		if n > 1 {
-			msg += fmt.Sprintf(" and %d more", n-1)
-		}
-		msg += "."
-	}
-	s.adminDone(c, msg, "/admin/import")
+	s.jobDone(c, j, "Imported "+name+": ", "/admin/import")
 }

@@ -12,6 +12,7 @@ import (
 	"enrollportal/internal/clock"
 	"enrollportal/internal/enroll"
 	"enrollportal/internal/importer"
+	"enrollportal/internal/jobs"
 	"enrollportal/internal/notify"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
@@ -40,6 +41,8 @@ type Options struct {
 	Bulk      *bulk.Service
 	Importer  *importer.Service
 	ImportDir string
+	// Jobs runs the bulk sends and imports; its pages show their progress.
+	Jobs *jobs.Runner
 	// Pages renders the pages, shared with the enrollment pages.
 	Pages *render.Renderer
 }
@@ -67,6 +70,7 @@ type Section struct {
 	bulk      *bulk.Service
 	importer  *importer.Service
 	importDir string
+	jobs      *jobs.Runner
 }
 
 // New builds the admin section; Register adds its routes.
@@ -78,7 +82,7 @@ func New(o Options) *Section {
 		adminSessions:     newAdminSessionStore(o.Box, o.Secure),
 		adminIPTries:      throttle.New(o.Clock, 20, 30*time.Second),
 		adminAccountTries: throttle.New(o.Clock, 10, 30*time.Second),
-		bulk:              o.Bulk, importer: o.Importer, importDir: o.ImportDir,
+		bulk:              o.Bulk, importer: o.Importer, importDir: o.ImportDir, jobs: o.Jobs,
 	}
 	if s.forgetOrg == nil {
 		s.forgetOrg = func() {}
