@@ -300,3 +300,20 @@ func TestServeSaysWhenTheDatabaseCannotBeWritten(t *testing.T) {
 		}
 	})
 }
+
+func TestUsersAddRefusesNULAndInvalidUTF8(t *testing.T) {
+	env := map[string]string{"PORTAL_DB": filepath.Join(t.TempDir(), "portal.db")}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"users", "add", "carol", "--realname", "Carol\x00Jones"}, "The real name field contains a NUL character"},
+		{[]string{"users", "add", "carol", "--realname", "Caf\xe9"}, "The real name field is not valid UTF-8"},
+		{[]string{"users", "add", "ca\x00rol"}, "a username is 1 to 100 characters"},
+	} {
+		r := runCLI(t, env, c.args...)
+		if r.code != 1 || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("%q: exit %d, want 1 with %q:\n%s", c.args, r.code, c.want, r.stderr)
+		}
+	}
+}

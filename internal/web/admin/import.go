@@ -1,16 +1,13 @@
 package admin
 
 import (
+	"errors"
 	"net/http"
-	"os"
 	"path/filepath"
-	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"enrollportal/internal/importer"
-	"enrollportal/internal/secret"
 	"enrollportal/internal/web/render"
 )
 
@@ -26,9 +23,6 @@ const (
 	adminValImportName = "import_name"
 )
 
-// importPlanTTL is how long a checked file's plan waits for "apply".
-const importPlanTTL = time.Hour
-
 type importPage struct {
 	Error    string
 	Mode     importer.Mode
@@ -39,29 +33,6 @@ type importPage struct {
 // AdminImportGET shows the upload form.
 func (s *Section) AdminImportGET(c *gin.Context) {
 	s.Render(c, http.StatusOK, viewAdminImport, render.Page{Title: "Import users", Data: importPage{Mode: importer.ModeUpsert}})
-}
-
-func (s *Section) importPath(id string) (string, bool) {
-	// The id is ours (a random token), but it comes back from a cookie: take
-	// no chances with the path.
-	if len(id) != 43 || strings.ContainsAny(id, "/\\.") {
-		return "", false
-	}
-	return filepath.Join(s.importDir, "plan-"+id), true
-}
-
-// sweepImports removes plans nobody applied.
-func (s *Section) sweepImports() {
-	entries, err := os.ReadDir(s.importDir)
-	if err != nil {
-		return
-	}
-	for _, e := range entries {
-		info, err := e.Info()
-		if err == nil && strings.HasPrefix(e.Name(), "plan-") && time.Since(info.ModTime()) > importPlanTTL {
-			os.Remove(filepath.Join(s.importDir, e.Name()))
-		}
-	}
 }
 
 // AdminImportPreviewPOST checks every line of the uploaded file, changing
@@ -85,10 +56,7 @@ func (s *Section) AdminImportPreviewPOST(c *gin.Context) {
 		return
 	}
 	defer src.Close()
-	s.sweepImports()
-	id := secret.NewToken()
-	planPath, _ := s.importPath(id)
-	sum, err := s.importer.Check(c.Request.Context(), src, mode, planPath)
+	id, sum, err := s.importer.CheckPlan(c.Request.Context(), src, mode)
 	if err != nil {
 		s.ServerError(c, err)
 		return
@@ -98,10 +66,8 @@ func (s *Section) AdminImportPreviewPOST(c *gin.Context) {
 	if sum.ErrorCount > 0 {
 		status = http.StatusUnprocessableEntity
 	} else {
+		s.importer.DropPlan(adminSessionString(c, adminValImportID))
 		sess := adminSession(c)
-		if old, ok := s.importPath(adminSessionString(c, adminValImportID)); ok {
-			importer.RemovePlan(old)
-		}
 		sess.Values[adminValImportID], sess.Values[adminValImportMode], sess.Values[adminValImportName] = id, string(mode), name
 	}
 	s.Render(c, status, viewAdminImportPreview, render.Page{Title: "Check the import", Data: importPage{Mode: mode, FileName: name, Summary: sum}})
@@ -110,15 +76,14 @@ func (s *Section) AdminImportPreviewPOST(c *gin.Context) {
 // AdminImportApplyPOST starts applying the previewed file (a job) and says
 // what it did, or shows its progress while it goes on.
 func (s *Section) AdminImportApplyPOST(c *gin.Context) {
-	path, ok := s.importPath(adminSessionString(c, adminValImportID))
 	name := adminSessionString(c, adminValImportName)
-	if _, err := os.Stat(path); !ok || err != nil {
+	j, err := s.importer.BeginApplyID(c.Request.Context(), adminSessionString(c, adminValImportID), name, adminWho(c), jobWait)
+	if errors.Is(err, importer.ErrPlanGone) {
 		s.ShowError(c, http.StatusGone, "This import is no longer waiting",
 			"The checked file was already applied, or it waited more than an hour.",
 			"Upload the file again at "+s.baseURL+"/admin/import.")
 		return
 	}
-	j, err := s.importer.BeginApply(c.Request.Context(), path, name, adminWho(c), jobWait)
 	if err != nil {
 		s.ServerError(c, err)
 		return

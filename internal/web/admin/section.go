@@ -14,9 +14,11 @@ import (
 	"enrollportal/internal/importer"
 	"enrollportal/internal/jobs"
 	"enrollportal/internal/notify"
+	"enrollportal/internal/org"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
 	"enrollportal/internal/throttle"
+	"enrollportal/internal/users"
 	"enrollportal/internal/web/render"
 )
 
@@ -24,6 +26,8 @@ import (
 type Options struct {
 	Store  store.Store
 	Enroll *enroll.Service
+	// Users adds, edits and deletes users and groups.
+	Users  *users.Service
 	Admins *admin.Service
 	// Notify composes messages (the organisation's header line) and is
 	// woken after the pages commit messages to the outbox.
@@ -34,13 +38,12 @@ type Options struct {
 	// BaseURL is the portal's address, for links in messages and pages.
 	BaseURL string
 	Secure  bool // cookies get the Secure flag (base URL is https)
-	// ForgetOrg drops cached organisation settings after an admin changed them.
-	ForgetOrg func()
+	// Org holds the organisation's settings, which the settings page saves.
+	Org *org.Settings
 	// Bulk runs bulk enrollments; Importer imports users from CSV files,
-	// keeping the checked plans between preview and apply in ImportDir.
-	Bulk      *bulk.Service
-	Importer  *importer.Service
-	ImportDir string
+	// keeping the checked plans between preview and apply.
+	Bulk     *bulk.Service
+	Importer *importer.Service
 	// Jobs runs the bulk sends and imports; its pages show their progress.
 	Jobs *jobs.Runner
 	// Pages renders the pages, shared with the enrollment pages.
@@ -53,6 +56,7 @@ type Section struct {
 
 	store  store.Store
 	enroll *enroll.Service
+	users  *users.Service
 	clock  clock.Clock
 	log    *slog.Logger
 	// baseURL is the portal's address, for links in messages and pages.
@@ -60,32 +64,28 @@ type Section struct {
 
 	admins        *admin.Service
 	notify        *notify.Service
-	forgetOrg     func()
+	org           *org.Settings
 	adminSessions *sessions.CookieStore
 	// adminIPTries and adminAccountTries limit sign-in attempts per client
 	// address and per account (email), on top of the account lockout.
 	adminIPTries      *throttle.Limiter
 	adminAccountTries *throttle.Limiter
 
-	bulk      *bulk.Service
-	importer  *importer.Service
-	importDir string
-	jobs      *jobs.Runner
+	bulk     *bulk.Service
+	importer *importer.Service
+	jobs     *jobs.Runner
 }
 
 // New builds the admin section; Register adds its routes.
 func New(o Options) *Section {
 	s := &Section{
 		Renderer: o.Pages,
-		store:    o.Store, enroll: o.Enroll, clock: o.Clock, log: o.Logger, baseURL: o.BaseURL,
-		admins: o.Admins, notify: o.Notify, forgetOrg: o.ForgetOrg,
+		store:    o.Store, enroll: o.Enroll, users: o.Users, clock: o.Clock, log: o.Logger, baseURL: o.BaseURL,
+		admins: o.Admins, notify: o.Notify, org: o.Org,
 		adminSessions:     newAdminSessionStore(o.Box, o.Secure),
 		adminIPTries:      throttle.New(o.Clock, 20, 30*time.Second),
 		adminAccountTries: throttle.New(o.Clock, 10, 30*time.Second),
-		bulk:              o.Bulk, importer: o.Importer, importDir: o.ImportDir, jobs: o.Jobs,
-	}
-	if s.forgetOrg == nil {
-		s.forgetOrg = func() {}
+		bulk:              o.Bulk, importer: o.Importer, jobs: o.Jobs,
 	}
 	return s
 }
