@@ -1,20 +1,20 @@
 package testkit
 
 import (
-	"bytes"
 	"context"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"strconv"
 	"sync"
+	"strconv"
 	"testing"
 	"time"
 
 	"enrollportal/internal/app"
 	"enrollportal/internal/clock"
 	"enrollportal/internal/config"
+	"enrollportal/internal/testkit/logbuf"
 )
 
 // Start is the fake clock's starting time in every test portal.
@@ -106,21 +106,6 @@ func open(t testing.TB, base string, opts ...Option) *Portal {
 // elsewhere (a child process, or Jobs.Finish in the test).
 func (p *Portal) StopJobRunner() { p.stopJobs() }
 
-// SafeBuffer is a bytes.Buffer safe for concurrent writes, for logs.
-type SafeBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *SafeBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// String returns everything written so far.
-func (b *SafeBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// SafeBuffer is a bytes.Buffer safe for concurrent writes, for logs
+// (defined in logbuf, which tests of testkit's own dependencies can import).
+type SafeBuffer = logbuf.SafeBuffer

@@ -66,8 +66,10 @@ type Options struct {
 	MetricsElsewhere bool
 }
 
-// Server holds what the handlers need. Handlers are its methods; there are no
-// package globals.
+// Server holds what the handlers need; handlers are its methods. The only
+// package-level state of the web layer is what is declared at start and the
+// same for every Server: the page names (render.Declare) and the admin
+// routes' permissions (web/admin).
 type Server struct {
 	store   store.Store
 	enroll  *enroll.Service

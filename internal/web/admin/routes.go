@@ -10,8 +10,7 @@ import (
 
 // Register registers the admin section under /admin. Every route goes
 // through adminHandle (which attaches requireAdmin with the route's
-// permission) or adminPublic (the sign-in steps). The Admin API lives under
-// /admin/v1 and is not part of this group.
+// permission) or adminPublic (the sign-in steps).
 func (s *Section) Register(r *gin.Engine) {
 	g := r.Group("/admin", s.withAdminSession, s.adminCSRF)
 

@@ -50,27 +50,13 @@ const (
 // newAdminSessionStore makes the admin cookie store: signed and encrypted with
 // keys of their own, HttpOnly, SameSite=Strict, Secure over HTTPS.
 func newAdminSessionStore(box *secret.Box, secure bool) *sessions.CookieStore {
-	cs := sessions.NewCookieStore(box.SubKey("admin-session-hash"), box.SubKey("admin-session-block")[:32])
-	cs.Options = &sessions.Options{
-		Path:     "/admin",
-		MaxAge:   int(admin.MaxSessionAge / time.Second),
-		HttpOnly: true,
-		Secure:   secure,
-		SameSite: http.SameSiteStrictMode,
-	}
-	return cs
+	return render.NewSessionStore(box, "admin-session", "/admin", admin.MaxSessionAge, http.SameSiteStrictMode, secure)
 }
 
 // withAdminSession loads the admin session (a fresh one when the cookie is
 // missing or does not verify).
 func (s *Section) withAdminSession(c *gin.Context) {
-	sess, err := s.adminSessions.Get(c.Request, adminCookie)
-	if err != nil {
-		sess, _ = s.adminSessions.New(c.Request, adminCookie)
-	}
-	c.Set(adminSessionKey, sess)
-	render.KeepSession(c, sess)
-	c.Next()
+	render.LoadSession(c, s.adminSessions, adminCookie, adminSessionKey)
 }
 
 func adminSession(c *gin.Context) *sessions.Session {
@@ -78,13 +64,11 @@ func adminSession(c *gin.Context) *sessions.Session {
 }
 
 func adminSessionString(c *gin.Context, key string) string {
-	v, _ := adminSession(c).Values[key].(string)
-	return v
+	return render.SessionString(adminSession(c), key)
 }
 
 func adminSessionInt(c *gin.Context, key string) int64 {
-	v, _ := adminSession(c).Values[key].(int64)
-	return v
+	return render.SessionInt(adminSession(c), key)
 }
 
 // clearAdminSession forgets who is signing in, keeping nothing but a fresh
