@@ -18,11 +18,12 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"enrollportal/internal/secret"
+	"enrollportal/internal/testkit/logbuf"
 )
 
 // serving is a `portal serve` running in this process, as the binary runs it.
 type serving struct {
-	logs  *lockedBuffer
+	logs  *logbuf.SafeBuffer
 	stop  func() int
 	addrs map[string]string // the "addr" of each start log line, by message
 }
@@ -31,7 +32,7 @@ type serving struct {
 // when PORTAL_METRICS_ADDR is set, until the metrics listener does too).
 func startServe(t *testing.T, env map[string]string) *serving {
 	t.Helper()
-	s := &serving{logs: &lockedBuffer{}, addrs: map[string]string{}}
+	s := &serving{logs: &logbuf.SafeBuffer{}, addrs: map[string]string{}}
 	e := &cliEnv{stdin: strings.NewReader(""), stdout: s.logs, stderr: s.logs, getenv: func(k string) string { return env[k] }}
 	ctx, cancel := context.WithCancel(context.Background())
 	code := make(chan int, 1)
@@ -159,7 +160,7 @@ func serveBriefly(t *testing.T, env map[string]string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	var out, errOut lockedBuffer
+	var out, errOut logbuf.SafeBuffer
 	e := &cliEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, getenv: func(k string) string { return env[k] }}
 	code := run(ctx, e, []string{"serve"})
 	return result{code, out.String(), errOut.String()}
@@ -299,4 +300,21 @@ func TestServeSaysWhenTheDatabaseCannotBeWritten(t *testing.T) {
 			t.Errorf("the error does not say the file system is read-only:\n%s", r.stderr)
 		}
 	})
+}
+
+func TestUsersAddRefusesNULAndInvalidUTF8(t *testing.T) {
+	env := map[string]string{"PORTAL_DB": filepath.Join(t.TempDir(), "portal.db")}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"users", "add", "carol", "--realname", "Carol\x00Jones"}, "The real name field contains a NUL character"},
+		{[]string{"users", "add", "carol", "--realname", "Caf\xe9"}, "The real name field is not valid UTF-8"},
+		{[]string{"users", "add", "ca\x00rol"}, "a username is 1 to 100 characters"},
+	} {
+		r := runCLI(t, env, c.args...)
+		if r.code != 1 || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("%q: exit %d, want 1 with %q:\n%s", c.args, r.code, c.want, r.stderr)
+		}
+	}
 }

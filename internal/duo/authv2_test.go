@@ -363,7 +363,7 @@ func setStatus(t *testing.T, p *testkit.Portal, username, status string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Store.SetUserStatus(context.Background(), u.ID, status, p.Clock.Now()); err != nil {
+	if err := p.Store.SetUserStatus(context.Background(), u.ID, status, status != store.StatusLockedOut, p.Clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -472,5 +472,18 @@ func TestAPIUnknownPathsAnswerInTheirEnvelope(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 404 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
 		t.Errorf("unknown page: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}
+
+func TestAuthAPIEnrollRefusesNULAndInvalidUTF8Usernames(t *testing.T) {
+	a := newAuthAPIPortal(t, "")
+	for _, name := range []string{"car\x00ol", "caf\xe9", "\xff"} {
+		en, err := a.client.Enroll(authapi.EnrollUsername(name))
+		if err != nil || en.Stat != "FAIL" || en.Code == nil || *en.Code != 40002 {
+			t.Errorf("Enroll(%q) = %+v, %v", name, en, err)
+		}
+	}
+	if n, _ := a.p.Store.CountUsers(context.Background()); n != 0 {
+		t.Fatalf("refused usernames created %d users", n)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"enrollportal/internal/store"
+	"enrollportal/internal/text"
 )
 
 const userColumns = `id, user_key, username, realname, firstname, lastname, email, notes,
@@ -23,6 +24,9 @@ func scanUser(row interface{ Scan(...any) error }) (store.User, error) {
 }
 
 func (s queries) CreateUser(ctx context.Context, u *store.User) error {
+	if err := checkUserText(*u); err != nil {
+		return err
+	}
 	err := s.q.QueryRowContext(ctx, `
 		INSERT INTO users (user_key, username, realname, firstname, lastname, email, notes, status, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
@@ -92,10 +96,10 @@ func (s queries) ReturnUserAttempt(ctx context.Context, id int64) error {
 	return wrap("return user attempt", err)
 }
 
-func (s queries) SetUserStatus(ctx context.Context, id int64, status string, at time.Time) error {
+func (s queries) SetUserStatus(ctx context.Context, id int64, status string, resetFailures bool, at time.Time) error {
 	res, err := s.q.ExecContext(ctx, `
-		UPDATE users SET status = ?, failed_attempts = CASE WHEN ? = 'locked_out' THEN failed_attempts ELSE 0 END, updated_at = ?
-		WHERE id = ?`, status, status, unix(at), id)
+		UPDATE users SET status = ?, failed_attempts = CASE WHEN ? THEN 0 ELSE failed_attempts END, updated_at = ?
+		WHERE id = ?`, status, resetFailures, unix(at), id)
 	if err != nil {
 		return wrap("set user status", err)
 	}
@@ -109,4 +113,12 @@ func (s queries) CountUsers(ctx context.Context) (int, error) {
 	var n int
 	err := s.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n)
 	return n, wrap("count users", err)
+}
+
+// checkUserText applies the text rule (valid UTF-8, no NUL) to every free
+// text of a user, so that no path can store one that breaks it, whatever
+// its own checks.
+func checkUserText(u store.User) error {
+	return text.CheckAll("username", u.Username, "real name", u.RealName, "first name", u.FirstName,
+		"last name", u.LastName, "email address", u.Email, "notes", u.Notes)
 }
