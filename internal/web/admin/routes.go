@@ -55,6 +55,8 @@ func (s *Section) Register(r *gin.Engine) {
 	s.adminHandle(g, http.MethodPost, "/admins", admin.ManageAdmins, s.AdminAdminsPOST)
 	s.adminHandle(g, http.MethodPost, "/admins/:key/role", admin.ManageAdmins, s.AdminAdminRolePOST)
 	s.adminHandle(g, http.MethodPost, "/admins/:key/delete", admin.ManageAdmins, s.AdminAdminDeletePOST)
+	s.adminHandle(g, http.MethodPost, "/admins/:key/lock", admin.ManageAdmins, s.AdminAdminLockPOST)
+	s.adminHandle(g, http.MethodPost, "/admins/:key/unlock", admin.ManageAdmins, s.AdminAdminUnlockPOST)
 
 	s.adminHandle(g, http.MethodGet, "/outbox", admin.ViewUsers, s.AdminOutboxGET)
 	s.adminHandle(g, http.MethodPost, "/outbox/:id/retry", admin.SendEnrollment, s.AdminOutboxRetryPOST)

@@ -63,10 +63,9 @@ type Section struct {
 	notify        *notify.Service
 	org           *org.Settings
 	adminSessions *sessions.CookieStore
-	// adminIPTries and adminAccountTries limit sign-in attempts per client
-	// address and per account (email), on top of the account lockout.
-	adminIPTries      *throttle.Limiter
-	adminAccountTries *throttle.Limiter
+	// adminIPTries limits sign-in attempts per client address, on top of
+	// the account's slowdown after wrong tries.
+	adminIPTries *throttle.Limiter
 
 	bulk     *bulk.Service
 	importer *importer.Service
@@ -78,10 +77,9 @@ func New(o Options) *Section {
 		Renderer: o.Pages,
 		store:    o.Store, enroll: o.Enroll, users: o.Users, clock: o.Clock, log: o.Logger, baseURL: o.BaseURL,
 		admins: o.Admins, notify: o.Notify, org: o.Org,
-		adminSessions:     newAdminSessionStore(o.Box, o.Secure),
-		adminIPTries:      throttle.New(o.Clock, 20, 30*time.Second),
-		adminAccountTries: throttle.New(o.Clock, 10, 30*time.Second),
-		bulk:              o.Bulk, importer: o.Importer,
+		adminSessions: newAdminSessionStore(o.Box, o.Secure),
+		adminIPTries:  throttle.New(o.Clock, 20, 30*time.Second),
+		bulk:          o.Bulk, importer: o.Importer,
 	}
 	return s
 }

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"errors"
 	"net/http"
 	"sort"
 	"strings"
@@ -34,6 +35,7 @@ const (
 	adminValTOTP   = "totp_pending"
 	adminValNotice = "notice"
 	adminValFlash  = "flash"
+	adminValGen    = "gen" // the admin's session generation at sign-in
 
 	// Stages of a sign-in.
 	stageCode      = "code"       // password done, TOTP code next
@@ -89,8 +91,9 @@ func (s *Section) adminCSRF(c *gin.Context) {
 }
 
 // signedInAdmin returns the admin of a fully signed-in session that has not
-// idled out or grown too old, reloaded from the database so that a changed
-// role or a deleted account takes effect on the next request.
+// idled out, grown too old or been ended (sign-out anywhere, a role change,
+// a lock or deletion: admin.Service.Session), reloaded from the database on
+// every request so that such a change takes effect at once.
 func (s *Section) signedInAdmin(c *gin.Context) (store.Admin, bool) {
 	if adminSessionString(c, adminValStage) != stageIn {
 		return store.Admin{}, false
@@ -102,9 +105,13 @@ func (s *Section) signedInAdmin(c *gin.Context) (store.Admin, bool) {
 		adminSession(c).Values[adminValNotice] = "Your admin session ended. Please sign in again."
 		return store.Admin{}, false
 	}
-	a, err := s.store.AdminByID(c.Request.Context(), adminSessionInt(c, adminValID))
+	a, err := s.admins.Session(c.Request.Context(), adminSessionInt(c, adminValID), adminSessionInt(c, adminValGen))
 	if err != nil {
+		if !errors.Is(err, admin.ErrSessionEnded) {
+			s.log.Error("load the signed-in admin", "err", err)
+		}
 		clearAdminSession(c)
+		adminSession(c).Values[adminValNotice] = "Your admin session ended. Please sign in again."
 		return store.Admin{}, false
 	}
 	return a, true
