@@ -2,94 +2,86 @@ package users_test
 
 import (
 	"context"
-	"errors"
-	"strings"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"enrollportal/internal/audit"
+	"enrollportal/internal/clock"
 	"enrollportal/internal/store"
-	"enrollportal/internal/testkit"
+	"enrollportal/internal/store/sqlite"
 	"enrollportal/internal/users"
 )
 
-func TestFormCheckLimitsAndStatusRule(t *testing.T) {
-	ok := users.Form{Username: "jamie", Email: "jamie@example.com", Status: store.StatusActive}
-	if p := ok.Check(true, ""); len(p) != 0 {
-		t.Fatalf("a good form has problems: %v", p)
-	}
-	bad := users.Form{Username: "no spaces", Email: "nope", RealName: strings.Repeat("x", 201), Notes: strings.Repeat("y", 2001), Status: store.StatusLockedOut}
-	p := bad.Check(true, "")
-	for field, want := range map[string]error{"username": users.ErrInvalidUsername, "email": users.ErrInvalidEmail,
-		"realname": users.ErrRealNameTooLong, "notes": users.ErrNotesTooLong, "status": users.ErrStatusChoice} {
-		if !errors.Is(p[field], want) {
-			t.Errorf("%s: got %v, want %v", field, p[field], want)
-		}
-	}
-	// A locked-out user may keep the status on an edit, never get it.
-	locked := users.Form{Status: store.StatusLockedOut}
-	if p := locked.Check(false, store.StatusLockedOut); p["status"] != nil {
-		t.Fatalf("keeping locked_out refused: %v", p["status"])
-	}
-	if p := locked.Check(false, store.StatusActive); !errors.Is(p["status"], users.ErrStatusChoice) {
-		t.Fatalf("choosing locked_out allowed: %v", p["status"])
-	}
-}
-
-func TestAddEditUnlockDeleteWriteTheirAuditRecords(t *testing.T) {
-	p := testkit.New(t)
+// TestAdminWritesResetFailuresUnlessLockedOut: an admin's edit clears the
+// count of wrong codes, except of a user who stays locked out; an unlock
+// clears it. The rule is users.ResetsFailures, no longer hidden in SQL.
+func TestAdminWritesResetFailuresUnlessLockedOut(t *testing.T) {
 	ctx := context.Background()
-	who := audit.Admin("owner@example.com", "127.0.0.1")
-	g, err := p.Users.CreateGroup(ctx, "Staff", "", who)
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "portal.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Users.CreateGroup(ctx, "Staff", "", who); !errors.Is(err, users.ErrGroupNameTaken) {
-		t.Fatalf("second group of the same name: %v", err)
-	}
-	u, err := p.Users.Add(ctx, users.Form{Username: "jamie", Email: "jamie@example.com", Status: store.StatusActive, Groups: []string{g.Key}}, who)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.Users.Add(ctx, users.Form{Username: "jamie", Status: store.StatusActive}, who); !errors.Is(err, users.ErrUsernameTaken) {
-		t.Fatalf("second jamie: %v", err)
-	}
-	if err := p.Users.Edit(ctx, u, users.Form{Email: "j@example.com", Status: store.StatusBypass, Groups: []string{"DGnosuchgroup"}}, who); !errors.Is(err, store.ErrNotFound) {
-		t.Fatalf("edit with a deleted group: %v", err)
-	}
-	got, err := p.Store.UserByID(ctx, u.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Email != "jamie@example.com" {
-		t.Fatalf("a refused edit changed the email to %q", got.Email)
-	}
-	if err := p.Users.Edit(ctx, got, users.Form{Email: "j@example.com", Status: store.StatusActive}, who); err != nil {
-		t.Fatal(err)
-	}
-	groups, err := p.Store.GroupsOfUser(ctx, u.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(groups) != 0 {
-		t.Fatalf("still in %v after unchecking every group", groups)
-	}
-	if err := p.Users.Unlock(ctx, got, who); !errors.Is(err, users.ErrNotLockedOut) {
-		t.Fatalf("unlock of an active user: %v", err)
-	}
-	if err := p.Users.Delete(ctx, got, who); err != nil {
-		t.Fatal(err)
-	}
-	entries, err := p.Store.AuditForTarget(ctx, audit.TargetUser, "jamie", 20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[string]int{}
-	for _, e := range entries {
-		seen[e.Action]++
-	}
-	for action, n := range map[string]int{audit.UserCreated: 1, audit.UserGroupAdded: 1, audit.UserUpdated: 1, audit.UserGroupRemoved: 1, audit.UserDeleted: 1} {
-		if seen[action] != n {
-			t.Errorf("%s: %d audit records, want %d (all: %v)", action, seen[action], n, seen)
+	t.Cleanup(func() { db.Close() })
+	svc := &users.Service{Store: db, Clock: clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))}
+	who := audit.Admin("admin@example.org", "192.0.2.1")
+
+	fail := func(u store.User, n int) store.User {
+		t.Helper()
+		for range n {
+			if _, ok, err := db.ReserveUserAttempt(ctx, u.ID, 10); err != nil || !ok {
+				t.Fatalf("reserve attempt: %v %v", ok, err)
+			}
 		}
+		got, err := db.UserByID(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.FailedAttempts != n {
+			t.Fatalf("failed attempts %d, want %d", got.FailedAttempts, n)
+		}
+		return got
+	}
+	reload := func(u store.User) store.User {
+		t.Helper()
+		got, err := db.UserByID(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+
+	ann, err := svc.Create(ctx, users.NewUser{Username: "ann"}, who)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ann = fail(ann, 3)
+	if err := svc.Edit(ctx, ann, users.Form{Notes: "new phone", Status: store.StatusActive}, who); err != nil {
+		t.Fatal(err)
+	}
+	if got := reload(ann); got.FailedAttempts != 0 || got.Notes != "new phone" {
+		t.Fatalf("after an edit of an active user: failures %d, notes %q", got.FailedAttempts, got.Notes)
+	}
+
+	bob, err := svc.Create(ctx, users.NewUser{Username: "bob"}, who)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob = fail(bob, 4)
+	if err := db.SetUserStatus(ctx, bob.ID, store.StatusLockedOut, users.ResetsFailures(store.StatusLockedOut), svc.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	bob = reload(bob)
+	if err := svc.Edit(ctx, bob, users.Form{Notes: "called", Status: store.StatusLockedOut}, who); err != nil {
+		t.Fatal(err)
+	}
+	if got := reload(bob); got.FailedAttempts != 4 || got.Status != store.StatusLockedOut {
+		t.Fatalf("after an edit of a locked-out user: failures %d, status %s", got.FailedAttempts, got.Status)
+	}
+	if err := svc.Unlock(ctx, reload(bob), who); err != nil {
+		t.Fatal(err)
+	}
+	if got := reload(bob); got.FailedAttempts != 0 || got.Status != store.StatusActive {
+		t.Fatalf("after an unlock: failures %d, status %s", got.FailedAttempts, got.Status)
 	}
 }
