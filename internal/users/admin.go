@@ -72,6 +72,12 @@ func (f Form) Check(isNew bool, current string) map[string]error {
 	return problems
 }
 
+// ResetsFailures is the rule on failed attempts when an admin, an import or
+// a bulk enrollment writes a user: the count of wrong codes starts again from zero, unless the
+// user is (still) locked out, where the count that locked them stays until
+// an unlock.
+func ResetsFailures(status string) bool { return status != store.StatusLockedOut }
+
 // Add creates the user of f with their groups and the audit records, in one
 // transaction. ErrUsernameTaken when the username is in use; a validation
 // error of Prepare otherwise; store.ErrNotFound when a chosen group is gone.
@@ -111,7 +117,7 @@ func (s *Service) Edit(ctx context.Context, u store.User, f Form, who audit.Who)
 	next.RealName, next.Email, next.Notes, next.Status, next.UpdatedAt = f.RealName, f.Email, f.Notes, f.Status, s.Clock.Now()
 	return s.Store.InTx(ctx, func(q store.Queries) error {
 		if len(changed) > 0 {
-			if err := q.UpdateUser(ctx, next); err != nil {
+			if err := q.UpdateUser(ctx, next, ResetsFailures(next.Status)); err != nil {
 				return err
 			}
 			if err := q.InsertAudit(ctx, audit.Entry(next.UpdatedAt, who, audit.UserUpdated, audit.TargetUser, u.Username, changed)); err != nil {
@@ -193,7 +199,7 @@ func (s *Service) Unlock(ctx context.Context, u store.User, who audit.Who) error
 	}
 	now := s.Clock.Now()
 	return s.Store.InTx(ctx, func(q store.Queries) error {
-		if err := q.SetUserStatus(ctx, u.ID, store.StatusActive, now); err != nil {
+		if err := q.SetUserStatus(ctx, u.ID, store.StatusActive, ResetsFailures(store.StatusActive), now); err != nil {
 			return err
 		}
 		return q.InsertAudit(ctx, audit.Entry(now, who, audit.UserUnlocked, audit.TargetUser, u.Username, nil))
