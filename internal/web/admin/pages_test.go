@@ -90,7 +90,7 @@ func TestAdminSettings(t *testing.T) {
 			t.Errorf("setting %s = %q (%v), want %q", name, got, err, want)
 		}
 	}
-	if e, _ := p.Store.AuditForTarget(ctx, audit.TargetSettings, "organisation", 1); len(e) != 1 || !strings.Contains(e[0].Details, "Acme Corp") {
+	if e := testkit.Got(p.Store.AuditForTarget(ctx, audit.TargetSettings, "organisation", 1)).Must(t); len(e) != 1 || !strings.Contains(e[0].Details, "Acme Corp") {
 		t.Fatalf("audit: %+v", e)
 	}
 	// The help desk now may send enrollment emails (the matrix reads the setting).
@@ -119,7 +119,7 @@ func TestAdminAdmins(t *testing.T) {
 			t.Errorf("%v: %d, want %q", b.form, r.Code, b.want)
 		}
 	}
-	if n, _ := p.Store.CountAdmins(ctx); n != 1 {
+	if n := testkit.Got(p.Store.CountAdmins(ctx)).Must(t); n != 1 {
 		t.Fatalf("bad input added admins: %d", n)
 	}
 	if r := c.Post("/admin/admins", url.Values{"email": {"New.Admin@example.org"}, "role": {"help_desk"}, "password": {testkit.AdminPassword}}); r.Code != http.StatusSeeOther {
