@@ -32,7 +32,8 @@ func writeUsersCSV(path string, n int) error {
 	w := bufio.NewWriter(f)
 	fmt.Fprintln(w, "username,realname,email,phone1,platform1,type1,group1")
 	for i := 0; i < n; i++ {
-		fmt.Fprintf(w, "imported%06d,Imported %d,imported%06d@example.org,+1415%07d,android,mobile,Wave %02d\n", i, i, i, i, i%10)
+		fmt.Fprintf(w, "imported%06d,Imported %d,imported%06d@example.org,+1%03d%03d%04d,android,mobile,Wave %02d\n",
+			i, i, i, 201+i/1_000_000, 200+(i/10_000)%800, i%10_000, i%10)
 	}
 	if err := w.Flush(); err != nil {
 		return err
