@@ -10,6 +10,10 @@ import (
 	"enrollportal/internal/web/render"
 )
 
+// sessionMaxAge is how long, in seconds, the browser keeps the session and
+// CSRF cookies.
+const sessionMaxAge = 12 * 60 * 60
+
 const (
 	sessionCookie = "portal_session"
 	sessionKey    = "session"
@@ -24,7 +28,7 @@ func newSessionStore(box *secret.Box, secure bool) *sessions.CookieStore {
 	cs := sessions.NewCookieStore(box.SubKey("session-hash"), box.SubKey("session-block")[:32])
 	cs.Options = &sessions.Options{
 		Path:     "/",
-		MaxAge:   12 * 60 * 60,
+		MaxAge:   sessionMaxAge,
 		HttpOnly: true,
 		Secure:   secure,
 		SameSite: http.SameSiteLaxMode,
