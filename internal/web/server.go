@@ -103,7 +103,6 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	funcs := admin.TemplateFuncs()
-	funcs["chooseForm"] = chooseFormOf
 	pages, err := render.New(render.Options{
 		Funcs: funcs, AssetURL: a.url, Log: o.Logger, Org: o.OrgName,
 		Logo: render.NewLogo(o.Store, o.Logger), Frame: admin.FrameOf, BaseURL: o.BaseURL,
