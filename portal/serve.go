@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"enrollportal/internal/app"
@@ -50,17 +51,24 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 		MaxHeaderBytes:    64 << 10,
 	}
 	go sweep(ctx, a)
-	// The outbox worker stops with ctx; the database stays open until it
-	// has recorded the messages it had in flight.
-	workerCtx, stopWorker := context.WithCancel(ctx)
-	workerDone := make(chan struct{})
+	// The workers: outbox delivery, jobs (bulk sends and imports, including
+	// those a crashed earlier start left), and this process's heartbeat.
+	// They stop when serve is told to stop; the database stays open until
+	// they have recorded what they had in flight, or the grace period ends.
+	workerCtx, stopWorkers := context.WithCancel(ctx)
+	defer stopWorkers()
+	var workers sync.WaitGroup
+	for _, run := range []func(context.Context){a.Notify.Run, a.Jobs.Run, a.Instance.Run} {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			run(workerCtx)
+		}()
+	}
+	workersDone := make(chan struct{})
 	go func() {
-		defer close(workerDone)
-		a.Notify.Run(workerCtx)
-	}()
-	defer func() {
-		stopWorker()
-		<-workerDone
+		workers.Wait()
+		close(workersDone)
 	}()
 	errc := make(chan error, 1)
 	go func() {
@@ -86,13 +94,29 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	case <-ctx.Done():
 	}
-	a.Log.Info("shutting down")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	// One grace period (PORTAL_SHUTDOWN_GRACE) for the requests in flight
+	// and the workers' current step. What it cuts off is not lost: a job
+	// goes on from its last committed step at the next start, and a claimed
+	// message is handed back (a.Close) or taken back by the next start.
+	grace := s.Grace()
+	a.Log.Info("shutting down", "grace", grace.String())
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
+	stopWorkers()
 	if metricsServer != nil {
 		metricsServer.Shutdown(shutdownCtx)
 	}
-	return httpServer.Shutdown(shutdownCtx)
+	err = httpServer.Shutdown(shutdownCtx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		a.Log.Warn("shutdown grace period ended with requests in flight; they were cut off", "grace", grace.String())
+		err = nil
+	}
+	select {
+	case <-workersDone:
+	case <-shutdownCtx.Done():
+		a.Log.Warn("shutdown grace period ended with work in flight; it resumes at the next start", "grace", grace.String())
+	}
+	return err
 }
 
 // serveMetrics starts the listener of PORTAL_METRICS_ADDR, which serves

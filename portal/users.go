@@ -7,6 +7,7 @@ import (
 
 	"enrollportal/internal/audit"
 	"enrollportal/internal/config"
+	"enrollportal/internal/text"
 	"enrollportal/internal/users"
 )
 
@@ -30,7 +31,7 @@ func runUsersAdd(ctx context.Context, env *cliEnv, args []string) error {
 	u, err := a.Users.Create(ctx, users.NewUser{Username: positional[0], Email: *email, RealName: *realname}, audit.CLI())
 	if err != nil {
 		if errors.Is(err, users.ErrUsernameTaken) || errors.Is(err, users.ErrInvalidUsername) ||
-			errors.Is(err, users.ErrInvalidEmail) || errors.Is(err, users.ErrTooLong) {
+			errors.Is(err, users.ErrInvalidEmail) || errors.Is(err, users.ErrTooLong) || errors.Is(err, text.ErrInvalid) {
 			return err
 		}
 		return fmt.Errorf("could not create the user: %w", err)

@@ -79,18 +79,21 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 	}
 	level := map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError}[s.LogLevel]
 	a.Log = slog.New(slog.NewJSONHandler(o.LogOut, &slog.HandlerOptions{Level: level}))
-	key, created, err := secret.LoadOrCreateKeyFile(s.SecretKeyFile)
-	if err != nil {
-		return nil, err
-	}
-	a.KeyCreated = created
+	var err error
 	if a.metricsToken, err = readMetricsToken(s.MetricsTokenFile); err != nil {
 		return nil, err
 	}
-	if a.Box, err = secret.NewBox(key); err != nil {
+	if a.Store, err = sqlite.Open(ctx, s.DB); err != nil {
 		return nil, err
 	}
-	if a.Store, err = sqlite.Open(ctx, s.DB); err != nil {
+	key, created, err := loadKey(ctx, a.Store, s.SecretKeyFile, s.DB, a.Clock)
+	if err != nil {
+		a.Store.Close()
+		return nil, err
+	}
+	a.KeyCreated = created
+	if a.Box, err = secret.NewBox(key); err != nil {
+		a.Store.Close()
 		return nil, err
 	}
 	// Registering this process takes back at once what a crashed earlier

@@ -78,3 +78,19 @@ func TestParseStopsAtMaxRows(t *testing.T) {
 		t.Fatalf("TooMany=%v rows=%d problems=%d", got.TooMany, len(got.Rows), len(got.Problems))
 	}
 }
+
+func TestParseRefusesNULAndInvalidUTF8(t *testing.T) {
+	got := bulk.Parse("username,email\nca\x00rol,carol@example.com\ndave,d\xe9ve@example.com\ncaf\xe9,cafe@example.com\nerin,erin@example.com\n")
+	if len(got.Rows) != 1 || got.Rows[0].Username != "erin" {
+		t.Fatalf("rows = %+v", got.Rows)
+	}
+	want := map[int]string{2: "bad username", 3: "bad email address", 4: "bad username"}
+	if len(got.Problems) != len(want) {
+		t.Fatalf("problems = %+v", got.Problems)
+	}
+	for _, p := range got.Problems {
+		if !strings.Contains(p.Reason, want[p.Line]) {
+			t.Errorf("line %d: %q, want %q", p.Line, p.Reason, want[p.Line])
+		}
+	}
+}

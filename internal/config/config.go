@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // Settings is everything a subcommand may need. Every field has one flag and
@@ -32,6 +33,10 @@ type Settings struct {
 	// MetricsTokenFile holds the bearer token that lets callers from other
 	// machines read /metrics on the main listener.
 	MetricsTokenFile string
+	// ShutdownGrace is how long serve, once told to stop, waits for the
+	// requests in flight and the workers' current step (a duration such as
+	// "30s"; see Grace).
+	ShutdownGrace string
 }
 
 type option struct {
@@ -55,6 +60,7 @@ func (s *Settings) options() []option {
 		{"org-name", "PORTAL_ORG_NAME", "", "organisation name shown on pages and messages (default from settings, else \"Enrollment Portal\")", &s.OrgName, false},
 		{"log-level", "PORTAL_LOG_LEVEL", "info", "debug, info, warn or error", &s.LogLevel, false},
 		{"metrics-addr", "PORTAL_METRICS_ADDR", "", "listen address of a separate /metrics listener (default: /metrics on the main listener, to this machine or with the token)", &s.MetricsAddr, false},
+		{"shutdown-grace", "PORTAL_SHUTDOWN_GRACE", "30s", "how long a stopping server waits for requests and workers in flight (work cut off resumes at the next start)", &s.ShutdownGrace, false},
 		{"metrics-token-file", "PORTAL_METRICS_TOKEN_FILE", "", "file holding a bearer token that opens /metrics on the main listener to other machines", &s.MetricsTokenFile, false},
 	}
 }
@@ -118,7 +124,19 @@ func (s *Settings) validate() error {
 	default:
 		return fmt.Errorf("config: log level %q must be debug, info, warn or error", s.LogLevel)
 	}
+	if d, err := time.ParseDuration(s.ShutdownGrace); err != nil || d < 0 {
+		return fmt.Errorf("config: PORTAL_SHUTDOWN_GRACE %q must be a duration such as 30s or 2m", s.ShutdownGrace)
+	}
 	return nil
+}
+
+// Grace is ShutdownGrace as a duration: 30 s when unset.
+func (s Settings) Grace() time.Duration {
+	d, err := time.ParseDuration(s.ShutdownGrace)
+	if err != nil || d < 0 {
+		return 30 * time.Second
+	}
+	return d
 }
 
 func defaultBaseURL(addr string, tls bool) string {

@@ -49,8 +49,10 @@ type API struct {
 	// lockout: a guesser spreading attempts over many users is slowed too,
 	// while a bastion host logging in many people is not. ipaddr is what a
 	// host with valid credentials says, so such a host could spread its
-	// guesses over made-up addresses; the per-user lockout still holds.
-	passcodeTries *throttle.Limiter
+	// guesses over made-up addresses: userPasscodeTries limits them per
+	// application and username as well, whatever address they name.
+	passcodeTries     *throttle.Limiter
+	userPasscodeTries *throttle.Limiter
 }
 
 // New returns the API.
@@ -58,6 +60,9 @@ func New(o Options) *API {
 	return &API{
 		store: o.Store, clock: o.Clock, log: o.Log, apps: o.Apps, policy: o.Policy, enroll: o.Enroll,
 		passcodeTries: throttle.New(o.Clock, 30, 2*time.Second),
+		// A person types a few codes a minute at most; 20 at once is well
+		// past the lockout's 10, so only a script meets this limit.
+		userPasscodeTries: throttle.New(o.Clock, 20, 3*time.Second),
 	}
 }
 

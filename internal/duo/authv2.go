@@ -126,9 +126,11 @@ func (a *API) AuthPOST(c *gin.Context) {
 		fail(c, formatJSON, http.StatusBadRequest, codeBadRequest, "Invalid request parameters", "passcode is required with factor=passcode")
 		return
 	}
-	if passcode != "" && !a.passcodeTries.Allow(ipString(l.ip)) {
-		tooManyRequests(c, formatJSON, a.passcodeTries.RetryAfter())
-		return
+	if passcode != "" {
+		if ok, wait := a.allowPasscode(l); !ok {
+			tooManyRequests(c, formatJSON, wait)
+			return
+		}
 	}
 	out, err := a.authenticate(c, l, passcode)
 	if err != nil {

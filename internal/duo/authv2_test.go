@@ -474,3 +474,16 @@ func TestAPIUnknownPathsAnswerInTheirEnvelope(t *testing.T) {
 		t.Errorf("unknown page: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
 }
+
+func TestAuthAPIEnrollRefusesNULAndInvalidUTF8Usernames(t *testing.T) {
+	a := newAuthAPIPortal(t, "")
+	for _, name := range []string{"car\x00ol", "caf\xe9", "\xff"} {
+		en, err := a.client.Enroll(authapi.EnrollUsername(name))
+		if err != nil || en.Stat != "FAIL" || en.Code == nil || *en.Code != 40002 {
+			t.Errorf("Enroll(%q) = %+v, %v", name, en, err)
+		}
+	}
+	if n, _ := a.p.Store.CountUsers(context.Background()); n != 0 {
+		t.Fatalf("refused usernames created %d users", n)
+	}
+}

@@ -100,6 +100,19 @@ func (a *API) preauth(c *gin.Context, l login) (preauthOutcome, error) {
 	return out, a.auditAttempt(c, l, out.username, "preauth", d)
 }
 
+// allowPasscode spends one passcode try of l's end-user address and one of
+// its application and username; false, with the wait, when either has none
+// left. A refused address spends nothing of the username's tries.
+func (a *API) allowPasscode(l login) (bool, time.Duration) {
+	if !a.passcodeTries.Allow(ipString(l.ip)) {
+		return false, a.passcodeTries.RetryAfter()
+	}
+	if !a.userPasscodeTries.Allow(l.app.Key + "\x00" + policy.NormalizeUsername(l.app, l.username)) {
+		return false, a.userPasscodeTries.RetryAfter()
+	}
+	return true, 0
+}
+
 // authOutcome is the answer to an auth call.
 type authOutcome struct {
 	Result    string // allow or deny

@@ -76,8 +76,8 @@ func (a *API) RESTAuthPOST(c *gin.Context) {
 	if passcode == "" {
 		passcode = p.Get("passcode")
 	}
-	if !a.passcodeTries.Allow(ipString(l.ip)) {
-		tooManyRequests(c, formatBSON, a.passcodeTries.RetryAfter())
+	if ok, wait := a.allowPasscode(l); !ok {
+		tooManyRequests(c, formatBSON, wait)
 		return
 	}
 	out, err := a.authenticate(c, l, passcode)

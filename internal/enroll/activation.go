@@ -338,7 +338,8 @@ func (s *Service) ActivationSetupFor(ctx context.Context, a Activation, challeng
 // ConfirmActivation checks the first code of the phone's app. A correct code
 // stores the secret on the phone and activates it, ends the code and the
 // challenge and clears the user's failure count, in one transaction. A wrong
-// code counts towards lockout (*verify.WrongCodeError, verify.ErrLockedOut).
+// code counts towards lockout (verify.CheckCode: *verify.WrongCodeError,
+// verify.ErrLockedOut).
 func (s *Service) ConfirmActivation(ctx context.Context, a Activation, challengeKey, code string, who audit.Who) (store.Phone, error) {
 	u, err := s.store.UserByID(ctx, a.User.ID)
 	if err != nil {
@@ -354,42 +355,52 @@ func (s *Service) ConfirmActivation(ctx context.Context, a Activation, challenge
 	if c.Method != store.ChallengeActivation || c.PhoneID == nil || *c.PhoneID != a.Phone.ID {
 		return store.Phone{}, ErrChallengeExpired
 	}
-	now := s.clock.Now()
-	step, ok := verify.MatchTOTP(string(plain), verify.NormalizeCode(code), now, 0)
-	if !ok {
-		return store.Phone{}, verify.RecordFailure(ctx, s.store, s.clock, u, audit.ActivationFailed, who)
-	}
+	code = verify.NormalizeCode(code)
 	ph := a.Phone
 	sealed := s.box.Seal(plain, phoneAAD(ph.Key))
-	err = s.store.InTx(ctx, func(q store.Queries) error {
-		if err := q.DeleteChallenge(ctx, c.ID); err != nil {
-			if errors.Is(err, store.ErrNotFound) {
-				return ErrChallengeExpired
-			}
-			return err
+	var now time.Time
+	var step int64
+	err = verify.CheckCode(ctx, s.store, s.clock, verify.CodeCheck{User: u, Who: who, WrongAction: audit.ActivationFailed, Match: func() (verify.Accept, error) {
+		now = s.clock.Now()
+		var ok bool
+		if step, ok = verify.MatchTOTP(string(plain), code, now, 0); !ok {
+			return nil, nil
 		}
-		used, err := q.MarkActivationCodeUsed(ctx, a.Code.ID, now)
-		if err != nil {
-			return err
-		}
-		if !used {
-			return ErrActivationUsed
-		}
-		if err := q.ActivatePhone(ctx, ph.ID, sealed, step, now); err != nil {
-			return err
-		}
-		if err := q.ResetUserFailures(ctx, u.ID); err != nil {
-			return err
-		}
-		return q.InsertAudit(ctx, audit.Entry(now, who, audit.PhoneActivated, audit.TargetUser, u.Username,
-			map[string]any{"phone_id": ph.Key, "type": ph.Type, "platform": ph.Platform, "number": ph.Number, "via": "activation link"}))
-	})
+		return func(ctx context.Context, q store.Queries) error {
+			return s.activateTx(ctx, q, a, u, c, sealed, step, now, who)
+		}, nil
+	}})
 	if err != nil {
-		if errors.Is(err, ErrChallengeExpired) || errors.Is(err, ErrActivationUsed) {
+		var wrong *verify.WrongCodeError
+		if errors.Is(err, ErrChallengeExpired) || errors.Is(err, ErrActivationUsed) || errors.Is(err, verify.ErrLockedOut) || errors.As(err, &wrong) {
 			return store.Phone{}, err
 		}
 		return store.Phone{}, fmt.Errorf("enroll: confirm activation: %w", err)
 	}
 	ph.Activated, ph.ActivatedAt, ph.LastTOTPStep, ph.TOTPSecret = true, &now, step, sealed
 	return ph, nil
+}
+
+// activateTx stores the proved secret on the phone of a and ends the
+// activation code and the challenge.
+func (s *Service) activateTx(ctx context.Context, q store.Queries, a Activation, u store.User, c store.Challenge, sealed []byte, step int64, now time.Time, who audit.Who) error {
+	if err := q.DeleteChallenge(ctx, c.ID); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrChallengeExpired
+		}
+		return err
+	}
+	used, err := q.MarkActivationCodeUsed(ctx, a.Code.ID, now)
+	if err != nil {
+		return err
+	}
+	if !used {
+		return ErrActivationUsed
+	}
+	ph := a.Phone
+	if err := q.ActivatePhone(ctx, ph.ID, sealed, step, now); err != nil {
+		return err
+	}
+	return q.InsertAudit(ctx, audit.Entry(now, who, audit.PhoneActivated, audit.TargetUser, u.Username,
+		map[string]any{"phone_id": ph.Key, "type": ph.Type, "platform": ph.Platform, "number": ph.Number, "via": "activation link"}))
 }

@@ -180,8 +180,8 @@ func (s *Service) AuthenticatorSetupFor(ctx context.Context, sub Subject, challe
 // ConfirmAuthenticator checks the first code from the app. A correct code
 // creates the activated phone or tablet (and an inline subject's user), ends
 // the challenge (and the link) and clears the user's failure count, in one
-// transaction. A wrong code counts towards lockout and returns
-// *verify.WrongCodeError or verify.ErrLockedOut.
+// transaction. A wrong code counts towards lockout (verify.CheckCode) and
+// returns *verify.WrongCodeError or verify.ErrLockedOut.
 func (s *Service) ConfirmAuthenticator(ctx context.Context, sub Subject, challengeKey, code string) (store.Phone, error) {
 	u, err := s.currentUser(ctx, sub)
 	if err != nil {
@@ -194,23 +194,63 @@ func (s *Service) ConfirmAuthenticator(ctx context.Context, sub Subject, challen
 	if err != nil {
 		return store.Phone{}, err
 	}
-	now := s.clock.Now()
-	step, ok := verify.MatchTOTP(string(plain), verify.NormalizeCode(code), now, 0)
-	if !ok {
-		older, err := s.fromOlderSetup(ctx, c, verify.NormalizeCode(code), now)
-		if err != nil {
-			return store.Phone{}, err
+	code = verify.NormalizeCode(code)
+	var ph store.Phone
+	match := func() (verify.Accept, error) {
+		now := s.clock.Now()
+		step, ok := verify.MatchTOTP(string(plain), code, now, 0)
+		if !ok {
+			// A code of a set-up the person left behind is a mix-up, not
+			// a guess: it is not counted (the attempt is given back).
+			older, err := s.fromOlderSetup(ctx, c, code, now)
+			if err != nil {
+				return nil, err
+			}
+			if older {
+				return nil, ErrOlderSetup
+			}
+			return nil, nil
 		}
-		if older {
-			return store.Phone{}, ErrOlderSetup
-		}
-		if !sub.Exists() {
-			// No account yet, so nothing to lock; the code is the user's own
-			// secret anyway, so there is nothing to guess either.
-			return store.Phone{}, &verify.WrongCodeError{Remaining: -1}
-		}
-		return store.Phone{}, verify.RecordFailure(ctx, s.store, s.clock, u, audit.EnrollmentCodeFailed, sub.Who)
+		return func(ctx context.Context, q store.Queries) error {
+			var err error
+			ph, err = s.addAuthenticatorTx(ctx, q, sub, c, plain, step, now)
+			return err
+		}, nil
 	}
+	if sub.Exists() {
+		err = verify.CheckCode(ctx, s.store, s.clock, verify.CodeCheck{User: u, Who: sub.Who, WrongAction: audit.EnrollmentCodeFailed, Match: match})
+	} else {
+		err = s.confirmWithoutAccount(ctx, match)
+	}
+	switch {
+	case err == nil:
+		return ph, nil
+	case errors.Is(err, ErrChallengeExpired), errors.Is(err, ErrAlreadyEnrolled), errors.Is(err, ErrOlderSetup), errors.Is(err, verify.ErrLockedOut):
+		return store.Phone{}, err
+	case errors.As(err, new(*verify.WrongCodeError)):
+		return store.Phone{}, err
+	}
+	return store.Phone{}, fmt.Errorf("enroll: confirm: %w", err)
+}
+
+// confirmWithoutAccount checks the code of a subject who has no account
+// yet: nothing to lock, and the code is the subject's own secret anyway, so
+// there is nothing to guess either.
+func (s *Service) confirmWithoutAccount(ctx context.Context, match func() (verify.Accept, error)) error {
+	accept, err := match()
+	if err != nil {
+		return err
+	}
+	if accept == nil {
+		return &verify.WrongCodeError{Remaining: -1}
+	}
+	return s.store.InTx(ctx, func(q store.Queries) error { return accept(ctx, q) })
+}
+
+// addAuthenticatorTx stores the proved authenticator of challenge c as an
+// activated phone or tablet of its owner, and ends the challenge and the
+// subject's link.
+func (s *Service) addAuthenticatorTx(ctx context.Context, q store.Queries, sub Subject, c store.Challenge, plain []byte, step int64, now time.Time) (store.Phone, error) {
 	ph := store.Phone{
 		Key: secret.NewID("DP", 20), Number: c.Number, Type: c.Method, Platform: c.Platform,
 		Activated: true, ActivatedAt: &now, LastTOTPStep: step, CreatedAt: now,
@@ -219,34 +259,33 @@ func (s *Service) ConfirmAuthenticator(ctx context.Context, sub Subject, challen
 		ph.Platform = store.PlatformGeneric
 	}
 	ph.TOTPSecret = s.box.Seal(plain, phoneAAD(ph.Key))
-	err = s.store.InTx(ctx, func(q store.Queries) error {
-		owner, err := claimChallenge(ctx, q, c, now, sub.Who)
-		if err != nil {
-			return err
-		}
-		if err := q.CreatePhone(ctx, &ph); err != nil {
-			return err
-		}
-		if err := q.AttachPhone(ctx, owner.ID, ph.ID); err != nil {
-			return err
-		}
-		if err := q.ResetUserFailures(ctx, owner.ID); err != nil {
-			return err
-		}
-		if err := q.InsertAudit(ctx, audit.Entry(now, sub.Who, audit.PhoneActivated, audit.TargetUser, owner.Username,
-			map[string]any{"phone_id": ph.Key, "type": ph.Type, "platform": ph.Platform, "number": ph.Number})); err != nil {
-			return err
-		}
-		if sub.LinkID != 0 {
-			return endLinkTx(ctx, q, sub.LinkID, owner, now, sub.Who)
-		}
-		return nil
-	})
+	owner, err := claimChallenge(ctx, q, c, now, sub.Who)
 	if err != nil {
-		if errors.Is(err, ErrChallengeExpired) || errors.Is(err, ErrAlreadyEnrolled) {
-			return store.Phone{}, err
+		return ph, err
+	}
+	if !sub.Exists() {
+		// The account was made or found just now; one that an admin made
+		// meanwhile and that is locked out gets no device this way.
+		cleared, err := q.PassUserAttempt(ctx, owner.ID)
+		if err != nil {
+			return ph, err
 		}
-		return store.Phone{}, fmt.Errorf("enroll: confirm: %w", err)
+		if !cleared {
+			return ph, verify.ErrLockedOut
+		}
+	}
+	if err := q.CreatePhone(ctx, &ph); err != nil {
+		return ph, err
+	}
+	if err := q.AttachPhone(ctx, owner.ID, ph.ID); err != nil {
+		return ph, err
+	}
+	if err := q.InsertAudit(ctx, audit.Entry(now, sub.Who, audit.PhoneActivated, audit.TargetUser, owner.Username,
+		map[string]any{"phone_id": ph.Key, "type": ph.Type, "platform": ph.Platform, "number": ph.Number})); err != nil {
+		return ph, err
+	}
+	if sub.LinkID != 0 {
+		return ph, endLinkTx(ctx, q, sub.LinkID, owner, now, sub.Who)
 	}
 	return ph, nil
 }

@@ -285,3 +285,34 @@ func TestImportAcrossBatchesSharesPhones(t *testing.T) {
 		t.Fatalf("second import %+v", again)
 	}
 }
+
+func TestImportRefusesNULAndInvalidUTF8(t *testing.T) {
+	p, svc := newImporter(t)
+	ctx := context.Background()
+	csv := "username,realname,notes,group1\n" +
+		"amy,Amy\x00Pond,,\n" + // 2
+		"ben,Caf\xe9,,\n" + // 3
+		"cat,,a\x00b,\n" + // 4
+		"dan,,\xff,\n" + // 5
+		"eve,,,Sta\xe9ff\n" + // 6
+		"fay,Fay,ok,Staff\n" // 7
+	sum, err := svc.Apply(ctx, strings.NewReader(csv), importer.ModeUpsert, admin)
+	if !errors.Is(err, importer.ErrHasErrors) {
+		t.Fatalf("err = %v", err)
+	}
+	want := map[int]string{
+		2: "realname field contains a NUL", 3: "realname field is not valid UTF-8",
+		4: "notes field contains a NUL", 5: "notes field is not valid UTF-8", 6: "group name field is not valid UTF-8",
+	}
+	if sum.ErrorCount != len(want) {
+		t.Fatalf("errors %d: %+v", sum.ErrorCount, sum.Errors)
+	}
+	for _, e := range sum.Errors {
+		if want[e.Line] == "" || !strings.Contains(e.Reason, want[e.Line]) {
+			t.Errorf("line %d: %q, want %q", e.Line, e.Reason, want[e.Line])
+		}
+	}
+	if n, _ := p.Store.CountUsers(ctx); n != 0 {
+		t.Fatalf("a file with refused text created %d users", n)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/nyaruka/phonenumbers"
 
 	"enrollportal/internal/store"
+	"enrollportal/internal/text"
 	"enrollportal/internal/users"
 )
 
@@ -178,6 +179,9 @@ const (
 )
 
 func checkText(name, v string, limit int) error {
+	if err := text.Check(name, v); err != nil {
+		return err
+	}
 	if utf8.RuneCountInString(v) > limit {
 		return fmt.Errorf("%s is longer than %d characters", name, limit)
 	}

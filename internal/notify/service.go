@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"enrollportal/internal/clock"
@@ -23,6 +24,7 @@ type Service struct {
 	instance    string               // this process's start id, on every claim
 	transports  map[string]transport // by channel; absent = not configured
 	wake        chan struct{}
+	acceptMu    sync.Mutex // see deliver
 	batchSize   int
 	senders     int
 	lease       time.Duration

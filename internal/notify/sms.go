@@ -84,9 +84,13 @@ type httpSession struct {
 	sendFunc func(ctx context.Context, m store.Message) error
 }
 
-func (s httpSession) send(ctx context.Context, m store.Message) error { return s.sendFunc(ctx, m) }
-func (s httpSession) broken() bool                                    { return false }
-func (s httpSession) close() error                                    { return nil }
+// prepare has nothing to do before the request itself, which is the whole
+// delivery.
+func (s httpSession) prepare(ctx context.Context, m store.Message) (func() error, error) {
+	return func() error { return s.sendFunc(ctx, m) }, nil
+}
+func (s httpSession) broken() bool { return false }
+func (s httpSession) close() error { return nil }
 
 type webhookTransport struct {
 	client     *http.Client

@@ -11,12 +11,14 @@ import (
 	"net"
 	"net/mail"
 	"net/netip"
+	"net/textproto"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
+	"github.com/wneessen/go-mail/smtp"
 
 	"enrollportal/internal/clock"
 	"enrollportal/internal/store"
@@ -183,49 +185,106 @@ func (t *smtpTransport) open(ctx context.Context) (session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("smtp client: %w", err)
 	}
-	if err := c.DialWithContext(ctx); err != nil {
+	// go-mail dials, says EHLO, starts TLS and signs in; the session then
+	// speaks MAIL, RCPT and DATA itself, to hold the final "." of DATA
+	// until the worker is ready to record the answer (see prepare).
+	sc, err := c.DialToSMTPClientWithContext(ctx)
+	if err != nil {
 		// host:port, not the URL: a recorded reason loses every URL.
 		return nil, fmt.Errorf("connect to the SMTP server %s: %w", net.JoinHostPort(t.host, strconv.Itoa(t.port)), err)
 	}
-	return &smtpSession{t: t, c: c}, nil
+	return &smtpSession{t: t, c: sc}, nil
 }
 
 type smtpSession struct {
 	t     *smtpTransport
-	c     *gomail.Client
+	c     *smtp.Client
 	isBad bool
 }
 
-// send writes one message on the session's connection. go-mail marks a
-// message delivered once the server accepted its DATA; an error after that
-// (the RSET that readies the connection for the next message) must not make
-// the worker send it again.
-func (s *smtpSession) send(ctx context.Context, m store.Message) error {
+// prepare sends the envelope and the message's text, all but the "." that
+// ends DATA; commit sends that and reads the server's answer. The server
+// takes responsibility for the message only with its 250 to the ".", so
+// nothing before commit can deliver it.
+//
+// Permanent failures (the message would be refused again): a 5xx to RCPT
+// TO (no such mailbox), and a 5xx to DATA or to its end (for example 554:
+// the content is refused). A 4xx, or a connection that broke, is retried.
+func (s *smtpSession) prepare(_ context.Context, m store.Message) (func() error, error) {
 	msg, err := s.t.build(m)
 	if err != nil {
-		return permanent(err)
+		return nil, permanent(err)
 	}
-	err = s.c.Send(msg)
-	if msg.IsDelivered() {
-		if err != nil {
-			s.isBad = true // delivered, but the connection is in doubt
+	from, err := msg.GetSender(false)
+	if err != nil {
+		return nil, permanent(err)
+	}
+	rcpts, err := msg.GetRecipients()
+	if err != nil {
+		return nil, permanent(err)
+	}
+	if err := s.c.UpdateDeadline(s.t.timeout); err != nil {
+		s.isBad = true
+		return nil, err
+	}
+	if err := s.c.Mail(from); err != nil {
+		return nil, s.refused("MAIL FROM", err, false)
+	}
+	for _, r := range rcpts {
+		if err := s.c.Rcpt(r); err != nil {
+			return nil, s.refused("RCPT TO", err, true)
+		}
+	}
+	w, err := s.c.Data()
+	if err != nil {
+		return nil, s.refused("DATA", err, true)
+	}
+	if _, err := msg.WriteTo(w); err != nil {
+		s.isBad = true // half a message on the wire: start afresh
+		return nil, fmt.Errorf("smtp: writing the message: %w", err)
+	}
+	return func() error {
+		if err := w.Close(); err != nil {
+			var te *textproto.Error
+			if !errors.As(err, &te) {
+				s.isBad = true
+			}
+			// After the answer to the final ".", the transaction is over
+			// and the connection ready for the next one.
+			return s.classify("end of DATA", err, true)
 		}
 		return nil
+	}, nil
+}
+
+// refused handles the server's refusal of a command before DATA ended: the
+// transaction is reset for the next message.
+func (s *smtpSession) refused(step string, err error, fiveIsPermanent bool) error {
+	var te *textproto.Error
+	if !errors.As(err, &te) {
+		s.isBad = true // not an answer: the connection broke
+	} else if rerr := s.c.Reset(); rerr != nil {
+		s.isBad = true
 	}
-	if err == nil {
-		return errors.New("smtp: the server did not confirm the message")
-	}
-	var se *gomail.SendError
-	if errors.As(err, &se) && se.Reason == gomail.ErrSMTPRcptTo && se.ErrorCode() >= 500 {
-		// 5xx to RCPT TO: the mailbox does not exist or is refused for good.
+	return s.classify(step, err, fiveIsPermanent)
+}
+
+func (s *smtpSession) classify(step string, err error, fiveIsPermanent bool) error {
+	err = fmt.Errorf("smtp: %s: %w", step, err)
+	var te *textproto.Error
+	if fiveIsPermanent && errors.As(err, &te) && te.Code >= 500 && te.Code < 600 {
 		return permanent(err)
 	}
-	s.isBad = true
 	return err
 }
 
 func (s *smtpSession) broken() bool { return s.isBad }
-func (s *smtpSession) close() error { return s.c.Close() }
+func (s *smtpSession) close() error {
+	if s.isBad {
+		return s.c.Close()
+	}
+	return s.c.Quit()
+}
 
 // build turns an outbox row into a MIME message: multipart/alternative with
 // the plain-text part first and the HTML part second.

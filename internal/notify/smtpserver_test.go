@@ -38,6 +38,7 @@ type mailServer struct {
 	authed   []string
 	failData int             // answer 451 to the next failData DATA commands
 	reject   map[string]bool // recipients answered 550
+	refuse   map[string]bool // recipients whose message is answered 554 after DATA
 	onData   func(n int)     // called after the n-th message was accepted
 }
 
@@ -49,7 +50,7 @@ type received struct {
 
 func newMailServer(t testing.TB, configure ...func(*mailServer)) *mailServer {
 	t.Helper()
-	m := &mailServer{t: t, reject: map[string]bool{}}
+	m := &mailServer{t: t, reject: map[string]bool{}, refuse: map[string]bool{}}
 	for _, c := range configure {
 		c(m)
 	}
@@ -176,6 +177,12 @@ func (s *mailSession) Data(r io.Reader) error {
 		s.m.failData--
 		s.m.mu.Unlock()
 		return &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "Try again later"}
+	}
+	for _, to := range s.to {
+		if s.m.refuse[to] {
+			s.m.mu.Unlock()
+			return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 1}, Message: "Message content refused"}
+		}
 	}
 	s.m.received = append(s.m.received, received{From: s.from, To: s.to, Data: bytes.Clone(data)})
 	n, hook := len(s.m.received), s.m.onData

@@ -17,10 +17,14 @@ type transport interface {
 	open(ctx context.Context) (session, error)
 }
 
-// session sends messages one at a time.
+// session sends messages one at a time, each in two steps: prepare does
+// everything that cannot deliver the message yet (for SMTP: the envelope
+// and the text, all but the "." that ends DATA), and the function it
+// returns does the rest, up to the other side's answer. A nil error from
+// that function means the other side accepted the message. The worker
+// records each acceptance right after it (see worker.go).
 type session interface {
-	// send delivers m. A nil error means the other side accepted it.
-	send(ctx context.Context, m store.Message) error
+	prepare(ctx context.Context, m store.Message) (commit func() error, err error)
 	// broken tells whether the last error left the session unusable, so the
 	// next message needs a new one.
 	broken() bool

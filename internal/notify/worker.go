@@ -17,31 +17,34 @@ import (
 // and at most once per intent. The worker then:
 //
 //  1. claims a batch in one UPDATE (status sending, claimed_until = now +
-//     lease, one attempt counted) and commits;
+//     lease, claimed_by = this process's start id, one attempt counted) and
+//     commits;
 //  2. hands each message to the SMTP server or SMS gateway;
 //  3. right after each message is accepted, marks that one message sent in
 //     its own tiny transaction, fenced by the claim (id + claimed_until), so
-//     a worker whose lease ran out cannot overwrite a newer claim. A message
-//     whose lease could end before its send would is handed back unsent, so
-//     two workers never send the same message at the same time.
+//     a worker whose claim was taken back cannot overwrite a newer one. A
+//     message whose lease could end before its send would is handed back
+//     unsent, so two workers never send the same message at the same time.
 //
-// Nothing is lost: a message is pending, leased or finished at every
-// instant, and a lease that is not finished (the worker crashed, the machine
-// lost power) ends and the message is claimed again. A failed attempt is
-// retried with exponential backoff until MaxAttempts, then marked failed for
-// an admin to see and retry.
+// Nothing is lost: a message is pending, claimed or finished at every
+// instant. The claims of a process that died (crash, kill -9, power cut) are
+// taken back as soon as another process or the next start sees it is dead
+// (package instance: at once on the same host, by its lock file; after a
+// stale heartbeat elsewhere), and at the latest when the lease ends. A
+// failed attempt is retried with exponential backoff until MaxAttempts,
+// then marked failed for an admin to see and retry; a refusal that retrying
+// cannot change (a 5xx to RCPT TO, to DATA or to its end) fails at once.
 //
 // Exactly once is not possible across two systems that do not share a
 // transaction: if the process dies after the server accepted a message (the
 // 250 after DATA, or the gateway's 2xx) and before step 3 commits, the
-// message is delivered again when its lease ends. That window is one local
-// SQLite write per message, a millisecond or so, and it is the only one: a
-// clean stop (context cancelled) finishes the message in flight, records
-// its result even though the context is done, and hands the untried rest
-// back. To make the rare duplicate harmless, the email keeps the same
-// Message-ID (derived from the row) and the SMS webhook gets the intent key
-// as Idempotency-Key. Delivery is therefore at-least-once, and exactly once
-// except for a crash inside that window.
+// message is delivered again after the restart. For email that window is
+// taken by one sender at a time (see deliver), so a crash repeats at most
+// one email; a clean stop (context cancelled) finishes the message in
+// flight, records its result even though the context is done, and hands the
+// untried rest back. To make the rare duplicate harmless, the email keeps
+// the same Message-ID (derived from the row) and the SMS webhook gets the
+// intent key as Idempotency-Key.
 
 // Defaults of the worker.
 const (
@@ -234,7 +237,7 @@ func (s *Service) deliverShare(ctx context.Context, groups [][]store.Message) Su
 				// Once started, a send finishes even when the worker is told
 				// to stop, so that its outcome is known and recorded.
 				sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
-				err = ss.send(sendCtx, m)
+				err = s.deliver(sendCtx, ss, m)
 				cancel()
 				if ss.broken() {
 					ss.close()
@@ -242,7 +245,6 @@ func (s *Service) deliverShare(ctx context.Context, groups [][]store.Message) Su
 				}
 			}
 			if err == nil {
-				s.markSent(m)
 				sum.Sent++
 				continue
 			}
@@ -256,6 +258,29 @@ func (s *Service) deliverShare(ctx context.Context, groups [][]store.Message) Su
 		}
 	}
 	return sum
+}
+
+// deliver sends m on ss and records its acceptance. For email, the step
+// from the server's acceptance to the record is taken by one sender at a
+// time (acceptMu): a crash then finds at most one email accepted and not
+// yet recorded, so it is delivered again at most once. The senders still
+// work side by side on everything before that step. SMS keep their
+// concurrency: their request is the whole delivery, and a webhook gateway
+// drops the rare second copy by its Idempotency-Key.
+func (s *Service) deliver(ctx context.Context, ss session, m store.Message) error {
+	commit, err := ss.prepare(ctx, m)
+	if err != nil {
+		return err
+	}
+	if m.Channel == store.ChannelEmail {
+		s.acceptMu.Lock()
+		defer s.acceptMu.Unlock()
+	}
+	if err := commit(); err != nil {
+		return err
+	}
+	s.markSent(m)
+	return nil
 }
 
 // linkPattern finds URLs in a message body, in text or in an href.

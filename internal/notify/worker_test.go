@@ -428,6 +428,29 @@ func TestUnknownRecipientFailsAtOnce(t *testing.T) {
 	}
 }
 
+// TestRefusedAfterDataFailsAtOnce: a 554 to the end of DATA is the server's
+// final word on the message, so it is marked failed on its first attempt
+// rather than retried ten times; the other messages of the session go on.
+func TestRefusedAfterDataFailsAtOnce(t *testing.T) {
+	srv := newMailServer(t, func(m *mailServer) { m.refuse["user001@example.com"] = true })
+	f := newFixture(t, Options{SMTPURL: srv.url("smtp"), Senders: 1})
+	f.enqueueEmails(t, 3)
+	if sum := f.deliver(t); sum.Sent != 2 || sum.Failed != 1 || sum.Retrying != 0 {
+		t.Fatalf("summary = %+v", sum)
+	}
+	row, _ := f.db.MessageByID(context.Background(), 2)
+	if row.Status != store.MessageFailed || row.Attempts != 1 || !strings.Contains(row.LastError, "554") {
+		t.Errorf("refused row = %+v", row)
+	}
+	if len(srv.messages()) != 2 {
+		t.Errorf("received %d, want the two others", len(srv.messages()))
+	}
+	f.clock.Advance(time.Hour)
+	if sum := f.deliver(t); sum.Claimed != 0 {
+		t.Errorf("the refused message was tried again: %+v", sum)
+	}
+}
+
 func TestBackoff(t *testing.T) {
 	want := []time.Duration{30 * time.Second, time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute,
 		16 * time.Minute, 32 * time.Minute, time.Hour, time.Hour, time.Hour}
@@ -596,7 +619,11 @@ func TestCrashAfterAcceptResendsWithTheSameMessageID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := sess.send(ctx, claimed[0]); err != nil {
+	commit, err := sess.prepare(ctx, claimed[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := commit(); err != nil {
 		t.Fatal(err)
 	}
 	sess.close() // ...and the process dies here, before MarkMessageSent.

@@ -77,44 +77,66 @@ func Derive(key []byte, purpose string) []byte {
 }
 
 // LoadOrCreateKeyFile reads the hex-encoded master key at path, creating it
-// (mode 0600, parent directories 0700) when it does not exist. A key file
-// readable by others is refused rather than silently used.
+// when it does not exist. The portal itself uses LoadKeyFile and creates a
+// key only beside a new database (see app.Open).
 func LoadOrCreateKeyFile(path string) (key []byte, created bool, err error) {
-	raw, err := os.ReadFile(path)
+	key, err = LoadKeyFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		key = make([]byte, KeySize)
-		mustRead(key)
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, false, fmt.Errorf("secret: create key directory: %w", err)
-		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			return nil, false, fmt.Errorf("secret: create key file: %w", err)
-		}
-		if _, err := f.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
-			f.Close()
-			return nil, false, fmt.Errorf("secret: write key file: %w", err)
-		}
-		if err := f.Close(); err != nil {
-			return nil, false, fmt.Errorf("secret: write key file: %w", err)
-		}
-		return key, true, nil
+		key, err = CreateKeyFile(path)
+		return key, err == nil, err
 	}
+	return key, false, err
+}
+
+// CreateKeyFile writes a fresh master key to path (mode 0600, parent
+// directories 0700); an existing file is never overwritten.
+func CreateKeyFile(path string) ([]byte, error) {
+	key := make([]byte, KeySize)
+	mustRead(key)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("secret: create key directory: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return nil, false, fmt.Errorf("secret: read key file: %w", err)
+		return nil, fmt.Errorf("secret: create key file: %w", err)
+	}
+	if _, err := f.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("secret: write key file: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("secret: write key file: %w", err)
+	}
+	return key, nil
+}
+
+// LoadKeyFile reads the hex-encoded master key at path. A missing file is
+// an error that matches os.ErrNotExist. A key file readable by others is
+// refused rather than silently used.
+func LoadKeyFile(path string) ([]byte, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("secret: read key file: %w", err)
 	}
 	info, err := os.Stat(path)
 	if err != nil {
-		return nil, false, fmt.Errorf("secret: stat key file: %w", err)
+		return nil, fmt.Errorf("secret: stat key file: %w", err)
 	}
 	if info.Mode().Perm()&0o077 != 0 {
-		return nil, false, fmt.Errorf("secret: key file %s is readable by others (mode %o); run chmod 600", path, info.Mode().Perm())
+		return nil, fmt.Errorf("secret: key file %s is readable by others (mode %o); run chmod 600", path, info.Mode().Perm())
 	}
-	key, err = hex.DecodeString(strings.TrimSpace(string(raw)))
+	key, err := hex.DecodeString(strings.TrimSpace(string(raw)))
 	if err != nil || len(key) != KeySize {
-		return nil, false, fmt.Errorf("secret: key file %s must hold %d hex-encoded bytes", path, KeySize)
+		return nil, fmt.Errorf("secret: key file %s must hold %d hex-encoded bytes", path, KeySize)
 	}
-	return key, false, nil
+	return key, nil
+}
+
+// CheckValue is a value derived from the master key that tells whether two
+// keys are the same without revealing the key: recorded in the database, it
+// lets a start notice a missing or different key file.
+func CheckValue(key []byte) string {
+	return hex.EncodeToString(Derive(key, "key-check-value"))
 }
 
 // RandomKey returns a fresh master key, for tests and tools.

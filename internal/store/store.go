@@ -46,7 +46,8 @@ type Store interface {
 	// InTx runs fn in one transaction: committed when fn returns nil, rolled
 	// back otherwise. fn must use only the Queries it is given.
 	InTx(ctx context.Context, fn func(Queries) error) error
-	// Ping tells whether the database answers (for /readyz).
+	// Ping tells whether the database answers and accepts writes (for
+	// /readyz).
 	Ping(ctx context.Context) error
 	Close() error
 }

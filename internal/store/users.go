@@ -39,11 +39,21 @@ type UserQueries interface {
 	UserByKey(ctx context.Context, key string) (User, error)
 	// UserByUsername finds a user by exact (already normalized) username.
 	UserByUsername(ctx context.Context, username string) (User, error)
-	// RecordUserFailure counts one failed passcode and locks an active user
-	// out when the count reaches max. It returns the new count and status.
-	RecordUserFailure(ctx context.Context, id int64, max int, at time.Time) (failures int, status string, err error)
-	// ResetUserFailures clears the failure count after a correct passcode.
-	ResetUserFailures(ctx context.Context, id int64) error
+	// ReserveUserAttempt counts one attempt at a code before the code is
+	// looked at, in one conditional update: it refuses (ok false) once max
+	// attempts are counted or the user is locked out. n is the count with
+	// this attempt. ErrNotFound when there is no such user.
+	ReserveUserAttempt(ctx context.Context, id int64, max int) (n int, ok bool, err error)
+	// FailUserAttempt settles a reserved attempt as a wrong code: an active
+	// user whose count has reached max is locked out. It returns the count,
+	// the status, and whether this call locked the user out.
+	FailUserAttempt(ctx context.Context, id int64, max int, at time.Time) (failures int, status string, lockedNow bool, err error)
+	// PassUserAttempt settles a reserved attempt as a right code: the count
+	// goes back to zero, unless the user was locked out meanwhile (false).
+	PassUserAttempt(ctx context.Context, id int64) (cleared bool, err error)
+	// ReturnUserAttempt gives back a reserved attempt whose code could not
+	// be checked.
+	ReturnUserAttempt(ctx context.Context, id int64) error
 	SetUserStatus(ctx context.Context, id int64, status string, at time.Time) error
 	CountUsers(ctx context.Context) (int, error)
 }

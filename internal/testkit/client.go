@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -78,6 +79,13 @@ func (c *Client) Get(path string) Response {
 // already has a csrf_token (set it to "" to send none).
 func (c *Client) Post(path string, form url.Values) Response {
 	c.t.Helper()
+	return c.Do(c.formRequest(path, form))
+}
+
+// formRequest is the POST of form to path, with the remembered CSRF token
+// unless form has a csrf_token.
+func (c *Client) formRequest(path string, form url.Values) *http.Request {
+	c.t.Helper()
 	if form == nil {
 		form = url.Values{}
 	}
@@ -89,7 +97,7 @@ func (c *Client) Post(path string, form url.Values) Response {
 		c.t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	return c.Do(req)
+	return req
 }
 
 // Location is the path a redirect points to.
@@ -99,4 +107,32 @@ func (r Response) Location() string {
 		return u.RequestURI()
 	}
 	return loc
+}
+
+// PostAll submits every form to path at once, as a script firing requests in
+// parallel would, with the client's cookies and remembered CSRF token, and
+// returns the answers in the order of forms. It changes nothing the client
+// remembers.
+func (c *Client) PostAll(path string, forms []url.Values) []Response {
+	c.t.Helper()
+	out := make([]Response, len(forms))
+	var wg sync.WaitGroup
+	for i, form := range forms {
+		req := c.formRequest(path, form)
+		wg.Go(func() {
+			res, err := c.http.Do(req)
+			if err != nil {
+				c.t.Errorf("POST %s: %v", path, err)
+				return
+			}
+			defer res.Body.Close()
+			body, err := io.ReadAll(res.Body)
+			if err != nil {
+				c.t.Errorf("POST %s: read body: %v", path, err)
+			}
+			out[i] = Response{Response: res, Body: string(body)}
+		})
+	}
+	wg.Wait()
+	return out
 }

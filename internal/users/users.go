@@ -14,6 +14,7 @@ import (
 	"enrollportal/internal/clock"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
+	"enrollportal/internal/text"
 )
 
 // MaxUsernameLength is the longest username accepted.
@@ -110,6 +111,9 @@ func Prepare(nu NewUser, now time.Time) (store.User, error) {
 		UpdatedAt: now,
 	}
 	if err := ValidateUsername(u.Username); err != nil {
+		return u, err
+	}
+	if err := text.Check("real name", u.RealName); err != nil {
 		return u, err
 	}
 	if err := ValidateEmail(u.Email); err != nil {

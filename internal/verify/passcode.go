@@ -14,13 +14,20 @@ import (
 // makes passcodes.
 var ErrNoPasscodeDevice = errors.New("verify: no device makes passcodes")
 
+// PasscodeStore is what CheckPasscode needs of the database.
+type PasscodeStore interface {
+	LockoutStore
+	PhonesByUser(ctx context.Context, userID int64) ([]store.Phone, error)
+}
+
 // CheckPasscode verifies a passcode typed at login against the user's
-// activated phones and tablets. open unseals a phone's TOTP secret. A
-// correct code is spent (the phone's last step advances, so it never works
-// twice) and clears the failure count; a wrong one counts towards lockout
-// under failAction and returns *WrongCodeError or ErrLockedOut. A locked-out
-// user is refused without looking at the code.
-func CheckPasscode(ctx context.Context, st store.Store, c clock.Clock, u store.User, code string,
+// activated phones and tablets, as one attempt counted by CheckCode. open
+// unseals a phone's TOTP secret. A correct code is spent (the phone's last
+// step advances, so it never works twice) and clears the failure count; a
+// wrong one counts towards lockout under failAction and returns
+// *WrongCodeError or ErrLockedOut. A locked-out user is refused without
+// looking at the code.
+func CheckPasscode(ctx context.Context, st PasscodeStore, c clock.Clock, u store.User, code string,
 	open func(store.Phone) (string, error), who audit.Who, failAction string) (store.Phone, error) {
 	if u.Status == store.StatusLockedOut {
 		return store.Phone{}, ErrLockedOut
@@ -29,39 +36,50 @@ func CheckPasscode(ctx context.Context, st store.Store, c clock.Clock, u store.U
 	if err != nil {
 		return store.Phone{}, fmt.Errorf("verify: phones: %w", err)
 	}
-	code = NormalizeCode(code)
-	now := c.Now()
-	hasDevice := false
+	var devices []store.Phone
 	for _, ph := range phones {
-		if !ph.Activated || len(ph.TOTPSecret) == 0 {
-			continue
+		if ph.Activated && len(ph.TOTPSecret) > 0 {
+			devices = append(devices, ph)
 		}
-		hasDevice = true
-		secret, err := open(ph)
-		if err != nil {
-			return store.Phone{}, fmt.Errorf("verify: open secret of %s: %w", ph.Key, err)
-		}
-		step, ok := MatchTOTP(secret, code, now, ph.LastTOTPStep)
-		if !ok {
-			continue
-		}
-		fresh, err := st.AdvanceTOTPStep(ctx, ph.ID, step)
-		if err != nil {
-			return store.Phone{}, fmt.Errorf("verify: spend passcode: %w", err)
-		}
-		if !fresh {
-			// Used a moment ago by a concurrent login: a replay.
-			continue
-		}
-		if u.FailedAttempts > 0 {
-			if err := st.ResetUserFailures(ctx, u.ID); err != nil {
-				return store.Phone{}, fmt.Errorf("verify: reset failures: %w", err)
-			}
-		}
-		return ph, nil
 	}
-	if !hasDevice {
+	if len(devices) == 0 {
 		return store.Phone{}, ErrNoPasscodeDevice
 	}
-	return store.Phone{}, RecordFailure(ctx, st, c, u, failAction, who)
+	code = NormalizeCode(code)
+	var spent store.Phone
+	err = CheckCode(ctx, st, c, CodeCheck{User: u, Who: who, WrongAction: failAction, Match: func() (Accept, error) {
+		now := c.Now()
+		type match struct {
+			phone store.Phone
+			step  int64
+		}
+		var matches []match
+		for _, ph := range devices {
+			secret, err := open(ph)
+			if err != nil {
+				return nil, fmt.Errorf("verify: open secret of %s: %w", ph.Key, err)
+			}
+			if step, ok := MatchTOTP(secret, code, now, ph.LastTOTPStep); ok {
+				matches = append(matches, match{ph, step})
+			}
+		}
+		if len(matches) == 0 {
+			return nil, nil
+		}
+		return func(ctx context.Context, q store.Queries) error {
+			for _, m := range matches {
+				fresh, err := q.AdvanceTOTPStep(ctx, m.phone.ID, m.step)
+				if err != nil {
+					return fmt.Errorf("verify: spend passcode: %w", err)
+				}
+				if fresh {
+					spent = m.phone
+					return nil
+				}
+			}
+			// Used a moment ago by a concurrent login: a replay.
+			return ErrWrongCode
+		}, nil
+	}})
+	return spent, err
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -112,5 +114,118 @@ func TestCheckPasscodeLocksOutAndRefusesWithoutDevice(t *testing.T) {
 	}
 	if u2, _ = db2.UserByID(ctx, u2.ID); u2.FailedAttempts != 0 {
 		t.Error("a user without a device was counted a failure")
+	}
+}
+
+// TestConcurrentWrongPasscodesCheckAtMostTheLimit fires 300 wrong passcodes
+// for one user at once. Every look at a code opens the phone's secret, so
+// counting the opens counts the checks: the lockout must stop them at
+// MaxFailures, and the right code afterwards must be refused.
+func TestConcurrentWrongPasscodesCheckAtMostTheLimit(t *testing.T) {
+	db, c, u := setup(t, true)
+	ctx := context.Background()
+	var checks atomic.Int32
+	counting := func(ph store.Phone) (string, error) {
+		checks.Add(1)
+		return openPlain(ph)
+	}
+	wrong := "000000"
+	if wrong == codeAt(t, c.Now()) || wrong == codeAt(t, c.Now().Add(-30*time.Second)) || wrong == codeAt(t, c.Now().Add(30*time.Second)) {
+		wrong = "111111"
+	}
+	const guesses = 300
+	errs := make([]error, guesses)
+	var wg sync.WaitGroup
+	for i := range guesses {
+		wg.Go(func() {
+			_, errs[i] = verify.CheckPasscode(ctx, db, c, u, wrong, counting, who, audit.AuthPasscodeFailed)
+		})
+	}
+	wg.Wait()
+	var wrongs, locked int
+	for _, err := range errs {
+		var wce *verify.WrongCodeError
+		switch {
+		case errors.As(err, &wce):
+			wrongs++
+		case errors.Is(err, verify.ErrLockedOut):
+			locked++
+		default:
+			t.Fatalf("guess answered %v", err)
+		}
+	}
+	t.Logf("%d wrong passcodes at once: %d checked, %d told wrong, %d told locked out", guesses, checks.Load(), wrongs, locked)
+	if n := checks.Load(); n > verify.MaxFailures {
+		t.Errorf("%d codes checked, want at most %d", n, verify.MaxFailures)
+	}
+	if u, _ = db.UserByID(ctx, u.ID); u.Status != store.StatusLockedOut || u.FailedAttempts != verify.MaxFailures {
+		t.Errorf("after the flood: status %s, %d failures", u.Status, u.FailedAttempts)
+	}
+	entries, err := db.AuditForTarget(ctx, audit.TargetUser, u.Username, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed, lockouts int
+	for _, e := range entries {
+		switch e.Action {
+		case audit.AuthPasscodeFailed:
+			failed++
+		case audit.UserLockedOut:
+			lockouts++
+		}
+	}
+	if failed != int(checks.Load()) || lockouts != 1 {
+		t.Errorf("audit: %d failed passcodes for %d checks, %d lockouts", failed, checks.Load(), lockouts)
+	}
+	// The right code, even by a caller that loaded the user before the
+	// lockout, is refused without a look.
+	before := checks.Load()
+	u.Status = store.StatusActive
+	if _, err := verify.CheckPasscode(ctx, db, c, u, codeAt(t, c.Now()), counting, who, audit.AuthPasscodeFailed); !errors.Is(err, verify.ErrLockedOut) {
+		t.Errorf("right code after the lockout: %v", err)
+	}
+	if checks.Load() != before {
+		t.Error("the right code was checked after the lockout")
+	}
+}
+
+// TestRightCodeSettlingAfterTheLockoutIsRefused holds a right code between
+// its reservation and its settling while wrong codes lock the user out: it
+// must not sign in.
+func TestRightCodeSettlingAfterTheLockoutIsRefused(t *testing.T) {
+	db, c, u := setup(t, true)
+	ctx := context.Background()
+	held, release := make(chan struct{}), make(chan struct{})
+	holding := func(ph store.Phone) (string, error) {
+		close(held)
+		<-release
+		return openPlain(ph)
+	}
+	done := make(chan error)
+	go func() {
+		_, err := verify.CheckPasscode(ctx, db, c, u, codeAt(t, c.Now()), holding, who, audit.AuthPasscodeFailed)
+		done <- err
+	}()
+	<-held
+	for i := 0; i < verify.MaxFailures-1; i++ {
+		if _, err := verify.CheckPasscode(ctx, db, c, u, "99999", openPlain, who, audit.AuthPasscodeFailed); err == nil {
+			t.Fatal("a wrong code passed")
+		}
+	}
+	// Ten attempts are out (nine wrong, one held): the next is refused.
+	if _, err := verify.CheckPasscode(ctx, db, c, u, "99999", openPlain, who, audit.AuthPasscodeFailed); !errors.Is(err, verify.ErrLockedOut) {
+		t.Fatalf("attempt past the limit: %v", err)
+	}
+	// The ninth wrong code settled with ten counted, so the user is out.
+	if got, _ := db.UserByID(ctx, u.ID); got.Status != store.StatusLockedOut {
+		t.Fatalf("status %s with ten attempts counted", got.Status)
+	}
+	close(release)
+	if err := <-done; !errors.Is(err, verify.ErrLockedOut) {
+		t.Fatalf("right code settling after the lockout: %v", err)
+	}
+	phones, _ := db.PhonesByUser(ctx, u.ID)
+	if phones[0].LastTOTPStep != 0 {
+		t.Error("the refused code was spent")
 	}
 }

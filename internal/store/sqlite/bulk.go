@@ -65,6 +65,9 @@ func (s queries) insertMany(ctx context.Context, head, placeholders, returning s
 func (s queries) CreateUsers(ctx context.Context, users []*store.User) error {
 	byName := make(map[string]*store.User, len(users))
 	for _, u := range users {
+		if err := checkUserText(*u); err != nil {
+			return err
+		}
 		byName[u.Username] = u
 	}
 	err := s.insertMany(ctx,

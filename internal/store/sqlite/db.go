@@ -21,6 +21,10 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
+// busyTimeoutMS is how long a statement waits for a lock another
+// connection holds, in milliseconds.
+const busyTimeoutMS = "10000"
+
 // DB is the SQLite implementation of store.Store.
 type DB struct {
 	queries
@@ -43,10 +47,13 @@ func Open(ctx context.Context, path string) (*DB, error) {
 			return nil, fmt.Errorf("sqlite: create database directory: %w", err)
 		}
 	}
+	if err := checkWritable(path); err != nil {
+		return nil, err
+	}
 	q := url.Values{}
 	q.Set("_journal_mode", "WAL")
 	q.Set("_foreign_keys", "on")
-	q.Set("_busy_timeout", "10000")
+	q.Set("_busy_timeout", busyTimeoutMS)
 	q.Set("_synchronous", "NORMAL")
 	q.Set("_txlock", "immediate")
 	// A 16 MB page cache per connection (instead of 2 MB) keeps the random
@@ -89,6 +96,9 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: migrations: %w", err)
 	}
+	if err := checkSchemaVersion(ctx, db, provider); err != nil {
+		return err
+	}
 	if _, err := provider.Up(ctx); err != nil {
 		return fmt.Errorf("sqlite: apply migrations: %w", err)
 	}
@@ -118,10 +128,14 @@ func (d *DB) InTx(ctx context.Context, fn func(store.Queries) error) error {
 	return nil
 }
 
-// Ping tells whether the database answers a query.
+// Ping tells whether the database answers a query and accepts a write (a
+// write that is rolled back), for /readyz.
 func (d *DB) Ping(ctx context.Context) error {
 	var one int
-	return d.db.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+	if err := d.db.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return err
+	}
+	return d.checkWrite(ctx)
 }
 
 // Close closes the database.

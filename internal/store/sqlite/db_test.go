@@ -68,32 +68,69 @@ func TestDuplicateUsernameIsConflict(t *testing.T) {
 	}
 }
 
-func TestRecordUserFailureLocksOutAtMax(t *testing.T) {
+func TestUserAttemptsAreReservedUpToMaxAndLockAtIt(t *testing.T) {
 	ctx := context.Background()
 	db := openDB(t)
 	u := mustUser(t, db, "alice")
 	for i := 1; i <= 3; i++ {
-		n, status, err := db.RecordUserFailure(ctx, u.ID, 3, t0)
-		if err != nil || n != i {
-			t.Fatalf("failure %d: n=%d err=%v", i, n, err)
-		}
-		want := store.StatusActive
-		if i == 3 {
-			want = store.StatusLockedOut
-		}
-		if status != want {
-			t.Fatalf("failure %d: status %s, want %s", i, status, want)
+		if n, ok, err := db.ReserveUserAttempt(ctx, u.ID, 3); err != nil || !ok || n != i {
+			t.Fatalf("reservation %d: n=%d ok=%v err=%v", i, n, ok, err)
 		}
 	}
-	// A bypass or disabled user is never turned into locked_out by failures.
-	b := mustUser(t, db, "bob")
-	if err := db.SetUserStatus(ctx, b.ID, store.StatusDisabled, t0); err != nil {
+	// Three attempts are out: a fourth is refused before it is checked.
+	if _, ok, err := db.ReserveUserAttempt(ctx, u.ID, 3); ok || err != nil {
+		t.Fatalf("reservation past max: ok=%v err=%v", ok, err)
+	}
+	// Only the first wrong code to settle at the limit locks the user out.
+	for i := 1; i <= 3; i++ {
+		n, status, lockedNow, err := db.FailUserAttempt(ctx, u.ID, 3, t0)
+		if err != nil || n != 3 || status != store.StatusLockedOut || lockedNow != (i == 1) {
+			t.Fatalf("failure %d: n=%d status=%s lockedNow=%v err=%v", i, n, status, lockedNow, err)
+		}
+	}
+	// A right code that settles after the lockout clears nothing.
+	if cleared, err := db.PassUserAttempt(ctx, u.ID); cleared || err != nil {
+		t.Fatalf("pass after lockout: cleared=%v err=%v", cleared, err)
+	}
+	if err := db.ReturnUserAttempt(ctx, u.ID); err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < 5; i++ {
-		if _, status, _ := db.RecordUserFailure(ctx, b.ID, 3, t0); status != store.StatusDisabled {
+	if got, _ := db.UserByID(ctx, u.ID); got.FailedAttempts != 3 || got.Status != store.StatusLockedOut {
+		t.Fatalf("after lockout: %d failures, %s", got.FailedAttempts, got.Status)
+	}
+
+	// Below the limit a right code clears the count, and an attempt that
+	// could not be checked is given back.
+	b := mustUser(t, db, "bob")
+	for range 2 {
+		db.ReserveUserAttempt(ctx, b.ID, 3)
+	}
+	if err := db.ReturnUserAttempt(ctx, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := db.UserByID(ctx, b.ID); got.FailedAttempts != 1 {
+		t.Fatalf("after giving one back: %d", got.FailedAttempts)
+	}
+	if cleared, err := db.PassUserAttempt(ctx, b.ID); !cleared || err != nil {
+		t.Fatalf("pass: cleared=%v err=%v", cleared, err)
+	}
+	if got, _ := db.UserByID(ctx, b.ID); got.FailedAttempts != 0 {
+		t.Fatalf("after a right code: %d", got.FailedAttempts)
+	}
+
+	// A disabled user is never turned into locked_out by failures.
+	d := mustUser(t, db, "dora")
+	if err := db.SetUserStatus(ctx, d.ID, store.StatusDisabled, t0); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		db.ReserveUserAttempt(ctx, d.ID, 3)
+		if _, status, lockedNow, _ := db.FailUserAttempt(ctx, d.ID, 3, t0); status != store.StatusDisabled || lockedNow {
 			t.Fatalf("disabled user became %s", status)
 		}
+	}
+	if _, _, err := db.ReserveUserAttempt(ctx, 999999, 3); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("reservation for no user: %v", err)
 	}
 }
 

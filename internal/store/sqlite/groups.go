@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"enrollportal/internal/store"
+	"enrollportal/internal/text"
 )
 
 func scanGroups(rows rowsScanner, op string) ([]store.Group, error) {
@@ -22,6 +23,9 @@ func scanGroups(rows rowsScanner, op string) ([]store.Group, error) {
 }
 
 func (s queries) CreateGroup(ctx context.Context, g *store.Group) error {
+	if err := text.CheckAll("group name", g.Name, "description", g.Description); err != nil {
+		return err
+	}
 	err := s.q.QueryRowContext(ctx, `
 		INSERT INTO groups (group_key, name, description, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
 		g.Key, g.Name, g.Description, unix(g.CreatedAt)).Scan(&g.ID)

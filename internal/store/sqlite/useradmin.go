@@ -80,6 +80,9 @@ func (s queries) SearchUsers(ctx context.Context, q store.UserQuery) ([]store.Us
 }
 
 func (s queries) UpdateUser(ctx context.Context, u store.User) error {
+	if err := checkUserText(u); err != nil {
+		return err
+	}
 	res, err := s.q.ExecContext(ctx, `
 		UPDATE users SET realname = ?, email = ?, notes = ?, status = ?,
 			failed_attempts = CASE WHEN ? = 'locked_out' THEN failed_attempts ELSE 0 END, updated_at = ?

@@ -3,9 +3,11 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 
 	"enrollportal/internal/store"
+	"enrollportal/internal/text"
 )
 
 const userColumns = `id, user_key, username, realname, firstname, lastname, email, notes,
@@ -22,6 +24,9 @@ func scanUser(row interface{ Scan(...any) error }) (store.User, error) {
 }
 
 func (s queries) CreateUser(ctx context.Context, u *store.User) error {
+	if err := checkUserText(*u); err != nil {
+		return err
+	}
 	err := s.q.QueryRowContext(ctx, `
 		INSERT INTO users (user_key, username, realname, firstname, lastname, email, notes, status, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
@@ -45,22 +50,50 @@ func (s queries) UserByUsername(ctx context.Context, username string) (store.Use
 	return u, wrap("user by username", err)
 }
 
-func (s queries) RecordUserFailure(ctx context.Context, id int64, max int, at time.Time) (int, string, error) {
-	var failures int
-	var status string
+func (s queries) ReserveUserAttempt(ctx context.Context, id int64, max int) (int, bool, error) {
+	var n int
 	err := s.q.QueryRowContext(ctx, `
-		UPDATE users SET
-			failed_attempts = failed_attempts + 1,
-			status = CASE WHEN failed_attempts + 1 >= ? AND status = 'active' THEN 'locked_out' ELSE status END,
-			updated_at = ?
-		WHERE id = ?
-		RETURNING failed_attempts, status`, max, unix(at), id).Scan(&failures, &status)
-	return failures, status, wrap("record user failure", err)
+		UPDATE users SET failed_attempts = failed_attempts + 1
+		WHERE id = ? AND failed_attempts < ? AND status <> 'locked_out'
+		RETURNING failed_attempts`, id, max).Scan(&n)
+	if errors.Is(err, sql.ErrNoRows) {
+		// Refused, or no such user: tell the two apart.
+		var status string
+		err = s.q.QueryRowContext(ctx, `SELECT status FROM users WHERE id = ?`, id).Scan(&status)
+		return 0, false, wrap("reserve user attempt", err)
+	}
+	return n, err == nil, wrap("reserve user attempt", err)
 }
 
-func (s queries) ResetUserFailures(ctx context.Context, id int64) error {
-	_, err := s.q.ExecContext(ctx, `UPDATE users SET failed_attempts = 0 WHERE id = ? AND failed_attempts <> 0`, id)
-	return wrap("reset user failures", err)
+func (s queries) FailUserAttempt(ctx context.Context, id int64, max int, at time.Time) (int, string, bool, error) {
+	res, err := s.q.ExecContext(ctx, `
+		UPDATE users SET status = 'locked_out'
+		WHERE id = ? AND status = 'active' AND failed_attempts >= ?`, id, max)
+	if err != nil {
+		return 0, "", false, wrap("fail user attempt", err)
+	}
+	locked, _ := res.RowsAffected()
+	var failures int
+	var status string
+	err = s.q.QueryRowContext(ctx, `UPDATE users SET updated_at = ? WHERE id = ? RETURNING failed_attempts, status`,
+		unix(at), id).Scan(&failures, &status)
+	return failures, status, locked == 1, wrap("fail user attempt", err)
+}
+
+func (s queries) PassUserAttempt(ctx context.Context, id int64) (bool, error) {
+	res, err := s.q.ExecContext(ctx, `UPDATE users SET failed_attempts = 0 WHERE id = ? AND status <> 'locked_out'`, id)
+	if err != nil {
+		return false, wrap("pass user attempt", err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
+}
+
+func (s queries) ReturnUserAttempt(ctx context.Context, id int64) error {
+	_, err := s.q.ExecContext(ctx, `
+		UPDATE users SET failed_attempts = failed_attempts - 1
+		WHERE id = ? AND failed_attempts > 0 AND status <> 'locked_out'`, id)
+	return wrap("return user attempt", err)
 }
 
 func (s queries) SetUserStatus(ctx context.Context, id int64, status string, at time.Time) error {
@@ -80,4 +113,12 @@ func (s queries) CountUsers(ctx context.Context) (int, error) {
 	var n int
 	err := s.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n)
 	return n, wrap("count users", err)
+}
+
+// checkUserText applies the text rule (valid UTF-8, no NUL) to every free
+// text of a user, so that no path can store one that breaks it, whatever
+// its own checks.
+func checkUserText(u store.User) error {
+	return text.CheckAll("username", u.Username, "real name", u.RealName, "first name", u.FirstName,
+		"last name", u.LastName, "email address", u.Email, "notes", u.Notes)
 }

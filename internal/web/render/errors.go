@@ -1,10 +1,13 @@
 package render
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 
 	"github.com/gin-gonic/gin"
+
+	"enrollportal/internal/text"
 )
 
 // errorPage is what the error template shows: what happened, and what to do.
@@ -31,8 +34,19 @@ func (r *Renderer) ShowErrorLink(c *gin.Context, status int, heading, message, n
 	c.Abort()
 }
 
-// ServerError logs cause and shows the generic failure page.
+// ServerError logs cause and shows the generic failure page. Text that
+// breaks the text rule (a NUL byte, bytes that are not UTF-8) is refused
+// by the domain wherever a form sends it; that is the sender's mistake, not
+// ours, so it gets its own page naming the field, and handlers need no case
+// for it.
 func (r *Renderer) ServerError(c *gin.Context, cause error) {
+	var te *text.Error
+	if errors.As(cause, &te) {
+		r.ShowError(c, http.StatusUnprocessableEntity, "This text cannot be saved",
+			te.Error()+" Nothing was changed.",
+			"Go back, correct that field (retype it rather than paste it), and save again.")
+		return
+	}
 	if cause != nil {
 		r.log.Error("request failed", "route", c.FullPath(), "err", cause)
 	}

@@ -1,0 +1,110 @@
+package notify_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/mail"
+	"os"
+	"testing"
+	"time"
+
+	"enrollportal/internal/config"
+	"enrollportal/internal/notify"
+	"enrollportal/internal/store"
+	"enrollportal/internal/testkit"
+)
+
+func TestMain(m *testing.M) {
+	testkit.RunWorkerChildIfAsked()
+	os.Exit(m.Run())
+}
+
+// TestKillDuringDeliveryDuplicatesAtMostOneAndDelaysNone kills (SIGKILL) a
+// real portal process while it delivers 400 emails to an SMTP server, three
+// times over, then starts the portal again each time. The new start takes
+// the dead process's claims back at once (no 5-minute lease to wait out:
+// the restarted worker's clock does not move) and delivers the rest; the
+// SMTP server has each message at least once, and at most one of them
+// twice.
+func TestKillDuringDeliveryDuplicatesAtMostOneAndDelaysNone(t *testing.T) {
+	for round := 1; round <= 3; round++ {
+		t.Run(fmt.Sprint("crash ", round), func(t *testing.T) {
+			inbox := testkit.NewInbox(t)
+			p := testkit.New(t, func(s *config.Settings) {
+				s.SMTPURL, s.MailFrom = "smtp://"+inbox.Addr, "Example Org <portal@example.org>"
+			})
+			const n = 400
+			enqueue(t, p, n)
+
+			child := testkit.StartWorkerChild(t, p, 0)
+			for deadline := time.Now().Add(time.Minute); inbox.Count() < 40*round && time.Now().Before(deadline); {
+				time.Sleep(time.Millisecond)
+			}
+			child.Kill(t)
+			atKill := inbox.Count()
+			if atKill >= n {
+				t.Fatalf("the child delivered all %d before it was killed", n)
+			}
+
+			restarted := time.Now()
+			again := testkit.Restart(t, p)
+			ctx := context.Background()
+			for {
+				sum, err := again.Notify.DeliverDue(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if sum.Claimed == 0 {
+					break
+				}
+			}
+			took := time.Since(restarted)
+			counts, err := again.Store.CountMessagesByStatus(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if counts[store.MessageSent] != n {
+				t.Fatalf("after the restart: %v, want all %d sent (a dead process's claims wait for their lease)", counts, n)
+			}
+			ids := map[string]int{}
+			for _, m := range inbox.Messages() {
+				msg, err := mail.ReadMessage(bytes.NewReader(m.Raw))
+				if err != nil {
+					t.Fatal(err)
+				}
+				ids[msg.Header.Get("Message-Id")]++
+			}
+			dups := inbox.Count() - len(ids)
+			t.Logf("killed after %d of %d delivered; %d duplicate(s); the rest delivered %.2f s after the restart",
+				atKill, n, dups, took.Seconds())
+			if len(ids) != n || dups > 1 {
+				t.Fatalf("%d distinct messages and %d duplicates at the SMTP server, want %d and at most 1", len(ids), dups, n)
+			}
+		})
+	}
+}
+
+// enqueue writes n enrollment emails to the outbox.
+func enqueue(t *testing.T, p *testkit.Portal, n int) {
+	t.Helper()
+	ctx := context.Background()
+	err := p.Store.InTx(ctx, func(q store.Queries) error {
+		org, err := p.Notify.Org(ctx, q)
+		if err != nil {
+			return err
+		}
+		for i := 0; i < n; i++ {
+			u := store.User{Username: fmt.Sprintf("user%03d", i), Email: fmt.Sprintf("user%03d@example.com", i)}
+			m := notify.EnrollmentEmail(org, u, fmt.Sprintf("%s/enroll/token%d", p.URL, i), p.Clock.Now().Add(time.Hour), nil)
+			m.IntentKey = notify.EnrollLinkIntent(int64(i+1), 1)
+			if _, err := notify.Enqueue(ctx, q, m, p.Clock.Now()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,189 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/pressly/goose/v3"
+)
+
+// ErrNewerSchema means the database was written by a newer portal: its
+// schema has migrations this binary does not know, and running on it would
+// fail later with missing columns or break the newer version's data.
+var ErrNewerSchema = errors.New("sqlite: database schema is newer than this portal")
+
+// checkWritable tells, before SQLite opens the file, whether the database
+// and its directory can be written, and says why not in words a person can
+// act on. SQLite itself opens an unwritable file read-only without a word
+// (every later write fails), and on a read-only file system reports "no
+// such file or directory" for a file that exists, because it cannot create
+// the -wal and -shm files beside it.
+func checkWritable(path string) error {
+	dir := filepath.Dir(path)
+	if info, err := os.Stat(path); err == nil {
+		if info.IsDir() {
+			return fmt.Errorf("sqlite: database %s is a directory, not a file", path)
+		}
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		if err != nil {
+			return fmt.Errorf("sqlite: database %s cannot be written: %s", path, writeProblem(err))
+		}
+		f.Close()
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("sqlite: database %s: %w", path, err)
+	}
+	// SQLite creates the -wal and -shm files (and a new database) in the
+	// directory: it must take a new file.
+	probe, err := os.CreateTemp(dir, ".portal-write-check-*")
+	if err != nil {
+		return fmt.Errorf("sqlite: the database directory %s cannot take new files (SQLite needs its -wal and -shm files there): %s", dir, writeProblem(err))
+	}
+	name := probe.Name()
+	probe.Close()
+	os.Remove(name)
+	return nil
+}
+
+// writeProblem names the cause of a failed write in plain words.
+func writeProblem(err error) string {
+	switch {
+	case errors.Is(err, syscall.EROFS):
+		return "the file system is mounted read-only"
+	case errors.Is(err, fs.ErrPermission):
+		return "permission denied for this user (uid " + strconv.Itoa(os.Geteuid()) + "); check the owner and mode"
+	case errors.Is(err, syscall.ENOSPC):
+		return "the disk is full"
+	default:
+		return err.Error()
+	}
+}
+
+// checkSchemaVersion refuses a database whose schema is newer than the
+// newest migration this binary has.
+func checkSchemaVersion(ctx context.Context, db *sql.DB, provider *goose.Provider) error {
+	var known int64
+	for _, s := range provider.ListSources() {
+		known = max(known, s.Version)
+	}
+	var exists int
+	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'goose_db_version'`).Scan(&exists); err != nil {
+		return fmt.Errorf("sqlite: read schema version: %w", err)
+	}
+	if exists == 0 {
+		return nil // a new database
+	}
+	var current sql.NullInt64
+	if err := db.QueryRowContext(ctx, `SELECT MAX(version_id) FROM goose_db_version WHERE is_applied`).Scan(&current); err != nil {
+		return fmt.Errorf("sqlite: read schema version: %w", err)
+	}
+	if current.Int64 > known {
+		return fmt.Errorf("%w: the database is at schema version %d, and this portal knows schema versions up to %d. "+
+			"Run the portal version that last used this database, or restore a backup taken before the upgrade",
+			ErrNewerSchema, current.Int64, known)
+	}
+	return nil
+}
+
+// KeyCheck returns the recorded check value of the at-rest key, "" when none
+// is recorded yet.
+func (d *DB) KeyCheck(ctx context.Context) (string, error) {
+	var v string
+	err := d.db.QueryRowContext(ctx, `SELECT value FROM key_check WHERE id = 1`).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return v, wrap("key check", err)
+}
+
+// RecordKeyCheck records the check value of the at-rest key, once: a value
+// already recorded is kept.
+func (d *DB) RecordKeyCheck(ctx context.Context, value string, now time.Time) error {
+	_, err := d.db.ExecContext(ctx, `INSERT INTO key_check (id, value, recorded_at) VALUES (1, ?, ?) ON CONFLICT (id) DO NOTHING`, value, now.Unix())
+	return wrap("record key check", err)
+}
+
+// HoldsData tells whether the database holds anything worth a key: users,
+// admins, applications or phones. A database without them is new.
+func (d *DB) HoldsData(ctx context.Context) (bool, error) {
+	var n int
+	err := d.db.QueryRowContext(ctx, `SELECT
+		EXISTS (SELECT 1 FROM users) OR EXISTS (SELECT 1 FROM admins) OR
+		EXISTS (SELECT 1 FROM applications) OR EXISTS (SELECT 1 FROM phones)`).Scan(&n)
+	return n != 0, wrap("holds data", err)
+}
+
+// SealedSample is one value sealed with the at-rest key, with the additional
+// data it was sealed with.
+type SealedSample struct {
+	What           string // for messages: "phone DP...", "application DI..."
+	Sealed         []byte
+	AdditionalData []byte
+}
+
+// SealedSamples returns a few sealed values (one of each kind that exists),
+// to test a key against a database that has no check value yet. The
+// additional data follow the sealing code: "phone:"+phone_key in enroll,
+// "admin:"+admin_key in admin, "application:"+app_key in apps.
+func (d *DB) SealedSamples(ctx context.Context) ([]SealedSample, error) {
+	queries := []struct{ kind, aad, query string }{
+		{"phone", "phone:", `SELECT phone_key, totp_secret FROM phones WHERE totp_secret IS NOT NULL LIMIT 1`},
+		{"admin", "admin:", `SELECT admin_key, totp_secret FROM admins WHERE totp_secret IS NOT NULL LIMIT 1`},
+		{"application", "application:", `SELECT app_key, client_secret FROM applications LIMIT 1`},
+	}
+	var out []SealedSample
+	for _, q := range queries {
+		var key string
+		var sealed []byte
+		err := d.db.QueryRowContext(ctx, q.query).Scan(&key, &sealed)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, wrap("sealed samples", err)
+		}
+		out = append(out, SealedSample{What: q.kind + " " + key, Sealed: sealed, AdditionalData: []byte(q.aad + key)})
+	}
+	return out, nil
+}
+
+// writeCheckWait bounds how long /readyz waits for the write lock.
+const writeCheckWait = 1500 * time.Millisecond
+
+// checkWrite makes a write and rolls it back, so that /readyz fails on a
+// database that answers reads but refuses writes (a read-only file, a full
+// disk, a lock held from outside).
+func (d *DB) checkWrite(ctx context.Context) error {
+	// SQLite's busy wait does not end with the context: on its own
+	// connection, the check waits for a lock held elsewhere for at most
+	// writeCheckWait, then the connection gets the usual wait back.
+	conn, err := d.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: write check: %w", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", writeCheckWait.Milliseconds())); err != nil {
+		return fmt.Errorf("sqlite: write check: %w", err)
+	}
+	defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA busy_timeout = "+busyTimeoutMS)
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: the database takes no write lock: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO health (id) VALUES (1)`); err != nil {
+		if strings.Contains(err.Error(), "readonly") {
+			return fmt.Errorf("sqlite: the database refuses writes (read-only): %w", err)
+		}
+		return fmt.Errorf("sqlite: write check: %w", err)
+	}
+	return nil
+}
