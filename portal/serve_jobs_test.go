@@ -13,6 +13,7 @@ import (
 	"enrollportal/internal/notify"
 	"enrollportal/internal/store"
 	"enrollportal/internal/testkit"
+	"enrollportal/internal/testkit/logbuf"
 )
 
 // TestServeStopsAJobBetweenStepsAndTheNextStartFinishesIt runs the real
@@ -35,7 +36,7 @@ func TestServeStopsAJobBetweenStepsAndTheNextStartFinishesIt(t *testing.T) {
 
 	env := map[string]string{"PORTAL_DB": p.Settings.DB, "PORTAL_SECRET_KEY_FILE": p.Settings.SecretKeyFile,
 		"PORTAL_ADDR": "127.0.0.1:0", "PORTAL_SHUTDOWN_GRACE": "20s"}
-	var logs lockedBuffer
+	var logs logbuf.SafeBuffer
 	e := &cliEnv{stdin: strings.NewReader(""), stdout: &logs, stderr: &logs, getenv: func(k string) string { return env[k] }}
 	serveCtx, stop := context.WithCancel(ctx)
 	code := make(chan int, 1)

@@ -1,31 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"enrollportal/internal/testkit/logbuf"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestServeSaysMessagesWaitWithoutDelivery starts the real serve command with
 // no SMTP or SMS settings: it must say so at start, and stop cleanly (the
@@ -33,7 +16,7 @@ func (l *lockedBuffer) String() string {
 func TestServeSaysMessagesWaitWithoutDelivery(t *testing.T) {
 	dir := t.TempDir()
 	env := map[string]string{"PORTAL_DB": filepath.Join(dir, "portal.db"), "PORTAL_ADDR": "127.0.0.1:0"}
-	var logs lockedBuffer
+	var logs logbuf.SafeBuffer
 	e := &cliEnv{stdin: strings.NewReader(""), stdout: &logs, stderr: &logs, getenv: func(k string) string { return env[k] }}
 	ctx, cancel := context.WithCancel(context.Background())
 	code := make(chan int, 1)

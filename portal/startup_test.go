@@ -18,11 +18,12 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"enrollportal/internal/secret"
+	"enrollportal/internal/testkit/logbuf"
 )
 
 // serving is a `portal serve` running in this process, as the binary runs it.
 type serving struct {
-	logs  *lockedBuffer
+	logs  *logbuf.SafeBuffer
 	stop  func() int
 	addrs map[string]string // the "addr" of each start log line, by message
 }
@@ -31,7 +32,7 @@ type serving struct {
 // when PORTAL_METRICS_ADDR is set, until the metrics listener does too).
 func startServe(t *testing.T, env map[string]string) *serving {
 	t.Helper()
-	s := &serving{logs: &lockedBuffer{}, addrs: map[string]string{}}
+	s := &serving{logs: &logbuf.SafeBuffer{}, addrs: map[string]string{}}
 	e := &cliEnv{stdin: strings.NewReader(""), stdout: s.logs, stderr: s.logs, getenv: func(k string) string { return env[k] }}
 	ctx, cancel := context.WithCancel(context.Background())
 	code := make(chan int, 1)
@@ -159,7 +160,7 @@ func serveBriefly(t *testing.T, env map[string]string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	var out, errOut lockedBuffer
+	var out, errOut logbuf.SafeBuffer
 	e := &cliEnv{stdin: strings.NewReader(""), stdout: &out, stderr: &errOut, getenv: func(k string) string { return env[k] }}
 	code := run(ctx, e, []string{"serve"})
 	return result{code, out.String(), errOut.String()}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -16,24 +17,46 @@ import (
 	"enrollportal/internal/verify"
 )
 
-// Sign-in limits: MaxFailures wrong passwords or codes in a row lock the
-// account for LockFor. IdleTimeout and MaxSessionAge end sessions.
+// Sign-in limits. A wrong password or code slows the account down rather
+// than locking it: after n recent failures, the next try from an address
+// that failed lately waits SlowDelay(n); addresses without recent failures
+// are not held up, so that nobody can keep an owner out by guessing. Failures
+// are forgotten ForgetFailuresAfter the last one. IdleTimeout and
+// MaxSessionAge end sessions.
 const (
-	MaxFailures   = 5
-	LockFor       = 15 * time.Minute
-	IdleTimeout   = 30 * time.Minute
-	MaxSessionAge = 12 * time.Hour
+	FirstDelay          = time.Second
+	MaxDelay            = 5 * time.Minute
+	ForgetFailuresAfter = time.Hour
+	IdleTimeout         = 30 * time.Minute
+	MaxSessionAge       = 12 * time.Hour
 	// SetupLinkTTL is how long the owner setup link printed at first start
 	// works.
 	SetupLinkTTL = 24 * time.Hour
+	// HashWait is how long a password check waits for a free hashing slot
+	// before the caller is told to come back (ErrBusy).
+	HashWait = time.Second
 )
+
+// SlowDelay is the wait after n recent failures: none before the first, then
+// FirstDelay doubling with each failure up to MaxDelay (1 s, 2 s, 4 s, ...
+// 4 m 16 s, then 5 m).
+func SlowDelay(n int) time.Duration {
+	if n <= 0 {
+		return 0
+	}
+	d := FirstDelay
+	for i := 1; i < n && d < MaxDelay; i++ {
+		d *= 2
+	}
+	return min(d, MaxDelay)
+}
 
 // Errors with a sentence a person can act on.
 var (
 	// ErrBadCredentials is the one answer to a failed sign-in, whatever the
 	// cause (unknown email, wrong password, locked account), so that the
 	// page never tells whether an email has an account.
-	ErrBadCredentials = errors.New("the email or password is not right, or the account is locked for a while")
+	ErrBadCredentials = errors.New("the email or password is not right, or there were too many wrong tries lately")
 	ErrBadCode        = errors.New("that code is not right; enter the newest code your app shows (a used code cannot be used again)")
 	ErrInvalidEmail   = errors.New("enter an email address such as name@example.com")
 	ErrEmailTaken     = errors.New("an admin with that email already exists")
@@ -44,6 +67,13 @@ var (
 	ErrAdminNotFound  = errors.New("there is no such admin")
 	ErrSetupLinkGone  = errors.New("this setup link has been used or has expired")
 	ErrNoTOTP         = errors.New("this admin has no second factor set up yet")
+	// ErrTOTPTaken: another set-up of the same admin finished first.
+	ErrTOTPTaken = errors.New("a second factor was set up for this account meanwhile; sign in again and use it")
+	// ErrBusy: every password hashing slot stayed taken for HashWait.
+	ErrBusy = errors.New("the portal is busy checking other sign-ins; try again in a moment")
+	// ErrSessionEnded: the admin signed out elsewhere, was changed, locked
+	// or deleted since the session began.
+	ErrSessionEnded = errors.New("this admin session has ended")
 )
 
 // Service creates admins and signs them in.
@@ -51,11 +81,35 @@ type Service struct {
 	store store.Store
 	clock clock.Clock
 	box   *secret.Box
+	// hashSlots bounds the argon2id hashes running at once (each needs
+	// 19 MiB): one per CPU, as more would only queue for the CPU while
+	// holding their memory.
+	hashSlots chan struct{}
 }
 
 // New returns a Service.
 func New(st store.Store, c clock.Clock, box *secret.Box) *Service {
-	return &Service{store: st, clock: c, box: box}
+	return &Service{store: st, clock: c, box: box, hashSlots: make(chan struct{}, runtime.GOMAXPROCS(0))}
+}
+
+// withHashSlot runs f once a hashing slot is free, waiting at most HashWait.
+func (s *Service) withHashSlot(ctx context.Context, f func()) error {
+	select {
+	case s.hashSlots <- struct{}{}:
+	default:
+		t := time.NewTimer(HashWait)
+		defer t.Stop()
+		select {
+		case s.hashSlots <- struct{}{}:
+		case <-t.C:
+			return ErrBusy
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	defer func() { <-s.hashSlots }()
+	f()
+	return nil
 }
 
 // NormalizeEmail returns the stored form of an admin's email.
@@ -69,7 +123,8 @@ type NewAdmin struct {
 	Password string
 }
 
-func (n NewAdmin) prepare(now time.Time) (store.Admin, error) {
+// prepare validates n and hashes its password.
+func (s *Service) prepare(ctx context.Context, n NewAdmin, now time.Time) (store.Admin, error) {
 	a := store.Admin{
 		Key: secret.NewID("DE", 20), Email: NormalizeEmail(n.Email), Name: strings.TrimSpace(n.Name),
 		Role: n.Role, CreatedAt: now,
@@ -86,14 +141,14 @@ func (n NewAdmin) prepare(now time.Time) (store.Admin, error) {
 	if err := ValidatePassword(n.Password); err != nil {
 		return a, err
 	}
-	a.PasswordHash = HashPassword(n.Password)
-	return a, nil
+	err := s.withHashSlot(ctx, func() { a.PasswordHash = HashPassword(n.Password) })
+	return a, err
 }
 
 // Create validates n and creates the admin with its audit record.
 func (s *Service) Create(ctx context.Context, n NewAdmin, who audit.Who) (store.Admin, error) {
 	now := s.clock.Now()
-	a, err := n.prepare(now)
+	a, err := s.prepare(ctx, n, now)
 	if err != nil {
 		return a, err
 	}
@@ -110,29 +165,59 @@ func insertAdmin(ctx context.Context, q store.Queries, a *store.Admin, now time.
 		}
 		return fmt.Errorf("admin: create: %w", err)
 	}
+	// Once an admin exists no setup link may create another: end them all.
+	if err := q.EndAdminSetupLinks(ctx, now); err != nil {
+		return err
+	}
 	return q.InsertAudit(ctx, audit.Entry(now, who, audit.AdminCreated, audit.TargetAdmin, a.Email, map[string]any{"role": a.Role}))
 }
 
 // Count returns how many admins exist.
 func (s *Service) Count(ctx context.Context) (int, error) { return s.store.CountAdmins(ctx) }
 
+// ErrAdminsExist refuses a setup link once any admin exists.
+var ErrAdminsExist = errors.New("an admin exists already; ask an owner to add you with portal admin add or on the Admins page")
+
 // IssueSetupLink creates a one-time link that creates an owner, valid for
-// SetupLinkTTL, and returns its token (stored only as a hash).
+// SetupLinkTTL, and returns its token (stored only as a hash). It ends every
+// link issued before, so that at most one is live, and issues none once an
+// admin exists (ErrAdminsExist).
 func (s *Service) IssueSetupLink(ctx context.Context, who audit.Who) (token string, expires time.Time, err error) {
 	now := s.clock.Now()
 	token = secret.NewToken()
 	l := store.AdminSetupLink{TokenHash: secret.HashToken(token), Role: RoleOwner, CreatedAt: now, ExpiresAt: now.Add(SetupLinkTTL)}
 	err = s.store.InTx(ctx, func(q store.Queries) error {
+		if err := noAdminYet(ctx, q); err != nil {
+			return err
+		}
+		if err := q.EndAdminSetupLinks(ctx, now); err != nil {
+			return err
+		}
 		if err := q.CreateAdminSetupLink(ctx, &l); err != nil {
 			return err
 		}
 		return q.InsertAudit(ctx, audit.Entry(now, who, audit.AdminSetupLinkCreated, audit.TargetAdmin, "",
 			map[string]any{"role": l.Role, "expires_at": l.ExpiresAt.Unix()}))
 	})
+	if errors.Is(err, ErrAdminsExist) {
+		return "", time.Time{}, err
+	}
 	if err != nil {
 		return "", time.Time{}, fmt.Errorf("admin: issue setup link: %w", err)
 	}
 	return token, l.ExpiresAt, nil
+}
+
+// noAdminYet refuses with ErrAdminsExist once any admin exists.
+func noAdminYet(ctx context.Context, q store.Queries) error {
+	n, err := q.CountAdmins(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return ErrAdminsExist
+	}
+	return nil
 }
 
 // OpenSetupLink finds the pending setup link of token.
@@ -162,11 +247,18 @@ func (s *Service) CompleteSetup(ctx context.Context, token string, n NewAdmin, i
 	}
 	now := s.clock.Now()
 	n.Role = l.Role
-	a, err := n.prepare(now)
+	a, err := s.prepare(ctx, n, now)
 	if err != nil {
 		return a, err
 	}
 	err = s.store.InTx(ctx, func(q store.Queries) error {
+		// A link only ever creates the first admin: one left over from an
+		// earlier start must not add a second owner.
+		if err := noAdminYet(ctx, q); errors.Is(err, ErrAdminsExist) {
+			return ErrSetupLinkGone
+		} else if err != nil {
+			return err
+		}
 		ok, err := q.UseAdminSetupLink(ctx, l.ID, now)
 		if err != nil {
 			return err
@@ -179,27 +271,34 @@ func (s *Service) CompleteSetup(ctx context.Context, token string, n NewAdmin, i
 	return a, err
 }
 
-// SignIn checks an email and password. Any failure is ErrBadCredentials;
-// a wrong password counts towards the account's lockout.
+// SignIn checks an email and password. Any failure is ErrBadCredentials; a
+// wrong password slows the account down for the addresses that failed
+// lately. ErrBusy when no hashing slot came free in time.
 func (s *Service) SignIn(ctx context.Context, email, password, ip string) (store.Admin, error) {
-	now := s.clock.Now()
 	email = NormalizeEmail(email)
 	if len(password) > 4*MaxPasswordLength {
 		password = password[:4*MaxPasswordLength]
 	}
 	a, err := s.store.AdminByEmail(ctx, email)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && a.PasswordHash == "") {
-		CheckPassword(dummyHash, password) // same work as a real check
-		return store.Admin{}, ErrBadCredentials
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return store.Admin{}, fmt.Errorf("admin: sign in: %w", err)
 	}
-	good := CheckPassword(a.PasswordHash, password)
-	if a.LockedUntil != nil && now.Before(*a.LockedUntil) {
-		_ = s.store.InsertAudit(ctx, audit.Entry(now, audit.Admin(a.Email, ip), audit.AdminSignInFailed, audit.TargetAdmin, a.Email,
-			map[string]any{"reason": "locked"}))
+	known := err == nil && a.PasswordHash != ""
+	hash := dummyHash // same work as a real check when no account matches
+	if known {
+		hash = a.PasswordHash
+	}
+	var good bool
+	if err := s.withHashSlot(ctx, func() { good = CheckPassword(hash, password) }); err != nil {
+		return store.Admin{}, err
+	}
+	if !known {
 		return store.Admin{}, ErrBadCredentials
+	}
+	// The refusals come after the hash, so that they take as long as a
+	// wrong password and tell nothing more.
+	if err := s.refuseNow(ctx, a, ip); err != nil {
+		return store.Admin{}, err
 	}
 	if !good {
 		if err := s.recordFailure(ctx, a, "password", ip); err != nil {
@@ -210,31 +309,54 @@ func (s *Service) SignIn(ctx context.Context, email, password, ip string) (store
 	return a, nil
 }
 
-// recordFailure counts a wrong password or code, with its audit records, in
-// a transaction of its own.
+// refuseNow answers ErrBadCredentials, with an audit record, when a may not
+// try to sign in from ip now: an owner locked the account, or ip failed
+// lately and the account's delay has not passed. Such a try is not counted
+// as a failure, so that waiting out the delay is enough.
+func (s *Service) refuseNow(ctx context.Context, a store.Admin, ip string) error {
+	now := s.clock.Now()
+	reason := ""
+	switch {
+	case a.DisabledAt != nil:
+		reason = "locked by an owner"
+	case a.SlowUntil != nil && now.Before(*a.SlowUntil):
+		failed, err := s.store.AdminAddressFailedSince(ctx, a.ID, ip, now.Add(-ForgetFailuresAfter))
+		if err != nil {
+			return fmt.Errorf("admin: sign in: %w", err)
+		}
+		if failed {
+			reason = "too soon after wrong tries"
+		}
+	}
+	if reason == "" {
+		return nil
+	}
+	details := map[string]any{"reason": reason}
+	if a.DisabledAt == nil {
+		details["wait_s"] = int(a.SlowUntil.Sub(now).Round(time.Second) / time.Second)
+	}
+	if err := s.store.InsertAudit(ctx, audit.Entry(now, audit.Admin(a.Email, ip), audit.AdminSignInFailed, audit.TargetAdmin, a.Email, details)); err != nil {
+		return err
+	}
+	return ErrBadCredentials
+}
+
+// recordFailure counts a wrong password or code and slows the account down,
+// with its audit record, in a transaction of its own.
 func (s *Service) recordFailure(ctx context.Context, a store.Admin, what, ip string) error {
 	now := s.clock.Now()
-	who := audit.Admin(a.Email, ip)
 	return s.store.InTx(ctx, func(q store.Queries) error {
-		locked, err := q.RecordAdminFailure(ctx, a.ID, MaxFailures, LockFor, now)
+		n, err := q.RecordAdminFailure(ctx, a.ID, ip, now, now.Add(-ForgetFailuresAfter))
 		if err != nil {
 			return fmt.Errorf("admin: record failure: %w", err)
 		}
-		if err := q.InsertAudit(ctx, audit.Entry(now, who, audit.AdminSignInFailed, audit.TargetAdmin, a.Email,
-			map[string]any{"reason": "wrong " + what})); err != nil {
-			return err
+		delay := SlowDelay(n)
+		if err := q.SlowAdmin(ctx, a.ID, now.Add(delay)); err != nil {
+			return fmt.Errorf("admin: record failure: %w", err)
 		}
-		if locked {
-			return q.InsertAudit(ctx, audit.Entry(now, who, audit.AdminLockedOut, audit.TargetAdmin, a.Email,
-				map[string]any{"until": now.Add(LockFor).Unix()}))
-		}
-		return nil
+		return q.InsertAudit(ctx, audit.Entry(now, audit.Admin(a.Email, ip), audit.AdminSignInFailed, audit.TargetAdmin, a.Email,
+			map[string]any{"reason": "wrong " + what, "recent_failures": n, "delay_s": int(delay / time.Second)}))
 	})
-}
-
-// Locked reports whether a is locked out now.
-func (s *Service) Locked(a store.Admin) bool {
-	return a.LockedUntil != nil && s.clock.Now().Before(*a.LockedUntil)
 }
 
 func adminAAD(key string) []byte { return []byte("admin:" + key) }
@@ -247,8 +369,8 @@ func NewTOTPSecret() string { return secret.NewTOTPSecret() }
 // app holds it. A wrong code counts towards the lockout.
 func (s *Service) ConfirmTOTP(ctx context.Context, a store.Admin, base32Secret, code, ip string) error {
 	now := s.clock.Now()
-	if s.Locked(a) {
-		return ErrBadCredentials
+	if err := s.refuseNow(ctx, a, ip); err != nil {
+		return err
 	}
 	step, ok := verify.MatchTOTP(base32Secret, verify.NormalizeCode(code), now, 0)
 	if !ok {
@@ -259,7 +381,11 @@ func (s *Service) ConfirmTOTP(ctx context.Context, a store.Admin, base32Secret, 
 	}
 	sealed := s.box.Seal([]byte(base32Secret), adminAAD(a.Key))
 	return s.store.InTx(ctx, func(q store.Queries) error {
-		if err := q.SetAdminTOTP(ctx, a.ID, sealed, step); err != nil {
+		err := q.SetAdminTOTP(ctx, a.ID, sealed, step)
+		if errors.Is(err, store.ErrConflict) {
+			return ErrTOTPTaken
+		}
+		if err != nil {
 			return fmt.Errorf("admin: set totp: %w", err)
 		}
 		return q.InsertAudit(ctx, audit.Entry(now, audit.Admin(a.Email, ip), audit.AdminTOTPSetUp, audit.TargetAdmin, a.Email, nil))
@@ -272,8 +398,8 @@ func (s *Service) VerifyTOTP(ctx context.Context, a store.Admin, code, ip string
 	if a.TOTPSecret == nil {
 		return ErrNoTOTP
 	}
-	if s.Locked(a) {
-		return ErrBadCredentials
+	if err := s.refuseNow(ctx, a, ip); err != nil {
+		return err
 	}
 	sec, err := s.box.Open(a.TOTPSecret, adminAAD(a.Key))
 	if err != nil {
@@ -296,13 +422,43 @@ func (s *Service) VerifyTOTP(ctx context.Context, a store.Admin, code, ip string
 }
 
 // FinishSignIn records a completed sign-in (password and second factor).
+// The session it starts carries a.SessionGen (see Session).
 func (s *Service) FinishSignIn(ctx context.Context, a store.Admin, ip string) error {
 	now := s.clock.Now()
 	return s.store.InTx(ctx, func(q store.Queries) error {
-		if err := q.RecordAdminSignIn(ctx, a.ID, now); err != nil {
+		if err := q.RecordAdminSignIn(ctx, a.ID, ip, now); err != nil {
 			return fmt.Errorf("admin: record sign-in: %w", err)
 		}
 		return q.InsertAudit(ctx, audit.Entry(now, audit.Admin(a.Email, ip), audit.AdminSignedIn, audit.TargetAdmin, a.Email, nil))
+	})
+}
+
+// Session returns the admin of a signed-in session that began with session
+// generation gen, or ErrSessionEnded when the admin has since signed out,
+// been changed, locked or deleted.
+func (s *Service) Session(ctx context.Context, id, gen int64) (store.Admin, error) {
+	a, err := s.store.AdminByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return a, ErrSessionEnded
+	}
+	if err != nil {
+		return a, fmt.Errorf("admin: session: %w", err)
+	}
+	if a.SessionGen != gen || a.DisabledAt != nil {
+		return store.Admin{}, ErrSessionEnded
+	}
+	return a, nil
+}
+
+// SignOut ends every session of a, so that a copied cookie stops working
+// with the one signed out.
+func (s *Service) SignOut(ctx context.Context, a store.Admin, ip string) error {
+	now := s.clock.Now()
+	return s.store.InTx(ctx, func(q store.Queries) error {
+		if err := q.EndAdminSessions(ctx, a.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return fmt.Errorf("admin: sign out: %w", err)
+		}
+		return q.InsertAudit(ctx, audit.Entry(now, audit.Admin(a.Email, ip), audit.AdminSignedOut, audit.TargetAdmin, a.Email, nil))
 	})
 }
 
@@ -321,12 +477,15 @@ func (s *Service) ChangeRole(ctx context.Context, actor store.Admin, key, role, 
 		if a.Role == role {
 			return nil
 		}
-		if a.Role == RoleOwner {
-			if err := keepOneOwner(ctx, q); err != nil {
-				return err
-			}
+		if err := keepOneOwner(ctx, q, a); err != nil {
+			return err
 		}
 		if err := q.SetAdminRole(ctx, a.ID, role); err != nil {
+			return err
+		}
+		// Their open sessions end: the next page asks them to sign in
+		// again, and they see what the new role allows from the start.
+		if err := q.EndAdminSessions(ctx, a.ID); err != nil {
 			return err
 		}
 		return q.InsertAudit(ctx, audit.Entry(now, audit.Admin(actor.Email, ip), audit.AdminRoleChanged, audit.TargetAdmin, a.Email,
@@ -359,11 +518,10 @@ func (s *Service) Delete(ctx context.Context, actor store.Admin, key, ip string)
 		if err != nil {
 			return err
 		}
-		if a.Role == RoleOwner {
-			if err := keepOneOwner(ctx, q); err != nil {
-				return err
-			}
+		if err := keepOneOwner(ctx, q, a); err != nil {
+			return err
 		}
+		// Deleting the row ends the sessions: Session finds no admin.
 		if err := q.DeleteAdmin(ctx, a.ID); err != nil {
 			return err
 		}
@@ -372,10 +530,53 @@ func (s *Service) Delete(ctx context.Context, actor store.Admin, key, ip string)
 	})
 }
 
-// keepOneOwner refuses a change that would remove the last owner. It runs
-// inside the change's transaction, so two owners demoting each other at
-// once cannot both succeed.
-func keepOneOwner(ctx context.Context, q store.Queries) error {
+// Lock keeps the admin with key out of the admin section, ending their open
+// sessions at once, until Unlock. The last owner who can sign in stays
+// unlocked, and nobody locks themselves.
+func (s *Service) Lock(ctx context.Context, actor store.Admin, key, ip string) error {
+	return s.setLocked(ctx, actor, key, true, ip)
+}
+
+// Unlock lets a locked admin sign in again.
+func (s *Service) Unlock(ctx context.Context, actor store.Admin, key, ip string) error {
+	return s.setLocked(ctx, actor, key, false, ip)
+}
+
+func (s *Service) setLocked(ctx context.Context, actor store.Admin, key string, lock bool, ip string) error {
+	now := s.clock.Now()
+	return s.store.InTx(ctx, func(q store.Queries) error {
+		a, err := otherAdmin(ctx, q, actor, key)
+		if err != nil {
+			return err
+		}
+		if (a.DisabledAt != nil) == lock {
+			return nil
+		}
+		at, action := &now, audit.AdminLocked
+		if lock {
+			if err := keepOneOwner(ctx, q, a); err != nil {
+				return err
+			}
+		} else {
+			at, action = nil, audit.AdminUnlocked
+		}
+		if err := q.SetAdminDisabled(ctx, a.ID, at); err != nil {
+			return err
+		}
+		if err := q.EndAdminSessions(ctx, a.ID); err != nil {
+			return err
+		}
+		return q.InsertAudit(ctx, audit.Entry(now, audit.Admin(actor.Email, ip), action, audit.TargetAdmin, a.Email, nil))
+	})
+}
+
+// keepOneOwner refuses a change to a that would leave no owner who can sign
+// in. It runs inside the change's transaction, so two owners demoting each
+// other at once cannot both succeed.
+func keepOneOwner(ctx context.Context, q store.Queries, a store.Admin) error {
+	if a.Role != RoleOwner || a.DisabledAt != nil {
+		return nil
+	}
 	n, err := q.CountAdminsWithRole(ctx, RoleOwner)
 	if err != nil {
 		return err

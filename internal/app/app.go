@@ -192,8 +192,8 @@ func (a *App) webServer() (*web.Server, error) {
 	srv, err := web.New(web.Options{
 		Store: a.Store, Enroll: a.Enroll, Users: a.Users, Prompt: a.Prompt, Policy: a.Policy, Notify: a.Notify, Box: a.Box, Clock: a.Clock, Logger: a.Log,
 		BaseURL: a.Settings.BaseURL, Secure: a.Settings.Secure(), OrgName: a.Org.Name,
-		Admins: a.Admins, ForgetOrg: a.Org.Forget,
-		Bulk: a.Bulk, Importer: a.Importer, ImportDir: filepath.Join(filepath.Dir(a.Settings.DB), "imports"),
+		Admins: a.Admins, Org: a.Org,
+		Bulk: a.Bulk, Importer: a.Importer,
 		DuoAPI: duo.New(duo.Options{
 			Store: a.Store, Clock: a.Clock, Log: a.Log, Apps: a.Apps, Policy: a.Policy, Enroll: a.Enroll,
 		}),

@@ -40,3 +40,11 @@ const (
 	MessageRetried = "message.retried"
 	TargetMessage  = "message"
 )
+
+// An owner locked another admin out of the admin section, or let them in
+// again. (AdminLockedOut above was written by versions that locked an
+// account after five wrong passwords; sign-in now slows down instead.)
+const (
+	AdminLocked   = "admin.locked"
+	AdminUnlocked = "admin.unlocked"
+)

@@ -165,7 +165,7 @@ func (t *sendTask) Step(ctx context.Context, q store.Queries, j *store.Job) (boo
 			if u.Email != row.Email {
 				old := u.Email
 				u.Email, u.UpdatedAt = row.Email, now
-				if err := q.UpdateUser(ctx, u); err != nil {
+				if err := q.UpdateUser(ctx, u, users.ResetsFailures(u.Status)); err != nil {
 					return false, err
 				}
 				if err := q.InsertAudit(ctx, audit.Entry(now, who, audit.UserUpdated, audit.TargetUser, u.Username,

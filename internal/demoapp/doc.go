@@ -5,6 +5,10 @@
 // newcomer can watch inline enrollment end to end; tests use its Client as
 // the protocol's client.
 //
+// It is a client of the portal, not a part of it: package apps holds the
+// portal's record of applications like this one, and package app assembles
+// the portal itself.
+//
 // It talks to the portal only over HTTP (it must not import web, duo or
 // prompt); it may create its own web application through apps when it
 // shares the portal's database.

@@ -363,7 +363,7 @@ func setStatus(t *testing.T, p *testkit.Portal, username, status string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := p.Store.SetUserStatus(context.Background(), u.ID, status, p.Clock.Now()); err != nil {
+	if err := p.Store.SetUserStatus(context.Background(), u.ID, status, status != store.StatusLockedOut, p.Clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -3,7 +3,8 @@
 // v1 in BSON that Debian's login_duo and pam_duo 1.11 speak, and Auth API
 // v2 (duo_api_golang's authapi, duo_unix 2.x), and the Universal Prompt's
 // client-facing endpoints (oauth.go: health_check, authorize, token, whose
-// rules live in package prompt). It checks who is calling,
+// rules live in package prompt; the pages the person sees between authorize
+// and token are internal/web's prompt*.go). It checks who is calling,
 // decodes and validates parameters, and translates each call into policy,
 // verify and enroll calls, answering in Duo's envelopes.
 //

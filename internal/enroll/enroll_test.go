@@ -130,7 +130,7 @@ func TestDisabledUserCannotAddDevices(t *testing.T) {
 	u := mkUser(t, p, "alice")
 	sub := enroll.Subject{User: u}
 	setup, _ := p.Enroll.BeginAuthenticator(ctx, sub, enroll.PhoneDraft{Type: store.PhoneTablet, Platform: store.PlatformIOS})
-	p.Store.SetUserStatus(ctx, u.ID, store.StatusDisabled, p.Clock.Now())
+	p.Store.SetUserStatus(ctx, u.ID, store.StatusDisabled, true, p.Clock.Now())
 	if _, err := p.Enroll.ConfirmAuthenticator(ctx, sub, setup.ChallengeKey, codeFor(t, setup.Secret, p.Clock.Now())); !errors.Is(err, enroll.ErrUserDisabled) {
 		t.Fatalf("disabled user: %v", err)
 	}

@@ -176,7 +176,7 @@ func (a *applier) row(ctx context.Context, row planRow, newUser *store.User, now
 		set("status", row.HasStatus, &u.Status, row.Status)
 		if len(changed) > 0 {
 			u.UpdatedAt = now
-			if err := q.UpdateUser(ctx, u); err != nil {
+			if err := q.UpdateUser(ctx, u, users.ResetsFailures(u.Status)); err != nil {
 				return err
 			}
 			details["changed"] = changed

@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"html"
+	"html/template"
 	"strings"
 	"time"
 	"unicode"
@@ -421,69 +421,102 @@ func normalizeNewlines(s string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
 }
 
-// renderHTML builds the HTML part: every piece of text, the admin's and the
-// user data alike, is escaped; only the portal-made URLs become links.
-// Paragraphs are split on blank lines, line breaks become <br>.
+// emailHTML is the HTML part of every email. html/template escapes every
+// piece of text, the admin's and the user data alike; only the portal-made
+// URLs of a segment's Link become links, and the template allows only
+// http(s) ones there.
+var emailHTML = template.Must(template.New("email").Parse(`<!DOCTYPE html>
+<html><head><meta charset="utf-8"><title>{{.Org}}</title></head>
+<body style="font-family: sans-serif; line-height: 1.5; color: #1a1a1a;">
+{{if .LogoURL}}<p><img src="{{.LogoURL}}" alt="{{.Org}}" style="max-height: 64px;"></p>
+{{end}}<p style="font-size: 0.9em; color: #555555; border-bottom: 1px solid #dddddd; padding-bottom: 0.5em;">{{.Header}}</p>
+{{range .Paragraphs}}<p>{{range $i, $line := .}}{{if $i}}<br>
+{{end}}{{range $line}}{{if .Link}}<a href="{{.Link}}">{{.Link}}</a>{{else}}{{.Text}}{{end}}{{end}}{{end}}</p>
+{{end}}</body></html>
+`))
+
+// htmlSegment is a piece of a body line: text, or a link to a portal URL.
+type htmlSegment struct {
+	Text string
+	Link string
+}
+
+// htmlEmail is what emailHTML shows.
+type htmlEmail struct {
+	Org     string
+	LogoURL string
+	Header  string
+	// Paragraphs are split on blank lines; each holds its lines.
+	Paragraphs [][][]htmlSegment
+}
+
+// renderHTML builds the HTML part. Paragraphs are split on blank lines, line
+// breaks become <br>.
 func renderHTML(org Org, header, body string, vars Vars, withLogo bool) string {
-	var b strings.Builder
-	b.WriteString("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>")
-	b.WriteString(html.EscapeString(vars[POrg]))
-	b.WriteString("</title></head>\n<body style=\"font-family: sans-serif; line-height: 1.5; color: #1a1a1a;\">\n")
-	if withLogo && org.LogoURL != "" {
-		fmt.Fprintf(&b, "<p><img src=\"%s\" alt=\"%s\" style=\"max-height: 64px;\"></p>\n",
-			html.EscapeString(org.LogoURL), html.EscapeString(vars[POrg]))
+	e := htmlEmail{Org: vars[POrg], Header: header}
+	if withLogo {
+		e.LogoURL = org.LogoURL
 	}
-	fmt.Fprintf(&b, "<p style=\"font-size: 0.9em; color: #555555; border-bottom: 1px solid #dddddd; padding-bottom: 0.5em;\">%s</p>\n",
-		html.EscapeString(header))
 	for _, para := range strings.Split(body, "\n\n") {
 		if strings.TrimSpace(para) == "" {
 			continue
 		}
-		b.WriteString("<p>")
-		for i, line := range strings.Split(strings.Trim(para, "\n"), "\n") {
-			if i > 0 {
-				b.WriteString("<br>\n")
-			}
-			b.WriteString(renderHTMLLine(line, vars))
+		var lines [][]htmlSegment
+		for _, line := range strings.Split(strings.Trim(para, "\n"), "\n") {
+			lines = append(lines, htmlSegments(line, vars))
 		}
-		b.WriteString("</p>\n")
+		e.Paragraphs = append(e.Paragraphs, lines)
 	}
-	b.WriteString("</body></html>\n")
+	var b strings.Builder
+	if err := emailHTML.Execute(&b, e); err != nil {
+		// Only a failing writer could fail the template, and a
+		// strings.Builder does not; an email without its HTML part is
+		// still delivered, as text.
+		return ""
+	}
 	return b.String()
 }
 
-// renderHTMLLine substitutes placeholders in one line of the body the same
-// single-pass way as Render, escaping every piece.
-func renderHTMLLine(line string, vars Vars) string {
-	var b strings.Builder
+// htmlSegments substitutes placeholders in one line of the body the same
+// single-pass way as Render, keeping portal-made URLs apart as links.
+func htmlSegments(line string, vars Vars) []htmlSegment {
+	var out []htmlSegment
+	var text strings.Builder
 	for line != "" {
 		i := strings.IndexByte(line, '{')
 		if i < 0 {
-			b.WriteString(html.EscapeString(line))
+			text.WriteString(line)
 			break
 		}
-		b.WriteString(html.EscapeString(line[:i]))
+		text.WriteString(line[:i])
 		line = line[i:]
 		j := strings.IndexByte(line, '}')
 		if j < 0 {
-			b.WriteString(html.EscapeString(line))
+			text.WriteString(line)
 			break
 		}
 		word := line[:j+1]
 		v, ok := vars[word]
 		switch {
 		case !ok:
-			b.WriteString(html.EscapeString("{"))
+			text.WriteByte('{')
 			line = line[1:]
 			continue
 		case contains(linkPlaceholders, word) && isWebURL(v):
-			fmt.Fprintf(&b, "<a href=\"%s\">%s</a>", html.EscapeString(v), html.EscapeString(v))
+			if text.Len() > 0 {
+				out = append(out, htmlSegment{Text: text.String()})
+				text.Reset()
+			}
+			out = append(out, htmlSegment{Link: v})
 		default:
-			b.WriteString(html.EscapeString(v))
+			text.WriteString(v)
 		}
 		line = line[j+1:]
 	}
-	return b.String()
+	if text.Len() > 0 {
+		out = append(out, htmlSegment{Text: text.String()})
+	}
+	return out
 }
 
 // isWebURL accepts only http(s) URLs as link targets, so a value such as

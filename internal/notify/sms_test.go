@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"enrollportal/internal/store"
+	"enrollportal/internal/testkit/logbuf"
 )
 
 // gateway is a local HTTP server that records every request it receives and
@@ -236,7 +237,7 @@ func TestSMSGatewayEchoLeavesNoSecretBehind(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 
-	var logs syncBuffer
+	var logs logbuf.SafeBuffer
 	f := newFixture(t, Options{SMSURL: srv.URL + "/sms", Log: newTextLogger(&logs)})
 	const link = "https://portal.example/activate/Qm9vdHN0cmFwVG9rZW4xMjM0NTY3"
 	const code = "48291736"

@@ -12,13 +12,13 @@ import (
 	"net/mail"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"enrollportal/internal/clock"
 	"enrollportal/internal/store"
 	"enrollportal/internal/store/sqlite"
+	"enrollportal/internal/testkit/logbuf"
 )
 
 var start = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -509,7 +509,7 @@ func TestSMTPSImplicitTLS(t *testing.T) {
 }
 
 func TestRunStopsOnCancelAndSaysWhatIsNotConfigured(t *testing.T) {
-	var logs syncBuffer
+	var logs logbuf.SafeBuffer
 	f := newFixture(t, Options{Log: newTextLogger(&logs)})
 	f.enqueueEmails(t, 1)
 	done := make(chan struct{})
@@ -561,24 +561,6 @@ func TestNewRejectsBadURLs(t *testing.T) {
 			t.Errorf("New(%+v) accepted", o)
 		}
 	}
-}
-
-// syncBuffer collects log output written from several goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestSlowServerHandsBackWhatTheLeaseCannotCover(t *testing.T) {

@@ -6,8 +6,10 @@
 // authorization codes (random, stored hashed, 60 seconds, bound to the
 // client and the redirect URI) and the claims of the id_token.
 //
-// It knows nothing of HTTP or pages: internal/duo (oauth*.go) speaks the wire
-// format and internal/web shows the prompt. It imports store, secret, clock
+// The Universal Prompt lives in three rooms: this package holds its rules,
+// internal/duo (oauth*.go) speaks the wire format to the application, and
+// internal/web (prompt*.go) shows the pages to the person. This one knows
+// nothing of HTTP or pages. It imports store, secret, clock
 // and audit; it must not import web, duo or policy (the caller passes the
 // policy's decision in).
 package prompt

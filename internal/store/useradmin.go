@@ -74,8 +74,10 @@ type UserAdminQueries interface {
 	// SearchUsers returns a page of users in username order; it stays fast at
 	// 100,000 users (index range scans, keyset paging).
 	SearchUsers(ctx context.Context, q UserQuery) ([]UserRow, error)
-	// UpdateUser writes u's real name, email, notes and status.
-	UpdateUser(ctx context.Context, u User) error
+	// UpdateUser writes u's real name, email, notes and status, and sets the
+	// count of failed attempts to zero when resetFailures (the rule of when
+	// is users.ResetsFailures).
+	UpdateUser(ctx context.Context, u User, resetFailures bool) error
 	// DeleteUser removes a user with their links, memberships and factors.
 	DeleteUser(ctx context.Context, id int64) error
 	HardwareTokensByUser(ctx context.Context, userID int64) ([]HardwareToken, error)

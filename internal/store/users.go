@@ -54,6 +54,9 @@ type UserQueries interface {
 	// ReturnUserAttempt gives back a reserved attempt whose code could not
 	// be checked.
 	ReturnUserAttempt(ctx context.Context, id int64) error
-	SetUserStatus(ctx context.Context, id int64, status string, at time.Time) error
+	// SetUserStatus writes a user's status, and sets the count of failed
+	// attempts to zero when resetFailures (the rule of when is
+	// users.ResetsFailures).
+	SetUserStatus(ctx context.Context, id int64, status string, resetFailures bool, at time.Time) error
 	CountUsers(ctx context.Context) (int, error)
 }

@@ -52,9 +52,25 @@ var clientNumber atomic.Uint32
 // NewFormClient returns a client with no cookies, coming from an address of
 // its own in 198.18.0.0/15.
 func (p *Portal) NewFormClient(t testing.TB) *FormClient {
+	return &FormClient{t: t, h: p.Handler, base: p.URL, cookies: map[string]*http.Cookie{}, IP: nextClientIP()}
+}
+
+func nextClientIP() string {
 	n := clientNumber.Add(1)
-	ip := fmt.Sprintf("198.%d.%d.%d", 18+(n>>16)&1, (n>>8)&255, n&255)
-	return &FormClient{t: t, h: p.Handler, base: p.URL, cookies: map[string]*http.Cookie{}, IP: ip}
+	return fmt.Sprintf("198.%d.%d.%d", 18+(n>>16)&1, (n>>8)&255, n&255)
+}
+
+// Copy returns a client at another address holding copies of c's cookies,
+// as someone who copied them out of c's browser would.
+func (c *FormClient) Copy() *FormClient {
+	cp := *c
+	cp.cookies = make(map[string]*http.Cookie, len(c.cookies))
+	for k, v := range c.cookies {
+		ck := *v
+		cp.cookies[k] = &ck
+	}
+	cp.IP = nextClientIP()
+	return &cp
 }
 
 var csrfRe = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)

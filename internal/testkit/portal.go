@@ -1,20 +1,19 @@
 package testkit
 
 import (
-	"bytes"
 	"context"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"enrollportal/internal/app"
 	"enrollportal/internal/clock"
 	"enrollportal/internal/config"
+	"enrollportal/internal/testkit/logbuf"
 )
 
 // Start is the fake clock's starting time in every test portal.
@@ -84,21 +83,6 @@ func open(t testing.TB, base string, opts ...Option) *Portal {
 	return &Portal{App: a, Clock: fc, Handler: h, URL: s.BaseURL, Logs: logs}
 }
 
-// SafeBuffer is a bytes.Buffer safe for concurrent writes, for logs.
-type SafeBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *SafeBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// String returns everything written so far.
-func (b *SafeBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// SafeBuffer is a bytes.Buffer safe for concurrent writes, for logs
+// (defined in logbuf, which tests of testkit's own dependencies can import).
+type SafeBuffer = logbuf.SafeBuffer

@@ -162,7 +162,7 @@ func TestPromptStopsAUserDisabledMidLogin(t *testing.T) {
 	wantRedirect(t, c.Get(prompt), prompt+"/passcode")
 	c.Get(prompt + "/passcode")
 	u, _ := h.p.Store.UserByUsername(context.Background(), "fay")
-	if err := h.p.Store.SetUserStatus(context.Background(), u.ID, store.StatusDisabled, h.p.Clock.Now()); err != nil {
+	if err := h.p.Store.SetUserStatus(context.Background(), u.ID, store.StatusDisabled, true, h.p.Clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	wantRedirect(t, c.Post(prompt+"/passcode", url.Values{"code": {totpAt(t, secret, h.p.Clock.Now())}}), prompt+"/done")

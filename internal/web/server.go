@@ -16,6 +16,7 @@ import (
 	"enrollportal/internal/enroll"
 	"enrollportal/internal/importer"
 	"enrollportal/internal/notify"
+	"enrollportal/internal/org"
 	"enrollportal/internal/policy"
 	"enrollportal/internal/prompt"
 	"enrollportal/internal/secret"
@@ -45,16 +46,15 @@ type Options struct {
 	// Notify composes messages (the organisation's header line) and is
 	// woken after the pages commit messages to the outbox.
 	Notify *notify.Service
-	// ForgetOrg drops cached organisation settings after an admin changed them.
-	ForgetOrg func()
+	// Org holds the organisation's settings, which the admin pages save.
+	Org *org.Settings
 	// DuoAPI serves the Duo-compatible APIs (REST v1, Auth API v2); nil
 	// leaves them out.
 	DuoAPI APIRoutes
 	// Bulk runs bulk enrollments; Importer imports users from CSV files,
-	// keeping the checked plans between preview and apply in ImportDir.
-	Bulk      *bulk.Service
-	Importer  *importer.Service
-	ImportDir string
+	// keeping the checked plans between preview and apply.
+	Bulk     *bulk.Service
+	Importer *importer.Service
 	// MetricsToken, when set, lets a caller from elsewhere read /metrics on
 	// the main listener with "Authorization: Bearer TOKEN".
 	MetricsToken string
@@ -63,8 +63,10 @@ type Options struct {
 	MetricsElsewhere bool
 }
 
-// Server holds what the handlers need. Handlers are its methods; there are no
-// package globals.
+// Server holds what the handlers need; handlers are its methods. The only
+// package-level state of the web layer is what is declared at start and the
+// same for every Server: the page names (render.Declare) and the admin
+// routes' permissions (web/admin).
 type Server struct {
 	store   store.Store
 	enroll  *enroll.Service
@@ -120,9 +122,9 @@ func New(o Options) (*Server, error) {
 		duoAPI:    o.DuoAPI,
 		notify:    o.Notify,
 		admin: admin.New(admin.Options{
-			Store: o.Store, Enroll: o.Enroll, Admins: o.Admins, Notify: o.Notify, Box: o.Box, Clock: o.Clock,
-			Logger: o.Logger, BaseURL: o.BaseURL, Secure: o.Secure, ForgetOrg: o.ForgetOrg,
-			Bulk: o.Bulk, Importer: o.Importer, ImportDir: o.ImportDir, Pages: pages,
+			Store: o.Store, Enroll: o.Enroll, Users: o.Users, Admins: o.Admins, Notify: o.Notify, Box: o.Box, Clock: o.Clock,
+			Logger: o.Logger, BaseURL: o.BaseURL, Secure: o.Secure, Org: o.Org,
+			Bulk: o.Bulk, Importer: o.Importer, Pages: pages,
 		}),
 		metricsToken: o.MetricsToken, metricsElsewhere: o.MetricsElsewhere,
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/gorilla/sessions"
@@ -25,28 +26,13 @@ const (
 // handles (a CSRF token, the id of the link being used, the key of a
 // server-side challenge); secrets stay in the database.
 func newSessionStore(box *secret.Box, secure bool) *sessions.CookieStore {
-	cs := sessions.NewCookieStore(box.SubKey("session-hash"), box.SubKey("session-block")[:32])
-	cs.Options = &sessions.Options{
-		Path:     "/",
-		MaxAge:   sessionMaxAge,
-		HttpOnly: true,
-		Secure:   secure,
-		SameSite: http.SameSiteLaxMode,
-	}
-	return cs
+	return render.NewSessionStore(box, "session", "/", sessionMaxAge*time.Second, http.SameSiteLaxMode, secure)
 }
 
 // withSession loads the browser session (a fresh one when the cookie is
 // missing or does not verify) for the handlers that follow.
 func (s *Server) withSession(c *gin.Context) {
-	sess, err := s.sessions.Get(c.Request, sessionCookie)
-	if err != nil {
-		// A cookie signed with an old key or tampered with: start over.
-		sess, _ = s.sessions.New(c.Request, sessionCookie)
-	}
-	c.Set(sessionKey, sess)
-	render.KeepSession(c, sess)
-	c.Next()
+	render.LoadSession(c, s.sessions, sessionCookie, sessionKey)
 }
 
 func session(c *gin.Context) *sessions.Session {
@@ -58,12 +44,6 @@ func (s *Server) saveSession(c *gin.Context) error {
 	return session(c).Save(c.Request, c.Writer)
 }
 
-func sessionString(c *gin.Context, key string) string {
-	v, _ := session(c).Values[key].(string)
-	return v
-}
+func sessionString(c *gin.Context, key string) string { return render.SessionString(session(c), key) }
 
-func sessionInt(c *gin.Context, key string) int64 {
-	v, _ := session(c).Values[key].(int64)
-	return v
-}
+func sessionInt(c *gin.Context, key string) int64 { return render.SessionInt(session(c), key) }

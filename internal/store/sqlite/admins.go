@@ -9,15 +9,16 @@ import (
 )
 
 const adminColumns = `id, admin_key, email, name, role, password_hash, totp_secret, totp_last_step,
-	failed_attempts, locked_until, created_at, last_login_at`
+	failed_attempts, last_failed_at, slow_until, session_gen, disabled_at, created_at, last_login_at`
 
 func scanAdmin(row interface{ Scan(...any) error }) (store.Admin, error) {
 	var a store.Admin
 	var created int64
-	var locked, lastLogin sql.NullInt64
+	var lastFailed, slow, disabled, lastLogin sql.NullInt64
 	err := row.Scan(&a.ID, &a.Key, &a.Email, &a.Name, &a.Role, &a.PasswordHash, &a.TOTPSecret, &a.TOTPLastStep,
-		&a.FailedAttempts, &locked, &created, &lastLogin)
-	a.CreatedAt, a.LockedUntil, a.LastLoginAt = fromUnix(created), fromNullUnix(locked), fromNullUnix(lastLogin)
+		&a.FailedAttempts, &lastFailed, &slow, &a.SessionGen, &disabled, &created, &lastLogin)
+	a.CreatedAt, a.LastLoginAt = fromUnix(created), fromNullUnix(lastLogin)
+	a.LastFailedAt, a.SlowUntil, a.DisabledAt = fromNullUnix(lastFailed), fromNullUnix(slow), fromNullUnix(disabled)
 	return a, err
 }
 
@@ -69,7 +70,7 @@ func (s queries) CountAdmins(ctx context.Context) (int, error) {
 
 func (s queries) CountAdminsWithRole(ctx context.Context, role string) (int, error) {
 	var n int
-	err := s.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM admins WHERE role = ?`, role).Scan(&n)
+	err := s.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM admins WHERE role = ? AND disabled_at IS NULL`, role).Scan(&n)
 	return n, wrap("count admins with role", err)
 }
 
@@ -88,14 +89,37 @@ func (s queries) SetAdminRole(ctx context.Context, id int64, role string) error 
 	return affectedOne(res, err, "set admin role")
 }
 
+func (s queries) SetAdminDisabled(ctx context.Context, id int64, at *time.Time) error {
+	var v sql.NullInt64
+	if at != nil {
+		v = sql.NullInt64{Int64: unix(*at), Valid: true}
+	}
+	res, err := s.q.ExecContext(ctx, `UPDATE admins SET disabled_at = ? WHERE id = ?`, v, id)
+	return affectedOne(res, err, "set admin disabled")
+}
+
+func (s queries) EndAdminSessions(ctx context.Context, id int64) error {
+	res, err := s.q.ExecContext(ctx, `UPDATE admins SET session_gen = session_gen + 1 WHERE id = ?`, id)
+	return affectedOne(res, err, "end admin sessions")
+}
+
 func (s queries) DeleteAdmin(ctx context.Context, id int64) error {
 	res, err := s.q.ExecContext(ctx, `DELETE FROM admins WHERE id = ?`, id)
 	return affectedOne(res, err, "delete admin")
 }
 
 func (s queries) SetAdminTOTP(ctx context.Context, id int64, sealedSecret []byte, step int64) error {
-	res, err := s.q.ExecContext(ctx, `UPDATE admins SET totp_secret = ?, totp_last_step = ? WHERE id = ?`, sealedSecret, step, id)
-	return affectedOne(res, err, "set admin totp")
+	// Only while unset: of two set-ups racing, the second changes nothing
+	// and is told so, instead of silently replacing the first one's app.
+	res, err := s.q.ExecContext(ctx, `UPDATE admins SET totp_secret = ?, totp_last_step = ? WHERE id = ? AND totp_secret IS NULL`,
+		sealedSecret, step, id)
+	if err := affectedOne(res, err, "set admin totp"); err != store.ErrNotFound {
+		return err
+	}
+	if _, err := s.AdminByID(ctx, id); err != nil {
+		return err
+	}
+	return store.ErrConflict
 }
 
 func (s queries) AdvanceAdminTOTPStep(ctx context.Context, id int64, step int64) (bool, error) {
@@ -107,24 +131,45 @@ func (s queries) AdvanceAdminTOTPStep(ctx context.Context, id int64, step int64)
 	return n == 1, wrap("advance admin totp step", err)
 }
 
-func (s queries) RecordAdminFailure(ctx context.Context, id int64, max int, lockFor time.Duration, at time.Time) (bool, error) {
+func (s queries) RecordAdminFailure(ctx context.Context, id int64, ip string, at, forgetBefore time.Time) (int, error) {
 	var failures int
-	var locked sql.NullInt64
 	err := s.q.QueryRowContext(ctx, `
 		UPDATE admins SET
-			locked_until = CASE WHEN failed_attempts + 1 >= ? THEN ? ELSE locked_until END,
-			failed_attempts = CASE WHEN failed_attempts + 1 >= ? THEN 0 ELSE failed_attempts + 1 END
+			failed_attempts = CASE WHEN last_failed_at IS NULL OR last_failed_at <= ? THEN 1 ELSE failed_attempts + 1 END,
+			last_failed_at = ?
 		WHERE id = ?
-		RETURNING failed_attempts, locked_until`, max, unix(at.Add(lockFor)), max, id).Scan(&failures, &locked)
+		RETURNING failed_attempts`, unix(forgetBefore), unix(at), id).Scan(&failures)
 	if err != nil {
-		return false, wrap("record admin failure", err)
+		return 0, wrap("record admin failure", err)
 	}
-	return locked.Valid && locked.Int64 > unix(at), nil
+	if _, err := s.q.ExecContext(ctx, `DELETE FROM admin_failed_addresses WHERE failed_at <= ?`, unix(forgetBefore)); err != nil {
+		return 0, wrap("record admin failure", err)
+	}
+	_, err = s.q.ExecContext(ctx, `
+		INSERT INTO admin_failed_addresses (admin_id, ip, failed_at) VALUES (?, ?, ?)
+		ON CONFLICT (admin_id, ip) DO UPDATE SET failed_at = excluded.failed_at`, id, ip, unix(at))
+	return failures, wrap("record admin failure", err)
 }
 
-func (s queries) RecordAdminSignIn(ctx context.Context, id int64, at time.Time) error {
-	res, err := s.q.ExecContext(ctx, `UPDATE admins SET failed_attempts = 0, locked_until = NULL, last_login_at = ? WHERE id = ?`, unix(at), id)
-	return affectedOne(res, err, "record admin sign-in")
+func (s queries) SlowAdmin(ctx context.Context, id int64, until time.Time) error {
+	res, err := s.q.ExecContext(ctx, `UPDATE admins SET slow_until = max(coalesce(slow_until, 0), ?) WHERE id = ?`, unix(until), id)
+	return affectedOne(res, err, "slow admin")
+}
+
+func (s queries) AdminAddressFailedSince(ctx context.Context, id int64, ip string, since time.Time) (bool, error) {
+	var n int
+	err := s.q.QueryRowContext(ctx, `
+		SELECT COUNT(*) FROM admin_failed_addresses WHERE admin_id = ? AND ip = ? AND failed_at > ?`, id, ip, unix(since)).Scan(&n)
+	return n > 0, wrap("admin address failed since", err)
+}
+
+func (s queries) RecordAdminSignIn(ctx context.Context, id int64, ip string, at time.Time) error {
+	res, err := s.q.ExecContext(ctx, `UPDATE admins SET last_login_at = ? WHERE id = ?`, unix(at), id)
+	if err := affectedOne(res, err, "record admin sign-in"); err != nil {
+		return err
+	}
+	_, err = s.q.ExecContext(ctx, `DELETE FROM admin_failed_addresses WHERE admin_id = ? AND ip = ?`, id, ip)
+	return wrap("record admin sign-in", err)
 }
 
 func (s queries) CreateAdminSetupLink(ctx context.Context, l *store.AdminSetupLink) error {
@@ -153,4 +198,10 @@ func (s queries) UseAdminSetupLink(ctx context.Context, id int64, at time.Time) 
 	}
 	n, err := res.RowsAffected()
 	return n == 1, wrap("use admin setup link", err)
+}
+
+func (s queries) EndAdminSetupLinks(ctx context.Context, at time.Time) error {
+	_, err := s.q.ExecContext(ctx, `
+		UPDATE admin_setup_links SET expires_at = ? WHERE used_at IS NULL AND expires_at > ?`, unix(at), unix(at))
+	return wrap("end admin setup links", err)
 }

@@ -120,7 +120,7 @@ func TestUserAttemptsAreReservedUpToMaxAndLockAtIt(t *testing.T) {
 
 	// A disabled user is never turned into locked_out by failures.
 	d := mustUser(t, db, "dora")
-	if err := db.SetUserStatus(ctx, d.ID, store.StatusDisabled, t0); err != nil {
+	if err := db.SetUserStatus(ctx, d.ID, store.StatusDisabled, true, t0); err != nil {
 		t.Fatal(err)
 	}
 	for range 3 {

@@ -79,14 +79,14 @@ func (s queries) SearchUsers(ctx context.Context, q store.UserQuery) ([]store.Us
 	return out, wrap("search users", rows.Err())
 }
 
-func (s queries) UpdateUser(ctx context.Context, u store.User) error {
+func (s queries) UpdateUser(ctx context.Context, u store.User, resetFailures bool) error {
 	if err := checkUserText(u); err != nil {
 		return err
 	}
 	res, err := s.q.ExecContext(ctx, `
 		UPDATE users SET realname = ?, email = ?, notes = ?, status = ?,
-			failed_attempts = CASE WHEN ? = 'locked_out' THEN failed_attempts ELSE 0 END, updated_at = ?
-		WHERE id = ?`, u.RealName, u.Email, u.Notes, u.Status, u.Status, unix(u.UpdatedAt), u.ID)
+			failed_attempts = CASE WHEN ? THEN 0 ELSE failed_attempts END, updated_at = ?
+		WHERE id = ?`, u.RealName, u.Email, u.Notes, u.Status, resetFailures, unix(u.UpdatedAt), u.ID)
 	return affectedOne(res, err, "update user")
 }
 

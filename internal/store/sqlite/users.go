@@ -96,10 +96,10 @@ func (s queries) ReturnUserAttempt(ctx context.Context, id int64) error {
 	return wrap("return user attempt", err)
 }
 
-func (s queries) SetUserStatus(ctx context.Context, id int64, status string, at time.Time) error {
+func (s queries) SetUserStatus(ctx context.Context, id int64, status string, resetFailures bool, at time.Time) error {
 	res, err := s.q.ExecContext(ctx, `
-		UPDATE users SET status = ?, failed_attempts = CASE WHEN ? = 'locked_out' THEN failed_attempts ELSE 0 END, updated_at = ?
-		WHERE id = ?`, status, status, unix(at), id)
+		UPDATE users SET status = ?, failed_attempts = CASE WHEN ? THEN 0 ELSE failed_attempts END, updated_at = ?
+		WHERE id = ?`, status, resetFailures, unix(at), id)
 	if err != nil {
 		return wrap("set user status", err)
 	}

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -101,7 +102,24 @@ func (s *Section) AdminAdminRolePOST(c *gin.Context) {
 
 // AdminAdminDeletePOST deletes another admin.
 func (s *Section) AdminAdminDeletePOST(c *gin.Context) {
-	err := s.admins.Delete(c.Request.Context(), *currentAdmin(c), c.Param("key"), c.ClientIP())
+	s.changeAdmin(c, s.admins.Delete, "The admin was deleted.")
+}
+
+// AdminAdminLockPOST keeps another admin out of the admin section, ending
+// their open sessions at once.
+func (s *Section) AdminAdminLockPOST(c *gin.Context) {
+	s.changeAdmin(c, s.admins.Lock, "The admin was locked out and signed out everywhere. Unlock them to let them sign in again.")
+}
+
+// AdminAdminUnlockPOST lets a locked admin sign in again.
+func (s *Section) AdminAdminUnlockPOST(c *gin.Context) {
+	s.changeAdmin(c, s.admins.Unlock, "The admin was unlocked and can sign in again.")
+}
+
+// changeAdmin makes one change (a domain method) to the admin named in the
+// path, by the signed-in admin, and says what it did.
+func (s *Section) changeAdmin(c *gin.Context, change func(ctx context.Context, actor store.Admin, key, ip string) error, done string) {
+	err := change(c.Request.Context(), *currentAdmin(c), c.Param("key"), c.ClientIP())
 	if s.adminChangeRefused(c, err) {
 		return
 	}
@@ -109,5 +127,5 @@ func (s *Section) AdminAdminDeletePOST(c *gin.Context) {
 		s.ServerError(c, err)
 		return
 	}
-	s.adminDone(c, "The admin was deleted.", "/admin/admins")
+	s.adminDone(c, done, "/admin/admins")
 }

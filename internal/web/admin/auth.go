@@ -11,7 +11,6 @@ import (
 	qrcode "github.com/skip2/go-qrcode"
 
 	"enrollportal/internal/admin"
-	"enrollportal/internal/audit"
 	"enrollportal/internal/enroll"
 	"enrollportal/internal/store"
 	"enrollportal/internal/web/render"
@@ -42,16 +41,26 @@ func (s *Section) AdminSignInGET(c *gin.Context) {
 	s.Render(c, http.StatusOK, viewAdminSignIn, render.Page{Title: "Admin sign-in", Data: f})
 }
 
-// adminThrottled spends one try of the client's address and of account, and
-// answers 429 when either has none left.
-func (s *Section) adminThrottled(c *gin.Context, account string) bool {
-	ipOK := s.adminIPTries.Allow(c.ClientIP())
-	accountOK := s.adminAccountTries.Allow(account)
-	if ipOK && accountOK {
+// adminThrottled spends one try of the client's address and answers 429 when
+// it has none left. There is no limit per account: one would let anybody
+// keep an owner out; the account slows down the addresses that fail instead
+// (admin.Service.SignIn).
+func (s *Section) adminThrottled(c *gin.Context) bool {
+	if s.adminIPTries.Allow(c.ClientIP()) {
 		return false
 	}
-	s.log.Info("admin sign-in throttled", "ip", c.ClientIP(), "per_ip", !ipOK, "per_account", !accountOK)
-	s.TooManyRequests(c, int(s.adminAccountTries.RetryAfter()/time.Second))
+	s.log.Info("admin sign-in throttled", "ip", c.ClientIP())
+	s.TooManyRequests(c, int(s.adminIPTries.RetryAfter()/time.Second))
+	return true
+}
+
+// hashBusy answers 429 when every password hashing slot stayed taken.
+func (s *Section) hashBusy(c *gin.Context, err error) bool {
+	if !errors.Is(err, admin.ErrBusy) {
+		return false
+	}
+	s.log.Info("admin sign-in refused: password hashing busy", "ip", c.ClientIP())
+	s.TooManyRequests(c, int(admin.HashWait/time.Second)+1)
 	return true
 }
 
@@ -60,12 +69,15 @@ func (s *Section) adminThrottled(c *gin.Context, account string) bool {
 func (s *Section) AdminSignInPOST(c *gin.Context) {
 	f := adminSignInForm{Email: strings.TrimSpace(c.PostForm("email"))}
 	email := admin.NormalizeEmail(f.Email)
-	if s.adminThrottled(c, "email:"+email) {
+	if s.adminThrottled(c) {
 		return
 	}
 	a, err := s.admins.SignIn(c.Request.Context(), email, c.PostForm("password"), c.ClientIP())
+	if s.hashBusy(c, err) {
+		return
+	}
 	if errors.Is(err, admin.ErrBadCredentials) {
-		f.Error = "The email or password is not right, or the account is locked for a while. Check both and try again."
+		f.Error = "The email or password is not right, or there were too many wrong tries from here lately. Check both and try again in a minute."
 		s.Render(c, http.StatusUnauthorized, viewAdminSignIn, render.Page{Title: "Admin sign-in", Data: f})
 		return
 	}
@@ -126,6 +138,7 @@ func (s *Section) finishAdminSignIn(c *gin.Context, a store.Admin) {
 	sess.Values[adminValStage] = stageIn
 	sess.Values[adminValSince] = now
 	sess.Values[adminValSeen] = now
+	sess.Values[adminValGen] = a.SessionGen
 	s.Redirect(c, "/admin")
 }
 
@@ -148,7 +161,7 @@ func (s *Section) AdminSignInCodePOST(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if s.adminThrottled(c, "code:"+a.Email) {
+	if s.adminThrottled(c) {
 		return
 	}
 	err := s.admins.VerifyTOTP(c.Request.Context(), a, c.PostForm("code"), c.ClientIP())
@@ -226,7 +239,7 @@ func (s *Section) AdminSetupCodePOST(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if s.adminThrottled(c, "code:"+a.Email) {
+	if s.adminThrottled(c) {
 		return
 	}
 	sec := adminSessionString(c, adminValTOTP)
@@ -244,6 +257,11 @@ func (s *Section) AdminSetupCodePOST(c *gin.Context) {
 	case errors.Is(err, admin.ErrBadCredentials):
 		s.adminLockedOut(c)
 		return
+	case errors.Is(err, admin.ErrTOTPTaken):
+		clearAdminSession(c)
+		adminSession(c).Values[adminValNotice] = "A second factor was set up for this account meanwhile, in another window or by someone else. Sign in again and use it; if that was not you, tell an owner."
+		s.Redirect(c, "/admin/signin")
+		return
 	case err != nil:
 		s.ServerError(c, err)
 		return
@@ -251,18 +269,18 @@ func (s *Section) AdminSetupCodePOST(c *gin.Context) {
 	s.finishAdminSignIn(c, a)
 }
 
-// adminLockedOut ends a sign-in whose account locked on a wrong code and
+// adminLockedOut ends a sign-in refused at the code step (too soon after
+// wrong tries from this address, or the account is locked by an owner) and
 // says so on the sign-in page.
 func (s *Section) adminLockedOut(c *gin.Context) {
 	clearAdminSession(c)
-	adminSession(c).Values[adminValNotice] = "Too many wrong tries: this account is locked for a while. Try again later."
+	adminSession(c).Values[adminValNotice] = "Too many wrong tries from here lately, or the account is locked. Wait a minute and sign in again."
 	s.Redirect(c, "/admin/signin")
 }
 
-// AdminSignOutPOST ends the admin session.
+// AdminSignOutPOST ends every session of the admin, this one and any copy.
 func (s *Section) AdminSignOutPOST(c *gin.Context) {
-	a := currentAdmin(c)
-	if err := s.store.InsertAudit(c.Request.Context(), audit.Entry(s.clock.Now(), adminWho(c), audit.AdminSignedOut, audit.TargetAdmin, a.Email, nil)); err != nil {
+	if err := s.admins.SignOut(c.Request.Context(), *currentAdmin(c), c.ClientIP()); err != nil {
 		s.ServerError(c, err)
 		return
 	}
@@ -281,7 +299,7 @@ type adminSetupForm struct {
 
 func (s *Section) setupLinkGone(c *gin.Context) {
 	s.ShowError(c, http.StatusGone, "This setup link no longer works",
-		"The link has been used already or it has expired (it works for 24 hours, once).",
+		"The link has been used already, a newer one was printed, an admin exists already, or it has expired (it works for 24 hours, once).",
 		"Restart the portal to print a new one while no admin exists, or ask an owner to add you with portal admin add.")
 }
 
@@ -323,6 +341,8 @@ func (s *Section) AdminSetupPOST(c *gin.Context) {
 			return
 		case errors.Is(err, admin.ErrSetupLinkGone):
 			s.setupLinkGone(c)
+			return
+		case s.hashBusy(c, err):
 			return
 		case errors.Is(err, admin.ErrInvalidEmail), errors.Is(err, admin.ErrEmailTaken):
 			f.Errors["email"] = sentence(err)

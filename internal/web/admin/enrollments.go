@@ -7,7 +7,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"enrollportal/internal/audit"
 	"enrollportal/internal/enroll"
 	"enrollportal/internal/store"
 	"enrollportal/internal/web/render"
@@ -88,17 +87,7 @@ func (s *Section) AdminEnrollmentDeletePOST(c *gin.Context) {
 	if !ok {
 		return
 	}
-	ctx := c.Request.Context()
-	now := s.clock.Now()
-	who := adminWho(c)
-	err := s.store.InTx(ctx, func(q store.Queries) error {
-		n, err := q.RevokePendingLinks(ctx, u.ID, now)
-		if err != nil {
-			return err
-		}
-		return q.InsertAudit(ctx, audit.Entry(now, who, audit.EnrollmentLinkDeleted, audit.TargetUser, u.Username,
-			map[string]any{"link_id": l.ID, "links": n}))
-	})
+	err := s.enroll.DeletePendingLink(c.Request.Context(), u, l, adminWho(c))
 	if err != nil {
 		s.ServerError(c, err)
 		return

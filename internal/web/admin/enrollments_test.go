@@ -61,7 +61,7 @@ func TestAdminSendResendAndDeleteEnrollment(t *testing.T) {
 	if !strings.Contains(list.Body, ">frank<") || !strings.Contains(list.Body, "frank@example.org") {
 		t.Fatalf("pending list:\n%s", list.Body)
 	}
-	if err := p.Store.UpdateUser(ctx, store.User{ID: frank.ID, RealName: "Frank", Email: "frank.new@example.org", Status: store.StatusActive, UpdatedAt: p.Clock.Now()}); err != nil {
+	if err := p.Store.UpdateUser(ctx, store.User{ID: frank.ID, RealName: "Frank", Email: "frank.new@example.org", Status: store.StatusActive, UpdatedAt: p.Clock.Now()}, true); err != nil {
 		t.Fatal(err)
 	}
 	p.Clock.Advance(20 * time.Minute) // later, within the admin's idle timeout

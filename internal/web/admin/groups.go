@@ -4,13 +4,11 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
-	"enrollportal/internal/audit"
-	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
+	"enrollportal/internal/users"
 	"enrollportal/internal/web/render"
 )
 
@@ -57,27 +55,16 @@ func (s *Section) AdminGroupsPOST(c *gin.Context) {
 		Name: strings.TrimSpace(c.PostForm("name")), Description: strings.TrimSpace(c.PostForm("description")),
 		Errors: map[string]string{},
 	}
-	if n := utf8.RuneCountInString(page.Name); n == 0 || n > 100 {
-		page.Errors["name"] = "A group name is 1 to 100 characters."
-	}
-	if utf8.RuneCountInString(page.Description) > 200 {
-		page.Errors["description"] = "A description is at most 200 characters."
+	for field, err := range users.CheckGroup(page.Name, page.Description) {
+		page.Errors[field] = sentence(err)
 	}
 	if len(page.Errors) > 0 {
 		s.renderGroups(c, http.StatusUnprocessableEntity, page)
 		return
 	}
-	ctx := c.Request.Context()
-	g := store.Group{Key: secret.NewID("DG", 20), Name: page.Name, Description: page.Description, CreatedAt: s.clock.Now()}
-	who := adminWho(c)
-	err := s.store.InTx(ctx, func(q store.Queries) error {
-		if err := q.CreateGroup(ctx, &g); err != nil {
-			return err
-		}
-		return q.InsertAudit(ctx, audit.Entry(g.CreatedAt, who, audit.GroupCreated, audit.TargetGroup, g.Name, nil))
-	})
-	if errors.Is(err, store.ErrConflict) {
-		page.Errors["name"] = "A group with that name already exists."
+	g, err := s.users.CreateGroup(c.Request.Context(), page.Name, page.Description, adminWho(c))
+	if errors.Is(err, users.ErrGroupNameTaken) {
+		page.Errors["name"] = sentence(err)
 		s.renderGroups(c, http.StatusUnprocessableEntity, page)
 		return
 	}
@@ -90,28 +77,12 @@ func (s *Section) AdminGroupsPOST(c *gin.Context) {
 
 // AdminGroupDeletePOST deletes a group; its members stay, without it.
 func (s *Section) AdminGroupDeletePOST(c *gin.Context) {
-	ctx := c.Request.Context()
-	g, err := s.store.GroupByKey(ctx, c.Param("key"))
-	if errors.Is(err, store.ErrNotFound) {
-		s.adminDone(c, "That group was already deleted.", "/admin/groups")
+	g, err := s.users.DeleteGroup(c.Request.Context(), c.Param("key"), adminWho(c))
+	if errors.Is(err, users.ErrGroupAlreadyGone) {
+		s.adminDone(c, sentence(err), "/admin/groups")
 		return
 	}
 	if err != nil {
-		s.ServerError(c, err)
-		return
-	}
-	who := adminWho(c)
-	err = s.store.InTx(ctx, func(q store.Queries) error {
-		n, err := q.CountGroupMembers(ctx, g.ID)
-		if err != nil {
-			return err
-		}
-		if err := q.DeleteGroup(ctx, g.ID); err != nil {
-			return err
-		}
-		return q.InsertAudit(ctx, audit.Entry(s.clock.Now(), who, audit.GroupDeleted, audit.TargetGroup, g.Name, map[string]any{"members": n}))
-	})
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		s.ServerError(c, err)
 		return
 	}

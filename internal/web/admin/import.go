@@ -1,17 +1,14 @@
 package admin
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"path/filepath"
-	"strings"
-	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"enrollportal/internal/importer"
-	"enrollportal/internal/secret"
 	"enrollportal/internal/web/render"
 )
 
@@ -27,9 +24,6 @@ const (
 	adminValImportName = "import_name"
 )
 
-// importPlanTTL is how long a checked file's plan waits for "apply".
-const importPlanTTL = time.Hour
-
 type importPage struct {
 	Error    string
 	Mode     importer.Mode
@@ -42,29 +36,6 @@ type importPage struct {
 // AdminImportGET shows the upload form.
 func (s *Section) AdminImportGET(c *gin.Context) {
 	s.Render(c, http.StatusOK, viewAdminImport, render.Page{Title: "Import users", Data: importPage{Mode: importer.ModeUpsert}})
-}
-
-func (s *Section) importPath(id string) (string, bool) {
-	// The id is ours (a random token), but it comes back from a cookie: take
-	// no chances with the path.
-	if len(id) != 43 || strings.ContainsAny(id, "/\\.") {
-		return "", false
-	}
-	return filepath.Join(s.importDir, "plan-"+id), true
-}
-
-// sweepImports removes plans nobody applied.
-func (s *Section) sweepImports() {
-	entries, err := os.ReadDir(s.importDir)
-	if err != nil {
-		return
-	}
-	for _, e := range entries {
-		info, err := e.Info()
-		if err == nil && strings.HasPrefix(e.Name(), "plan-") && time.Since(info.ModTime()) > importPlanTTL {
-			os.Remove(filepath.Join(s.importDir, e.Name()))
-		}
-	}
 }
 
 // AdminImportPreviewPOST checks every line of the uploaded file, changing
@@ -88,10 +59,7 @@ func (s *Section) AdminImportPreviewPOST(c *gin.Context) {
 		return
 	}
 	defer src.Close()
-	s.sweepImports()
-	id := secret.NewToken()
-	planPath, _ := s.importPath(id)
-	sum, err := s.importer.Check(c.Request.Context(), src, mode, planPath)
+	id, sum, err := s.importer.CheckPlan(c.Request.Context(), src, mode)
 	if err != nil {
 		s.ServerError(c, err)
 		return
@@ -101,10 +69,8 @@ func (s *Section) AdminImportPreviewPOST(c *gin.Context) {
 	if sum.ErrorCount > 0 {
 		status = http.StatusUnprocessableEntity
 	} else {
+		s.importer.DropPlan(adminSessionString(c, adminValImportID))
 		sess := adminSession(c)
-		if old, ok := s.importPath(adminSessionString(c, adminValImportID)); ok {
-			importer.RemovePlan(old)
-		}
 		sess.Values[adminValImportID], sess.Values[adminValImportMode], sess.Values[adminValImportName] = id, string(mode), name
 	}
 	s.Render(c, status, viewAdminImportPreview, render.Page{Title: "Check the import", Data: importPage{Mode: mode, FileName: name, Summary: sum}})
@@ -112,21 +78,19 @@ func (s *Section) AdminImportPreviewPOST(c *gin.Context) {
 
 // AdminImportApplyPOST applies the previewed file in one transaction.
 func (s *Section) AdminImportApplyPOST(c *gin.Context) {
-	path, ok := s.importPath(adminSessionString(c, adminValImportID))
 	mode := importer.Mode(adminSessionString(c, adminValImportMode))
 	name := adminSessionString(c, adminValImportName)
-	if _, err := os.Stat(path); !ok || err != nil {
+	sum, err := s.importer.ApplyPlanID(c.Request.Context(), adminSessionString(c, adminValImportID), adminWho(c))
+	if errors.Is(err, importer.ErrPlanGone) {
 		s.ShowError(c, http.StatusGone, "This import is no longer waiting",
 			"The checked file was already applied, or it waited more than an hour.",
 			"Upload the file again at "+s.baseURL+"/admin/import.")
 		return
 	}
-	sum, err := s.importer.ApplyPlan(c.Request.Context(), path, adminWho(c))
 	if err != nil {
 		s.ServerError(c, err)
 		return
 	}
-	importer.RemovePlan(path)
 	sess := adminSession(c)
 	delete(sess.Values, adminValImportID)
 	delete(sess.Values, adminValImportMode)

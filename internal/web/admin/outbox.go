@@ -7,7 +7,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"enrollportal/internal/audit"
 	"enrollportal/internal/store"
 	"enrollportal/internal/web/render"
 )
@@ -82,20 +81,7 @@ func (s *Section) AdminOutboxRetryPOST(c *gin.Context) {
 		s.adminDone(c, "There is no such message. Nothing was changed.", "/admin/outbox")
 		return
 	}
-	now := s.clock.Now()
-	who := adminWho(c)
-	var m store.Message
-	err = s.store.InTx(ctx, func(q store.Queries) error {
-		var err error
-		if m, err = q.MessageByID(ctx, id); err != nil {
-			return err
-		}
-		if err := q.RetryMessageNow(ctx, id, now); err != nil {
-			return err
-		}
-		return q.InsertAudit(ctx, audit.Entry(now, who, audit.MessageRetried, audit.TargetMessage, strconv.FormatInt(id, 10),
-			map[string]any{"to": m.Recipient, "channel": m.Channel}))
-	})
+	m, err := s.notify.Retry(ctx, id, adminWho(c))
 	if errors.Is(err, store.ErrNotFound) {
 		s.adminDone(c, "That message is already sent or being sent, or no longer exists. Nothing was changed.", "/admin/outbox")
 		return
@@ -103,9 +89,6 @@ func (s *Section) AdminOutboxRetryPOST(c *gin.Context) {
 	if err != nil {
 		s.ServerError(c, err)
 		return
-	}
-	if s.notify != nil {
-		s.notify.Wake()
 	}
 	s.adminDone(c, "The message to "+m.Recipient+" will be tried again now.", "/admin/outbox")
 }

@@ -147,9 +147,9 @@ func TestAdminAdmins(t *testing.T) {
 	if err := p.Admins.Delete(ctx, owner.Admin, added.Key, "127.0.0.1"); err != admin.ErrLastOwner {
 		t.Fatalf("deleting the last owner: %v", err)
 	}
-	// The demoted first owner lost the admins page at once.
-	if r := c.Get("/admin/admins"); r.Code != http.StatusForbidden {
-		t.Fatalf("demoted owner on admins page: %d", r.Code)
+	// The demoted first owner's session ended at once.
+	if r := c.Get("/admin/admins"); r.Code != http.StatusSeeOther || r.Location() != "/admin/signin" {
+		t.Fatalf("demoted owner on admins page: %d %s", r.Code, r.Location())
 	}
 	if r := c2.Post("/admin/admins/"+owner.Key+"/delete", nil); r.Code != http.StatusSeeOther {
 		t.Fatalf("delete: %d", r.Code)

@@ -10,8 +10,7 @@ import (
 
 // Register registers the admin section under /admin. Every route goes
 // through adminHandle (which attaches requireAdmin with the route's
-// permission) or adminPublic (the sign-in steps). The Admin API lives under
-// /admin/v1 and is not part of this group.
+// permission) or adminPublic (the sign-in steps).
 func (s *Section) Register(r *gin.Engine) {
 	g := r.Group("/admin", s.withAdminSession, s.adminCSRF)
 
@@ -57,6 +56,8 @@ func (s *Section) Register(r *gin.Engine) {
 	s.adminHandle(g, http.MethodPost, "/admins", admin.ManageAdmins, s.AdminAdminsPOST)
 	s.adminHandle(g, http.MethodPost, "/admins/:key/role", admin.ManageAdmins, s.AdminAdminRolePOST)
 	s.adminHandle(g, http.MethodPost, "/admins/:key/delete", admin.ManageAdmins, s.AdminAdminDeletePOST)
+	s.adminHandle(g, http.MethodPost, "/admins/:key/lock", admin.ManageAdmins, s.AdminAdminLockPOST)
+	s.adminHandle(g, http.MethodPost, "/admins/:key/unlock", admin.ManageAdmins, s.AdminAdminUnlockPOST)
 
 	s.adminHandle(g, http.MethodGet, "/outbox", admin.ViewUsers, s.AdminOutboxGET)
 	s.adminHandle(g, http.MethodPost, "/outbox/:id/retry", admin.SendEnrollment, s.AdminOutboxRetryPOST)

@@ -13,9 +13,11 @@ import (
 	"enrollportal/internal/enroll"
 	"enrollportal/internal/importer"
 	"enrollportal/internal/notify"
+	"enrollportal/internal/org"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
 	"enrollportal/internal/throttle"
+	"enrollportal/internal/users"
 	"enrollportal/internal/web/render"
 )
 
@@ -23,6 +25,8 @@ import (
 type Options struct {
 	Store  store.Store
 	Enroll *enroll.Service
+	// Users adds, edits and deletes users and groups.
+	Users  *users.Service
 	Admins *admin.Service
 	// Notify composes messages (the organisation's header line) and is
 	// woken after the pages commit messages to the outbox.
@@ -33,13 +37,12 @@ type Options struct {
 	// BaseURL is the portal's address, for links in messages and pages.
 	BaseURL string
 	Secure  bool // cookies get the Secure flag (base URL is https)
-	// ForgetOrg drops cached organisation settings after an admin changed them.
-	ForgetOrg func()
+	// Org holds the organisation's settings, which the settings page saves.
+	Org *org.Settings
 	// Bulk runs bulk enrollments; Importer imports users from CSV files,
-	// keeping the checked plans between preview and apply in ImportDir.
-	Bulk      *bulk.Service
-	Importer  *importer.Service
-	ImportDir string
+	// keeping the checked plans between preview and apply.
+	Bulk     *bulk.Service
+	Importer *importer.Service
 	// Pages renders the pages, shared with the enrollment pages.
 	Pages *render.Renderer
 }
@@ -50,6 +53,7 @@ type Section struct {
 
 	store  store.Store
 	enroll *enroll.Service
+	users  *users.Service
 	clock  clock.Clock
 	log    *slog.Logger
 	// baseURL is the portal's address, for links in messages and pages.
@@ -57,31 +61,25 @@ type Section struct {
 
 	admins        *admin.Service
 	notify        *notify.Service
-	forgetOrg     func()
+	org           *org.Settings
 	adminSessions *sessions.CookieStore
-	// adminIPTries and adminAccountTries limit sign-in attempts per client
-	// address and per account (email), on top of the account lockout.
-	adminIPTries      *throttle.Limiter
-	adminAccountTries *throttle.Limiter
+	// adminIPTries limits sign-in attempts per client address, on top of
+	// the account's slowdown after wrong tries.
+	adminIPTries *throttle.Limiter
 
-	bulk      *bulk.Service
-	importer  *importer.Service
-	importDir string
+	bulk     *bulk.Service
+	importer *importer.Service
 }
 
 // New builds the admin section; Register adds its routes.
 func New(o Options) *Section {
 	s := &Section{
 		Renderer: o.Pages,
-		store:    o.Store, enroll: o.Enroll, clock: o.Clock, log: o.Logger, baseURL: o.BaseURL,
-		admins: o.Admins, notify: o.Notify, forgetOrg: o.ForgetOrg,
-		adminSessions:     newAdminSessionStore(o.Box, o.Secure),
-		adminIPTries:      throttle.New(o.Clock, 20, 30*time.Second),
-		adminAccountTries: throttle.New(o.Clock, 10, 30*time.Second),
-		bulk:              o.Bulk, importer: o.Importer, importDir: o.ImportDir,
-	}
-	if s.forgetOrg == nil {
-		s.forgetOrg = func() {}
+		store:    o.Store, enroll: o.Enroll, users: o.Users, clock: o.Clock, log: o.Logger, baseURL: o.BaseURL,
+		admins: o.Admins, notify: o.Notify, org: o.Org,
+		adminSessions: newAdminSessionStore(o.Box, o.Secure),
+		adminIPTries:  throttle.New(o.Clock, 20, 30*time.Second),
+		bulk:          o.Bulk, importer: o.Importer,
 	}
 	return s
 }

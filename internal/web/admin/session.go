@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"errors"
 	"net/http"
 	"sort"
 	"strings"
@@ -34,6 +35,7 @@ const (
 	adminValTOTP   = "totp_pending"
 	adminValNotice = "notice"
 	adminValFlash  = "flash"
+	adminValGen    = "gen" // the admin's session generation at sign-in
 
 	// Stages of a sign-in.
 	stageCode      = "code"       // password done, TOTP code next
@@ -50,27 +52,13 @@ const (
 // newAdminSessionStore makes the admin cookie store: signed and encrypted with
 // keys of their own, HttpOnly, SameSite=Strict, Secure over HTTPS.
 func newAdminSessionStore(box *secret.Box, secure bool) *sessions.CookieStore {
-	cs := sessions.NewCookieStore(box.SubKey("admin-session-hash"), box.SubKey("admin-session-block")[:32])
-	cs.Options = &sessions.Options{
-		Path:     "/admin",
-		MaxAge:   int(admin.MaxSessionAge / time.Second),
-		HttpOnly: true,
-		Secure:   secure,
-		SameSite: http.SameSiteStrictMode,
-	}
-	return cs
+	return render.NewSessionStore(box, "admin-session", "/admin", admin.MaxSessionAge, http.SameSiteStrictMode, secure)
 }
 
 // withAdminSession loads the admin session (a fresh one when the cookie is
 // missing or does not verify).
 func (s *Section) withAdminSession(c *gin.Context) {
-	sess, err := s.adminSessions.Get(c.Request, adminCookie)
-	if err != nil {
-		sess, _ = s.adminSessions.New(c.Request, adminCookie)
-	}
-	c.Set(adminSessionKey, sess)
-	render.KeepSession(c, sess)
-	c.Next()
+	render.LoadSession(c, s.adminSessions, adminCookie, adminSessionKey)
 }
 
 func adminSession(c *gin.Context) *sessions.Session {
@@ -78,13 +66,11 @@ func adminSession(c *gin.Context) *sessions.Session {
 }
 
 func adminSessionString(c *gin.Context, key string) string {
-	v, _ := adminSession(c).Values[key].(string)
-	return v
+	return render.SessionString(adminSession(c), key)
 }
 
 func adminSessionInt(c *gin.Context, key string) int64 {
-	v, _ := adminSession(c).Values[key].(int64)
-	return v
+	return render.SessionInt(adminSession(c), key)
 }
 
 // clearAdminSession forgets who is signing in, keeping nothing but a fresh
@@ -105,8 +91,9 @@ func (s *Section) adminCSRF(c *gin.Context) {
 }
 
 // signedInAdmin returns the admin of a fully signed-in session that has not
-// idled out or grown too old, reloaded from the database so that a changed
-// role or a deleted account takes effect on the next request.
+// idled out, grown too old or been ended (sign-out anywhere, a role change,
+// a lock or deletion: admin.Service.Session), reloaded from the database on
+// every request so that such a change takes effect at once.
 func (s *Section) signedInAdmin(c *gin.Context) (store.Admin, bool) {
 	if adminSessionString(c, adminValStage) != stageIn {
 		return store.Admin{}, false
@@ -118,9 +105,13 @@ func (s *Section) signedInAdmin(c *gin.Context) (store.Admin, bool) {
 		adminSession(c).Values[adminValNotice] = "Your admin session ended. Please sign in again."
 		return store.Admin{}, false
 	}
-	a, err := s.store.AdminByID(c.Request.Context(), adminSessionInt(c, adminValID))
+	a, err := s.admins.Session(c.Request.Context(), adminSessionInt(c, adminValID), adminSessionInt(c, adminValGen))
 	if err != nil {
+		if !errors.Is(err, admin.ErrSessionEnded) {
+			s.log.Error("load the signed-in admin", "err", err)
+		}
 		clearAdminSession(c)
+		adminSession(c).Values[adminValNotice] = "Your admin session ended. Please sign in again."
 		return store.Admin{}, false
 	}
 	return a, true

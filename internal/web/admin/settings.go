@@ -7,12 +7,10 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
 	"enrollportal/internal/admin"
-	"enrollportal/internal/audit"
 	"enrollportal/internal/notify"
 	"enrollportal/internal/org"
 	"enrollportal/internal/store"
@@ -32,7 +30,6 @@ const (
 	SettingMessageHeader = notify.SettingHeader
 	// DefaultActivationHours applies until an admin sets another.
 	DefaultActivationHours = 24
-	maxActivationHours     = 24 * 30
 )
 
 // adminSettingsForm is the settings page.
@@ -103,14 +100,8 @@ func (s *Section) AdminSettingsPOST(c *gin.Context) {
 		MessageHeader:   strings.TrimSpace(c.PostForm("message_header")),
 		Errors:          map[string]string{},
 	}
-	if n := utf8.RuneCountInString(f.OrgName); n == 0 || n > 100 {
-		f.Errors["org_name"] = "The organisation's name is 1 to 100 characters."
-	}
-	if h, err := strconv.Atoi(f.ActivationHours); err != nil || h < 1 || h > maxActivationHours {
-		f.Errors["activation_hours"] = "Enter a whole number of hours from 1 to 720 (30 days)."
-	}
-	if utf8.RuneCountInString(f.MessageHeader) > 300 || strings.ContainsAny(f.MessageHeader, "\r\n") {
-		f.Errors["message_header"] = "The header line is one line of at most 300 characters."
+	for field, err := range org.CheckForm(f.OrgName, f.ActivationHours, f.MessageHeader) {
+		f.Errors[field] = sentence(err)
 	}
 	f.LogoURL = old.LogoURL
 	var logo []byte
@@ -156,20 +147,10 @@ func (s *Section) AdminSettingsPOST(c *gin.Context) {
 		s.adminDone(c, "Nothing was changed.", "/admin/settings")
 		return
 	}
-	who := adminWho(c)
-	err = s.store.InTx(ctx, func(q store.Queries) error {
-		for name, value := range changes {
-			if err := q.PutSetting(ctx, name, value); err != nil {
-				return err
-			}
-		}
-		return q.InsertAudit(ctx, audit.Entry(s.clock.Now(), who, audit.SettingsChanged, audit.TargetSettings, "organisation", details))
-	})
-	if err != nil {
+	if err := s.org.Save(ctx, org.Change{Rows: changes, Details: details}, adminWho(c), s.clock.Now()); err != nil {
 		s.ServerError(c, err)
 		return
 	}
-	s.forgetOrg()
 	s.Logo().Forget()
 	s.adminDone(c, "The settings were saved.", "/admin/settings")
 }

@@ -25,9 +25,6 @@ var (
 // usersPageSize is how many users one page of the list shows.
 const usersPageSize = 50
 
-// maxNotesLength bounds the notes on a user.
-const maxNotesLength = 2000
-
 // adminUsersList is the users page: a search and one page of results.
 type adminUsersList struct {
 	Query string
@@ -151,32 +148,18 @@ type groupChoice struct {
 }
 
 // readUserForm trims the posted fields; Errors holds one sentence per field
-// that is wrong.
+// that is wrong (users.Form.Check decides what is).
 func (s *Section) readUserForm(c *gin.Context, f *adminUserForm, current string) {
 	f.RealName = strings.TrimSpace(c.PostForm("realname"))
 	f.Email = strings.TrimSpace(c.PostForm("email"))
 	f.Notes = strings.TrimSpace(strings.ReplaceAll(c.PostForm("notes"), "\r\n", "\n"))
 	f.Status = c.PostForm("status")
-	f.Errors = map[string]string{}
 	if f.New {
 		f.Username = users.Normalize(c.PostForm("username"))
-		if err := users.ValidateUsername(f.Username); err != nil {
-			f.Errors["username"] = sentence(err)
-		}
 	}
-	if err := users.ValidateEmail(f.Email); err != nil {
-		f.Errors["email"] = sentence(err)
-	}
-	if utf8.RuneCountInString(f.RealName) > 200 {
-		f.Errors["realname"] = "A real name is at most 200 characters."
-	}
-	if utf8.RuneCountInString(f.Notes) > maxNotesLength {
-		f.Errors["notes"] = "Notes are at most 2000 characters."
-	}
-	ok := f.Status == store.StatusActive || f.Status == store.StatusBypass || f.Status == store.StatusDisabled ||
-		(f.Status == store.StatusLockedOut && current == store.StatusLockedOut)
-	if !ok {
-		f.Errors["status"] = "Choose one of the statuses."
+	f.Errors = map[string]string{}
+	for field, err := range f.domain().Check(f.New, current) {
+		f.Errors[field] = sentence(err)
 	}
 	checked := map[string]bool{}
 	for _, k := range c.PostFormArray("groups") {
@@ -189,9 +172,23 @@ func (s *Section) readUserForm(c *gin.Context, f *adminUserForm, current string)
 	}
 	for k := range checked {
 		if !known[k] {
-			f.Errors["groups"] = "One of the chosen groups no longer exists. Check the groups again."
+			f.Errors["groups"] = groupGone
 		}
 	}
+}
+
+// groupGone is what the form says when a chosen group was deleted meanwhile.
+const groupGone = "One of the chosen groups no longer exists. Check the groups again."
+
+// domain is the form as the users service takes it.
+func (f *adminUserForm) domain() users.Form {
+	d := users.Form{Username: f.Username, RealName: f.RealName, Email: f.Email, Notes: f.Notes, Status: f.Status}
+	for _, g := range f.Groups {
+		if g.Checked {
+			d.Groups = append(d.Groups, g.Key)
+		}
+	}
+	return d
 }
 
 func (s *Section) groupChoices(ctx context.Context, member []store.Group) ([]groupChoice, error) {
@@ -252,63 +249,23 @@ func (s *Section) AdminUserNewPOST(c *gin.Context) {
 		s.renderUserForm(c, http.StatusUnprocessableEntity, f)
 		return
 	}
-	u, err := users.Prepare(users.NewUser{Username: f.Username, Email: f.Email, RealName: f.RealName}, s.clock.Now())
-	if err != nil {
-		f.Errors["username"] = sentence(err)
-		s.renderUserForm(c, http.StatusUnprocessableEntity, f)
-		return
-	}
-	u.Notes, u.Status = f.Notes, f.Status
-	who := adminWho(c)
-	err = s.store.InTx(ctx, func(q store.Queries) error {
-		if err := users.Insert(ctx, q, &u, who); err != nil {
-			return err
-		}
-		return s.applyGroups(ctx, q, u, f.Groups, nil, who)
-	})
-	if errors.Is(err, users.ErrUsernameTaken) {
+	u, err := s.users.Add(ctx, f.domain(), adminWho(c))
+	switch {
+	case errors.Is(err, users.ErrUsernameTaken):
 		f.Errors["username"] = "A user with that username already exists. Choose another username, or search for the existing user."
-		s.renderUserForm(c, http.StatusUnprocessableEntity, f)
-		return
-	}
-	if err != nil {
+	case errors.Is(err, store.ErrNotFound):
+		f.Errors["groups"] = groupGone
+	case errors.Is(err, users.ErrInvalidUsername), errors.Is(err, users.ErrInvalidEmail), errors.Is(err, users.ErrTooLong):
+		f.Errors["username"] = sentence(err)
+	case err != nil:
 		s.ServerError(c, err)
 		return
 	}
+	if len(f.Errors) > 0 {
+		s.renderUserForm(c, http.StatusUnprocessableEntity, f)
+		return
+	}
 	s.adminDone(c, "User "+u.Username+" was added.", "/admin/users/"+u.Key)
-}
-
-// applyGroups makes u a member of exactly the checked groups, with an audit
-// record for each change.
-func (s *Section) applyGroups(ctx context.Context, q store.Queries, u store.User, choices []groupChoice, current []store.Group, who audit.Who) error {
-	now := s.clock.Now()
-	in := map[string]bool{}
-	for _, g := range current {
-		in[g.Key] = true
-	}
-	for _, ch := range choices {
-		if ch.Checked == in[ch.Key] {
-			continue
-		}
-		g, err := q.GroupByKey(ctx, ch.Key)
-		if err != nil {
-			return err
-		}
-		action := audit.UserGroupAdded
-		if ch.Checked {
-			err = q.AddUserToGroup(ctx, u.ID, g.ID)
-		} else {
-			action = audit.UserGroupRemoved
-			err = q.RemoveUserFromGroup(ctx, u.ID, g.ID)
-		}
-		if err != nil {
-			return err
-		}
-		if err := q.InsertAudit(ctx, audit.Entry(now, who, action, audit.TargetUser, u.Username, map[string]any{"group": g.Name})); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // AdminUserEditGET shows the edit form of a user.
@@ -356,35 +313,9 @@ func (s *Section) AdminUserEditPOST(c *gin.Context) {
 		s.renderUserForm(c, http.StatusUnprocessableEntity, f)
 		return
 	}
-	changed := map[string]any{}
-	if f.RealName != u.RealName {
-		changed["realname"] = f.RealName
-	}
-	if f.Email != u.Email {
-		changed["email"] = f.Email
-	}
-	if f.Notes != u.Notes {
-		changed["notes"] = "changed"
-	}
-	if f.Status != u.Status {
-		changed["status"] = f.Status
-	}
-	who := adminWho(c)
-	next := u
-	next.RealName, next.Email, next.Notes, next.Status, next.UpdatedAt = f.RealName, f.Email, f.Notes, f.Status, s.clock.Now()
-	err = s.store.InTx(ctx, func(q store.Queries) error {
-		if len(changed) > 0 {
-			if err := q.UpdateUser(ctx, next); err != nil {
-				return err
-			}
-			if err := q.InsertAudit(ctx, audit.Entry(next.UpdatedAt, who, audit.UserUpdated, audit.TargetUser, u.Username, changed)); err != nil {
-				return err
-			}
-		}
-		return s.applyGroups(ctx, q, u, f.Groups, member, who)
-	})
+	err = s.users.Edit(ctx, u, f.domain(), adminWho(c))
 	if errors.Is(err, store.ErrNotFound) {
-		f.Errors["groups"] = "One of the chosen groups no longer exists. Check the groups again."
+		f.Errors["groups"] = groupGone
 		s.renderUserForm(c, http.StatusUnprocessableEntity, f)
 		return
 	}
@@ -411,16 +342,7 @@ func (s *Section) AdminUserDeletePOST(c *gin.Context) {
 	if !ok {
 		return
 	}
-	ctx := c.Request.Context()
-	who := adminWho(c)
-	err := s.store.InTx(ctx, func(q store.Queries) error {
-		if err := q.DeleteUser(ctx, u.ID); err != nil {
-			return err
-		}
-		return q.InsertAudit(ctx, audit.Entry(s.clock.Now(), who, audit.UserDeleted, audit.TargetUser, u.Username,
-			map[string]any{"email": u.Email, "key": u.Key}))
-	})
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := s.users.Delete(c.Request.Context(), u, adminWho(c)); err != nil {
 		s.ServerError(c, err)
 		return
 	}
@@ -433,19 +355,11 @@ func (s *Section) AdminUserUnlockPOST(c *gin.Context) {
 	if !ok {
 		return
 	}
-	if u.Status != store.StatusLockedOut {
+	err := s.users.Unlock(c.Request.Context(), u, adminWho(c))
+	if errors.Is(err, users.ErrNotLockedOut) {
 		s.adminDone(c, u.Username+" is not locked out; nothing was changed.", "/admin/users/"+u.Key)
 		return
 	}
-	ctx := c.Request.Context()
-	now := s.clock.Now()
-	who := adminWho(c)
-	err := s.store.InTx(ctx, func(q store.Queries) error {
-		if err := q.SetUserStatus(ctx, u.ID, store.StatusActive, now); err != nil {
-			return err
-		}
-		return q.InsertAudit(ctx, audit.Entry(now, who, audit.UserUnlocked, audit.TargetUser, u.Username, nil))
-	})
 	if err != nil {
 		s.ServerError(c, err)
 		return

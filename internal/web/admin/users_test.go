@@ -159,7 +159,7 @@ func TestAdminUserUnlock(t *testing.T) {
 	p := testkit.New(t)
 	ctx := context.Background()
 	u := addUser(t, p, "dave", "dave@example.org", "")
-	if err := p.Store.SetUserStatus(ctx, u.ID, store.StatusLockedOut, p.Clock.Now()); err != nil {
+	if err := p.Store.SetUserStatus(ctx, u.ID, store.StatusLockedOut, false, p.Clock.Now()); err != nil {
 		t.Fatal(err)
 	}
 	c, _ := p.SignInAs(t, admin.RoleAdministrator)
