@@ -23,6 +23,7 @@ import (
 // finishes it, with every user created, linked and emailed exactly once.
 func TestServeStopsAJobBetweenStepsAndTheNextStartFinishesIt(t *testing.T) {
 	p := testkit.New(t)
+	p.StopJobRunner() // serve runs the job
 	ctx := context.Background()
 	const n = 5000
 	rows := make([]bulk.Row, n)

@@ -34,6 +34,7 @@ func count(t *testing.T, p *testkit.Portal, query string, args ...any) int {
 // row, one link and one email.
 func TestSendKilledPartWayFinishesExactlyOnceOnRestart(t *testing.T) {
 	p, svc := newBulk(t)
+	p.StopJobRunner() // the child process runs the job
 	ctx := context.Background()
 	const n = 1000
 	rows := make([]bulk.Row, n)

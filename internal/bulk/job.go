@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"enrollportal/internal/audit"
 	"enrollportal/internal/enroll"
@@ -66,6 +67,22 @@ func (s *Service) Start(ctx context.Context, rows []Row, text notify.Text, who a
 	}
 	s.jobs.Wake()
 	return j.ID, nil
+}
+
+// Begin starts a send and waits up to wait for it to finish: a small send
+// is done by then, and the job says what it did; a larger one goes on in
+// the background (the job runner of `portal serve`) while the admin page
+// shows its progress.
+func (s *Service) Begin(ctx context.Context, rows []Row, text notify.Text, who audit.Who, wait time.Duration) (store.Job, error) {
+	id, err := s.Start(ctx, rows, text, who)
+	if err != nil {
+		return store.Job{}, err
+	}
+	j, err := s.jobs.Wait(ctx, id, wait)
+	if err != nil {
+		return store.Job{}, fmt.Errorf("bulk: send: %w", err)
+	}
+	return j, nil
 }
 
 // Send starts a send and applies it in the caller's goroutine; it returns

@@ -26,6 +26,7 @@ func TestMain(m *testing.M) {
 // link and membership exactly once.
 func TestApplyKilledPartWayFinishesExactlyOnceOnRestart(t *testing.T) {
 	p, svc := newImporter(t)
+	p.StopJobRunner() // the child process runs the job
 	ctx := context.Background()
 	const n = 2000
 	var b strings.Builder

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"enrollportal/internal/audit"
 	"enrollportal/internal/jobs"
@@ -76,6 +77,21 @@ func (s *Service) StartApply(ctx context.Context, planPath, fileName string, who
 	return j.ID, nil
 }
 
+// BeginApply starts applying a plan (see StartApply) and waits up to wait
+// for it to finish: a small import is done by then; a larger one goes on in
+// the background while the admin page shows its progress.
+func (s *Service) BeginApply(ctx context.Context, planPath, fileName string, who audit.Who, wait time.Duration) (store.Job, error) {
+	id, err := s.StartApply(ctx, planPath, fileName, who)
+	if err != nil {
+		return store.Job{}, err
+	}
+	j, err := s.jobs.Wait(ctx, id, wait)
+	if err != nil {
+		return store.Job{}, fmt.Errorf("importer: apply: %w", err)
+	}
+	return j, nil
+}
+
 // ApplyPlan applies a plan that Check wrote in the caller's goroutine and
 // returns the summary with what was applied; lines the database refused are
 // in Summary.Skipped. The plan's files are gone afterwards.
@@ -117,8 +133,9 @@ func describe(j store.Job) string {
 	if p.Summary.Mode == ModeDelete {
 		return fmt.Sprintf("%d %s deleted.", a.Deleted, plural(a.Deleted, "user", "users"))
 	}
-	return fmt.Sprintf("%d %s created, %d updated, %d new %s. No messages were sent.",
-		a.Created, plural(a.Created, "user", "users"), a.Updated, a.NewPhones, plural(a.NewPhones, "phone", "phones"))
+	return fmt.Sprintf("%d %s created, %d updated, %d new %s, %d new %s. No messages were sent.",
+		a.Created, plural(a.Created, "user", "users"), a.Updated, a.NewPhones, plural(a.NewPhones, "phone", "phones"),
+		len(p.Summary.NewGroups), plural(len(p.Summary.NewGroups), "group", "groups"))
 }
 
 func plural(n int, one, many string) string {

@@ -11,6 +11,7 @@ import (
 
 	"enrollportal/internal/audit"
 	"enrollportal/internal/secret"
+	"enrollportal/internal/store"
 )
 
 // PlanTTL is how long a checked file's plan waits for an admin's "apply";
@@ -44,6 +45,16 @@ func (s *Service) ApplyPlanID(ctx context.Context, id string, who audit.Who) (Su
 	sum, err := s.ApplyPlan(ctx, path, who)
 	RemovePlan(path)
 	return sum, err
+}
+
+// BeginApplyID starts applying the plan CheckPlan kept under id, like
+// BeginApply. ErrPlanGone, changing nothing, when there is no such plan.
+func (s *Service) BeginApplyID(ctx context.Context, id, fileName string, who audit.Who, wait time.Duration) (store.Job, error) {
+	path, ok := s.planPath(id)
+	if _, err := os.Stat(path); !ok || err != nil {
+		return store.Job{}, ErrPlanGone
+	}
+	return s.BeginApply(ctx, path, fileName, who, wait)
 }
 
 // DropPlan removes the plan kept under id, if there is one (an admin

@@ -179,6 +179,11 @@ func (s *Service) update(ctx context.Context, t *Transaction) error {
 		if errors.Is(err, store.ErrNotFound) {
 			return ErrTransactionNotFound
 		}
+		if errors.Is(err, store.ErrConflict) {
+			// A concurrent request (another guess, the lockout) ended the
+			// login first: its outcome stands, and is audited once.
+			return nil
+		}
 		return fmt.Errorf("prompt: update: %w", err)
 	}
 	return nil

@@ -64,7 +64,9 @@ type PromptQueries interface {
 	// when another browser claimed it first.
 	ClaimPromptTransaction(ctx context.Context, id int64) (bool, error)
 	// UpdatePromptTransaction stores the decision, user, outcome and key
-	// session of t.
+	// session of t. A login's outcome, once stored, never changes:
+	// ErrConflict when the transaction already has one, ErrNotFound when it
+	// is gone.
 	UpdatePromptTransaction(ctx context.Context, t PromptTransaction) error
 	// DeletePromptTransaction removes a finished transaction. ErrNotFound
 	// when it was already gone.

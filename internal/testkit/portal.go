@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -28,6 +29,8 @@ type Portal struct {
 	// else "http://localhost".
 	URL  string
 	Logs *SafeBuffer
+	// stopJobs stops the portal's job runner (as serve runs it).
+	stopJobs func()
 }
 
 // Option changes the settings of a test portal before it opens.
@@ -80,8 +83,28 @@ func open(t testing.TB, base string, opts ...Option) *Portal {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Portal{App: a, Clock: fc, Handler: h, URL: s.BaseURL, Logs: logs}
+	// The job runner runs as in serve, so that a bulk send or an import
+	// started by a page goes on in the background.
+	jobsCtx, cancel := context.WithCancel(context.Background())
+	jobsDone := make(chan struct{})
+	go func() {
+		defer close(jobsDone)
+		a.Jobs.Run(jobsCtx)
+	}()
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			<-jobsDone
+		})
+	}
+	t.Cleanup(stop)
+	return &Portal{App: a, Clock: fc, Handler: h, URL: s.BaseURL, Logs: logs, stopJobs: stop}
 }
+
+// StopJobRunner stops the portal's job runner, for tests that run jobs
+// elsewhere (a child process, or Jobs.Finish in the test).
+func (p *Portal) StopJobRunner() { p.stopJobs() }
 
 // SafeBuffer is a bytes.Buffer safe for concurrent writes, for logs
 // (defined in logbuf, which tests of testkit's own dependencies can import).

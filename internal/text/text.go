@@ -22,7 +22,7 @@ type Error struct {
 	Problem string
 }
 
-func (e *Error) Error() string { return "The " + e.Field + " field " + e.Problem + "." }
+func (e *Error) Error() string { return "The " + e.Field + " field " + e.Problem }
 
 // Unwrap lets errors.Is(err, ErrInvalid) find every Error.
 func (e *Error) Unwrap() error { return ErrInvalid }

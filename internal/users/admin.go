@@ -9,6 +9,7 @@ import (
 	"enrollportal/internal/audit"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
+	"enrollportal/internal/text"
 )
 
 // Limits of what an admin may type into a user's or a group's fields.
@@ -58,10 +59,14 @@ func (f Form) Check(isNew bool, current string) map[string]error {
 	if err := ValidateEmail(f.Email); err != nil {
 		problems["email"] = err
 	}
-	if utf8.RuneCountInString(f.RealName) > MaxRealNameLength {
+	if err := text.Check("real name", f.RealName); err != nil {
+		problems["realname"] = err
+	} else if utf8.RuneCountInString(f.RealName) > MaxRealNameLength {
 		problems["realname"] = ErrRealNameTooLong
 	}
-	if utf8.RuneCountInString(f.Notes) > MaxNotesLength {
+	if err := text.Check("notes", f.Notes); err != nil {
+		problems["notes"] = err
+	} else if utf8.RuneCountInString(f.Notes) > MaxNotesLength {
 		problems["notes"] = ErrNotesTooLong
 	}
 	ok := f.Status == store.StatusActive || f.Status == store.StatusBypass || f.Status == store.StatusDisabled ||
@@ -210,10 +215,14 @@ func (s *Service) Unlock(ctx context.Context, u store.User, who audit.Who) error
 // by field (name, description).
 func CheckGroup(name, description string) map[string]error {
 	problems := map[string]error{}
-	if n := utf8.RuneCountInString(name); n == 0 || n > MaxGroupNameLength {
+	if err := text.Check("group name", name); err != nil {
+		problems["name"] = err
+	} else if n := utf8.RuneCountInString(name); n == 0 || n > MaxGroupNameLength {
 		problems["name"] = ErrGroupName
 	}
-	if utf8.RuneCountInString(description) > MaxGroupDescriptionLength {
+	if err := text.Check("description", description); err != nil {
+		problems["description"] = err
+	} else if utf8.RuneCountInString(description) > MaxGroupDescriptionLength {
 		problems["description"] = ErrGroupDescription
 	}
 	return problems

@@ -15,6 +15,7 @@ import (
 	"enrollportal/internal/clock"
 	"enrollportal/internal/enroll"
 	"enrollportal/internal/importer"
+	"enrollportal/internal/jobs"
 	"enrollportal/internal/notify"
 	"enrollportal/internal/org"
 	"enrollportal/internal/policy"
@@ -55,6 +56,8 @@ type Options struct {
 	// keeping the checked plans between preview and apply.
 	Bulk     *bulk.Service
 	Importer *importer.Service
+	// Jobs runs bulk sends and imports (their progress pages).
+	Jobs *jobs.Runner
 	// MetricsToken, when set, lets a caller from elsewhere read /metrics on
 	// the main listener with "Authorization: Bearer TOKEN".
 	MetricsToken string
@@ -124,7 +127,7 @@ func New(o Options) (*Server, error) {
 		admin: admin.New(admin.Options{
 			Store: o.Store, Enroll: o.Enroll, Users: o.Users, Admins: o.Admins, Notify: o.Notify, Box: o.Box, Clock: o.Clock,
 			Logger: o.Logger, BaseURL: o.BaseURL, Secure: o.Secure, Org: o.Org,
-			Bulk: o.Bulk, Importer: o.Importer, Pages: pages,
+			Bulk: o.Bulk, Importer: o.Importer, Jobs: o.Jobs, Pages: pages,
 		}),
 		metricsToken: o.MetricsToken, metricsElsewhere: o.MetricsElsewhere,
 	}

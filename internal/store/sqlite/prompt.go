@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"strings"
 	"time"
 
@@ -76,14 +77,18 @@ func (s queries) UpdatePromptTransaction(ctx context.Context, t store.PromptTran
 	res, err := s.q.ExecContext(ctx, `
 		UPDATE prompt_transactions SET user_id = ?, decision = ?, reason = ?, message = ?, enroll_methods = ?,
 			auth_methods = ?, outcome = ?, key_session = ?
-		WHERE id = ?`,
+		WHERE id = ? AND outcome = ''`,
 		nullInt(t.UserID), t.Decision, t.Reason, t.Message, joinMethods(t.EnrollMethods), joinMethods(t.AuthMethods),
 		t.Outcome, t.KeySession, t.ID)
 	if err != nil {
 		return wrap("update prompt transaction", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return store.ErrNotFound
+		var one int
+		if err := s.q.QueryRowContext(ctx, `SELECT 1 FROM prompt_transactions WHERE id = ?`, t.ID).Scan(&one); err != nil {
+			return wrap("update prompt transaction", err)
+		}
+		return fmt.Errorf("sqlite: update prompt transaction: finished already: %w", store.ErrConflict)
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 
@@ -120,7 +119,7 @@ func (s *Section) AdminBulkSendPOST(c *gin.Context) {
 		s.ServerError(c, err)
 		return
 	}
-	rep, err := s.bulk.Send(ctx, pv.Rows(), text, adminWho(c))
+	j, err := s.bulk.Begin(ctx, pv.Rows(), text, adminWho(c), jobWait)
 	var ite *bulk.InvalidTextError
 	switch {
 	case errors.As(err, &ite):
@@ -138,13 +137,7 @@ func (s *Section) AdminBulkSendPOST(c *gin.Context) {
 			s.log.Error("save bulk text", "err", err)
 		}
 	}
-	msg := fmt.Sprintf("Done: %d new %s created, %d existing %s sent a fresh link; %d enrollment %s queued.",
-		rep.Created, plural(rep.Created, "user", "users"), rep.Relinked, plural(rep.Relinked, "user", "users"),
-		rep.Messages, plural(rep.Messages, "email", "emails"))
-	if rep.Skipped > 0 {
-		msg += fmt.Sprintf(" %d already enrolled %s skipped.", rep.Skipped, plural(rep.Skipped, "user was", "users were"))
-	}
-	s.adminDone(c, msg, "/admin/bulk")
+	s.jobDone(c, j, "Done: ", "/admin/bulk")
 }
 
 // shownRows bounds how many lines of each kind a preview lists; the counts

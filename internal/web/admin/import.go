@@ -2,7 +2,6 @@ package admin
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"path/filepath"
 
@@ -29,8 +28,6 @@ type importPage struct {
 	Mode     importer.Mode
 	FileName string
 	Summary  importer.Summary
-	// Problem is set when applying failed on a line the database refused.
-	Problem string
 }
 
 // AdminImportGET shows the upload form.
@@ -76,11 +73,11 @@ func (s *Section) AdminImportPreviewPOST(c *gin.Context) {
 	s.Render(c, status, viewAdminImportPreview, render.Page{Title: "Check the import", Data: importPage{Mode: mode, FileName: name, Summary: sum}})
 }
 
-// AdminImportApplyPOST applies the previewed file in one transaction.
+// AdminImportApplyPOST starts applying the previewed file (a job) and says
+// what it did, or shows its progress while it goes on.
 func (s *Section) AdminImportApplyPOST(c *gin.Context) {
-	mode := importer.Mode(adminSessionString(c, adminValImportMode))
 	name := adminSessionString(c, adminValImportName)
-	sum, err := s.importer.ApplyPlanID(c.Request.Context(), adminSessionString(c, adminValImportID), adminWho(c))
+	j, err := s.importer.BeginApplyID(c.Request.Context(), adminSessionString(c, adminValImportID), name, adminWho(c), jobWait)
 	if errors.Is(err, importer.ErrPlanGone) {
 		s.ShowError(c, http.StatusGone, "This import is no longer waiting",
 			"The checked file was already applied, or it waited more than an hour.",
@@ -95,22 +92,5 @@ func (s *Section) AdminImportApplyPOST(c *gin.Context) {
 	delete(sess.Values, adminValImportID)
 	delete(sess.Values, adminValImportMode)
 	delete(sess.Values, adminValImportName)
-	var msg string
-	if mode == importer.ModeDelete {
-		msg = fmt.Sprintf("Imported %s: %d %s deleted.", name, sum.Delete, plural(sum.Delete, "user", "users"))
-	} else {
-		msg = fmt.Sprintf("Imported %s: %d %s created, %d updated, %d new %s, %d new %s. No messages were sent.",
-			name, sum.Create, plural(sum.Create, "user", "users"), sum.Update, sum.NewPhones, plural(sum.NewPhones, "phone", "phones"),
-			len(sum.NewGroups), plural(len(sum.NewGroups), "group", "groups"))
-	}
-	if n := len(sum.Skipped); n > 0 {
-		// The database changed since the check (another admin at work).
-		msg += fmt.Sprintf(" %d %s skipped because the user changed since the check: line %d (%s)",
-			n, plural(n, "line was", "lines were"), sum.Skipped[0].Line, sum.Skipped[0].Reason)
-		if n > 1 {
-			msg += fmt.Sprintf(" and %d more", n-1)
-		}
-		msg += "."
-	}
-	s.adminDone(c, msg, "/admin/import")
+	s.jobDone(c, j, "Imported "+name+": ", "/admin/import")
 }

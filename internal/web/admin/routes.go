@@ -66,4 +66,5 @@ func (s *Section) Register(r *gin.Engine) {
 	s.adminHandle(g, http.MethodGet, "/audit.csv", admin.ViewUsers, s.AdminAuditCSVGET)
 
 	s.adminBulkRoutes(g)
+	s.adminJobRoutes(g)
 }

@@ -12,6 +12,7 @@ import (
 	"enrollportal/internal/clock"
 	"enrollportal/internal/enroll"
 	"enrollportal/internal/importer"
+	"enrollportal/internal/jobs"
 	"enrollportal/internal/notify"
 	"enrollportal/internal/org"
 	"enrollportal/internal/secret"
@@ -43,6 +44,8 @@ type Options struct {
 	// keeping the checked plans between preview and apply.
 	Bulk     *bulk.Service
 	Importer *importer.Service
+	// Jobs runs the bulk sends and imports; its pages show their progress.
+	Jobs *jobs.Runner
 	// Pages renders the pages, shared with the enrollment pages.
 	Pages *render.Renderer
 }
@@ -69,6 +72,7 @@ type Section struct {
 
 	bulk     *bulk.Service
 	importer *importer.Service
+	jobs     *jobs.Runner
 }
 
 // New builds the admin section; Register adds its routes.
@@ -79,7 +83,7 @@ func New(o Options) *Section {
 		admins: o.Admins, notify: o.Notify, org: o.Org,
 		adminSessions: newAdminSessionStore(o.Box, o.Secure),
 		adminIPTries:  throttle.New(o.Clock, 20, 30*time.Second),
-		bulk:          o.Bulk, importer: o.Importer,
+		bulk:          o.Bulk, importer: o.Importer, jobs: o.Jobs,
 	}
 	return s
 }

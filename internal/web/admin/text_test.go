@@ -50,7 +50,7 @@ func TestAdminFormsRefuseNULAndInvalidUTF8(t *testing.T) {
 		{url.Values{"realname": {"Dave"}, "notes": {"na\xefve"}, "status": {"active"}}, "The notes field is not valid UTF-8"},
 	} {
 		r := c.Post(edit, b.form)
-		if r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, b.want) || !strings.Contains(r.Body, "Nothing was changed") {
+		if r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, b.want) {
 			t.Errorf("edit %q: %d, want 422 with %q\n%s", b.form, r.Code, b.want, r.Body)
 		}
 	}

@@ -43,7 +43,7 @@ func (r *Renderer) ServerError(c *gin.Context, cause error) {
 	var te *text.Error
 	if errors.As(cause, &te) {
 		r.ShowError(c, http.StatusUnprocessableEntity, "This text cannot be saved",
-			te.Error()+" Nothing was changed.",
+			te.Error()+". Nothing was changed.",
 			"Go back, correct that field (retype it rather than paste it), and save again.")
 		return
 	}
