@@ -63,6 +63,47 @@ func runAdminAdd(ctx context.Context, env *cliEnv, args []string) error {
 	return nil
 }
 
+// runAdminSetPassword replaces an admin's password (for one who forgot it),
+// ending their open sessions. The password comes from stdin, as for add.
+func runAdminSetPassword(ctx context.Context, env *cliEnv, args []string) error {
+	var s config.Settings
+	fs := newFlags("admin set-password", env, &s)
+	email := fs.String("email", "", "the admin's email address (required)")
+	passwordStdin := fs.Bool("password-stdin", false, "read the new password from the first line of standard input (required)")
+	positional, err := parseArgs(fs, env, &s, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(positional) != 0:
+		return usagef("admin set-password takes no arguments (portal admin set-password --email E --password-stdin)")
+	case *email == "":
+		return usagef("--email is required")
+	case !*passwordStdin:
+		return usagef("--password-stdin is required: pipe the password in, for example: printf '%%s\\n' \"$PW\" | portal admin set-password ...")
+	}
+	password, err := readPasswordLine(env.stdin)
+	if err != nil {
+		return err
+	}
+	if err := admin.ValidatePassword(password); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, env, s)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := a.Admins.SetPassword(ctx, *email, password, audit.CLI()); err != nil {
+		if errors.Is(err, admin.ErrAdminNotFound) {
+			return fmt.Errorf("%w with the email %s", err, admin.NormalizeEmail(*email))
+		}
+		return fmt.Errorf("could not set the password: %w", err)
+	}
+	fmt.Fprintf(env.stdout, "set a new password for %s; their open sessions have ended\n", admin.NormalizeEmail(*email))
+	return nil
+}
+
 // readPasswordLine reads the first line of r, without its line ending.
 func readPasswordLine(r io.Reader) (string, error) {
 	line, err := bufio.NewReader(io.LimitReader(r, 4096)).ReadString('\n')

@@ -101,3 +101,33 @@ func TestOwnerSetupLinkPrintedOnceNoAdminExists(t *testing.T) {
 		t.Fatalf("with an admin: %v %q", err, stderr.String())
 	}
 }
+
+func TestAdminSetPassword(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, stderr := runAdminCLI(t, dir, "a long password\n", "admin", "add", "--email", "o@example.org", "--role", "owner", "--password-stdin"); code != 0 {
+		t.Fatalf("add: %d %s", code, stderr)
+	}
+	if code, _, stderr := runAdminCLI(t, dir, "another password\n", "admin", "set-password", "--email", "nobody@example.org", "--password-stdin"); code != 1 || !strings.Contains(stderr, "no such admin") {
+		t.Fatalf("unknown email: %d %q", code, stderr)
+	}
+	if code, _, stderr := runAdminCLI(t, dir, "short\n", "admin", "set-password", "--email", "o@example.org", "--password-stdin"); code != 1 || !strings.Contains(stderr, "at least 12 characters") {
+		t.Fatalf("short: %d %q", code, stderr)
+	}
+	code, stdout, stderr := runAdminCLI(t, dir, "another password\n", "admin", "set-password", "--email", "O@example.org", "--password-stdin")
+	if code != 0 || !strings.Contains(stdout, "set a new password for o@example.org") {
+		t.Fatalf("set-password: %d %q %q", code, stdout, stderr)
+	}
+	a, err := app.Open(context.Background(), config.Settings{DB: filepath.Join(dir, "portal.db"), SecretKeyFile: filepath.Join(dir, "secret.key"), BaseURL: "http://localhost:8080", LogLevel: "error"}, app.Options{LogOut: &bytes.Buffer{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	got, err := a.Store.AdminByEmail(context.Background(), "o@example.org")
+	if err != nil || !admin.CheckPassword(got.PasswordHash, "another password") || got.SessionGen != 1 {
+		t.Fatalf("stored admin: gen %d, %v", got.SessionGen, err)
+	}
+	entries, err := a.Store.AuditForTarget(context.Background(), audit.TargetAdmin, "o@example.org", 5)
+	if err != nil || len(entries) == 0 || entries[0].Action != audit.AdminPasswordSet {
+		t.Fatalf("audit: %+v %v", entries, err)
+	}
+}

@@ -530,6 +530,35 @@ func (s *Service) Delete(ctx context.Context, actor store.Admin, key, ip string)
 	})
 }
 
+// SetPassword gives the admin with email a new password and ends all their
+// open sessions, so that whoever knew the old one is signed out too.
+func (s *Service) SetPassword(ctx context.Context, email, password string, who audit.Who) error {
+	if err := ValidatePassword(password); err != nil {
+		return err
+	}
+	var hash string
+	if err := s.withHashSlot(ctx, func() { hash = HashPassword(password) }); err != nil {
+		return err
+	}
+	now := s.clock.Now()
+	return s.store.InTx(ctx, func(q store.Queries) error {
+		a, err := q.AdminByEmail(ctx, NormalizeEmail(email))
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrAdminNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if err := q.SetAdminPassword(ctx, a.ID, hash); err != nil {
+			return err
+		}
+		if err := q.EndAdminSessions(ctx, a.ID); err != nil {
+			return err
+		}
+		return q.InsertAudit(ctx, audit.Entry(now, who, audit.AdminPasswordSet, audit.TargetAdmin, a.Email, nil))
+	})
+}
+
 // Lock keeps the admin with key out of the admin section, ending their open
 // sessions at once, until Unlock. The last owner who can sign in stays
 // unlocked, and nobody locks themselves.

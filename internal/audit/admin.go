@@ -47,4 +47,7 @@ const (
 const (
 	AdminLocked   = "admin.locked"
 	AdminUnlocked = "admin.unlocked"
+	// AdminPasswordSet: an admin's password was replaced (portal admin
+	// set-password).
+	AdminPasswordSet = "admin.password_set"
 )

@@ -64,6 +64,8 @@ type AdminQueries interface {
 	// session issued before no longer counts.
 	EndAdminSessions(ctx context.Context, id int64) error
 	DeleteAdmin(ctx context.Context, id int64) error
+	// SetAdminPassword replaces the admin's password hash.
+	SetAdminPassword(ctx context.Context, id int64, hash string) error
 	// SetAdminTOTP stores a proved TOTP secret and the step of the code that
 	// proved it, only while the admin has none: ErrConflict when another
 	// set-up got there first.

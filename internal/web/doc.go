@@ -7,8 +7,8 @@
 // prompt, its application-facing endpoints internal/duo's oauth*.go) and the
 // activation links (activate.go). Handlers translate HTTP into calls of the
 // domain packages (enroll, verify, users, prompt) and back; they hold no
-// business rules, open no transaction and write no audit record (a test
-// fails on any InTx or InsertAudit under internal/web).
+// business rules, open no transaction and write no audit record
+// (layering_test.go fails on any such call under internal/web).
 //
 // The admin section under /admin is package web/admin, registered from
 // routes.go; the page renderer, error pages and CSRF check both use are

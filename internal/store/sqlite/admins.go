@@ -103,6 +103,11 @@ func (s queries) EndAdminSessions(ctx context.Context, id int64) error {
 	return affectedOne(res, err, "end admin sessions")
 }
 
+func (s queries) SetAdminPassword(ctx context.Context, id int64, hash string) error {
+	res, err := s.q.ExecContext(ctx, `UPDATE admins SET password_hash = ? WHERE id = ?`, hash, id)
+	return affectedOne(res, err, "set admin password")
+}
+
 func (s queries) DeleteAdmin(ctx context.Context, id int64) error {
 	res, err := s.q.ExecContext(ctx, `DELETE FROM admins WHERE id = ?`, id)
 	return affectedOne(res, err, "delete admin")

@@ -317,3 +317,20 @@ func TestAdminOwnerSetupLink(t *testing.T) {
 		t.Fatalf("a link issued with an owner present: %v", err)
 	}
 }
+
+// A new password (portal admin set-password) ends the admin's open sessions.
+func TestAdminNewPasswordEndsOpenSessions(t *testing.T) {
+	p := testkit.New(t)
+	c, a := p.SignInAs(t, admin.RoleAdministrator)
+	if err := p.Admins.SetPassword(context.Background(), a.Email, "a brand new password", audit.CLI()); err != nil {
+		t.Fatal(err)
+	}
+	if r := c.Get("/admin"); r.Code != http.StatusSeeOther || r.Location() != "/admin/signin" {
+		t.Fatalf("the session after a new password: %d %s", r.Code, r.Location())
+	}
+	c2 := p.NewFormClient(t)
+	c2.Get("/admin/signin")
+	if r := c2.Post("/admin/signin", url.Values{"email": {a.Email}, "password": {"a brand new password"}}); r.Code != http.StatusSeeOther {
+		t.Fatalf("the new password: %d", r.Code)
+	}
+}
