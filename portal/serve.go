@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"enrollportal/internal/app"
+	"enrollportal/internal/audit"
 	"enrollportal/internal/config"
 )
 
@@ -145,11 +146,22 @@ func serveMetrics(a *app.App, addr string, errc chan<- error) (*http.Server, err
 
 // sweep deletes expired, unproved factor set-ups every minute, so that their
 // sealed secrets do not linger, and the outcomes of async API logins once no
-// client may fetch them.
+// client may fetch them; at start and hourly, the audit records older than
+// the retention period.
 func sweep(ctx context.Context, a *app.App) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
+	var pruned time.Time
 	for {
+		// Audit records past the retention period go at start and hourly.
+		if now := time.Now(); now.Sub(pruned) >= time.Hour {
+			pruned = now
+			if n, err := audit.Prune(ctx, a.Store, a.Clock.Now(), a.Settings.AuditRetentionPeriod, audit.System()); err != nil && ctx.Err() == nil {
+				a.Log.Error("prune the audit log", "err", err)
+			} else if n > 0 {
+				a.Log.Info("pruned the audit log", "removed", n, "retention", a.Settings.AuditRetention)
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return

@@ -36,6 +36,9 @@ const (
 	// runs one iteration.
 	requestsPerRun = 20_000
 	workers        = 4
+	// tlsWorkers is the connection count of the TLS figures: a VPN or a
+	// fleet of bastions keeps many connections open to the portal.
+	tlsWorkers = 16
 )
 
 // fixture is one portal with 100,000 enrolled users, shared by every
@@ -44,10 +47,12 @@ type fixture struct {
 	dir          string
 	app          *app.App
 	portal, bare *httptest.Server
-	unix         apps.Created
-	authAPI      apps.Created
-	host         string
-	loadTime     time.Duration
+	// The same handlers over TLS.
+	portalTLS, bareTLS *httptest.Server
+	unix               apps.Created
+	authAPI            apps.Created
+	host, hostTLS      string
+	loadTime           time.Duration
 }
 
 var (
@@ -138,21 +143,43 @@ func newFixture() (*fixture, error) {
 		c.JSON(http.StatusOK, gin.H{"stat": "OK", "response": gin.H{"user_id": u.Key}})
 	})
 	f.bare = httptest.NewServer(bare)
+	f.portalTLS = httptest.NewTLSServer(h)
+	f.hostTLS = strings.TrimPrefix(f.portalTLS.URL, "https://")
+	f.bareTLS = httptest.NewTLSServer(bare)
 	return f, nil
+}
+
+// plainClient is the client of the plain-HTTP figures: workers connections.
+func plainClient(conns int) *http.Client {
+	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}}
+}
+
+// tlsClient is a client of srv over TLS, keeping conns connections open.
+func tlsClient(srv *httptest.Server, conns int) *http.Client {
+	t := srv.Client().Transport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost, t.MaxConnsPerHost = conns, conns
+	return &http.Client{Transport: t}
 }
 
 // load sends n requests from workers goroutines and returns the throughput
 // and the 99th percentile latency. newReq builds request i.
 func load(b *testing.B, n int, newReq func(i int) *http.Request, check func(*http.Response, []byte) error) (rps float64, p99 time.Duration, cpuPerReq time.Duration) {
+	return loadWith(b, plainClient(workers), workers, n, newReq, check)
+}
+
+// loadWith is load over client with conns concurrent requests. The
+// connections are opened (and, over TLS, handshaken) before the clock
+// starts: the figures are of requests on open connections.
+func loadWith(b *testing.B, client *http.Client, conns, n int, newReq func(i int) *http.Request, check func(*http.Response, []byte) error) (rps float64, p99 time.Duration, cpuPerReq time.Duration) {
 	b.Helper()
+	warm(b, client, conns, newReq)
 	cpuBefore := processCPU()
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: workers, MaxConnsPerHost: workers}}
 	latencies := make([]time.Duration, n)
 	var next atomic.Int64
 	var failed atomic.Value
 	var wg sync.WaitGroup
 	start := time.Now()
-	for w := 0; w < workers; w++ {
+	for w := 0; w < conns; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -188,6 +215,27 @@ func load(b *testing.B, n int, newReq func(i int) *http.Request, check func(*htt
 	return float64(n) / elapsed.Seconds(), latencies[n*99/100], cpuPerReq
 }
 
+// warm sends conns requests at once so that the client holds conns open
+// connections.
+func warm(b *testing.B, client *http.Client, conns int, newReq func(i int) *http.Request) {
+	b.Helper()
+	var wg sync.WaitGroup
+	for i := 0; i < conns; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := client.Do(newReq(i))
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}()
+	}
+	wg.Wait()
+}
+
 // processCPU is the CPU time this process has used, user and system. The
 // machine is shared, so CPU per request says more about the code than
 // wall-clock throughput does; it includes the in-process load generator.
@@ -203,8 +251,13 @@ func randomUser(i int) string { return username(rand.IntN(userCount)) }
 
 // bareLoad measures the baseline with the same load shape.
 func bareLoad(b *testing.B, f *fixture, n int) (float64, time.Duration) {
-	rps, _, cpu := load(b, n, func(i int) *http.Request {
-		req, _ := http.NewRequest("POST", f.bare.URL+"/user", strings.NewReader(url.Values{"user": {randomUser(i)}}.Encode()))
+	return bareLoadOn(b, f.bare, plainClient(workers), workers, n)
+}
+
+// bareLoadOn measures the baseline served by srv with conns connections.
+func bareLoadOn(b *testing.B, srv *httptest.Server, client *http.Client, conns, n int) (float64, time.Duration) {
+	rps, _, cpu := loadWith(b, client, conns, n, func(i int) *http.Request {
+		req, _ := http.NewRequest("POST", srv.URL+"/user", strings.NewReader(url.Values{"user": {randomUser(i)}}.Encode()))
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		return req
 	}, func(resp *http.Response, _ []byte) error {
@@ -251,29 +304,52 @@ func BenchmarkPreauthRESTv1(b *testing.B) {
 	report(b, f, rps, p99, cpu, bareRPS, bareCPU)
 }
 
+// preauthV2 builds duo_api_golang's Preauth request (a v2-signed form
+// POST) to the portal served by srv at host.
+func preauthV2(f *fixture, srv *httptest.Server, host string) func(i int) *http.Request {
+	return func(i int) *http.Request { return signedPreauthV2(f, srv, host, randomUser(i)) }
+}
+
+// signedPreauthV2 is the preauth of username.
+func signedPreauthV2(f *fixture, srv *httptest.Server, host, username string) *http.Request {
+	params := url.Values{"username": {username}, "ipaddr": {"10.0.0.1"}}
+	date := time.Now().UTC().Format(time.RFC1123Z)
+	sig := duo.Sign(duo.SigV2, f.authAPI.ClientSecret, duo.CanonV2(date, "POST", host, "/auth/v2/preauth", duo.CanonParams(params)))
+	req, _ := http.NewRequest("POST", srv.URL+"/auth/v2/preauth", strings.NewReader(params.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Date", date)
+	req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(f.authAPI.ClientID+":"+sig)))
+	return req
+}
+
+func checkPreauthV2(resp *http.Response, body []byte) error {
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"result":"auth"`) {
+		return fmt.Errorf("preauth answered %d %q", resp.StatusCode, body)
+	}
+	return nil
+}
+
 // BenchmarkPreauthAuthAPIv2 is duo_api_golang's Preauth: a v2-signed form
-// POST answered in JSON.
+// POST answered in JSON, over plain HTTP with 4 connections.
 func BenchmarkPreauthAuthAPIv2(b *testing.B) {
 	f := getFixture(b)
 	n := requestsPerRun * b.N
 	b.ResetTimer()
-	rps, p99, cpu := load(b, n, func(i int) *http.Request {
-		params := url.Values{"username": {randomUser(i)}, "ipaddr": {"10.0.0.1"}}
-		date := time.Now().UTC().Format(time.RFC1123Z)
-		sig := duo.Sign(duo.SigV2, f.authAPI.ClientSecret, duo.CanonV2(date, "POST", f.host, "/auth/v2/preauth", duo.CanonParams(params)))
-		req, _ := http.NewRequest("POST", f.portal.URL+"/auth/v2/preauth", strings.NewReader(params.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("Date", date)
-		req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(f.authAPI.ClientID+":"+sig)))
-		return req
-	}, func(resp *http.Response, body []byte) error {
-		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"result":"auth"`) {
-			return fmt.Errorf("preauth answered %d %q", resp.StatusCode, body)
-		}
-		return nil
-	})
+	rps, p99, cpu := load(b, n, preauthV2(f, f.portal, f.host), checkPreauthV2)
 	b.StopTimer()
 	bareRPS, bareCPU := bareLoad(b, f, n)
+	report(b, f, rps, p99, cpu, bareRPS, bareCPU)
+}
+
+// BenchmarkPreauthAuthAPIv2TLS is the same over TLS with 16 connections,
+// against the bare handler over TLS with 16 connections.
+func BenchmarkPreauthAuthAPIv2TLS(b *testing.B) {
+	f := getFixture(b)
+	n := requestsPerRun * b.N
+	b.ResetTimer()
+	rps, p99, cpu := loadWith(b, tlsClient(f.portalTLS, tlsWorkers), tlsWorkers, n, preauthV2(f, f.portalTLS, f.hostTLS), checkPreauthV2)
+	b.StopTimer()
+	bareRPS, bareCPU := bareLoadOn(b, f.bareTLS, tlsClient(f.bareTLS, tlsWorkers), tlsWorkers, n)
 	report(b, f, rps, p99, cpu, bareRPS, bareCPU)
 }
 
@@ -286,6 +362,8 @@ func TestMain(m *testing.M) {
 	if shared != nil {
 		shared.portal.Close()
 		shared.bare.Close()
+		shared.portalTLS.Close()
+		shared.bareTLS.Close()
 		shared.app.Close()
 		os.RemoveAll(shared.dir)
 	}

@@ -165,7 +165,7 @@ func TestSendRefusesBadTextAndEmptySends(t *testing.T) {
 	if _, err := svc.Send(ctx, []bulk.Row{{Line: 1, Username: "erin", Email: "erin@example.com"}}, notify.DefaultEnrollment, admin); !errors.Is(err, bulk.ErrNothingToSend) {
 		t.Fatalf("only enrolled: %v", err)
 	}
-	if n, _ := p.Store.CountUsers(ctx); n != 1 || len(outbox(t, p)) != 0 {
+	if n := testkit.Got(p.Store.CountUsers(ctx)).Must(t); n != 1 || len(outbox(t, p)) != 0 {
 		t.Fatalf("a refused send changed something: %d users", n)
 	}
 }

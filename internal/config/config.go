@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -33,6 +34,10 @@ type Settings struct {
 	// MetricsTokenFile holds the bearer token that lets callers from other
 	// machines read /metrics on the main listener.
 	MetricsTokenFile string
+	// AuditRetention is how long audit records are kept: "400d" (days) or
+	// a Go duration ("9600h"). AuditRetentionPeriod is its value.
+	AuditRetention       string
+	AuditRetentionPeriod time.Duration
 	// ShutdownGrace is how long serve, once told to stop, waits for the
 	// requests in flight and the workers' current step (a duration such as
 	// "30s"; see Grace).
@@ -60,6 +65,7 @@ func (s *Settings) options() []option {
 		{"org-name", "PORTAL_ORG_NAME", "", "organisation name shown on pages and messages (default from settings, else \"Enrollment Portal\")", &s.OrgName, false},
 		{"log-level", "PORTAL_LOG_LEVEL", "info", "debug, info, warn or error", &s.LogLevel, false},
 		{"metrics-addr", "PORTAL_METRICS_ADDR", "", "listen address of a separate /metrics listener (default: /metrics on the main listener, to this machine or with the token)", &s.MetricsAddr, false},
+		{"audit-retention", "PORTAL_AUDIT_RETENTION", "400d", "how long audit records are kept: days (400d) or a duration (9600h)", &s.AuditRetention, false},
 		{"shutdown-grace", "PORTAL_SHUTDOWN_GRACE", "30s", "how long a stopping server waits for requests and workers in flight (work cut off resumes at the next start)", &s.ShutdownGrace, false},
 		{"metrics-token-file", "PORTAL_METRICS_TOKEN_FILE", "", "file holding a bearer token that opens /metrics on the main listener to other machines", &s.MetricsTokenFile, false},
 	}
@@ -124,10 +130,40 @@ func (s *Settings) validate() error {
 	default:
 		return fmt.Errorf("config: log level %q must be debug, info, warn or error", s.LogLevel)
 	}
+	if s.AuditRetention == "" {
+		s.AuditRetention = "400d"
+	}
+	if s.AuditRetentionPeriod, err = parseRetention(s.AuditRetention); err != nil {
+		return err
+	}
 	if d, err := time.ParseDuration(s.ShutdownGrace); err != nil || d < 0 {
 		return fmt.Errorf("config: PORTAL_SHUTDOWN_GRACE %q must be a duration such as 30s or 2m", s.ShutdownGrace)
 	}
 	return nil
+}
+
+// minAuditRetention keeps a typo ("40m" for 40 days) from wiping the log.
+const minAuditRetention = 24 * time.Hour
+
+// parseRetention reads a number of days ("400d") or a Go duration.
+func parseRetention(v string) (time.Duration, error) {
+	var d time.Duration
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n <= 0 || n > 100*365 {
+			return 0, fmt.Errorf("config: audit retention %q must be a number of days such as 400d, or a duration such as 9600h", v)
+		}
+		d = time.Duration(n) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(v); err != nil {
+			return 0, fmt.Errorf("config: audit retention %q must be a number of days such as 400d, or a duration such as 9600h", v)
+		}
+	}
+	if d < minAuditRetention {
+		return 0, fmt.Errorf("config: audit retention %q is shorter than a day; audit records must be kept at least that long", v)
+	}
+	return d, nil
 }
 
 // Grace is ShutdownGrace as a duration: 30 s when unset.

@@ -69,7 +69,7 @@ func New(o Options) *API {
 // Register adds the API routes to r. They sit outside the browser session
 // and CSRF middleware: every call is authenticated by its signature.
 func (a *API) Register(r gin.IRouter) {
-	v2 := r.Group("/auth/v2")
+	v2 := r.Group("/auth/v2", WithLoginDeadline)
 	v2.GET("/ping", a.PingGET)
 	signedV2 := v2.Group("", a.signed(formatJSON, store.AppAuthAPI, store.AppUnix))
 	signedV2.GET("/check", a.CheckGET)
@@ -79,7 +79,7 @@ func (a *API) Register(r gin.IRouter) {
 	signedV2.POST("/enroll", a.EnrollPOST)
 	signedV2.POST("/enroll_status", a.EnrollStatusPOST)
 
-	v1 := r.Group("/rest/v1", a.signed(formatBSON, store.AppUnix, store.AppAuthAPI))
+	v1 := r.Group("/rest/v1", WithLoginDeadline, a.signed(formatBSON, store.AppUnix, store.AppAuthAPI))
 	v1.POST("/preauth.bson", a.RESTPreauthPOST)
 	v1.POST("/auth.bson", a.RESTAuthPOST)
 	v1.GET("/status.bson", a.RESTStatusGET)
@@ -126,6 +126,7 @@ const (
 	codeTooLarge         = 41301
 	codeTooManyRequests  = 42901
 	codeInternal         = 50001
+	codeUnavailable      = 50301 // the database did not answer in time
 )
 
 // fail answers in the Duo error envelope of the endpoint's format.
@@ -174,8 +175,31 @@ func okBSON(c *gin.Context, doc bson.D) {
 	writeBSON(c, http.StatusOK, bson.D{{Key: "stat", Value: "OK"}, {Key: "response", Value: doc}})
 }
 
-// internalError logs the cause and answers without it.
+// LoginDeadline bounds each wait of a login call for the database's write
+// lock: with the database write-locked from outside (or writes queued
+// behind a long transaction), the client gets Duo's error in time to apply
+// its failmode instead of hanging until its own timeout. Reads never wait
+// for the lock (WAL), and time spent computing does not count, so an
+// overloaded machine slows logins down rather than refusing them.
+const LoginDeadline = 1500 * time.Millisecond
+
+// WithLoginDeadline bounds the request's waits for the write lock to
+// LoginDeadline; the Universal Prompt's pages use it too.
+func WithLoginDeadline(c *gin.Context) {
+	c.Request = c.Request.WithContext(store.WithLockWait(c.Request.Context(), LoginDeadline))
+	c.Next()
+}
+
+// internalError logs the cause and answers without it: 503 with
+// Retry-After when the database did not answer before the login deadline,
+// 500 otherwise, in the family's error envelope.
 func (a *API) internalError(c *gin.Context, f format, err error) {
+	if store.Busy(err) {
+		a.log.Warn("duo api: database busy", "route", c.FullPath(), "err", err)
+		c.Header("Retry-After", "1")
+		fail(c, f, http.StatusServiceUnavailable, codeUnavailable, "Service temporarily unavailable", "")
+		return
+	}
 	a.log.Error("duo api", "route", c.FullPath(), "err", err)
 	fail(c, f, http.StatusInternalServerError, codeInternal, "Internal server error", "")
 }

@@ -131,6 +131,22 @@ func auditActions(t *testing.T, p *testkit.Portal, username string) []string {
 	return out
 }
 
+// auditOf lists the entries of action recorded about a user, newest first.
+func auditOf(t *testing.T, p *testkit.Portal, username, action string) []store.AuditEntry {
+	t.Helper()
+	entries, err := p.Store.AuditForTarget(context.Background(), audit.TargetUser, username, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []store.AuditEntry
+	for _, e := range entries {
+		if e.Action == action {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 func count(list []string, s string) int {
 	n := 0
 	for _, v := range list {

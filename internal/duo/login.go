@@ -160,7 +160,7 @@ func (a *API) authenticate(c *gin.Context, l login, passcode string) (authOutcom
 		details := l.details("auth")
 		details["factor"], details["device"] = "passcode", ph.Key
 		e := audit.Entry(a.clock.Now(), l.who, audit.AuthAllowed, audit.TargetUser, u.Username, details)
-		if err := a.store.InsertAudit(ctx, e); err != nil {
+		if err := a.store.InGroupTx(ctx, func(q store.Queries) error { return q.InsertAudit(ctx, e) }); err != nil {
 			return authOutcome{}, err
 		}
 		return allowed("Success. Logging you in..."), nil
@@ -177,7 +177,10 @@ func (a *API) authenticate(c *gin.Context, l login, passcode string) (authOutcom
 }
 
 // auditAttempt records the outcome of an attempt that did not reach a
-// passcode check.
+// passcode check. Repeats of the same decision for the same user and
+// application count on one record (audit.RecordLogin), and the write
+// shares its commit with the other logins of the moment; the answer waits
+// for it.
 func (a *API) auditAttempt(c *gin.Context, l login, username, step string, d policy.Decision) error {
 	action := map[string]string{
 		policy.ResultAllow: audit.AuthAllowed, policy.ResultDeny: audit.AuthDenied,
@@ -185,7 +188,10 @@ func (a *API) auditAttempt(c *gin.Context, l login, username, step string, d pol
 	}[d.Result]
 	details := l.details(step)
 	details["reason"] = d.Reason
-	return a.store.InsertAudit(ctxOf(c), audit.Entry(a.clock.Now(), l.who, action, audit.TargetUser, username, details))
+	e := audit.Entry(a.clock.Now(), l.who, action, audit.TargetUser, username, details)
+	e.RepeatKey = audit.RepeatKey(action, d.Reason, l.app.Key, username)
+	ctx := ctxOf(c)
+	return a.store.InGroupTx(ctx, func(q store.Queries) error { return audit.RecordLogin(ctx, q, e) })
 }
 
 // saveTransaction keeps an outcome for an async client to fetch by txid.

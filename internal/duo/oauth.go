@@ -11,6 +11,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"enrollportal/internal/prompt"
+	"enrollportal/internal/store"
 	"enrollportal/internal/throttle"
 )
 
@@ -39,8 +40,8 @@ const maxOAuthBody = 16 << 10
 // Register adds the endpoints to r. They must not sit behind the browser
 // pages' CSRF check: the client authenticates with its assertion.
 func (o *OAuth) Register(r gin.IRouter) {
-	r.GET(prompt.PathAuthorize, o.AuthorizeGET)
-	r.POST(prompt.PathToken, o.TokenPOST)
+	r.GET(prompt.PathAuthorize, WithLoginDeadline, o.AuthorizeGET)
+	r.POST(prompt.PathToken, WithLoginDeadline, o.TokenPOST)
 	r.POST(prompt.PathHealthCheck, o.HealthCheckPOST)
 }
 
@@ -172,6 +173,12 @@ func (o *OAuth) refused(c *gin.Context, err error) {
 		o.tokenFail(c, status, pe.Code, pe.Description)
 		return
 	}
+	if store.Busy(err) {
+		o.Log.Warn("oauth token: database busy", "err", err)
+		c.Header("Retry-After", "1")
+		o.tokenFail(c, http.StatusServiceUnavailable, "temporarily_unavailable", "The server is busy. Try again in a moment.")
+		return
+	}
 	o.Log.Error("oauth token", "err", err)
 	o.tokenFail(c, http.StatusInternalServerError, "server_error", "The server could not answer. Try again later.")
 }
@@ -203,10 +210,7 @@ func (o *OAuth) AuthorizeGET(c *gin.Context) {
 	if err != nil {
 		var pe *prompt.Error
 		if !errors.As(err, &pe) {
-			o.Log.Error("oauth authorize", "err", err)
-			o.ShowError(c, http.StatusInternalServerError, "Something went wrong",
-				"Something went wrong on our side and you could not be signed in.",
-				"Go back to the application and try again in a minute.")
+			o.authorizeFailed(c, err)
 			return
 		}
 		o.badAuthorize(c, pe.Description)
@@ -214,14 +218,28 @@ func (o *OAuth) AuthorizeGET(c *gin.Context) {
 	}
 	token, err := o.Prompt.Begin(c.Request.Context(), r, c.ClientIP())
 	if err != nil {
-		o.Log.Error("oauth authorize", "err", err)
-		o.ShowError(c, http.StatusInternalServerError, "Something went wrong",
-			"Something went wrong on our side and you could not be signed in.",
-			"Go back to the application and try again in a minute.")
+		o.authorizeFailed(c, err)
 		return
 	}
 	c.Redirect(http.StatusSeeOther, o.PromptPath(token))
 	c.Abort()
+}
+
+// authorizeFailed shows the error page of a failure on the portal's side:
+// 503 when the database did not answer before the login deadline.
+func (o *OAuth) authorizeFailed(c *gin.Context, err error) {
+	if store.Busy(err) {
+		o.Log.Warn("oauth authorize: database busy", "err", err)
+		c.Header("Retry-After", "5")
+		o.ShowError(c, http.StatusServiceUnavailable, "Sign-in is busy",
+			"The sign-in service is busy right now and you could not be signed in. Nothing was changed.",
+			"Go back to the application and try again in a minute.")
+		return
+	}
+	o.Log.Error("oauth authorize", "err", err)
+	o.ShowError(c, http.StatusInternalServerError, "Something went wrong",
+		"Something went wrong on our side and you could not be signed in.",
+		"Go back to the application and try again in a minute.")
 }
 
 func (o *OAuth) badAuthorize(c *gin.Context, reason string) {

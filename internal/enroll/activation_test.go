@@ -62,7 +62,7 @@ func TestAddPhone(t *testing.T) {
 	if len(alicePhones) != 3 || alicePhones[0].ID != shared.ID {
 		t.Fatalf("phone not shared: %+v vs %+v", alicePhones, shared)
 	}
-	if e, _ := p.Store.AuditForTarget(ctx, audit.TargetUser, "bob", 1); len(e) != 1 || e[0].Action != audit.PhoneAdded {
+	if e := testkit.Got(p.Store.AuditForTarget(ctx, audit.TargetUser, "bob", 1)).Must(t); len(e) != 1 || e[0].Action != audit.PhoneAdded {
 		t.Fatalf("audit %+v", e)
 	}
 }

@@ -165,7 +165,7 @@ func TestInlineTokensAreSignedAndShortLived(t *testing.T) {
 	if _, err := p.Enroll.OpenInline(tok); !errors.Is(err, enroll.ErrLinkExpired) {
 		t.Fatalf("expired: %v", err)
 	}
-	if n, _ := p.Store.CountUsers(context.Background()); n != 0 {
+	if n := testkit.Got(p.Store.CountUsers(context.Background())).Must(t); n != 0 {
 		t.Fatal("handing out inline tokens wrote users")
 	}
 }

@@ -70,7 +70,7 @@ func TestImportCreatesUsersWithPhonesGroupsAndAliases(t *testing.T) {
 	if len(groups) != 2 {
 		t.Fatalf("alice groups %+v", groups)
 	}
-	if a, _ := p.Store.AuditForTarget(ctx, audit.TargetUser, "alice", 10); len(a) == 0 || a[len(a)-1].Action != audit.UserCreated {
+	if a := testkit.Got(p.Store.AuditForTarget(ctx, audit.TargetUser, "alice", 10)).Must(t); len(a) == 0 || a[len(a)-1].Action != audit.UserCreated {
 		t.Fatalf("alice audit %+v", a)
 	}
 
@@ -138,7 +138,7 @@ func TestImportReportsEveryBadLineAndAppliesNothing(t *testing.T) {
 			t.Errorf("line %d: %q, want %q", e.Line, e.Reason, want[e.Line])
 		}
 	}
-	if after, _ := p.Store.CountUsers(ctx); after != before {
+	if after := testkit.Got(p.Store.CountUsers(ctx)).Must(t); after != before {
 		t.Fatalf("users %d -> %d: a file with errors changed something", before, after)
 	}
 }
@@ -178,10 +178,10 @@ func TestImportDeleteMode(t *testing.T) {
 		t.Fatalf("alice still there: %v", err)
 	}
 	bob, _ := p.Store.UserByUsername(ctx, "bob")
-	if phones, _ := p.Store.PhonesByUser(ctx, bob.ID); len(phones) != 1 {
+	if phones := testkit.Got(p.Store.PhonesByUser(ctx, bob.ID)).Must(t); len(phones) != 1 {
 		t.Fatalf("bob's shared phone went with alice: %+v", phones)
 	}
-	if e, _ := p.Store.AuditForTarget(ctx, audit.TargetUser, "alice", 1); len(e) != 1 || e[0].Action != audit.UserDeleted {
+	if e := testkit.Got(p.Store.AuditForTarget(ctx, audit.TargetUser, "alice", 1)).Must(t); len(e) != 1 || e[0].Action != audit.UserDeleted {
 		t.Fatalf("audit %+v", e)
 	}
 }
@@ -230,7 +230,7 @@ func TestApplySkipsTheLinesTheDatabaseRefusesSinceTheCheck(t *testing.T) {
 	if members != 2 {
 		t.Fatalf("%d members of Staff, want alice and carol", members)
 	}
-	if groups, _ := p.Store.GroupsOfUser(ctx, bob.ID); len(groups) != 0 {
+	if groups := testkit.Got(p.Store.GroupsOfUser(ctx, bob.ID)).Must(t); len(groups) != 0 {
 		t.Fatalf("bob's line was applied: %+v", groups)
 	}
 	if _, err := os.Stat(plan); !os.IsNotExist(err) {
@@ -312,7 +312,7 @@ func TestImportRefusesNULAndInvalidUTF8(t *testing.T) {
 			t.Errorf("line %d: %q, want %q", e.Line, e.Reason, want[e.Line])
 		}
 	}
-	if n, _ := p.Store.CountUsers(ctx); n != 0 {
+	if n := testkit.Got(p.Store.CountUsers(ctx)).Must(t); n != 0 {
 		t.Fatalf("a file with refused text created %d users", n)
 	}
 }

@@ -78,7 +78,7 @@ func TestPortalEmailsAWorkingEnrollmentLink(t *testing.T) {
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "Example Org") {
 		t.Errorf("opening the emailed link: %d\n%s", rec.Code, rec.Body.String())
 	}
-	if c, _ := p.Store.CountMessagesByStatus(ctx); c[store.MessageSent] != 1 {
+	if c := testkit.Got(p.Store.CountMessagesByStatus(ctx)).Must(t); c[store.MessageSent] != 1 {
 		t.Errorf("outbox = %v", c)
 	}
 	if !strings.Contains(p.Logs.String(), "outbox: delivering email messages") || !strings.Contains(p.Logs.String(), "no SMS gateway configured") {

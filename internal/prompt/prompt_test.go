@@ -78,6 +78,25 @@ func (r *rig) request(t *testing.T, change func(jwt.MapClaims)) string {
 	return r.sign(t, c)
 }
 
+// begin starts a login from a valid authorize request and opens it.
+func (r *rig) begin(t *testing.T) prompt.Transaction {
+	t.Helper()
+	ctx := context.Background()
+	req, err := r.svc.ParseAuthorize(ctx, r.id, "code", r.request(t, nil), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := r.svc.Begin(ctx, req, "192.0.2.7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := r.svc.Open(ctx, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}
+
 func TestParseAuthorizeKeepsTheUsernameAsSentAndTheSignedNonce(t *testing.T) {
 	r := newRig(t, "https://mfa.example.com:8443")
 	req, err := r.svc.ParseAuthorize(context.Background(), r.id, "code",
@@ -148,18 +167,7 @@ func TestCodeIsSingleUseShortLivedAndBound(t *testing.T) {
 	r := newRig(t, "https://mfa.example.com:8443")
 	ctx := context.Background()
 	issue := func() string {
-		req, err := r.svc.ParseAuthorize(ctx, r.id, "code", r.request(t, nil), "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		token, err := r.svc.Begin(ctx, req, "192.0.2.7")
-		if err != nil {
-			t.Fatal(err)
-		}
-		tx, err := r.svc.Open(ctx, token)
-		if err != nil {
-			t.Fatal(err)
-		}
+		tx := r.begin(t)
 		if _, err := r.svc.Return(ctx, tx); !errors.Is(err, prompt.ErrNotFinished) {
 			t.Fatalf("return before the end: %v", err)
 		}
@@ -231,5 +239,40 @@ func TestTransactionExpires(t *testing.T) {
 	r.clock.Advance(time.Second)
 	if _, err := r.svc.Open(ctx, token); !errors.Is(err, prompt.ErrTransactionNotFound) {
 		t.Fatalf("expired transaction: %v", err)
+	}
+}
+
+// A policy decision repeated for the same user and application (a script
+// looping on the prompt) counts on one audit record per window; a proven
+// factor is recorded each time.
+func TestRepeatedPolicyDenialsCountOnOneRecord(t *testing.T) {
+	r := newRig(t, "https://mfa.example.com:8443")
+	ctx := context.Background()
+	for i := 0; i < 4; i++ {
+		tx := r.begin(t)
+		if err := r.svc.Decide(ctx, &tx, prompt.Decision{Result: prompt.DecisionDeny, Reason: "new_user_denied"}); err != nil {
+			t.Fatal(err)
+		}
+		r.clock.Advance(time.Minute)
+	}
+	entries, err := r.db.AuditForTarget(ctx, audit.TargetUser, "Alice", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Action != audit.PromptLoginDenied || entries[0].Count != 4 {
+		t.Fatalf("audit after 4 denials: %+v, want one record with count 4", entries)
+	}
+	u := store.User{Key: "DUALICE", Username: "Alice", Status: store.StatusActive, CreatedAt: t0, UpdatedAt: t0}
+	if err := r.db.CreateUser(ctx, &u); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		tx := r.begin(t)
+		if err := r.svc.Succeed(ctx, &tx, u, prompt.FactorPasscode, "valid_passcode"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if entries, _ = r.db.AuditForTarget(ctx, audit.TargetUser, "Alice", 10); len(entries) != 3 {
+		t.Fatalf("audit after 2 passcode logins: %+v, want 3 records", entries)
 	}
 }

@@ -154,8 +154,10 @@ func (s *Service) SetKeySession(ctx context.Context, t *Transaction, sealed []by
 	return s.update(ctx, t)
 }
 
+// update saves t, and audits the login's end when t now has an outcome.
+// The write shares its commit with the other logins of the moment.
 func (s *Service) update(ctx context.Context, t *Transaction) error {
-	err := s.store.InTx(ctx, func(q store.Queries) error {
+	err := s.store.InGroupTx(ctx, func(q store.Queries) error {
 		if err := q.UpdatePromptTransaction(ctx, t.PromptTransaction); err != nil {
 			return err
 		}
@@ -172,8 +174,14 @@ func (s *Service) update(ctx context.Context, t *Transaction) error {
 			action = audit.PromptLoginDenied
 		}
 		who := audit.Who{Type: audit.ActorUser, Name: o.userName(), IP: t.ClientIP}
-		return q.InsertAudit(ctx, audit.Entry(s.clock.Now(), who, action, audit.TargetUser, o.userName(),
-			map[string]any{"application": t.App.Name, "factor": o.Factor, "reason": o.Reason, "txid": t.TxID}))
+		e := audit.Entry(s.clock.Now(), who, action, audit.TargetUser, o.userName(),
+			map[string]any{"application": t.App.Name, "factor": o.Factor, "reason": o.Reason, "txid": t.TxID})
+		if o.Factor == FactorNotAvailable {
+			// A decision of policy, not a proof: a script looping on
+			// the prompt leaves one record per window, with a count.
+			e.RepeatKey = audit.RepeatKey(action, o.Reason, t.App.Key, o.userName())
+		}
+		return audit.RecordLogin(ctx, q, e)
 	})
 	if err != nil {
 		if errors.Is(err, store.ErrNotFound) {

@@ -3,10 +3,42 @@ package store
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // ErrNotFound is returned when the asked-for record does not exist.
 var ErrNotFound = errors.New("store: not found")
+
+// ErrBusy is returned when the database did not let a write through before
+// the caller's deadline: another process holds the write lock, or the wait
+// for this process's writers was longer than the caller could give.
+var ErrBusy = errors.New("store: the database is busy")
+
+// Busy reports whether err means that the database did not answer before
+// the caller's deadline (ErrBusy, or the deadline itself): a reason to
+// answer "try again" rather than "something is broken".
+func Busy(err error) bool {
+	return errors.Is(err, ErrBusy) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// lockWaitKey marks a context whose waits for the database's write lock are
+// bounded (WithLockWait).
+type lockWaitKey struct{}
+
+// WithLockWait bounds each wait of ctx's work for the write lock (behind
+// the process's other writers, or another process's lock) to d: a wait
+// that lasts longer ends with ErrBusy. Unlike a deadline, time spent
+// computing does not count, so an overloaded machine slows a login down
+// but a stuck database still answers within d.
+func WithLockWait(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, lockWaitKey{}, d)
+}
+
+// LockWait is the bound WithLockWait set on ctx.
+func LockWait(ctx context.Context) (time.Duration, bool) {
+	d, ok := ctx.Value(lockWaitKey{}).(time.Duration)
+	return d, ok
+}
 
 // ErrConflict is returned when a write would break a uniqueness rule (a
 // username or alias taken, a credential already registered).
@@ -46,6 +78,14 @@ type Store interface {
 	// InTx runs fn in one transaction: committed when fn returns nil, rolled
 	// back otherwise. fn must use only the Queries it is given.
 	InTx(ctx context.Context, fn func(Queries) error) error
+	// InGroupTx runs fn like InTx, but in a transaction it may share with
+	// the fns of other callers at about the same time, so that many short
+	// writes (the audit records of logins) cost one commit. fn's changes
+	// are rolled back alone when it returns an error; InGroupTx returns
+	// once they are committed. fn must be short and independent of the
+	// others. When ctx ends before fn has started, fn never runs and the
+	// error wraps ErrBusy.
+	InGroupTx(ctx context.Context, fn func(Queries) error) error
 	// Ping tells whether the database answers and accepts writes (for
 	// /readyz).
 	Ping(ctx context.Context) error

@@ -99,7 +99,7 @@ func TestBrowserEnrollSecurityKeyWithAVirtualAuthenticator(t *testing.T) {
 	if msg := b.Text("#key-status"); !strings.Contains(msg, "This key is already set up for your account") {
 		t.Fatalf("registering the same key again says %q", msg)
 	}
-	if keys, _ := p.Store.SecurityKeysByUser(context.Background(), u.ID); len(keys) != 1 {
+	if keys := testkit.Got(p.Store.SecurityKeysByUser(context.Background(), u.ID)).Must(t); len(keys) != 1 {
 		t.Fatalf("%d keys after registering the same authenticator again", len(keys))
 	}
 }

@@ -267,7 +267,7 @@ func TestEnrollBadInputChangesNothing(t *testing.T) {
 	if u.FailedAttempts != 0 {
 		t.Fatalf("a malformed code counted as a failure")
 	}
-	if n, _ := p.Store.CountUsers(context.Background()); n != 1 {
+	if n := testkit.Got(p.Store.CountUsers(context.Background())).Must(t); n != 1 {
 		t.Fatalf("users: %d", n)
 	}
 }
@@ -362,7 +362,7 @@ func TestInlineEnrollmentCreatesTheUserOnlyWhenFinished(t *testing.T) {
 	c := testkit.NewClient(t, p)
 	wantStatus(t, c.Get(inline), http.StatusOK, "Hello carol", "Payroll")
 	page := startMobile(t, c, inline)
-	if n, _ := p.Store.CountUsers(ctx); n != 0 {
+	if n := testkit.Got(p.Store.CountUsers(ctx)).Must(t); n != 0 {
 		t.Fatalf("a user was created before finishing: %d", n)
 	}
 	wantRedirect(t, c.Post(inline+"/app", url.Values{"code": {codeAt(t, page.Body, p.Clock.Now())}}), inline+"/done")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"enrollportal/internal/duo"
 	"enrollportal/internal/policy"
 	"enrollportal/internal/prompt"
 	"enrollportal/internal/store"
@@ -35,7 +36,7 @@ const (
 )
 
 func (s *Server) promptRoutes(pages *gin.RouterGroup) {
-	g := pages.Group("/prompt/:tx", s.promptTx)
+	g := pages.Group("/prompt/:tx", duo.WithLoginDeadline, s.promptTx)
 	g.GET("", s.PromptGET)
 	g.GET("/passcode", s.promptUser, s.PromptPasscodeGET)
 	g.POST("/passcode", s.promptUser, s.PromptPasscodePOST)

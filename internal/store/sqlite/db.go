@@ -10,7 +10,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/mattn/go-sqlite3"
 	"github.com/pressly/goose/v3"
@@ -29,12 +30,18 @@ const busyTimeoutMS = "10000"
 type DB struct {
 	queries
 	db *sql.DB
-	// writeMu queues write transactions in the process. SQLite takes one
-	// writer at a time anyway; without this, concurrent BEGIN IMMEDIATEs
-	// meet SQLITE_BUSY and the busy handler sleeps in steps of up to
-	// 100 ms, which bench/enroll showed as idle CPU and a 190 ms p99.
-	writeMu sync.Mutex
-	cache   *configCache
+	// writeGate queues write transactions in the process (a one-slot
+	// semaphore, so that a caller can stop waiting when its context ends).
+	// SQLite takes one writer at a time anyway; without this, concurrent
+	// BEGIN IMMEDIATEs meet SQLITE_BUSY and the busy handler sleeps in
+	// steps of up to 100 ms, which bench/enroll showed as idle CPU and a
+	// 190 ms p99.
+	writeGate chan struct{}
+	cache     *configCache
+	group     *group
+	// commits counts committed write transactions, for tests that check
+	// that writes share them.
+	commits atomic.Int64
 }
 
 var _ store.Store = (*DB)(nil)
@@ -66,10 +73,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	// running the small indexed queries the portal makes (see bench/enroll
 	// and bench/duo).
 	q.Set("_stmt_cache_size", "64")
-	db, err := sql.Open("sqlite3", "file:"+path+"?"+q.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
+	db := sql.OpenDB(&connector{dsn: "file:" + path + "?" + q.Encode(), defaultBusy: defaultBusyTimeout})
 	// WAL lets readers run beside the one writer; more connections than
 	// that only queue on the write lock.
 	db.SetMaxOpenConns(8)
@@ -83,7 +87,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	cache := newConfigCache()
-	return &DB{queries: queries{q: db, cache: cache}, db: db, cache: cache}, nil
+	d := &DB{queries: queries{q: db, cache: cache}, db: db, cache: cache, writeGate: make(chan struct{}, 1)}
+	d.group = newGroup(d)
+	return d, nil
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {
@@ -104,28 +110,75 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
-// InTx runs fn in one IMMEDIATE transaction.
+// defaultBusyTimeout is busyTimeoutMS: how long a statement without a
+// deadline waits for another process's write lock (a `portal` subcommand
+// run beside the server). A statement whose context has a deadline waits
+// until then at most (see connector).
+const defaultBusyTimeout = 10 * time.Second
+
+// InTx runs fn in one IMMEDIATE transaction. Waiting for the write lock,
+// in the process or from another one, ends with ctx (an error wrapping
+// store.ErrBusy).
 func (d *DB) InTx(ctx context.Context, fn func(store.Queries) error) error {
-	d.writeMu.Lock()
-	defer d.writeMu.Unlock()
-	tx, err := d.db.BeginTx(ctx, nil)
+	tx, err := d.beginWrite(ctx)
 	if err != nil {
-		return fmt.Errorf("sqlite: begin: %w", err)
+		return err
 	}
+	defer d.endWrite()
 	state := &txState{}
 	if err := fn(queries{q: tx, cache: d.cache, tx: state}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
-	err = tx.Commit()
+	return d.commit(tx, state)
+}
+
+// beginWrite takes the process's write gate and begins an IMMEDIATE
+// transaction; endWrite gives the gate back.
+func (d *DB) beginWrite(ctx context.Context) (*sql.Tx, error) {
+	select {
+	case d.writeGate <- struct{}{}:
+	default:
+		var bound <-chan time.Time
+		if wait, ok := store.LockWait(ctx); ok {
+			t := time.NewTimer(wait)
+			defer t.Stop()
+			bound = t.C
+		}
+		select {
+		case d.writeGate <- struct{}{}:
+		case <-bound:
+			return nil, fmt.Errorf("sqlite: wait for the write lock: %w", store.ErrBusy)
+		case <-ctx.Done():
+			return nil, fmt.Errorf("sqlite: wait for the write lock: %w (%w)", store.ErrBusy, ctx.Err())
+		}
+	}
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		<-d.writeGate
+		return nil, wrap("begin", err)
+	}
+	return tx, nil
+}
+
+func (d *DB) endWrite() { <-d.writeGate }
+
+// commit commits tx, forgetting the cached configuration when fn wrote it.
+func (d *DB) commit(tx *sql.Tx, state *txState) error {
+	err := tx.Commit()
 	if state.wroteConfig {
 		d.cache.reset()
 	}
 	if err != nil {
-		return fmt.Errorf("sqlite: commit: %w", err)
+		return wrap("commit", err)
 	}
+	d.commits.Add(1)
 	return nil
 }
+
+// WriteTransactions is how many write transactions (InTx and shared
+// InGroupTx ones) this DB has committed.
+func (d *DB) WriteTransactions() int64 { return d.commits.Load() }
 
 // Ping tells whether the database answers a query and accepts a write (a
 // write that is rolled back), for /readyz.
@@ -137,8 +190,11 @@ func (d *DB) Ping(ctx context.Context) error {
 	return d.checkWrite(ctx)
 }
 
-// Close closes the database.
-func (d *DB) Close() error { return d.db.Close() }
+// Close stops the group committer and closes the database.
+func (d *DB) Close() error {
+	d.group.stop()
+	return d.db.Close()
+}
 
 // SQL gives tools (benchmark loaders) the underlying handle.
 func (d *DB) SQL() *sql.DB { return d.db }
@@ -166,6 +222,12 @@ func wrap(op string, err error) error {
 		return store.ErrNotFound
 	}
 	var se sqlite3.Error
+	if errors.As(err, &se) && (se.Code == sqlite3.ErrBusy || se.Code == sqlite3.ErrLocked) {
+		return fmt.Errorf("sqlite: %s: %w (%w)", op, store.ErrBusy, err)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("sqlite: %s: %w (%w)", op, store.ErrBusy, err)
+	}
 	if errors.As(err, &se) && se.Code == sqlite3.ErrConstraint &&
 		(se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey) {
 		return fmt.Errorf("sqlite: %s: %w", op, store.ErrConflict)

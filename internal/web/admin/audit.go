@@ -119,7 +119,7 @@ func (s *Section) AdminAuditCSVGET(c *gin.Context) {
 	c.Header("Cache-Control", "no-store")
 	c.Status(http.StatusOK)
 	w := csv.NewWriter(c.Writer)
-	_ = w.Write([]string{"id", "time_utc", "actor_type", "actor", "action", "target_type", "target", "ip", "details"})
+	_ = w.Write([]string{"id", "time_utc", "actor_type", "actor", "action", "target_type", "target", "ip", "details", "count", "latest_utc"})
 	f.Limit = 1000
 	written := 0
 	for written < auditExportMax {
@@ -131,7 +131,8 @@ func (s *Section) AdminAuditCSVGET(c *gin.Context) {
 		}
 		for _, e := range entries {
 			_ = w.Write([]string{strconv.FormatInt(e.ID, 10), e.At.UTC().Format(time.RFC3339),
-				csvCell(e.ActorType), csvCell(e.Actor), csvCell(e.Action), csvCell(e.TargetType), csvCell(e.Target), csvCell(e.IP), csvCell(e.Details)})
+				csvCell(e.ActorType), csvCell(e.Actor), csvCell(e.Action), csvCell(e.TargetType), csvCell(e.Target), csvCell(e.IP), csvCell(e.Details),
+				strconv.Itoa(e.Count), e.LastAt.UTC().Format(time.RFC3339)})
 		}
 		written += len(entries)
 		if len(entries) < f.Limit {

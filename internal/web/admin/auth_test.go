@@ -282,7 +282,7 @@ func TestAdminOwnerSetupLink(t *testing.T) {
 			t.Fatalf("bad setup %v: %d", form, r.Code)
 		}
 	}
-	if n, _ := p.Store.CountAdmins(ctx); n != 0 {
+	if n := testkit.Got(p.Store.CountAdmins(ctx)).Must(t); n != 0 {
 		t.Fatalf("bad input created %d admins", n)
 	}
 	r := c.Post("/admin/setup/"+token, url.Values{"email": {"Owner@Example.org"}, "name": {"Olive Owner"}, "password": {"long enough password"}, "password_again": {"long enough password"}})

@@ -72,7 +72,7 @@ func TestBrowserAdminBulkEnrollsFiftyUsers(t *testing.T) {
 	if !strings.Contains(first, "Subject: Set up sign-in for Example Org") || !strings.Contains(first, "/enroll/") {
 		t.Fatalf("first email:\n%s", first)
 	}
-	if c, _ := p.Store.CountUsers(context.Background()); c != 50 {
+	if c := testkit.Got(p.Store.CountUsers(context.Background())).Must(t); c != 50 {
 		t.Fatalf("%d users", c)
 	}
 }
@@ -98,7 +98,7 @@ func TestBrowserAdminImportShowsErrorsByLineAndAppliesNothing(t *testing.T) {
 	if b.Count(`form[action="/admin/import/apply"]`) != 0 {
 		t.Fatal("a file with errors can be applied")
 	}
-	if c, _ := p.Store.CountUsers(context.Background()); c != 0 {
+	if c := testkit.Got(p.Store.CountUsers(context.Background())).Must(t); c != 0 {
 		t.Fatalf("%d users after a file with errors", c)
 	}
 

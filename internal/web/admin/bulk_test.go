@@ -51,7 +51,7 @@ func TestAdminBulkEnrollPages(t *testing.T) {
 			t.Errorf("preview lacks %q", want)
 		}
 	}
-	if n, _ := p.Store.CountUsers(ctx); n != 0 {
+	if n := testkit.Got(p.Store.CountUsers(ctx)).Must(t); n != 0 {
 		t.Fatalf("preview created %d users", n)
 	}
 	// A message without the link is refused and nothing is sent.
@@ -112,7 +112,7 @@ func TestAdminImportPages(t *testing.T) {
 		!strings.Contains(r.Body, "<td>3</td>") || !strings.Contains(r.Body, "<td>4</td>") || strings.Contains(r.Body, "/admin/import/apply") {
 		t.Fatalf("bad file: %d %s", r.Code, r.Body)
 	}
-	if n, _ := p.Store.CountUsers(ctx); n != 0 {
+	if n := testkit.Got(p.Store.CountUsers(ctx)).Must(t); n != 0 {
 		t.Fatalf("bad file created %d users", n)
 	}
 	// Apply without a checked file is refused.
@@ -125,7 +125,7 @@ func TestAdminImportPages(t *testing.T) {
 	if r.Code != http.StatusOK || !strings.Contains(r.Body, "Import 2 users") {
 		t.Fatalf("good file: %d %s", r.Code, r.Body)
 	}
-	if n, _ := p.Store.CountUsers(ctx); n != 0 {
+	if n := testkit.Got(p.Store.CountUsers(ctx)).Must(t); n != 0 {
 		t.Fatal("preview applied the file")
 	}
 	r = c.Post("/admin/import/apply", nil)
@@ -135,7 +135,7 @@ func TestAdminImportPages(t *testing.T) {
 	if r = c.Get("/admin/import"); !strings.Contains(r.Body, "2 users created") || !strings.Contains(r.Body, "No messages were sent") {
 		t.Fatalf("flash: %s", r.Body)
 	}
-	if n, _ := p.Store.CountUsers(ctx); n != 2 || countOutbox(t, p, "1") != 0 {
+	if n := testkit.Got(p.Store.CountUsers(ctx)).Must(t); n != 2 || countOutbox(t, p, "1") != 0 {
 		t.Fatalf("users %d", n)
 	}
 	// The same upload cannot be applied twice.
@@ -150,7 +150,7 @@ func TestAdminImportPages(t *testing.T) {
 	if r = c.Post("/admin/import/apply", nil); r.Code != http.StatusSeeOther {
 		t.Fatalf("delete apply: %d", r.Code)
 	}
-	if n, _ := p.Store.CountUsers(ctx); n != 1 {
+	if n := testkit.Got(p.Store.CountUsers(ctx)).Must(t); n != 1 {
 		t.Fatalf("users after delete %d", n)
 	}
 }

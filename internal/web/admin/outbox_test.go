@@ -67,7 +67,7 @@ func TestAdminOutboxHidesBodiesAndRetries(t *testing.T) {
 	if m, _ := p.Store.MessageByID(ctx, id); m.Status != store.MessageSent {
 		t.Fatalf("a sent message was reset: %+v", m)
 	}
-	if e, _ := p.Store.AuditForTarget(ctx, audit.TargetMessage, strconv.FormatInt(id, 10), 5); len(e) != 1 || e[0].Action != audit.MessageRetried {
+	if e := testkit.Got(p.Store.AuditForTarget(ctx, audit.TargetMessage, strconv.FormatInt(id, 10), 5)).Must(t); len(e) != 1 || e[0].Action != audit.MessageRetried {
 		t.Fatalf("audit: %+v", e)
 	}
 }

@@ -90,7 +90,7 @@ func TestAdminSettings(t *testing.T) {
 			t.Errorf("setting %s = %q (%v), want %q", name, got, err, want)
 		}
 	}
-	if e, _ := p.Store.AuditForTarget(ctx, audit.TargetSettings, "organisation", 1); len(e) != 1 || !strings.Contains(e[0].Details, "Acme Corp") {
+	if e := testkit.Got(p.Store.AuditForTarget(ctx, audit.TargetSettings, "organisation", 1)).Must(t); len(e) != 1 || !strings.Contains(e[0].Details, "Acme Corp") {
 		t.Fatalf("audit: %+v", e)
 	}
 	// The help desk now may send enrollment emails (the matrix reads the setting).
@@ -119,7 +119,7 @@ func TestAdminAdmins(t *testing.T) {
 			t.Errorf("%v: %d, want %q", b.form, r.Code, b.want)
 		}
 	}
-	if n, _ := p.Store.CountAdmins(ctx); n != 1 {
+	if n := testkit.Got(p.Store.CountAdmins(ctx)).Must(t); n != 1 {
 		t.Fatalf("bad input added admins: %d", n)
 	}
 	if r := c.Post("/admin/admins", url.Values{"email": {"New.Admin@example.org"}, "role": {"help_desk"}, "password": {testkit.AdminPassword}}); r.Code != http.StatusSeeOther {
@@ -181,7 +181,22 @@ func TestAdminAuditLogFilterPagesAndCSV(t *testing.T) {
 	if err := p.Store.InsertAudit(ctx, evil); err != nil {
 		t.Fatal(err)
 	}
+	// A login decision repeated three times within the window: one row.
+	for i := 0; i < 3; i++ {
+		e := audit.Entry(p.Clock.Now(), audit.Who{Type: audit.ActorApplication, Name: "VPN"}, audit.AuthEnrollRequired, audit.TargetUser, "looper", nil)
+		e.RepeatKey = audit.RepeatKey(e.Action, "enrollment_required", "DIVPN", "looper")
+		if err := audit.RecordLogin(ctx, p.Store, e); err != nil {
+			t.Fatal(err)
+		}
+		p.Clock.Advance(time.Minute)
+	}
 	c, _ := p.SignInAs(t, admin.RoleReadOnly)
+	if r := c.Get("/admin/audit?target=looper"); strings.Count(r.Body, "auth.enroll_required") != 1 || !strings.Contains(r.Body, "auth.enroll_required ×3 (latest") {
+		t.Fatalf("repeated decision on the audit page:\n%s", r.Body)
+	}
+	if r := c.Get("/admin/audit.csv?target=looper"); !strings.Contains(r.Body, ",3,"+testkit.Start.Add(2*time.Minute).Format(time.RFC3339)) {
+		t.Fatalf("repeated decision in the export:\n%s", r.Body)
+	}
 
 	r := c.Get("/admin/audit?actor=ops%40example.org")
 	if r.Code != http.StatusOK || strings.Count(r.Body, "ops@example.org") < 100 || !strings.Contains(r.Body, "before=") || strings.Contains(r.Body, "HYPERLINK") {

@@ -35,7 +35,7 @@ func TestAdminFormsRefuseNULAndInvalidUTF8(t *testing.T) {
 			t.Errorf("new user %q: %d, want 422 with %q\n%s", b.form, r.Code, b.want, r.Body)
 		}
 	}
-	if n, _ := p.Store.CountUsers(ctx); n != 0 {
+	if n := testkit.Got(p.Store.CountUsers(ctx)).Must(t); n != 0 {
 		t.Fatalf("refused input created %d users", n)
 	}
 
@@ -72,7 +72,7 @@ func TestAdminFormsRefuseNULAndInvalidUTF8(t *testing.T) {
 			t.Errorf("new group %q: %d, want 422 with %q\n%s", b.form, r.Code, b.want, r.Body)
 		}
 	}
-	if gs, _ := p.Store.Groups(ctx); len(gs) != 0 {
+	if gs := testkit.Got(p.Store.Groups(ctx)).Must(t); len(gs) != 0 {
 		t.Fatalf("refused input created groups: %+v", gs)
 	}
 }

@@ -51,7 +51,7 @@ func TestAdminUsersAddEditDelete(t *testing.T) {
 			t.Errorf("%v: %d, want 422 with %q", b.form, r.Code, b.want)
 		}
 	}
-	if n, _ := p.Store.CountUsers(ctx); n != 0 {
+	if n := testkit.Got(p.Store.CountUsers(ctx)).Must(t); n != 0 {
 		t.Fatalf("bad input created %d users", n)
 	}
 
@@ -64,7 +64,7 @@ func TestAdminUsersAddEditDelete(t *testing.T) {
 	if err != nil || u.RealName != "Carol Jones" || u.Notes != "New starter" {
 		t.Fatalf("stored: %+v %v", u, err)
 	}
-	if gs, _ := p.Store.GroupsOfUser(ctx, u.ID); len(gs) != 1 || gs[0].Name != "Staff" {
+	if gs := testkit.Got(p.Store.GroupsOfUser(ctx, u.ID)).Must(t); len(gs) != 1 || gs[0].Name != "Staff" {
 		t.Fatalf("groups: %+v", gs)
 	}
 	page := c.Get(r.Location())
@@ -81,20 +81,20 @@ func TestAdminUsersAddEditDelete(t *testing.T) {
 	if r := c.Post(edit, url.Values{"email": {"nope"}, "status": {"disabled"}}); r.Code != http.StatusUnprocessableEntity {
 		t.Fatalf("bad edit: %d", r.Code)
 	}
-	if got, _ := p.Store.UserByID(ctx, u.ID); got.Status != store.StatusActive || got.Email != "carol@example.org" {
+	if got := testkit.Got(p.Store.UserByID(ctx, u.ID)).Must(t); got.Status != store.StatusActive || got.Email != "carol@example.org" {
 		t.Fatalf("bad edit changed the user: %+v", got)
 	}
 	if r := c.Post(edit, url.Values{"realname": {"Carol J."}, "email": {"cj@example.org"}, "status": {"bypass"}}); r.Code != http.StatusSeeOther {
 		t.Fatalf("edit: %d\n%s", r.Code, r.Body)
 	}
-	got, _ := p.Store.UserByID(ctx, u.ID)
+	got := testkit.Got(p.Store.UserByID(ctx, u.ID)).Must(t)
 	if got.RealName != "Carol J." || got.Email != "cj@example.org" || got.Status != store.StatusBypass || got.Notes != "" {
 		t.Fatalf("after edit: %+v", got)
 	}
-	if gs, _ := p.Store.GroupsOfUser(ctx, u.ID); len(gs) != 0 {
+	if gs := testkit.Got(p.Store.GroupsOfUser(ctx, u.ID)).Must(t); len(gs) != 0 {
 		t.Fatalf("group kept after unchecking: %+v", gs)
 	}
-	entries, _ := p.Store.AuditForTarget(ctx, audit.TargetUser, "carol", 10)
+	entries := testkit.Got(p.Store.AuditForTarget(ctx, audit.TargetUser, "carol", 10)).Must(t)
 	var actions []string
 	for _, e := range entries {
 		if e.ActorType == audit.ActorAdmin && e.Actor != a.Email {
@@ -169,7 +169,7 @@ func TestAdminUserUnlock(t *testing.T) {
 	if r := c.Post("/admin/users/"+u.Key+"/unlock", nil); r.Code != http.StatusSeeOther {
 		t.Fatalf("unlock: %d", r.Code)
 	}
-	if got, _ := p.Store.UserByID(ctx, u.ID); got.Status != store.StatusActive || got.FailedAttempts != 0 {
+	if got := testkit.Got(p.Store.UserByID(ctx, u.ID)).Must(t); got.Status != store.StatusActive || got.FailedAttempts != 0 {
 		t.Fatalf("after unlock: %+v", got)
 	}
 	if r := c.Get("/admin/users/" + u.Key); !strings.Contains(r.Body, "dave is unlocked") || !strings.Contains(r.Body, audit.UserUnlocked) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"enrollportal/internal/store"
 	"enrollportal/internal/text"
 )
 
@@ -34,7 +35,9 @@ func (r *Renderer) ShowErrorLink(c *gin.Context, status int, heading, message, n
 	c.Abort()
 }
 
-// ServerError logs cause and shows the generic failure page. Text that
+// ServerError logs cause and shows the generic failure page, or, when the
+// database did not answer before the request's deadline (a login page
+// under a write-locked database), a 503 page that says to try again. Text that
 // breaks the text rule (a NUL byte, bytes that are not UTF-8) is refused
 // by the domain wherever a form sends it; that is the sender's mistake, not
 // ours, so it gets its own page naming the field, and handlers need no case
@@ -45,6 +48,14 @@ func (r *Renderer) ServerError(c *gin.Context, cause error) {
 		r.ShowError(c, http.StatusUnprocessableEntity, "This text cannot be saved",
 			te.Error()+". Nothing was changed.",
 			"Go back, correct that field (retype it rather than paste it), and save again.")
+		return
+	}
+	if store.Busy(cause) {
+		r.log.Warn("request failed: database busy", "route", c.FullPath(), "err", cause)
+		c.Header("Retry-After", "5")
+		r.ShowError(c, http.StatusServiceUnavailable, "The portal is busy",
+			"The service is busy right now, so this step could not be finished. Nothing was changed.",
+			"Please try again in a minute.")
 		return
 	}
 	if cause != nil {
