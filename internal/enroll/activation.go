@@ -401,6 +401,9 @@ func (s *Service) activateTx(ctx context.Context, q store.Queries, a Activation,
 	if err := q.ActivatePhone(ctx, ph.ID, sealed, step, now); err != nil {
 		return err
 	}
-	return q.InsertAudit(ctx, audit.Entry(now, who, audit.PhoneActivated, audit.TargetUser, u.Username,
-		map[string]any{"phone_id": ph.Key, "type": ph.Type, "platform": ph.Platform, "number": ph.Number, "via": "activation link"}))
+	if err := q.InsertAudit(ctx, audit.Entry(now, who, audit.PhoneActivated, audit.TargetUser, u.Username,
+		map[string]any{"phone_id": ph.Key, "type": ph.Type, "platform": ph.Platform, "number": ph.Number, "via": "activation link"})); err != nil {
+		return err
+	}
+	return endEnrollmentTx(ctx, q, 0, u, now, who)
 }

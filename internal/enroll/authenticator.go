@@ -284,10 +284,7 @@ func (s *Service) addAuthenticatorTx(ctx context.Context, q store.Queries, sub S
 		map[string]any{"phone_id": ph.Key, "type": ph.Type, "platform": ph.Platform, "number": ph.Number})); err != nil {
 		return ph, err
 	}
-	if sub.LinkID != 0 {
-		return ph, endLinkTx(ctx, q, sub.LinkID, owner, now, sub.Who)
-	}
-	return ph, nil
+	return ph, endEnrollmentTx(ctx, q, sub.LinkID, owner, now, sub.Who)
 }
 
 // OpenPhoneSecret returns the base32 TOTP secret of an activated phone.

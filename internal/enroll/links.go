@@ -133,3 +133,22 @@ func endLinkTx(ctx context.Context, q store.Queries, linkID int64, u store.User,
 	return q.InsertAudit(ctx, audit.Entry(now, who, audit.EnrollmentLinkUsed, audit.TargetUser, u.Username,
 		map[string]any{"link_id": linkID}))
 }
+
+// endEnrollmentTx ends what a proved factor makes pointless, whatever the
+// route (link, inline sign-in, admin activation): the link that was used
+// is marked used, and any other pending link of the user stops working, so
+// that the pending list and "resend all" no longer count an enrolled user.
+// linkID is 0 when no link was used.
+func endEnrollmentTx(ctx context.Context, q store.Queries, linkID int64, u store.User, now time.Time, who audit.Who) error {
+	if linkID != 0 {
+		if err := endLinkTx(ctx, q, linkID, u, now, who); err != nil {
+			return err
+		}
+	}
+	revoked, err := q.RevokePendingLinks(ctx, u.ID, now)
+	if err != nil || revoked == 0 {
+		return err
+	}
+	return q.InsertAudit(ctx, audit.Entry(now, who, audit.EnrollmentLinkRevoked, audit.TargetUser, u.Username,
+		map[string]any{"links": revoked, "reason": "the user enrolled a device"}))
+}

@@ -192,10 +192,7 @@ func (s *Service) FinishSecurityKey(ctx context.Context, sub Subject, challengeK
 			map[string]any{"key_id": k.Key, "name": k.Name, "aaguid": fmt.Sprintf("%x", k.AAGUID)})); err != nil {
 			return err
 		}
-		if sub.LinkID != 0 {
-			return endLinkTx(ctx, q, sub.LinkID, owner, now, sub.Who)
-		}
-		return nil
+		return endEnrollmentTx(ctx, q, sub.LinkID, owner, now, sub.Who)
 	})
 	if err != nil {
 		if errors.Is(err, ErrChallengeExpired) || errors.Is(err, ErrKeyRejected) || errors.Is(err, ErrAlreadyEnrolled) {

@@ -39,6 +39,11 @@ type UserRow struct {
 type PendingEnrollment struct {
 	Link EnrollmentLink
 	User User
+	// Delivery is the outbox status (pending, sending, sent, failed) of the
+	// latest email of the link, "" when none was queued; DeliveredAt is
+	// when it was sent.
+	Delivery    string
+	DeliveredAt *time.Time
 }
 
 // HardwareToken is an OTP hardware token (its secret is not read here).
@@ -78,7 +83,8 @@ type UserAdminQueries interface {
 	HardwareTokensByUser(ctx context.Context, userID int64) ([]HardwareToken, error)
 
 	// PendingEnrollments lists pending links (neither used, revoked nor
-	// expired at now) after the link id afterID, oldest first.
+	// expired at now) of users who have not enrolled, after the link id
+	// afterID, oldest first, with the delivery state of their latest email.
 	PendingEnrollments(ctx context.Context, now time.Time, afterID int64, limit int) ([]PendingEnrollment, error)
 	// PendingLinkOfUser returns the user's pending link, or ErrNotFound.
 	PendingLinkOfUser(ctx context.Context, userID int64, now time.Time) (EnrollmentLink, error)

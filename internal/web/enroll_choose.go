@@ -66,15 +66,3 @@ func (s *Server) EnrollChoosePOST(c *gin.Context) {
 				Error: "Choose the kind of device you want to set up."}})
 	}
 }
-
-// chooseForm is what the shared method-picker partial needs.
-type chooseForm struct {
-	E     *enrollment
-	CSRF  string
-	Error string
-}
-
-func chooseFormOf(p Page) chooseForm {
-	d := p.Data.(choosePage)
-	return chooseForm{E: d.E, CSRF: p.CSRF, Error: d.Error}
-}

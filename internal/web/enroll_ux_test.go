@@ -190,3 +190,35 @@ func TestFaviconIsServed(t *testing.T) {
 	}
 	wantStatus(t, testkit.NewClient(t, p).Get("/"), http.StatusOK, `rel="icon"`)
 }
+
+func TestEnrollLandingWritesNoSessionCookieAndItsFormStillWorks(t *testing.T) {
+	p := testkit.Serve(t)
+	link := newLink(t, p)
+	c := testkit.NewClient(t, p)
+	r := c.Get(link)
+	wantStatus(t, r, http.StatusOK, `name="csrf_token"`)
+	var names []string
+	for _, ck := range r.Cookies() {
+		names = append(names, ck.Name)
+		if !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode {
+			t.Errorf("cookie %s is not HttpOnly and SameSite=Lax", ck.Name)
+		}
+	}
+	// Opening the link only needs a CSRF token for its form: no session
+	// is encrypted and sent until there is something to remember.
+	if strings.Join(names, ",") != "portal_csrf" {
+		t.Fatalf("landing page sets cookies %v, want only portal_csrf", names)
+	}
+	wantRedirect(t, c.Post(link+"/choose", url.Values{"method": {"mobile"}}), link+"/phone")
+
+	// A form token that is not the cookie's, or a cookie whose signature
+	// does not verify, is refused.
+	other := testkit.NewClient(t, p)
+	wantStatus(t, other.Get(link), http.StatusOK)
+	wantStatus(t, other.Post(link+"/choose", url.Values{"method": {"mobile"}, "csrf_token": {c.CSRF}}), http.StatusForbidden)
+	forged := testkit.NewClient(t, p)
+	req, _ := http.NewRequest(http.MethodPost, p.URL+link+"/choose", strings.NewReader(url.Values{"method": {"mobile"}, "csrf_token": {"abc.def"}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.AddCookie(&http.Cookie{Name: "portal_csrf", Value: "abc.def"})
+	wantStatus(t, forged.Do(req), http.StatusForbidden)
+}

@@ -43,14 +43,6 @@ func (s *Server) tooManyRequests(c *gin.Context, retryAfterSeconds int) {
 
 func (s *Server) mustOrg(ctx context.Context) string { return s.pages.Org(ctx) }
 
-// csrf protects every state-changing request of the browser pages with a
-// synchronizer token bound to the session, and refuses requests whose Origin
-// is another site. GET and HEAD are let through (they change nothing) after
-// making sure the session has a token for the forms they render.
-func (s *Server) csrf(c *gin.Context) {
-	s.pages.CheckCSRF(c, session(c), 64<<10)
-}
-
 // notFound lets the API answer its own unknown paths; every other address
 // gets the page.
 func (s *Server) notFound(c *gin.Context) {

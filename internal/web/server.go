@@ -83,7 +83,9 @@ type Server struct {
 	pages    *render.Renderer
 	assets   *assets
 	sessions *sessions.CookieStore
-	metrics  *metrics
+	// csrfKey signs the browser pages' CSRF cookie.
+	csrfKey []byte
+	metrics *metrics
 	// linkTries limits how many enrollment-link lookups one IP may make, so
 	// that links cannot be guessed at speed (they have 256 bits anyway).
 	linkTries *throttle.Limiter
@@ -106,7 +108,6 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	funcs := admin.TemplateFuncs()
-	funcs["chooseForm"] = chooseFormOf
 	pages, err := render.New(render.Options{
 		Funcs: funcs, AssetURL: a.url, Log: o.Logger, Org: o.OrgName,
 		Logo: render.NewLogo(o.Store, o.Logger), Frame: admin.FrameOf, BaseURL: o.BaseURL,
@@ -118,6 +119,7 @@ func New(o Options) (*Server, error) {
 		store: o.Store, enroll: o.Enroll, users: o.Users, prompt: o.Prompt, policy: o.Policy, clock: o.Clock, log: o.Logger,
 		baseURL: o.BaseURL, pages: pages, assets: a,
 		sessions:  newSessionStore(o.Box, o.Secure),
+		csrfKey:   o.Box.SubKey("csrf-cookie"),
 		metrics:   newMetrics(),
 		linkTries: throttle.New(o.Clock, 60, 10*time.Second),
 		duoAPI:    o.DuoAPI,

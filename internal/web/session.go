@@ -11,6 +11,10 @@ import (
 	"enrollportal/internal/web/render"
 )
 
+// sessionMaxAge is how long, in seconds, the browser keeps the session and
+// CSRF cookies.
+const sessionMaxAge = 12 * 60 * 60
+
 const (
 	sessionCookie = "portal_session"
 	sessionKey    = "session"
@@ -22,7 +26,7 @@ const (
 // handles (a CSRF token, the id of the link being used, the key of a
 // server-side challenge); secrets stay in the database.
 func newSessionStore(box *secret.Box, secure bool) *sessions.CookieStore {
-	return render.NewSessionStore(box, "session", "/", 12*time.Hour, http.SameSiteLaxMode, secure)
+	return render.NewSessionStore(box, "session", "/", sessionMaxAge*time.Second, http.SameSiteLaxMode, secure)
 }
 
 // withSession loads the browser session (a fresh one when the cookie is

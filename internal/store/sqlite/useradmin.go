@@ -125,10 +125,17 @@ func (s queries) HardwareTokensByUser(ctx context.Context, userID int64) ([]stor
 func (s queries) PendingEnrollments(ctx context.Context, now time.Time, afterID int64, limit int) ([]store.PendingEnrollment, error) {
 	lcols := "l." + strings.Join(strings.Split(strings.ReplaceAll(linkColumns, " ", ""), ","), ", l.")
 	ucols := strings.ReplaceAll("u."+strings.Join(strings.Fields(strings.ReplaceAll(userColumns, ",", " ")), ", u."), "\n", "")
+	// The delivery state is the latest outbox message sent for the link
+	// (intent keys enroll-link:<id>:send:<n>, found as a key range on the
+	// unique index). A user who is enrolled is not pending, whatever links
+	// remain from before.
 	rows, err := s.q.QueryContext(ctx, `
-		SELECT `+lcols+`, `+ucols+`
+		SELECT `+lcols+`, `+ucols+`, m.status, m.sent_at
 		FROM enrollment_links l JOIN users u ON u.id = l.user_id
-		WHERE l.used_at IS NULL AND l.revoked_at IS NULL AND l.expires_at > ? AND l.id > ?
+		LEFT JOIN outbox m ON m.id = (SELECT o.id FROM outbox o
+			WHERE o.intent_key >= 'enroll-link:' || l.id || ':send:' AND o.intent_key < 'enroll-link:' || l.id || ':send;'
+			ORDER BY o.id DESC LIMIT 1)
+		WHERE l.used_at IS NULL AND l.revoked_at IS NULL AND l.expires_at > ? AND l.id > ? AND NOT `+enrolledExpr+`
 		ORDER BY l.id LIMIT ?`, unix(now), afterID, limit)
 	if err != nil {
 		return nil, wrap("pending enrollments", err)
@@ -138,17 +145,19 @@ func (s queries) PendingEnrollments(ctx context.Context, now time.Time, afterID 
 	for rows.Next() {
 		var p store.PendingEnrollment
 		var lcreated, lexpires, ucreated, uupdated int64
-		var sent, used, revoked, lastLogin sql.NullInt64
+		var sent, used, revoked, lastLogin, delivered sql.NullInt64
+		var delivery sql.NullString
 		l, u := &p.Link, &p.User
 		err := rows.Scan(&l.ID, &l.UserID, &l.TokenHash, &l.TokenSalt, &l.CreatedBy, &lcreated, &lexpires, &sent, &used, &revoked,
 			&u.ID, &u.Key, &u.Username, &u.RealName, &u.FirstName, &u.LastName, &u.Email, &u.Notes,
-			&u.Status, &u.FailedAttempts, &ucreated, &uupdated, &lastLogin)
+			&u.Status, &u.FailedAttempts, &ucreated, &uupdated, &lastLogin, &delivery, &delivered)
 		if err != nil {
 			return nil, wrap("pending enrollments", err)
 		}
 		l.CreatedAt, l.ExpiresAt = fromUnix(lcreated), fromUnix(lexpires)
 		l.SentAt, l.UsedAt, l.RevokedAt = fromNullUnix(sent), fromNullUnix(used), fromNullUnix(revoked)
 		u.CreatedAt, u.UpdatedAt, u.LastLoginAt = fromUnix(ucreated), fromUnix(uupdated), fromNullUnix(lastLogin)
+		p.Delivery, p.DeliveredAt = delivery.String, fromNullUnix(delivered)
 		out = append(out, p)
 	}
 	return out, wrap("pending enrollments", rows.Err())

@@ -143,6 +143,14 @@ func TestBrowserAdminJourney(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.Visit("/admin/enrollments")
+	// Delete asks first: the list only links to the confirmation.
+	if b.Count(`form[action$="/delete"]`) != 0 {
+		t.Fatal("the pending list deletes without asking")
+	}
+	b.ClickAndWait(`a[href$="/delete"]`)
+	if got := b.Text("h1"); got != "Delete the pending enrollment of kim?" {
+		t.Fatalf("confirmation heading %q", got)
+	}
 	b.ClickAndWait(`form[action$="/delete"] button`)
 	if !strings.Contains(b.Text(".notice"), "kim was deleted") {
 		t.Fatalf("notice %q", b.Text(".notice"))

@@ -196,7 +196,7 @@ func TestAdminPhonesAndActivationLink(t *testing.T) {
 	}
 	r = c.Get(base)
 	m := activationLinkRe.FindStringSubmatch(r.Body)
-	if m == nil || !strings.Contains(r.Body, "sent by email to alice@example.com") {
+	if m == nil || !strings.Contains(r.Body, "queued for alice@example.com; no email server is configured") {
 		t.Fatalf("link not shown: %s", r.Body)
 	}
 	if countOutbox(t, p, "channel = 'email' AND recipient = 'alice@example.com'") != 1 {
@@ -264,6 +264,10 @@ func TestAdminSendActivationLinks(t *testing.T) {
 	if r.Code != http.StatusOK || strings.Count(r.Body, `name="device"`) != 3 {
 		t.Fatalf("list: %d", r.Code)
 	}
+	// No SMS gateway on this portal: the form starts on email.
+	if !strings.Contains(r.Body, `value="email" checked`) || strings.Contains(r.Body, `value="sms" checked`) {
+		t.Fatalf("the send form does not default to email without an SMS gateway:\n%s", r.Body)
+	}
 	form := url.Values{"via": {"sms"}, "hours": {"24"}, "sms_install": {"Get the app: {insturl}"}, "sms_activate": {"Then: {acturl}"},
 		"email_subject": {"x"}, "email_body": {"{acturl}"}, "device": {devices[0], devices[2]}}
 	if r = c.Post("/admin/activation", url.Values{"via": {"sms"}, "hours": {"24"}}); r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Tick at least one") {
@@ -273,7 +277,8 @@ func TestAdminSendActivationLinks(t *testing.T) {
 	if r.Code != http.StatusSeeOther {
 		t.Fatalf("send: %d %s", r.Code, r.Body)
 	}
-	if r = c.Get("/admin/activation"); !strings.Contains(r.Body, "Sent 2 activation links by SMS") || strings.Count(r.Body, "Sent, works until") != 2 {
+	if r = c.Get("/admin/activation"); !strings.Contains(r.Body, "2 activation links queued by SMS; no SMS gateway is configured") ||
+		strings.Contains(r.Body, "Sent 2 activation links") || strings.Count(r.Body, "Sent, works until") != 2 {
 		t.Fatalf("after send: %s", r.Body)
 	}
 	if n := countOutbox(t, p, "channel = 'sms'"); n != 4 {

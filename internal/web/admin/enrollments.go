@@ -12,7 +12,10 @@ import (
 	"enrollportal/internal/web/render"
 )
 
-var viewAdminEnrollments = render.Declare("admin_enrollments")
+var (
+	viewAdminEnrollments      = render.Declare("admin_enrollments")
+	viewAdminEnrollmentDelete = render.Declare("admin_enrollment_delete")
+)
 
 const enrollmentsPageSize = 100
 
@@ -63,6 +66,18 @@ func (s *Section) pendingLinkParam(c *gin.Context) (store.EnrollmentLink, store.
 		return l, u, false
 	}
 	return l, u, true
+}
+
+// AdminEnrollmentDeleteGET asks for confirmation before a pending
+// enrollment is deleted: the list's Delete is a link to this page, so one
+// stray click changes nothing.
+func (s *Section) AdminEnrollmentDeleteGET(c *gin.Context) {
+	l, u, ok := s.pendingLinkParam(c)
+	if !ok {
+		return
+	}
+	s.Render(c, http.StatusOK, viewAdminEnrollmentDelete, render.Page{Title: "Delete the pending enrollment of " + u.Username,
+		Data: store.PendingEnrollment{Link: l, User: u}})
 }
 
 // AdminEnrollmentDeletePOST ends a pending enrollment: its link stops

@@ -175,6 +175,17 @@ func validHours(h int) bool {
 	return false
 }
 
+// preferredVia is the channel the send forms start on: SMS for a device
+// with a number when an SMS gateway is configured, else email, which can
+// be delivered (or is at least the one an admin can set up on this page's
+// server).
+func (s *Section) preferredVia(hasNumber bool) string {
+	if hasNumber && s.notify.Configured(store.ChannelSMS) {
+		return enroll.ViaSMS
+	}
+	return enroll.ViaEmail
+}
+
 // activationProblem says in words why an activation link was not sent; ok
 // is false for an error that is not the admin's to fix (a server fault).
 func activationProblem(err error) (reason string, ok bool) {
@@ -252,11 +263,7 @@ func (s *Section) AdminPhoneActivateGET(c *gin.Context) {
 			"Change the device's platform, or add the phone again with its platform.")
 		return
 	}
-	via := enroll.ViaEmail
-	if row.Phone.Type == store.PhoneMobile && row.Phone.Number != "" {
-		via = enroll.ViaSMS
-	}
-	f, err := s.defaultActivationForm(c, via)
+	f, err := s.defaultActivationForm(c, s.preferredVia(row.Phone.Type == store.PhoneMobile && row.Phone.Number != ""))
 	if err != nil {
 		s.ServerError(c, err)
 		return
@@ -309,8 +316,14 @@ func (s *Section) AdminPhoneActivatePOST(c *gin.Context) {
 	switch f.Via {
 	case enroll.ViaSMS:
 		msg = "Activation link sent by SMS (two messages) to " + row.Label + "; it works until " + notify.FormatExpiry(issued.Code.ExpiresAt) + "."
+		if !s.notify.Configured(store.ChannelSMS) {
+			msg = "Activation link queued for " + row.Label + "; no SMS gateway is configured, so the messages wait in the outbox. It works until " + notify.FormatExpiry(issued.Code.ExpiresAt) + "."
+		}
 	case enroll.ViaEmail:
 		msg = "Activation link sent by email to " + u.Email + "; it works until " + notify.FormatExpiry(issued.Code.ExpiresAt) + "."
+		if !s.notify.Configured(store.ChannelEmail) {
+			msg = "Activation link queued for " + u.Email + "; no email server is configured, so the email waits in the outbox. It works until " + notify.FormatExpiry(issued.Code.ExpiresAt) + "."
+		}
 	}
 	adminSession(c).Values[adminValFlashLink] = issued.URL
 	s.adminDone(c, msg, "/admin/users/"+u.Key+"/phones")
@@ -358,7 +371,7 @@ func (s *Section) renderActivationList(c *gin.Context, status int, page activati
 // AdminActivationGET lists users whose smartphones or tablets are not
 // activated, to send them activation links.
 func (s *Section) AdminActivationGET(c *gin.Context) {
-	f, err := s.defaultActivationForm(c, enroll.ViaSMS)
+	f, err := s.defaultActivationForm(c, s.preferredVia(true))
 	if err != nil {
 		s.ServerError(c, err)
 		return
@@ -427,6 +440,11 @@ func (s *Section) AdminActivationPOST(c *gin.Context) {
 	}
 	via := map[string]string{enroll.ViaSMS: "SMS", enroll.ViaEmail: "email"}[f.Via]
 	msg := fmt.Sprintf("Sent %d activation %s by %s.", sent, plural(sent, "link", "links"), via)
+	// Without a gateway nothing leaves the outbox: say so rather than "sent".
+	if channel := map[string]string{enroll.ViaSMS: store.ChannelSMS, enroll.ViaEmail: store.ChannelEmail}[f.Via]; !s.notify.Configured(channel) {
+		gateway := map[string]string{enroll.ViaSMS: "SMS gateway", enroll.ViaEmail: "email server"}[f.Via]
+		msg = fmt.Sprintf("%d activation %s queued by %s; no %s is configured, so they wait in the outbox.", sent, plural(sent, "link", "links"), via, gateway)
+	}
 	if len(skipped) > 0 {
 		msg += fmt.Sprintf(" %d not sent; see below.", len(skipped))
 		adminSession(c).Values["activation_skipped"] = strings.Join(firstN(skipped, 20), "\n")

@@ -40,6 +40,7 @@ func (s *Section) Register(r *gin.Engine) {
 	s.adminHandle(g, http.MethodPost, "/users/:key/enrollment-email", admin.SendEnrollment, s.AdminUserEnrollmentEmailPOST)
 
 	s.adminHandle(g, http.MethodGet, "/enrollments", admin.ViewUsers, s.AdminEnrollmentsGET)
+	s.adminHandle(g, http.MethodGet, "/enrollments/:id/delete", admin.ManageUsers, s.AdminEnrollmentDeleteGET)
 	s.adminHandle(g, http.MethodPost, "/enrollments/:id/delete", admin.ManageUsers, s.AdminEnrollmentDeletePOST)
 	s.adminHandle(g, http.MethodPost, "/enrollments/:id/resend", admin.SendEnrollment, s.AdminEnrollmentResendPOST)
 	s.adminHandle(g, http.MethodPost, "/enrollments/resend-all", admin.SendEnrollment, s.AdminEnrollmentsResendAllPOST)

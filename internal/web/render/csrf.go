@@ -29,6 +29,14 @@ func (r *Renderer) CheckCSRF(c *gin.Context, sess *sessions.Session, bodyLimit i
 		token = secret.NewToken()
 		sess.Values[CSRFSession] = token
 	}
+	r.CheckCSRFToken(c, token, bodyLimit)
+}
+
+// CheckCSRFToken is CheckCSRF with the token the browser holds already
+// known (a session's, or a signed CSRF cookie's): the forms a GET renders
+// get it, and a state-changing request passes only with it and no foreign
+// Origin.
+func (r *Renderer) CheckCSRFToken(c *gin.Context, token string, bodyLimit int64) {
 	c.Set(CSRFSession, token)
 	switch c.Request.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:

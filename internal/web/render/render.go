@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -129,7 +130,7 @@ func New(o Options) (*Renderer, error) {
 	// Files whose names start with "_" are partials, parsed into every page.
 	partials, _ := fs.Glob(templates.FS, "_*.html")
 	for name := range declared {
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templates.FS, append([]string{"layout.html", name + ".html"}, partials...)...)
+		t, err := r.parse(funcs, append([]string{"layout.html", name + ".html"}, partials...))
 		if err != nil {
 			return nil, fmt.Errorf("web: template %s: %w", name, err)
 		}
@@ -149,6 +150,47 @@ func New(o Options) (*Renderer, error) {
 		}
 	}
 	return r, nil
+}
+
+// assetCall is a template's {{asset "name"}}.
+var assetCall = regexp.MustCompile(`{{asset "([^"]+)"}}`)
+
+// parse parses the template files into one template named after the
+// first. The address of an asset, fixed for the life of the process (its
+// content hash), is written into the template text once here rather than
+// computed by a template function on every page.
+func (r *Renderer) parse(funcs template.FuncMap, files []string) (*template.Template, error) {
+	var t *template.Template
+	for _, f := range files {
+		text, err := fs.ReadFile(templates.FS, f)
+		if err != nil {
+			return nil, err
+		}
+		var missing error
+		text = assetCall.ReplaceAllFunc(text, func(m []byte) []byte {
+			name := string(assetCall.FindSubmatch(m)[1])
+			defer func() {
+				if v := recover(); v != nil {
+					missing = fmt.Errorf("%s: unknown asset %s", f, name)
+				}
+			}()
+			return []byte(r.assetURL(name))
+		})
+		if missing != nil {
+			return nil, missing
+		}
+		next := t
+		if t == nil {
+			t = template.New(f).Funcs(funcs)
+			next = t
+		} else {
+			next = t.New(f)
+		}
+		if _, err := next.Parse(string(text)); err != nil {
+			return nil, err
+		}
+	}
+	return t, nil
 }
 
 // Org is the organisation's name shown on every page.
@@ -226,6 +268,10 @@ func (r *Renderer) saveSessions(c *gin.Context) {
 	list, _ := c.Get(sessionsKey)
 	kept, _ := list.([]*sessions.Session)
 	for _, sess := range kept {
+		if sess.IsNew && len(sess.Values) == 0 {
+			// Nothing to remember: no cookie to encode and send.
+			continue
+		}
 		if err := sess.Save(c.Request, c.Writer); err != nil {
 			r.log.Error("save session", "session", sess.Name(), "err", err)
 		}
