@@ -33,6 +33,7 @@ func runDemoApp(ctx context.Context, env *cliEnv, args []string) error {
 	listen := fs.String("listen", envOr(env, "PORTAL_DEMO_LISTEN", "127.0.0.1:8090"), "address the demo application listens on [$PORTAL_DEMO_LISTEN]")
 	clientID := fs.String("client-id", env.getenv("PORTAL_DEMO_CLIENT_ID"), "client_id of a web application (default: register one in --db) [$PORTAL_DEMO_CLIENT_ID]")
 	clientSecret := fs.String("client-secret", env.getenv("PORTAL_DEMO_CLIENT_SECRET"), "its client_secret [$PORTAL_DEMO_CLIENT_SECRET]")
+	name := fs.String("name", env.getenv("PORTAL_DEMO_NAME"), `name of the application shown in the demo's header (default "Demo app" when it registers itself, "Your application" with --client-id) [$PORTAL_DEMO_NAME]`)
 	positional, err := parseArgs(fs, env, &s, args)
 	if err != nil {
 		return err
@@ -54,6 +55,14 @@ func runDemoApp(ctx context.Context, env *cliEnv, args []string) error {
 		if *clientID, *clientSecret, err = demoCredentials(ctx, env, s, redirectURI); err != nil {
 			return err
 		}
+		if *name == "" {
+			*name = demoAppName
+		}
+	}
+	// Signing in to another application under the demo's own name would
+	// tell the person the wrong thing about where they are.
+	if *name == "" {
+		*name = "Your application"
 	}
 	portal, _ := url.Parse(s.BaseURL)
 	client := &demoapp.Client{
@@ -64,7 +73,7 @@ func runDemoApp(ctx context.Context, env *cliEnv, args []string) error {
 	if err := client.HealthCheck(ctx); err != nil {
 		fmt.Fprintf(env.stderr, "warning: the portal at %s did not accept the demo's health check (%v); is `portal serve` running?\n", s.BaseURL, err)
 	}
-	srv := &http.Server{Handler: demoapp.NewServer(client, demoAppName, log).Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: demoapp.NewServer(client, *name, log).Handler(), ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(env.stdout, "Demo application on %s (signing in through %s)\n", own, s.BaseURL)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

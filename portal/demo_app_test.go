@@ -117,3 +117,28 @@ func startDemoApp(t *testing.T, env map[string]string, listen string) (string, *
 	t.Fatalf("demo-app did not start: %s %s", out, errOut)
 	return "", nil, nil
 }
+
+// TestDemoAppForAnotherApplicationDoesNotCallItselfTheDemo: with another
+// application's credentials the header must not claim to be "Demo app".
+func TestDemoAppForAnotherApplicationDoesNotCallItselfTheDemo(t *testing.T) {
+	for _, tc := range []struct{ name, want string }{{"", "Your application"}, {"Payroll", "Payroll"}} {
+		env := map[string]string{
+			"PORTAL_BASE_URL": "http://127.0.0.1:1", "PORTAL_DEMO_CLIENT_ID": "DIAAAAAAAAAAAAAAAAAA",
+			"PORTAL_DEMO_CLIENT_SECRET": strings.Repeat("s", 40), "PORTAL_DEMO_NAME": tc.name,
+		}
+		demo, _, stop := startDemoApp(t, env, "127.0.0.1:0")
+		res, err := http.Get(demo + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		stop()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(body), "<header>"+tc.want+" ") || strings.Contains(string(body), "Demo app") {
+			t.Errorf("name %q: header not %q:\n%s", tc.name, tc.want, body)
+		}
+	}
+}

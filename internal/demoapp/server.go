@@ -202,7 +202,7 @@ input{display:block;width:100%;box-sizing:border-box;min-height:2.75rem;padding:
 button{min-height:2.75rem;padding:.5rem 1.25rem;font:inherit;font-weight:600;border-radius:6px;border:2px solid #263238;background:#263238;color:#fff;cursor:pointer}
 .error{border-left:4px solid #b00020;padding:.5rem 1rem;background:#fdecee}
 .ok{border-left:4px solid #1b5e20;padding:.5rem 1rem;background:#edf5ee}
-dt{font-weight:600}dd{margin:0 0 .5rem}
+dt{font-weight:600}dd{margin:0 0 .5rem;overflow-wrap:anywhere}
 :focus-visible{outline:3px solid #0b57d0;outline-offset:2px}`
 
 var page = template.Must(template.New("page").Parse(`<!doctype html>
@@ -214,7 +214,7 @@ var page = template.Must(template.New("page").Parse(`<!doctype html>
 <link rel="stylesheet" href="/style.css">
 </head>
 <body>
-<header>{{.App}} (demo application)</header>
+<header>{{.App}} <span class="demo-note">(demo application)</span></header>
 <main>
 {{if .SignedIn}}
 <h1>Welcome, {{.SignedIn.Username}}</h1>

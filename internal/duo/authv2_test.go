@@ -252,7 +252,7 @@ func TestAuthAPILockoutAfterTenWrongPasscodes(t *testing.T) {
 		if res.Response.Result != "deny" {
 			t.Fatalf("wrong passcode %d: %+v", i, res.Response)
 		}
-		if i == 9 && !strings.Contains(res.Response.Status_Msg, "1 tries left") {
+		if i == 9 && !strings.Contains(res.Response.Status_Msg, "1 try left") {
 			t.Errorf("ninth wrong passcode says %q", res.Response.Status_Msg)
 		}
 	}

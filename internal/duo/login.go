@@ -165,7 +165,7 @@ func (a *API) authenticate(c *gin.Context, l login, passcode string) (authOutcom
 		}
 		return allowed("Success. Logging you in..."), nil
 	case errors.As(err, &wrong):
-		return denied(fmt.Sprintf("Incorrect passcode. %d tries left before your account is locked; check that your phone's clock is right.", wrong.Remaining)), nil
+		return denied(fmt.Sprintf("Incorrect passcode. %s before your account is locked; check that your phone's clock is right.", triesLeft(wrong.Remaining))), nil
 	case errors.Is(err, verify.ErrLockedOut):
 		return denied(policy.LockedOutDenial().Message), nil
 	case errors.Is(err, verify.ErrNoPasscodeDevice):
@@ -242,4 +242,12 @@ func deviceName(ph store.Phone) string {
 		return kind + " ending in " + ph.Number[n-4:]
 	}
 	return kind + " (" + ph.Platform + ")"
+}
+
+// triesLeft says how many passcode tries remain, in the singular for one.
+func triesLeft(n int) string {
+	if n == 1 {
+		return "1 try left"
+	}
+	return fmt.Sprintf("%d tries left", n)
 }

@@ -87,6 +87,15 @@ func wantSignedIn(t *testing.T, b *testkit.Browser, username, factor string) {
 	if got := b.Text("#factor"); got != factor {
 		t.Errorf("factor = %q, want %q", got, factor)
 	}
+	// The header names the application signed in to, and a long
+	// transaction id wraps instead of pushing the page sideways.
+	if got := b.Text("header"); !strings.HasPrefix(got, "Payroll") {
+		t.Errorf("demo header = %q, want it to name Payroll", got)
+	}
+	width := testkit.Eval[int](b, `window.innerWidth`)
+	if w := testkit.Eval[int](b, `document.documentElement.scrollWidth`); w > width {
+		t.Errorf("signed-in page is %d px wide in a %d px window", w, width)
+	}
 }
 
 func TestBrowserPromptEnrollsAnAuthenticatorAppInlineThenSignsInAgain(t *testing.T) {
