@@ -39,14 +39,7 @@ func runAdminAdd(ctx context.Context, env *cliEnv, args []string) error {
 	case !*passwordStdin:
 		return usagef("--password-stdin is required: pipe the password in, for example: printf '%%s\\n' \"$PW\" | portal admin add ...")
 	}
-	password, err := readPasswordLine(env.stdin)
-	if err != nil {
-		return err
-	}
-	if err := admin.ValidatePassword(password); err != nil {
-		return err
-	}
-	a, err := openApp(ctx, env, s)
+	password, a, err := newPasswordAndApp(ctx, env, s)
 	if err != nil {
 		return err
 	}
@@ -82,14 +75,7 @@ func runAdminSetPassword(ctx context.Context, env *cliEnv, args []string) error 
 	case !*passwordStdin:
 		return usagef("--password-stdin is required: pipe the password in, for example: printf '%%s\\n' \"$PW\" | portal admin set-password ...")
 	}
-	password, err := readPasswordLine(env.stdin)
-	if err != nil {
-		return err
-	}
-	if err := admin.ValidatePassword(password); err != nil {
-		return err
-	}
-	a, err := openApp(ctx, env, s)
+	password, a, err := newPasswordAndApp(ctx, env, s)
 	if err != nil {
 		return err
 	}
@@ -136,4 +122,21 @@ func announceOwnerSetup(ctx context.Context, env *cliEnv, a *app.App) error {
 	// the log, which may be shipped elsewhere.
 	a.Log.Info("no admin exists yet: owner setup link printed to stderr", "expires", expires)
 	return nil
+}
+
+// newPasswordAndApp reads and checks a new admin password from stdin before
+// the database is opened, so a weak password changes nothing.
+func newPasswordAndApp(ctx context.Context, env *cliEnv, s config.Settings) (string, *app.App, error) {
+	password, err := readPasswordLine(env.stdin)
+	if err != nil {
+		return "", nil, err
+	}
+	if err := admin.ValidatePassword(password); err != nil {
+		return "", nil, err
+	}
+	a, err := openApp(ctx, env, s)
+	if err != nil {
+		return "", nil, err
+	}
+	return password, a, nil
 }
