@@ -274,19 +274,30 @@ func (s *Section) AdminUserEditGET(c *gin.Context) {
 	if !ok {
 		return
 	}
+	f, ok := s.userEditForm(c, u)
+	if !ok {
+		return
+	}
+	f.RealName, f.Email, f.Notes, f.Status = u.RealName, u.Email, u.Notes, u.Status
+	s.renderUserForm(c, http.StatusOK, f)
+}
+
+// userEditForm is the edit form of u before any field is filled in: the
+// statuses an admin may choose and the groups, with u's ticked.
+func (s *Section) userEditForm(c *gin.Context, u store.User) (adminUserForm, bool) {
 	ctx := c.Request.Context()
 	member, err := s.store.GroupsOfUser(ctx, u.ID)
 	if err != nil {
 		s.ServerError(c, err)
-		return
+		return adminUserForm{}, false
 	}
-	f := adminUserForm{Key: u.Key, Username: u.Username, RealName: u.RealName, Email: u.Email, Notes: u.Notes, Status: u.Status}
+	f := adminUserForm{Key: u.Key, Username: u.Username}
 	f.setStatuses(u.Status)
 	if f.Groups, err = s.groupChoices(ctx, member); err != nil {
 		s.ServerError(c, err)
-		return
+		return adminUserForm{}, false
 	}
-	s.renderUserForm(c, http.StatusOK, f)
+	return f, true
 }
 
 // AdminUserEditPOST saves a user's details, status and groups in one
@@ -296,16 +307,8 @@ func (s *Section) AdminUserEditPOST(c *gin.Context) {
 	if !ok {
 		return
 	}
-	ctx := c.Request.Context()
-	member, err := s.store.GroupsOfUser(ctx, u.ID)
-	if err != nil {
-		s.ServerError(c, err)
-		return
-	}
-	f := adminUserForm{Key: u.Key, Username: u.Username}
-	f.setStatuses(u.Status)
-	if f.Groups, err = s.groupChoices(ctx, member); err != nil {
-		s.ServerError(c, err)
+	f, ok := s.userEditForm(c, u)
+	if !ok {
 		return
 	}
 	s.readUserForm(c, &f, u.Status)
@@ -313,7 +316,7 @@ func (s *Section) AdminUserEditPOST(c *gin.Context) {
 		s.renderUserForm(c, http.StatusUnprocessableEntity, f)
 		return
 	}
-	err = s.users.Edit(ctx, u, f.domain(), adminWho(c))
+	err := s.users.Edit(c.Request.Context(), u, f.domain(), adminWho(c))
 	if errors.Is(err, store.ErrNotFound) {
 		f.Errors["groups"] = groupGone
 		s.renderUserForm(c, http.StatusUnprocessableEntity, f)
