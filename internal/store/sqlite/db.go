@@ -97,7 +97,11 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: migrations: %w", err)
 	}
-	provider, err := goose.NewProvider(goose.DialectSQLite3, db, dir)
+	// Features are built side by side and land in any order, so a database
+	// may already hold a higher-numbered migration than one a later binary
+	// brings; each migration touches its own tables, so applying the lower
+	// one afterwards is safe.
+	provider, err := goose.NewProvider(goose.DialectSQLite3, db, dir, goose.WithAllowOutofOrder(true))
 	if err != nil {
 		return fmt.Errorf("sqlite: migrations: %w", err)
 	}
