@@ -35,6 +35,8 @@ var (
 	ErrInvalidKind          = errors.New("the kind of application must be web, unix, auth-api or admin-api")
 	ErrInvalidNewUserPolicy = errors.New("the new user policy must be require-enrollment, allow or deny")
 	ErrRedirectNotWeb       = errors.New("only web applications have redirect URIs")
+	ErrGrantsNotAdminAPI    = errors.New("only admin-api applications have grants")
+	ErrInvalidGrant         = errors.New("a grant must be one of read-resource, write-resource, read-log and settings")
 	ErrNotFound             = errors.New("no application has that client id")
 )
 
@@ -52,6 +54,8 @@ type NewApp struct {
 	// with that new user policy; empty inherits the global policy.
 	NewUserPolicy string
 	RedirectURIs  []string
+	// Grants are an admin-api application's Admin API grants (store.Grants).
+	Grants []string
 }
 
 // Created is a new application with its credentials in clear, shown once.
@@ -117,6 +121,20 @@ func Validate(n NewApp) (NewApp, error) {
 		}
 	}
 	n.RedirectURIs = uris
+	if len(n.Grants) > 0 && n.Kind != store.AppAdminAPI {
+		return n, ErrGrantsNotAdminAPI
+	}
+	var grants []string
+	for _, g := range n.Grants {
+		g = strings.TrimSpace(g)
+		if !slices.Contains(store.Grants, g) {
+			return n, ErrInvalidGrant
+		}
+		if !slices.Contains(grants, g) {
+			grants = append(grants, g)
+		}
+	}
+	n.Grants = grants
 	return n, nil
 }
 
@@ -135,6 +153,7 @@ func (s *Service) Create(ctx context.Context, n NewApp, who audit.Who) (Created,
 		ClientID:              secret.NewID("DI", ClientIDLength),
 		UsernameNormalization: store.NormalizeSimple,
 		RedirectURIs:          n.RedirectURIs,
+		AdminGrants:           n.Grants,
 		CreatedAt:             now, UpdatedAt: now,
 	}
 	a.ClientSecret = s.Box.Seal([]byte(clientSecret), secretAAD(a.Key))
@@ -158,7 +177,7 @@ func (s *Service) Create(ctx context.Context, n NewApp, who audit.Who) (Created,
 		}
 		return q.InsertAudit(ctx, audit.Entry(now, who, audit.ApplicationCreated, audit.TargetApplication, a.Key,
 			map[string]any{"name": a.Name, "kind": a.Kind, "client_id": a.ClientID,
-				"new_user_policy": n.NewUserPolicy, "redirect_uris": a.RedirectURIs}))
+				"new_user_policy": n.NewUserPolicy, "redirect_uris": a.RedirectURIs, "grants": a.AdminGrants}))
 	})
 	if err != nil {
 		return Created{}, fmt.Errorf("apps: create: %w", err)
