@@ -7,7 +7,7 @@ import (
 
 // UserCounts are the dashboard's figures.
 type UserCounts struct {
-	Total    int
+	Total int
 	// Enrolled is how many users are enrolled under the methods asked for
 	// (policy.Factors.EnrolledUnder).
 	Enrolled int
