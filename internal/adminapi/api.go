@@ -164,6 +164,9 @@ func (a *API) serve(rt route) gin.HandlerFunc {
 			}
 		}
 		rt.handler(&call{a: a, c: c, app: signed.App, params: signed.Params})
+		if c.Writer.Status() < http.StatusBadRequest {
+			a.apps.Used(signed.App)
+		}
 	}
 }
 

@@ -233,6 +233,9 @@ func (a *API) signed(f format, kinds ...string) gin.HandlerFunc {
 		c.Set(keyApp, call.App)
 		c.Set(keyParams, call.Params)
 		c.Next()
+		if c.Writer.Status() < http.StatusBadRequest {
+			a.apps.Used(call.App)
+		}
 	}
 }
 

@@ -56,7 +56,7 @@ func (s queries) APIUsers(ctx context.Context, f store.APIUserFilter) ([]store.A
 	// The page's rows are chosen by rowid first, so that the enrolled flag
 	// is worked out for the page only.
 	rows, err := s.q.QueryContext(ctx, `SELECT u.id, u.user_key, u.username, u.realname, u.firstname, u.lastname,
-			u.email, u.notes, u.status, u.failed_attempts, u.created_at, u.updated_at, u.last_login_at, `+enrolledExpr+`
+			u.email, u.notes, u.status, u.failed_attempts, u.created_at, u.updated_at, u.last_login_at, `+enrolledExpr(nil)+`
 		FROM users u WHERE u.id IN (SELECT u.id FROM users u`+where+` ORDER BY u.id LIMIT ? OFFSET ?)
 		ORDER BY u.id`, append(args, f.Limit, f.Offset)...)
 	if err != nil {
