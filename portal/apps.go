@@ -9,7 +9,6 @@ import (
 	"enrollportal/internal/apps"
 	"enrollportal/internal/audit"
 	"enrollportal/internal/config"
-	"enrollportal/internal/store"
 )
 
 // repeated is a flag that may be given several times.
@@ -60,11 +59,9 @@ func runAppsAdd(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return fmt.Errorf("could not create the application: %w", err)
 	}
-	idName, secretName := "ikey", "skey"
-	if c.App.Kind == store.AppWeb {
-		idName, secretName = "client_id", "client_secret"
+	for _, line := range apps.Credentials(c.App, c.ClientSecret, s.Host()) {
+		fmt.Fprintf(env.stdout, "%s=%s\n", line.Name, line.Value)
 	}
-	fmt.Fprintf(env.stdout, "%s=%s\n%s=%s\napi_host=%s\n", idName, c.ClientID, secretName, c.ClientSecret, s.Host())
 	fmt.Fprintf(env.stderr, "Created application %q (%s). The secret is shown only now: store it safely.\n", c.App.Name, c.App.Key)
 	return nil
 }
