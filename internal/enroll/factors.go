@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"enrollportal/internal/policy"
+	"enrollportal/internal/store"
 )
 
 // FactorsOf lists every factor the user holds (policy.Factors says

@@ -12,7 +12,7 @@ import (
 // HasFactor uses the one definition of "enrolled" (enrolledExpr).
 func (s queries) HasFactor(ctx context.Context, userID int64) (bool, error) {
 	var has bool
-	err := s.q.QueryRowContext(ctx, `SELECT `+enrolledExpr+` FROM users u WHERE u.id = ?`, userID).Scan(&has)
+	err := s.q.QueryRowContext(ctx, `SELECT `+enrolledExpr(nil)+` FROM users u WHERE u.id = ?`, userID).Scan(&has)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
