@@ -74,36 +74,32 @@ type Login struct {
 // DecideLogin is Decide that also hands back the phones it loaded, for a
 // caller that lists the user's devices (preauth) without a second query.
 func (s *Service) DecideLogin(ctx context.Context, app store.Application, rawUsername string, ip net.IP) (Login, error) {
-	var user *store.User
+	var subject *store.LoginSubject
 	username := NormalizeUsername(app, rawUsername)
 	if users.ValidateUsername(username) == nil {
-		u, err := s.Store.UserByUsername(ctx, username)
+		// One statement for the user, groups and factors: every login
+		// pays for this read.
+		ls, err := s.Store.LoginSubjectByUsername(ctx, username)
 		switch {
 		case err == nil:
-			user = &u
+			subject = &ls
 		case !errors.Is(err, store.ErrNotFound):
 			return Login{}, fmt.Errorf("policy: load user: %w", err)
 		}
 	}
-	var groups []int64
-	if user != nil {
-		var err error
-		if groups, err = s.Store.GroupIDsOfUser(ctx, user.ID); err != nil {
-			return Login{}, fmt.Errorf("policy: groups: %w", err)
-		}
+	req := Request{Country: s.Country(ip)}
+	if subject != nil {
+		req.User, req.UserGroups = &subject.User, subject.GroupIDs
 	}
-	eff, err := s.EffectiveFor(ctx, app, groups)
+	eff, err := s.EffectiveFor(ctx, app, req.UserGroups)
 	if err != nil {
 		return Login{}, err
 	}
-	req := Request{User: user, UserGroups: groups, Country: s.Country(ip)}
 	var phones []store.Phone
-	if user != nil {
-		if req.Enrolled, phones, err = s.enrolled(ctx, user.ID, eff); err != nil {
-			return Login{}, err
-		}
+	if subject != nil {
+		req.Enrolled, phones = enrolled(*subject, eff)
 	}
-	return Login{Decision: Evaluate(app, eff, req), User: user, Phones: phones}, nil
+	return Login{Decision: Evaluate(app, eff, req), User: req.User, Phones: phones}, nil
 }
 
 // EffectiveFor merges the policies that apply to a member of groups in app.
@@ -142,28 +138,20 @@ func (s *Service) EffectiveFor(ctx context.Context, app store.Application, group
 }
 
 // enrolled reports whether the user holds an activated factor of a method
-// the policy accepts for authentication.
-func (s *Service) enrolled(ctx context.Context, userID int64, eff Effective) (bool, []store.Phone, error) {
+// the policy accepts for authentication, and hands back their phones when
+// the policy accepts authenticator apps.
+func enrolled(subject store.LoginSubject, eff Effective) (bool, []store.Phone) {
 	var phones []store.Phone
 	if slices.Contains(eff.AuthMethods, store.MethodAuthenticatorApp) {
-		var err error
-		if phones, err = s.Store.PhonesByUser(ctx, userID); err != nil {
-			return false, nil, fmt.Errorf("policy: phones: %w", err)
-		}
+		phones = subject.Phones
 		for _, p := range phones {
 			if p.Activated && len(p.TOTPSecret) > 0 {
-				return true, phones, nil
+				return true, phones
 			}
 		}
 	}
-	if slices.Contains(eff.AuthMethods, store.MethodSecurityKey) {
-		keys, err := s.Store.SecurityKeysByUser(ctx, userID)
-		if err != nil {
-			return false, nil, fmt.Errorf("policy: security keys: %w", err)
-		}
-		if len(keys) > 0 {
-			return true, phones, nil
-		}
+	if slices.Contains(eff.AuthMethods, store.MethodSecurityKey) && subject.SecurityKeys > 0 {
+		return true, phones
 	}
-	return false, phones, nil
+	return false, phones
 }
