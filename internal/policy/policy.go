@@ -89,7 +89,7 @@ func Resolve(global store.Policy, app, group *store.Policy) Effective {
 // Request is what is known about one authentication attempt.
 type Request struct {
 	User *store.User // nil: no such user
-	// Enrolled: the user has at least one activated factor of a method the
+	// Enrolled: the user holds a factor of a method the
 	// effective policy accepts.
 	Enrolled   bool
 	UserGroups []int64

@@ -77,8 +77,8 @@ func (s *Service) DecideLogin(ctx context.Context, app store.Application, rawUse
 	var subject *store.LoginSubject
 	username := NormalizeUsername(app, rawUsername)
 	if users.ValidateUsername(username) == nil {
-		// One statement for the user, groups and factors: every login
-		// pays for this read.
+		// One statement for the user, their groups and their phones: every
+		// login pays for this read (bench/duo).
 		ls, err := s.Store.LoginSubjectByUsername(ctx, username)
 		switch {
 		case err == nil:
@@ -95,11 +95,13 @@ func (s *Service) DecideLogin(ctx context.Context, app store.Application, rawUse
 	if err != nil {
 		return Login{}, err
 	}
-	var phones []store.Phone
+	var f Factors
 	if subject != nil {
-		req.Enrolled, phones = enrolled(*subject, eff)
+		if req.Enrolled, f, err = EnrolledGivenPhones(ctx, s.Store, subject.User.ID, eff.AuthMethods, subject.Phones); err != nil {
+			return Login{}, err
+		}
 	}
-	return Login{Decision: Evaluate(app, eff, req), User: req.User, Phones: phones}, nil
+	return Login{Decision: Evaluate(app, eff, req), User: req.User, Phones: f.Phones}, nil
 }
 
 // EffectiveFor merges the policies that apply to a member of groups in app.
@@ -135,23 +137,4 @@ func (s *Service) EffectiveFor(ctx context.Context, app store.Application, group
 		}
 	}
 	return Resolve(global, appPolicy, groupPolicy), nil
-}
-
-// enrolled reports whether the user holds an activated factor of a method
-// the policy accepts for authentication, and hands back their phones when
-// the policy accepts authenticator apps.
-func enrolled(subject store.LoginSubject, eff Effective) (bool, []store.Phone) {
-	var phones []store.Phone
-	if slices.Contains(eff.AuthMethods, store.MethodAuthenticatorApp) {
-		phones = subject.Phones
-		for _, p := range phones {
-			if p.Activated && len(p.TOTPSecret) > 0 {
-				return true, phones
-			}
-		}
-	}
-	if slices.Contains(eff.AuthMethods, store.MethodSecurityKey) && subject.SecurityKeys > 0 {
-		return true, phones
-	}
-	return false, phones
 }

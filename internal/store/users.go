@@ -33,10 +33,9 @@ type User struct {
 // LoginSubject is a user with what a login decision reads of them, loaded
 // together because every login reads it (see LoginSubjectByUsername).
 type LoginSubject struct {
-	User         User
-	GroupIDs     []int64
-	Phones       []Phone // ordered by id
-	SecurityKeys int     // how many the user holds
+	User     User
+	GroupIDs []int64
+	Phones   []Phone // ordered by id
 }
 
 // UserQueries reads and writes users.
@@ -49,9 +48,8 @@ type UserQueries interface {
 	// UserByUsername finds a user by exact (already normalized) username.
 	UserByUsername(ctx context.Context, username string) (User, error)
 	// LoginSubjectByUsername loads in one statement what deciding a login
-	// needs of a user: the user, the ids of their groups, their phones and
-	// how many security keys they hold. ErrNotFound when there is no such
-	// user.
+	// reads of a user first: the user, the ids of their groups and their
+	// phones. ErrNotFound when there is no such user.
 	LoginSubjectByUsername(ctx context.Context, username string) (LoginSubject, error)
 	// ReserveUserAttempt counts one attempt at a code before the code is
 	// looked at, in one conditional update: it refuses (ok false) once max

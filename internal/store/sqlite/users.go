@@ -128,7 +128,7 @@ func checkUserText(u store.User) error {
 
 // LoginSubjectByUsername answers in one statement what three did (user,
 // groups, phones): every login reads them, and each statement costs a
-// round through database/sql and cgo that matters more than the SQL
+// round through database/sql, cgo and SQLite's read transaction
 // (bench/duo). A user without phones is one row with the phone columns
 // NULL, hence the COALESCEs; users with several phones repeat the user
 // columns, which is cheaper than another statement.
@@ -137,7 +137,6 @@ func (s queries) LoginSubjectByUsername(ctx context.Context, username string) (s
 		SELECT u.id, u.user_key, u.username, u.realname, u.firstname, u.lastname, u.email, u.notes,
 			u.status, u.failed_attempts, u.created_at, u.updated_at, u.last_login_at,
 			(SELECT group_concat(g.group_id) FROM user_groups g WHERE g.user_id = u.id),
-			(SELECT count(*) FROM webauthn_credentials w WHERE w.user_id = u.id),
 			p.id, COALESCE(p.phone_key, ''), COALESCE(p.number, ''), COALESCE(p.extension, ''),
 			COALESCE(p.name, ''), COALESCE(p.type, ''), COALESCE(p.platform, ''), p.totp_secret,
 			COALESCE(p.activated, 0), p.activated_at, COALESCE(p.last_totp_step, 0),
@@ -160,7 +159,7 @@ func (s queries) LoginSubjectByUsername(ctx context.Context, username string) (s
 		var p store.Phone
 		var phoneCreated int64
 		if err := rows.Scan(&u.ID, &u.Key, &u.Username, &u.RealName, &u.FirstName, &u.LastName, &u.Email, &u.Notes,
-			&u.Status, &u.FailedAttempts, &created, &updated, &lastLogin, &groups, &out.SecurityKeys,
+			&u.Status, &u.FailedAttempts, &created, &updated, &lastLogin, &groups,
 			&phoneID, &p.Key, &p.Number, &p.Extension, &p.Name, &p.Type, &p.Platform, &p.TOTPSecret,
 			&p.Activated, &activatedAt, &p.LastTOTPStep, &p.SMSPasscodesSent, &phoneCreated); err != nil {
 			return store.LoginSubject{}, wrap("login subject", err)
