@@ -69,11 +69,18 @@ type Login struct {
 	// Phones are the user's phones when the policy accepts authenticator
 	// apps (loaded to tell whether the user is enrolled).
 	Phones []store.Phone
+	Groups []int64 // the user's groups
 }
 
 // DecideLogin is Decide that also hands back the phones it loaded, for a
 // caller that lists the user's devices (preauth) without a second query.
 func (s *Service) DecideLogin(ctx context.Context, app store.Application, rawUsername string, ip net.IP) (Login, error) {
+	return s.decide(ctx, app, rawUsername, s.Country(ip))
+}
+
+// decide is a login's decision for rawUsername coming from country ("":
+// unknown), as logins and Check access both reach it.
+func (s *Service) decide(ctx context.Context, app store.Application, rawUsername, country string) (Login, error) {
 	var user *store.User
 	username := NormalizeUsername(app, rawUsername)
 	if users.ValidateUsername(username) == nil {
@@ -96,14 +103,14 @@ func (s *Service) DecideLogin(ctx context.Context, app store.Application, rawUse
 	if err != nil {
 		return Login{}, err
 	}
-	req := Request{User: user, UserGroups: groups, Country: s.Country(ip)}
+	req := Request{User: user, UserGroups: groups, Country: country}
 	var phones []store.Phone
 	if user != nil {
 		if req.Enrolled, phones, err = s.enrolled(ctx, user.ID, eff); err != nil {
 			return Login{}, err
 		}
 	}
-	return Login{Decision: Evaluate(app, eff, req), User: user, Phones: phones}, nil
+	return Login{Decision: Evaluate(app, eff, req), User: user, Groups: groups, Phones: phones}, nil
 }
 
 // EffectiveFor merges the policies that apply to a member of groups in app.
@@ -127,43 +134,38 @@ func (s *Service) EffectiveFor(ctx context.Context, app store.Application, group
 			return Effective{}, fmt.Errorf("policy: group policies: %w", err)
 		}
 		// GroupPolicies come ordered by priority.
-		for _, gp := range overrides {
-			if slices.Contains(groups, gp.GroupID) {
-				p, err := s.Store.PolicyByID(ctx, gp.PolicyID)
-				if err != nil {
-					return Effective{}, fmt.Errorf("policy: group policy: %w", err)
-				}
-				groupPolicy = &p
-				break
+		if gp, ok := OverrideFor(overrides, groups); ok {
+			p, err := s.Store.PolicyByID(ctx, gp.PolicyID)
+			if err != nil {
+				return Effective{}, fmt.Errorf("policy: group policy: %w", err)
 			}
+			groupPolicy = &p
 		}
 	}
 	return Resolve(global, appPolicy, groupPolicy), nil
 }
 
 // enrolled reports whether the user holds an activated factor of a method
-// the policy accepts for authentication.
+// the policy accepts for authentication (EnrolledWith), loading only the
+// factors that could count.
 func (s *Service) enrolled(ctx context.Context, userID int64, eff Effective) (bool, []store.Phone, error) {
 	var phones []store.Phone
+	var f Factors
 	if slices.Contains(eff.AuthMethods, store.MethodAuthenticatorApp) {
 		var err error
 		if phones, err = s.Store.PhonesByUser(ctx, userID); err != nil {
 			return false, nil, fmt.Errorf("policy: phones: %w", err)
 		}
 		for _, p := range phones {
-			if p.Activated && len(p.TOTPSecret) > 0 {
-				return true, phones, nil
-			}
+			f.AuthenticatorApp = f.AuthenticatorApp || (p.Activated && len(p.TOTPSecret) > 0)
 		}
 	}
-	if slices.Contains(eff.AuthMethods, store.MethodSecurityKey) {
+	if !f.AuthenticatorApp && slices.Contains(eff.AuthMethods, store.MethodSecurityKey) {
 		keys, err := s.Store.SecurityKeysByUser(ctx, userID)
 		if err != nil {
 			return false, nil, fmt.Errorf("policy: security keys: %w", err)
 		}
-		if len(keys) > 0 {
-			return true, phones, nil
-		}
+		f.SecurityKey = len(keys) > 0
 	}
-	return false, phones, nil
+	return EnrolledWith(eff, f), phones, nil
 }
