@@ -67,4 +67,5 @@ func (s *Section) Register(r *gin.Engine) {
 
 	s.adminBulkRoutes(g)
 	s.adminJobRoutes(g)
+	s.adminPolicyRoutes(g)
 }

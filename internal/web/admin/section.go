@@ -3,6 +3,7 @@ package admin
 import (
 	"html/template"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -15,6 +16,7 @@ import (
 	"enrollportal/internal/jobs"
 	"enrollportal/internal/notify"
 	"enrollportal/internal/org"
+	"enrollportal/internal/policy"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
 	"enrollportal/internal/throttle"
@@ -48,6 +50,8 @@ type Options struct {
 	Jobs *jobs.Runner
 	// Pages renders the pages, shared with the enrollment pages.
 	Pages *render.Renderer
+	// Policy previews, applies and checks changes to who gets what.
+	Policy *policy.Service
 }
 
 // Section holds what the admin handlers need; they are its methods.
@@ -73,6 +77,7 @@ type Section struct {
 	bulk     *bulk.Service
 	importer *importer.Service
 	jobs     *jobs.Runner
+	policy   *policy.Service
 }
 
 // New builds the admin section; Register adds its routes.
@@ -84,6 +89,7 @@ func New(o Options) *Section {
 		adminSessions: newAdminSessionStore(o.Box, o.Secure),
 		adminIPTries:  throttle.New(o.Clock, 20, 30*time.Second),
 		bulk:          o.Bulk, importer: o.Importer, jobs: o.Jobs,
+		policy: o.Policy,
 	}
 	return s
 }
@@ -96,5 +102,10 @@ func TemplateFuncs() template.FuncMap {
 		"statusLabel":     statusLabel,
 		"roleLabel":       admin.RoleLabel,
 		"activationTexts": activationTextsData,
+		"methodLabel":     methodLabel,
+		"countryName":     policy.CountryName,
+		"reasonLabel":     policy.ReasonLabel,
+		"hasValue":        func(list []string, v string) bool { return slices.Contains(list, v) },
+		"policyMethods":   policyMethods,
 	}
 }
