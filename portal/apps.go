@@ -9,7 +9,6 @@ import (
 	"enrollportal/internal/apps"
 	"enrollportal/internal/audit"
 	"enrollportal/internal/config"
-	"enrollportal/internal/store"
 )
 
 // repeated is a flag that may be given several times.
@@ -55,11 +54,69 @@ func runAppsAdd(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return fmt.Errorf("could not create the application: %w", err)
 	}
-	idName, secretName := "ikey", "skey"
-	if c.App.Kind == store.AppWeb {
-		idName, secretName = "client_id", "client_secret"
+	for _, line := range apps.Credentials(c.App, c.ClientSecret, s.Host()) {
+		fmt.Fprintf(env.stdout, "%s=%s\n", line.Name, line.Value)
 	}
-	fmt.Fprintf(env.stdout, "%s=%s\n%s=%s\napi_host=%s\n", idName, c.ClientID, secretName, c.ClientSecret, s.Host())
 	fmt.Fprintf(env.stderr, "Created application %q (%s). The secret is shown only now: store it safely.\n", c.App.Name, c.App.Key)
+	return nil
+}
+
+// runAppsList prints every application, one a line, tab-separated: id,
+// name, kind, and policy ("global" when it inherits the global policy,
+// else its own policy's name).
+func runAppsList(ctx context.Context, env *cliEnv, args []string) error {
+	var s config.Settings
+	fs := newFlags("apps list", env, &s)
+	positional, err := parseArgs(fs, env, &s, args)
+	if err != nil {
+		return err
+	}
+	if len(positional) != 0 {
+		return usagef("apps list takes no arguments")
+	}
+	a, err := openApp(ctx, env, s)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	list, err := a.Apps.Summaries(ctx)
+	if err != nil {
+		return fmt.Errorf("could not list the applications: %w", err)
+	}
+	for _, app := range list {
+		policy := "global"
+		if !app.Inherits() {
+			policy = app.PolicyName
+		}
+		fmt.Fprintf(env.stdout, "%s\t%s\t%s\t%s\n", app.Key, app.Name, app.Kind, policy)
+	}
+	return nil
+}
+
+// runAppsDelete deletes the application of an id that apps list prints,
+// with its codes and transactions.
+func runAppsDelete(ctx context.Context, env *cliEnv, args []string) error {
+	var s config.Settings
+	fs := newFlags("apps delete", env, &s)
+	positional, err := parseArgs(fs, env, &s, args)
+	if err != nil {
+		return err
+	}
+	if len(positional) != 1 {
+		return usagef("give exactly one application id, as portal apps list prints it (portal apps delete DA...)")
+	}
+	a, err := openApp(ctx, env, s)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	gone, err := a.Apps.Delete(ctx, positional[0], audit.CLI())
+	if errors.Is(err, apps.ErrNotFound) {
+		return fmt.Errorf("no application has the id %q (portal apps list prints them)", positional[0])
+	}
+	if err != nil {
+		return fmt.Errorf("could not delete the application: %w", err)
+	}
+	fmt.Fprintf(env.stdout, "deleted application %s (%s)\n", gone.Name, gone.Key)
 	return nil
 }

@@ -104,3 +104,47 @@ func TestAppsAddRejectsBadInput(t *testing.T) {
 		})
 	}
 }
+
+func TestAppsListAndDelete(t *testing.T) {
+	env := map[string]string{"PORTAL_DB": filepath.Join(t.TempDir(), "portal.db"), "PORTAL_BASE_URL": "https://mfa.example.org"}
+	if code, out, _ := runPortal(t, env, "apps", "list"); code != 0 || out != "" {
+		t.Fatalf("list with no applications: exit %d, %q", code, out)
+	}
+	for _, args := range [][]string{
+		{"--name", "VPN", "--kind", "auth-api", "--new-user-policy", "deny"},
+		{"--name", "Bastion", "--kind", "unix"},
+	} {
+		if code, _, errOut := runPortal(t, env, append([]string{"apps", "add"}, args...)...); code != 0 {
+			t.Fatalf("apps add: %s", errOut)
+		}
+	}
+	code, out, errOut := runPortal(t, env, "apps", "list")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("list = %q, want two lines", out)
+	}
+	bastion, vpn := strings.Split(lines[0], "\t"), strings.Split(lines[1], "\t")
+	if len(bastion) != 4 || !regexp.MustCompile(`^DA[A-Z0-9]+$`).MatchString(bastion[0]) || bastion[1] != "Bastion" || bastion[2] != "unix" || bastion[3] != "global" {
+		t.Errorf("first line = %q", lines[0])
+	}
+	if len(vpn) != 4 || vpn[1] != "VPN" || vpn[2] != "auth-api" || vpn[3] != "VPN ("+vpn[0]+")" {
+		t.Errorf("second line = %q", lines[1])
+	}
+
+	if code, _, errOut := runPortal(t, env, "apps", "delete", "DANOSUCHAPP"); code != 1 || !strings.Contains(errOut, `no application has the id "DANOSUCHAPP"`) {
+		t.Errorf("delete of an unknown id: exit %d, %q", code, errOut)
+	}
+	if code, _, errOut := runPortal(t, env, "apps", "delete"); code != 2 || !strings.Contains(errOut, "exactly one application id") {
+		t.Errorf("delete without an id: exit %d, %q", code, errOut)
+	}
+	code, out, errOut = runPortal(t, env, "apps", "delete", vpn[0])
+	if code != 0 || out != "deleted application VPN ("+vpn[0]+")\n" {
+		t.Fatalf("delete: exit %d, %q, %q", code, out, errOut)
+	}
+	if _, out, _ := runPortal(t, env, "apps", "list"); out != lines[0]+"\n" {
+		t.Errorf("list after the delete = %q", out)
+	}
+}

@@ -39,6 +39,8 @@ func commands() []command {
 		{"admin add", "admin add --email E --role ROLE --password-stdin   create an admin", runAdminAdd},
 		{"admin set-password", "admin set-password --email E --password-stdin   replace an admin's password and end their sessions", runAdminSetPassword},
 		{"apps add", "apps add --name N --kind web|unix|auth-api|admin-api [--new-user-policy P] [--redirect-uri U]...   create an application", runAppsAdd},
+		{"apps list", "apps list                  list applications, one a line: id, name, kind, policy (tab-separated)", runAppsList},
+		{"apps delete", "apps delete ID              delete an application with its codes and transactions", runAppsDelete},
 		{"demo-app", "demo-app [--listen ADDR] [--client-id ID --client-secret S]   run a demo application that signs in through the portal", runDemoApp},
 		{"audit prune", "audit prune                delete audit records older than --audit-retention (default 400d)", runAuditPrune},
 		{"version", "version                    print the version", runVersion},

@@ -175,6 +175,9 @@ func sweep(ctx context.Context, a *app.App) {
 			if _, err := a.Prompt.Sweep(ctx); err != nil && ctx.Err() == nil {
 				a.Log.Error("sweep expired prompt logins", "err", err)
 			}
+			if err := a.Apps.FlushUsage(ctx); err != nil && ctx.Err() == nil {
+				a.Log.Error("write the applications' last use", "err", err)
+			}
 		}
 	}
 }

@@ -116,6 +116,7 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 	}
 	a.Users = &users.Service{Store: a.Store, Clock: a.Clock}
 	a.Admins = admin.New(a.Store, a.Clock, a.Box)
+	a.Apps.StepUp = a.Admins
 	a.Notify, err = notify.New(notify.Options{
 		Store: a.Store, Clock: a.Clock, Log: a.Log, OrgName: a.Org.Name,
 		SMTPURL: s.SMTPURL, MailFrom: s.MailFrom, SMSURL: s.SMSURL, Instance: a.Instance.ID(),
@@ -140,7 +141,7 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 		return nil, fmt.Errorf("app: import directory: %w", err)
 	}
 	a.Importer = importer.New(a.Store, a.Clock, importDir, a.Jobs)
-	if a.Prompt, err = prompt.New(prompt.Options{Store: a.Store, Clock: a.Clock, Secrets: a.Apps, BaseURL: s.BaseURL}); err != nil {
+	if a.Prompt, err = prompt.New(prompt.Options{Store: a.Store, Clock: a.Clock, Secrets: a.Apps, Usage: a.Apps, BaseURL: s.BaseURL}); err != nil {
 		a.Store.Close()
 		return nil, fmt.Errorf("app: %w", err)
 	}
@@ -193,7 +194,7 @@ func (a *App) webServer() (*web.Server, error) {
 		Store: a.Store, Enroll: a.Enroll, Users: a.Users, Prompt: a.Prompt, Policy: a.Policy, Notify: a.Notify, Box: a.Box, Clock: a.Clock, Logger: a.Log,
 		BaseURL: a.Settings.BaseURL, Secure: a.Settings.Secure(), OrgName: a.Org.Name,
 		Admins: a.Admins, Org: a.Org,
-		Bulk: a.Bulk, Importer: a.Importer, Jobs: a.Jobs,
+		Bulk: a.Bulk, Importer: a.Importer, Jobs: a.Jobs, Apps: a.Apps,
 		DuoAPI: duo.New(duo.Options{
 			Store: a.Store, Clock: a.Clock, Log: a.Log, Apps: a.Apps, Policy: a.Policy, Enroll: a.Enroll,
 		}),
@@ -209,6 +210,11 @@ func (a *App) webServer() (*web.Server, error) {
 // Close hands back what this process still holds, then closes the
 // database (and the GeoIP file).
 func (a *App) Close() error {
+	if a.Apps != nil {
+		if err := a.Apps.FlushUsage(context.Background()); err != nil {
+			a.Log.Error("could not write the applications' last use", "err", err)
+		}
+	}
 	if a.Policy != nil && a.Policy.GeoIP != nil {
 		a.Policy.GeoIP.Close()
 	}

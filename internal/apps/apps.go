@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"enrollportal/internal/audit"
 	"enrollportal/internal/clock"
@@ -61,11 +60,17 @@ type Created struct {
 	ClientSecret string // client_secret (web) or skey
 }
 
-// Service creates and reads applications.
+// Service creates, reads, changes and deletes applications, and keeps
+// their last use.
 type Service struct {
 	Store store.Store
 	Clock clock.Clock
 	Box   *secret.Box
+	// StepUp checks the code an admin types before a secret is shown again
+	// (admin.Service).
+	StepUp StepUp
+
+	usage usage
 }
 
 func secretAAD(appKey string) []byte { return []byte("application:" + appKey) }
@@ -89,34 +94,39 @@ func ValidateRedirectURI(raw string) error {
 	return &InvalidRedirectURIError{URI: raw}
 }
 
-// Validate checks a NewApp and returns it trimmed.
-func Validate(n NewApp) (NewApp, error) {
+// CheckNew trims n and returns the problem of each field ("name", "kind",
+// "new_user_policy", "redirect_uris"), as the add page shows them.
+func CheckNew(n NewApp) (NewApp, map[string]error) {
+	problems := map[string]error{}
 	n.Name = strings.TrimSpace(n.Name)
 	n.Kind = strings.TrimSpace(n.Kind)
 	n.NewUserPolicy = strings.TrimSpace(n.NewUserPolicy)
-	if n.Name == "" || utf8.RuneCountInString(n.Name) > MaxNameLength {
-		return n, ErrInvalidName
+	if err := checkName(n.Name); err != nil {
+		problems["name"] = err
 	}
 	if !slices.Contains(Kinds, n.Kind) {
-		return n, ErrInvalidKind
+		problems["kind"] = ErrInvalidKind
 	}
 	if n.NewUserPolicy != "" && !slices.Contains(NewUserPolicies, n.NewUserPolicy) {
-		return n, ErrInvalidNewUserPolicy
+		problems["new_user_policy"] = ErrInvalidNewUserPolicy
 	}
-	if len(n.RedirectURIs) > 0 && n.Kind != store.AppWeb {
-		return n, ErrRedirectNotWeb
-	}
-	uris := make([]string, 0, len(n.RedirectURIs))
-	for _, raw := range n.RedirectURIs {
-		raw = strings.TrimSpace(raw)
-		if err := ValidateRedirectURI(raw); err != nil {
-			return n, err
-		}
-		if !slices.Contains(uris, raw) {
-			uris = append(uris, raw)
-		}
+	uris, err := checkRedirectURIs(n.Kind, n.RedirectURIs)
+	if err != nil {
+		problems["redirect_uris"] = err
 	}
 	n.RedirectURIs = uris
+	return n, problems
+}
+
+// Validate checks a NewApp and returns it trimmed, with the first problem
+// in the order of `portal apps add`'s flags.
+func Validate(n NewApp) (NewApp, error) {
+	n, problems := CheckNew(n)
+	for _, field := range []string{"name", "kind", "new_user_policy", "redirect_uris"} {
+		if err := problems[field]; err != nil {
+			return n, err
+		}
+	}
 	return n, nil
 }
 

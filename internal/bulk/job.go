@@ -10,6 +10,7 @@ import (
 	"enrollportal/internal/enroll"
 	"enrollportal/internal/jobs"
 	"enrollportal/internal/notify"
+	"enrollportal/internal/policy"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
 	"enrollportal/internal/users"
@@ -32,8 +33,8 @@ type sendPayload struct {
 }
 
 // Start begins a send as a job: the rows are applied in steps of 100, each
-// one transaction (new users created, every user without an activated
-// factor given a fresh 30-day link and one email with text). Each row is
+// one transaction (new users created, every user not enrolled under
+// the global policy given a fresh 30-day link and one email with text). Each row is
 // decided again in its step, so a user who enrolled since the preview is
 // skipped, not sent a link. An existing user's email on file becomes the
 // pasted one (audited). A job always finishes: after a crash, the next
@@ -42,9 +43,13 @@ func (s *Service) Start(ctx context.Context, rows []Row, text notify.Text, who a
 	if problems := notify.ValidateText(notify.KindEnrollment, text); len(problems) > 0 {
 		return 0, &InvalidTextError{Problems: problems}
 	}
+	methods, err := policy.OrganisationMethods(ctx, s.store)
+	if err != nil {
+		return 0, fmt.Errorf("bulk: send: %w", err)
+	}
 	sendable := false
 	for _, row := range rows {
-		pr, _, err := outcomeOf(ctx, s.store, row)
+		pr, _, err := outcomeOf(ctx, s.store, methods, row)
 		if err != nil {
 			return 0, fmt.Errorf("bulk: send: %w", err)
 		}
@@ -160,8 +165,12 @@ func (t *sendTask) Step(ctx context.Context, q store.Queries, j *store.Job) (boo
 	rows := t.payload.Rows[min(j.Cursor, len(t.payload.Rows)):min(j.Cursor+stepRows, len(t.payload.Rows))]
 	targets := make([]*store.User, 0, len(rows))
 	var created []*store.User
+	methods, err := policy.OrganisationMethods(ctx, q)
+	if err != nil {
+		return false, err
+	}
 	for _, row := range rows {
-		pr, existing, err := outcomeOf(ctx, q, row)
+		pr, existing, err := outcomeOf(ctx, q, methods, row)
 		if err != nil {
 			return false, err
 		}

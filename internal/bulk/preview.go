@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"enrollportal/internal/enroll"
+	"enrollportal/internal/policy"
 	"enrollportal/internal/store"
 )
 
@@ -16,7 +16,7 @@ type Outcome string
 const (
 	// OutcomeCreate: no such user; the send creates it and sends a link.
 	OutcomeCreate Outcome = "create"
-	// OutcomeRelink: the user exists without an activated factor; the send
+	// OutcomeRelink: the user exists but is not enrolled (policy.Factors); the send
 	// gives them a fresh link (any older pending link stops working).
 	OutcomeRelink Outcome = "relink"
 	// OutcomeSkip: the user is already enrolled; the send leaves them alone.
@@ -60,8 +60,9 @@ func (p Preview) Rows() []Row {
 	return out
 }
 
-// outcomeOf decides what happens to row, reading through q.
-func outcomeOf(ctx context.Context, q store.Queries, row Row) (PreviewRow, *store.User, error) {
+// outcomeOf decides what happens to row, reading through q: a user enrolled
+// under methods (the organisation's) is skipped.
+func outcomeOf(ctx context.Context, q store.Queries, methods []string, row Row) (PreviewRow, *store.User, error) {
 	pr := PreviewRow{Row: row}
 	u, err := q.UserByUsername(ctx, row.Username)
 	if errors.Is(err, store.ErrNotFound) {
@@ -71,7 +72,7 @@ func outcomeOf(ctx context.Context, q store.Queries, row Row) (PreviewRow, *stor
 	if err != nil {
 		return pr, nil, err
 	}
-	enrolled, err := isEnrolled(ctx, q, u.ID)
+	enrolled, _, err := policy.EnrolledUnder(ctx, q, u.ID, methods)
 	if err != nil {
 		return pr, nil, err
 	}
@@ -86,24 +87,15 @@ func outcomeOf(ctx context.Context, q store.Queries, row Row) (PreviewRow, *stor
 	return pr, &u, nil
 }
 
-// isEnrolled applies enroll's definition: at least one activated factor.
-func isEnrolled(ctx context.Context, q store.Queries, userID int64) (bool, error) {
-	phones, err := q.PhonesByUser(ctx, userID)
-	if err != nil {
-		return false, err
-	}
-	keys, err := q.SecurityKeysByUser(ctx, userID)
-	if err != nil {
-		return false, err
-	}
-	return enroll.Factors{Phones: phones, SecurityKeys: keys}.Enrolled(), nil
-}
-
 // Preview tells, without changing anything, what sending parsed would do.
 func (s *Service) Preview(ctx context.Context, parsed Parsed) (Preview, error) {
 	p := Preview{Problems: parsed.Problems, TooMany: parsed.TooMany}
+	methods, err := policy.OrganisationMethods(ctx, s.store)
+	if err != nil {
+		return Preview{}, fmt.Errorf("bulk: preview: %w", err)
+	}
 	for _, row := range parsed.Rows {
-		pr, _, err := outcomeOf(ctx, s.store, row)
+		pr, _, err := outcomeOf(ctx, s.store, methods, row)
 		if err != nil {
 			return Preview{}, fmt.Errorf("bulk: preview: %w", err)
 		}

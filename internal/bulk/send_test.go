@@ -53,7 +53,8 @@ func enrolledUser(t *testing.T, p *testkit.Portal, name string) store.User {
 		t.Fatal(err)
 	}
 	now := p.Clock.Now()
-	ph := store.Phone{Key: "DP" + strings.ToUpper(name), Type: store.PhoneMobile, Platform: store.PlatformIOS, Activated: true, ActivatedAt: &now, CreatedAt: now}
+	ph := store.Phone{Key: "DP" + strings.ToUpper(name), Type: store.PhoneMobile, Platform: store.PlatformIOS,
+		TOTPSecret: []byte("sealed"), Activated: true, ActivatedAt: &now, CreatedAt: now}
 	if err := p.Store.CreatePhone(ctx, &ph); err != nil {
 		t.Fatal(err)
 	}

@@ -269,6 +269,9 @@ func (a *API) signed(f format, kinds ...string) gin.HandlerFunc {
 		c.Set(keyApp, app)
 		c.Set(keyParams, sr.Params)
 		c.Next()
+		if c.Writer.Status() < http.StatusBadRequest {
+			a.apps.Used(app)
+		}
 	}
 }
 

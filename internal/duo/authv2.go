@@ -253,13 +253,13 @@ func (a *API) EnrollStatusPOST(c *gin.Context) {
 		return
 	case u.Key != userKey:
 	default:
-		f, ferr := a.enroll.FactorsOf(ctx, u.ID)
+		enrolled, ferr := a.policy.Enrolled(ctx, u.ID)
 		if ferr != nil {
 			a.internalError(c, formatJSON, ferr)
 			return
 		}
 		switch {
-		case f.Enrolled():
+		case enrolled:
 			status = "success"
 		case err == nil:
 			status = "waiting"

@@ -2,36 +2,12 @@ package enroll
 
 import (
 	"context"
-	"fmt"
 
-	"enrollportal/internal/store"
+	"enrollportal/internal/policy"
 )
 
-// Factors is what a user has enrolled.
-type Factors struct {
-	Phones       []store.Phone
-	SecurityKeys []store.SecurityKey
-}
-
-// Enrolled reports whether the user has at least one activated factor.
-func (f Factors) Enrolled() bool {
-	for _, p := range f.Phones {
-		if p.Activated {
-			return true
-		}
-	}
-	return len(f.SecurityKeys) > 0
-}
-
-// FactorsOf lists u's phones and security keys.
-func (s *Service) FactorsOf(ctx context.Context, userID int64) (Factors, error) {
-	phones, err := s.store.PhonesByUser(ctx, userID)
-	if err != nil {
-		return Factors{}, fmt.Errorf("enroll: factors: %w", err)
-	}
-	keys, err := s.store.SecurityKeysByUser(ctx, userID)
-	if err != nil {
-		return Factors{}, fmt.Errorf("enroll: factors: %w", err)
-	}
-	return Factors{Phones: phones, SecurityKeys: keys}, nil
+// FactorsOf lists every factor the user holds (policy.Factors says
+// whether that makes them enrolled).
+func (s *Service) FactorsOf(ctx context.Context, userID int64) (policy.Factors, error) {
+	return policy.LoadFactors(ctx, s.store, userID)
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"enrollportal/internal/audit"
+	"enrollportal/internal/policy"
 	"enrollportal/internal/store"
 	"enrollportal/internal/users"
 )
@@ -51,22 +52,20 @@ func claimChallenge(ctx context.Context, q store.Queries, c store.Challenge, now
 
 // ownerOf loads the stored user a challenge belongs to, or creates the user
 // an inline enrollment promised, inside the transaction that proves the
-// factor. A user found by name who has enrolled meanwhile is refused.
+// factor. A user found by name who holds a factor by now is refused.
 func ownerOf(ctx context.Context, q store.Queries, c store.Challenge, now time.Time, who audit.Who) (store.User, error) {
 	if c.UserID != 0 {
 		return q.UserByID(ctx, c.UserID)
 	}
 	u, err := q.UserByUsername(ctx, c.Username)
 	if err == nil {
-		phones, err := q.PhonesByUser(ctx, u.ID)
+		// Inline enrollment adds no device to an account that holds any,
+		// whether or not this application accepts it.
+		f, err := policy.LoadFactors(ctx, q, u.ID)
 		if err != nil {
 			return u, err
 		}
-		keys, err := q.SecurityKeysByUser(ctx, u.ID)
-		if err != nil {
-			return u, err
-		}
-		if (Factors{Phones: phones, SecurityKeys: keys}).Enrolled() {
+		if f.Any() {
 			return u, ErrAlreadyEnrolled
 		}
 		return u, nil

@@ -95,8 +95,25 @@ func ReasonLabel(reason string) string {
 func subjectDecision(c Config, app store.Application, s store.AccessSubject) Decision {
 	eff, _, _ := c.Effective(app, s.Groups)
 	u := store.User{ID: s.ID, Username: s.Username, Status: s.Status}
-	enrolled := EnrolledWith(eff, Factors{AuthenticatorApp: s.HasAuthenticatorApp, SecurityKey: s.HasSecurityKey})
+	enrolled := subjectFactors(s).EnrolledUnder(eff.AuthMethods)
 	return Evaluate(app, eff, Request{User: &u, Enrolled: enrolled, UserGroups: s.Groups})
+}
+
+// subjectFactors stands for the factors a subject holds, one of each kind
+// they have, so that the one definition of enrolled (Factors.EnrolledUnder)
+// decides for previews as it does for logins.
+func subjectFactors(s store.AccessSubject) Factors {
+	var f Factors
+	if s.HasAuthenticatorApp {
+		f.Phones = []store.Phone{{Activated: true, TOTPSecret: []byte{1}}}
+	}
+	if s.HasSecurityKey {
+		f.SecurityKeys = []store.SecurityKey{{}}
+	}
+	if s.HasHardwareToken {
+		f.HardwareTokens = []store.HardwareToken{{}}
+	}
+	return f
 }
 
 // change is one application's outcome changing for a class of users.
@@ -124,6 +141,9 @@ func classKey(s store.AccessSubject, buf []byte) []byte {
 	}
 	if s.HasSecurityKey {
 		buf = append(buf, 'k')
+	}
+	if s.HasHardwareToken {
+		buf = append(buf, 't')
 	}
 	for _, g := range s.Groups {
 		buf = append(buf, '|')

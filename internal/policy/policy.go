@@ -111,21 +111,6 @@ func ResolveWithSources(global store.Policy, app, group *store.Policy) (Effectiv
 	return e, src
 }
 
-// Factors are the kinds of factor a user holds, as far as being enrolled
-// is concerned.
-type Factors struct {
-	AuthenticatorApp bool // an activated phone with an authenticator app
-	SecurityKey      bool // a registered security key
-}
-
-// EnrolledWith reports whether a user holding f is enrolled under eff: they
-// hold a factor of a method the effective policy accepts for
-// authentication. Logins and the impact of a policy change both ask it.
-func EnrolledWith(eff Effective, f Factors) bool {
-	return (f.AuthenticatorApp && slices.Contains(eff.AuthMethods, store.MethodAuthenticatorApp)) ||
-		(f.SecurityKey && slices.Contains(eff.AuthMethods, store.MethodSecurityKey))
-}
-
 // OverrideFor picks the group override that applies to a member of groups
 // among an application's overrides (ordered by priority): the first whose
 // group they are in.
@@ -141,7 +126,7 @@ func OverrideFor(overrides []store.GroupPolicy, groups []int64) (store.GroupPoli
 // Request is what is known about one authentication attempt.
 type Request struct {
 	User *store.User // nil: no such user
-	// Enrolled: the user has at least one activated factor of a method the
+	// Enrolled: the user holds a factor of a method the
 	// effective policy accepts.
 	Enrolled   bool
 	UserGroups []int64

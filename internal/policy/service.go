@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"slices"
 	"strings"
 
 	"github.com/oschwald/geoip2-golang"
@@ -104,13 +103,13 @@ func (s *Service) decide(ctx context.Context, app store.Application, rawUsername
 		return Login{}, err
 	}
 	req := Request{User: user, UserGroups: groups, Country: country}
-	var phones []store.Phone
+	var f Factors
 	if user != nil {
-		if req.Enrolled, phones, err = s.enrolled(ctx, user.ID, eff); err != nil {
+		if req.Enrolled, f, err = EnrolledUnder(ctx, s.Store, user.ID, eff.AuthMethods); err != nil {
 			return Login{}, err
 		}
 	}
-	return Login{Decision: Evaluate(app, eff, req), User: user, Groups: groups, Phones: phones}, nil
+	return Login{Decision: Evaluate(app, eff, req), User: user, Groups: groups, Phones: f.Phones}, nil
 }
 
 // EffectiveFor merges the policies that apply to a member of groups in app.
@@ -143,29 +142,4 @@ func (s *Service) EffectiveFor(ctx context.Context, app store.Application, group
 		}
 	}
 	return Resolve(global, appPolicy, groupPolicy), nil
-}
-
-// enrolled reports whether the user holds an activated factor of a method
-// the policy accepts for authentication (EnrolledWith), loading only the
-// factors that could count.
-func (s *Service) enrolled(ctx context.Context, userID int64, eff Effective) (bool, []store.Phone, error) {
-	var phones []store.Phone
-	var f Factors
-	if slices.Contains(eff.AuthMethods, store.MethodAuthenticatorApp) {
-		var err error
-		if phones, err = s.Store.PhonesByUser(ctx, userID); err != nil {
-			return false, nil, fmt.Errorf("policy: phones: %w", err)
-		}
-		for _, p := range phones {
-			f.AuthenticatorApp = f.AuthenticatorApp || (p.Activated && len(p.TOTPSecret) > 0)
-		}
-	}
-	if !f.AuthenticatorApp && slices.Contains(eff.AuthMethods, store.MethodSecurityKey) {
-		keys, err := s.Store.SecurityKeysByUser(ctx, userID)
-		if err != nil {
-			return false, nil, fmt.Errorf("policy: security keys: %w", err)
-		}
-		f.SecurityKey = len(keys) > 0
-	}
-	return EnrolledWith(eff, f), phones, nil
 }

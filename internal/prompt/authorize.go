@@ -75,6 +75,9 @@ func (s *Service) ParseAuthorize(ctx context.Context, clientID, responseType, re
 	if len(nonce) > MaxNonceLength || !utf8.ValidString(nonce) {
 		return AuthRequest{}, refuse(CodeInvalidRequest, "The nonce is too long.")
 	}
+	if s.usage != nil {
+		s.usage.Used(a)
+	}
 	return AuthRequest{
 		App: a, RedirectURI: c.RedirectURI, State: c.State, Username: c.DuoUname, Nonce: nonce,
 		UseDuoCode: c.UseDuoCodeAttribute != nil && *c.UseDuoCodeAttribute,

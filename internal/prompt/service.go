@@ -46,11 +46,19 @@ type Secrets interface {
 	Secret(a store.Application) (string, error)
 }
 
+// Usage records an application's successful authorize request, its "last
+// used" (apps.Service; in memory, written at most once a minute).
+type Usage interface {
+	Used(a store.Application)
+}
+
 // Options configure a Service.
 type Options struct {
 	Store   store.Store
 	Clock   clock.Clock
 	Secrets Secrets
+	// Usage, when set, hears of every verified authorize request.
+	Usage Usage
 	// BaseURL is the portal's public URL. Its host (with the port) is the
 	// api_host the clients are configured with.
 	BaseURL string
@@ -61,6 +69,7 @@ type Service struct {
 	store   store.Store
 	clock   clock.Clock
 	secrets Secrets
+	usage   Usage
 	baseURL string
 	host    string
 }
@@ -71,7 +80,7 @@ func New(o Options) (*Service, error) {
 	if err != nil || u.Host == "" {
 		return nil, fmt.Errorf("prompt: base URL %q is not a URL", o.BaseURL)
 	}
-	return &Service{store: o.Store, clock: o.Clock, secrets: o.Secrets, baseURL: strings.TrimRight(o.BaseURL, "/"), host: u.Host}, nil
+	return &Service{store: o.Store, clock: o.Clock, secrets: o.Secrets, usage: o.Usage, baseURL: strings.TrimRight(o.BaseURL, "/"), host: u.Host}, nil
 }
 
 // Issuer is the iss of every id_token. Duo's clients build it as

@@ -16,6 +16,8 @@ type AccessSubject struct {
 	HasAuthenticatorApp bool
 	// HasSecurityKey: at least one registered security key.
 	HasSecurityKey bool
+	// HasHardwareToken: at least one hardware token assigned.
+	HasHardwareToken bool
 }
 
 // AccessQueries reads everything that decides access in bulk and writes

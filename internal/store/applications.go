@@ -50,4 +50,33 @@ type ApplicationQueries interface {
 	// ApplicationByClientID finds an application by client_id or ikey.
 	ApplicationByClientID(ctx context.Context, clientID string) (Application, error)
 	Applications(ctx context.Context) ([]Application, error)
+	// ApplicationSummaries lists every application by name, as the admin
+	// list shows it, in one statement.
+	ApplicationSummaries(ctx context.Context) ([]ApplicationSummary, error)
+	// UpdateApplicationDetails writes a's name, username normalization,
+	// redirect URIs (the whole set) and updated_at; nothing else.
+	UpdateApplicationDetails(ctx context.Context, a Application) error
+	// SetApplicationSecret replaces the sealed secret of the application id.
+	SetApplicationSecret(ctx context.Context, id int64, sealed []byte, at time.Time) error
+	// DeleteApplication deletes the application id with everything that
+	// belongs to it (redirect URIs, permitted groups, group overrides,
+	// authorization codes, prompt and Auth API transactions). Run it in a
+	// transaction with its audit record.
+	DeleteApplication(ctx context.Context, id int64) error
+	// RecordApplicationUse moves the last-used time of each application in
+	// used forward to the given time (never back), in one statement.
+	RecordApplicationUse(ctx context.Context, used map[int64]time.Time) error
+}
+
+// ApplicationSummary is an application as the admin list shows it.
+type ApplicationSummary struct {
+	Application
+	// PolicyName is the name of the application's own policy; empty when
+	// it inherits the global policy.
+	PolicyName string
+	// PolicyNewUser is the new user policy of that policy ("" inherits).
+	PolicyNewUser string
+	// GroupNames are the names of the permitted groups, by name.
+	GroupNames []string
+	LastUsedAt *time.Time
 }

@@ -7,8 +7,10 @@ import (
 
 // UserCounts are the dashboard's figures.
 type UserCounts struct {
-	Total    int
-	Enrolled int // at least one activated phone, security key or hardware token
+	Total int
+	// Enrolled is how many users are enrolled under the methods asked for
+	// (policy.Factors.EnrolledUnder).
+	Enrolled int
 	// Pending is how many users hold a pending enrollment link.
 	Pending int
 	// UnactivatedDevices is how many users have a smartphone or tablet that
@@ -16,7 +18,7 @@ type UserCounts struct {
 	UnactivatedDevices int
 }
 
-// PartiallyEnrolled is how many users exist without any activated factor.
+// PartiallyEnrolled is how many users exist without being enrolled.
 func (c UserCounts) PartiallyEnrolled() int { return c.Total - c.Enrolled }
 
 // UserQuery selects a page of users in username order.
@@ -27,6 +29,9 @@ type UserQuery struct {
 	// After is the last username of the previous page (keyset pagination).
 	After string
 	Limit int
+	// Methods are the accepted methods under which UserRow.Enrolled is
+	// decided (policy.Factors.EnrolledUnder); nil for any factor.
+	Methods []string
 }
 
 // UserRow is a user as the users list shows it.
@@ -70,7 +75,9 @@ type AuditFilter struct {
 // UserAdminQueries are the reads and writes of the admin section's user,
 // group, pending enrollment and audit pages.
 type UserAdminQueries interface {
-	CountUserFigures(ctx context.Context, now time.Time) (UserCounts, error)
+	// CountUserFigures counts the dashboard's figures, with enrolled users
+	// decided under methods (nil: holding any factor).
+	CountUserFigures(ctx context.Context, now time.Time, methods []string) (UserCounts, error)
 	// SearchUsers returns a page of users in username order; it stays fast at
 	// 100,000 users (index range scans, keyset paging).
 	SearchUsers(ctx context.Context, q UserQuery) ([]UserRow, error)
@@ -83,7 +90,7 @@ type UserAdminQueries interface {
 	HardwareTokensByUser(ctx context.Context, userID int64) ([]HardwareToken, error)
 
 	// PendingEnrollments lists pending links (neither used, revoked nor
-	// expired at now) of users who have not enrolled, after the link id
+	// expired at now) of users who hold no factor, after the link id
 	// afterID, oldest first, with the delivery state of their latest email.
 	PendingEnrollments(ctx context.Context, now time.Time, afterID int64, limit int) ([]PendingEnrollment, error)
 	// PendingLinkOfUser returns the user's pending link, or ErrNotFound.

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"enrollportal/internal/enroll"
+	"enrollportal/internal/policy"
 	"enrollportal/internal/store"
 	"enrollportal/internal/web/render"
 )
@@ -28,7 +29,7 @@ type donePage struct {
 // describeFactors lists the devices for the done page. A number this
 // browser typed (typed) is shown in full to the person who typed it; the
 // others are masked, since someone else may have set them up.
-func describeFactors(f enroll.Factors, typed []string) []factorLine {
+func describeFactors(f policy.Factors, typed []string) []factorLine {
 	var out []factorLine
 	for _, p := range f.Phones {
 		if !p.Activated {

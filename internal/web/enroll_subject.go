@@ -213,7 +213,7 @@ func (s *Server) inlineEnrollment(c *gin.Context, token string) (*enrollment, er
 			if err != nil {
 				return nil, err
 			}
-			if f.Enrolled() {
+			if f.Any() {
 				return nil, enroll.ErrAlreadyEnrolled
 			}
 		}

@@ -126,7 +126,7 @@ func TestEnrollMobilePhoneEndToEnd(t *testing.T) {
 
 	// Nothing counts as enrolled before the code.
 	u, _ := p.Store.UserByUsername(context.Background(), "alice")
-	if f, _ := p.Enroll.FactorsOf(context.Background(), u.ID); f.Enrolled() {
+	if f, _ := p.Enroll.FactorsOf(context.Background(), u.ID); f.Any() {
 		t.Fatal("enrolled before proving a code")
 	}
 
@@ -139,7 +139,7 @@ func TestEnrollMobilePhoneEndToEnd(t *testing.T) {
 	wantStatus(t, done, http.StatusOK, "You are set up", "Mobile phone", "Apple iOS", "1 201-555-0123", "Add another device")
 
 	f, _ := p.Enroll.FactorsOf(context.Background(), u.ID)
-	if !f.Enrolled() || len(f.Phones) != 1 || f.Phones[0].Number != "+12015550123" || f.Phones[0].Type != store.PhoneMobile {
+	if !f.Any() || len(f.Phones) != 1 || f.Phones[0].Number != "+12015550123" || f.Phones[0].Type != store.PhoneMobile {
 		t.Fatalf("factors after enrollment: %+v", f)
 	}
 	u, _ = p.Store.UserByUsername(context.Background(), "alice")
@@ -227,7 +227,7 @@ func TestEnrollLockoutAfterTenWrongCodes(t *testing.T) {
 	// Even the right code does nothing now, and the link says why.
 	wantStatus(t, c.Post(link+"/app", url.Values{"code": {codeAt(t, page.Body, p.Clock.Now())}}), http.StatusForbidden, "locked")
 	wantStatus(t, testkit.NewClient(t, p).Get(link), http.StatusForbidden, "locked")
-	if f, _ := p.Enroll.FactorsOf(context.Background(), u.ID); f.Enrolled() {
+	if f, _ := p.Enroll.FactorsOf(context.Background(), u.ID); f.Any() {
 		t.Fatal("a locked-out user got a device")
 	}
 }
@@ -371,7 +371,7 @@ func TestInlineEnrollmentCreatesTheUserOnlyWhenFinished(t *testing.T) {
 	if err != nil {
 		t.Fatalf("user not created: %v", err)
 	}
-	if f, _ := p.Enroll.FactorsOf(ctx, u.ID); !f.Enrolled() {
+	if f, _ := p.Enroll.FactorsOf(ctx, u.ID); !f.Any() {
 		t.Fatal("inline user not enrolled")
 	}
 	// Another browser with the same URL cannot add a device to the now

@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -147,14 +146,10 @@ func (s *Server) promptMethods(c *gin.Context, t *prompt.Transaction, userID int
 	if err != nil {
 		return false, false, err
 	}
-	for _, p := range f.Phones {
-		if p.Activated {
-			passcode = true
-		}
-	}
-	key = len(f.SecurityKeys) > 0
-	allowed := func(m string) bool { return t.AuthMethods == nil || slices.Contains(t.AuthMethods, m) }
-	return passcode && allowed(store.MethodAuthenticatorApp), key && allowed(store.MethodSecurityKey), nil
+	// Each method is offered when the user is enrolled under it alone and
+	// the login accepts it.
+	offers := func(m string) bool { return policy.Counts(t.AuthMethods, m) && f.EnrolledUnder([]string{m}) }
+	return offers(store.MethodAuthenticatorApp), offers(store.MethodSecurityKey), nil
 }
 
 type promptPage struct {

@@ -68,9 +68,16 @@ func (s *Server) loadPromptEnrollment(c *gin.Context) {
 				s.serverError(c, err)
 				return
 			}
-			if f.Enrolled() {
+			switch {
+			case f.EnrolledUnder(t.AuthMethods):
 				// Enrolled meanwhile (in another window): prove it instead.
 				s.redirect(c, promptPath(c, "verify"))
+				return
+			case f.Any():
+				// Inline enrollment adds no device to an account that
+				// holds one, even one this application does not accept.
+				s.promptDeny(c, t, &u, "no_allowed_method",
+					"None of your two-factor methods is allowed for this application.")
 				return
 			}
 		}
@@ -133,7 +140,7 @@ func (s *Server) PromptVerifyGET(c *gin.Context) {
 		s.serverError(c, err)
 		return
 	}
-	if !f.Enrolled() {
+	if !f.Any() {
 		s.redirect(c, promptPath(c, "enroll"))
 		return
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	accounts "enrollportal/internal/admin"
+	"enrollportal/internal/apps"
 	"enrollportal/internal/bulk"
 	"enrollportal/internal/clock"
 	"enrollportal/internal/enroll"
@@ -58,6 +59,8 @@ type Options struct {
 	Importer *importer.Service
 	// Jobs runs bulk sends and imports (their progress pages).
 	Jobs *jobs.Runner
+	// Apps manages applications (the admin section's pages).
+	Apps *apps.Service
 	// MetricsToken, when set, lets a caller from elsewhere read /metrics on
 	// the main listener with "Authorization: Bearer TOKEN".
 	MetricsToken string
@@ -127,7 +130,7 @@ func New(o Options) (*Server, error) {
 		admin: admin.New(admin.Options{
 			Store: o.Store, Enroll: o.Enroll, Users: o.Users, Admins: o.Admins, Notify: o.Notify, Box: o.Box, Clock: o.Clock,
 			Logger: o.Logger, BaseURL: o.BaseURL, Secure: o.Secure, Org: o.Org,
-			Bulk: o.Bulk, Importer: o.Importer, Jobs: o.Jobs, Pages: pages, Policy: o.Policy,
+			Bulk: o.Bulk, Importer: o.Importer, Jobs: o.Jobs, Pages: pages, Apps: o.Apps, Policy: o.Policy,
 		}),
 		metricsToken: o.MetricsToken, metricsElsewhere: o.MetricsElsewhere,
 	}

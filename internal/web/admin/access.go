@@ -2,6 +2,7 @@ package admin
 
 import (
 	"net/http"
+	"slices"
 	"net/url"
 	"strconv"
 	"strings"
@@ -188,11 +189,16 @@ func (s *Section) AdminAccessImpactCSVGET(c *gin.Context) {
 	s.impactCSV(c, accessChange(formValues(c), app), "application-"+app.Key)
 }
 
-// sortPolicies orders named policies by name, as lists show them.
+// sortPolicies orders policies as lists show them: the global one first,
+// then by name.
 func sortPolicies(ps []store.Policy) {
-	for i := 1; i < len(ps); i++ {
-		for j := i; j > 0 && strings.ToLower(ps[j].Name) < strings.ToLower(ps[j-1].Name); j-- {
-			ps[j], ps[j-1] = ps[j-1], ps[j]
+	slices.SortFunc(ps, func(a, b store.Policy) int {
+		if a.IsGlobal != b.IsGlobal {
+			if a.IsGlobal {
+				return -1
+			}
+			return 1
 		}
-	}
+		return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
+	})
 }

@@ -126,7 +126,7 @@ func TestBrowserAdminJourney(t *testing.T) {
 		t.Fatalf("figures %q", got)
 	}
 	jamie, _ := p.Store.UserByUsername(ctx, "jamie")
-	if f, _ := p.Enroll.FactorsOf(ctx, jamie.ID); !f.Enrolled() {
+	if f, _ := p.Enroll.FactorsOf(ctx, jamie.ID); !f.Any() {
 		t.Fatal("jamie is not enrolled")
 	}
 	b.Visit("/admin/enrollments")

@@ -57,7 +57,7 @@ func (s *Section) AdminCheckAccessGET(c *gin.Context) {
 		}
 	}
 	check, err := s.policy.CheckAccess(ctx, page.Username, page.AppID, page.Country)
-	if errs, ok := fieldErrors(err); ok {
+	if errs, ok := policyFieldErrors(err); ok {
 		page.Errors = errs
 		s.Render(c, http.StatusUnprocessableEntity, viewAdminCheckAccess, render.Page{Title: "Check access", Data: page})
 		return

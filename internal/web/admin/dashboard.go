@@ -5,6 +5,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"enrollportal/internal/policy"
 	"enrollportal/internal/store"
 	"enrollportal/internal/web/render"
 )
@@ -19,7 +20,13 @@ type adminDashboard struct {
 // AdminDashboardGET shows how far enrollment has come, and the notification
 // bar when some users' smartphones or tablets are not activated.
 func (s *Section) AdminDashboardGET(c *gin.Context) {
-	counts, err := s.store.CountUserFigures(c.Request.Context(), s.clock.Now())
+	ctx := c.Request.Context()
+	methods, err := policy.OrganisationMethods(ctx, s.store)
+	if err != nil {
+		s.ServerError(c, err)
+		return
+	}
+	counts, err := s.store.CountUserFigures(ctx, s.clock.Now(), methods)
 	if err != nil {
 		s.ServerError(c, err)
 		return

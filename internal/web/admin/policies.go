@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -138,18 +137,14 @@ func policyFromForm(v url.Values, p store.Policy) store.Policy {
 	return p
 }
 
-// fieldErrors turns a domain's field errors into sentences; ok is false
-// when err is another kind of error.
-func fieldErrors(err error) (map[string]string, bool) {
+// policyFieldErrors turns the policy domain's errors by field into
+// sentences; ok is false when err is another kind of error.
+func policyFieldErrors(err error) (map[string]string, bool) {
 	var fe policy.FieldErrors
 	if !errors.As(err, &fe) {
 		return nil, false
 	}
-	out := map[string]string{}
-	for k, v := range fe {
-		out[k] = sentence(v)
-	}
-	return out, true
+	return fieldErrors(fe), true
 }
 
 // policyRow is a policy in the list, with where it is used.
@@ -179,15 +174,7 @@ func (s *Section) renderPolicies(c *gin.Context, status int, form policyForm) {
 			}
 		}
 	})
-	slices.SortFunc(pols, func(a, b store.Policy) int {
-		if a.IsGlobal != b.IsGlobal {
-			if a.IsGlobal {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name))
-	})
+	sortPolicies(pols)
 	for _, p := range pols {
 		page.Policies = append(page.Policies, policyRow{Policy: p, Uses: cfg.Uses(p.ID)})
 	}
@@ -205,7 +192,7 @@ func (s *Section) AdminPoliciesGET(c *gin.Context) {
 func (s *Section) AdminPoliciesPOST(c *gin.Context) {
 	p := policyFromForm(formValues(c), store.Policy{})
 	created, err := s.policy.CreatePolicy(c.Request.Context(), p, adminWho(c))
-	if errs, ok := fieldErrors(err); ok {
+	if errs, ok := policyFieldErrors(err); ok {
 		form := newPolicyForm(p)
 		form.Errors = errs
 		s.renderPolicies(c, http.StatusUnprocessableEntity, form)
@@ -370,7 +357,7 @@ func (s *Section) previewOrApply(c *gin.Context, v url.Values, ch policy.Change,
 	notice := ""
 	if version := v.Get("confirm_version"); version != "" {
 		err := s.policy.Apply(ctx, ch, version, adminWho(c))
-		if errs, ok := fieldErrors(err); ok {
+		if errs, ok := policyFieldErrors(err); ok {
 			t.Invalid(errs)
 			return
 		}
@@ -386,7 +373,7 @@ func (s *Section) previewOrApply(c *gin.Context, v url.Values, ch policy.Change,
 		}
 	}
 	im, _, err := s.policy.Preview(ctx, ch)
-	if errs, ok := fieldErrors(err); ok {
+	if errs, ok := policyFieldErrors(err); ok {
 		t.Invalid(errs)
 		return
 	}
@@ -427,7 +414,7 @@ func (s *Section) impactCSV(c *gin.Context, ch policy.Change, name string) {
 		}
 		return w.Write([]string{csvCell(r.Application), csvCell(r.Username), r.From, r.To, r.Reason})
 	})
-	if _, ok := fieldErrors(err); ok {
+	if _, ok := policyFieldErrors(err); ok {
 		s.ShowError(c, http.StatusUnprocessableEntity, "This change cannot be made",
 			"The change this file describes is not valid any more. Go back and preview it again.", "")
 		return
@@ -448,9 +435,6 @@ func (s *Section) impactCSV(c *gin.Context, ch policy.Change, name string) {
 	}
 	w.Flush()
 }
-
-// itoa64 spells an id for a form.
-func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
 
 // policyMethodsData is one list of methods in the policy form.
 type policyMethodsData struct {

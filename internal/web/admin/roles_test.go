@@ -59,6 +59,27 @@ func TestAdminRoutesEnforceRoleMatrix(t *testing.T) {
 			t.Errorf("%s %s has no declared permission: register it with adminHandle", r.Method, r.Path)
 		}
 	}
+	// The applications pages, each with the permission the issue gives it:
+	// every role views, Owners, Administrators and Application Managers
+	// change, only Owners and Administrators reveal and rotate secrets.
+	for route, want := range map[string]admin.Permission{
+		"GET /admin/applications":              admin.ViewUsers,
+		"GET /admin/applications/new":          admin.ManageApplications,
+		"POST /admin/applications/new":         admin.ManageApplications,
+		"GET /admin/applications/:key":         admin.ViewUsers,
+		"GET /admin/applications/:key/edit":    admin.ManageApplications,
+		"POST /admin/applications/:key/edit":   admin.ManageApplications,
+		"POST /admin/applications/:key/reveal": admin.ApplicationSecrets,
+		"GET /admin/applications/:key/rotate":  admin.ApplicationSecrets,
+		"POST /admin/applications/:key/rotate": admin.ApplicationSecrets,
+		"GET /admin/applications/:key/delete":  admin.ManageApplications,
+		"POST /admin/applications/:key/delete": admin.ManageApplications,
+	} {
+		method, path, _ := strings.Cut(route, " ")
+		if perm, _, declared := webadmin.RoutePermission(method, path); !declared || perm != want {
+			t.Errorf("%s: declared=%v with %q, want %q", route, declared, perm, want)
+		}
+	}
 	if t.Failed() {
 		return
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/gorilla/sessions"
 
 	"enrollportal/internal/admin"
+	"enrollportal/internal/apps"
 	"enrollportal/internal/bulk"
 	"enrollportal/internal/clock"
 	"enrollportal/internal/enroll"
@@ -50,6 +51,9 @@ type Options struct {
 	Jobs *jobs.Runner
 	// Pages renders the pages, shared with the enrollment pages.
 	Pages *render.Renderer
+	// Apps adds, changes and deletes applications and shows their
+	// credentials.
+	Apps *apps.Service
 	// Policy previews, applies and checks changes to who gets what.
 	Policy *policy.Service
 }
@@ -77,6 +81,7 @@ type Section struct {
 	bulk     *bulk.Service
 	importer *importer.Service
 	jobs     *jobs.Runner
+	apps     *apps.Service
 	policy   *policy.Service
 }
 
@@ -88,7 +93,7 @@ func New(o Options) *Section {
 		admins: o.Admins, notify: o.Notify, org: o.Org,
 		adminSessions: newAdminSessionStore(o.Box, o.Secure),
 		adminIPTries:  throttle.New(o.Clock, 20, 30*time.Second),
-		bulk:          o.Bulk, importer: o.Importer, jobs: o.Jobs,
+		bulk:          o.Bulk, importer: o.Importer, jobs: o.Jobs, apps: o.Apps,
 		policy: o.Policy,
 	}
 	return s
@@ -102,6 +107,7 @@ func TemplateFuncs() template.FuncMap {
 		"statusLabel":     statusLabel,
 		"roleLabel":       admin.RoleLabel,
 		"activationTexts": activationTextsData,
+		"kindLabel":       kindLabel,
 		"methodLabel":     methodLabel,
 		"countryName":     policy.CountryName,
 		"reasonLabel":     policy.ReasonLabel,

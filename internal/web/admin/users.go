@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"enrollportal/internal/audit"
+	"enrollportal/internal/policy"
 	"enrollportal/internal/store"
 	"enrollportal/internal/users"
 	"enrollportal/internal/web/render"
@@ -42,7 +43,13 @@ func (s *Section) AdminUsersGET(c *gin.Context) {
 		q = string([]rune(q)[:100])
 	}
 	after := c.Query("after")
-	rows, err := s.store.SearchUsers(c.Request.Context(), store.UserQuery{Prefix: q, After: after, Limit: usersPageSize + 1})
+	ctx := c.Request.Context()
+	methods, err := policy.OrganisationMethods(ctx, s.store)
+	if err != nil {
+		s.ServerError(c, err)
+		return
+	}
+	rows, err := s.store.SearchUsers(ctx, store.UserQuery{Prefix: q, After: after, Limit: usersPageSize + 1, Methods: methods})
 	if err != nil {
 		s.ServerError(c, err)
 		return
@@ -95,11 +102,11 @@ func (s *Section) userDetail(ctx context.Context, u store.User) (adminUserDetail
 	if err != nil {
 		return d, err
 	}
-	d.Phones, d.SecurityKeys, d.Enrolled = f.Phones, f.SecurityKeys, f.Enrolled()
-	if d.HardwareTokens, err = s.store.HardwareTokensByUser(ctx, u.ID); err != nil {
+	methods, err := policy.OrganisationMethods(ctx, s.store)
+	if err != nil {
 		return d, err
 	}
-	d.Enrolled = d.Enrolled || len(d.HardwareTokens) > 0
+	d.Phones, d.SecurityKeys, d.HardwareTokens, d.Enrolled = f.Phones, f.SecurityKeys, f.HardwareTokens, f.EnrolledUnder(methods)
 	l, err := s.store.PendingLinkOfUser(ctx, u.ID, s.clock.Now())
 	switch {
 	case err == nil:
