@@ -27,6 +27,7 @@ func runAppsAdd(ctx context.Context, env *cliEnv, args []string) error {
 	newUser := fs.String("new-user-policy", "", "require-enrollment, allow or deny (default: the global policy's)")
 	var redirects repeated
 	fs.Var(&redirects, "redirect-uri", "a redirect URI of a web application (repeat for several)")
+	grants := fs.String("grant", "", "admin-api only: comma-separated grants among read-resource, write-resource, read-log, settings")
 	positional, err := parseArgs(fs, env, &s, args)
 	if err != nil {
 		return err
@@ -37,7 +38,11 @@ func runAppsAdd(ctx context.Context, env *cliEnv, args []string) error {
 	if *name == "" || *kind == "" {
 		return usagef("give --name and --kind (web, unix, auth-api or admin-api)")
 	}
-	n, err := apps.Validate(apps.NewApp{Name: *name, Kind: *kind, NewUserPolicy: *newUser, RedirectURIs: redirects})
+	var grantList []string
+	if *grants != "" {
+		grantList = strings.Split(*grants, ",")
+	}
+	n, err := apps.Validate(apps.NewApp{Name: *name, Kind: *kind, NewUserPolicy: *newUser, RedirectURIs: redirects, Grants: grantList})
 	if err != nil {
 		return err
 	}

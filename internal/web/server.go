@@ -53,6 +53,9 @@ type Options struct {
 	// DuoAPI serves the Duo-compatible APIs (REST v1, Auth API v2); nil
 	// leaves them out.
 	DuoAPI APIRoutes
+	// AdminAPI serves Duo's Admin API (/admin/v1, /admin/v2); nil leaves
+	// it out.
+	AdminAPI APIRoutes
 	// Bulk runs bulk enrollments; Importer imports users from CSV files,
 	// keeping the checked plans between preview and apply.
 	Bulk     *bulk.Service
@@ -96,6 +99,8 @@ type Server struct {
 
 	notify *notify.Service
 	duoAPI APIRoutes
+	// adminAPI serves /admin/v1 and /admin/v2.
+	adminAPI APIRoutes
 	// admin is the admin section under /admin (package web/admin).
 	admin *admin.Section
 
@@ -126,6 +131,7 @@ func New(o Options) (*Server, error) {
 		metrics:   newMetrics(),
 		linkTries: throttle.New(o.Clock, 60, 10*time.Second),
 		duoAPI:    o.DuoAPI,
+		adminAPI:  o.AdminAPI,
 		notify:    o.Notify,
 		admin: admin.New(admin.Options{
 			Store: o.Store, Enroll: o.Enroll, Users: o.Users, Admins: o.Admins, Notify: o.Notify, Box: o.Box, Clock: o.Clock,
