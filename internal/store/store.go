@@ -56,6 +56,7 @@ type Queries interface {
 	GroupQueries
 	ApplicationQueries
 	PolicyQueries
+	AccessQueries
 	OutboxQueries
 	OutboxWorkerQueries
 	OutboxAdminQueries

@@ -69,4 +69,5 @@ func (s *Section) Register(r *gin.Engine) {
 	s.adminApplicationRoutes(g)
 	s.adminBulkRoutes(g)
 	s.adminJobRoutes(g)
+	s.adminPolicyRoutes(g)
 }
