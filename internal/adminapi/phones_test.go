@@ -84,7 +84,7 @@ func TestAdminAPIPhoneActivatedByQRInChromium(t *testing.T) {
 	}
 
 	// On the phone.
-	b := testkit.NewBrowser(t, testkit.At(a.p.URL), testkit.WithViewport(testkit.Phone), testkit.TrustingServer(t, a.tls))
+	b := testkit.NewBrowser(t, testkit.At(a.p.URL), testkit.WithViewport(testkit.Phone), testkit.AcceptTestCertificates())
 	b.Visit(act.ActivationURL)
 	otpauth := b.Attribute(`a[href^="otpauth:"]`, "href")
 	if qr := testkit.QROnPage(t, b); qr != otpauth {

@@ -50,9 +50,17 @@ type browserConfig struct {
 	grace     time.Duration
 	baseURL   string
 	allowLogs []string
-	// trustSPKI are the base64 SHA-256 hashes of server keys whose
-	// certificates Chromium accepts although no system CA signed them.
-	trustSPKI []string
+	// acceptCerts lets the browser load a portal served with the test CA's
+	// certificate (ServeTLS), which it does not trust.
+	acceptCerts bool
+}
+
+// AcceptTestCertificates lets the browser open a portal served over HTTPS
+// by ServeTLS, whose test CA it does not know: tests that need the portal
+// on HTTPS for another client (Duo's, which require it) drive its pages in
+// the same browser.
+func AcceptTestCertificates() BrowserOption {
+	return func(c *browserConfig) { c.acceptCerts = true }
 }
 
 // WithViewport sets the window the pages are shown in (Phone or Desktop).
@@ -85,15 +93,6 @@ func WithStepTimeout(d time.Duration) BrowserOption {
 // asserts on; everything else the page logs as an error fails the test.
 func AllowConsoleMessage(substr string) BrowserOption {
 	return func(c *browserConfig) { c.allowLogs = append(c.allowLogs, substr) }
-}
-
-// TrustingServer lets the browser open pages of a ServeTLS portal: it
-// accepts the certificate of that server's key (and no other) although the
-// test CA is not one the system trusts.
-func TrustingServer(t testing.TB, files TLSFiles) BrowserOption {
-	t.Helper()
-	spki := files.SPKIHash(t)
-	return func(c *browserConfig) { c.trustSPKI = append(c.trustSPKI, spki) }
 }
 
 // Browser is one headless Chromium tab driven through the DevTools protocol.
@@ -174,8 +173,8 @@ func NewBrowser(t testing.TB, opts ...BrowserOption) *Browser {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(int(cfg.viewport.Width), int(cfg.viewport.Height)),
 	}
-	if len(cfg.trustSPKI) > 0 {
-		allocOpts = append(allocOpts, chromedp.Flag("ignore-certificate-errors-spki-list", strings.Join(cfg.trustSPKI, ",")))
+	if cfg.acceptCerts {
+		allocOpts = append(allocOpts, chromedp.Flag("ignore-certificate-errors", true))
 	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), allocOpts...)
 	ctx, cancelCtx := chromedp.NewContext(allocCtx, chromedp.WithLogf(func(string, ...any) {}))

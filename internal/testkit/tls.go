@@ -4,11 +4,9 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/base64"
 	"encoding/pem"
 	"math/big"
 	"net"
@@ -113,24 +111,4 @@ func ServeTLS(t testing.TB, opts ...Option) (*Portal, TLSFiles) {
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	return p, files
-}
-
-// SPKIHash is the base64 SHA-256 of the server certificate's public key,
-// as Chromium's --ignore-certificate-errors-spki-list takes it.
-func (f TLSFiles) SPKIHash(t testing.TB) string {
-	t.Helper()
-	raw, err := os.ReadFile(f.CertFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	block, _ := pem.Decode(raw)
-	if block == nil {
-		t.Fatalf("%s holds no PEM block", f.CertFile)
-	}
-	cert, err := x509.ParseCertificate(block.Bytes)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
-	return base64.StdEncoding.EncodeToString(sum[:])
 }
