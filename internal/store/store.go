@@ -50,11 +50,13 @@ type Queries interface {
 	UserQueries
 	PhoneQueries
 	SecurityKeyQueries
+	FactorQueries
 	EnrollmentLinkQueries
 	ChallengeQueries
 	GroupQueries
 	ApplicationQueries
 	PolicyQueries
+	AccessQueries
 	OutboxQueries
 	OutboxWorkerQueries
 	OutboxAdminQueries
