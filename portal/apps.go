@@ -9,7 +9,6 @@ import (
 	"enrollportal/internal/apps"
 	"enrollportal/internal/audit"
 	"enrollportal/internal/config"
-	"enrollportal/internal/store"
 )
 
 // repeated is a flag that may be given several times.
@@ -28,6 +27,7 @@ func runAppsAdd(ctx context.Context, env *cliEnv, args []string) error {
 	newUser := fs.String("new-user-policy", "", "require-enrollment, allow or deny (default: the global policy's)")
 	var redirects repeated
 	fs.Var(&redirects, "redirect-uri", "a redirect URI of a web application (repeat for several)")
+	grants := fs.String("grant", "", "admin-api only: comma-separated grants among read-resource, write-resource, read-log, settings")
 	positional, err := parseArgs(fs, env, &s, args)
 	if err != nil {
 		return err
@@ -38,7 +38,11 @@ func runAppsAdd(ctx context.Context, env *cliEnv, args []string) error {
 	if *name == "" || *kind == "" {
 		return usagef("give --name and --kind (web, unix, auth-api or admin-api)")
 	}
-	n, err := apps.Validate(apps.NewApp{Name: *name, Kind: *kind, NewUserPolicy: *newUser, RedirectURIs: redirects})
+	var grantList []string
+	if *grants != "" {
+		grantList = strings.Split(*grants, ",")
+	}
+	n, err := apps.Validate(apps.NewApp{Name: *name, Kind: *kind, NewUserPolicy: *newUser, RedirectURIs: redirects, Grants: grantList})
 	if err != nil {
 		return err
 	}
@@ -55,11 +59,9 @@ func runAppsAdd(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return fmt.Errorf("could not create the application: %w", err)
 	}
-	idName, secretName := "ikey", "skey"
-	if c.App.Kind == store.AppWeb {
-		idName, secretName = "client_id", "client_secret"
+	for _, line := range apps.Credentials(c.App, c.ClientSecret, s.Host()) {
+		fmt.Fprintf(env.stdout, "%s=%s\n", line.Name, line.Value)
 	}
-	fmt.Fprintf(env.stdout, "%s=%s\n%s=%s\napi_host=%s\n", idName, c.ClientID, secretName, c.ClientSecret, s.Host())
 	fmt.Fprintf(env.stderr, "Created application %q (%s). The secret is shown only now: store it safely.\n", c.App.Name, c.App.Key)
 	return nil
 }

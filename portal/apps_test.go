@@ -58,6 +58,12 @@ func TestAppsAddPrintsCredentials(t *testing.T) {
 		t.Errorf("unix credentials = %q", out)
 	}
 
+	code, out, errOut = runPortal(t, env, "apps", "add", "--kind", "admin-api", "--name", "HR feed", "--grant", "read-resource,write-resource")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	adminAPI := parseKeyValues(t, out)
+
 	// What was printed is what the portal holds.
 	s := config.Settings{DB: env["PORTAL_DB"], BaseURL: env["PORTAL_BASE_URL"], LogLevel: "info",
 		SecretKeyFile: filepath.Join(dir, "secret.key")}
@@ -79,6 +85,10 @@ func TestAppsAddPrintsCredentials(t *testing.T) {
 	if len(webApp.RedirectURIs) != 2 || webApp.PolicyID == nil {
 		t.Errorf("web application = %+v, want 2 redirect URIs and a policy", webApp)
 	}
+	hr, err := a.Apps.ByClientID(context.Background(), adminAPI["ikey"])
+	if err != nil || strings.Join(hr.AdminGrants, ",") != "read-resource,write-resource" {
+		t.Errorf("admin-api application = %+v, %v; want its two grants", hr, err)
+	}
 }
 
 func TestAppsAddRejectsBadInput(t *testing.T) {
@@ -93,6 +103,8 @@ func TestAppsAddRejectsBadInput(t *testing.T) {
 		{"unknown kind", []string{"--name", "X", "--kind", "saml"}, 1, "web, unix, auth-api or admin-api"},
 		{"plain http redirect", []string{"--name", "X", "--kind", "web", "--redirect-uri", "http://wiki.example.org/cb"}, 1, "must be an absolute https:// URL"},
 		{"bad new user policy", []string{"--name", "X", "--kind", "unix", "--new-user-policy", "sometimes"}, 1, "require-enrollment, allow or deny"},
+		{"grant on a unix application", []string{"--name", "X", "--kind", "unix", "--grant", "read-log"}, 1, "only admin-api applications have grants"},
+		{"unknown grant", []string{"--name", "X", "--kind", "admin-api", "--grant", "read-resource,everything"}, 1, "read-resource, write-resource, read-log and settings"},
 		{"positional argument", []string{"Wiki", "--kind", "web", "--name", "X"}, 2, "no arguments"},
 	}
 	for _, tt := range tests {

@@ -38,7 +38,7 @@ func commands() []command {
 		{"enroll-link", "enroll-link USERNAME        print a fresh enrollment URL for a user", runEnrollLink},
 		{"admin add", "admin add --email E --role ROLE --password-stdin   create an admin", runAdminAdd},
 		{"admin set-password", "admin set-password --email E --password-stdin   replace an admin's password and end their sessions", runAdminSetPassword},
-		{"apps add", "apps add --name N --kind web|unix|auth-api|admin-api [--new-user-policy P] [--redirect-uri U]...   create an application", runAppsAdd},
+		{"apps add", "apps add --name N --kind web|unix|auth-api|admin-api [--new-user-policy P] [--redirect-uri U]... [--grant G,...]   create an application", runAppsAdd},
 		{"apps list", "apps list                  list applications, one a line: id, name, kind, policy (tab-separated)", runAppsList},
 		{"apps delete", "apps delete ID              delete an application with its codes and transactions", runAppsDelete},
 		{"demo-app", "demo-app [--listen ADDR] [--client-id ID --client-secret S]   run a demo application that signs in through the portal", runDemoApp},

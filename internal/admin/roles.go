@@ -58,18 +58,23 @@ const (
 	SendEnrollment Permission = "send_enrollment"
 	// ManageApplications: applications and policies.
 	ManageApplications Permission = "manage_applications"
+	// ApplicationSecrets: see an application's secret again (after a
+	// step-up code) and rotate it. Not a row of the SPEC's matrix; the
+	// issue gives it to Owners and Administrators only.
+	ApplicationSecrets Permission = "application_secrets"
 	// ManageSettings: the organisation's settings (name, message header,
 	// what the Help Desk may do). Not a row of the SPEC's matrix; it goes
 	// with the rows only Owners and Administrators hold in full.
 	ManageSettings Permission = "manage_settings"
-	// ViewUsers: see users, pending enrollments, groups and the audit log.
+	// ViewUsers: see users, pending enrollments, groups, applications and
+	// the audit log.
 	ViewUsers Permission = "view_users"
 	// OwnSession: sign out; every signed-in admin has it.
 	OwnSession Permission = "own_session"
 )
 
 // Permissions lists every permission, for tests that walk the matrix.
-var Permissions = []Permission{ManageAdmins, ManageUsers, SendEnrollment, ManageApplications, ManageSettings, ViewUsers, OwnSession}
+var Permissions = []Permission{ManageAdmins, ManageUsers, SendEnrollment, ManageApplications, ApplicationSecrets, ManageSettings, ViewUsers, OwnSession}
 
 // Settings are the organisation's settings the matrix depends on (read
 // from org: HelpDeskMaySend lets Help Desk admins send enrollment emails and
@@ -85,6 +90,7 @@ var matrix = map[Permission][]string{
 	ManageUsers:        {RoleOwner, RoleAdministrator, RoleUserManager},
 	SendEnrollment:     {RoleOwner, RoleAdministrator, RoleUserManager},
 	ManageApplications: {RoleOwner, RoleAdministrator, RoleApplicationManager},
+	ApplicationSecrets: {RoleOwner, RoleAdministrator},
 	ManageSettings:     {RoleOwner, RoleAdministrator},
 	ViewUsers:          Roles,
 	OwnSession:         Roles,

@@ -14,6 +14,7 @@ func TestRoleMatrix(t *testing.T) {
 		admin.ManageUsers:        {admin.RoleOwner, admin.RoleAdministrator, admin.RoleUserManager},
 		admin.SendEnrollment:     {admin.RoleOwner, admin.RoleAdministrator, admin.RoleUserManager},
 		admin.ManageApplications: {admin.RoleOwner, admin.RoleAdministrator, admin.RoleApplicationManager},
+		admin.ApplicationSecrets: {admin.RoleOwner, admin.RoleAdministrator},
 		admin.ManageSettings:     {admin.RoleOwner, admin.RoleAdministrator},
 		admin.ViewUsers:          admin.Roles,
 		admin.OwnSession:         admin.Roles,

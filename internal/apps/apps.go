@@ -34,6 +34,8 @@ var (
 	ErrInvalidKind          = errors.New("the kind of application must be web, unix, auth-api or admin-api")
 	ErrInvalidNewUserPolicy = errors.New("the new user policy must be require-enrollment, allow or deny")
 	ErrRedirectNotWeb       = errors.New("only web applications have redirect URIs")
+	ErrGrantsNotAdminAPI    = errors.New("only admin-api applications have grants")
+	ErrInvalidGrant         = errors.New("a grant must be one of read-resource, write-resource, read-log and settings")
 	ErrNotFound             = errors.New("no application has that client id")
 )
 
@@ -51,6 +53,8 @@ type NewApp struct {
 	// with that new user policy; empty inherits the global policy.
 	NewUserPolicy string
 	RedirectURIs  []string
+	// Grants are an admin-api application's Admin API grants (store.Grants).
+	Grants []string
 }
 
 // Created is a new application with its credentials in clear, shown once.
@@ -115,6 +119,11 @@ func CheckNew(n NewApp) (NewApp, map[string]error) {
 		problems["redirect_uris"] = err
 	}
 	n.RedirectURIs = uris
+	grants, err := checkGrants(n.Kind, n.Grants)
+	if err != nil {
+		problems["grants"] = err
+	}
+	n.Grants = grants
 	return n, problems
 }
 
@@ -122,7 +131,7 @@ func CheckNew(n NewApp) (NewApp, map[string]error) {
 // in the order of `portal apps add`'s flags.
 func Validate(n NewApp) (NewApp, error) {
 	n, problems := CheckNew(n)
-	for _, field := range []string{"name", "kind", "new_user_policy", "redirect_uris"} {
+	for _, field := range []string{"name", "kind", "new_user_policy", "redirect_uris", "grants"} {
 		if err := problems[field]; err != nil {
 			return n, err
 		}
@@ -145,6 +154,7 @@ func (s *Service) Create(ctx context.Context, n NewApp, who audit.Who) (Created,
 		ClientID:              secret.NewID("DI", ClientIDLength),
 		UsernameNormalization: store.NormalizeSimple,
 		RedirectURIs:          n.RedirectURIs,
+		AdminGrants:           n.Grants,
 		CreatedAt:             now, UpdatedAt: now,
 	}
 	a.ClientSecret = s.Box.Seal([]byte(clientSecret), secretAAD(a.Key))
@@ -168,7 +178,7 @@ func (s *Service) Create(ctx context.Context, n NewApp, who audit.Who) (Created,
 		}
 		return q.InsertAudit(ctx, audit.Entry(now, who, audit.ApplicationCreated, audit.TargetApplication, a.Key,
 			map[string]any{"name": a.Name, "kind": a.Kind, "client_id": a.ClientID,
-				"new_user_policy": n.NewUserPolicy, "redirect_uris": a.RedirectURIs}))
+				"new_user_policy": n.NewUserPolicy, "redirect_uris": a.RedirectURIs, "grants": a.AdminGrants}))
 	})
 	if err != nil {
 		return Created{}, fmt.Errorf("apps: create: %w", err)
@@ -200,4 +210,23 @@ func (s *Service) ByClientID(ctx context.Context, clientID string) (store.Applic
 		return a, fmt.Errorf("apps: by client id: %w", err)
 	}
 	return a, nil
+}
+
+// checkGrants checks the Admin API grants of an application of kind and
+// returns them without repeats.
+func checkGrants(kind string, raw []string) ([]string, error) {
+	if len(raw) > 0 && kind != store.AppAdminAPI {
+		return nil, ErrGrantsNotAdminAPI
+	}
+	var grants []string
+	for _, g := range raw {
+		g = strings.TrimSpace(g)
+		if !slices.Contains(store.Grants, g) {
+			return nil, ErrInvalidGrant
+		}
+		if !slices.Contains(grants, g) {
+			grants = append(grants, g)
+		}
+	}
+	return grants, nil
 }

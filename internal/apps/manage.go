@@ -144,8 +144,8 @@ func (e *InvalidEditError) Error() string {
 
 // Update applies e to the application of key, with an audit record of the
 // before and after values of what changed, in one transaction. Invalid
-// input is an *InvalidEditError and changes nothing; an edit that changes
-// nothing writes nothing.
+// input is an *InvalidEditError (with the application as it stands) and
+// changes nothing; an edit that changes nothing writes nothing.
 func (s *Service) Update(ctx context.Context, key string, e Edit, who audit.Who) (store.Application, error) {
 	var out store.Application
 	err := s.Store.InTx(ctx, func(q store.Queries) error {
@@ -156,6 +156,7 @@ func (s *Service) Update(ctx context.Context, key string, e Edit, who audit.Who)
 		if err != nil {
 			return err
 		}
+		out = a
 		e, problems := CheckEdit(a.Kind, e)
 		if len(problems) > 0 {
 			return &InvalidEditError{Problems: problems}
@@ -170,7 +171,6 @@ func (s *Service) Update(ctx context.Context, key string, e Edit, who audit.Who)
 		if !sameSet(a.RedirectURIs, e.RedirectURIs) {
 			before["redirect_uris"], after["redirect_uris"] = nonNil(a.RedirectURIs), e.RedirectURIs
 		}
-		out = a
 		if len(after) == 0 {
 			return nil
 		}

@@ -22,6 +22,7 @@ const (
 	EnrollmentLinkDeleted = "enrollment_link.deleted"
 	GroupCreated          = "group.created"
 	GroupDeleted          = "group.deleted"
+	GroupUpdated          = "group.updated"
 	SettingsChanged       = "settings.changed"
 )
 

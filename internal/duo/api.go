@@ -216,63 +216,101 @@ const (
 // that fails any check changes nothing.
 func (a *API) signed(f format, kinds ...string) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, MaxBodyBytes))
-		if err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				fail(c, f, http.StatusRequestEntityTooLarge, codeTooLarge, "Request entity too large", "")
-				return
-			}
-			fail(c, f, http.StatusBadRequest, codeBadRequest, "Invalid request parameters", "the body could not be read")
-			return
-		}
-		sr, err := ReadSignedRequest(c.Request, body)
-		if err != nil {
-			fail(c, f, http.StatusBadRequest, codeBadRequest, "Invalid request parameters", problemDetail(err))
-			return
-		}
-		ikey, sig, ok := ParseAuthorization(c.GetHeader("Authorization"))
-		if !ok {
-			fail(c, f, http.StatusUnauthorized, codeMissingAuth, "Missing request credentials", "")
-			return
-		}
-		app, err := a.apps.ByClientID(ctxOf(c), ikey)
-		if errors.Is(err, apps.ErrNotFound) {
-			fail(c, f, http.StatusUnauthorized, codeBadIkey, "Invalid integration key in request credentials", "")
-			return
-		}
-		if err != nil {
-			a.internalError(c, f, err)
-			return
-		}
-		skey, err := a.apps.Secret(app)
-		if err != nil {
-			a.internalError(c, f, err)
-			return
-		}
-		if len(sig) == 128 && !dateWithin(sr.Date, a.clock.Now()) {
-			fail(c, f, http.StatusUnauthorized, codeBadDate, "Invalid request date",
-				"the Date header must be present and within 300 seconds of the server's clock")
-			return
-		}
-		version, ok := VerifySignature(sr, skey, sig, a.clock.Now())
 		// v1 signatures carry no date, so they could be replayed: only the
 		// legacy REST v1 that needs them takes them.
-		if !ok || (version == SigV1 && f != formatBSON) {
-			fail(c, f, http.StatusUnauthorized, codeBadSignature, "Invalid signature in request credentials", "")
+		call, rej, err := VerifyCall(c, a.apps, a.clock.Now(), VerifyOptions{AllowV1: f == formatBSON})
+		if err != nil {
+			a.internalError(c, f, err)
 			return
 		}
-		if !slices.Contains(kinds, app.Kind) {
-			fail(c, f, http.StatusForbidden, codeForbidden, "Access forbidden", "this integration may not call this API")
+		if rej == nil && !slices.Contains(kinds, call.App.Kind) {
+			rej = &Rejection{http.StatusForbidden, codeForbidden, "Access forbidden", "this integration may not call this API"}
+		}
+		if rej != nil {
+			fail(c, f, rej.Status, rej.Code, rej.Message, rej.Detail)
 			return
 		}
-		c.Set(keyApp, app)
-		c.Set(keyParams, sr.Params)
+		c.Set(keyApp, call.App)
+		c.Set(keyParams, call.Params)
 		c.Next()
 		if c.Writer.Status() < http.StatusBadRequest {
-			a.apps.Used(app)
+			a.apps.Used(call.App)
 		}
 	}
+}
+
+// Rejection is why a signed call was refused, as Duo answers it: the HTTP
+// status, Duo's code, the message and its detail.
+type Rejection struct {
+	Status, Code    int
+	Message, Detail string
+}
+
+// SignedCall is a call whose signature checked out.
+type SignedCall struct {
+	App    store.Application
+	Params url.Values
+	// Version is the signature's version (SigV1, SigV2 or SigV5).
+	Version int
+}
+
+// VerifyOptions adjust what VerifyCall accepts.
+type VerifyOptions struct {
+	// AllowV1 admits the dateless v1 signatures.
+	AllowV1 bool
+	// MaxBody bounds the body; MaxBodyBytes when zero.
+	MaxBody int64
+	// LongParams may be as long as the body rather than MaxParamLength.
+	LongParams []string
+}
+
+// VerifyCall reads c's request body and parameters and checks the
+// request's signature against the secret key of the application it names.
+// A refusal comes back as a Rejection; err is a failure of the portal
+// itself (the database). Nothing is written either way.
+func VerifyCall(c *gin.Context, as *apps.Service, now time.Time, o VerifyOptions) (SignedCall, *Rejection, error) {
+	if o.MaxBody == 0 {
+		o.MaxBody = MaxBodyBytes
+	}
+	badRequest := func(detail string) *Rejection {
+		return &Rejection{http.StatusBadRequest, codeBadRequest, "Invalid request parameters", detail}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, o.MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return SignedCall{}, &Rejection{http.StatusRequestEntityTooLarge, codeTooLarge, "Request entity too large", ""}, nil
+		}
+		return SignedCall{}, badRequest("the body could not be read"), nil
+	}
+	sr, err := readSignedRequest(c.Request, body, o.LongParams)
+	if err != nil {
+		return SignedCall{}, badRequest(problemDetail(err)), nil
+	}
+	ikey, sig, ok := ParseAuthorization(c.GetHeader("Authorization"))
+	if !ok {
+		return SignedCall{}, &Rejection{http.StatusUnauthorized, codeMissingAuth, "Missing request credentials", ""}, nil
+	}
+	app, err := as.ByClientID(c.Request.Context(), ikey)
+	if errors.Is(err, apps.ErrNotFound) {
+		return SignedCall{}, &Rejection{http.StatusUnauthorized, codeBadIkey, "Invalid integration key in request credentials", ""}, nil
+	}
+	if err != nil {
+		return SignedCall{}, nil, err
+	}
+	skey, err := as.Secret(app)
+	if err != nil {
+		return SignedCall{}, nil, err
+	}
+	if len(sig) == 128 && !dateWithin(sr.Date, now) {
+		return SignedCall{}, &Rejection{http.StatusUnauthorized, codeBadDate, "Invalid request date",
+			"the Date header must be present and within 300 seconds of the server's clock"}, nil
+	}
+	version, ok := VerifySignature(sr, skey, sig, now)
+	if !ok || (version == SigV1 && !o.AllowV1) {
+		return SignedCall{}, &Rejection{http.StatusUnauthorized, codeBadSignature, "Invalid signature in request credentials", ""}, nil
+	}
+	return SignedCall{App: app, Params: sr.Params, Version: version}, nil, nil
 }
 
 func appOf(c *gin.Context) store.Application { return c.MustGet(keyApp).(store.Application) }

@@ -63,6 +63,9 @@ func TestAuthAPIPingAndCheck(t *testing.T) {
 	}{
 		{"GET", "/auth/v2/check", nil},
 		{"POST", "/auth/v2/preauth", duoapi.JSONParams{"username": "jsonuser", "ipaddr": "10.0.0.1"}},
+		// Typed values, as newer clients send them in a v5 body.
+		{"POST", "/auth/v2/preauth", duoapi.JSONParams{"username": "jsonuser", "client_supports_verified_push": true, "trusted_device_token": nil}},
+		{"POST", "/auth/v2/enroll", duoapi.JSONParams{"username": "typed", "valid_secs": 3600}},
 	} {
 		resp, body, err := a.client.JSONSignedCall(call.method, call.path, call.params)
 		if err != nil || resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"stat":"OK"`) {
@@ -326,7 +329,7 @@ func TestAuthAPIRejectsBadRequests(t *testing.T) {
 		{"oversized body", a.app.ClientID, a.app.ClientSecret, "POST", "/auth/v2/preauth", "", form("username", "a", "pad", strings.Repeat("x", 20000)), now, 413, 41301, ""},
 		{"text/plain body", a.app.ClientID, a.app.ClientSecret, "POST", "/auth/v2/preauth", "text/plain", "username=a", now, 400, 40002, "application/x-www-form-urlencoded"},
 		{"multipart body", a.app.ClientID, a.app.ClientSecret, "POST", "/auth/v2/preauth", "multipart/form-data; boundary=x", "--x--", now, 400, 40002, "application/json"},
-		{"JSON that is not an object of strings", a.app.ClientID, a.app.ClientSecret, "POST", "/auth/v2/preauth", "application/json", `{"username":5}`, now, 400, 40002, "string"},
+		{"JSON that is not an object", a.app.ClientID, a.app.ClientSecret, "POST", "/auth/v2/preauth", "application/json", `["username"]`, now, 400, 40002, "object"},
 		{"unknown factor", a.app.ClientID, a.app.ClientSecret, "POST", "/auth/v2/auth", "", form("username", "a", "factor", "telepathy"), now, 400, 40002, "factor"},
 		{"date 10 minutes behind", a.app.ClientID, a.app.ClientSecret, "GET", "/auth/v2/check", "", "", now.Add(-10 * time.Minute), 401, 40105, "300 seconds"},
 		{"date 10 minutes ahead", a.app.ClientID, a.app.ClientSecret, "GET", "/auth/v2/check", "", "", now.Add(10 * time.Minute), 401, 40105, "300 seconds"},

@@ -1,12 +1,14 @@
 package duo
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"unicode/utf8"
 )
 
@@ -46,9 +48,15 @@ var errContentType = errors.New("duo: unsupported content type")
 
 // ReadSignedRequest takes what a signature covers from r and its body
 // (already read, at most MaxBodyBytes). A form POST's parameters come from
-// the body, a GET's from the query; a JSON body must be an object of
-// strings, as duo_api_golang's JSON calls send.
+// the body, a GET's from the query; a JSON body must be an object, whose
+// values jsonParams turns into the strings a form would carry.
 func ReadSignedRequest(r *http.Request, body []byte) (SignedRequest, error) {
+	return readSignedRequest(r, body, nil)
+}
+
+// readSignedRequest is ReadSignedRequest where the parameters named in long
+// may be as long as the body (the Admin API's bulk_create users list).
+func readSignedRequest(r *http.Request, body []byte, long []string) (SignedRequest, error) {
 	sr := SignedRequest{
 		Method: r.Method, Host: r.Host, Path: r.URL.Path, Body: body,
 		Date: r.Header.Get("X-Duo-Date"), Header: r.Header,
@@ -63,7 +71,7 @@ func ReadSignedRequest(r *http.Request, body []byte) (SignedRequest, error) {
 	sr.QueryParams = query
 	if r.Method == http.MethodGet || r.Method == http.MethodDelete || len(body) == 0 && r.Header.Get("Content-Type") == "" {
 		sr.Params, sr.RawParams = query, r.URL.RawQuery
-		return sr, checkParams(sr.Params)
+		return sr, checkParams(sr.Params, long)
 	}
 	ct, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil && r.Header.Get("Content-Type") != "" {
@@ -82,17 +90,8 @@ func ReadSignedRequest(r *http.Request, body []byte) (SignedRequest, error) {
 		}
 	case "application/json":
 		sr.JSON = true
-		var obj map[string]any
-		if err := json.Unmarshal(body, &obj); err != nil {
-			return sr, badParams("the JSON body must be an object")
-		}
-		sr.Params = url.Values{}
-		for k, v := range obj {
-			s, ok := v.(string)
-			if !ok {
-				return sr, badParams("parameter %q must be a string", k)
-			}
-			sr.Params.Set(k, s)
+		if sr.Params, err = jsonParams(body); err != nil {
+			return sr, err
 		}
 		for k, vs := range query {
 			sr.Params[k] = append(sr.Params[k], vs...)
@@ -100,12 +99,12 @@ func ReadSignedRequest(r *http.Request, body []byte) (SignedRequest, error) {
 	default:
 		return sr, errContentType
 	}
-	return sr, checkParams(sr.Params)
+	return sr, checkParams(sr.Params, long)
 }
 
 // checkParams refuses oversized, repeated or non-UTF-8 parameters before any
 // of them is used.
-func checkParams(p url.Values) error {
+func checkParams(p url.Values, long []string) error {
 	if len(p) > MaxParams {
 		return badParams("too many parameters")
 	}
@@ -117,7 +116,7 @@ func checkParams(p url.Values) error {
 			return badParams("a parameter name is malformed")
 		}
 		for _, v := range vs {
-			if len(v) > MaxParamLength {
+			if len(v) > MaxParamLength && !slices.Contains(long, k) {
 				return badParams("parameter %q is too long", k)
 			}
 			if !utf8.ValidString(v) {
@@ -126,4 +125,41 @@ func checkParams(p url.Values) error {
 		}
 	}
 	return nil
+}
+
+// jsonParams reads a JSON object body into parameters. v5 clients send typed
+// values (duo_client_python's `"aliases": {...}`, `"predelay": 5`,
+// `"client_supports_verified_push": true`); v5 signs the raw body, so any of
+// them is as trusted as a string. Each becomes the string a form would
+// carry: a string as is, true/false, a number as written, null as absent,
+// and an array or object as its JSON text, which is how form clients send
+// the list parameters (username_list, users) anyway.
+func jsonParams(body []byte) (url.Values, error) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(body, &obj); err != nil || obj == nil {
+		return nil, badParams("the JSON body must be an object")
+	}
+	params := url.Values{}
+	for k, raw := range obj {
+		raw = bytes.TrimSpace(raw)
+		switch {
+		case bytes.Equal(raw, []byte("null")):
+			continue
+		case raw[0] == '"':
+			var s string
+			if err := json.Unmarshal(raw, &s); err != nil {
+				return nil, badParams("parameter %q is malformed", k)
+			}
+			params.Set(k, s)
+		case raw[0] == '[' || raw[0] == '{':
+			var compact bytes.Buffer
+			if err := json.Compact(&compact, raw); err != nil {
+				return nil, badParams("parameter %q is malformed", k)
+			}
+			params.Set(k, compact.String())
+		default: // true, false or a number, already in its written form
+			params.Set(k, string(raw))
+		}
+	}
+	return params, nil
 }

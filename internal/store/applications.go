@@ -13,6 +13,17 @@ const (
 	AppAdminAPI = "admin-api" // Admin API v1: ikey + skey
 )
 
+// Admin API grants of an admin-api application.
+const (
+	GrantReadResource  = "read-resource"  // read users, phones, groups, tokens
+	GrantWriteResource = "write-resource" // create, change and delete them
+	GrantReadLog       = "read-log"       // authentication and administrator logs
+	GrantSettings      = "settings"       // the organisation's information (info/summary)
+)
+
+// Grants lists the Admin API grants in the order they are shown.
+var Grants = []string{GrantReadResource, GrantWriteResource, GrantReadLog, GrantSettings}
+
 // Username normalization modes of an application.
 const (
 	NormalizeNone   = "none"
@@ -35,8 +46,11 @@ type Application struct {
 	GroupsRestricted bool
 	PermittedGroups  []int64
 	RedirectURIs     []string
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	// AdminGrants are what an admin-api application may do (Grant*); nil
+	// for none and for every other kind.
+	AdminGrants []string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // ApplicationQueries reads and writes applications.

@@ -70,6 +70,7 @@ type Queries interface {
 	PromptQueries
 	JobQueries
 	InstanceQueries
+	AdminAPIQueries
 }
 
 // Store is the portal's database.

@@ -14,13 +14,29 @@ type APIRoutes interface {
 }
 
 func (s *Server) apiRoutes(r gin.IRouter) {
-	if s.duoAPI != nil {
-		s.duoAPI.Register(r)
+	for _, api := range s.apis() {
+		api.Register(r)
 	}
 }
 
-// apiUnmatched lets the API answer its own unknown paths: its clients read
-// JSON or BSON, never an HTML page.
+// apis are the APIs that are wired.
+func (s *Server) apis() []APIRoutes {
+	var out []APIRoutes
+	for _, api := range []APIRoutes{s.duoAPI, s.adminAPI} {
+		if api != nil {
+			out = append(out, api)
+		}
+	}
+	return out
+}
+
+// apiUnmatched lets the APIs answer their own unknown paths: their clients
+// read JSON or BSON, never an HTML page.
 func (s *Server) apiUnmatched(c *gin.Context, status int) bool {
-	return s.duoAPI != nil && s.duoAPI.Unmatched(c, status)
+	for _, api := range s.apis() {
+		if api.Unmatched(c, status) {
+			return true
+		}
+	}
+	return false
 }

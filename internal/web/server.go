@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	accounts "enrollportal/internal/admin"
+	"enrollportal/internal/apps"
 	"enrollportal/internal/bulk"
 	"enrollportal/internal/clock"
 	"enrollportal/internal/enroll"
@@ -52,12 +53,17 @@ type Options struct {
 	// DuoAPI serves the Duo-compatible APIs (REST v1, Auth API v2); nil
 	// leaves them out.
 	DuoAPI APIRoutes
+	// AdminAPI serves Duo's Admin API (/admin/v1, /admin/v2); nil leaves
+	// it out.
+	AdminAPI APIRoutes
 	// Bulk runs bulk enrollments; Importer imports users from CSV files,
 	// keeping the checked plans between preview and apply.
 	Bulk     *bulk.Service
 	Importer *importer.Service
 	// Jobs runs bulk sends and imports (their progress pages).
 	Jobs *jobs.Runner
+	// Apps manages applications (the admin section's pages).
+	Apps *apps.Service
 	// MetricsToken, when set, lets a caller from elsewhere read /metrics on
 	// the main listener with "Authorization: Bearer TOKEN".
 	MetricsToken string
@@ -93,6 +99,8 @@ type Server struct {
 
 	notify *notify.Service
 	duoAPI APIRoutes
+	// adminAPI serves /admin/v1 and /admin/v2.
+	adminAPI APIRoutes
 	// admin is the admin section under /admin (package web/admin).
 	admin *admin.Section
 
@@ -123,11 +131,12 @@ func New(o Options) (*Server, error) {
 		metrics:   newMetrics(),
 		linkTries: throttle.New(o.Clock, 60, 10*time.Second),
 		duoAPI:    o.DuoAPI,
+		adminAPI:  o.AdminAPI,
 		notify:    o.Notify,
 		admin: admin.New(admin.Options{
 			Store: o.Store, Enroll: o.Enroll, Users: o.Users, Admins: o.Admins, Notify: o.Notify, Box: o.Box, Clock: o.Clock,
 			Logger: o.Logger, BaseURL: o.BaseURL, Secure: o.Secure, Org: o.Org,
-			Bulk: o.Bulk, Importer: o.Importer, Jobs: o.Jobs, Pages: pages,
+			Bulk: o.Bulk, Importer: o.Importer, Jobs: o.Jobs, Pages: pages, Apps: o.Apps,
 		}),
 		metricsToken: o.MetricsToken, metricsElsewhere: o.MetricsElsewhere,
 	}

@@ -6,13 +6,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"enrollportal/internal/store"
 )
 
 const appColumns = `id, app_key, name, kind, client_id, client_secret, policy_id, username_normalization,
-	groups_restricted, created_at, updated_at`
+	groups_restricted, admin_grants, created_at, updated_at`
 
 func (s queries) CreateApplication(ctx context.Context, a *store.Application) error {
 	defer s.invalidate()
@@ -22,10 +23,10 @@ func (s queries) CreateApplication(ctx context.Context, a *store.Application) er
 	}
 	err := s.q.QueryRowContext(ctx, `
 		INSERT INTO applications (app_key, name, kind, client_id, client_secret, policy_id, username_normalization,
-			groups_restricted, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			groups_restricted, admin_grants, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		a.Key, a.Name, a.Kind, a.ClientID, a.ClientSecret, policyID, a.UsernameNormalization,
-		a.GroupsRestricted, unix(a.CreatedAt), unix(a.UpdatedAt)).Scan(&a.ID)
+		a.GroupsRestricted, strings.Join(a.AdminGrants, ","), unix(a.CreatedAt), unix(a.UpdatedAt)).Scan(&a.ID)
 	if err != nil {
 		return wrap("create application", err)
 	}
@@ -48,7 +49,7 @@ func (s queries) loadApplication(ctx context.Context, where string, arg any) (st
 	var a store.Application
 	var policyID sql.NullInt64
 	var created, updated int64
-	var uris, groups string
+	var uris, groups, grants string
 	err := s.q.QueryRowContext(ctx, `SELECT `+appColumns+`,
 		(SELECT json_group_array(uri) FROM
 			(SELECT uri FROM application_redirect_uris WHERE application_id = applications.id ORDER BY uri)),
@@ -56,7 +57,7 @@ func (s queries) loadApplication(ctx context.Context, where string, arg any) (st
 			(SELECT group_id FROM application_groups WHERE application_id = applications.id ORDER BY group_id))
 		FROM applications WHERE `+where, arg).
 		Scan(&a.ID, &a.Key, &a.Name, &a.Kind, &a.ClientID, &a.ClientSecret, &policyID, &a.UsernameNormalization,
-			&a.GroupsRestricted, &created, &updated, &uris, &groups)
+			&a.GroupsRestricted, &grants, &created, &updated, &uris, &groups)
 	if err != nil {
 		return a, wrap("application", err)
 	}
@@ -69,6 +70,9 @@ func (s queries) loadApplication(ctx context.Context, where string, arg any) (st
 	}
 	if err := json.Unmarshal([]byte(groups), &a.PermittedGroups); err != nil {
 		return a, fmt.Errorf("sqlite: application groups: %w", err)
+	}
+	if grants != "" {
+		a.AdminGrants = strings.Split(grants, ",")
 	}
 	// None is nil, as callers have always seen it.
 	if len(a.RedirectURIs) == 0 {

@@ -64,6 +64,7 @@ func clonePolicy(p store.Policy) store.Policy {
 func cloneApp(a store.Application) store.Application {
 	a.RedirectURIs = slices.Clone(a.RedirectURIs)
 	a.PermittedGroups = slices.Clone(a.PermittedGroups)
+	a.AdminGrants = slices.Clone(a.AdminGrants)
 	if a.PolicyID != nil {
 		id := *a.PolicyID
 		a.PolicyID = &id

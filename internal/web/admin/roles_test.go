@@ -17,7 +17,8 @@ import (
 )
 
 // adminSectionRoutes lists every route of the admin section in the router
-// (the Admin API under /admin/v1 has its own signatures and is not part of
+// (the Admin API under /admin/v1 and /admin/v2 has its own signatures and
+// grants and is not part of
 // it), so that a route added later is covered without touching this test.
 func adminSectionRoutes(t *testing.T, h http.Handler) []gin.RouteInfo {
 	t.Helper()
@@ -27,7 +28,7 @@ func adminSectionRoutes(t *testing.T, h http.Handler) []gin.RouteInfo {
 	}
 	var out []gin.RouteInfo
 	for _, r := range engine.Routes() {
-		if (r.Path == "/admin" || strings.HasPrefix(r.Path, "/admin/")) && !strings.HasPrefix(r.Path, "/admin/v1/") {
+		if (r.Path == "/admin" || strings.HasPrefix(r.Path, "/admin/")) && !strings.HasPrefix(r.Path, "/admin/v1/") && !strings.HasPrefix(r.Path, "/admin/v2/") {
 			out = append(out, r)
 		}
 	}
@@ -58,6 +59,27 @@ func TestAdminRoutesEnforceRoleMatrix(t *testing.T) {
 	for _, r := range routes {
 		if _, _, declared := webadmin.RoutePermission(r.Method, r.Path); !declared {
 			t.Errorf("%s %s has no declared permission: register it with adminHandle", r.Method, r.Path)
+		}
+	}
+	// The applications pages, each with the permission the issue gives it:
+	// every role views, Owners, Administrators and Application Managers
+	// change, only Owners and Administrators reveal and rotate secrets.
+	for route, want := range map[string]admin.Permission{
+		"GET /admin/applications":              admin.ViewUsers,
+		"GET /admin/applications/new":          admin.ManageApplications,
+		"POST /admin/applications/new":         admin.ManageApplications,
+		"GET /admin/applications/:key":         admin.ViewUsers,
+		"GET /admin/applications/:key/edit":    admin.ManageApplications,
+		"POST /admin/applications/:key/edit":   admin.ManageApplications,
+		"POST /admin/applications/:key/reveal": admin.ApplicationSecrets,
+		"GET /admin/applications/:key/rotate":  admin.ApplicationSecrets,
+		"POST /admin/applications/:key/rotate": admin.ApplicationSecrets,
+		"GET /admin/applications/:key/delete":  admin.ManageApplications,
+		"POST /admin/applications/:key/delete": admin.ManageApplications,
+	} {
+		method, path, _ := strings.Cut(route, " ")
+		if perm, _, declared := webadmin.RoutePermission(method, path); !declared || perm != want {
+			t.Errorf("%s: declared=%v with %q, want %q", route, declared, perm, want)
 		}
 	}
 	if t.Failed() {

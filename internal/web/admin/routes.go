@@ -65,6 +65,7 @@ func (s *Section) Register(r *gin.Engine) {
 	s.adminHandle(g, http.MethodGet, "/audit", admin.ViewUsers, s.AdminAuditGET)
 	s.adminHandle(g, http.MethodGet, "/audit.csv", admin.ViewUsers, s.AdminAuditCSVGET)
 
+	s.adminApplicationRoutes(g)
 	s.adminBulkRoutes(g)
 	s.adminJobRoutes(g)
 }

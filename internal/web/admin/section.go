@@ -8,6 +8,7 @@ import (
 	"github.com/gorilla/sessions"
 
 	"enrollportal/internal/admin"
+	"enrollportal/internal/apps"
 	"enrollportal/internal/bulk"
 	"enrollportal/internal/clock"
 	"enrollportal/internal/enroll"
@@ -48,6 +49,9 @@ type Options struct {
 	Jobs *jobs.Runner
 	// Pages renders the pages, shared with the enrollment pages.
 	Pages *render.Renderer
+	// Apps adds, changes and deletes applications and shows their
+	// credentials.
+	Apps *apps.Service
 }
 
 // Section holds what the admin handlers need; they are its methods.
@@ -73,6 +77,7 @@ type Section struct {
 	bulk     *bulk.Service
 	importer *importer.Service
 	jobs     *jobs.Runner
+	apps     *apps.Service
 }
 
 // New builds the admin section; Register adds its routes.
@@ -83,7 +88,7 @@ func New(o Options) *Section {
 		admins: o.Admins, notify: o.Notify, org: o.Org,
 		adminSessions: newAdminSessionStore(o.Box, o.Secure),
 		adminIPTries:  throttle.New(o.Clock, 20, 30*time.Second),
-		bulk:          o.Bulk, importer: o.Importer, jobs: o.Jobs,
+		bulk:          o.Bulk, importer: o.Importer, jobs: o.Jobs, apps: o.Apps,
 	}
 	return s
 }
@@ -96,5 +101,6 @@ func TemplateFuncs() template.FuncMap {
 		"statusLabel":     statusLabel,
 		"roleLabel":       admin.RoleLabel,
 		"activationTexts": activationTextsData,
+		"kindLabel":       kindLabel,
 	}
 }

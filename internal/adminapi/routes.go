@@ -1,0 +1,64 @@
+package adminapi
+
+import (
+	"net/http"
+
+	"enrollportal/internal/store"
+)
+
+// paging are the parameters of every list.
+var paging = []string{"limit", "offset"}
+
+func with(lists ...[]string) []string {
+	var out []string
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	return out
+}
+
+// routes is every Admin API endpoint with the grant it needs and the
+// parameters it takes; one table, so that the grant test walks them all.
+func routeTable() []route {
+	const (
+		get, post, del = http.MethodGet, http.MethodPost, http.MethodDelete
+		read, write    = store.GrantReadResource, store.GrantWriteResource
+	)
+	return []route{
+		{get, "/admin/v1/users", read, with(paging, []string{"username", "email", "username_list", "user_id_list"}), (*call).UsersGET},
+		{post, "/admin/v1/users", write, profileParams, (*call).UsersPOST},
+		{post, "/admin/v1/users/bulk_create", write, []string{"users"}, (*call).BulkCreatePOST},
+		{post, "/admin/v1/users/enroll", write, []string{"username", "email", "valid_secs"}, (*call).EnrollPOST},
+		{get, "/admin/v1/users/:user_id", read, nil, (*call).UserGET},
+		{post, "/admin/v1/users/:user_id", write, profileParams, (*call).UserPOST},
+		{del, "/admin/v1/users/:user_id", write, nil, (*call).UserDELETE},
+		{get, "/admin/v1/users/:user_id/groups", read, paging, (*call).UserGroupsGET},
+		{post, "/admin/v1/users/:user_id/groups", write, []string{"group_id"}, (*call).UserGroupsPOST},
+		{del, "/admin/v1/users/:user_id/groups/:group_id", write, nil, (*call).UserGroupDELETE},
+		{get, "/admin/v1/users/:user_id/phones", read, paging, (*call).UserPhonesGET},
+		{get, "/admin/v1/users/:user_id/tokens", read, paging, (*call).UserTokensGET},
+		{get, "/admin/v1/users/:user_id/webauthncredentials", read, paging, (*call).UserWebAuthnGET},
+		{get, "/admin/v1/users/:user_id/u2ftokens", read, paging, (*call).UserU2FTokensGET},
+
+		{get, "/admin/v1/groups", read, paging, (*call).GroupsGET},
+		{post, "/admin/v1/groups", write, groupParams, (*call).GroupsPOST},
+		{get, "/admin/v1/groups/:group_id", read, nil, (*call).GroupGET},
+		{get, "/admin/v2/groups/:group_id", read, nil, (*call).GroupGET},
+		{get, "/admin/v2/groups/:group_id/users", read, paging, (*call).GroupUsersGET},
+		{post, "/admin/v1/groups/:group_id", write, groupParams, (*call).GroupPOST},
+		{del, "/admin/v1/groups/:group_id", write, nil, (*call).GroupDELETE},
+	}
+}
+
+// Endpoint is an Admin API route: its method, its path (with :name
+// segments) and the grant it needs.
+type Endpoint struct{ Method, Path, Grant string }
+
+// Endpoints lists every Admin API route.
+func Endpoints() []Endpoint {
+	var out []Endpoint
+	for _, rt := range routeTable() {
+		out = append(out, Endpoint{rt.method, rt.path, rt.grant})
+	}
+	return out
+}
