@@ -60,7 +60,7 @@ type FactorReader interface {
 
 // LoadFactors reads every factor the user holds.
 func LoadFactors(ctx context.Context, r FactorReader, userID int64) (Factors, error) {
-	_, f, err := loadUntilEnrolled(ctx, r, userID, nil, false)
+	_, f, err := loadUntilEnrolled(ctx, r, userID, nil, false, nil)
 	return f, err
 }
 
@@ -70,16 +70,32 @@ func LoadFactors(ctx context.Context, r FactorReader, userID int64) (Factors, er
 // come back with the answer; the phones are read first, whenever
 // authenticator apps count.
 func EnrolledUnder(ctx context.Context, r FactorReader, userID int64, methods []string) (bool, Factors, error) {
-	return loadUntilEnrolled(ctx, r, userID, methods, true)
+	return loadUntilEnrolled(ctx, r, userID, methods, true, nil)
 }
 
-func loadUntilEnrolled(ctx context.Context, r FactorReader, userID int64, methods []string, stop bool) (bool, Factors, error) {
+// EnrolledGivenPhones is EnrolledUnder for a caller that has read the
+// user's phones already, together with the user (a login: see
+// store.LoginSubject); the phones are not read again.
+func EnrolledGivenPhones(ctx context.Context, r FactorReader, userID int64, methods []string, phones []store.Phone) (bool, Factors, error) {
+	return loadUntilEnrolled(ctx, r, userID, methods, true, &phones)
+}
+
+// loadUntilEnrolled reads the factors that count under methods; phones,
+// when not nil, are the user's phones as the caller read them.
+func loadUntilEnrolled(ctx context.Context, r FactorReader, userID int64, methods []string, stop bool, phones *[]store.Phone) (bool, Factors, error) {
 	var f Factors
 	steps := []struct {
 		method string
 		load   func() error
 	}{
-		{store.MethodAuthenticatorApp, func() (err error) { f.Phones, err = r.PhonesByUser(ctx, userID); return err }},
+		{store.MethodAuthenticatorApp, func() (err error) {
+			if phones != nil {
+				f.Phones = *phones
+				return nil
+			}
+			f.Phones, err = r.PhonesByUser(ctx, userID)
+			return err
+		}},
 		{store.MethodSecurityKey, func() (err error) { f.SecurityKeys, err = r.SecurityKeysByUser(ctx, userID); return err }},
 		{store.MethodHardwareToken, func() (err error) { f.HardwareTokens, err = r.HardwareTokensByUser(ctx, userID); return err }},
 	}

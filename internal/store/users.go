@@ -30,6 +30,14 @@ type User struct {
 	LastLoginAt    *time.Time
 }
 
+// LoginSubject is a user with what a login decision reads of them, loaded
+// together because every login reads it (see LoginSubjectByUsername).
+type LoginSubject struct {
+	User     User
+	GroupIDs []int64
+	Phones   []Phone // ordered by id
+}
+
 // UserQueries reads and writes users.
 type UserQueries interface {
 	// CreateUser inserts u and sets its ID. ErrConflict when the username is
@@ -39,6 +47,10 @@ type UserQueries interface {
 	UserByKey(ctx context.Context, key string) (User, error)
 	// UserByUsername finds a user by exact (already normalized) username.
 	UserByUsername(ctx context.Context, username string) (User, error)
+	// LoginSubjectByUsername loads in one statement what deciding a login
+	// reads of a user first: the user, the ids of their groups and their
+	// phones. ErrNotFound when there is no such user.
+	LoginSubjectByUsername(ctx context.Context, username string) (LoginSubject, error)
 	// ReserveUserAttempt counts one attempt at a code before the code is
 	// looked at, in one conditional update: it refuses (ok false) once max
 	// attempts are counted or the user is locked out. n is the count with
