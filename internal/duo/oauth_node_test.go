@@ -2,13 +2,9 @@ package duo_test
 
 import (
 	"context"
-	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,57 +14,6 @@ import (
 	"enrollportal/internal/store"
 	"enrollportal/internal/testkit"
 )
-
-// nodeClient runs Duo's Node.js Universal Prompt client (see
-// testdata/duo_universal_client.js) against a portal.
-type nodeClient struct {
-	t       *testing.T
-	env     []string
-	modules string
-}
-
-func newNodeClient(t *testing.T, clientID, clientSecret, apiHost, redirect, caFile string) *nodeClient {
-	t.Helper()
-	dir := os.Getenv("PORTAL_TEST_TOOLS")
-	if dir == "" {
-		dir = filepath.Join(testkit.RepoRoot(t), ".test-tools")
-	}
-	modules := filepath.Join(dir, "node_modules")
-	if _, err := os.Stat(filepath.Join(modules, "@duosecurity", "duo_universal", "package.json")); err != nil {
-		t.Fatalf("Duo's Node.js client is missing (%v): run `make test-tools`", err)
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Fatalf("node is missing: run `make test-tools`")
-	}
-	return &nodeClient{t: t, modules: modules, env: append(os.Environ(),
-		"NODE_PATH="+modules, "DUO_CLIENT_ID="+clientID, "DUO_CLIENT_SECRET="+clientSecret,
-		"DUO_API_HOST="+apiHost, "DUO_REDIRECT_URL="+redirect, "DUO_CA="+caFile)}
-}
-
-// call runs one command and decodes its JSON answer; failed reports
-// whether the client threw.
-func (n *nodeClient) call(out any, args ...string) (failed bool, message string) {
-	n.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "node", append([]string{"testdata/duo_universal_client.js"}, args...)...)
-	cmd.Env = n.env
-	stdout, err := cmd.Output()
-	var e struct {
-		Error string `json:"error"`
-	}
-	_ = json.Unmarshal(stdout, &e)
-	if err != nil {
-		if e.Error == "" {
-			n.t.Fatalf("node %v: %v (%s)", args, err, stdout)
-		}
-		return true, e.Error
-	}
-	if err := json.Unmarshal(stdout, out); err != nil {
-		n.t.Fatalf("node %v printed %q: %v", args, stdout, err)
-	}
-	return false, ""
-}
 
 // TestDuoNodeClientSignsInThroughThePortal runs Duo's own Node.js client
 // against the portal over HTTPS: health check, the authorize URL it makes,
@@ -92,12 +37,12 @@ func TestDuoNodeClientSignsInThroughThePortal(t *testing.T) {
 		}
 	}
 	apiHost := strings.TrimPrefix(p.URL, "https://")
-	node := newNodeClient(t, created.ClientID, created.ClientSecret, apiHost, callback, files.CAFile)
+	node := testkit.NewDuoNodeClient(t, created.ClientID, created.ClientSecret, apiHost, callback, files.CAFile)
 
 	var health struct {
 		Stat string `json:"stat"`
 	}
-	if failed, msg := node.call(&health, "health"); failed || health.Stat != "OK" {
+	if failed, msg := node.Call(&health, "health"); failed || health.Stat != "OK" {
 		t.Fatalf("health check: %s %+v", msg, health)
 	}
 
@@ -115,7 +60,7 @@ func TestDuoNodeClientSignsInThroughThePortal(t *testing.T) {
 		var auth struct {
 			URL string `json:"url"`
 		}
-		if failed, msg := node.call(&auth, "authurl", username, strings.Repeat("q", 36)); failed {
+		if failed, msg := node.Call(&auth, "authurl", username, strings.Repeat("q", 36)); failed {
 			t.Fatal(msg)
 		}
 		resp, err := browser.Get(auth.URL)
@@ -155,18 +100,18 @@ func TestDuoNodeClientSignsInThroughThePortal(t *testing.T) {
 		} `json:"auth_context"`
 	}
 	code := login("Pat")
-	if failed, msg := node.call(&token, "exchange", code, "Pat"); failed {
+	if failed, msg := node.Call(&token, "exchange", code, "Pat"); failed {
 		t.Fatalf("exchange: %s", msg)
 	}
 	if token.AuthResult.Result != "allow" || token.PreferredUsername != "Pat" || token.AuthContext.User.Name != "pat" {
 		t.Fatalf("token %+v", token)
 	}
-	if failed, msg := node.call(&token, "exchange", code, "Pat"); !failed || !strings.Contains(msg, "invalid_grant") {
+	if failed, msg := node.Call(&token, "exchange", code, "Pat"); !failed || !strings.Contains(msg, "invalid_grant") {
 		t.Fatalf("second exchange of the same code: failed=%v %q, want invalid_grant", failed, msg)
 	}
 
 	code = login("mal")
-	if failed, msg := node.call(&token, "exchange", code, "mal"); failed {
+	if failed, msg := node.Call(&token, "exchange", code, "mal"); failed {
 		t.Fatalf("exchange: %s", msg)
 	}
 	if token.AuthResult.Result != "deny" {

@@ -50,6 +50,17 @@ type browserConfig struct {
 	grace     time.Duration
 	baseURL   string
 	allowLogs []string
+	// acceptCerts lets the browser load a portal served with the test CA's
+	// certificate (ServeTLS), which it does not trust.
+	acceptCerts bool
+}
+
+// AcceptTestCertificates lets the browser open a portal served over HTTPS
+// by ServeTLS, whose test CA it does not know: tests that need the portal
+// on HTTPS for another client (Duo's, which require it) drive its pages in
+// the same browser.
+func AcceptTestCertificates() BrowserOption {
+	return func(c *browserConfig) { c.acceptCerts = true }
 }
 
 // WithViewport sets the window the pages are shown in (Phone or Desktop).
@@ -161,6 +172,9 @@ func NewBrowser(t testing.TB, opts ...BrowserOption) *Browser {
 		chromedp.Flag("mute-audio", true),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(int(cfg.viewport.Width), int(cfg.viewport.Height)),
+	}
+	if cfg.acceptCerts {
+		allocOpts = append(allocOpts, chromedp.Flag("ignore-certificate-errors", true))
 	}
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), allocOpts...)
 	ctx, cancelCtx := chromedp.NewContext(allocCtx, chromedp.WithLogf(func(string, ...any) {}))
