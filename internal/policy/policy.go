@@ -43,47 +43,84 @@ type Effective struct {
 	AuthMethods     []string
 }
 
+// Levels a setting's effective value may come from.
+const (
+	LevelDefault     = "default"     // the portal's built-in default
+	LevelGlobal      = "global"      // the global policy
+	LevelApplication = "application" // the application's policy
+	LevelGroup       = "group"       // a group override in the application
+)
+
+// Sources says, for each setting of an Effective, which level set it.
+type Sources struct {
+	NewUserPolicy   string
+	DeniedCountries string
+	EnrollMethods   string
+	AuthMethods     string
+}
+
 // Resolve merges the global policy, the application's policy and a group
 // override (nil = none). In the application and group levels an empty
 // NewUserPolicy or a nil list inherits the level above; an empty non-nil
 // list is a deliberate "none".
 func Resolve(global store.Policy, app, group *store.Policy) Effective {
+	e, _ := ResolveWithSources(global, app, group)
+	return e
+}
+
+// ResolveWithSources is Resolve that also tells which level each value
+// comes from, for pages that show where a setting is decided.
+func ResolveWithSources(global store.Policy, app, group *store.Policy) (Effective, Sources) {
 	e := Effective{
 		NewUserPolicy:   global.NewUserPolicy,
 		DeniedCountries: global.DeniedCountries,
 		EnrollMethods:   global.EnrollMethods,
 		AuthMethods:     global.AuthMethods,
 	}
-	for _, p := range []*store.Policy{app, group} {
+	src := Sources{LevelGlobal, LevelGlobal, LevelGlobal, LevelGlobal}
+	levels := []string{LevelApplication, LevelGroup}
+	for i, p := range []*store.Policy{app, group} {
 		if p == nil {
 			continue
 		}
 		if p.NewUserPolicy != "" {
-			e.NewUserPolicy = p.NewUserPolicy
+			e.NewUserPolicy, src.NewUserPolicy = p.NewUserPolicy, levels[i]
 		}
 		if p.DeniedCountries != nil {
-			e.DeniedCountries = p.DeniedCountries
+			e.DeniedCountries, src.DeniedCountries = p.DeniedCountries, levels[i]
 		}
 		if p.EnrollMethods != nil {
-			e.EnrollMethods = p.EnrollMethods
+			e.EnrollMethods, src.EnrollMethods = p.EnrollMethods, levels[i]
 		}
 		if p.AuthMethods != nil {
-			e.AuthMethods = p.AuthMethods
+			e.AuthMethods, src.AuthMethods = p.AuthMethods, levels[i]
 		}
 	}
 	if e.NewUserPolicy == "" {
-		e.NewUserPolicy = DefaultNewUserPolicy
+		e.NewUserPolicy, src.NewUserPolicy = DefaultNewUserPolicy, LevelDefault
 	}
 	if e.EnrollMethods == nil {
-		e.EnrollMethods = DefaultEnrollMethods
+		e.EnrollMethods, src.EnrollMethods = DefaultEnrollMethods, LevelDefault
 	}
 	if e.AuthMethods == nil {
-		e.AuthMethods = DefaultAuthMethods
+		e.AuthMethods, src.AuthMethods = DefaultAuthMethods, LevelDefault
 	}
 	if e.DeniedCountries == nil {
-		e.DeniedCountries = []string{}
+		e.DeniedCountries, src.DeniedCountries = []string{}, LevelDefault
 	}
-	return e
+	return e, src
+}
+
+// OverrideFor picks the group override that applies to a member of groups
+// among an application's overrides (ordered by priority): the first whose
+// group they are in.
+func OverrideFor(overrides []store.GroupPolicy, groups []int64) (store.GroupPolicy, bool) {
+	for _, gp := range overrides {
+		if slices.Contains(groups, gp.GroupID) {
+			return gp, true
+		}
+	}
+	return store.GroupPolicy{}, false
 }
 
 // Request is what is known about one authentication attempt.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"slices"
 	"strings"
 
 	"github.com/oschwald/geoip2-golang"
@@ -69,11 +68,18 @@ type Login struct {
 	// Phones are the user's phones when the policy accepts authenticator
 	// apps (loaded to tell whether the user is enrolled).
 	Phones []store.Phone
+	Groups []int64 // the user's groups
 }
 
 // DecideLogin is Decide that also hands back the phones it loaded, for a
 // caller that lists the user's devices (preauth) without a second query.
 func (s *Service) DecideLogin(ctx context.Context, app store.Application, rawUsername string, ip net.IP) (Login, error) {
+	return s.decide(ctx, app, rawUsername, s.Country(ip))
+}
+
+// decide is a login's decision for rawUsername coming from country ("":
+// unknown), as logins and Check access both reach it.
+func (s *Service) decide(ctx context.Context, app store.Application, rawUsername, country string) (Login, error) {
 	var subject *store.LoginSubject
 	username := NormalizeUsername(app, rawUsername)
 	if users.ValidateUsername(username) == nil {
@@ -87,7 +93,7 @@ func (s *Service) DecideLogin(ctx context.Context, app store.Application, rawUse
 			return Login{}, fmt.Errorf("policy: load user: %w", err)
 		}
 	}
-	req := Request{Country: s.Country(ip)}
+	req := Request{Country: country}
 	if subject != nil {
 		req.User, req.UserGroups = &subject.User, subject.GroupIDs
 	}
@@ -101,7 +107,7 @@ func (s *Service) DecideLogin(ctx context.Context, app store.Application, rawUse
 			return Login{}, err
 		}
 	}
-	return Login{Decision: Evaluate(app, eff, req), User: req.User, Phones: f.Phones}, nil
+	return Login{Decision: Evaluate(app, eff, req), User: req.User, Groups: req.UserGroups, Phones: f.Phones}, nil
 }
 
 // EffectiveFor merges the policies that apply to a member of groups in app.
@@ -125,15 +131,12 @@ func (s *Service) EffectiveFor(ctx context.Context, app store.Application, group
 			return Effective{}, fmt.Errorf("policy: group policies: %w", err)
 		}
 		// GroupPolicies come ordered by priority.
-		for _, gp := range overrides {
-			if slices.Contains(groups, gp.GroupID) {
-				p, err := s.Store.PolicyByID(ctx, gp.PolicyID)
-				if err != nil {
-					return Effective{}, fmt.Errorf("policy: group policy: %w", err)
-				}
-				groupPolicy = &p
-				break
+		if gp, ok := OverrideFor(overrides, groups); ok {
+			p, err := s.Store.PolicyByID(ctx, gp.PolicyID)
+			if err != nil {
+				return Effective{}, fmt.Errorf("policy: group policy: %w", err)
 			}
+			groupPolicy = &p
 		}
 	}
 	return Resolve(global, appPolicy, groupPolicy), nil

@@ -55,6 +55,7 @@ type Queries interface {
 	GroupQueries
 	ApplicationQueries
 	PolicyQueries
+	AccessQueries
 	OutboxQueries
 	OutboxWorkerQueries
 	OutboxAdminQueries

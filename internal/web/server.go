@@ -136,7 +136,7 @@ func New(o Options) (*Server, error) {
 		admin: admin.New(admin.Options{
 			Store: o.Store, Enroll: o.Enroll, Users: o.Users, Admins: o.Admins, Notify: o.Notify, Box: o.Box, Clock: o.Clock,
 			Logger: o.Logger, BaseURL: o.BaseURL, Secure: o.Secure, Org: o.Org,
-			Bulk: o.Bulk, Importer: o.Importer, Jobs: o.Jobs, Pages: pages, Apps: o.Apps,
+			Bulk: o.Bulk, Importer: o.Importer, Jobs: o.Jobs, Pages: pages, Apps: o.Apps, Policy: o.Policy,
 		}),
 		metricsToken: o.MetricsToken, metricsElsewhere: o.MetricsElsewhere,
 	}

@@ -149,7 +149,7 @@ type adminApplicationPage struct {
 	// RevealError is the refusal of a step-up code.
 	RevealError string
 	// PoliciesPage is where the application's policy, permitted groups and
-	// group overrides are changed, once that page exists.
+	// group overrides are changed (its access page).
 	PoliciesPage string
 }
 
@@ -163,9 +163,7 @@ func (s *Section) applicationPage(c *gin.Context, key string) (adminApplicationP
 	for _, a := range list {
 		if a.Key == key {
 			p := adminApplicationPage{App: a, Kind: kindLabel(a.Kind), APIHost: s.apiHost()}
-			if _, _, ok := RoutePermission(http.MethodGet, "/admin/policies"); ok {
-				p.PoliciesPage = "/admin/policies"
-			}
+			p.PoliciesPage = "/admin/applications/" + a.Key + "/access"
 			return p, true
 		}
 	}

@@ -68,4 +68,5 @@ func (s *Section) Register(r *gin.Engine) {
 	s.adminApplicationRoutes(g)
 	s.adminBulkRoutes(g)
 	s.adminJobRoutes(g)
+	s.adminPolicyRoutes(g)
 }

@@ -3,6 +3,7 @@ package admin
 import (
 	"html/template"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -16,6 +17,7 @@ import (
 	"enrollportal/internal/jobs"
 	"enrollportal/internal/notify"
 	"enrollportal/internal/org"
+	"enrollportal/internal/policy"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
 	"enrollportal/internal/throttle"
@@ -52,6 +54,8 @@ type Options struct {
 	// Apps adds, changes and deletes applications and shows their
 	// credentials.
 	Apps *apps.Service
+	// Policy previews, applies and checks changes to who gets what.
+	Policy *policy.Service
 }
 
 // Section holds what the admin handlers need; they are its methods.
@@ -78,6 +82,7 @@ type Section struct {
 	importer *importer.Service
 	jobs     *jobs.Runner
 	apps     *apps.Service
+	policy   *policy.Service
 }
 
 // New builds the admin section; Register adds its routes.
@@ -89,6 +94,7 @@ func New(o Options) *Section {
 		adminSessions: newAdminSessionStore(o.Box, o.Secure),
 		adminIPTries:  throttle.New(o.Clock, 20, 30*time.Second),
 		bulk:          o.Bulk, importer: o.Importer, jobs: o.Jobs, apps: o.Apps,
+		policy: o.Policy,
 	}
 	return s
 }
@@ -102,5 +108,10 @@ func TemplateFuncs() template.FuncMap {
 		"roleLabel":       admin.RoleLabel,
 		"activationTexts": activationTextsData,
 		"kindLabel":       kindLabel,
+		"methodLabel":     methodLabel,
+		"countryName":     policy.CountryName,
+		"reasonLabel":     policy.ReasonLabel,
+		"hasValue":        func(list []string, v string) bool { return slices.Contains(list, v) },
+		"policyMethods":   policyMethods,
 	}
 }

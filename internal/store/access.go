@@ -1,0 +1,43 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// AccessSubject is what policy evaluation needs to know of one user, loaded
+// for every user at once when the impact of a policy change is computed.
+type AccessSubject struct {
+	ID       int64
+	Username string
+	Status   string
+	Groups   []int64 // ascending
+	// HasAuthenticatorApp: an activated phone with an authenticator app.
+	HasAuthenticatorApp bool
+	// HasSecurityKey: at least one registered security key.
+	HasSecurityKey bool
+	// HasHardwareToken: at least one hardware token assigned.
+	HasHardwareToken bool
+}
+
+// AccessQueries reads everything that decides access in bulk and writes
+// an application's access settings.
+type AccessQueries interface {
+	// AccessSubjects lists every user in username order with their groups
+	// and which kinds of factor they hold, in a few scans whatever the
+	// number of users.
+	AccessSubjects(ctx context.Context) ([]AccessSubject, error)
+	// AllGroupPolicies lists the group overrides of every application,
+	// ordered by application, priority and group.
+	AllGroupPolicies(ctx context.Context) ([]GroupPolicy, error)
+	// SetApplicationPolicy points the application at policyID (nil: the
+	// global policy alone).
+	SetApplicationPolicy(ctx context.Context, appID int64, policyID *int64, at time.Time) error
+	// SetApplicationGroups replaces the application's permitted groups and
+	// whether they restrict it.
+	SetApplicationGroups(ctx context.Context, appID int64, restricted bool, groups []int64, at time.Time) error
+	// DeleteGroupPolicy removes the override of groupID in the application.
+	DeleteGroupPolicy(ctx context.Context, appID, groupID int64) error
+	// DeletePolicy deletes a named policy (never the global one).
+	DeletePolicy(ctx context.Context, id int64) error
+}

@@ -1,0 +1,151 @@
+package sqlite
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"enrollportal/internal/store"
+)
+
+// AccessSubjects reads users, memberships and factors in five plain scans,
+// each in user id order, and merges them: correlated subqueries per user
+// cost SQLite several times more than these scans. The users are then
+// sorted by name in memory, cheaper than walking the username index.
+func (s queries) AccessSubjects(ctx context.Context) ([]store.AccessSubject, error) {
+	rows, err := s.q.QueryContext(ctx, `SELECT id, username, status FROM users ORDER BY id`)
+	if err != nil {
+		return nil, wrap("access subjects", err)
+	}
+	var out []store.AccessSubject
+	for rows.Next() {
+		var a store.AccessSubject
+		if err := rows.Scan(&a.ID, &a.Username, &a.Status); err != nil {
+			rows.Close()
+			return nil, wrap("access subjects", err)
+		}
+		out = append(out, a)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, wrap("access subjects", err)
+	}
+	// merge walks rows of (user id, value) in user id order beside out,
+	// which is in id order too.
+	merge := func(query string, fn func(a *store.AccessSubject, v int64)) error {
+		rows, err := s.q.QueryContext(ctx, query)
+		if err != nil {
+			return wrap("access subjects", err)
+		}
+		defer rows.Close()
+		i := 0
+		for rows.Next() {
+			var uid, v int64
+			if err := rows.Scan(&uid, &v); err != nil {
+				return wrap("access subjects", err)
+			}
+			for i < len(out) && out[i].ID < uid {
+				i++
+			}
+			if i < len(out) && out[i].ID == uid {
+				fn(&out[i], v)
+			}
+		}
+		return wrap("access subjects", rows.Err())
+	}
+	if err := merge(`SELECT user_id, group_id FROM user_groups ORDER BY user_id, group_id`,
+		func(a *store.AccessSubject, g int64) { a.Groups = append(a.Groups, g) }); err != nil {
+		return nil, err
+	}
+	if err := merge(`SELECT DISTINCT up.user_id, 1 FROM user_phones up JOIN phones p ON p.id = up.phone_id
+		WHERE p.activated = 1 AND length(p.totp_secret) > 0 ORDER BY up.user_id`,
+		func(a *store.AccessSubject, _ int64) { a.HasAuthenticatorApp = true }); err != nil {
+		return nil, err
+	}
+	if err := merge(`SELECT DISTINCT user_id, 1 FROM webauthn_credentials ORDER BY user_id`,
+		func(a *store.AccessSubject, _ int64) { a.HasSecurityKey = true }); err != nil {
+		return nil, err
+	}
+	if err := merge(`SELECT DISTINCT user_id, 1 FROM hardware_tokens WHERE user_id IS NOT NULL ORDER BY user_id`,
+		func(a *store.AccessSubject, _ int64) { a.HasHardwareToken = true }); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b store.AccessSubject) int { return strings.Compare(a.Username, b.Username) })
+	return out, nil
+}
+
+func (s queries) AllGroupPolicies(ctx context.Context) ([]store.GroupPolicy, error) {
+	rows, err := s.q.QueryContext(ctx, `
+		SELECT application_id, group_id, policy_id, priority FROM application_group_policies
+		ORDER BY application_id, priority, group_id`)
+	if err != nil {
+		return nil, wrap("all group policies", err)
+	}
+	defer rows.Close()
+	var out []store.GroupPolicy
+	for rows.Next() {
+		var gp store.GroupPolicy
+		if err := rows.Scan(&gp.ApplicationID, &gp.GroupID, &gp.PolicyID, &gp.Priority); err != nil {
+			return nil, wrap("all group policies", err)
+		}
+		out = append(out, gp)
+	}
+	return out, wrap("all group policies", rows.Err())
+}
+
+func (s queries) SetApplicationPolicy(ctx context.Context, appID int64, policyID *int64, at time.Time) error {
+	defer s.invalidate()
+	res, err := s.q.ExecContext(ctx, `UPDATE applications SET policy_id = ?, updated_at = ? WHERE id = ?`, policyID, unix(at), appID)
+	if err != nil {
+		return wrap("set application policy", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+func (s queries) SetApplicationGroups(ctx context.Context, appID int64, restricted bool, groups []int64, at time.Time) error {
+	defer s.invalidate()
+	res, err := s.q.ExecContext(ctx, `UPDATE applications SET groups_restricted = ?, updated_at = ? WHERE id = ?`, restricted, unix(at), appID)
+	if err != nil {
+		return wrap("set application groups", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	if _, err := s.q.ExecContext(ctx, `DELETE FROM application_groups WHERE application_id = ?`, appID); err != nil {
+		return wrap("set application groups", err)
+	}
+	for _, g := range groups {
+		if _, err := s.q.ExecContext(ctx, `INSERT INTO application_groups (application_id, group_id) VALUES (?, ?) ON CONFLICT DO NOTHING`, appID, g); err != nil {
+			return wrap("set application groups", err)
+		}
+	}
+	return nil
+}
+
+func (s queries) DeleteGroupPolicy(ctx context.Context, appID, groupID int64) error {
+	defer s.invalidate()
+	res, err := s.q.ExecContext(ctx, `DELETE FROM application_group_policies WHERE application_id = ? AND group_id = ?`, appID, groupID)
+	if err != nil {
+		return wrap("delete group policy", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
+
+func (s queries) DeletePolicy(ctx context.Context, id int64) error {
+	defer s.invalidate()
+	res, err := s.q.ExecContext(ctx, `DELETE FROM policies WHERE id = ? AND is_global = 0`, id)
+	if err != nil {
+		return wrap("delete policy", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return store.ErrNotFound
+	}
+	return nil
+}
