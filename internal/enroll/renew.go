@@ -67,7 +67,8 @@ func (s *Service) RenewExpiredLink(ctx context.Context, token string, who audit.
 			return ErrRenewTooSoon
 		}
 		who.Name = u.Username
-		if out, err = s.issueLinkTx(ctx, q, u, now, LinkTTL, who); err != nil {
+		// A renewed link never carries a reset: the reset ends with its link.
+		if out, err = s.issueLinkTx(ctx, q, u, now, LinkTTL, false, who); err != nil {
 			return err
 		}
 		return send(q, out)
