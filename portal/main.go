@@ -35,7 +35,7 @@ func commands() []command {
 	return []command{
 		{"serve", "serve                      start the web server, APIs and workers", runServe},
 		{"users add", "users add USERNAME [--email E] [--realname R]   create a user", runUsersAdd},
-		{"enroll-link", "enroll-link USERNAME        print a fresh enrollment URL for a user", runEnrollLink},
+		{"enroll-link", "enroll-link USERNAME [--reset]  print a fresh enrollment URL for a user", runEnrollLink},
 		{"admin add", "admin add --email E --role ROLE --password-stdin   create an admin", runAdminAdd},
 		{"admin set-password", "admin set-password --email E --password-stdin   replace an admin's password and end their sessions", runAdminSetPassword},
 		{"apps add", "apps add --name N --kind web|unix|auth-api|admin-api [--new-user-policy P] [--redirect-uri U]... [--grant G,...]   create an application", runAppsAdd},

@@ -67,6 +67,13 @@ func TestUsersAddAndEnrollLinkContract(t *testing.T) {
 	if second.code != 0 || second.stdout == first.stdout || !strings.Contains(second.stderr, "previous enrollment link") {
 		t.Fatalf("second link: %+v", second)
 	}
+	// --reset: a link that adds the next device without proof, still the
+	// URL alone on stdout, and queued to alice's address.
+	reset := runCLI(t, env, "enroll-link", "alice", "--reset")
+	if reset.code != 0 || strings.Count(reset.stdout, "\n") != 1 || !strings.Contains(reset.stdout, "/enroll/") ||
+		!strings.Contains(reset.stderr, "without a code from an existing one") || !strings.Contains(reset.stderr, "queued to alice@example.com") {
+		t.Fatalf("reset link: %+v", reset)
+	}
 }
 
 func TestVersion(t *testing.T) {

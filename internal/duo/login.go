@@ -153,12 +153,15 @@ func (a *API) authenticate(c *gin.Context, l login, passcode string) (authOutcom
 		d.Reason = "no_passcode"
 		return denied("Type the 6-digit passcode your authenticator app shows."), a.auditAttempt(c, l, username, "auth", d)
 	}
-	ph, err := verify.CheckPasscode(ctx, a.store, a.clock, *u, code, a.enroll.OpenPhoneSecret, l.who, audit.AuthPasscodeFailed)
+	pc, err := verify.CheckPasscode(ctx, a.store, a.clock, *u, code, a.enroll, l.who, audit.AuthPasscodeFailed)
 	var wrong *verify.WrongCodeError
 	switch {
 	case err == nil:
 		details := l.details("auth")
-		details["factor"], details["device"] = "passcode", ph.Key
+		details["factor"] = auditFactor(pc)
+		if pc.Device != "" {
+			details["device"] = pc.Device
+		}
 		e := audit.Entry(a.clock.Now(), l.who, audit.AuthAllowed, audit.TargetUser, u.Username, details)
 		if err := a.store.InGroupTx(ctx, func(q store.Queries) error { return q.InsertAudit(ctx, e) }); err != nil {
 			return authOutcome{}, err
@@ -250,4 +253,14 @@ func triesLeft(n int) string {
 		return "1 try left"
 	}
 	return fmt.Sprintf("%d tries left", n)
+}
+
+// auditFactor names the factor a passcode proved in the audit record:
+// "passcode" for an authenticator app, as before, and the factor's own name
+// (bypass_code, ...) for the others.
+func auditFactor(pc verify.Passcode) string {
+	if pc.Factor == verify.FactorAppPasscode {
+		return "passcode"
+	}
+	return pc.Factor
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"enrollportal/internal/audit"
+	"enrollportal/internal/notify"
 	"enrollportal/internal/policy"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
@@ -225,7 +226,7 @@ func (s *Service) ConfirmAuthenticator(ctx context.Context, sub Subject, challen
 	switch {
 	case err == nil:
 		return ph, nil
-	case errors.Is(err, ErrChallengeExpired), errors.Is(err, ErrAlreadyEnrolled), errors.Is(err, ErrOlderSetup), errors.Is(err, verify.ErrLockedOut):
+	case errors.Is(err, ErrChallengeExpired), errors.Is(err, ErrAlreadyEnrolled), errors.Is(err, ErrProofRequired), errors.Is(err, ErrOlderSetup), errors.Is(err, verify.ErrLockedOut):
 		return store.Phone{}, err
 	case errors.As(err, new(*verify.WrongCodeError)):
 		return store.Phone{}, err
@@ -259,7 +260,7 @@ func (s *Service) addAuthenticatorTx(ctx context.Context, q store.Queries, sub S
 		ph.Platform = store.PlatformGeneric
 	}
 	ph.TOTPSecret = s.box.Seal(plain, phoneAAD(ph.Key))
-	owner, err := claimChallenge(ctx, q, c, now, sub.Who)
+	owner, err := claimChallenge(ctx, q, sub, c, now)
 	if err != nil {
 		return ph, err
 	}
@@ -282,6 +283,9 @@ func (s *Service) addAuthenticatorTx(ctx context.Context, q store.Queries, sub S
 	}
 	if err := q.InsertAudit(ctx, audit.Entry(now, sub.Who, audit.PhoneActivated, audit.TargetUser, owner.Username,
 		map[string]any{"phone_id": ph.Key, "type": ph.Type, "platform": ph.Platform, "number": ph.Number})); err != nil {
+		return ph, err
+	}
+	if err := s.deviceChangeEmailTx(ctx, q, owner, notify.DeviceAdded, PhoneLabel(ph), now); err != nil {
 		return ph, err
 	}
 	return ph, endEnrollmentTx(ctx, q, sub.LinkID, owner, now, sub.Who)

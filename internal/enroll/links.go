@@ -38,7 +38,7 @@ func (s *Service) IssueLink(ctx context.Context, username string, ttl time.Durat
 		if err != nil {
 			return err
 		}
-		out, err = s.issueLinkTx(ctx, q, u, now, ttl, who)
+		out, err = s.issueLinkTx(ctx, q, u, now, ttl, false, who)
 		return err
 	})
 	return out, err
@@ -50,10 +50,10 @@ func (s *Service) IssueLinkTx(ctx context.Context, q store.Queries, u store.User
 	if ttl <= 0 {
 		ttl = LinkTTL
 	}
-	return s.issueLinkTx(ctx, q, u, s.clock.Now(), ttl, who)
+	return s.issueLinkTx(ctx, q, u, s.clock.Now(), ttl, false, who)
 }
 
-func (s *Service) issueLinkTx(ctx context.Context, q store.Queries, u store.User, now time.Time, ttl time.Duration, who audit.Who) (IssuedLink, error) {
+func (s *Service) issueLinkTx(ctx context.Context, q store.Queries, u store.User, now time.Time, ttl time.Duration, reset bool, who audit.Who) (IssuedLink, error) {
 	revoked, err := q.RevokePendingLinks(ctx, u.ID, now)
 	if err != nil {
 		return IssuedLink{}, err
@@ -68,7 +68,7 @@ func (s *Service) issueLinkTx(ctx context.Context, q store.Queries, u store.User
 	token := secret.DeriveToken(s.linkKey, salt)
 	l := store.EnrollmentLink{
 		UserID: u.ID, TokenHash: secret.HashToken(token), TokenSalt: salt,
-		CreatedBy: who.Type + ":" + who.Name, CreatedAt: now, ExpiresAt: now.Add(ttl),
+		CreatedBy: who.Type + ":" + who.Name, CreatedAt: now, ExpiresAt: now.Add(ttl), Reset: reset,
 	}
 	if err := q.CreateEnrollmentLink(ctx, &l); err != nil {
 		return IssuedLink{}, err

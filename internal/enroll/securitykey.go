@@ -13,6 +13,7 @@ import (
 	"github.com/go-webauthn/webauthn/webauthn"
 
 	"enrollportal/internal/audit"
+	"enrollportal/internal/notify"
 	"enrollportal/internal/policy"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
@@ -177,7 +178,7 @@ func (s *Service) FinishSecurityKey(ctx context.Context, sub Subject, challengeK
 		k.Transports = append(k.Transports, string(t))
 	}
 	err = s.store.InTx(ctx, func(q store.Queries) error {
-		owner, err := claimChallenge(ctx, q, c, now, sub.Who)
+		owner, err := claimChallenge(ctx, q, sub, c, now)
 		if err != nil {
 			return err
 		}
@@ -192,10 +193,13 @@ func (s *Service) FinishSecurityKey(ctx context.Context, sub Subject, challengeK
 			map[string]any{"key_id": k.Key, "name": k.Name, "aaguid": fmt.Sprintf("%x", k.AAGUID)})); err != nil {
 			return err
 		}
+		if err := s.deviceChangeEmailTx(ctx, q, owner, notify.DeviceAdded, "Security key \""+k.Name+"\"", now); err != nil {
+			return err
+		}
 		return endEnrollmentTx(ctx, q, sub.LinkID, owner, now, sub.Who)
 	})
 	if err != nil {
-		if errors.Is(err, ErrChallengeExpired) || errors.Is(err, ErrKeyRejected) || errors.Is(err, ErrAlreadyEnrolled) {
+		if errors.Is(err, ErrChallengeExpired) || errors.Is(err, ErrKeyRejected) || errors.Is(err, ErrAlreadyEnrolled) || errors.Is(err, ErrProofRequired) {
 			return store.SecurityKey{}, err
 		}
 		return store.SecurityKey{}, fmt.Errorf("enroll: finish security key: %w", err)

@@ -13,6 +13,7 @@ import (
 	"enrollportal/internal/policy"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
+	"enrollportal/internal/verify"
 )
 
 // Durations of the enrollment rules.
@@ -55,6 +56,7 @@ type Service struct {
 	orgName   func(ctx context.Context) string
 	linkKey   []byte
 	inlineKey []byte
+	bypassKey []byte
 	webauthn  *webauthn.WebAuthn
 }
 
@@ -75,7 +77,8 @@ func New(o Options) (*Service, error) {
 	return &Service{
 		store: o.Store, clock: o.Clock, box: o.Box, baseURL: o.BaseURL, orgName: o.OrgName,
 		linkKey: o.Box.SubKey("enrollment-link-token"), inlineKey: o.Box.SubKey("inline-enrollment-token"),
-		webauthn: wa,
+		bypassKey: o.Box.SubKey("bypass-code"),
+		webauthn:  wa,
 	}, nil
 }
 
@@ -83,3 +86,7 @@ func New(o Options) (*Service, error) {
 func (s *Service) Now() time.Time { return s.clock.Now() }
 
 func newUserKey() string { return secret.NewID("DU", 20) }
+
+// BypassCodeHash is the keyed hash a bypass code is stored under
+// (verify.HashBypassCode with this portal's key).
+func (s *Service) BypassCodeHash(code string) []byte { return verify.HashBypassCode(s.bypassKey, code) }

@@ -25,6 +25,10 @@ type Subject struct {
 	// LinkID is the enrollment link they came through, ended in the same
 	// transaction as the first factor it adds; zero for none.
 	LinkID int64
+	// Proved means this browser proved a factor of User within ProofTTL
+	// (the device page, the proof step of a link, or a factor it just
+	// added): with it, a user who has a factor may add another.
+	Proved bool
 	Who    audit.Who
 }
 
@@ -40,14 +44,22 @@ func (s Subject) Exists() bool { return s.User.ID != 0 }
 // belongs to, inside the transaction that stores the factor. Deleting first
 // makes a concurrent second proof of the same challenge fail here instead of
 // storing a second factor.
-func claimChallenge(ctx context.Context, q store.Queries, c store.Challenge, now time.Time, who audit.Who) (store.User, error) {
+//
+// The new-factor rule is checked here too, on what the transaction sees: a
+// user who has a factor gets another only with sub's proof or a reset
+// link (ErrProofRequired).
+func claimChallenge(ctx context.Context, q store.Queries, sub Subject, c store.Challenge, now time.Time) (store.User, error) {
 	if err := q.DeleteChallenge(ctx, c.ID); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			return store.User{}, ErrChallengeExpired
 		}
 		return store.User{}, err
 	}
-	return ownerOf(ctx, q, c, now, who)
+	owner, err := ownerOf(ctx, q, c, now, sub.Who)
+	if err != nil || c.UserID == 0 {
+		return owner, err
+	}
+	return owner, mayAdd(ctx, q, sub, owner, now)
 }
 
 // ownerOf loads the stored user a challenge belongs to, or creates the user

@@ -11,10 +11,8 @@ import (
 	"enrollportal/internal/verify"
 )
 
-// PhoneSecrets opens the TOTP secret of an activated phone (enroll.Service).
-type PhoneSecrets interface {
-	OpenPhoneSecret(ph store.Phone) (string, error)
-}
+// PhoneSecrets opens what passcodes are compared with (enroll.Service).
+type PhoneSecrets = verify.PasscodeSecrets
 
 // CheckPasscode checks a passcode from the user's authenticator app with
 // the rules every login shares (verify.CheckPasscode: one step either side,
@@ -28,10 +26,10 @@ func (s *Service) CheckPasscode(ctx context.Context, t *Transaction, u store.Use
 	if err != nil {
 		return fmt.Errorf("prompt: passcode: %w", err)
 	}
-	_, err = verify.CheckPasscode(ctx, s.store, s.clock, u, code, phones.OpenPhoneSecret, who, audit.PromptPasscodeFailed)
+	pc, err := verify.CheckPasscode(ctx, s.store, s.clock, u, code, phones, who, audit.PromptPasscodeFailed)
 	switch {
 	case err == nil:
-		return s.Succeed(ctx, t, u, FactorPasscode, "valid_passcode")
+		return s.Succeed(ctx, t, u, pc.Factor, "valid_passcode")
 	case errors.Is(err, verify.ErrLockedOut):
 		d := policy.LockedOutDenial()
 		if err := s.Fail(ctx, t, &u, FactorPasscode, d.Reason, d.Message); err != nil {

@@ -18,6 +18,10 @@ type EnrollmentLink struct {
 	SentAt    *time.Time
 	UsedAt    *time.Time
 	RevokedAt *time.Time
+	// Reset marks an admin-issued reset: the link may add a device to a
+	// user who already has one without proof of it. Not read by
+	// EnrollmentLinkAndUser.
+	Reset bool
 }
 
 // EnrollmentLinkQueries reads and writes enrollment links.

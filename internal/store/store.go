@@ -50,6 +50,7 @@ type Queries interface {
 	UserQueries
 	PhoneQueries
 	SecurityKeyQueries
+	FactorQueries
 	EnrollmentLinkQueries
 	ChallengeQueries
 	GroupQueries

@@ -69,26 +69,26 @@ func TestCheckPasscodeSpendsTheCodeAndResetsFailures(t *testing.T) {
 	if wrong == codeAt(t, c.Now()) {
 		wrong = "111111"
 	}
-	_, err := verify.CheckPasscode(ctx, db, c, u, wrong, openPlain, who, audit.AuthPasscodeFailed)
+	_, err := verify.CheckPasscode(ctx, db, c, u, wrong, funcSecrets(openPlain), who, audit.AuthPasscodeFailed)
 	var wce *verify.WrongCodeError
 	if !errors.As(err, &wce) || wce.Remaining != verify.MaxFailures-1 {
 		t.Fatalf("wrong code: %v", err)
 	}
 	u, _ = db.UserByID(ctx, u.ID)
-	ph, err := verify.CheckPasscode(ctx, db, c, u, codeAt(t, c.Now()), openPlain, who, audit.AuthPasscodeFailed)
-	if err != nil || ph.Key != "DPPAT" {
+	ph, err := verify.CheckPasscode(ctx, db, c, u, codeAt(t, c.Now()), funcSecrets(openPlain), who, audit.AuthPasscodeFailed)
+	if err != nil || ph.Device != "DPPAT" {
 		t.Fatalf("right code: %+v, %v", ph, err)
 	}
 	if u, _ = db.UserByID(ctx, u.ID); u.FailedAttempts != 0 {
 		t.Errorf("failures after a right code = %d", u.FailedAttempts)
 	}
 	// The same code again is a replay, and counts as wrong.
-	if _, err := verify.CheckPasscode(ctx, db, c, u, codeAt(t, c.Now()), openPlain, who, audit.AuthPasscodeFailed); !errors.As(err, &wce) {
+	if _, err := verify.CheckPasscode(ctx, db, c, u, codeAt(t, c.Now()), funcSecrets(openPlain), who, audit.AuthPasscodeFailed); !errors.As(err, &wce) {
 		t.Errorf("replayed code: %v", err)
 	}
 	// The next step's code works (one step of clock drift either side).
 	u, _ = db.UserByID(ctx, u.ID)
-	if _, err := verify.CheckPasscode(ctx, db, c, u, codeAt(t, c.Now().Add(30*time.Second)), openPlain, who, audit.AuthPasscodeFailed); err != nil {
+	if _, err := verify.CheckPasscode(ctx, db, c, u, codeAt(t, c.Now().Add(30*time.Second)), funcSecrets(openPlain), who, audit.AuthPasscodeFailed); err != nil {
 		t.Errorf("next step's code: %v", err)
 	}
 }
@@ -98,18 +98,18 @@ func TestCheckPasscodeLocksOutAndRefusesWithoutDevice(t *testing.T) {
 	ctx := context.Background()
 	for i := 0; i < verify.MaxFailures; i++ {
 		u, _ = db.UserByID(ctx, u.ID)
-		_, err := verify.CheckPasscode(ctx, db, c, u, "99999", openPlain, who, audit.AuthPasscodeFailed)
+		_, err := verify.CheckPasscode(ctx, db, c, u, "99999", funcSecrets(openPlain), who, audit.AuthPasscodeFailed)
 		if i == verify.MaxFailures-1 && !errors.Is(err, verify.ErrLockedOut) {
 			t.Fatalf("failure %d: %v, want ErrLockedOut", i+1, err)
 		}
 	}
 	u, _ = db.UserByID(ctx, u.ID)
-	if _, err := verify.CheckPasscode(ctx, db, c, u, codeAt(t, c.Now()), openPlain, who, audit.AuthPasscodeFailed); !errors.Is(err, verify.ErrLockedOut) {
+	if _, err := verify.CheckPasscode(ctx, db, c, u, codeAt(t, c.Now()), funcSecrets(openPlain), who, audit.AuthPasscodeFailed); !errors.Is(err, verify.ErrLockedOut) {
 		t.Errorf("locked out user with the right code: %v", err)
 	}
 
 	db2, c2, u2 := setup(t, false)
-	if _, err := verify.CheckPasscode(ctx, db2, c2, u2, "123456", openPlain, who, audit.AuthPasscodeFailed); !errors.Is(err, verify.ErrNoPasscodeDevice) {
+	if _, err := verify.CheckPasscode(ctx, db2, c2, u2, "123456", funcSecrets(openPlain), who, audit.AuthPasscodeFailed); !errors.Is(err, verify.ErrNoPasscodeDevice) {
 		t.Errorf("user without a device: %v", err)
 	}
 	if u2, _ = db2.UserByID(ctx, u2.ID); u2.FailedAttempts != 0 {
@@ -138,7 +138,7 @@ func TestConcurrentWrongPasscodesCheckAtMostTheLimit(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range guesses {
 		wg.Go(func() {
-			_, errs[i] = verify.CheckPasscode(ctx, db, c, u, wrong, counting, who, audit.AuthPasscodeFailed)
+			_, errs[i] = verify.CheckPasscode(ctx, db, c, u, wrong, funcSecrets(counting), who, audit.AuthPasscodeFailed)
 		})
 	}
 	wg.Wait()
@@ -181,7 +181,7 @@ func TestConcurrentWrongPasscodesCheckAtMostTheLimit(t *testing.T) {
 	// lockout, is refused without a look.
 	before := checks.Load()
 	u.Status = store.StatusActive
-	if _, err := verify.CheckPasscode(ctx, db, c, u, codeAt(t, c.Now()), counting, who, audit.AuthPasscodeFailed); !errors.Is(err, verify.ErrLockedOut) {
+	if _, err := verify.CheckPasscode(ctx, db, c, u, codeAt(t, c.Now()), funcSecrets(counting), who, audit.AuthPasscodeFailed); !errors.Is(err, verify.ErrLockedOut) {
 		t.Errorf("right code after the lockout: %v", err)
 	}
 	if checks.Load() != before {
@@ -203,17 +203,17 @@ func TestRightCodeSettlingAfterTheLockoutIsRefused(t *testing.T) {
 	}
 	done := make(chan error)
 	go func() {
-		_, err := verify.CheckPasscode(ctx, db, c, u, codeAt(t, c.Now()), holding, who, audit.AuthPasscodeFailed)
+		_, err := verify.CheckPasscode(ctx, db, c, u, codeAt(t, c.Now()), funcSecrets(holding), who, audit.AuthPasscodeFailed)
 		done <- err
 	}()
 	<-held
 	for i := 0; i < verify.MaxFailures-1; i++ {
-		if _, err := verify.CheckPasscode(ctx, db, c, u, "99999", openPlain, who, audit.AuthPasscodeFailed); err == nil {
+		if _, err := verify.CheckPasscode(ctx, db, c, u, "99999", funcSecrets(openPlain), who, audit.AuthPasscodeFailed); err == nil {
 			t.Fatal("a wrong code passed")
 		}
 	}
 	// Ten attempts are out (nine wrong, one held): the next is refused.
-	if _, err := verify.CheckPasscode(ctx, db, c, u, "99999", openPlain, who, audit.AuthPasscodeFailed); !errors.Is(err, verify.ErrLockedOut) {
+	if _, err := verify.CheckPasscode(ctx, db, c, u, "99999", funcSecrets(openPlain), who, audit.AuthPasscodeFailed); !errors.Is(err, verify.ErrLockedOut) {
 		t.Fatalf("attempt past the limit: %v", err)
 	}
 	// The ninth wrong code settled with ten counted, so the user is out.
@@ -228,4 +228,13 @@ func TestRightCodeSettlingAfterTheLockoutIsRefused(t *testing.T) {
 	if phones[0].LastTOTPStep != 0 {
 		t.Error("the refused code was spent")
 	}
+}
+
+// funcSecrets adapts an unsealing function to verify.PasscodeSecrets, with
+// a fixed bypass-code key.
+type funcSecrets func(store.Phone) (string, error)
+
+func (f funcSecrets) OpenPhoneSecret(p store.Phone) (string, error) { return f(p) }
+func (funcSecrets) BypassCodeHash(code string) []byte {
+	return verify.HashBypassCode([]byte("test bypass key"), code)
 }

@@ -63,3 +63,9 @@ func MatchTOTP(base32Secret, code string, now time.Time, lastStep int64) (step i
 	}
 	return step, ok
 }
+
+// ValidPasscodeShape reports whether code could be a passcode of some
+// factor: an app's six digits or a bypass code's nine.
+func ValidPasscodeShape(code string) bool {
+	return ValidCodeShape(code) || ValidBypassCodeShape(code)
+}

@@ -4,7 +4,10 @@ import "github.com/gin-gonic/gin"
 
 // enrollRoutes registers the enrollment-link pages.
 func (s *Server) enrollRoutes(pages *gin.RouterGroup) {
-	s.EnrollSteps(pages.Group("/enroll/:token", s.loadLinkEnrollment))
+	link := pages.Group("/enroll/:token", s.loadLinkEnrollment)
+	s.EnrollSteps(link)
+	link.GET("/prove", s.EnrollProveGET)
+	link.POST("/prove", s.EnrollProvePOST)
 	pages.POST("/enroll/:token/renew", s.EnrollRenewPOST)
 }
 

@@ -33,6 +33,9 @@ type enrollment struct {
 	// grantKey names the session value that lets this browser keep adding
 	// devices after the link is used up.
 	grantKey string
+	// NeedsProof: the user already has a factor and this browser has not
+	// proved one, so the link's steps ask for it first (enroll_prove.go).
+	NeedsProof bool
 }
 
 // allowedMethods are the kinds of device the policy lets users add.
@@ -113,6 +116,9 @@ func (s *Server) loadLinkEnrollment(c *gin.Context) {
 		return
 	}
 	e.Base = "/enroll/" + token
+	if !s.proveFirst(c, e) {
+		return
+	}
 	if !e.Methods.any() {
 		s.showError(c, http.StatusForbidden, "Enrollment is turned off",
 			"Your organisation does not let people add devices here at the moment.",
@@ -181,11 +187,13 @@ func (s *Server) linkEnrollment(c *gin.Context, token string) (*enrollment, erro
 	if err != nil {
 		return nil, err
 	}
-	return &enrollment{
-		Subject:  enroll.Subject{User: u, LinkID: link.ID, Who: s.who(c, u.Username)},
-		Methods:  methods,
-		grantKey: grantKey,
-	}, nil
+	sub := enroll.Subject{User: u, LinkID: link.ID, Who: s.who(c, u.Username),
+		Proved: s.hasGrant(c, grantKey) || s.hasProof(c, u.ID)}
+	needsProof, err := s.enroll.NeedsProof(c.Request.Context(), sub)
+	if err != nil {
+		return nil, err
+	}
+	return &enrollment{Subject: sub, Methods: methods, grantKey: grantKey, NeedsProof: needsProof}, nil
 }
 
 func (s *Server) inlineEnrollment(c *gin.Context, token string) (*enrollment, error) {
@@ -223,7 +231,8 @@ func (s *Server) inlineEnrollment(c *gin.Context, token string) (*enrollment, er
 		return nil, err
 	}
 	return &enrollment{
-		Subject:  enroll.Subject{User: u, Who: s.who(c, u.Username)},
+		// Only the browser that enrolled the first device may add more.
+		Subject:  enroll.Subject{User: u, Who: s.who(c, u.Username), Proved: s.hasGrant(c, grantKey)},
 		AppName:  claims.AppName,
 		Methods:  methods,
 		grantKey: grantKey,
@@ -253,6 +262,10 @@ func (s *Server) showEnrollmentProblem(c *gin.Context, err error) {
 		s.showError(c, http.StatusGone, "You are already set up",
 			"Your account already has a device for two-factor sign-in, so this link cannot add another.",
 			"Go back and sign in with your device. To add a new one, ask your help desk for an enrollment link.")
+	case errors.Is(err, enroll.ErrProofRequired):
+		s.showError(c, http.StatusForbidden, "Confirm it's you first",
+			"Your account already has a device, so adding another needs a code from it first.",
+			"Open your enrollment link again and enter a code from your device. If you lost it, ask your help desk for a reset.")
 	case errors.Is(err, enroll.ErrUserDisabled):
 		s.showError(c, http.StatusForbidden, "Your account is disabled",
 			"Your account cannot set up devices right now.",

@@ -83,7 +83,8 @@ func (s *Server) loadPromptEnrollment(c *gin.Context) {
 		}
 	}
 	e := &enrollment{
-		Subject:  enroll.Subject{User: u, Who: s.who(c, username)},
+		// Only the browser that enrolled the first device may add more.
+		Subject:  enroll.Subject{User: u, Who: s.who(c, username), Proved: s.hasGrant(c, grantKey)},
 		Base:     promptPath(c, "enroll"),
 		AppName:  t.App.Name,
 		Methods:  methodsOfList(t.EnrollMethods),

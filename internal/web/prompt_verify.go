@@ -41,8 +41,8 @@ func (s *Server) PromptPasscodePOST(c *gin.Context) {
 	t := tx(c)
 	u := promptUserOf(c)
 	code := verify.NormalizeCode(c.PostForm("code"))
-	if !verify.ValidCodeShape(code) {
-		s.renderPasscode(c, http.StatusUnprocessableEntity, "Enter the 6-digit code your authenticator app shows now.")
+	if !verify.ValidPasscodeShape(code) {
+		s.renderPasscode(c, http.StatusUnprocessableEntity, "Enter the 6-digit code your authenticator app shows now, or a 9-digit bypass code from your help desk.")
 		return
 	}
 	err := s.prompt.CheckPasscode(c.Request.Context(), t, u, s.enroll, code, s.who(c, u.Username))

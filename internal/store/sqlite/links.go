@@ -8,13 +8,13 @@ import (
 	"enrollportal/internal/store"
 )
 
-const linkColumns = `id, user_id, token_hash, token_salt, created_by, created_at, expires_at, sent_at, used_at, revoked_at`
+const linkColumns = `id, user_id, token_hash, token_salt, created_by, created_at, expires_at, sent_at, used_at, revoked_at, reset`
 
 func scanLink(row interface{ Scan(...any) error }) (store.EnrollmentLink, error) {
 	var l store.EnrollmentLink
 	var created, expires int64
 	var sent, used, revoked sql.NullInt64
-	err := row.Scan(&l.ID, &l.UserID, &l.TokenHash, &l.TokenSalt, &l.CreatedBy, &created, &expires, &sent, &used, &revoked)
+	err := row.Scan(&l.ID, &l.UserID, &l.TokenHash, &l.TokenSalt, &l.CreatedBy, &created, &expires, &sent, &used, &revoked, &l.Reset)
 	l.CreatedAt, l.ExpiresAt = fromUnix(created), fromUnix(expires)
 	l.SentAt, l.UsedAt, l.RevokedAt = fromNullUnix(sent), fromNullUnix(used), fromNullUnix(revoked)
 	return l, err
@@ -22,9 +22,9 @@ func scanLink(row interface{ Scan(...any) error }) (store.EnrollmentLink, error)
 
 func (s queries) CreateEnrollmentLink(ctx context.Context, l *store.EnrollmentLink) error {
 	err := s.q.QueryRowContext(ctx, `
-		INSERT INTO enrollment_links (user_id, token_hash, token_salt, created_by, created_at, expires_at, sent_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		l.UserID, l.TokenHash, l.TokenSalt, l.CreatedBy, unix(l.CreatedAt), unix(l.ExpiresAt), nullUnix(l.SentAt)).Scan(&l.ID)
+		INSERT INTO enrollment_links (user_id, token_hash, token_salt, created_by, created_at, expires_at, sent_at, reset)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		l.UserID, l.TokenHash, l.TokenSalt, l.CreatedBy, unix(l.CreatedAt), unix(l.ExpiresAt), nullUnix(l.SentAt), l.Reset).Scan(&l.ID)
 	return wrap("create enrollment link", err)
 }
 

@@ -194,7 +194,7 @@ func (s queries) PendingEnrollments(ctx context.Context, now time.Time, afterID 
 		var sent, used, revoked, lastLogin, delivered sql.NullInt64
 		var delivery sql.NullString
 		l, u := &p.Link, &p.User
-		err := rows.Scan(&l.ID, &l.UserID, &l.TokenHash, &l.TokenSalt, &l.CreatedBy, &lcreated, &lexpires, &sent, &used, &revoked,
+		err := rows.Scan(&l.ID, &l.UserID, &l.TokenHash, &l.TokenSalt, &l.CreatedBy, &lcreated, &lexpires, &sent, &used, &revoked, &l.Reset,
 			&u.ID, &u.Key, &u.Username, &u.RealName, &u.FirstName, &u.LastName, &u.Email, &u.Notes,
 			&u.Status, &u.FailedAttempts, &ucreated, &uupdated, &lastLogin, &delivery, &delivered)
 		if err != nil {

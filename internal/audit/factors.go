@@ -1,0 +1,15 @@
+package audit
+
+// Actions of the new-factor rule, bypass codes and the device page.
+const (
+	FactorProofFailed   = "factor.proof_failed"   // a wrong code where a factor had to be proved
+	FactorProved        = "factor.proved"         // a user proved a factor to manage their devices
+	EnrollmentResetSent = "enrollment.reset_sent" // an admin let the next device in without proof
+	BypassCodesCreated  = "bypass_codes.created"
+	BypassCodesCleared  = "bypass_codes.cleared"
+	RecoveryCodesMade   = "recovery_codes.created"
+	PhoneRenamed        = "phone.renamed"
+	PhoneRemoved        = "phone.removed"
+	SecurityKeyRenamed  = "security_key.renamed"
+	SecurityKeyRemoved  = "security_key.removed"
+)

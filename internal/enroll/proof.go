@@ -1,0 +1,141 @@
+package enroll
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"enrollportal/internal/audit"
+	"enrollportal/internal/notify"
+	"enrollportal/internal/policy"
+	"enrollportal/internal/store"
+	"enrollportal/internal/users"
+	"enrollportal/internal/verify"
+)
+
+// ErrProofRequired means the user already has a factor, so a new one needs
+// proof of an existing one in the same session, or an admin-issued reset
+// (the new-factor rule). Whoever holds only an enrollment link of an
+// enrolled user cannot add a device with it.
+var ErrProofRequired = errors.New("enroll: adding a device needs proof of an existing one")
+
+// ProofTTL is how long a proved factor lets a browser add or remove devices.
+const ProofTTL = 10 * time.Minute
+
+// mayAdd applies the new-factor rule to sub adding a factor to owner: a
+// user without a factor may; one with a factor only when sub.Proved or
+// through a live reset link of theirs. Run inside the transaction that
+// stores the factor, it decides on what is committed, not on what a page
+// saw earlier.
+func mayAdd(ctx context.Context, q store.Queries, sub Subject, owner store.User, now time.Time) error {
+	if sub.Proved {
+		return nil
+	}
+	has, err := q.HasFactor(ctx, owner.ID)
+	if err != nil || !has {
+		return err
+	}
+	if sub.LinkID != 0 {
+		l, err := q.EnrollmentLinkByID(ctx, sub.LinkID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if err == nil && l.Reset && l.UserID == owner.ID && LinkState(l, now) == nil {
+			return nil
+		}
+	}
+	return ErrProofRequired
+}
+
+// NeedsProof reports whether sub must prove an existing factor before the
+// enrollment steps let them add one (see mayAdd). The steps ask for the
+// proof first; the transaction that adds the factor checks again.
+func (s *Service) NeedsProof(ctx context.Context, sub Subject) (bool, error) {
+	if !sub.Exists() {
+		return false, nil
+	}
+	err := mayAdd(ctx, s.store, sub, sub.User, s.clock.Now())
+	if errors.Is(err, ErrProofRequired) {
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("enroll: needs proof: %w", err)
+	}
+	return false, nil
+}
+
+// SendResetLink is the admin's answer to a lost phone: a fresh enrollment
+// link for u (ending older ones) that adds the next device without proof of
+// an existing one, audited, and emailed through the outbox when u has a
+// valid address (emailed reports it), in one transaction. The reset ends
+// with the link.
+func (s *Service) SendResetLink(ctx context.Context, u store.User, who audit.Who) (issued IssuedLink, emailed bool, err error) {
+	now := s.clock.Now()
+	emailed = HasValidEmail(u)
+	err = s.store.InTx(ctx, func(q store.Queries) error {
+		var err error
+		if issued, err = s.issueLinkTx(ctx, q, u, now, LinkTTL, true, who); err != nil {
+			return err
+		}
+		if err := q.InsertAudit(ctx, audit.Entry(now, who, audit.EnrollmentResetSent, audit.TargetUser, u.Username,
+			map[string]any{"link_id": issued.Link.ID, "expires_at": issued.Link.ExpiresAt.Unix(), "emailed": emailed})); err != nil {
+			return err
+		}
+		if !emailed {
+			return nil
+		}
+		return s.queueLinkEmailTx(ctx, q, u, issued.Link, issued.Token, 1, who)
+	})
+	return issued, emailed, err
+}
+
+// SendResetLinkByName is SendResetLink for a username (the command line).
+func (s *Service) SendResetLinkByName(ctx context.Context, username string, who audit.Who) (IssuedLink, bool, error) {
+	u, err := s.store.UserByUsername(ctx, users.Normalize(username))
+	if errors.Is(err, store.ErrNotFound) {
+		return IssuedLink{}, false, ErrUserNotFound
+	}
+	if err != nil {
+		return IssuedLink{}, false, fmt.Errorf("enroll: reset: %w", err)
+	}
+	return s.SendResetLink(ctx, u, who)
+}
+
+// deviceChangeEmailTx tells the user, through the outbox, that a device was
+// added to or removed from their account, so that a change they did not
+// make does not go unnoticed. Users without a valid address get nothing.
+func (s *Service) deviceChangeEmailTx(ctx context.Context, q store.Queries, u store.User, change, device string, now time.Time) error {
+	if !HasValidEmail(u) {
+		return nil
+	}
+	org, err := notify.LoadOrg(ctx, q, s.orgName(ctx), "")
+	if err != nil {
+		return err
+	}
+	msg := notify.DeviceChangeEmail(org, u, change, device, now, s.baseURL+"/my-devices")
+	_, err = notify.Enqueue(ctx, q, msg, now)
+	return err
+}
+
+// ProvePasscode checks a passcode u types to prove a factor they have
+// (an authenticator app, or any other passcode the login paths accept),
+// with the login rules: one counted attempt (verify.CheckPasscode), wrong
+// codes towards the lockout. A right code is audited; the caller keeps the
+// proof in the session for ProofTTL.
+func (s *Service) ProvePasscode(ctx context.Context, u store.User, code string, who audit.Who) (verify.Passcode, error) {
+	u, err := s.store.UserByID(ctx, u.ID)
+	if err != nil {
+		return verify.Passcode{}, fmt.Errorf("enroll: prove: %w", err)
+	}
+	if err := policy.StatusError(u); err != nil {
+		return verify.Passcode{}, err
+	}
+	pc, err := verify.CheckPasscode(ctx, s.store, s.clock, u, code, s, who, audit.FactorProofFailed)
+	if err != nil {
+		return pc, err
+	}
+	err = s.store.InsertAudit(ctx, audit.Entry(s.clock.Now(), who, audit.FactorProved, audit.TargetUser, u.Username,
+		map[string]any{"factor": pc.Factor, "device": pc.Device}))
+	return pc, err
+}

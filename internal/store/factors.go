@@ -1,0 +1,43 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// BypassCode is a passcode an admin issued to a user (or the user made for
+// themselves as recovery codes) that works UsesLeft more times until
+// ExpiresAt (nil: never). Only a keyed hash of the code is stored.
+type BypassCode struct {
+	ID        int64
+	UserID    int64
+	CodeHash  []byte
+	UsesLeft  int
+	CreatedBy string // "admin:EMAIL" or "user:USERNAME"
+	CreatedAt time.Time
+	ExpiresAt *time.Time
+}
+
+// Live reports whether the code still works at now.
+func (b BypassCode) Live(now time.Time) bool {
+	return b.UsesLeft > 0 && (b.ExpiresAt == nil || now.Before(*b.ExpiresAt))
+}
+
+// FactorQueries reads and writes what decides whether a user has a factor,
+// and the passcodes that are not devices (bypass codes).
+type FactorQueries interface {
+	// HasFactor reports whether the user has at least one factor they can
+	// sign in with: an activated phone or tablet, a security key or a hardware token.
+	HasFactor(ctx context.Context, userID int64) (bool, error)
+	// CreateBypassCode inserts b and sets its ID.
+	CreateBypassCode(ctx context.Context, b *BypassCode) error
+	// BypassCodesByUser lists the user's codes, live or not, oldest first.
+	BypassCodesByUser(ctx context.Context, userID int64) ([]BypassCode, error)
+	// SpendBypassCode uses the live code of the user with hash once, and
+	// removes it when no use is left. It reports false when there was no
+	// such live code (spent a moment ago by a concurrent login).
+	SpendBypassCode(ctx context.Context, userID int64, hash []byte, now time.Time) (bool, error)
+	// DeleteBypassCodes removes every code of the user; createdByPrefix,
+	// when not empty, limits it to codes whose CreatedBy starts with it.
+	DeleteBypassCodes(ctx context.Context, userID int64, createdByPrefix string) (int64, error)
+}

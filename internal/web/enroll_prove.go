@@ -1,0 +1,91 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"enrollportal/internal/enroll"
+	"enrollportal/internal/verify"
+	"enrollportal/internal/web/render"
+)
+
+var viewEnrollProve = render.Declare("enroll_prove")
+
+// proofKey names the session value that says until when this browser has
+// proved a factor of the user (the new-factor rule; enroll.ProofTTL).
+func proofKey(userID int64) string { return "proof:" + strconv.FormatInt(userID, 10) }
+
+// hasProof reports whether this browser proved a factor of userID lately.
+func (s *Server) hasProof(c *gin.Context, userID int64) bool {
+	return userID != 0 && s.hasGrant(c, proofKey(userID))
+}
+
+// rememberProof notes that this browser has just proved a factor of userID.
+func (s *Server) rememberProof(c *gin.Context, userID int64) {
+	session(c).Values[proofKey(userID)] = s.clock.Now().Add(enroll.ProofTTL).Unix()
+}
+
+// proveFirst sends the steps of an enrollment link of a user who already
+// has a factor to the proof step until this browser proves one (and the
+// proof step back to the start once it has). It reports whether the
+// request may go on.
+func (s *Server) proveFirst(c *gin.Context, e *enrollment) bool {
+	onProve := c.FullPath() == "/enroll/:token/prove"
+	switch {
+	case e.NeedsProof && !onProve:
+		if c.Request.Method == http.MethodGet {
+			s.redirect(c, e.stepPath("prove"))
+		} else {
+			s.showEnrollmentProblem(c, enroll.ErrProofRequired)
+		}
+		return false
+	case !e.NeedsProof && onProve:
+		s.redirect(c, e.stepPath(""))
+		return false
+	}
+	return true
+}
+
+type provePage struct {
+	E     *enrollment
+	Error string
+}
+
+// EnrollProveGET asks a user who already has a device for a code from it
+// before an enrollment link lets them add another.
+func (s *Server) EnrollProveGET(c *gin.Context) {
+	s.renderProve(c, http.StatusOK, "")
+}
+
+func (s *Server) renderProve(c *gin.Context, status int, msg string) {
+	s.render(c, status, viewEnrollProve, Page{Title: "Confirm it's you", Help: helpEnroll,
+		Data: provePage{E: currentEnrollment(c), Error: msg}})
+}
+
+// EnrollProvePOST checks the code. Wrong codes count towards the lockout,
+// as at sign-in.
+func (s *Server) EnrollProvePOST(c *gin.Context) {
+	e := currentEnrollment(c)
+	code := verify.NormalizeCode(c.PostForm("code"))
+	if !verify.ValidPasscodeShape(code) {
+		s.renderProve(c, http.StatusUnprocessableEntity, "Enter the 6-digit code your authenticator app shows now, or a 9-digit bypass code.")
+		return
+	}
+	_, err := s.enroll.ProvePasscode(c.Request.Context(), e.Subject.User, code, e.Subject.Who)
+	var wrong *verify.WrongCodeError
+	switch {
+	case err == nil:
+		s.rememberProof(c, e.Subject.User.ID)
+		s.redirect(c, e.stepPath(""))
+	case errors.As(err, &wrong):
+		s.renderProve(c, http.StatusUnprocessableEntity, "That code did not work. "+triesLeft(wrong.Remaining))
+	case errors.Is(err, verify.ErrNoPasscodeDevice):
+		s.renderProve(c, http.StatusUnprocessableEntity,
+			"Your account has no device that shows codes. Ask your help desk for a bypass code or a reset.")
+	default:
+		s.showEnrollmentProblem(c, err)
+	}
+}
