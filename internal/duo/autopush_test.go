@@ -2,7 +2,6 @@ package duo_test
 
 import (
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -21,19 +20,21 @@ import (
 func TestLoginDuoAutopushStillTakesAPasscode(t *testing.T) {
 	p, files := testkit.ServeTLS(t)
 	app := newApp(t, p, store.AppUnix, store.NewUserRequireEnrollment)
-	conf := filepath.Join(t.TempDir(), "login_duo.conf")
-	text := "[duo]\nikey = " + app.ClientID + "\nskey = " + app.ClientSecret + "\nhost = " + strings.TrimPrefix(p.URL, "https://") +
-		"\ncafile = " + files.CAFile + "\nfailmode = secure\nhttps_timeout = 5\nautopush = yes\nprompts = 3\n"
-	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
+	ld := newLoginDuo(t, app, strings.TrimPrefix(p.URL, "https://"), files.CAFile, "secure")
+	conf, err := os.ReadFile(ld.Conf)
+	if err != nil {
 		t.Fatal(err)
 	}
-	ld := loginDuo{path: loginDuoPath(t), conf: conf}
+	conf = []byte(strings.Replace(string(conf), "prompts = 1\n", "prompts = 3\nautopush = yes\n", 1))
+	if err := os.WriteFile(ld.Conf, conf, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	secret := enrollPhone(t, p, unixUser)
 
-	s := ld.start(t)
-	s.waitFor("Enter the passcode from your authenticator app")
-	s.typeLine(code(t, secret, p.Clock.Now()))
-	exit, out := s.wait()
+	s := ld.Start(t)
+	s.WaitFor("Enter the passcode from your authenticator app")
+	s.TypeLine(code(t, secret, p.Clock.Now()))
+	exit, out := s.Wait()
 	if exit != 0 || !strings.Contains(out, "COMMAND-RAN") || !strings.Contains(out, "This server sends no pushes") {
 		t.Fatalf("autopush login with a passcode: exit %d, terminal %q", exit, out)
 	}
