@@ -73,6 +73,7 @@ type Queries interface {
 	JobQueries
 	InstanceQueries
 	AdminAPIQueries
+	DirectoryQueries
 }
 
 // Store is the portal's database.
