@@ -41,6 +41,7 @@ var ErrUserDisabled = policy.ErrUserDisabled
 // message texts and settings, and transactions for every change.
 type Store interface {
 	store.Transactor
+	store.GroupTransactor
 	store.UserQueries
 	store.PhoneQueries
 	store.SecurityKeyQueries
