@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -58,18 +59,24 @@ func (s queries) AccessSubjects(ctx context.Context) ([]store.AccessSubject, err
 		func(a *store.AccessSubject, g int64) { a.Groups = append(a.Groups, g) }); err != nil {
 		return nil, err
 	}
-	if err := merge(`SELECT DISTINCT up.user_id, 1 FROM user_phones up JOIN phones p ON p.id = up.phone_id
-		WHERE p.activated = 1 AND length(p.totp_secret) > 0 ORDER BY up.user_id`,
-		func(a *store.AccessSubject, _ int64) { a.HasAuthenticatorApp = true }); err != nil {
-		return nil, err
-	}
-	if err := merge(`SELECT DISTINCT user_id, 1 FROM webauthn_credentials ORDER BY user_id`,
-		func(a *store.AccessSubject, _ int64) { a.HasSecurityKey = true }); err != nil {
-		return nil, err
-	}
-	if err := merge(`SELECT DISTINCT user_id, 1 FROM hardware_tokens WHERE user_id IS NOT NULL ORDER BY user_id`,
-		func(a *store.AccessSubject, _ int64) { a.HasHardwareToken = true }); err != nil {
-		return nil, err
+	// Which kinds of factor each user holds, by the rule of factorKinds
+	// (the one definition of enrolled).
+	for _, k := range factorKinds {
+		var set func(a *store.AccessSubject)
+		switch k.method {
+		case store.MethodAuthenticatorApp:
+			set = func(a *store.AccessSubject) { a.HasAuthenticatorApp = true }
+		case store.MethodSecurityKey:
+			set = func(a *store.AccessSubject) { a.HasSecurityKey = true }
+		case store.MethodHardwareToken:
+			set = func(a *store.AccessSubject) { a.HasHardwareToken = true }
+		default:
+			return nil, fmt.Errorf("sqlite: access subjects: no flag for %s", k.method)
+		}
+		if err := merge(`SELECT DISTINCT f.user_id, 1 FROM (`+k.users+`) f ORDER BY f.user_id`,
+			func(a *store.AccessSubject, _ int64) { set(a) }); err != nil {
+			return nil, err
+		}
 	}
 	slices.SortFunc(out, func(a, b store.AccessSubject) int { return strings.Compare(a.Username, b.Username) })
 	return out, nil
