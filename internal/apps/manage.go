@@ -57,6 +57,20 @@ func (s *Service) Summaries(ctx context.Context) ([]Summary, error) {
 	return out, nil
 }
 
+// SummaryByKey is the summary of the application of key, last use
+// included; ErrNotFound when there is none.
+func (s *Service) SummaryByKey(ctx context.Context, key string) (Summary, error) {
+	r, err := s.Store.ApplicationSummaryByKey(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return Summary{}, ErrNotFound
+	}
+	if err != nil {
+		return Summary{}, fmt.Errorf("apps: summary: %w", err)
+	}
+	r.LastUsedAt = s.lastUsed(r.ID, r.LastUsedAt)
+	return Summary{r}, nil
+}
+
 // ByKey finds the application of a public id ("DA..."); ErrNotFound when
 // there is none.
 func (s *Service) ByKey(ctx context.Context, key string) (store.Application, error) {

@@ -215,20 +215,17 @@ type adminApplicationPage struct {
 
 // applicationPage loads what the application page shows, or answers 404.
 func (s *Section) applicationPage(c *gin.Context, key string) (adminApplicationPage, bool) {
-	list, err := s.apps.Summaries(c.Request.Context())
+	a, err := s.apps.SummaryByKey(c.Request.Context(), key)
+	if errors.Is(err, apps.ErrNotFound) {
+		s.applicationGone(c)
+		return adminApplicationPage{}, false
+	}
 	if err != nil {
 		s.ServerError(c, err)
 		return adminApplicationPage{}, false
 	}
-	for _, a := range list {
-		if a.Key == key {
-			p := adminApplicationPage{App: a, Kind: kindLabel(a.Kind), APIHost: s.apiHost(), Policy: policyLabel(a), Groups: groupsLabel(a)}
-			p.PoliciesPage = "/admin/applications/" + a.Key + "/access"
-			return p, true
-		}
-	}
-	s.applicationGone(c)
-	return adminApplicationPage{}, false
+	return adminApplicationPage{App: a, Kind: kindLabel(a.Kind), APIHost: s.apiHost(), Policy: policyLabel(a), Groups: groupsLabel(a),
+		PoliciesPage: "/admin/applications/" + a.Key + "/access"}, true
 }
 
 func (s *Section) applicationGone(c *gin.Context) {
