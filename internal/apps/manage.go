@@ -73,7 +73,7 @@ func (s *Service) SummaryByKey(ctx context.Context, key string) (Summary, error)
 
 // appByKey reads the application of key through q, ErrNotFound when there
 // is none.
-func appByKey(ctx context.Context, q store.Queries, key string) (store.Application, error) {
+func appByKey(ctx context.Context, q store.ApplicationQueries, key string) (store.Application, error) {
 	a, err := q.ApplicationByKey(ctx, key)
 	if errors.Is(err, store.ErrNotFound) {
 		return a, ErrNotFound
