@@ -76,11 +76,9 @@ const (
 // Permissions lists every permission, for tests that walk the matrix.
 var Permissions = []Permission{ManageAdmins, ManageUsers, SendEnrollment, ManageApplications, ApplicationSecrets, ManageSettings, ViewUsers, OwnSession}
 
-// SettingHelpDeskMaySend is the settings row that lets Help Desk admins send
-// enrollment emails and activation links ("true" or "false").
-const SettingHelpDeskMaySend = "helpdesk_may_send"
-
-// Settings are the organisation's settings the matrix depends on.
+// Settings are the organisation's settings the matrix depends on (read
+// from org: HelpDeskMaySend lets Help Desk admins send enrollment emails and
+// activation links).
 type Settings struct {
 	HelpDeskMaySend bool
 }

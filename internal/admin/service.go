@@ -11,6 +11,7 @@ import (
 
 	"enrollportal/internal/audit"
 	"enrollportal/internal/clock"
+	"enrollportal/internal/org"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
 	"enrollportal/internal/users"
@@ -617,13 +618,10 @@ func keepOneOwner(ctx context.Context, q store.Queries, a store.Admin) error {
 }
 
 // LoadSettings reads the settings the role matrix depends on.
-func LoadSettings(ctx context.Context, q store.Queries) (Settings, error) {
-	v, err := q.Setting(ctx, SettingHelpDeskMaySend)
-	if errors.Is(err, store.ErrNotFound) {
-		return Settings{}, nil
-	}
+func LoadSettings(ctx context.Context, r org.Reader) (Settings, error) {
+	may, err := org.HelpDeskMaySend(ctx, r)
 	if err != nil {
 		return Settings{}, fmt.Errorf("admin: load settings: %w", err)
 	}
-	return Settings{HelpDeskMaySend: v == "true"}, nil
+	return Settings{HelpDeskMaySend: may}, nil
 }

@@ -263,7 +263,8 @@ func userFacing(err error) (string, bool) {
 		users.ErrGroupDescription, users.ErrGroupNameTaken,
 		enroll.ErrEmailMismatch, enroll.ErrNoEmail, enroll.ErrInvalidTTL, enroll.ErrInvalidNumber,
 		enroll.ErrInvalidPhoneType, enroll.ErrInvalidPlatform, enroll.ErrInvalidPhoneName, enroll.ErrTabletNumber,
-		enroll.ErrNotActivatable,
+		enroll.ErrNotActivatable, enroll.ErrPhoneHasNoUser, enroll.ErrNumberTaken, enroll.ErrInvalidDelay,
+		enroll.ErrNoNumber, enroll.ErrNotMobile,
 	} {
 		if errors.Is(err, known) {
 			return strings.TrimPrefix(known.Error(), "enroll: "), true
@@ -273,6 +274,10 @@ func userFacing(err error) (string, bool) {
 	if errors.As(err, &pending) {
 		return "an activation link sent to this phone works until " + pending.Until.UTC().Format(time.RFC3339) +
 			"; another may be sent once it expires", true
+	}
+	var invalidText *enroll.InvalidTextError
+	if errors.As(err, &invalidText) {
+		return strings.Join(invalidText.Problems, " "), true
 	}
 	if text, ok := textProblem(err); ok {
 		return text, true

@@ -57,23 +57,25 @@ type groupObject struct {
 }
 
 type phoneObject struct {
-	PhoneID          string      `json:"phone_id"`
-	Number           string      `json:"number"`
-	Extension        string      `json:"extension"`
-	Name             string      `json:"name"`
-	Type             string      `json:"type"`
-	Platform         string      `json:"platform"`
-	Activated        bool        `json:"activated"`
-	Capabilities     []string    `json:"capabilities"`
-	SMSPasscodesSent bool        `json:"sms_passcodes_sent"`
-	Predelay         *string     `json:"predelay"`
-	Postdelay        *string     `json:"postdelay"`
-	Model            string      `json:"model"`
-	LastSeen         string      `json:"last_seen"`
-	Encrypted        string      `json:"encrypted"`
-	Fingerprint      string      `json:"fingerprint"`
-	Screenlock       string      `json:"screenlock"`
-	Users            []briefUser `json:"users,omitempty"`
+	PhoneID          string   `json:"phone_id"`
+	Number           string   `json:"number"`
+	Extension        string   `json:"extension"`
+	Name             string   `json:"name"`
+	Type             string   `json:"type"`
+	Platform         string   `json:"platform"`
+	Activated        bool     `json:"activated"`
+	Capabilities     []string `json:"capabilities"`
+	SMSPasscodesSent bool     `json:"sms_passcodes_sent"`
+	Predelay         *string  `json:"predelay"`
+	Postdelay        *string  `json:"postdelay"`
+	Model            string   `json:"model"`
+	LastSeen         string   `json:"last_seen"`
+	Encrypted        string   `json:"encrypted"`
+	Fingerprint      string   `json:"fingerprint"`
+	Screenlock       string   `json:"screenlock"`
+	// Users is left out of a phone inside a user, and a list (maybe
+	// empty) everywhere else.
+	Users *[]briefUser `json:"users,omitempty"`
 }
 
 type tokenObject struct {
@@ -151,6 +153,17 @@ func groupOf(g store.Group) groupObject {
 	return groupObject{GroupID: g.Key, Name: g.Name, Desc: g.Description, Status: "Active", MobileOTPEnabled: true}
 }
 
+// phoneWithUsers is p with its users listed.
+func phoneWithUsers(p store.APIPhone) phoneObject {
+	o := phoneOf(p)
+	list := make([]briefUser, 0, len(p.Users))
+	for _, u := range p.Users {
+		list = append(list, briefOf(u))
+	}
+	o.Users = &list
+	return o
+}
+
 func phoneOf(p store.APIPhone) phoneObject {
 	o := phoneObject{
 		PhoneID: p.Key, Number: p.Number, Extension: p.Extension, Name: p.Name, Type: p.Type,
@@ -162,12 +175,6 @@ func phoneOf(p store.APIPhone) phoneObject {
 	}
 	if p.Activated {
 		o.Capabilities = append(o.Capabilities, "mobile_otp")
-	}
-	if p.Users != nil {
-		o.Users = make([]briefUser, 0, len(p.Users))
-		for _, u := range p.Users {
-			o.Users = append(o.Users, briefOf(u))
-		}
 	}
 	return o
 }

@@ -96,3 +96,16 @@ func (k *call) stringList(name string) []string {
 	}
 	return out
 }
+
+// flag reads a flag as form clients (1/0) and JSON clients (true/false)
+// send it.
+func (k *call) flag(name string) bool {
+	switch k.params.Get(name) {
+	case "", "0", "false":
+		return false
+	case "1", "true":
+		return true
+	}
+	k.bad(name + " must be true, false, 1 or 0")
+	return false
+}

@@ -23,6 +23,7 @@ func routeTable() []route {
 	const (
 		get, post, del = http.MethodGet, http.MethodPost, http.MethodDelete
 		read, write    = store.GrantReadResource, store.GrantWriteResource
+		logs, settings = store.GrantReadLog, store.GrantSettings
 	)
 	return []route{
 		{get, "/admin/v1/users", read, with(paging, []string{"username", "email", "username_list", "user_id_list"}), (*call).UsersGET},
@@ -36,9 +37,21 @@ func routeTable() []route {
 		{post, "/admin/v1/users/:user_id/groups", write, []string{"group_id"}, (*call).UserGroupsPOST},
 		{del, "/admin/v1/users/:user_id/groups/:group_id", write, nil, (*call).UserGroupDELETE},
 		{get, "/admin/v1/users/:user_id/phones", read, paging, (*call).UserPhonesGET},
+		{post, "/admin/v1/users/:user_id/phones", write, []string{"phone_id"}, (*call).UserPhonesPOST},
+		{del, "/admin/v1/users/:user_id/phones/:phone_id", write, nil, (*call).UserPhoneDELETE},
 		{get, "/admin/v1/users/:user_id/tokens", read, paging, (*call).UserTokensGET},
 		{get, "/admin/v1/users/:user_id/webauthncredentials", read, paging, (*call).UserWebAuthnGET},
 		{get, "/admin/v1/users/:user_id/u2ftokens", read, paging, (*call).UserU2FTokensGET},
+
+		{get, "/admin/v1/phones", read, with(paging, []string{"number", "extension"}), (*call).PhonesGET},
+		{post, "/admin/v1/phones", write, phoneParams, (*call).PhonesPOST},
+		{get, "/admin/v1/phones/:phone_id", read, nil, (*call).PhoneGET},
+		{post, "/admin/v1/phones/:phone_id", write, phoneParams, (*call).PhonePOST},
+		{del, "/admin/v1/phones/:phone_id", write, nil, (*call).PhoneDELETE},
+		{post, "/admin/v1/phones/:phone_id/activation_url", write, []string{"valid_secs", "install"}, (*call).PhoneActivationURLPOST},
+		{post, "/admin/v1/phones/:phone_id/send_sms_activation", write,
+			[]string{"valid_secs", "install", "installation_msg", "activation_msg"}, (*call).PhoneSendSMSActivationPOST},
+		{post, "/admin/v1/phones/:phone_id/send_sms_installation", write, []string{"installation_msg"}, (*call).PhoneSendSMSInstallationPOST},
 
 		{get, "/admin/v1/groups", read, paging, (*call).GroupsGET},
 		{post, "/admin/v1/groups", write, groupParams, (*call).GroupsPOST},
@@ -47,6 +60,10 @@ func routeTable() []route {
 		{get, "/admin/v2/groups/:group_id/users", read, paging, (*call).GroupUsersGET},
 		{post, "/admin/v1/groups/:group_id", write, groupParams, (*call).GroupPOST},
 		{del, "/admin/v1/groups/:group_id", write, nil, (*call).GroupDELETE},
+
+		{get, "/admin/v2/logs/authentication", logs, []string{"mintime", "maxtime", "limit", "next_offset", "sort"}, (*call).AuthLogsGET},
+		{get, "/admin/v1/logs/administrator", logs, []string{"mintime"}, (*call).AdminLogsGET},
+		{get, "/admin/v1/info/summary", settings, nil, (*call).SummaryGET},
 	}
 }
 

@@ -10,6 +10,12 @@ const (
 	ActivationCodeCreated = "activation_code.created"
 	ActivationLinkSent    = "activation_link.sent"
 	ActivationFailed      = "activation.code_failed"
+	// Phones written on their own through the Admin API.
+	PhoneCreated     = "phone.created"
+	PhoneDeleted     = "phone.deleted"
+	PhoneAttached    = "phone.attached"
+	PhoneDetached    = "phone.detached"
+	InstallSMSQueued = "phone.install_sms_queued"
 )
 
 // Target types of those actions.

@@ -7,15 +7,11 @@ import (
 	"time"
 
 	"enrollportal/internal/audit"
+	"enrollportal/internal/org"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
 	"enrollportal/internal/users"
 )
-
-// SettingSelfRenew is the settings row that, set to "off", stops users from
-// asking for a fresh link when theirs has expired. It is on by default: the
-// new link only ever goes to the address already on file.
-const SettingSelfRenew = "enroll_self_renew"
 
 // RenewInterval is how often one user may ask for a fresh link.
 const RenewInterval = time.Hour
@@ -28,8 +24,9 @@ var (
 
 // RenewAllowed tells whether users may ask for a fresh link at all.
 func (s *Service) RenewAllowed(ctx context.Context) bool {
-	v, err := s.store.Setting(ctx, SettingSelfRenew)
-	return err != nil || v != "off"
+	// An unreadable setting leaves renewal on, as it is by default.
+	on, _ := org.SelfRenew(ctx, s.store)
+	return on
 }
 
 // CanRenew reports whether the user of an expired link may be offered a

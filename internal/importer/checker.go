@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"enrollportal/internal/org"
 	"enrollportal/internal/store"
 )
 
@@ -25,16 +26,15 @@ type checker struct {
 
 func (s *Service) newChecker(ctx context.Context, mode Mode) (*checker, error) {
 	c := &checker{
-		mode: mode, store: s.store, region: DefaultRegion,
+		mode: mode, store: s.store,
 		names: map[string]int64{}, seen: map[int64]int{},
 		groups: map[string]bool{}, newGroups: map[string]bool{}, tokens: map[string]int64{},
 	}
-	if r, err := s.store.Setting(ctx, SettingRegion); err == nil && r != "" {
-		c.region = strings.ToUpper(r)
-	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+	var err error
+	if c.region, err = org.PhoneRegion(ctx, s.store); err != nil {
 		return nil, fmt.Errorf("importer: region: %w", err)
 	}
-	err := s.store.EachUserName(ctx, func(e store.UserNameIndexEntry) error {
+	err = s.store.EachUserName(ctx, func(e store.UserNameIndexEntry) error {
 		c.names[e.Name] = e.UserID
 		return nil
 	})

@@ -33,14 +33,6 @@ const (
 // ValidMode reports whether m is a mode.
 func ValidMode(m Mode) bool { return m == ModeUpsert || m == ModeDelete }
 
-// SettingRegion is the settings row holding the region (ISO 3166 code) that
-// numbers written without +country code belong to; DefaultRegion otherwise.
-const SettingRegion = "default_phone_region"
-
-// DefaultRegion is the region of numbers without a country code when no
-// setting says otherwise.
-const DefaultRegion = "US"
-
 // MaxShownErrors bounds how many line errors a summary lists (all are
 // counted).
 const MaxShownErrors = 200

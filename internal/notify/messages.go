@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"enrollportal/internal/org"
 	"enrollportal/internal/store"
 )
 
@@ -37,11 +38,6 @@ func ActivationIntent(codeID int64, part string) string {
 	return fmt.Sprintf("activation:%d:%s", codeID, part)
 }
 
-// SettingHeader is the settings row holding the header line every message
-// starts with. Admins may change it in the portal's settings; the people who
-// write a bulk or activation message cannot remove it.
-const SettingHeader = "message_header"
-
 // Org is what a message says about the organisation that sends it.
 type Org struct {
 	Name string
@@ -60,29 +56,23 @@ func DefaultHeader(orgName string) string {
 		orgName + " IT help desk; never share your codes with anyone."
 }
 
-// SettingLogoURL is the settings row holding the absolute http(s) URL of the
-// logo that emails show when the sender asks for it (activation emails).
-// Emails load it from there, so it must be reachable by recipients; PNG or
-// JPEG, since many mail clients do not show SVG.
-const SettingLogoURL = "message_logo_url"
-
-// LoadOrg reads the header line setting (defaulting it from orgName) and the
-// logo setting (used when logoURL is empty), and returns the Org that
-// messages are composed for.
-func LoadOrg(ctx context.Context, q store.Queries, orgName, logoURL string) (Org, error) {
-	header, err := q.Setting(ctx, SettingHeader)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && strings.TrimSpace(header) == "") {
-		header, err = DefaultHeader(orgName), nil
-	}
+// LoadOrg reads the header line setting (org.MessageHeader: admins may
+// change it in the portal's settings; the people who write a bulk or
+// activation message cannot remove it), defaulting it from orgName, and the
+// logo setting (org.MessageLogoURL, used when logoURL is empty: emails load
+// it from there, so it must be reachable by recipients; PNG or JPEG, since
+// many mail clients do not show SVG), and returns the Org that messages are
+// composed for.
+func LoadOrg(ctx context.Context, q org.Reader, orgName, logoURL string) (Org, error) {
+	header, err := org.MessageHeader(ctx, q)
 	if err != nil {
 		return Org{}, fmt.Errorf("notify: load header line: %w", err)
 	}
+	if header == "" {
+		header = DefaultHeader(orgName)
+	}
 	if logoURL == "" {
-		logoURL, err = q.Setting(ctx, SettingLogoURL)
-		if errors.Is(err, store.ErrNotFound) {
-			logoURL, err = "", nil
-		}
-		if err != nil {
+		if logoURL, err = org.MessageLogoURL(ctx, q); err != nil {
 			return Org{}, fmt.Errorf("notify: load logo setting: %w", err)
 		}
 	}

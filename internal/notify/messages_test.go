@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"enrollportal/internal/audit"
+	"enrollportal/internal/org"
 	"enrollportal/internal/store"
 	"enrollportal/internal/store/sqlite"
 )
@@ -151,26 +153,28 @@ func TestActivationSMSIsTwoMessagesInOrder(t *testing.T) {
 func TestLoadOrgHeaderDefaultsAndSetting(t *testing.T) {
 	ctx := context.Background()
 	db := openStore(t)
-	org, err := LoadOrg(ctx, db, "Acme", "")
-	if err != nil || org.Header != DefaultHeader("Acme") {
-		t.Fatalf("default header = %q, %v", org.Header, err)
+	o, err := LoadOrg(ctx, db, "Acme", "")
+	if err != nil || o.Header != DefaultHeader("Acme") {
+		t.Fatalf("default header = %q, %v", o.Header, err)
 	}
-	if err := db.PutSetting(ctx, SettingHeader, "Automated message from Acme.\nAsk helpdesk@acme.example"); err != nil {
+	settings := org.New(db, "")
+	header := "Automated message from Acme.\nAsk helpdesk@acme.example"
+	if _, err := settings.Save(ctx, org.Change{MessageHeader: &header}, audit.CLI(), time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	org, err = LoadOrg(ctx, db, "Acme", "")
-	if err != nil || org.Header != "Automated message from Acme. Ask helpdesk@acme.example" || org.LogoURL != "" {
-		t.Fatalf("stored header = %q, logo %q, %v", org.Header, org.LogoURL, err)
+	o, err = LoadOrg(ctx, db, "Acme", "")
+	if err != nil || o.Header != "Automated message from Acme. Ask helpdesk@acme.example" || o.LogoURL != "" {
+		t.Fatalf("stored header = %q, logo %q, %v", o.Header, o.LogoURL, err)
 	}
 	for stored, want := range map[string]string{
 		"https://acme.example/logo.png": "https://acme.example/logo.png",
 		"javascript:alert(1)":           "",
 	} {
-		if err := db.PutSetting(ctx, SettingLogoURL, stored); err != nil {
+		if _, err := settings.Save(ctx, org.Change{MessageLogoURL: &stored}, audit.CLI(), time.Now()); err != nil {
 			t.Fatal(err)
 		}
-		if org, err = LoadOrg(ctx, db, "Acme", ""); err != nil || org.LogoURL != want {
-			t.Errorf("logo setting %q gave %q, %v; want %q", stored, org.LogoURL, err, want)
+		if o, err = LoadOrg(ctx, db, "Acme", ""); err != nil || o.LogoURL != want {
+			t.Errorf("logo setting %q gave %q, %v; want %q", stored, o.LogoURL, err, want)
 		}
 	}
 }

@@ -24,7 +24,7 @@ type Service struct {
 	instance    string               // this process's start id, on every claim
 	transports  map[string]transport // by channel; absent = not configured
 	wake        chan struct{}
-	acceptMu    sync.Mutex // see deliver
+	acceptMu    map[string]*sync.Mutex // by channel; see deliver
 	batchSize   int
 	senders     int
 	lease       time.Duration
@@ -75,6 +75,7 @@ func New(o Options) (*Service, error) {
 	s := &Service{
 		store: o.Store, clock: o.Clock, log: o.Log, orgName: o.OrgName, logoURL: o.LogoURL, instance: o.Instance,
 		transports: map[string]transport{}, wake: make(chan struct{}, 1),
+		acceptMu:  map[string]*sync.Mutex{store.ChannelEmail: {}, store.ChannelSMS: {}},
 		batchSize: orDefault(o.BatchSize, DefaultBatchSize), senders: orDefault(o.Senders, DefaultSenders),
 		lease: orDefault(o.Lease, DefaultLease), pollEvery: orDefault(o.PollEvery, DefaultPollEvery),
 		maxAttempts: orDefault(o.MaxAttempts, DefaultMaxAttempts),

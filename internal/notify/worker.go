@@ -38,9 +38,9 @@ import (
 // Exactly once is not possible across two systems that do not share a
 // transaction: if the process dies after the server accepted a message (the
 // 250 after DATA, or the gateway's 2xx) and before step 3 commits, the
-// message is delivered again after the restart. For email that window is
-// taken by one sender at a time (see deliver), so a crash repeats at most
-// one email; a clean stop (context cancelled) finishes the message in
+// message is delivered again after the restart. That window is taken by one
+// sender of each channel at a time (see deliver), so a crash repeats at most
+// one email and one SMS; a clean stop (context cancelled) finishes the message in
 // flight, records its result even though the context is done, and hands the
 // untried rest back. To make the rare duplicate harmless, the email keeps
 // the same Message-ID (derived from the row) and the SMS webhook gets the
@@ -260,21 +260,24 @@ func (s *Service) deliverShare(ctx context.Context, groups [][]store.Message) Su
 	return sum
 }
 
-// deliver sends m on ss and records its acceptance. For email, the step
-// from the server's acceptance to the record is taken by one sender at a
-// time (acceptMu): a crash then finds at most one email accepted and not
-// yet recorded, so it is delivered again at most once. The senders still
-// work side by side on everything before that step. SMS keep their
-// concurrency: their request is the whole delivery, and a webhook gateway
-// drops the rare second copy by its Idempotency-Key.
+// deliver sends m on ss and records its acceptance. The step from the
+// moment the server or gateway may have accepted the message to the record
+// is taken by one sender of the channel at a time (acceptMu): a crash then
+// finds at most one message of each channel accepted and not yet recorded,
+// so it is delivered again at most once. For email that step is only the
+// end of DATA, and the senders still work side by side on everything before
+// it. For SMS it is the whole request (a gateway may take the text before it
+// answers), so texts go out one after another: a gateway answers in a few
+// hundred milliseconds at most, far more than activation texts need, and a
+// webhook gateway also drops the rare second copy by its Idempotency-Key.
 func (s *Service) deliver(ctx context.Context, ss session, m store.Message) error {
 	commit, err := ss.prepare(ctx, m)
 	if err != nil {
 		return err
 	}
-	if m.Channel == store.ChannelEmail {
-		s.acceptMu.Lock()
-		defer s.acceptMu.Unlock()
+	if mu := s.acceptMu[m.Channel]; mu != nil {
+		mu.Lock()
+		defer mu.Unlock()
 	}
 	if err := commit(); err != nil {
 		return err

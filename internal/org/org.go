@@ -11,13 +11,10 @@ import (
 // DefaultName is shown until an admin names the organisation.
 const DefaultName = "Enrollment Portal"
 
-// SettingName is the settings row that holds the organisation's name.
-const SettingName = "org_name"
-
 // Settings reads the organisation's settings. A name fixed at start (the
 // PORTAL_ORG_NAME variable) wins over the stored one.
 type Settings struct {
-	store store.Store
+	store Store
 	fixed string
 
 	mu      sync.Mutex
@@ -25,8 +22,15 @@ type Settings struct {
 	fetched time.Time
 }
 
+// Store is what Settings uses: reads, and a transaction for an admin's
+// change with its audit record.
+type Store interface {
+	Reader
+	InTx(ctx context.Context, fn func(store.Queries) error) error
+}
+
 // New returns Settings backed by st; fixedName may be empty.
-func New(st store.Store, fixedName string) *Settings {
+func New(st Store, fixedName string) *Settings {
 	return &Settings{store: st, fixed: fixedName}
 }
 
@@ -44,12 +48,23 @@ func (s *Settings) Name(ctx context.Context) string {
 	if s.name != "" && time.Since(s.fetched) < cacheFor {
 		return s.name
 	}
-	name, err := s.store.Setting(ctx, SettingName)
+	name, err := get(ctx, s.store, keyName)
 	if err != nil || name == "" {
 		name = DefaultName
 	}
 	s.name, s.fetched = name, time.Now()
 	return name
+}
+
+// nameOr is the name shown when stored is the stored one ("" unset).
+func (s *Settings) nameOr(stored string) string {
+	switch {
+	case stored != "":
+		return stored
+	case s.fixed != "":
+		return s.fixed
+	}
+	return DefaultName
 }
 
 // Forget drops the cached values, after an admin changed them.

@@ -2,6 +2,7 @@ package org
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"strconv"
 	"strings"
@@ -43,28 +44,79 @@ func CheckForm(name, activationHours, messageHeader string) map[string]error {
 	return problems
 }
 
-// Change is an admin's change of the organisation's settings: the rows to
-// write, and what the audit record says of them (an image is described,
-// not repeated).
+// Change is an admin's change of the organisation's settings: a nil field
+// leaves its setting as it is.
 type Change struct {
-	Rows    map[string]string
-	Details map[string]any
+	Name            *string
+	HelpDeskMaySend *bool
+	ActivationHours *int
+	MessageHeader   *string
+	MessageLogoURL  *string
+	PhoneRegion     *string
+	SelfRenew       *bool
+	// Logo replaces the uploaded logo; RemoveLogo removes it.
+	Logo       *Logo
+	RemoveLogo bool
 }
 
-// Save writes the rows of ch and one audit record naming what changed, in
-// one transaction at time at, then drops the cached values.
-func (s *Settings) Save(ctx context.Context, ch Change, who audit.Who, at time.Time) error {
+// Save writes what ch changes and one audit record naming it (a logo is
+// described, not repeated), in one transaction at time at, then drops the
+// cached values. It reports false, writing nothing, when ch changes
+// nothing.
+func (s *Settings) Save(ctx context.Context, ch Change, who audit.Who, at time.Time) (bool, error) {
+	changed := false
 	err := s.store.InTx(ctx, func(q store.Queries) error {
-		for name, value := range ch.Rows {
+		old, err := Load(ctx, q)
+		if err != nil {
+			return err
+		}
+		rows, details := map[string]string{}, map[string]any{}
+		set := func(key, value string) { rows[key], details[key] = value, value }
+		// An unnamed organisation's form shows the name in use, which is
+		// no change when it comes back.
+		if ch.Name != nil && *ch.Name != s.nameOr(old.Name) {
+			set(keyName, *ch.Name)
+		}
+		if ch.HelpDeskMaySend != nil && *ch.HelpDeskMaySend != old.HelpDeskMaySend {
+			set(keyHelpDeskMaySend, strconv.FormatBool(*ch.HelpDeskMaySend))
+		}
+		if ch.ActivationHours != nil && *ch.ActivationHours != old.ActivationHours {
+			set(keyActivationHours, strconv.Itoa(*ch.ActivationHours))
+		}
+		if ch.MessageHeader != nil && *ch.MessageHeader != old.MessageHeader {
+			set(keyMessageHeader, *ch.MessageHeader)
+		}
+		if ch.MessageLogoURL != nil && *ch.MessageLogoURL != old.MessageLogoURL {
+			set(keyMessageLogoURL, *ch.MessageLogoURL)
+		}
+		if ch.PhoneRegion != nil && strings.ToUpper(*ch.PhoneRegion) != old.PhoneRegion {
+			set(keyPhoneRegion, strings.ToUpper(*ch.PhoneRegion))
+		}
+		if ch.SelfRenew != nil && *ch.SelfRenew != old.SelfRenew {
+			set(keySelfRenew, map[bool]string{true: "on", false: "off"}[*ch.SelfRenew])
+		}
+		switch {
+		case ch.Logo != nil:
+			rows[keyLogo], rows[keyLogoType] = base64.StdEncoding.EncodeToString(ch.Logo.Data), ch.Logo.Type
+			details["logo"] = "uploaded (" + ch.Logo.Type + ", " + strconv.Itoa(len(ch.Logo.Data)) + " bytes)"
+		case ch.RemoveLogo && old.Logo != nil:
+			rows[keyLogo], rows[keyLogoType] = "", ""
+			details["logo"] = "removed"
+		}
+		if len(rows) == 0 {
+			return nil
+		}
+		changed = true
+		for name, value := range rows {
 			if err := q.PutSetting(ctx, name, value); err != nil {
 				return err
 			}
 		}
-		return q.InsertAudit(ctx, audit.Entry(at, who, audit.SettingsChanged, audit.TargetSettings, "organisation", ch.Details))
+		return q.InsertAudit(ctx, audit.Entry(at, who, audit.SettingsChanged, audit.TargetSettings, "organisation", details))
 	})
-	if err != nil {
-		return err
+	if err != nil || !changed {
+		return false, err
 	}
 	s.Forget()
-	return nil
+	return true, nil
 }

@@ -75,8 +75,20 @@ type AdminAPIQueries interface {
 	GroupMembers(ctx context.Context, groupID int64, offset, limit int) ([]User, int, error)
 	UserInGroup(ctx context.Context, userID, groupID int64) (bool, error)
 
-	// AuditPage returns audit entries whose action starts with
-	// actionPrefix, between from and to (unix ms, to exclusive), oldest
-	// first, and their count.
-	AuditPage(ctx context.Context, actionPrefix string, actorType string, fromMS, toMS int64, offset, limit int) ([]AuditEntry, int, error)
+	// AuditPage returns a page of the audit entries f selects and their
+	// count.
+	AuditPage(ctx context.Context, f AuditPageFilter) ([]AuditEntry, int, error)
+}
+
+// AuditPageFilter selects audit entries for the Admin API's logs.
+type AuditPageFilter struct {
+	// ActionPrefix selects actions starting with it ("" for all).
+	ActionPrefix string
+	// ActorTypes selects entries by these kinds of actor (nil for all).
+	ActorTypes []string
+	// FromMS and ToMS bound the time in unix milliseconds (To exclusive).
+	FromMS, ToMS int64
+	// Desc lists the newest first.
+	Desc          bool
+	Offset, Limit int
 }

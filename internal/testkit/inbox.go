@@ -148,7 +148,12 @@ type SMS struct {
 }
 
 // NewSMSGateway starts the webhook until the test ends.
-func NewSMSGateway(t testing.TB) *SMSGateway {
+func NewSMSGateway(t testing.TB) *SMSGateway { return NewSlowSMSGateway(t, 0) }
+
+// NewSlowSMSGateway is NewSMSGateway whose answer comes answerAfter after
+// it has taken the text, as a gateway across the internet answers: a
+// sender killed in that time never learns that its text went out.
+func NewSlowSMSGateway(t testing.TB, answerAfter time.Duration) *SMSGateway {
 	t.Helper()
 	g := &SMSGateway{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -160,6 +165,7 @@ func NewSMSGateway(t testing.TB) *SMSGateway {
 		g.mu.Lock()
 		g.texts = append(g.texts, SMS{To: m.To, Body: m.Body, Intent: r.Header.Get("Idempotency-Key")})
 		g.mu.Unlock()
+		time.Sleep(answerAfter)
 		w.WriteHeader(http.StatusAccepted)
 	}))
 	t.Cleanup(srv.Close)

@@ -12,8 +12,10 @@ import (
 	"time"
 
 	"enrollportal/internal/app"
+	"enrollportal/internal/audit"
 	"enrollportal/internal/clock"
 	"enrollportal/internal/config"
+	"enrollportal/internal/org"
 	"enrollportal/internal/testkit/logbuf"
 )
 
@@ -109,3 +111,12 @@ func (p *Portal) StopJobRunner() { p.stopJobs() }
 // SafeBuffer is a bytes.Buffer safe for concurrent writes, for logs
 // (defined in logbuf, which tests of testkit's own dependencies can import).
 type SafeBuffer = logbuf.SafeBuffer
+
+// SaveSettings saves an organisation setting change as the command line
+// would, failing the test on error.
+func (p *Portal) SaveSettings(t testing.TB, ch org.Change) {
+	t.Helper()
+	if _, err := p.Org.Save(context.Background(), ch, audit.CLI(), p.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -28,6 +28,7 @@ func (s *Server) activationRoutes(pages *gin.RouterGroup) {
 	g.GET("", s.ActivateGET)
 	g.POST("", s.ActivatePOST)
 	g.GET("/qr.png", s.ActivateQRGET)
+	g.GET("/barcode.png", s.ActivateBarcodeGET)
 	pages.GET("/activate/:code/done", s.ActivateDoneGET)
 	pages.GET("/install", s.InstallGET)
 }
@@ -133,6 +134,14 @@ func (s *Server) ActivateQRGET(c *gin.Context) {
 	}
 	setup, err := s.enroll.ActivationSetupFor(c.Request.Context(), *a, key)
 	s.writeQR(c, setup.OTPAuthURL, err)
+}
+
+// ActivateBarcodeGET answers the activation link itself as a QR code: the
+// activation_barcode the Admin API hands out, which a phone's camera opens.
+// It holds no more than the link's address, which whoever has this URL
+// already has.
+func (s *Server) ActivateBarcodeGET(c *gin.Context) {
+	s.writeQR(c, s.enroll.ActivationURL(c.Param("code")), nil)
 }
 
 // ActivatePOST checks the first code of the app; a correct one activates

@@ -9,6 +9,7 @@ import (
 
 	"enrollportal/internal/audit"
 	"enrollportal/internal/enroll"
+	"enrollportal/internal/org"
 	"enrollportal/internal/testkit"
 	"enrollportal/internal/users"
 )
@@ -61,7 +62,8 @@ func TestExpiredLinkOfferRespectsTheSettingAndNeedsAnEmail(t *testing.T) {
 	}
 	wantStatus(t, c.Post(strings.TrimPrefix(l.URL, p.URL)+"/renew", nil), http.StatusGone, "cannot be sent")
 
-	p.Store.PutSetting(ctx, enroll.SettingSelfRenew, "off")
+	off := false
+	p.SaveSettings(t, org.Change{SelfRenew: &off})
 	if strings.Contains(c.Get(link).Body, "Email me a new link") {
 		t.Error("offered a new link with the setting off")
 	}

@@ -364,20 +364,27 @@ func (s queries) UserInGroup(ctx context.Context, userID, groupID int64) (bool, 
 	return n > 0, wrap("user in group", err)
 }
 
-func (s queries) AuditPage(ctx context.Context, actionPrefix, actorType string, fromMS, toMS int64, offset, limit int) ([]store.AuditEntry, int, error) {
+func (s queries) AuditPage(ctx context.Context, f store.AuditPageFilter) ([]store.AuditEntry, int, error) {
 	// at is in seconds; the bounds round outwards to whole seconds.
-	from, to := fromMS/1000, (toMS+999)/1000
-	where := ` WHERE action >= ? AND action < ? AND at >= ? AND at < ?`
-	args := []any{actionPrefix, actionPrefix + "\xff", from, to}
-	if actorType != "" {
-		where += ` AND actor_type = ?`
-		args = append(args, actorType)
+	where := ` WHERE at >= ? AND at < ?`
+	args := []any{f.FromMS / 1000, (f.ToMS + 999) / 1000}
+	if f.ActionPrefix != "" {
+		where += ` AND action >= ? AND action < ?`
+		args = append(args, f.ActionPrefix, f.ActionPrefix+"\xff")
+	}
+	if f.ActorTypes != nil {
+		where += ` AND actor_type IN (SELECT value FROM json_each(?))`
+		args = append(args, stringsJSON(f.ActorTypes))
 	}
 	var total int
 	if err := s.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log`+where, args...).Scan(&total); err != nil {
 		return nil, 0, wrap("audit page count", err)
 	}
-	out, err := s.auditEntries(ctx, "audit page", `SELECT `+auditColumns+` FROM audit_log`+where+`
-		ORDER BY at, id LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+	order := " ORDER BY at, id"
+	if f.Desc {
+		order = " ORDER BY at DESC, id DESC"
+	}
+	out, err := s.auditEntries(ctx, "audit page", `SELECT `+auditColumns+` FROM audit_log`+where+order+`
+		LIMIT ? OFFSET ?`, append(args, f.Limit, f.Offset)...)
 	return out, total, err
 }

@@ -69,6 +69,36 @@ func (s *Section) apiHost() string {
 	return u.Host
 }
 
+// applicationRow is one line of the list, in words: the template reads
+// plain fields (a thousand rows stay fast to render, where promoted fields
+// of embedded structs cost a reflective search each).
+type applicationRow struct {
+	Key, Name, Kind, Policy, Groups string
+	// RedirectURIs is nil for kinds that have none.
+	RedirectURIs      []string
+	Web               bool
+	Created, LastUsed string
+}
+
+// policyLabel says which new user policy an application follows.
+func policyLabel(a apps.Summary) string {
+	switch {
+	case a.Inherits():
+		return "Inherited (global policy)"
+	case a.PolicyNewUser == "":
+		return a.PolicyName + ": inherited"
+	}
+	return a.PolicyName + ": " + a.PolicyNewUser
+}
+
+// groupsLabel lists the permitted groups, or says everyone may use it.
+func groupsLabel(a apps.Summary) string {
+	if len(a.GroupNames) == 0 {
+		return "Everyone"
+	}
+	return strings.Join(a.GroupNames, ", ")
+}
+
 // AdminApplicationsGET lists the applications.
 func (s *Section) AdminApplicationsGET(c *gin.Context) {
 	list, err := s.apps.Summaries(c.Request.Context())
@@ -76,7 +106,15 @@ func (s *Section) AdminApplicationsGET(c *gin.Context) {
 		s.ServerError(c, err)
 		return
 	}
-	s.Render(c, http.StatusOK, viewAdminApplications, render.Page{Title: "Applications", Data: list})
+	rows := make([]applicationRow, len(list))
+	for i, a := range list {
+		rows[i] = applicationRow{Key: a.Key, Name: a.Name, Kind: kindLabel(a.Kind), Policy: policyLabel(a), Groups: groupsLabel(a),
+			RedirectURIs: a.RedirectURIs, Web: a.Kind == store.AppWeb, Created: formatWhen(a.CreatedAt), LastUsed: "Never"}
+		if a.LastUsedAt != nil {
+			rows[i].LastUsed = formatWhen(a.LastUsedAt)
+		}
+	}
+	s.Render(c, http.StatusOK, viewAdminApplications, render.Page{Title: "Applications", Data: rows})
 }
 
 // adminApplicationForm is the add and the edit form.
@@ -140,6 +178,9 @@ type adminApplicationPage struct {
 	App     apps.Summary
 	Kind    string
 	APIHost string
+	// Policy and Groups say which new user policy it follows and who may
+	// use it.
+	Policy, Groups string
 	// Secret is set only on the page that shows it.
 	Secret      string
 	Credentials []apps.Credential
@@ -162,7 +203,7 @@ func (s *Section) applicationPage(c *gin.Context, key string) (adminApplicationP
 	}
 	for _, a := range list {
 		if a.Key == key {
-			p := adminApplicationPage{App: a, Kind: kindLabel(a.Kind), APIHost: s.apiHost()}
+			p := adminApplicationPage{App: a, Kind: kindLabel(a.Kind), APIHost: s.apiHost(), Policy: policyLabel(a), Groups: groupsLabel(a)}
 			p.PoliciesPage = "/admin/applications/" + a.Key + "/access"
 			return p, true
 		}

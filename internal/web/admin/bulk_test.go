@@ -16,6 +16,7 @@ import (
 	"enrollportal/internal/admin"
 	"enrollportal/internal/audit"
 	"enrollportal/internal/enroll"
+	"enrollportal/internal/org"
 	"enrollportal/internal/store"
 	"enrollportal/internal/testkit"
 	"enrollportal/internal/users"
@@ -289,7 +290,8 @@ func TestAdminSendActivationLinks(t *testing.T) {
 	if r = hd.Get("/admin/activation"); r.Code != http.StatusForbidden {
 		t.Fatalf("help desk: %d", r.Code)
 	}
-	p.Store.PutSetting(ctx, admin.SettingHelpDeskMaySend, "true")
+	may := true
+	p.SaveSettings(t, org.Change{HelpDeskMaySend: &may})
 	p.Clock.Advance(time.Second)
 	if r = hd.Get("/admin/activation"); r.Code != http.StatusOK {
 		t.Fatalf("help desk allowed: %d", r.Code)

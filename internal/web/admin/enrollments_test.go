@@ -11,6 +11,7 @@ import (
 
 	"enrollportal/internal/admin"
 	"enrollportal/internal/audit"
+	"enrollportal/internal/org"
 	"enrollportal/internal/store"
 	"enrollportal/internal/testkit"
 )
@@ -134,9 +135,8 @@ func TestHelpDeskSendsOnlyWhenAllowed(t *testing.T) {
 	if len(testkit.OutboxMessages(t, p)) != 0 {
 		t.Fatal("a refused send queued a message")
 	}
-	if err := p.Store.PutSetting(context.Background(), admin.SettingHelpDeskMaySend, "true"); err != nil {
-		t.Fatal(err)
-	}
+	may := true
+	p.SaveSettings(t, org.Change{HelpDeskMaySend: &may})
 	if r := c.Post("/admin/users/"+u.Key+"/enrollment-email", nil); r.Code != http.StatusSeeOther || len(testkit.OutboxMessages(t, p)) != 1 {
 		t.Fatalf("help desk with the setting: %d", r.Code)
 	}

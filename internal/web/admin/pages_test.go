@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"net/http"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +15,6 @@ import (
 	"enrollportal/internal/org"
 	"enrollportal/internal/store"
 	"enrollportal/internal/testkit"
-	webadmin "enrollportal/internal/web/admin"
 )
 
 func TestAdminGroups(t *testing.T) {
@@ -77,18 +77,18 @@ func TestAdminSettings(t *testing.T) {
 			t.Fatalf("bad settings %v: %d", form, r.Code)
 		}
 	}
-	if _, err := p.Store.Setting(ctx, org.SettingName); err != store.ErrNotFound {
-		t.Fatalf("bad input saved a name: %v", err)
+	if v := testkit.Got(org.Load(ctx, p.Store)).Must(t); v.Name != "" {
+		t.Fatalf("bad input saved a name: %q", v.Name)
 	}
 	r := c.Post("/admin/settings", url.Values{"org_name": {"Acme Corp"}, "activation_hours": {"48"}, "helpdesk_may_send": {"true"},
 		"message_header": {"Automated message from Acme IT."}})
 	if r.Code != http.StatusSeeOther {
 		t.Fatalf("save: %d\n%s", r.Code, r.Body)
 	}
-	for name, want := range map[string]string{org.SettingName: "Acme Corp", webadmin.SettingActivationHours: "48", admin.SettingHelpDeskMaySend: "true", webadmin.SettingMessageHeader: "Automated message from Acme IT."} {
-		if got, err := p.Store.Setting(ctx, name); got != want {
-			t.Errorf("setting %s = %q (%v), want %q", name, got, err, want)
-		}
+	want := org.Values{Name: "Acme Corp", ActivationHours: 48, HelpDeskMaySend: true, MessageHeader: "Automated message from Acme IT.",
+		PhoneRegion: org.DefaultPhoneRegion, SelfRenew: true}
+	if got := testkit.Got(org.Load(ctx, p.Store)).Must(t); !reflect.DeepEqual(got, want) {
+		t.Errorf("settings %+v, want %+v", got, want)
 	}
 	if e := testkit.Got(p.Store.AuditForTarget(ctx, audit.TargetSettings, "organisation", 1)).Must(t); len(e) != 1 || !strings.Contains(e[0].Details, "Acme Corp") {
 		t.Fatalf("audit: %+v", e)

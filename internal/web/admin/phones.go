@@ -11,8 +11,8 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"enrollportal/internal/enroll"
-	"enrollportal/internal/importer"
 	"enrollportal/internal/notify"
+	"enrollportal/internal/org"
 	"enrollportal/internal/store"
 	"enrollportal/internal/web/render"
 )
@@ -83,10 +83,10 @@ func (s *Section) renderPhones(c *gin.Context, status int, u store.User, page ph
 
 // phoneRegion is the region numbers without +country code belong to.
 func (s *Section) phoneRegion(c *gin.Context) string {
-	if r, err := s.store.Setting(c.Request.Context(), importer.SettingRegion); err == nil && r != "" {
-		return r
-	}
-	return importer.DefaultRegion
+	// An unreadable setting falls back to the default region: the number's
+	// check then says what is wrong with it.
+	r, _ := org.PhoneRegion(c.Request.Context(), s.store)
+	return r
 }
 
 // AdminPhonesPOST adds a phone or tablet to the user.

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"enrollportal/internal/admin"
+	"enrollportal/internal/org"
 	"enrollportal/internal/store"
 	"enrollportal/internal/testkit"
 	webadmin "enrollportal/internal/web/admin"
@@ -108,13 +109,7 @@ func TestAdminRoutesEnforceRoleMatrix(t *testing.T) {
 	}
 	passes = append(passes, pass{role: admin.RoleHelpDesk, settings: admin.Settings{HelpDeskMaySend: true}})
 	for i, ps := range passes {
-		value := "false"
-		if ps.settings.HelpDeskMaySend {
-			value = "true"
-		}
-		if err := p.Store.PutSetting(context.Background(), admin.SettingHelpDeskMaySend, value); err != nil {
-			t.Fatal(err)
-		}
+		p.SaveSettings(t, org.Change{HelpDeskMaySend: &ps.settings.HelpDeskMaySend})
 		a := p.AddAdminNamed(t, ps.role, ps.role+string(rune('a'+i))+"@example.org")
 		c := p.SignIn(t, a)
 		for _, r := range routes {

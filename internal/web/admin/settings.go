@@ -2,35 +2,17 @@ package admin
 
 import (
 	"context"
-	"encoding/base64"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 
-	"enrollportal/internal/admin"
-	"enrollportal/internal/notify"
 	"enrollportal/internal/org"
-	"enrollportal/internal/store"
 	"enrollportal/internal/web/render"
 )
 
 var viewAdminSettings = render.Declare("admin_settings")
-
-// Settings rows the settings page edits besides org.SettingName and
-// admin.SettingHelpDeskMaySend.
-const (
-	// SettingActivationHours is the default validity of activation links, in
-	// hours (the activation pages offer it first).
-	SettingActivationHours = "activation_validity_hours"
-	// SettingMessageHeader is the header line every email and SMS starts with
-	// (the notify package reads the same row).
-	SettingMessageHeader = notify.SettingHeader
-	// DefaultActivationHours applies until an admin sets another.
-	DefaultActivationHours = 24
-)
 
 // adminSettingsForm is the settings page.
 type adminSettingsForm struct {
@@ -44,34 +26,19 @@ type adminSettingsForm struct {
 }
 
 func (s *Section) loadSettingsForm(ctx context.Context) (adminSettingsForm, error) {
-	f := adminSettingsForm{ActivationHours: strconv.Itoa(DefaultActivationHours)}
-	get := func(name string) (string, error) {
-		v, err := s.store.Setting(ctx, name)
-		if errors.Is(err, store.ErrNotFound) {
-			return "", nil
-		}
-		return v, err
+	v, err := org.Load(ctx, s.store)
+	if err != nil {
+		return adminSettingsForm{}, err
 	}
-	var err error
-	if f.OrgName, err = get(org.SettingName); err != nil {
-		return f, err
+	f := adminSettingsForm{
+		OrgName: v.Name, HelpDeskMaySend: v.HelpDeskMaySend,
+		ActivationHours: strconv.Itoa(v.ActivationHours), MessageHeader: v.MessageHeader,
+		LogoURL: s.Logo().URL(ctx),
 	}
 	if f.OrgName == "" {
 		f.OrgName = s.Org(ctx)
 	}
-	v, err := get(admin.SettingHelpDeskMaySend)
-	if err != nil {
-		return f, err
-	}
-	f.HelpDeskMaySend = v == "true"
-	if v, err = get(SettingActivationHours); err != nil {
-		return f, err
-	} else if v != "" {
-		f.ActivationHours = v
-	}
-	f.MessageHeader, err = get(SettingMessageHeader)
-	f.LogoURL = s.Logo().URL(ctx)
-	return f, err
+	return f, nil
 }
 
 // AdminSettingsGET shows the organisation's settings.
@@ -88,67 +55,38 @@ func (s *Section) AdminSettingsGET(c *gin.Context) {
 // record naming what changed.
 func (s *Section) AdminSettingsPOST(c *gin.Context) {
 	ctx := c.Request.Context()
-	old, err := s.loadSettingsForm(ctx)
-	if err != nil {
-		s.ServerError(c, err)
-		return
-	}
 	f := adminSettingsForm{
 		OrgName:         strings.TrimSpace(c.PostForm("org_name")),
 		HelpDeskMaySend: c.PostForm("helpdesk_may_send") == "true",
 		ActivationHours: strings.TrimSpace(c.PostForm("activation_hours")),
 		MessageHeader:   strings.TrimSpace(c.PostForm("message_header")),
+		LogoURL:         s.Logo().URL(ctx),
 		Errors:          map[string]string{},
 	}
 	for field, err := range org.CheckForm(f.OrgName, f.ActivationHours, f.MessageHeader) {
 		f.Errors[field] = sentence(err)
 	}
-	f.LogoURL = old.LogoURL
-	var logo []byte
-	var logoType string
-	removeLogo := c.PostForm("remove_logo") == "true"
-	if fh, err := c.FormFile("logo"); err == nil && fh.Size > 0 && !removeLogo {
-		if logo, logoType, err = readLogoUpload(fh); err != nil {
+	hours, _ := strconv.Atoi(f.ActivationHours)
+	ch := org.Change{Name: &f.OrgName, HelpDeskMaySend: &f.HelpDeskMaySend, ActivationHours: &hours, MessageHeader: &f.MessageHeader,
+		RemoveLogo: c.PostForm("remove_logo") == "true"}
+	if fh, err := c.FormFile("logo"); err == nil && fh.Size > 0 && !ch.RemoveLogo {
+		if data, ctype, err := readLogoUpload(fh); err != nil {
 			f.Errors["logo"] = err.Error()
+		} else {
+			ch.Logo = &org.Logo{Data: data, Type: ctype}
 		}
 	}
 	if len(f.Errors) > 0 {
 		s.Render(c, http.StatusUnprocessableEntity, viewAdminSettings, render.Page{Title: "Settings", Data: f})
 		return
 	}
-	helpdesk := strconv.FormatBool(f.HelpDeskMaySend)
-	changes := map[string]string{}
-	if f.OrgName != old.OrgName {
-		changes[org.SettingName] = f.OrgName
-	}
-	if f.HelpDeskMaySend != old.HelpDeskMaySend {
-		changes[admin.SettingHelpDeskMaySend] = helpdesk
-	}
-	if f.ActivationHours != old.ActivationHours {
-		changes[SettingActivationHours] = f.ActivationHours
-	}
-	if f.MessageHeader != old.MessageHeader {
-		changes[SettingMessageHeader] = f.MessageHeader
-	}
-	details := map[string]any{}
-	for name, value := range changes {
-		details[name] = value
-	}
-	// The image goes to its rows; the audit record only says what happened.
-	switch {
-	case logo != nil:
-		changes[render.SettingLogo], changes[render.SettingLogoType] = base64.StdEncoding.EncodeToString(logo), logoType
-		details["logo"] = "uploaded (" + logoType + ", " + strconv.Itoa(len(logo)) + " bytes)"
-	case removeLogo && old.LogoURL != "":
-		changes[render.SettingLogo], changes[render.SettingLogoType] = "", ""
-		details["logo"] = "removed"
-	}
-	if len(changes) == 0 {
-		s.adminDone(c, "Nothing was changed.", "/admin/settings")
+	changed, err := s.org.Save(ctx, ch, adminWho(c), s.clock.Now())
+	if err != nil {
+		s.ServerError(c, err)
 		return
 	}
-	if err := s.org.Save(ctx, org.Change{Rows: changes, Details: details}, adminWho(c), s.clock.Now()); err != nil {
-		s.ServerError(c, err)
+	if !changed {
+		s.adminDone(c, "Nothing was changed.", "/admin/settings")
 		return
 	}
 	s.Logo().Forget()

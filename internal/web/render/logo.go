@@ -3,27 +3,18 @@ package render
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"log/slog"
 	"sync"
 	"time"
 
-	"enrollportal/internal/store"
+	"enrollportal/internal/org"
 )
 
-// The organisation's logo is kept in two settings rows: the image (base64)
-// and its content type. Only PNG and JPEG are accepted: an SVG could carry
-// script.
-const (
-	SettingLogo     = "org_logo"
-	SettingLogoType = "org_logo_type"
-)
-
-// Logo caches the organisation's uploaded logo for every page's header.
+// Logo caches the organisation's uploaded logo (org.LoadLogo) for every
+// page's header.
 type Logo struct {
-	settings store.SettingQueries
+	settings org.Reader
 	log      *slog.Logger
 
 	mu      sync.Mutex
@@ -34,7 +25,7 @@ type Logo struct {
 }
 
 // NewLogo reads the logo from the settings rows, at most every ten seconds.
-func NewLogo(settings store.SettingQueries, log *slog.Logger) *Logo {
+func NewLogo(settings org.Reader, log *slog.Logger) *Logo {
 	return &Logo{settings: settings, log: log}
 }
 
@@ -47,17 +38,14 @@ func (l *Logo) Get(ctx context.Context) (data []byte, ctype, version string) {
 		return l.data, l.ctype, l.version
 	}
 	l.data, l.ctype, l.version = nil, "", ""
-	enc, err := l.settings.Setting(ctx, SettingLogo)
-	if err == nil && enc != "" {
-		ct, err2 := l.settings.Setting(ctx, SettingLogoType)
-		raw, err3 := base64.StdEncoding.DecodeString(enc)
-		if err2 == nil && err3 == nil {
-			sum := sha256.Sum256(raw)
-			l.data, l.ctype, l.version = raw, ct, hex.EncodeToString(sum[:6])
-		}
-	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+	logo, err := org.LoadLogo(ctx, l.settings)
+	if err != nil {
 		l.log.Error("read logo", "err", err)
 		return nil, "", "" // try again next time
+	}
+	if logo != nil {
+		sum := sha256.Sum256(logo.Data)
+		l.data, l.ctype, l.version = logo.Data, logo.Type, hex.EncodeToString(sum[:6])
 	}
 	l.fetched = time.Now()
 	return l.data, l.ctype, l.version
