@@ -33,9 +33,14 @@ func (e *WrongCodeError) Error() string {
 
 // LockoutStore is what the lockout needs of the database. Every count
 // changes in a transaction, so that it queues with the other writers
-// instead of meeting them as a busy database.
+// instead of meeting them as a busy database; the transactions are shared
+// ones (InGroupTx), since the writes of a code check are small and
+// concurrent checks then share their commits. Each conditional update still
+// runs alone on the one writer, after the ones queued before it, so the
+// reservation stays atomic; each write is committed before CheckCode goes
+// on.
 type LockoutStore interface {
-	InTx(ctx context.Context, fn func(store.Queries) error) error
+	InGroupTx(ctx context.Context, fn func(store.Queries) error) error
 }
 
 // Accept makes the writes of a right code (spend the code, store the new
@@ -70,7 +75,7 @@ type CodeCheck struct {
 func CheckCode(ctx context.Context, st LockoutStore, c clock.Clock, cc CodeCheck) error {
 	var n int
 	var ok bool
-	err := st.InTx(ctx, func(q store.Queries) error {
+	err := st.InGroupTx(ctx, func(q store.Queries) error {
 		var err error
 		n, ok, err = q.ReserveUserAttempt(ctx, cc.User.ID, MaxFailures)
 		return err
@@ -83,7 +88,7 @@ func CheckCode(ctx context.Context, st LockoutStore, c clock.Clock, cc CodeCheck
 	}
 	accept, err := cc.Match()
 	if err == nil && accept != nil {
-		err = st.InTx(ctx, func(q store.Queries) error {
+		err = st.InGroupTx(ctx, func(q store.Queries) error {
 			cleared, err := q.PassUserAttempt(ctx, cc.User.ID)
 			if err != nil {
 				return err
@@ -101,7 +106,7 @@ func CheckCode(ctx context.Context, st LockoutStore, c clock.Clock, cc CodeCheck
 		}
 	}
 	if err != nil {
-		rerr := st.InTx(ctx, func(q store.Queries) error { return q.ReturnUserAttempt(ctx, cc.User.ID) })
+		rerr := st.InGroupTx(ctx, func(q store.Queries) error { return q.ReturnUserAttempt(ctx, cc.User.ID) })
 		if rerr != nil {
 			return errors.Join(err, fmt.Errorf("verify: give attempt back: %w", rerr))
 		}
@@ -117,7 +122,7 @@ func recordWrongCode(ctx context.Context, st LockoutStore, c clock.Clock, cc Cod
 	now := c.Now()
 	var failures int
 	var status string
-	err := st.InTx(ctx, func(q store.Queries) error {
+	err := st.InGroupTx(ctx, func(q store.Queries) error {
 		var lockedNow bool
 		var err error
 		failures, status, lockedNow, err = q.FailUserAttempt(ctx, cc.User.ID, MaxFailures, now)

@@ -136,7 +136,7 @@ func (s queries) Applications(ctx context.Context) ([]store.Application, error) 
 // list shows them all at once, a thousand of them in a few milliseconds.
 func (s queries) ApplicationSummaries(ctx context.Context) ([]store.ApplicationSummary, error) {
 	rows, err := s.q.QueryContext(ctx, `SELECT a.id, a.app_key, a.name, a.kind, a.client_id, a.policy_id,
-			a.username_normalization, a.groups_restricted, a.created_at, a.updated_at, a.last_used_at,
+			a.username_normalization, a.groups_restricted, a.admin_grants, a.created_at, a.updated_at, a.last_used_at,
 			COALESCE(p.name, ''), COALESCE(p.new_user_policy, ''),
 			(SELECT json_group_array(uri) FROM
 				(SELECT uri FROM application_redirect_uris WHERE application_id = a.id ORDER BY uri)),
@@ -154,10 +154,13 @@ func (s queries) ApplicationSummaries(ctx context.Context) ([]store.ApplicationS
 		var a store.ApplicationSummary
 		var policyID, lastUsed sql.NullInt64
 		var created, updated int64
-		var uris, groups string
+		var uris, groups, grants string
 		if err := rows.Scan(&a.ID, &a.Key, &a.Name, &a.Kind, &a.ClientID, &policyID, &a.UsernameNormalization,
-			&a.GroupsRestricted, &created, &updated, &lastUsed, &a.PolicyName, &a.PolicyNewUser, &uris, &groups); err != nil {
+			&a.GroupsRestricted, &grants, &created, &updated, &lastUsed, &a.PolicyName, &a.PolicyNewUser, &uris, &groups); err != nil {
 			return nil, wrap("application summaries", err)
+		}
+		if grants != "" {
+			a.AdminGrants = strings.Split(grants, ",")
 		}
 		if policyID.Valid {
 			a.PolicyID = &policyID.Int64

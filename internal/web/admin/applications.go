@@ -59,6 +59,21 @@ func kindLabel(kind string) string {
 	return kind
 }
 
+// grantHint says what an Admin API grant allows.
+func grantHint(grant string) string {
+	switch grant {
+	case store.GrantReadResource:
+		return "read users, phones, groups and tokens"
+	case store.GrantWriteResource:
+		return "create, change and delete them"
+	case store.GrantReadLog:
+		return "read the authentication and administrator logs"
+	case store.GrantSettings:
+		return "read the organisation's information"
+	}
+	return ""
+}
+
 // apiHost is the api_host the clients are configured with: the base URL's
 // host, with its port.
 func (s *Section) apiHost() string {
@@ -125,13 +140,16 @@ type adminApplicationForm struct {
 	Kind                  string
 	RedirectURIs          string // one a line
 	UsernameNormalization string
-	Kinds                 []string
-	Normalizations        []string
-	Errors                map[string]string
+	// Grants are the Admin API grants ticked (admin-api only).
+	Grants         []string
+	AllGrants      []string
+	Kinds          []string
+	Normalizations []string
+	Errors         map[string]string
 }
 
 func (s *Section) renderApplicationForm(c *gin.Context, status int, f adminApplicationForm) {
-	f.Kinds, f.Normalizations = apps.Kinds, apps.Normalizations
+	f.Kinds, f.Normalizations, f.AllGrants = apps.Kinds, apps.Normalizations, store.Grants
 	title := "Add an application"
 	if f.App.Key != "" {
 		title = "Edit " + f.App.Name
@@ -156,8 +174,9 @@ func (s *Section) AdminApplicationNewGET(c *gin.Context) {
 // AdminApplicationNewPOST creates an application and shows its credentials
 // on the next page, once.
 func (s *Section) AdminApplicationNewPOST(c *gin.Context) {
-	f := adminApplicationForm{Name: c.PostForm("name"), Kind: c.PostForm("kind"), RedirectURIs: c.PostForm("redirect_uris")}
-	n, problems := apps.CheckNew(apps.NewApp{Name: f.Name, Kind: f.Kind, RedirectURIs: apps.SplitRedirectURIs(f.RedirectURIs)})
+	f := adminApplicationForm{Name: c.PostForm("name"), Kind: c.PostForm("kind"), RedirectURIs: c.PostForm("redirect_uris"),
+		Grants: c.PostFormArray("grants")}
+	n, problems := apps.CheckNew(apps.NewApp{Name: f.Name, Kind: f.Kind, RedirectURIs: apps.SplitRedirectURIs(f.RedirectURIs), Grants: f.Grants})
 	if len(problems) > 0 {
 		f.Errors = fieldErrors(problems)
 		s.renderApplicationForm(c, http.StatusUnprocessableEntity, f)
