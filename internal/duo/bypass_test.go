@@ -101,18 +101,18 @@ func TestLoginDuoBypassCodeLogsInOnce(t *testing.T) {
 	enrollPhone(t, p, unixUser)
 	codes := issueBypass(t, p, unixUser, factors.BypassOptions{Count: 1, Uses: 1, TTL: 24 * time.Hour})
 
-	s := ld.start(t)
-	s.waitFor("Enter the passcode")
-	s.typeLine(codes[0])
-	exit, out := s.wait()
+	s := ld.Start(t)
+	s.WaitFor("Enter the passcode")
+	s.TypeLine(codes[0])
+	exit, out := s.Wait()
 	if exit != 0 || !strings.Contains(out, "COMMAND-RAN") {
 		t.Fatalf("login_duo with a bypass code: exit %d, terminal %q", exit, out)
 	}
 	// Single use: the same code again is refused.
-	s = ld.start(t)
-	s.waitFor("Enter the passcode")
-	s.typeLine(codes[0])
-	exit, out = s.wait()
+	s = ld.Start(t)
+	s.WaitFor("Enter the passcode")
+	s.TypeLine(codes[0])
+	exit, out = s.Wait()
 	if exit == 0 || strings.Contains(out, "COMMAND-RAN") || !strings.Contains(out, "Incorrect passcode") {
 		t.Fatalf("login_duo with a used bypass code: exit %d, terminal %q", exit, out)
 	}
