@@ -64,10 +64,17 @@ type Created struct {
 	ClientSecret string // client_secret (web) or skey
 }
 
+// Store is what the applications service uses of the database.
+type Store interface {
+	store.Transactor
+	store.ApplicationQueries
+	store.AuditQueries
+}
+
 // Service creates, reads, changes and deletes applications, and keeps
 // their last use.
 type Service struct {
-	Store store.Store
+	Store Store
 	Clock clock.Clock
 	Box   *secret.Box
 	// StepUp checks the code an admin types before a secret is shown again

@@ -62,7 +62,7 @@ func (p Preview) Rows() []Row {
 
 // outcomeOf decides what happens to row, reading through q: a user enrolled
 // under methods (the organisation's) is skipped.
-func outcomeOf(ctx context.Context, q store.Queries, methods []string, row Row) (PreviewRow, *store.User, error) {
+func outcomeOf(ctx context.Context, q rowReader, methods []string, row Row) (PreviewRow, *store.User, error) {
 	pr := PreviewRow{Row: row}
 	u, err := q.UserByUsername(ctx, row.Username)
 	if errors.Is(err, store.ErrNotFound) {

@@ -6,12 +6,30 @@ import (
 	"enrollportal/internal/clock"
 	"enrollportal/internal/enroll"
 	"enrollportal/internal/jobs"
+	"enrollportal/internal/policy"
 	"enrollportal/internal/store"
 )
 
+// Store is what bulk enrollment uses of the database: users and their
+// factors to decide each row, the global policy, saved message texts, and
+// the job with its steps' transactions.
+type Store interface {
+	store.Transactor
+	store.JobQueries
+	store.TemplateQueries
+	store.PolicyQueries
+	rowReader
+}
+
+// rowReader reads what decides a row: the user and their factors.
+type rowReader interface {
+	store.UserQueries
+	policy.FactorReader
+}
+
 // Service runs bulk enrollments.
 type Service struct {
-	store   store.Store
+	store   Store
 	enroll  *enroll.Service
 	clock   clock.Clock
 	orgName func(ctx context.Context) string
@@ -20,7 +38,7 @@ type Service struct {
 
 // Options configure a Service.
 type Options struct {
-	Store   store.Store
+	Store   Store
 	Enroll  *enroll.Service
 	Clock   clock.Clock
 	OrgName func(ctx context.Context) string

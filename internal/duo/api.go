@@ -79,10 +79,20 @@ func (a *API) Register(r gin.IRouter) {
 	signedV2.POST("/enroll", a.EnrollPOST)
 	signedV2.POST("/enroll_status", a.EnrollStatusPOST)
 
+	signedV2.GET("/logo", a.LogoGET)
+
 	v1 := r.Group("/rest/v1", WithLoginDeadline, a.signed(formatBSON, store.AppUnix, store.AppAuthAPI))
 	v1.POST("/preauth.bson", a.RESTPreauthPOST)
 	v1.POST("/auth.bson", a.RESTAuthPOST)
 	v1.GET("/status.bson", a.RESTStatusGET)
+	// The same calls in JSON, from the same handlers.
+	r.GET("/rest/v1/ping", a.RESTPingGET)
+	v1JSON := r.Group("/rest/v1", WithLoginDeadline, a.signed(formatRESTJSON, store.AppUnix, store.AppAuthAPI))
+	v1JSON.GET("/check", a.RESTCheckGET)
+	v1JSON.GET("/logo", a.LogoGET)
+	v1JSON.POST("/preauth", a.RESTPreauthPOST)
+	v1JSON.POST("/auth", a.RESTAuthPOST)
+	v1JSON.GET("/status", a.RESTStatusGET)
 }
 
 // Unmatched answers requests under /auth/v2/ and /rest/v1/ that matched no
@@ -92,8 +102,10 @@ func (a *API) Unmatched(c *gin.Context, status int) bool {
 	switch path := c.Request.URL.Path; {
 	case strings.HasPrefix(path, "/auth/v2/"):
 		f = formatJSON
-	case strings.HasPrefix(path, "/rest/v1/"):
+	case strings.HasPrefix(path, "/rest/v1/") && strings.HasSuffix(path, ".bson"):
 		f = formatBSON
+	case strings.HasPrefix(path, "/rest/v1/"):
+		f = formatRESTJSON
 	default:
 		return false
 	}
@@ -109,8 +121,9 @@ func (a *API) Unmatched(c *gin.Context, status int) bool {
 type format int
 
 const (
-	formatJSON format = iota // Auth API v2
-	formatBSON               // REST v1
+	formatJSON     format = iota // Auth API v2
+	formatBSON                   // REST v1 (.bson)
+	formatRESTJSON               // REST v1 in JSON: the JSON envelope, v1 signatures allowed
 )
 
 // Duo's error codes.
@@ -208,7 +221,11 @@ func (a *API) internalError(c *gin.Context, f format, err error) {
 const (
 	keyApp    = "duo.app"
 	keyParams = "duo.params"
+	keyFormat = "duo.format"
 )
+
+// formatOf is the wire format of the call being answered.
+func formatOf(c *gin.Context) format { return c.MustGet(keyFormat).(format) }
 
 // signed reads and bounds the request, checks its signature against the
 // secret key of the calling application, which must be of one of kinds,
@@ -218,7 +235,7 @@ func (a *API) signed(f format, kinds ...string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		// v1 signatures carry no date, so they could be replayed: only the
 		// legacy REST v1 that needs them takes them.
-		call, rej, err := VerifyCall(c, a.apps, a.clock.Now(), VerifyOptions{AllowV1: f == formatBSON})
+		call, rej, err := VerifyCall(c, a.apps, a.clock.Now(), VerifyOptions{AllowV1: f != formatJSON})
 		if err != nil {
 			a.internalError(c, f, err)
 			return
@@ -232,6 +249,7 @@ func (a *API) signed(f format, kinds ...string) gin.HandlerFunc {
 		}
 		c.Set(keyApp, call.App)
 		c.Set(keyParams, call.Params)
+		c.Set(keyFormat, f)
 		c.Next()
 		if c.Writer.Status() < http.StatusBadRequest {
 			a.apps.Used(call.App)

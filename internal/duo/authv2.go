@@ -1,8 +1,12 @@
 package duo
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
+	"image"
+	_ "image/jpeg" // logos may be uploaded as JPEG
+	"image/png"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -13,6 +17,7 @@ import (
 	qrcode "github.com/skip2/go-qrcode"
 
 	"enrollportal/internal/enroll"
+	"enrollportal/internal/org"
 	"enrollportal/internal/policy"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
@@ -175,6 +180,13 @@ const (
 func (a *API) EnrollPOST(c *gin.Context) {
 	p := paramsOf(c)
 	app := appOf(c)
+	if _, ok := p["bypass_codes"]; ok {
+		// Refused rather than ignored: a client asking for codes must not
+		// believe the user has some.
+		fail(c, formatJSON, http.StatusBadRequest, codeBadRequest, "Invalid request parameters",
+			"bypass_codes is not offered by this server's enroll; issue bypass codes in the admin section")
+		return
+	}
 	validSecs := defaultEnrollValidSecs
 	if v := p.Get("valid_secs"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -266,4 +278,34 @@ func (a *API) EnrollStatusPOST(c *gin.Context) {
 		}
 	}
 	okJSON(c, status)
+}
+
+// LogoGET answers /auth/v2/logo (and /rest/v1/logo): the organisation's
+// logo as a PNG, as Duo's clients expect, or Duo's 40401 in JSON when no
+// logo is set. A JPEG logo is converted.
+func (a *API) LogoGET(c *gin.Context) {
+	logo, err := org.LoadLogo(ctxOf(c), a.store)
+	if err != nil {
+		a.internalError(c, formatJSON, err)
+		return
+	}
+	if logo == nil {
+		fail(c, formatJSON, http.StatusNotFound, codeNotFound, "Resource not found", "no logo is set")
+		return
+	}
+	data := logo.Data
+	if logo.Type != "image/png" {
+		img, _, err := image.Decode(bytes.NewReader(logo.Data))
+		if err != nil {
+			a.internalError(c, formatJSON, err)
+			return
+		}
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, img); err != nil {
+			a.internalError(c, formatJSON, err)
+			return
+		}
+		data = buf.Bytes()
+	}
+	c.Data(http.StatusOK, "image/png", data)
 }

@@ -112,7 +112,7 @@ func TestRESTv1ConcurrentWrongPasscodesCheckAtMostTheLimit(t *testing.T) {
 	if status != http.StatusOK || resp.Lookup("result").StringValue() != "deny" || !strings.Contains(resp.Lookup("status").StringValue(), "locked") {
 		t.Fatalf("auth.bson with the right code after the flood: %d %s", status, doc)
 	}
-	exit, out := newLoginDuo(t, app, strings.TrimPrefix(p.URL, "https://"), files.CAFile, "secure").start(t).wait()
+	exit, out := newLoginDuo(t, app, strings.TrimPrefix(p.URL, "https://"), files.CAFile, "secure").Start(t).Wait()
 	if exit == 0 || strings.Contains(out, "COMMAND-RAN") || !strings.Contains(out, "locked") {
 		t.Fatalf("login_duo after the flood: exit %d, terminal %q", exit, out)
 	}

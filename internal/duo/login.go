@@ -151,7 +151,14 @@ func (a *API) authenticate(c *gin.Context, l login, passcode string) (authOutcom
 		// Not an attempt at a code (an empty line, a menu word): say how to
 		// answer, without counting it against the user.
 		d.Reason = "no_passcode"
-		return denied("Type the 6-digit passcode your authenticator app shows."), a.auditAttempt(c, l, username, "auth", d)
+		msg := "Type the 6-digit passcode your authenticator app shows."
+		if passcode == "passcode" {
+			// The menu's default factor, sent without asking by a client
+			// with autopush = yes: login_duo asks for a passcode next when
+			// this attempt is denied (with prompts of 2 or more).
+			msg = "This server sends no pushes: type the 6-digit passcode your authenticator app shows when asked."
+		}
+		return denied(msg), a.auditAttempt(c, l, username, "auth", d)
 	}
 	pc, err := verify.CheckPasscode(ctx, a.store, a.clock, *u, code, a.enroll, l.who, audit.AuthPasscodeFailed)
 	var wrong *verify.WrongCodeError

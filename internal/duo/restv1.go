@@ -12,7 +12,36 @@ import (
 )
 
 // The legacy REST v1 API that duo_unix 1.x (Debian's login_duo and
-// pam_duo) speaks: form parameters in, BSON documents out.
+// pam_duo) speaks: form parameters in, BSON documents out; and the same
+// calls without .bson, answering JSON, as Duo's v1 JSON clients call them.
+
+// okREST answers doc in the envelope of the call's format.
+func okREST(c *gin.Context, doc bson.D) {
+	if formatOf(c) == formatBSON {
+		okBSON(c, doc)
+		return
+	}
+	okJSON(c, jsonOf(doc))
+}
+
+// jsonOf is a BSON document as a JSON object, embedded documents too.
+func jsonOf(doc bson.D) map[string]any {
+	out := make(map[string]any, len(doc))
+	for _, e := range doc {
+		if sub, ok := e.Value.(bson.D); ok {
+			out[e.Key] = jsonOf(sub)
+		} else {
+			out[e.Key] = e.Value
+		}
+	}
+	return out
+}
+
+// RESTPingGET answers /rest/v1/ping: unsigned, "pong".
+func (a *API) RESTPingGET(c *gin.Context) { okJSON(c, "pong") }
+
+// RESTCheckGET answers /rest/v1/check: the credentials work.
+func (a *API) RESTCheckGET(c *gin.Context) { okJSON(c, "valid") }
 
 // restLogin reads user and ipaddr.
 func (a *API) restLogin(c *gin.Context) (login, bool) {
@@ -20,14 +49,14 @@ func (a *API) restLogin(c *gin.Context) (login, bool) {
 	app := appOf(c)
 	l := login{app: app, username: p.Get("user"), ip: clientIP(c, p), hostname: p.Get("hostname"), who: who(c, app)}
 	if l.username == "" {
-		fail(c, formatBSON, http.StatusBadRequest, codeBadRequest, "Missing required request parameters", "user")
+		fail(c, formatOf(c), http.StatusBadRequest, codeBadRequest, "Missing required request parameters", "user")
 		return l, false
 	}
 	if err := a.resolveUser(c, &l); err != nil {
 		if errors.Is(err, errBadUsername) {
-			fail(c, formatBSON, http.StatusBadRequest, codeBadRequest, "Invalid request parameters", "user")
+			fail(c, formatOf(c), http.StatusBadRequest, codeBadRequest, "Invalid request parameters", "user")
 		} else {
-			a.internalError(c, formatBSON, err)
+			a.internalError(c, formatOf(c), err)
 		}
 		return l, false
 	}
@@ -43,20 +72,20 @@ func (a *API) RESTPreauthPOST(c *gin.Context) {
 	}
 	out, err := a.preauth(c, l)
 	if err != nil {
-		a.internalError(c, formatBSON, err)
+		a.internalError(c, formatOf(c), err)
 		return
 	}
 	switch out.Result {
 	case policy.ResultAuth:
-		okBSON(c, bson.D{
+		okREST(c, bson.D{
 			{Key: "result", Value: "auth"},
 			{Key: "prompt", Value: passcodePrompt(out.username)},
 			{Key: "factors", Value: bson.D{{Key: "default", Value: "passcode"}}},
 		})
 	case policy.ResultEnroll:
-		okBSON(c, bson.D{{Key: "result", Value: "enroll"}, {Key: "status", Value: "Please enroll at " + out.enrollURL}})
+		okREST(c, bson.D{{Key: "result", Value: "enroll"}, {Key: "status", Value: "Please enroll at " + out.enrollURL}})
 	default:
-		okBSON(c, bson.D{{Key: "result", Value: out.Result}, {Key: "status", Value: out.Message}})
+		okREST(c, bson.D{{Key: "result", Value: out.Result}, {Key: "status", Value: out.Message}})
 	}
 }
 
@@ -69,32 +98,35 @@ func (a *API) RESTAuthPOST(c *gin.Context) {
 	}
 	p := paramsOf(c)
 	if f := p.Get("factor"); f != "auto" && f != "passcode" {
-		fail(c, formatBSON, http.StatusBadRequest, codeBadRequest, "Invalid request parameters", "factor")
+		fail(c, formatOf(c), http.StatusBadRequest, codeBadRequest, "Invalid request parameters", "factor")
 		return
 	}
 	passcode := p.Get("auto")
 	if passcode == "" {
 		passcode = p.Get("passcode")
 	}
+	if passcode == "" {
+		passcode = p.Get("code") // the JSON REST v1's factor=passcode
+	}
 	if ok, wait := a.allowPasscode(l); !ok {
-		tooManyRequests(c, formatBSON, wait)
+		tooManyRequests(c, formatOf(c), wait)
 		return
 	}
 	out, err := a.authenticate(c, l, passcode)
 	if err != nil {
-		a.internalError(c, formatBSON, err)
+		a.internalError(c, formatOf(c), err)
 		return
 	}
 	if p.Get("async") == "1" {
 		txid, err := a.saveTransaction(c, l.app, out)
 		if err != nil {
-			a.internalError(c, formatBSON, err)
+			a.internalError(c, formatOf(c), err)
 			return
 		}
-		okBSON(c, bson.D{{Key: "txid", Value: txid}})
+		okREST(c, bson.D{{Key: "txid", Value: txid}})
 		return
 	}
-	okBSON(c, bson.D{{Key: "result", Value: out.Result}, {Key: "status", Value: out.StatusMsg}})
+	okREST(c, bson.D{{Key: "result", Value: out.Result}, {Key: "status", Value: out.StatusMsg}})
 }
 
 // RESTStatusGET answers /rest/v1/status.bson for an async auth. A passcode
@@ -102,12 +134,12 @@ func (a *API) RESTAuthPOST(c *gin.Context) {
 func (a *API) RESTStatusGET(c *gin.Context) {
 	t, err := a.transaction(c, appOf(c), paramsOf(c).Get("txid"))
 	if errors.Is(err, store.ErrNotFound) {
-		fail(c, formatBSON, http.StatusBadRequest, codeBadRequest, "Invalid request parameters", "txid")
+		fail(c, formatOf(c), http.StatusBadRequest, codeBadRequest, "Invalid request parameters", "txid")
 		return
 	}
 	if err != nil {
-		a.internalError(c, formatBSON, err)
+		a.internalError(c, formatOf(c), err)
 		return
 	}
-	okBSON(c, bson.D{{Key: "result", Value: t.Result}, {Key: "status", Value: t.StatusMsg}})
+	okREST(c, bson.D{{Key: "result", Value: t.Result}, {Key: "status", Value: t.StatusMsg}})
 }

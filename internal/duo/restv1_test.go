@@ -3,21 +3,15 @@ package duo_test
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/creack/pty"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"enrollportal/internal/apps"
@@ -29,137 +23,18 @@ import (
 	"enrollportal/internal/users"
 )
 
-// loginDuoPath finds Debian's login_duo. The tests never skip: without it
-// they fail and say how to install it.
-func loginDuoPath(t *testing.T) string {
+// unixUser is the account login_duo runs for, and names the portal user.
+const unixUser = testkit.LoginDuoUser
+
+// newLoginDuo configures login_duo for app at host.
+func newLoginDuo(t *testing.T, app apps.Created, host, caFile, failmode string) testkit.LoginDuo {
 	t.Helper()
-	path, err := exec.LookPath("login_duo")
-	if err != nil {
-		if path, err = exec.LookPath("/usr/sbin/login_duo"); err != nil {
-			t.Fatal("login_duo is not installed: apt-get install -y login-duo (Debian's duo_unix 1.11)")
-		}
-	}
-	return path
-}
-
-// unixUser is the account login_duo runs for: it must exist on this host
-// (login_duo looks it up), and names the portal user.
-const unixUser = "daemon"
-
-// loginDuo is Debian's login_duo configured for a portal application.
-type loginDuo struct {
-	path, conf string
-}
-
-// newLoginDuo writes a login_duo.conf (mode 600, as login_duo demands, or
-// it fails open) for app at host. One prompt per run, so that a wrong
-// passcode ends the run instead of asking again.
-func newLoginDuo(t *testing.T, app apps.Created, host, caFile, failmode string) loginDuo {
-	t.Helper()
-	conf := filepath.Join(t.TempDir(), "login_duo.conf")
-	text := "[duo]\nikey = " + app.ClientID + "\nskey = " + app.ClientSecret + "\nhost = " + host +
-		"\ncafile = " + caFile + "\nfailmode = " + failmode + "\nhttps_timeout = 5\nprompts = 1\n"
-	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return loginDuo{path: loginDuoPath(t), conf: conf}
-}
-
-// session is one login_duo run under a pseudo-terminal.
-type session struct {
-	t    *testing.T
-	cmd  *exec.Cmd
-	tty  *os.File
-	mu   sync.Mutex
-	out  strings.Builder
-	done chan struct{}
-}
-
-// start runs login_duo for unixUser, asking it to run echo once the login
-// succeeds.
-func (l loginDuo) start(t *testing.T) *session {
-	t.Helper()
-	cmd := exec.Command(l.path, "-c", l.conf, "-f", unixUser, "/bin/echo", "COMMAND-RAN")
-	tty, err := pty.Start(cmd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &session{t: t, cmd: cmd, tty: tty, done: make(chan struct{})}
-	go func() {
-		buf := make([]byte, 4096)
-		for {
-			n, err := tty.Read(buf)
-			s.mu.Lock()
-			s.out.Write(buf[:n])
-			s.mu.Unlock()
-			if err != nil {
-				close(s.done)
-				return
-			}
-		}
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		tty.Close()
-	})
-	return s
-}
-
-func (s *session) output() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.out.String()
-}
-
-// waitFor waits until the terminal shows text.
-func (s *session) waitFor(text string) {
-	s.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(s.output(), text) {
-		if time.Now().After(deadline) {
-			s.t.Fatalf("terminal never showed %q; it shows %q", text, s.output())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// typeLine types a line as the user would.
-func (s *session) typeLine(line string) {
-	s.t.Helper()
-	if _, err := io.WriteString(s.tty, line+"\n"); err != nil {
-		s.t.Fatal(err)
-	}
-}
-
-// wait waits for login_duo to exit and returns its exit code and what the
-// terminal showed.
-func (s *session) wait() (int, string) {
-	s.t.Helper()
-	errc := make(chan error, 1)
-	go func() { errc <- s.cmd.Wait() }()
-	var err error
-	select {
-	case err = <-errc:
-	case <-time.After(20 * time.Second):
-		s.t.Fatalf("login_duo did not exit; terminal shows %q", s.output())
-	}
-	select {
-	case <-s.done:
-	case <-time.After(2 * time.Second):
-	}
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		return exit.ExitCode(), s.output()
-	}
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	return 0, s.output()
+	return testkit.NewLoginDuo(t, app.ClientID, app.ClientSecret, host, caFile, failmode)
 }
 
 // loginDuoPortal is a portal over TLS with a unix application and login_duo
 // configured for it.
-func loginDuoPortal(t *testing.T, newUserPolicy string) (*testkit.Portal, testkit.TLSFiles, loginDuo) {
+func loginDuoPortal(t *testing.T, newUserPolicy string) (*testkit.Portal, testkit.TLSFiles, testkit.LoginDuo) {
 	t.Helper()
 	p, files := testkit.ServeTLS(t)
 	app := newApp(t, p, store.AppUnix, newUserPolicy)
@@ -174,7 +49,7 @@ func TestLoginDuoEnrollThenLogInWithPasscode(t *testing.T) {
 
 	// 1. Not enrolled: the terminal prints where to enroll, and the
 	// command does not run.
-	code1, out := ld.start(t).wait()
+	code1, out := ld.Start(t).Wait()
 	m := enrollURLPattern.FindStringSubmatch(out)
 	if m == nil || code1 == 0 || strings.Contains(out, "COMMAND-RAN") {
 		t.Fatalf("unenrolled login: exit %d, terminal %q", code1, out)
@@ -212,19 +87,19 @@ func TestLoginDuoEnrollThenLogInWithPasscode(t *testing.T) {
 	p.Clock.Advance(time.Minute)
 
 	// 4. Logging in again asks for a passcode; the right one runs the command.
-	s := ld.start(t)
-	s.waitFor("Enter the passcode from your authenticator app")
-	s.typeLine(code(t, setup.Secret, p.Clock.Now()))
-	exit, out := s.wait()
+	s := ld.Start(t)
+	s.WaitFor("Enter the passcode from your authenticator app")
+	s.TypeLine(code(t, setup.Secret, p.Clock.Now()))
+	exit, out := s.Wait()
 	if exit != 0 || !strings.Contains(out, "COMMAND-RAN") {
 		t.Fatalf("login with the right passcode: exit %d, terminal %q", exit, out)
 	}
 
 	// 5. A wrong passcode is refused.
-	s = ld.start(t)
-	s.waitFor("Enter the passcode")
-	s.typeLine(wrongCode(t, setup.Secret, p.Clock.Now()))
-	exit, out = s.wait()
+	s = ld.Start(t)
+	s.WaitFor("Enter the passcode")
+	s.TypeLine(wrongCode(t, setup.Secret, p.Clock.Now()))
+	exit, out = s.Wait()
 	if exit == 0 || strings.Contains(out, "COMMAND-RAN") || !strings.Contains(out, "Incorrect passcode") {
 		t.Fatalf("login with a wrong passcode: exit %d, terminal %q", exit, out)
 	}
@@ -233,10 +108,10 @@ func TestLoginDuoEnrollThenLogInWithPasscode(t *testing.T) {
 	p.Clock.Advance(time.Minute)
 	good := code(t, setup.Secret, p.Clock.Now())
 	for i, wantRan := range []bool{true, false} {
-		s = ld.start(t)
-		s.waitFor("Enter the passcode")
-		s.typeLine(good)
-		exit, out = s.wait()
+		s = ld.Start(t)
+		s.WaitFor("Enter the passcode")
+		s.TypeLine(good)
+		exit, out = s.Wait()
 		if ran := exit == 0 && strings.Contains(out, "COMMAND-RAN"); ran != wantRan {
 			t.Fatalf("passcode use %d: exit %d, terminal %q", i+1, exit, out)
 		}
@@ -272,7 +147,7 @@ func TestLoginDuoPolicyOutcomes(t *testing.T) {
 				}
 				setStatus(t, p, unixUser, tt.status)
 			}
-			exit, out := ld.start(t).wait()
+			exit, out := ld.Start(t).Wait()
 			ran := exit == 0 && strings.Contains(out, "COMMAND-RAN")
 			if ran != tt.wantRan || !strings.Contains(out, tt.wantText) {
 				t.Errorf("exit %d, terminal %q; want ran=%v and %q", exit, out, tt.wantRan, tt.wantText)
@@ -292,13 +167,13 @@ func TestLoginDuoPortalDown(t *testing.T) {
 	files := testkit.NewTLSFiles(t)
 	app := apps.Created{ClientID: "DIXXXXXXXXXXXXXXXXXX", ClientSecret: strings.Repeat("s", 40)}
 
-	exit, out := newLoginDuo(t, app, host, files.CAFile, "secure").start(t).wait()
+	exit, out := newLoginDuo(t, app, host, files.CAFile, "secure").Start(t).Wait()
 	if exit == 0 || strings.Contains(out, "COMMAND-RAN") {
 		t.Errorf("portal down, failmode=secure: exit %d, terminal %q; want denied", exit, out)
 	}
 	// The same with failmode=safe lets the user in: the test above tells
 	// the two apart.
-	exit, out = newLoginDuo(t, app, host, files.CAFile, "safe").start(t).wait()
+	exit, out = newLoginDuo(t, app, host, files.CAFile, "safe").Start(t).Wait()
 	if exit != 0 || !strings.Contains(out, "COMMAND-RAN") {
 		t.Errorf("portal down, failmode=safe: exit %d, terminal %q; want let in", exit, out)
 	}

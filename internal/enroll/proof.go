@@ -23,12 +23,18 @@ var ErrProofRequired = errors.New("enroll: adding a device needs proof of an exi
 // ProofTTL is how long a proved factor lets a browser add or remove devices.
 const ProofTTL = 10 * time.Minute
 
+// newFactorReader reads what the new-factor rule decides on.
+type newFactorReader interface {
+	store.FactorQueries
+	store.EnrollmentLinkQueries
+}
+
 // mayAdd applies the new-factor rule to sub adding a factor to owner: a
 // user without a factor may; one with a factor only when sub.Proved or
 // through a live reset link of theirs. Run inside the transaction that
 // stores the factor, it decides on what is committed, not on what a page
 // saw earlier.
-func mayAdd(ctx context.Context, q store.Queries, sub Subject, owner store.User, now time.Time) error {
+func mayAdd(ctx context.Context, q newFactorReader, sub Subject, owner store.User, now time.Time) error {
 	if sub.Proved {
 		return nil
 	}

@@ -36,9 +36,29 @@ var (
 // (policy.StatusDenial); a locked-out user gets verify.ErrLockedOut.
 var ErrUserDisabled = policy.ErrUserDisabled
 
+// Store is what enrollment uses of the database outside its transactions:
+// users and their factors, links, challenges and activation codes, the
+// message texts and settings, and transactions for every change.
+type Store interface {
+	store.Transactor
+	store.GroupTransactor
+	store.UserQueries
+	store.PhoneQueries
+	store.SecurityKeyQueries
+	store.HardwareTokenQueries
+	store.FactorQueries
+	store.EnrollmentLinkQueries
+	store.PendingEnrollmentQueries
+	store.ChallengeQueries
+	store.ActivationQueries
+	store.TemplateQueries
+	store.SettingQueries
+	store.AuditQueries
+}
+
 // Options configure a Service.
 type Options struct {
-	Store   store.Store
+	Store   Store
 	Clock   clock.Clock
 	Box     *secret.Box
 	BaseURL string // the portal's public URL: links, WebAuthn origin and rp id
@@ -49,7 +69,7 @@ type Options struct {
 
 // Service applies the enrollment rules.
 type Service struct {
-	store     store.Store
+	store     Store
 	clock     clock.Clock
 	box       *secret.Box
 	baseURL   string

@@ -15,7 +15,7 @@ import (
 // seen. Users created by the file get negative ids (-line).
 type checker struct {
 	mode      Mode
-	store     store.Store
+	store     Store
 	region    string
 	names     map[string]int64 // username or alias -> user id (negative: created on line -id)
 	seen      map[int64]int    // user id -> the line that lists it

@@ -70,9 +70,18 @@ func (s *Summary) addError(line int, reason string) {
 	}
 }
 
+// Store is what an import uses of the database outside its job's steps:
+// the indexes its check pass reads, the phone region setting, and the job.
+type Store interface {
+	store.JobQueries
+	store.ImportQueries
+	store.GroupQueries
+	store.SettingQueries
+}
+
 // Service runs imports.
 type Service struct {
-	store   store.Store
+	store   Store
 	clock   clock.Clock
 	tempDir string
 	jobs    *jobs.Runner
@@ -81,7 +90,7 @@ type Service struct {
 // New returns a Service that keeps its plan files in tempDir ("" for the
 // system's temporary directory) and applies imports as jobs of r, with
 // which it registers its kind.
-func New(st store.Store, c clock.Clock, tempDir string, r *jobs.Runner) *Service {
+func New(st Store, c clock.Clock, tempDir string, r *jobs.Runner) *Service {
 	s := &Service{store: st, clock: c, tempDir: tempDir, jobs: r}
 	r.Register(JobKind, jobs.Kind{Open: s.openApply, Finished: s.applyFinished, Describe: describe})
 	return s

@@ -26,12 +26,19 @@ const (
 	StaleAfter = 60 * time.Second
 )
 
+// Store is what an instance uses of the database: its own row and the
+// claims it takes back from dead processes.
+type Store interface {
+	store.Transactor
+	store.InstanceQueries
+}
+
 // Instance is this process, registered in the database.
 type Instance struct {
 	id    string
 	host  string
 	dir   string
-	store store.Store
+	store Store
 	clock clock.Clock
 	log   *slog.Logger
 	lock  *os.File
@@ -39,7 +46,7 @@ type Instance struct {
 
 // Options configure Start.
 type Options struct {
-	Store store.Store
+	Store Store
 	Clock clock.Clock
 	Log   *slog.Logger
 	// Dir holds the lock files, one per live process; beside the database,

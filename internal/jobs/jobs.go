@@ -66,9 +66,16 @@ func (e *RowError) Error() string { return fmt.Sprintf("jobs: line %d: %s", e.Li
 // for dead); the step is rolled back and this process lets the job go.
 var errLostHold = errors.New("jobs: the job is held by another process")
 
+// Store is what the job runner uses of the database: the jobs table, and a
+// transaction for each step.
+type Store interface {
+	store.Transactor
+	store.JobQueries
+}
+
 // Runner runs the jobs of this process, one at a time.
 type Runner struct {
-	store     store.Store
+	store     Store
 	clock     clock.Clock
 	log       *slog.Logger
 	owner     string
@@ -83,7 +90,7 @@ type Runner struct {
 
 // Options configure a Runner.
 type Options struct {
-	Store store.Store
+	Store Store
 	Clock clock.Clock
 	Log   *slog.Logger
 	// Owner is this process's start id (see package instance).

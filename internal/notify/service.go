@@ -12,10 +12,17 @@ import (
 	"enrollportal/internal/store"
 )
 
+// Store is what message delivery uses of the database: the outbox worker's
+// claims and marks, and transactions for a retry with its audit record.
+type Store interface {
+	store.Transactor
+	store.OutboxWorkerQueries
+}
+
 // Service is the portal's message delivery: it composes messages for the
 // current organisation and runs the outbox worker.
 type Service struct {
-	store   store.Store
+	store   Store
 	clock   clock.Clock
 	log     *slog.Logger
 	orgName func(context.Context) string
@@ -34,7 +41,7 @@ type Service struct {
 
 // Options configure a Service. Zero values pick the defaults.
 type Options struct {
-	Store store.Store
+	Store Store
 	Clock clock.Clock
 	Log   *slog.Logger
 	// OrgName returns the organisation's current name (org.Settings.Name).

@@ -29,8 +29,16 @@ func (s *Service) LoadConfig(ctx context.Context) (Config, error) {
 	return loadConfig(ctx, s.Store)
 }
 
+// configReader reads the access configuration.
+type configReader interface {
+	store.PolicyQueries
+	store.ApplicationQueries
+	store.GroupQueries
+	store.AccessQueries
+}
+
 // loadConfig reads the configuration through q, which may be a transaction.
-func loadConfig(ctx context.Context, q store.Queries) (Config, error) {
+func loadConfig(ctx context.Context, q configReader) (Config, error) {
 	c := Config{Policies: map[int64]store.Policy{}, Overrides: map[int64][]store.GroupPolicy{}}
 	pols, err := q.Policies(ctx)
 	if err != nil {

@@ -14,9 +14,24 @@ import (
 	"enrollportal/internal/users"
 )
 
+// Store is what the policy service uses of the database: users with their
+// factors and groups, applications, policies, and transactions for an
+// admin's change of them.
+type Store interface {
+	store.Transactor
+	store.UserQueries
+	store.GroupQueries
+	store.PhoneQueries
+	store.SecurityKeyQueries
+	store.HardwareTokenQueries
+	store.ApplicationQueries
+	store.PolicyQueries
+	store.AccessQueries
+}
+
 // Service loads what Evaluate needs and calls it.
 type Service struct {
-	Store store.Store
+	Store Store
 	Clock clock.Clock
 	// GeoIP looks up the country of client addresses; nil when no GeoIP
 	// file is configured, and then location rules deny nobody.

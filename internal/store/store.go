@@ -63,7 +63,12 @@ type Queries interface {
 	AuditQueries
 	SettingQueries
 	AdminQueries
-	UserAdminQueries
+	UserListQueries
+	UserChangeQueries
+	HardwareTokenQueries
+	PendingEnrollmentQueries
+	GroupAdminQueries
+	AuditSearchQueries
 	AuthTransactionQueries
 	BulkQueries
 	TemplateQueries
@@ -73,6 +78,18 @@ type Queries interface {
 	JobQueries
 	InstanceQueries
 	AdminAPIQueries
+}
+
+// Transactor runs a change in one transaction (Store.InTx); a service that
+// writes takes it beside the queries it reads.
+type Transactor interface {
+	InTx(ctx context.Context, fn func(Queries) error) error
+}
+
+// GroupTransactor runs a short change in a transaction it may share with
+// others (Store.InGroupTx).
+type GroupTransactor interface {
+	InGroupTx(ctx context.Context, fn func(Queries) error) error
 }
 
 // Store is the portal's database.

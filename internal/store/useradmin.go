@@ -72,23 +72,34 @@ type AuditFilter struct {
 	Limit    int
 }
 
-// UserAdminQueries are the reads and writes of the admin section's user,
-// group, pending enrollment and audit pages.
-type UserAdminQueries interface {
+// UserListQueries are the admin section's figures and list of users.
+type UserListQueries interface {
 	// CountUserFigures counts the dashboard's figures, with enrolled users
 	// decided under methods (nil: holding any factor).
 	CountUserFigures(ctx context.Context, now time.Time, methods []string) (UserCounts, error)
 	// SearchUsers returns a page of users in username order; it stays fast at
 	// 100,000 users (index range scans, keyset paging).
 	SearchUsers(ctx context.Context, q UserQuery) ([]UserRow, error)
+}
+
+// UserChangeQueries change and remove users (the users service's edits).
+type UserChangeQueries interface {
 	// UpdateUser writes u's real name, email, notes and status, and sets the
 	// count of failed attempts to zero when resetFailures (the rule of when
 	// is users.ResetsFailures).
 	UpdateUser(ctx context.Context, u User, resetFailures bool) error
 	// DeleteUser removes a user with their links, memberships and factors.
 	DeleteUser(ctx context.Context, id int64) error
-	HardwareTokensByUser(ctx context.Context, userID int64) ([]HardwareToken, error)
+}
 
+// HardwareTokenQueries read the hardware tokens assigned to users.
+type HardwareTokenQueries interface {
+	HardwareTokensByUser(ctx context.Context, userID int64) ([]HardwareToken, error)
+}
+
+// PendingEnrollmentQueries are the reads and writes of pending enrollment
+// links as the admin section and resends see them.
+type PendingEnrollmentQueries interface {
 	// PendingEnrollments lists pending links (neither used, revoked nor
 	// expired at now) of users who hold no factor, after the link id
 	// afterID, oldest first, with the delivery state of their latest email.
@@ -100,10 +111,16 @@ type UserAdminQueries interface {
 	// CountMessagesWithIntentPrefix counts outbox messages whose intent key
 	// starts with prefix (the sends of one enrollment link).
 	CountMessagesWithIntentPrefix(ctx context.Context, prefix string) (int, error)
+}
 
+// GroupAdminQueries are the group pages' reads and removal of a group.
+type GroupAdminQueries interface {
 	GroupByKey(ctx context.Context, key string) (Group, error)
 	DeleteGroup(ctx context.Context, id int64) error
 	CountGroupMembers(ctx context.Context, groupID int64) (int, error)
+}
 
+// AuditSearchQueries search the audit log (the admin section's audit page).
+type AuditSearchQueries interface {
 	SearchAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
 }

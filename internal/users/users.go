@@ -81,9 +81,16 @@ type NewUser struct {
 	RealName string
 }
 
+// Store is what the users service uses of the database: transactions for
+// every change, and groups by key to check a form before one.
+type Store interface {
+	store.Transactor
+	store.GroupAdminQueries
+}
+
 // Service creates and changes users.
 type Service struct {
-	Store store.Store
+	Store Store
 	Clock clock.Clock
 }
 

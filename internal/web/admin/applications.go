@@ -59,6 +59,21 @@ func kindLabel(kind string) string {
 	return kind
 }
 
+// grantHint says what an Admin API grant allows.
+func grantHint(grant string) string {
+	switch grant {
+	case store.GrantReadResource:
+		return "read users, phones, groups and tokens"
+	case store.GrantWriteResource:
+		return "create, change and delete them"
+	case store.GrantReadLog:
+		return "read the authentication and administrator logs"
+	case store.GrantSettings:
+		return "read the organisation's information"
+	}
+	return ""
+}
+
 // apiHost is the api_host the clients are configured with: the base URL's
 // host, with its port.
 func (s *Section) apiHost() string {
@@ -125,13 +140,16 @@ type adminApplicationForm struct {
 	Kind                  string
 	RedirectURIs          string // one a line
 	UsernameNormalization string
-	Kinds                 []string
-	Normalizations        []string
-	Errors                map[string]string
+	// Grants are the Admin API grants ticked (admin-api only).
+	Grants         []string
+	AllGrants      []string
+	Kinds          []string
+	Normalizations []string
+	Errors         map[string]string
 }
 
 func (s *Section) renderApplicationForm(c *gin.Context, status int, f adminApplicationForm) {
-	f.Kinds, f.Normalizations = apps.Kinds, apps.Normalizations
+	f.Kinds, f.Normalizations, f.AllGrants = apps.Kinds, apps.Normalizations, store.Grants
 	title := "Add an application"
 	if f.App.Key != "" {
 		title = "Edit " + f.App.Name
@@ -156,8 +174,9 @@ func (s *Section) AdminApplicationNewGET(c *gin.Context) {
 // AdminApplicationNewPOST creates an application and shows its credentials
 // on the next page, once.
 func (s *Section) AdminApplicationNewPOST(c *gin.Context) {
-	f := adminApplicationForm{Name: c.PostForm("name"), Kind: c.PostForm("kind"), RedirectURIs: c.PostForm("redirect_uris")}
-	n, problems := apps.CheckNew(apps.NewApp{Name: f.Name, Kind: f.Kind, RedirectURIs: apps.SplitRedirectURIs(f.RedirectURIs)})
+	f := adminApplicationForm{Name: c.PostForm("name"), Kind: c.PostForm("kind"), RedirectURIs: c.PostForm("redirect_uris"),
+		Grants: c.PostFormArray("grants")}
+	n, problems := apps.CheckNew(apps.NewApp{Name: f.Name, Kind: f.Kind, RedirectURIs: apps.SplitRedirectURIs(f.RedirectURIs), Grants: f.Grants})
 	if len(problems) > 0 {
 		f.Errors = fieldErrors(problems)
 		s.renderApplicationForm(c, http.StatusUnprocessableEntity, f)
@@ -196,20 +215,17 @@ type adminApplicationPage struct {
 
 // applicationPage loads what the application page shows, or answers 404.
 func (s *Section) applicationPage(c *gin.Context, key string) (adminApplicationPage, bool) {
-	list, err := s.apps.Summaries(c.Request.Context())
+	a, err := s.apps.SummaryByKey(c.Request.Context(), key)
+	if errors.Is(err, apps.ErrNotFound) {
+		s.applicationGone(c)
+		return adminApplicationPage{}, false
+	}
 	if err != nil {
 		s.ServerError(c, err)
 		return adminApplicationPage{}, false
 	}
-	for _, a := range list {
-		if a.Key == key {
-			p := adminApplicationPage{App: a, Kind: kindLabel(a.Kind), APIHost: s.apiHost(), Policy: policyLabel(a), Groups: groupsLabel(a)}
-			p.PoliciesPage = "/admin/applications/" + a.Key + "/access"
-			return p, true
-		}
-	}
-	s.applicationGone(c)
-	return adminApplicationPage{}, false
+	return adminApplicationPage{App: a, Kind: kindLabel(a.Kind), APIHost: s.apiHost(), Policy: policyLabel(a), Groups: groupsLabel(a),
+		PoliciesPage: "/admin/applications/" + a.Key + "/access"}, true
 }
 
 func (s *Section) applicationGone(c *gin.Context) {
@@ -270,15 +286,25 @@ func (s *Section) AdminApplicationRevealPOST(c *gin.Context) {
 	}
 }
 
-// AdminApplicationEditGET shows the edit form.
-func (s *Section) AdminApplicationEditGET(c *gin.Context) {
+// applicationOf loads the application of the route's key, or answers 404
+// (or 500) and reports false.
+func (s *Section) applicationOf(c *gin.Context) (store.Application, bool) {
 	a, err := s.apps.ByKey(c.Request.Context(), c.Param("key"))
 	if errors.Is(err, apps.ErrNotFound) {
 		s.applicationGone(c)
-		return
+		return a, false
 	}
 	if err != nil {
 		s.ServerError(c, err)
+		return a, false
+	}
+	return a, true
+}
+
+// AdminApplicationEditGET shows the edit form.
+func (s *Section) AdminApplicationEditGET(c *gin.Context) {
+	a, ok := s.applicationOf(c)
+	if !ok {
 		return
 	}
 	s.renderApplicationForm(c, http.StatusOK, adminApplicationForm{App: a, Name: a.Name, Kind: a.Kind,
@@ -316,13 +342,8 @@ type adminApplicationConfirm struct {
 
 func (s *Section) renderConfirm(c *gin.Context, status int, view string, f adminApplicationConfirm) {
 	if f.App.Key == "" {
-		a, err := s.apps.ByKey(c.Request.Context(), c.Param("key"))
-		if errors.Is(err, apps.ErrNotFound) {
-			s.applicationGone(c)
-			return
-		}
-		if err != nil {
-			s.ServerError(c, err)
+		a, ok := s.applicationOf(c)
+		if !ok {
 			return
 		}
 		f.App = a

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"enrollportal/internal/admin"
+	"enrollportal/internal/apps"
+	"enrollportal/internal/audit"
 	"enrollportal/internal/store"
 	"enrollportal/internal/testkit"
 )
@@ -159,5 +161,50 @@ func TestBrowserAdminPolicyCreateWebAppSignsInWithDuosNodeClient(t *testing.T) {
 	}
 	if w := testkit.Eval[int](b, `document.documentElement.scrollWidth`); w > 360 {
 		t.Fatalf("the unix credentials page is %d px wide at 360 px", w)
+	}
+}
+
+// TestBrowserAdminPolicyRevealAndRotateSecret: an owner shows an
+// application's secret again with a code from their own authenticator app
+// (a wrong code shows nothing), then rotates it; axe-core on every page at
+// 360 px and desktop.
+func TestBrowserAdminPolicyRevealAndRotateSecret(t *testing.T) {
+	p := testkit.Serve(t)
+	made, err := p.Apps.Create(context.Background(), apps.NewApp{Name: "VPN", Kind: store.AppAuthAPI}, audit.CLI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := testkit.NewBrowser(t, testkit.At(p.URL), testkit.WithViewport(testkit.Phone))
+	owner := browserSignIn(t, p, b, admin.RoleOwner)
+	b.Visit("/admin/applications")
+	b.ClickAndWait(`main table a`)
+	if b.Count("#cred-skey") != 0 {
+		t.Fatal("the secret is shown without a code")
+	}
+	b.SetValue("#code", "000000")
+	b.ClickAndWait(`form[action$="/reveal"] button[type=submit]`)
+	if got := b.Text("main .notice.error"); !strings.Contains(got, "The secret was not shown") || b.Count("#cred-skey") != 0 {
+		t.Fatalf("wrong code: %q", got)
+	}
+	p.Clock.Advance(30 * time.Second)
+	b.SetValue("#code", owner.Code(t, p.Clock.Now()))
+	b.ClickAndWait(`form[action$="/reveal"] button[type=submit]`)
+	if got := b.Text("#cred-skey"); got != made.ClientSecret {
+		t.Fatalf("revealed %q", got)
+	}
+
+	b.Visit("/admin/applications/" + made.App.Key)
+	b.ClickAndWait(`main a[href$="/rotate"]`)
+	b.ClickAndWait("main button[type=submit]")
+	rotated := b.Text("#cred-skey")
+	if len(rotated) != 40 || rotated == made.ClientSecret {
+		t.Fatalf("rotated secret %q", rotated)
+	}
+	if w := testkit.Eval[int](b, `document.documentElement.scrollWidth`); w > 360 {
+		t.Fatalf("the page is %d px wide at 360 px", w)
+	}
+	b.Reload()
+	if b.Count("#cred-skey") != 0 {
+		t.Fatal("the rotated secret is shown again on reload")
 	}
 }

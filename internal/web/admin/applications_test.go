@@ -62,6 +62,8 @@ func TestAdminApplicationsAddShowsCredentialsOnce(t *testing.T) {
 		{url.Values{"name": {"X"}}, "The kind of application must be web, unix, auth-api or admin-api"},
 		{url.Values{"name": {"X"}, "kind": {"web"}, "redirect_uris": {"https://ok.example/cb\nhttp://wiki.example.org/cb"}}, "must be an absolute https:// URL"},
 		{url.Values{"name": {"X"}, "kind": {"unix"}, "redirect_uris": {"https://ok.example/cb"}}, "Only web applications have redirect URIs"},
+		{url.Values{"name": {"X"}, "kind": {"unix"}, "grants": {"read-log"}}, "Only admin-api applications have grants"},
+		{url.Values{"name": {"X"}, "kind": {"admin-api"}, "grants": {"everything"}}, "A grant must be one of read-resource, write-resource, read-log and settings"},
 	}
 	for _, b := range bad {
 		r := c.Post("/admin/applications/new", b.form)
@@ -110,6 +112,16 @@ func TestAdminApplicationsAddShowsCredentialsOnce(t *testing.T) {
 	}
 	if acts := auditActionsOf(t, p, key); len(acts) != 1 || acts[0] != audit.ApplicationCreated {
 		t.Errorf("audit = %v", acts)
+	}
+
+	// An Admin API application with its grants.
+	r = c.Post("/admin/applications/new", url.Values{"name": {"Directory sync"}, "kind": {"admin-api"}, "grants": {"read-resource", "read-log"}})
+	page = c.Get(r.Location())
+	if creds := credentialsOn(page.Body); len(creds) != 3 || creds["skey"] == "" || !strings.Contains(page.Body, "<dt>Admin API grants</dt><dd>read-resource, read-log</dd>") {
+		t.Errorf("admin-api page: %v", creds)
+	}
+	if a, _ := p.Apps.ByClientID(ctx, credentialsOn(page.Body)["ikey"]); len(a.AdminGrants) != 2 {
+		t.Errorf("stored grants = %v", a.AdminGrants)
 	}
 
 	// A unix application gets a ready login_duo.conf.

@@ -21,7 +21,7 @@ import (
 )
 
 // browserSignIn signs an admin with role in through the sign-in pages.
-func browserSignIn(t *testing.T, p *testkit.Portal, b *testkit.Browser, role string) {
+func browserSignIn(t *testing.T, p *testkit.Portal, b *testkit.Browser, role string) testkit.TestAdmin {
 	t.Helper()
 	a := p.AddAdmin(t, role)
 	b.Visit("/admin/signin")
@@ -35,6 +35,7 @@ func browserSignIn(t *testing.T, p *testkit.Portal, b *testkit.Browser, role str
 	if got := b.Text("h1"); got != "Dashboard" {
 		t.Fatalf("after sign-in: %q", got)
 	}
+	return a
 }
 
 func TestBrowserAdminBulkEnrollsFiftyUsers(t *testing.T) {

@@ -108,6 +108,8 @@ func TemplateFuncs() template.FuncMap {
 		"roleLabel":       admin.RoleLabel,
 		"activationTexts": activationTextsData,
 		"kindLabel":       kindLabel,
+		"grantHint":       grantHint,
+		"hasString":       slices.Contains[[]string],
 		"methodLabel":     methodLabel,
 		"countryName":     policy.CountryName,
 		"reasonLabel":     policy.ReasonLabel,
