@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -83,16 +82,7 @@ func BenchmarkApplicationsPage1000(b *testing.B) {
 			all = append(all, d)
 		}
 	}
-	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
-	var sum time.Duration
-	for _, d := range all {
-		sum += d
-	}
-	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	b.ReportMetric(ms(sum/time.Duration(len(all))), "ms/page-mean")
-	b.ReportMetric(ms(all[len(all)*95/100]), "ms/page-p95")
-	b.ReportMetric(ms(all[len(all)-1]), "ms/page-max")
-	b.ReportMetric(ms(cpu/time.Duration(len(all))), "cpu_ms/page")
+	mean, p95, worst, cpuPerPage := reportPages(b, all, cpu)
 	b.Logf("applications page, 1,000 applications: mean %.2f ms, p95 %.2f ms, max %.2f ms wall; %.2f ms CPU per page (target: under 50 ms)",
-		ms(sum/time.Duration(len(all))), ms(all[len(all)*95/100]), ms(all[len(all)-1]), ms(cpu/time.Duration(len(all))))
+		mean, p95, worst, cpuPerPage)
 }

@@ -106,22 +106,33 @@ func BenchmarkUsersPage100k(b *testing.B) {
 		}
 		cpu += processCPU(b) - cpuBefore
 	}
+	reportPages(b, all, cpu)
+	b.ReportMetric(ms(dashboard), "ms/dashboard-max")
+	for _, path := range pages {
+		b.Logf("%-50s worst %6.2f ms wall, %6.2f ms CPU per page", path, ms(worst[path]), ms(pathCPU[path]))
+	}
+}
+
+// ms is a duration in milliseconds, for the reports.
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// reportPages reports the mean, 95th percentile and worst wall-clock time
+// of the page loads in all, and their mean CPU time (cpu is the total):
+// CPU time is what a page costs the server whatever else the machine is
+// running; wall-clock figures include waiting for a core.
+func reportPages(b *testing.B, all []time.Duration, cpu time.Duration) (mean, p95, worst, cpuPerPage float64) {
+	b.Helper()
 	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
 	var sum time.Duration
 	for _, d := range all {
 		sum += d
 	}
-	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	b.ReportMetric(ms(sum/time.Duration(len(all))), "ms/page-mean")
-	b.ReportMetric(ms(all[len(all)*95/100]), "ms/page-p95")
-	b.ReportMetric(ms(all[len(all)-1]), "ms/page-max")
-	b.ReportMetric(ms(dashboard), "ms/dashboard-max")
-	// CPU time is what the page costs the server whatever else the machine
-	// is running; wall-clock figures include waiting for a core.
-	b.ReportMetric(ms(cpu/time.Duration(len(all))), "cpu_ms/page")
-	for _, path := range pages {
-		b.Logf("%-50s worst %6.2f ms wall, %6.2f ms CPU per page", path, ms(worst[path]), ms(pathCPU[path]))
-	}
+	mean, p95, worst, cpuPerPage = ms(sum/time.Duration(len(all))), ms(all[len(all)*95/100]), ms(all[len(all)-1]), ms(cpu/time.Duration(len(all)))
+	b.ReportMetric(mean, "ms/page-mean")
+	b.ReportMetric(p95, "ms/page-p95")
+	b.ReportMetric(worst, "ms/page-max")
+	b.ReportMetric(cpuPerPage, "cpu_ms/page")
+	return mean, p95, worst, cpuPerPage
 }
 
 // processCPU is the CPU time (user and system) the process has used.

@@ -57,12 +57,36 @@ func (s *Service) Summaries(ctx context.Context) ([]Summary, error) {
 	return out, nil
 }
 
+// SummaryByKey is the summary of the application of key, last use
+// included; ErrNotFound when there is none.
+func (s *Service) SummaryByKey(ctx context.Context, key string) (Summary, error) {
+	r, err := s.Store.ApplicationSummaryByKey(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return Summary{}, ErrNotFound
+	}
+	if err != nil {
+		return Summary{}, fmt.Errorf("apps: summary: %w", err)
+	}
+	r.LastUsedAt = s.lastUsed(r.ID, r.LastUsedAt)
+	return Summary{r}, nil
+}
+
+// appByKey reads the application of key through q, ErrNotFound when there
+// is none.
+func appByKey(ctx context.Context, q store.ApplicationQueries, key string) (store.Application, error) {
+	a, err := q.ApplicationByKey(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return a, ErrNotFound
+	}
+	return a, err
+}
+
 // ByKey finds the application of a public id ("DA..."); ErrNotFound when
 // there is none.
 func (s *Service) ByKey(ctx context.Context, key string) (store.Application, error) {
-	a, err := s.Store.ApplicationByKey(ctx, key)
-	if errors.Is(err, store.ErrNotFound) {
-		return a, ErrNotFound
+	a, err := appByKey(ctx, s.Store, key)
+	if errors.Is(err, ErrNotFound) {
+		return a, err
 	}
 	if err != nil {
 		return a, fmt.Errorf("apps: by key: %w", err)
@@ -149,10 +173,7 @@ func (e *InvalidEditError) Error() string {
 func (s *Service) Update(ctx context.Context, key string, e Edit, who audit.Who) (store.Application, error) {
 	var out store.Application
 	err := s.Store.InTx(ctx, func(q store.Queries) error {
-		a, err := q.ApplicationByKey(ctx, key)
-		if errors.Is(err, store.ErrNotFound) {
-			return ErrNotFound
-		}
+		a, err := appByKey(ctx, q, key)
 		if err != nil {
 			return err
 		}
@@ -212,10 +233,7 @@ func nonNil(s []string) []string {
 func (s *Service) Rotate(ctx context.Context, key string, who audit.Who) (Created, error) {
 	var out Created
 	err := s.Store.InTx(ctx, func(q store.Queries) error {
-		a, err := q.ApplicationByKey(ctx, key)
-		if errors.Is(err, store.ErrNotFound) {
-			return ErrNotFound
-		}
+		a, err := appByKey(ctx, q, key)
 		if err != nil {
 			return err
 		}
@@ -287,10 +305,7 @@ func (s *Service) DeleteNamed(ctx context.Context, key, typedName string, who au
 func (s *Service) deleteApp(ctx context.Context, key string, confirm func(store.Application) error, who audit.Who) (store.Application, error) {
 	var gone store.Application
 	err := s.Store.InTx(ctx, func(q store.Queries) error {
-		a, err := q.ApplicationByKey(ctx, key)
-		if errors.Is(err, store.ErrNotFound) {
-			return ErrNotFound
-		}
+		a, err := appByKey(ctx, q, key)
 		if err != nil {
 			return err
 		}

@@ -67,6 +67,8 @@ type ApplicationQueries interface {
 	// ApplicationSummaries lists every application by name, as the admin
 	// list shows it, in one statement.
 	ApplicationSummaries(ctx context.Context) ([]ApplicationSummary, error)
+	// ApplicationSummaryByKey is the summary of one application.
+	ApplicationSummaryByKey(ctx context.Context, key string) (ApplicationSummary, error)
 	// UpdateApplicationDetails writes a's name, username normalization,
 	// redirect URIs (the whole set) and updated_at; nothing else.
 	UpdateApplicationDetails(ctx context.Context, a Application) error

@@ -135,6 +135,25 @@ func (s queries) Applications(ctx context.Context) ([]store.Application, error) 
 // redirect URIs, permitted groups and last use in one statement: the admin
 // list shows them all at once, a thousand of them in a few milliseconds.
 func (s queries) ApplicationSummaries(ctx context.Context) ([]store.ApplicationSummary, error) {
+	return s.applicationSummaries(ctx, "", nil)
+}
+
+func (s queries) ApplicationSummaryByKey(ctx context.Context, key string) (store.ApplicationSummary, error) {
+	list, err := s.applicationSummaries(ctx, "WHERE a.app_key = ?", key)
+	if err != nil {
+		return store.ApplicationSummary{}, err
+	}
+	if len(list) == 0 {
+		return store.ApplicationSummary{}, store.ErrNotFound
+	}
+	return list[0], nil
+}
+
+func (s queries) applicationSummaries(ctx context.Context, where string, arg any) ([]store.ApplicationSummary, error) {
+	var args []any
+	if arg != nil {
+		args = append(args, arg)
+	}
 	rows, err := s.q.QueryContext(ctx, `SELECT a.id, a.app_key, a.name, a.kind, a.client_id, a.policy_id,
 			a.username_normalization, a.groups_restricted, a.admin_grants, a.created_at, a.updated_at, a.last_used_at,
 			COALESCE(p.name, ''), COALESCE(p.new_user_policy, ''),
@@ -144,7 +163,8 @@ func (s queries) ApplicationSummaries(ctx context.Context) ([]store.ApplicationS
 				(SELECT g.id, g.name FROM application_groups ag JOIN groups g ON g.id = ag.group_id
 				 WHERE ag.application_id = a.id ORDER BY g.name) g)
 		FROM applications a LEFT JOIN policies p ON p.id = a.policy_id
-		ORDER BY a.name, a.id`)
+		`+where+`
+		ORDER BY a.name, a.id`, args...)
 	if err != nil {
 		return nil, wrap("application summaries", err)
 	}

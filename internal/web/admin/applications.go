@@ -215,20 +215,17 @@ type adminApplicationPage struct {
 
 // applicationPage loads what the application page shows, or answers 404.
 func (s *Section) applicationPage(c *gin.Context, key string) (adminApplicationPage, bool) {
-	list, err := s.apps.Summaries(c.Request.Context())
+	a, err := s.apps.SummaryByKey(c.Request.Context(), key)
+	if errors.Is(err, apps.ErrNotFound) {
+		s.applicationGone(c)
+		return adminApplicationPage{}, false
+	}
 	if err != nil {
 		s.ServerError(c, err)
 		return adminApplicationPage{}, false
 	}
-	for _, a := range list {
-		if a.Key == key {
-			p := adminApplicationPage{App: a, Kind: kindLabel(a.Kind), APIHost: s.apiHost(), Policy: policyLabel(a), Groups: groupsLabel(a)}
-			p.PoliciesPage = "/admin/applications/" + a.Key + "/access"
-			return p, true
-		}
-	}
-	s.applicationGone(c)
-	return adminApplicationPage{}, false
+	return adminApplicationPage{App: a, Kind: kindLabel(a.Kind), APIHost: s.apiHost(), Policy: policyLabel(a), Groups: groupsLabel(a),
+		PoliciesPage: "/admin/applications/" + a.Key + "/access"}, true
 }
 
 func (s *Section) applicationGone(c *gin.Context) {
@@ -289,15 +286,25 @@ func (s *Section) AdminApplicationRevealPOST(c *gin.Context) {
 	}
 }
 
-// AdminApplicationEditGET shows the edit form.
-func (s *Section) AdminApplicationEditGET(c *gin.Context) {
+// applicationOf loads the application of the route's key, or answers 404
+// (or 500) and reports false.
+func (s *Section) applicationOf(c *gin.Context) (store.Application, bool) {
 	a, err := s.apps.ByKey(c.Request.Context(), c.Param("key"))
 	if errors.Is(err, apps.ErrNotFound) {
 		s.applicationGone(c)
-		return
+		return a, false
 	}
 	if err != nil {
 		s.ServerError(c, err)
+		return a, false
+	}
+	return a, true
+}
+
+// AdminApplicationEditGET shows the edit form.
+func (s *Section) AdminApplicationEditGET(c *gin.Context) {
+	a, ok := s.applicationOf(c)
+	if !ok {
 		return
 	}
 	s.renderApplicationForm(c, http.StatusOK, adminApplicationForm{App: a, Name: a.Name, Kind: a.Kind,
@@ -335,13 +342,8 @@ type adminApplicationConfirm struct {
 
 func (s *Section) renderConfirm(c *gin.Context, status int, view string, f adminApplicationConfirm) {
 	if f.App.Key == "" {
-		a, err := s.apps.ByKey(c.Request.Context(), c.Param("key"))
-		if errors.Is(err, apps.ErrNotFound) {
-			s.applicationGone(c)
-			return
-		}
-		if err != nil {
-			s.ServerError(c, err)
+		a, ok := s.applicationOf(c)
+		if !ok {
 			return
 		}
 		f.App = a
