@@ -11,6 +11,7 @@ type AccessSubject struct {
 	ID       int64
 	Username string
 	Status   string
+	Email    string
 	Groups   []int64 // ascending
 	// HasAuthenticatorApp: an activated phone with an authenticator app.
 	HasAuthenticatorApp bool
@@ -27,6 +28,13 @@ type AccessQueries interface {
 	// and which kinds of factor they hold, in a few scans whatever the
 	// number of users.
 	AccessSubjects(ctx context.Context) ([]AccessSubject, error)
+	// UsersWithLiveLinks lists, in id order, the users holding an
+	// enrollment link that is neither used, revoked nor expired at now.
+	UsersWithLiveLinks(ctx context.Context, now time.Time) ([]int64, error)
+	// FirstActivations lists, for every user whose first factor was
+	// activated (an authenticator app) or registered (a security key), the
+	// username and when, from the audit log, oldest first.
+	FirstActivations(ctx context.Context) ([]Activation, error)
 	// AllGroupPolicies lists the group overrides of every application,
 	// ordered by application, priority and group.
 	AllGroupPolicies(ctx context.Context) ([]GroupPolicy, error)
@@ -40,4 +48,10 @@ type AccessQueries interface {
 	DeleteGroupPolicy(ctx context.Context, appID, groupID int64) error
 	// DeletePolicy deletes a named policy (never the global one).
 	DeletePolicy(ctx context.Context, id int64) error
+}
+
+// Activation is when a user first held a factor, as the audit log tells.
+type Activation struct {
+	Username string
+	At       time.Time
 }

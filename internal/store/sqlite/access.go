@@ -2,10 +2,12 @@ package sqlite
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"enrollportal/internal/audit"
 	"enrollportal/internal/store"
 )
 
@@ -14,14 +16,14 @@ import (
 // cost SQLite several times more than these scans. The users are then
 // sorted by name in memory, cheaper than walking the username index.
 func (s queries) AccessSubjects(ctx context.Context) ([]store.AccessSubject, error) {
-	rows, err := s.q.QueryContext(ctx, `SELECT id, username, status FROM users ORDER BY id`)
+	rows, err := s.q.QueryContext(ctx, `SELECT id, username, status, email FROM users ORDER BY id`)
 	if err != nil {
 		return nil, wrap("access subjects", err)
 	}
 	var out []store.AccessSubject
 	for rows.Next() {
 		var a store.AccessSubject
-		if err := rows.Scan(&a.ID, &a.Username, &a.Status); err != nil {
+		if err := rows.Scan(&a.ID, &a.Username, &a.Status, &a.Email); err != nil {
 			rows.Close()
 			return nil, wrap("access subjects", err)
 		}
@@ -58,21 +60,69 @@ func (s queries) AccessSubjects(ctx context.Context) ([]store.AccessSubject, err
 		func(a *store.AccessSubject, g int64) { a.Groups = append(a.Groups, g) }); err != nil {
 		return nil, err
 	}
-	if err := merge(`SELECT DISTINCT up.user_id, 1 FROM user_phones up JOIN phones p ON p.id = up.phone_id
-		WHERE p.activated = 1 AND length(p.totp_secret) > 0 ORDER BY up.user_id`,
-		func(a *store.AccessSubject, _ int64) { a.HasAuthenticatorApp = true }); err != nil {
-		return nil, err
-	}
-	if err := merge(`SELECT DISTINCT user_id, 1 FROM webauthn_credentials ORDER BY user_id`,
-		func(a *store.AccessSubject, _ int64) { a.HasSecurityKey = true }); err != nil {
-		return nil, err
-	}
-	if err := merge(`SELECT DISTINCT user_id, 1 FROM hardware_tokens WHERE user_id IS NOT NULL ORDER BY user_id`,
-		func(a *store.AccessSubject, _ int64) { a.HasHardwareToken = true }); err != nil {
-		return nil, err
+	// Which kinds of factor each user holds, by the rule of factorKinds
+	// (the one definition of enrolled).
+	for _, k := range factorKinds {
+		var set func(a *store.AccessSubject)
+		switch k.method {
+		case store.MethodAuthenticatorApp:
+			set = func(a *store.AccessSubject) { a.HasAuthenticatorApp = true }
+		case store.MethodSecurityKey:
+			set = func(a *store.AccessSubject) { a.HasSecurityKey = true }
+		case store.MethodHardwareToken:
+			set = func(a *store.AccessSubject) { a.HasHardwareToken = true }
+		default:
+			return nil, fmt.Errorf("sqlite: access subjects: no flag for %s", k.method)
+		}
+		if err := merge(`SELECT DISTINCT f.user_id, 1 FROM (`+k.users+`) f ORDER BY f.user_id`,
+			func(a *store.AccessSubject, _ int64) { set(a) }); err != nil {
+			return nil, err
+		}
 	}
 	slices.SortFunc(out, func(a, b store.AccessSubject) int { return strings.Compare(a.Username, b.Username) })
 	return out, nil
+}
+
+func (s queries) UsersWithLiveLinks(ctx context.Context, now time.Time) ([]int64, error) {
+	rows, err := s.q.QueryContext(ctx, `SELECT DISTINCT user_id FROM enrollment_links
+		WHERE used_at IS NULL AND revoked_at IS NULL AND expires_at > ? ORDER BY user_id`, unix(now))
+	if err != nil {
+		return nil, wrap("users with live links", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, wrap("users with live links", err)
+		}
+		out = append(out, id)
+	}
+	return out, wrap("users with live links", rows.Err())
+}
+
+// FirstActivations reads the audit records of activated phones and
+// registered security keys (through the action index), the first per user.
+func (s queries) FirstActivations(ctx context.Context) ([]store.Activation, error) {
+	rows, err := s.q.QueryContext(ctx, `
+		SELECT target, MIN(at) FROM audit_log
+		WHERE action IN ('`+audit.PhoneActivated+`', '`+audit.SecurityKeyRegistered+`') AND target_type = '`+audit.TargetUser+`'
+		GROUP BY target ORDER BY 2, 1`)
+	if err != nil {
+		return nil, wrap("first activations", err)
+	}
+	defer rows.Close()
+	var out []store.Activation
+	for rows.Next() {
+		var a store.Activation
+		var at int64
+		if err := rows.Scan(&a.Username, &at); err != nil {
+			return nil, wrap("first activations", err)
+		}
+		a.At = fromUnix(at)
+		out = append(out, a)
+	}
+	return out, wrap("first activations", rows.Err())
 }
 
 func (s queries) AllGroupPolicies(ctx context.Context) ([]store.GroupPolicy, error) {

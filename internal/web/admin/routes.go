@@ -70,4 +70,5 @@ func (s *Section) Register(r *gin.Engine) {
 	s.adminBulkRoutes(g)
 	s.adminJobRoutes(g)
 	s.adminPolicyRoutes(g)
+	s.adminProgressRoutes(g)
 }

@@ -115,5 +115,6 @@ func TemplateFuncs() template.FuncMap {
 		"reasonLabel":     policy.ReasonLabel,
 		"hasValue":        func(list []string, v string) bool { return slices.Contains(list, v) },
 		"policyMethods":   policyMethods,
+		"progressRow":     progressRow,
 	}
 }

@@ -1,0 +1,59 @@
+package admin_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"enrollportal/internal/admin"
+	"enrollportal/internal/store"
+)
+
+func TestAdminEnrollmentProgressCountsAndSends(t *testing.T) {
+	f := newAccessFixture(t)
+	ctx := context.Background()
+	// nina (not enrolled, no address), erin (enrolled, in staff), dan
+	// (disabled) and paula (not enrolled, with an address).
+	dan := addUser(t, f.p, "dan", "dan@example.org", "")
+	if err := f.p.Store.SetUserStatus(ctx, dan.ID, store.StatusDisabled, false, f.p.Clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	addUser(t, f.p, "paula", "paula@example.org", "")
+
+	c, _ := f.p.SignInAs(t, admin.RoleUserManager)
+	r := c.Get("/admin/enrollment-progress")
+	if r.Code != http.StatusOK || !strings.Contains(r.Body, `<td data-label="Users">4</td>`) {
+		t.Fatalf("progress: %d\n%s", r.Code, r.Body)
+	}
+	csv := c.Get("/admin/enrollment-progress.csv")
+	for _, want := range []string{"all,,4,1,2,0,0,1\n", "group,staff,1,1,0,0,0,0\n", "application,VPN,4,1,2,0,0,1\n"} {
+		if !strings.Contains(csv.Body, want) {
+			t.Fatalf("CSV lacks %q:\n%s", want, csv.Body)
+		}
+	}
+	left := c.Get("/admin/enrollment-progress/users?application=" + f.app.Key)
+	if left.Code != http.StatusOK || !strings.Contains(left.Body, "nina") || !strings.Contains(left.Body, "paula") || strings.Contains(left.Body, ">erin<") ||
+		!strings.Contains(left.Body, "1 of them has no email address") {
+		t.Fatalf("left to enroll: %d\n%s", left.Code, left.Body)
+	}
+	r = c.Post("/admin/enrollment-progress/send", url.Values{"application": {f.app.Key}})
+	if r.Code != http.StatusSeeOther {
+		t.Fatalf("send: %d\n%s", r.Code, r.Body)
+	}
+	msgs, _, err := f.p.Store.ListMessages(ctx, store.MessageFilter{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 1 || msgs[0].Recipient != "paula@example.org" {
+		t.Fatalf("outbox %+v", msgs)
+	}
+	if r := c.Get("/admin/enrollment-progress/users?group=DGNOSUCH"); r.Code != http.StatusNotFound {
+		t.Fatalf("unknown group: %d", r.Code)
+	}
+	ro, _ := f.p.SignInAs(t, admin.RoleReadOnly)
+	if page := ro.Get("/admin/enrollment-progress/users"); page.Code != http.StatusOK || strings.Contains(page.Body, "Send enrollment emails") {
+		t.Fatalf("read-only: %d", page.Code)
+	}
+}
