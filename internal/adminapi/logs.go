@@ -23,7 +23,8 @@ const maxAdminLogPage = 1000
 func (k *call) AuthLogsGET() {
 	minMS := k.msParam("mintime")
 	maxMS := k.msParam("maxtime")
-	limit := k.integer("limit", DefaultLimit, 1, MaxLimit)
+	// Duo takes up to 1,000 here; more than MaxLimit are served as MaxLimit.
+	limit := min(k.integer("limit", DefaultLimit, 1, 1000), MaxLimit)
 	desc := true
 	switch k.str("sort") {
 	case "", "ts:desc":

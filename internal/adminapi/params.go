@@ -21,16 +21,18 @@ func textProblem(err error) (string, bool) {
 // page is the offset and limit of a list call.
 type page struct{ offset, limit int }
 
-// page reads limit (default DefaultLimit, at most MaxLimit) and offset.
+// page reads limit (default DefaultLimit) and offset. A limit above
+// MaxLimit is served as MaxLimit, as Duo serves its own maximum, so that a
+// client written for Duo's 500 users a page pages correctly here too.
 func (k *call) page() page {
 	pg := page{limit: DefaultLimit}
 	if v, ok := k.params["limit"]; ok {
 		n, err := strconv.Atoi(v[0])
-		if err != nil || n < 1 || n > MaxLimit {
-			k.bad("limit must be a whole number from 1 to " + strconv.Itoa(MaxLimit))
+		if err != nil || n < 1 {
+			k.bad("limit must be a whole number of 1 or more (at most " + strconv.Itoa(MaxLimit) + " are answered)")
 			return pg
 		}
-		pg.limit = n
+		pg.limit = min(n, MaxLimit)
 	}
 	if v, ok := k.params["offset"]; ok {
 		n, err := strconv.Atoi(v[0])

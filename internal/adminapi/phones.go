@@ -176,6 +176,18 @@ func (k *call) validity() time.Duration {
 	return time.Duration(secs) * time.Second
 }
 
+// activationTarget reads valid_secs and install and loads the phone of
+// an activation call.
+func (k *call) activationTarget() (ttl time.Duration, install bool, p store.APIPhone, ok bool) {
+	ttl = k.validity()
+	install = k.flag("install")
+	if k.failed {
+		return ttl, install, p, false
+	}
+	p, ok = k.loadPhone(k.c.Param("phone_id"))
+	return ttl, install, p, ok
+}
+
 // activationAnswer is what activation_url and send_sms_activation answer.
 func (k *call) activationAnswer(issued enroll.IssuedActivation, ttl time.Duration, install bool) map[string]any {
 	out := map[string]any{
@@ -192,12 +204,7 @@ func (k *call) activationAnswer(issued enroll.IssuedActivation, ttl time.Duratio
 // PhoneActivationURLPOST creates an activation link for the phone (for
 // its first user) and answers it with a QR code of it.
 func (k *call) PhoneActivationURLPOST() {
-	ttl := k.validity()
-	install := k.flag("install")
-	if k.failed {
-		return
-	}
-	p, ok := k.loadPhone(k.c.Param("phone_id"))
+	ttl, install, p, ok := k.activationTarget()
 	if !ok {
 		return
 	}
@@ -212,12 +219,7 @@ func (k *call) PhoneActivationURLPOST() {
 // PhoneSendSMSActivationPOST texts the phone its install and activation
 // messages through the outbox.
 func (k *call) PhoneSendSMSActivationPOST() {
-	ttl := k.validity()
-	install := k.flag("install")
-	if k.failed {
-		return
-	}
-	p, ok := k.loadPhone(k.c.Param("phone_id"))
+	ttl, install, p, ok := k.activationTarget()
 	if !ok {
 		return
 	}

@@ -325,8 +325,9 @@ func pageOf[T any](list []T, pg page) []T {
 	return list[pg.offset:end]
 }
 
-// UserGroupsGET lists a user's groups.
-func (k *call) UserGroupsGET() {
+// userList answers one of a user's lists (groups, phones, tokens, security
+// keys), a page of it.
+func userList[T, O any](k *call, list func(store.APIUser) []T, object func(T) O) {
 	pg := k.page()
 	if k.failed {
 		return
@@ -335,11 +336,17 @@ func (k *call) UserGroupsGET() {
 	if !ok {
 		return
 	}
-	out := make([]groupObject, 0, len(u.Groups))
-	for _, g := range pageOf(u.Groups, pg) {
-		out = append(out, groupOf(g))
+	all := list(u)
+	out := make([]O, 0, len(all))
+	for _, v := range pageOf(all, pg) {
+		out = append(out, object(v))
 	}
-	k.okPage(out, pg, len(u.Groups))
+	k.okPage(out, pg, len(all))
+}
+
+// UserGroupsGET lists a user's groups.
+func (k *call) UserGroupsGET() {
+	userList(k, func(u store.APIUser) []store.Group { return u.Groups }, groupOf)
 }
 
 // loadGroup finds the group keyed key, answering 40401 when there is none.
@@ -396,53 +403,18 @@ func (k *call) UserGroupDELETE() {
 
 // UserPhonesGET lists a user's phones.
 func (k *call) UserPhonesGET() {
-	pg := k.page()
-	if k.failed {
-		return
-	}
-	u, ok := k.loadUser()
-	if !ok {
-		return
-	}
-	out := make([]phoneObject, 0, len(u.Phones))
-	for _, p := range pageOf(u.Phones, pg) {
-		out = append(out, phoneOf(store.APIPhone{Phone: p}))
-	}
-	k.okPage(out, pg, len(u.Phones))
+	userList(k, func(u store.APIUser) []store.Phone { return u.Phones },
+		func(p store.Phone) phoneObject { return phoneOf(store.APIPhone{Phone: p}) })
 }
 
 // UserTokensGET lists a user's hardware tokens.
 func (k *call) UserTokensGET() {
-	pg := k.page()
-	if k.failed {
-		return
-	}
-	u, ok := k.loadUser()
-	if !ok {
-		return
-	}
-	out := make([]tokenObject, 0, len(u.Tokens))
-	for _, t := range pageOf(u.Tokens, pg) {
-		out = append(out, tokenOf(t))
-	}
-	k.okPage(out, pg, len(u.Tokens))
+	userList(k, func(u store.APIUser) []store.HardwareToken { return u.Tokens }, tokenOf)
 }
 
 // UserWebAuthnGET lists a user's security keys and passkeys.
 func (k *call) UserWebAuthnGET() {
-	pg := k.page()
-	if k.failed {
-		return
-	}
-	u, ok := k.loadUser()
-	if !ok {
-		return
-	}
-	out := make([]webauthnObject, 0, len(u.Keys))
-	for _, w := range pageOf(u.Keys, pg) {
-		out = append(out, webauthnOf(w))
-	}
-	k.okPage(out, pg, len(u.Keys))
+	userList(k, func(u store.APIUser) []store.SecurityKey { return u.Keys }, webauthnOf)
 }
 
 // UserU2FTokensGET lists a user's U2F tokens: always none, since every

@@ -191,7 +191,7 @@ func TestAdminAPIRefusesBadParametersAndPaths(t *testing.T) {
 		status, code int
 	}{
 		{http.MethodGet, "/admin/v1/users", url.Values{"frobnicate": {"1"}}, 400, 40002},
-		{http.MethodGet, "/admin/v1/users", url.Values{"limit": {"301"}}, 400, 40002},
+		{http.MethodGet, "/admin/v1/users", url.Values{"limit": {"ten"}}, 400, 40002},
 		{http.MethodGet, "/admin/v1/users", url.Values{"limit": {"0"}}, 400, 40002},
 		{http.MethodGet, "/admin/v1/users", url.Values{"offset": {"-1"}}, 400, 40002},
 		{http.MethodGet, "/admin/v1/users", url.Values{"username_list": {"carol"}}, 400, 40002},
@@ -322,6 +322,13 @@ func TestAdminAPIPagesThroughAThousandUsersBothWays(t *testing.T) {
 	}
 	if got != 1000 {
 		t.Fatalf("paging back saw %d users", got)
+	}
+	// Duo's 500 users a page is served as 300, with metadata to match.
+	_, e := form(t, a.base, http.MethodGet, "/admin/v1/users", url.Values{"limit": {"500"}})
+	var page []admin.User
+	into(t, e, &page)
+	if len(page) != 300 || e.Metadata["next_offset"] != float64(300) {
+		t.Fatalf("limit=500 answered %d users, metadata %v", len(page), e.Metadata)
 	}
 }
 
