@@ -18,6 +18,7 @@ import (
 	"enrollportal/internal/config"
 	"enrollportal/internal/duo"
 	"enrollportal/internal/enroll"
+	"enrollportal/internal/factors"
 	"enrollportal/internal/importer"
 	"enrollportal/internal/instance"
 	"enrollportal/internal/jobs"
@@ -42,6 +43,7 @@ type App struct {
 	Org      *org.Settings
 	Users    *users.Service
 	Enroll   *enroll.Service
+	Factors  *factors.Service
 	Admins   *admin.Service
 	Policy   *policy.Service
 	Apps     *apps.Service
@@ -133,6 +135,7 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 		a.Store.Close()
 		return nil, fmt.Errorf("app: %w", err)
 	}
+	a.Factors = factors.New(a.Store, a.Clock, a.Box)
 	a.Bulk = bulk.New(bulk.Options{Store: a.Store, Enroll: a.Enroll, Clock: a.Clock, OrgName: a.Org.Name, Jobs: a.Jobs})
 	// Import uploads wait between preview and apply beside the database,
 	// not in a shared temporary directory.
@@ -192,7 +195,7 @@ func (a *App) webServer() (*web.Server, error) {
 		return a.web, nil
 	}
 	srv, err := web.New(web.Options{
-		Store: a.Store, Enroll: a.Enroll, Users: a.Users, Prompt: a.Prompt, Policy: a.Policy, Notify: a.Notify, Box: a.Box, Clock: a.Clock, Logger: a.Log,
+		Store: a.Store, Enroll: a.Enroll, Factors: a.Factors, Users: a.Users, Prompt: a.Prompt, Policy: a.Policy, Notify: a.Notify, Box: a.Box, Clock: a.Clock, Logger: a.Log,
 		BaseURL: a.Settings.BaseURL, Secure: a.Settings.Secure(), OrgName: a.Org.Name,
 		Admins: a.Admins, Org: a.Org,
 		Bulk: a.Bulk, Importer: a.Importer, Jobs: a.Jobs, Apps: a.Apps,

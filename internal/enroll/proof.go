@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"enrollportal/internal/audit"
@@ -144,4 +145,19 @@ func (s *Service) ProvePasscode(ctx context.Context, u store.User, code string, 
 	err = s.store.InsertAudit(ctx, audit.Entry(s.clock.Now(), who, audit.FactorProved, audit.TargetUser, u.Username,
 		map[string]any{"factor": pc.Factor, "device": pc.Device}))
 	return pc, err
+}
+
+// ProveKey checks a security-key assertion u's browser made to prove a
+// factor (see BeginKeyLogin and FinishKeyLogin, with the same bindTo), and
+// audits the proof.
+func (s *Service) ProveKey(ctx context.Context, u store.User, sealedSession []byte, bindTo string, body io.Reader, who audit.Who) error {
+	if err := policy.StatusError(u); err != nil {
+		return err
+	}
+	k, err := s.FinishKeyLogin(ctx, u, sealedSession, bindTo, body, who)
+	if err != nil {
+		return err
+	}
+	return s.store.InsertAudit(ctx, audit.Entry(s.clock.Now(), who, audit.FactorProved, audit.TargetUser, u.Username,
+		map[string]any{"factor": "webauthn_security_key", "device": k.Key}))
 }
