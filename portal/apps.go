@@ -62,7 +62,7 @@ func runAppsAdd(ctx context.Context, env *cliEnv, args []string) error {
 	for _, line := range apps.Credentials(c.App, c.ClientSecret, s.Host()) {
 		fmt.Fprintf(env.stdout, "%s=%s\n", line.Name, line.Value)
 	}
-	fmt.Fprintf(env.stderr, "Created application %q (%s). The secret is shown only now: store it safely.\n", c.App.Name, c.App.Key)
+	fmt.Fprintf(env.stderr, "Created application %q (%s). Store the secret safely: it is not printed again (an owner or administrator can show it again on its page in the admin section, after typing a code from their authenticator app).\n", c.App.Name, c.App.Key)
 	return nil
 }
 
