@@ -35,8 +35,8 @@ func (s *Section) adminDirectoryRoutes(g *gin.RouterGroup) {
 // adminDirectoryForm is the add form.
 type adminDirectoryForm struct {
 	Name, Kind, URL, BindDN, UsersBase, GroupsBase, Filter, Groups, CAPEM, Country string
-	StartTLS                                                                     bool
-	Errors                                                                       map[string]string
+	StartTLS                                                                       bool
+	Errors                                                                         map[string]string
 }
 
 type adminDirectoriesPage struct {
