@@ -16,6 +16,7 @@ import (
 	"enrollportal/internal/bulk"
 	"enrollportal/internal/clock"
 	"enrollportal/internal/config"
+	"enrollportal/internal/directory"
 	"enrollportal/internal/duo"
 	"enrollportal/internal/enroll"
 	"enrollportal/internal/factors"
@@ -47,7 +48,9 @@ type App struct {
 	Admins   *admin.Service
 	Policy   *policy.Service
 	Apps     *apps.Service
-	Prompt   *prompt.Service
+	// Directories syncs users and groups from LDAP directories.
+	Directories *directory.Service
+	Prompt      *prompt.Service
 	// Notify composes messages and delivers the outbox.
 	Notify *notify.Service
 	// Bulk runs bulk enrollments; Importer imports users from CSV; both
@@ -111,6 +114,7 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 	a.Org = org.New(a.Store, s.OrgName)
 	a.Policy = &policy.Service{Store: a.Store, Clock: a.Clock}
 	a.Apps = &apps.Service{Store: a.Store, Clock: a.Clock, Box: a.Box}
+	a.Directories = &directory.Service{Store: a.Store, Clock: a.Clock, Box: a.Box}
 	if s.GeoIPDB != "" {
 		if a.Policy.GeoIP, err = policy.OpenGeoIP(s.GeoIPDB); err != nil {
 			a.Store.Close()
