@@ -8,16 +8,29 @@ document.documentElement.classList.add("js");
 
 document.addEventListener("DOMContentLoaded", function () {
   // A code field submits its form as soon as it holds the expected number of
-  // digits, whether typed, pasted or filled in by the phone's keyboard.
+  // digits, whether pasted or filled in by the phone's keyboard. Where a
+  // longer code is also accepted (data-autosubmit-wait: a 9-digit bypass
+  // code), a sixth digit typed by hand waits a moment for more, so that
+  // the longer code is not sent cut short as a wrong try.
   document.querySelectorAll("input[data-autosubmit]").forEach(function (input) {
     var want = parseInt(input.getAttribute("data-autosubmit"), 10);
+    var wait = parseInt(input.getAttribute("data-autosubmit-wait") || "0", 10);
     var sent = false;
-    input.addEventListener("input", function () {
+    var timer = null;
+    function submit() {
       var digits = input.value.replace(/\D/g, "");
       if (!sent && digits.length === want && input.form) {
         sent = true;
         input.form.requestSubmit();
       }
+    }
+    input.addEventListener("input", function (event) {
+      clearTimeout(timer);
+      if (wait > 0 && event.inputType === "insertText") {
+        timer = setTimeout(submit, wait);
+        return;
+      }
+      submit();
     });
   });
 

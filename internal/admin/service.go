@@ -77,9 +77,18 @@ var (
 	ErrSessionEnded = errors.New("this admin session has ended")
 )
 
+// Store is what the admin accounts service uses of the database: admins,
+// their sign-in records and setup links, audit records, and transactions
+// for every change.
+type Store interface {
+	store.Transactor
+	store.AdminQueries
+	store.AuditQueries
+}
+
 // Service creates admins and signs them in.
 type Service struct {
-	store store.Store
+	store Store
 	clock clock.Clock
 	box   *secret.Box
 	// hashSlots bounds the argon2id hashes running at once (each needs
@@ -89,7 +98,7 @@ type Service struct {
 }
 
 // New returns a Service.
-func New(st store.Store, c clock.Clock, box *secret.Box) *Service {
+func New(st Store, c clock.Clock, box *secret.Box) *Service {
 	return &Service{store: st, clock: c, box: box, hashSlots: make(chan struct{}, runtime.GOMAXPROCS(0))}
 }
 

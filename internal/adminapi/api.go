@@ -49,9 +49,21 @@ const (
 	codeUnavailable     = 50301
 )
 
+// Store is what the Admin API reads of the database directly (its changes
+// go through the services): the users, groups and phones it lists, and
+// the names its logs show.
+type Store interface {
+	store.AdminQueries
+	store.ApplicationQueries
+	store.UserQueries
+	store.GroupQueries
+	store.GroupAdminQueries
+	store.AdminAPIQueries
+}
+
 // Options are the services the Admin API calls.
 type Options struct {
-	Store  store.Store
+	Store  Store
 	Clock  clock.Clock
 	Log    *slog.Logger
 	Apps   *apps.Service
@@ -63,7 +75,7 @@ type Options struct {
 
 // API serves /admin/v1 and /admin/v2.
 type API struct {
-	store   store.Store
+	store   Store
 	clock   clock.Clock
 	log     *slog.Logger
 	apps    *apps.Service

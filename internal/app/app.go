@@ -16,8 +16,10 @@ import (
 	"enrollportal/internal/bulk"
 	"enrollportal/internal/clock"
 	"enrollportal/internal/config"
+	"enrollportal/internal/directory"
 	"enrollportal/internal/duo"
 	"enrollportal/internal/enroll"
+	"enrollportal/internal/factors"
 	"enrollportal/internal/importer"
 	"enrollportal/internal/instance"
 	"enrollportal/internal/jobs"
@@ -42,10 +44,13 @@ type App struct {
 	Org      *org.Settings
 	Users    *users.Service
 	Enroll   *enroll.Service
+	Factors  *factors.Service
 	Admins   *admin.Service
 	Policy   *policy.Service
 	Apps     *apps.Service
-	Prompt   *prompt.Service
+	// Directories syncs users and groups from LDAP directories.
+	Directories *directory.Service
+	Prompt      *prompt.Service
 	// Notify composes messages and delivers the outbox.
 	Notify *notify.Service
 	// Bulk runs bulk enrollments; Importer imports users from CSV; both
@@ -109,6 +114,7 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 	a.Org = org.New(a.Store, s.OrgName)
 	a.Policy = &policy.Service{Store: a.Store, Clock: a.Clock}
 	a.Apps = &apps.Service{Store: a.Store, Clock: a.Clock, Box: a.Box}
+	a.Directories = &directory.Service{Store: a.Store, Clock: a.Clock, Box: a.Box}
 	if s.GeoIPDB != "" {
 		if a.Policy.GeoIP, err = policy.OpenGeoIP(s.GeoIPDB); err != nil {
 			a.Store.Close()
@@ -133,6 +139,7 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 		a.Store.Close()
 		return nil, fmt.Errorf("app: %w", err)
 	}
+	a.Factors = factors.New(a.Store, a.Clock, a.Box)
 	a.Bulk = bulk.New(bulk.Options{Store: a.Store, Enroll: a.Enroll, Clock: a.Clock, OrgName: a.Org.Name, Jobs: a.Jobs})
 	// Import uploads wait between preview and apply beside the database,
 	// not in a shared temporary directory.
@@ -192,7 +199,7 @@ func (a *App) webServer() (*web.Server, error) {
 		return a.web, nil
 	}
 	srv, err := web.New(web.Options{
-		Store: a.Store, Enroll: a.Enroll, Users: a.Users, Prompt: a.Prompt, Policy: a.Policy, Notify: a.Notify, Box: a.Box, Clock: a.Clock, Logger: a.Log,
+		Store: a.Store, Enroll: a.Enroll, Factors: a.Factors, Users: a.Users, Prompt: a.Prompt, Policy: a.Policy, Notify: a.Notify, Box: a.Box, Clock: a.Clock, Logger: a.Log,
 		BaseURL: a.Settings.BaseURL, Secure: a.Settings.Secure(), OrgName: a.Org.Name,
 		Admins: a.Admins, Org: a.Org,
 		Bulk: a.Bulk, Importer: a.Importer, Jobs: a.Jobs, Apps: a.Apps,

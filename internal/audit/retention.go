@@ -27,7 +27,7 @@ func System() Who { return Who{Type: ActorSystem, Name: "portal"} }
 // retention before now, in short transactions, and returns how many it
 // deleted. When it deleted any, it records that (with the count and the
 // cutoff) as an action of who.
-func Prune(ctx context.Context, st store.Store, now time.Time, retention time.Duration, who Who) (int64, error) {
+func Prune(ctx context.Context, st store.Transactor, now time.Time, retention time.Duration, who Who) (int64, error) {
 	cutoff := now.Add(-retention)
 	var total int64
 	for {

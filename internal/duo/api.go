@@ -24,11 +24,23 @@ import (
 	"enrollportal/internal/policy"
 	"enrollportal/internal/store"
 	"enrollportal/internal/throttle"
+	"enrollportal/internal/verify"
 )
+
+// Store is what the Duo-compatible APIs use of the database directly (the
+// rest goes through the services): users by key, async transactions, the
+// logo setting, and what a passcode check reads and writes.
+type Store interface {
+	store.Transactor
+	store.UserQueries
+	store.AuthTransactionQueries
+	store.SettingQueries
+	verify.PasscodeStore
+}
 
 // Options are the dependencies of the Duo-compatible APIs.
 type Options struct {
-	Store  store.Store
+	Store  Store
 	Clock  clock.Clock
 	Log    *slog.Logger
 	Apps   *apps.Service
@@ -38,7 +50,7 @@ type Options struct {
 
 // API serves the Duo-compatible endpoints.
 type API struct {
-	store  store.Store
+	store  Store
 	clock  clock.Clock
 	log    *slog.Logger
 	apps   *apps.Service

@@ -213,43 +213,51 @@ func (s *Service) openApply(ctx context.Context, j store.Job) (jobs.Task, error)
 func (t *applyTask) Close() { t.file.Close() }
 
 // Step applies the next lines of the plan in q; the last step writes the
-// import.applied audit record.
+// import.applied audit record. A step applies up to applyBatch lines, in
+// chunks of applyChunk, and ends after a chunk when logins wait for the
+// write lock it holds (see yieldToLogins).
 func (t *applyTask) Step(ctx context.Context, q store.Queries, j *store.Job) (bool, error) {
 	var res applied
 	_ = json.Unmarshal(j.Result, &res)
-	batch := make([]planRow, 0, applyBatch)
-	read, eof := 0, false
-	for read < applyBatch {
-		var row planRow
-		err := t.plan.Decode(&row)
-		if errors.Is(err, io.EOF) {
-			eof = true
-			break
-		}
-		if err != nil {
-			return false, fmt.Errorf("importer: plan file: %w", err)
-		}
-		read++
-		if !t.skip[row.Line] {
-			batch = append(batch, row)
-		}
-	}
 	now := t.s.clock.Now()
 	t.a.q = q
 	t.sum.NewPhones = 0
-	if len(batch) > 0 {
-		if err := t.a.batch(ctx, batch, now); err != nil {
-			return false, err
+	batch := make([]planRow, 0, applyChunk)
+	read, eof := 0, false
+	for !eof && read < applyBatch {
+		batch = batch[:0]
+		for n := 0; n < applyChunk; n++ {
+			var row planRow
+			err := t.plan.Decode(&row)
+			if errors.Is(err, io.EOF) {
+				eof = true
+				break
+			}
+			if err != nil {
+				return false, fmt.Errorf("importer: plan file: %w", err)
+			}
+			read++
+			if !t.skip[row.Line] {
+				batch = append(batch, row)
+			}
 		}
-	}
-	for _, row := range batch {
-		switch {
-		case row.Delete:
-			res.Deleted++
-		case row.UserID == 0:
-			res.Created++
-		default:
-			res.Updated++
+		if len(batch) > 0 {
+			if err := t.a.batch(ctx, batch, now); err != nil {
+				return false, err
+			}
+		}
+		for _, row := range batch {
+			switch {
+			case row.Delete:
+				res.Deleted++
+			case row.UserID == 0:
+				res.Created++
+			default:
+				res.Updated++
+			}
+		}
+		if t.s.yieldToLogins() {
+			break
 		}
 	}
 	res.NewPhones += t.sum.NewPhones

@@ -10,6 +10,7 @@ import (
 
 	"enrollportal/internal/clock"
 	"enrollportal/internal/store"
+	"enrollportal/internal/verify"
 )
 
 // Limits of the protocol. Duo's clients make every JWT valid for 300 s and
@@ -52,9 +53,23 @@ type Usage interface {
 	Used(a store.Application)
 }
 
+// Store is what the Universal Prompt uses of the database: its login
+// transactions and authorization codes, the applications and users they
+// name, and the transactions (grouped for the many short writes of logins)
+// that change them, and what a passcode check reads.
+type Store interface {
+	store.Transactor
+	store.GroupTransactor
+	store.PromptQueries
+	store.ApplicationQueries
+	store.UserQueries
+	store.GroupQueries
+	verify.PasscodeStore
+}
+
 // Options configure a Service.
 type Options struct {
-	Store   store.Store
+	Store   Store
 	Clock   clock.Clock
 	Secrets Secrets
 	// Usage, when set, hears of every verified authorize request.
@@ -66,7 +81,7 @@ type Options struct {
 
 // Service applies the Universal Prompt rules.
 type Service struct {
-	store   store.Store
+	store   Store
 	clock   clock.Clock
 	secrets Secrets
 	usage   Usage

@@ -40,4 +40,13 @@ type FactorQueries interface {
 	// DeleteBypassCodes removes every code of the user; createdByPrefix,
 	// when not empty, limits it to codes whose CreatedBy starts with it.
 	DeleteBypassCodes(ctx context.Context, userID int64, createdByPrefix string) (int64, error)
+	// SetPhoneName renames a phone.
+	SetPhoneName(ctx context.Context, phoneID int64, name string) error
+	// SetSecurityKeyName renames a security key of the user.
+	SetSecurityKeyName(ctx context.Context, userID, keyID int64, name string) error
+	// DeleteSecurityKey removes a security key of the user.
+	DeleteSecurityKey(ctx context.Context, userID, keyID int64) error
+	// HasLiveResetLink reports whether the user holds a pending
+	// admin-issued reset link at now.
+	HasLiveResetLink(ctx context.Context, userID int64, now time.Time) (bool, error)
 }

@@ -78,6 +78,7 @@ type Queries interface {
 	JobQueries
 	InstanceQueries
 	AdminAPIQueries
+	DirectoryQueries
 }
 
 // Transactor runs a change in one transaction (Store.InTx); a service that

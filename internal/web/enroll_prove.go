@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -33,7 +34,7 @@ func (s *Server) rememberProof(c *gin.Context, userID int64) {
 // proof step back to the start once it has). It reports whether the
 // request may go on.
 func (s *Server) proveFirst(c *gin.Context, e *enrollment) bool {
-	onProve := c.FullPath() == "/enroll/:token/prove"
+	onProve := strings.HasPrefix(c.FullPath(), "/enroll/:token/prove")
 	switch {
 	case e.NeedsProof && !onProve:
 		if c.Request.Method == http.MethodGet {
@@ -52,6 +53,7 @@ func (s *Server) proveFirst(c *gin.Context, e *enrollment) bool {
 type provePage struct {
 	E     *enrollment
 	Error string
+	Key   bool // the user has a security key to prove with
 }
 
 // EnrollProveGET asks a user who already has a device for a code from it
@@ -61,8 +63,70 @@ func (s *Server) EnrollProveGET(c *gin.Context) {
 }
 
 func (s *Server) renderProve(c *gin.Context, status int, msg string) {
+	e := currentEnrollment(c)
+	f, err := s.enroll.FactorsOf(c.Request.Context(), e.Subject.User.ID)
+	if err != nil {
+		s.serverError(c, err)
+		return
+	}
 	s.render(c, status, viewEnrollProve, Page{Title: "Confirm it's you", Help: helpEnroll,
-		Data: provePage{E: currentEnrollment(c), Error: msg}})
+		Data: provePage{E: e, Error: msg, Key: len(f.SecurityKeys) > 0}})
+}
+
+// proveKeySession names the session value holding the sealed WebAuthn
+// session of a security-key proof in progress.
+const proveKeySession = "prove:key"
+
+// proveBinding ties a security-key proof to the link it was started on.
+func proveBinding(e *enrollment) string { return "prove:" + e.Base }
+
+// EnrollProveKeyOptionsPOST starts a security-key proof: the options for
+// navigator.credentials.get (prompt.js runs the ceremony).
+func (s *Server) EnrollProveKeyOptionsPOST(c *gin.Context) {
+	e := currentEnrollment(c)
+	options, sealed, err := s.enroll.BeginKeyLogin(c.Request.Context(), e.Subject.User, proveBinding(e))
+	if errors.Is(err, enroll.ErrKeyNotAccepted) {
+		c.JSON(http.StatusConflict, gin.H{"error": "Your account has no security key. Enter a code instead."})
+		return
+	}
+	if err != nil {
+		s.log.Error("begin key proof", "err", err)
+		c.JSON(http.StatusInternalServerError, gin.H{"error": "Something went wrong on our side. Try again in a minute."})
+		return
+	}
+	session(c).Values[proveKeySession] = sealed
+	if err := s.saveSession(c); err != nil {
+		s.log.Error("save session", "err", err)
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Data(http.StatusOK, "application/json", options)
+}
+
+// EnrollProveKeyVerifyPOST checks the key's answer; a key of the user is
+// the proof the new-factor rule asks for.
+func (s *Server) EnrollProveKeyVerifyPOST(c *gin.Context) {
+	e := currentEnrollment(c)
+	sealed, _ := session(c).Values[proveKeySession].([]byte)
+	delete(session(c).Values, proveKeySession)
+	if sealed == nil {
+		c.JSON(http.StatusConflict, gin.H{"error": "The security key check expired. Try again."})
+		return
+	}
+	err := s.enroll.ProveKey(c.Request.Context(), e.Subject.User, sealed, proveBinding(e), c.Request.Body, e.Subject.Who)
+	if errors.Is(err, enroll.ErrKeyNotAccepted) {
+		c.JSON(http.StatusUnprocessableEntity, gin.H{"error": "That security key was not accepted. Use a key you set up for this account, and try again."})
+		return
+	}
+	if err != nil {
+		s.log.Error("finish key proof", "err", err)
+		c.JSON(http.StatusInternalServerError, gin.H{"error": "Something went wrong on our side. Try again in a minute."})
+		return
+	}
+	s.rememberProof(c, e.Subject.User.ID)
+	if err := s.saveSession(c); err != nil {
+		s.log.Error("save session", "err", err)
+	}
+	c.JSON(http.StatusOK, gin.H{"next": e.stepPath("")})
 }
 
 // EnrollProvePOST checks the code. Wrong codes count towards the lockout,

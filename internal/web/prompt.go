@@ -149,7 +149,16 @@ func (s *Server) promptMethods(c *gin.Context, t *prompt.Transaction, userID int
 	// Each method is offered when the user is enrolled under it alone and
 	// the login accepts it.
 	offers := func(m string) bool { return policy.Counts(t.AuthMethods, m) && f.EnrolledUnder([]string{m}) }
-	return offers(store.MethodAuthenticatorApp), offers(store.MethodSecurityKey), nil
+	passcode = offers(store.MethodAuthenticatorApp)
+	if !passcode {
+		// Bypass codes are typed where passcodes are, and an admin issued
+		// them for this user: one whose only device is a lost security key
+		// can still sign in with one.
+		if passcode, err = s.factors.HasLiveBypassCodes(c.Request.Context(), userID); err != nil {
+			return false, false, err
+		}
+	}
+	return passcode, offers(store.MethodSecurityKey), nil
 }
 
 type promptPage struct {

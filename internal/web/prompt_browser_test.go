@@ -174,6 +174,13 @@ func TestBrowserPromptEnrollsASecurityKeyInlineThenSignsInWithIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.Visit(link.URL)
+	// Kim already has a key, so the link asks her to use it first (the
+	// new-factor rule).
+	if got := b.Text("h1"); got != "Confirm it's you" {
+		t.Fatalf("a link of an enrolled user shows %q", got)
+	}
+	b.Click("#key-start")
+	b.WaitVisible("input[value=tablet]")
 	b.Click("input[value=tablet]")
 	b.Submit("input[value=tablet]")
 	b.Submit("input[name=platform]")

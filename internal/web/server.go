@@ -15,6 +15,7 @@ import (
 	"enrollportal/internal/bulk"
 	"enrollportal/internal/clock"
 	"enrollportal/internal/enroll"
+	"enrollportal/internal/factors"
 	"enrollportal/internal/importer"
 	"enrollportal/internal/jobs"
 	"enrollportal/internal/notify"
@@ -31,8 +32,10 @@ import (
 
 // Options are the dependencies of the web layer.
 type Options struct {
-	Store   store.Store
-	Enroll  *enroll.Service
+	Store  store.Store
+	Enroll *enroll.Service
+	// Factors issues bypass and recovery codes.
+	Factors *factors.Service
 	Users   *users.Service
 	Policy  *policy.Service
 	Prompt  *prompt.Service
@@ -79,6 +82,7 @@ type Options struct {
 type Server struct {
 	store   store.Store
 	enroll  *enroll.Service
+	factors *factors.Service
 	users   *users.Service
 	policy  *policy.Service
 	prompt  *prompt.Service
@@ -124,7 +128,7 @@ func New(o Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		store: o.Store, enroll: o.Enroll, users: o.Users, prompt: o.Prompt, policy: o.Policy, clock: o.Clock, log: o.Logger,
+		store: o.Store, enroll: o.Enroll, factors: o.Factors, users: o.Users, prompt: o.Prompt, policy: o.Policy, clock: o.Clock, log: o.Logger,
 		baseURL: o.BaseURL, pages: pages, assets: a,
 		sessions:  newSessionStore(o.Box, o.Secure),
 		csrfKey:   o.Box.SubKey("csrf-cookie"),
@@ -134,7 +138,7 @@ func New(o Options) (*Server, error) {
 		adminAPI:  o.AdminAPI,
 		notify:    o.Notify,
 		admin: admin.New(admin.Options{
-			Store: o.Store, Enroll: o.Enroll, Users: o.Users, Admins: o.Admins, Notify: o.Notify, Box: o.Box, Clock: o.Clock,
+			Store: o.Store, Enroll: o.Enroll, Factors: o.Factors, Users: o.Users, Admins: o.Admins, Notify: o.Notify, Box: o.Box, Clock: o.Clock,
 			Logger: o.Logger, BaseURL: o.BaseURL, Secure: o.Secure, Org: o.Org,
 			Bulk: o.Bulk, Importer: o.Importer, Jobs: o.Jobs, Pages: pages, Apps: o.Apps, Policy: o.Policy,
 		}),

@@ -75,3 +75,25 @@ func (s queries) DeleteBypassCodes(ctx context.Context, userID int64, createdByP
 	n, err := res.RowsAffected()
 	return n, wrap("delete bypass codes", err)
 }
+
+func (s queries) SetPhoneName(ctx context.Context, phoneID int64, name string) error {
+	res, err := s.q.ExecContext(ctx, `UPDATE phones SET name = ? WHERE id = ?`, name, phoneID)
+	return affectedOne(res, err, "set phone name")
+}
+
+func (s queries) SetSecurityKeyName(ctx context.Context, userID, keyID int64, name string) error {
+	res, err := s.q.ExecContext(ctx, `UPDATE webauthn_credentials SET name = ? WHERE id = ? AND user_id = ?`, name, keyID, userID)
+	return affectedOne(res, err, "set security key name")
+}
+
+func (s queries) DeleteSecurityKey(ctx context.Context, userID, keyID int64) error {
+	res, err := s.q.ExecContext(ctx, `DELETE FROM webauthn_credentials WHERE id = ? AND user_id = ?`, keyID, userID)
+	return affectedOne(res, err, "delete security key")
+}
+
+func (s queries) HasLiveResetLink(ctx context.Context, userID int64, now time.Time) (bool, error) {
+	var has bool
+	err := s.q.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM enrollment_links
+		WHERE user_id = ? AND reset = 1 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > ?)`, userID, unix(now)).Scan(&has)
+	return has, wrap("has live reset link", err)
+}

@@ -102,6 +102,11 @@ func (d *DB) InGroupTx(ctx context.Context, fn func(store.Queries) error) error 
 	return <-it.done
 }
 
+// GroupWritesWaiting reports whether InGroupTx calls (the writes of the
+// login path) are waiting, for a long bulk change to commit what it has and
+// let them go first.
+func (d *DB) GroupWritesWaiting() bool { return d.group.waiting.Load() > 0 }
+
 func (g *group) stop() {
 	g.once.Do(func() {
 		g.mu.Lock()

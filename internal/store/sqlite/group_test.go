@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -83,5 +84,36 @@ func TestGroupedWritesShareACommitAndFailAlone(t *testing.T) {
 		if want := i != 3 && target != "late"; (len(got) == 1) != want {
 			t.Errorf("%s: %d records, want written=%v", target, len(got), want)
 		}
+	}
+}
+
+// GroupWritesWaiting tells a long write (a bulk step) that login writes
+// queue behind it, and stops saying so once they are done.
+func TestGroupWritesWaitingWhileALoginWriteQueues(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	if db.GroupWritesWaiting() {
+		t.Fatal("waiting writes on an idle database")
+	}
+	queued := make(chan error)
+	err := db.InTx(ctx, func(store.Queries) error {
+		go func() {
+			queued <- db.InGroupTx(ctx, func(q store.Queries) error {
+				return q.InsertAudit(ctx, store.AuditEntry{At: t0, ActorType: "system", Action: "test.login", TargetType: "user", Target: "u", Count: 1})
+			})
+		}()
+		for !db.GroupWritesWaiting() {
+			runtime.Gosched()
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-queued; err != nil {
+		t.Fatal(err)
+	}
+	if db.GroupWritesWaiting() {
+		t.Fatal("still waiting after the login write committed")
 	}
 }

@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -14,7 +15,8 @@ var viewAdminDashboard = render.Declare("admin_dashboard")
 
 // adminDashboard is the figures on the admin home page.
 type adminDashboard struct {
-	Counts store.UserCounts
+	Counts  store.UserCounts
+	Rollout rolloutChart
 }
 
 // AdminDashboardGET shows how far enrollment has come, and the notification
@@ -31,5 +33,26 @@ func (s *Section) AdminDashboardGET(c *gin.Context) {
 		s.ServerError(c, err)
 		return
 	}
-	s.Render(c, http.StatusOK, viewAdminDashboard, render.Page{Title: "Dashboard", Data: adminDashboard{Counts: counts}})
+	group := c.Query("group")
+	days, err := s.policy.Rollout(ctx, group, rolloutDays)
+	if errors.Is(err, policy.ErrNoSuchScope) {
+		group = ""
+		days, err = s.policy.Rollout(ctx, "", rolloutDays)
+	}
+	if err != nil {
+		s.ServerError(c, err)
+		return
+	}
+	chart := newRolloutChart(days)
+	if chart.Groups, err = s.store.Groups(ctx); err != nil {
+		s.ServerError(c, err)
+		return
+	}
+	chart.Group = group
+	for _, g := range chart.Groups {
+		if g.Key == group {
+			chart.GroupName = g.Name
+		}
+	}
+	s.Render(c, http.StatusOK, viewAdminDashboard, render.Page{Title: "Dashboard", Data: adminDashboard{Counts: counts, Rollout: chart}})
 }

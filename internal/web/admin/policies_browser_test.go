@@ -125,6 +125,11 @@ func TestBrowserAdminPolicyDenyNewUsersOnThePage(t *testing.T) {
 	if got := b.Text("h1"); got != "Policy No new users" {
 		t.Fatalf("after creating: %q", got)
 	}
+	// The country list filters as the admin types.
+	b.SendKeys("#country-filter", "korea")
+	if n := testkit.Eval[int](b, `document.querySelectorAll("#country-list label:not([hidden])").length`); n != 2 {
+		t.Fatalf("%d countries match \"korea\"", n)
+	}
 
 	b.Visit("/admin/applications/" + created.App.Key + "/access")
 	cfg, err := p.Policy.LoadConfig(ctx)
@@ -145,6 +150,12 @@ func TestBrowserAdminPolicyDenyNewUsersOnThePage(t *testing.T) {
 	b.ClickAndWait(`main form button[type=submit]`)
 	if got := b.Text("main"); !strings.Contains(got, "The access settings of Wiki were saved") {
 		t.Fatalf("after saving:\n%s", got)
+	}
+	// Enrollment progress: nina is left to enroll in Wiki, one click away.
+	b.ClickAndWait(`a[href="/admin/enrollment-progress"]`)
+	b.ClickAndWait(`a[href="/admin/enrollment-progress/users?application=` + created.App.Key + `"]`)
+	if got := b.Text("main"); !strings.Contains(got, "nina") || !strings.Contains(got, "Send enrollment emails") {
+		t.Fatalf("left to enroll:\n%s", got)
 	}
 	decision, result := browserCheckAccess(t, b, "newcomer", created.App)
 	if decision != "deny" || !strings.Contains(result, "application") || !strings.Contains(result, "not enrolled, new user policy deny") {

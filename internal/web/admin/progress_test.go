@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"enrollportal/internal/admin"
+	"enrollportal/internal/audit"
 	"enrollportal/internal/store"
 )
 
@@ -55,5 +56,39 @@ func TestAdminEnrollmentProgressCountsAndSends(t *testing.T) {
 	ro, _ := f.p.SignInAs(t, admin.RoleReadOnly)
 	if page := ro.Get("/admin/enrollment-progress/users"); page.Code != http.StatusOK || strings.Contains(page.Body, "Send enrollment emails") {
 		t.Fatalf("read-only: %d", page.Code)
+	}
+}
+
+func TestAdminDashboardDrawsTheRollout(t *testing.T) {
+	f := newAccessFixture(t)
+	ctx := context.Background()
+	start := f.p.Clock.Now()
+	// erin (in staff) enrolled two days ago, nina yesterday (twice: only
+	// the first counts).
+	for _, a := range []struct {
+		user string
+		days int
+	}{{"erin", -2}, {"nina", -1}, {"nina", 0}} {
+		e := audit.Entry(start.AddDate(0, 0, a.days), audit.CLI(), audit.PhoneActivated, audit.TargetUser, a.user, nil)
+		if err := f.p.Store.InsertAudit(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, _ := f.p.SignInAs(t, admin.RoleReadOnly)
+	r := c.Get("/admin")
+	day := func(offset int) string { return start.AddDate(0, 0, offset).Format("2 Jan 2006") }
+	for _, want := range []string{
+		"<tr><th scope=\"row\">" + day(-2) + "</th><td>1</td></tr>",
+		"<tr><th scope=\"row\">" + day(-1) + "</th><td>2</td></tr>",
+		"<tr><th scope=\"row\">" + day(0) + "</th><td>2</td></tr>",
+		`<polyline points="48.0,94.0 320.0,12.0 592.0,12.0"`,
+	} {
+		if !strings.Contains(r.Body, want) {
+			t.Fatalf("dashboard lacks %q:\n%s", want, r.Body)
+		}
+	}
+	r = c.Get("/admin?group=" + f.staff.Key)
+	if !strings.Contains(r.Body, "Enrolled users over time: staff") || !strings.Contains(r.Body, "<tr><th scope=\"row\">"+day(0)+"</th><td>1</td></tr>") {
+		t.Fatalf("group rollout:\n%s", r.Body)
 	}
 }

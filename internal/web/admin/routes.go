@@ -39,6 +39,8 @@ func (s *Section) Register(r *gin.Engine) {
 	s.adminHandle(g, http.MethodPost, "/users/:key/unlock", admin.ManageUsers, s.AdminUserUnlockPOST)
 	s.adminHandle(g, http.MethodPost, "/users/:key/enrollment-email", admin.SendEnrollment, s.AdminUserEnrollmentEmailPOST)
 	s.adminHandle(g, http.MethodPost, "/users/:key/reset", admin.ManageUsers, s.AdminUserResetPOST)
+	s.adminHandle(g, http.MethodPost, "/users/:key/bypass-codes", admin.ManageUsers, s.AdminUserBypassCodesPOST)
+	s.adminHandle(g, http.MethodPost, "/users/:key/bypass-codes/clear", admin.ManageUsers, s.AdminUserBypassCodesClearPOST)
 
 	s.adminHandle(g, http.MethodGet, "/enrollments", admin.ViewUsers, s.AdminEnrollmentsGET)
 	s.adminHandle(g, http.MethodGet, "/enrollments/:id/delete", admin.ManageUsers, s.AdminEnrollmentDeleteGET)

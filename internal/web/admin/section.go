@@ -13,6 +13,7 @@ import (
 	"enrollportal/internal/bulk"
 	"enrollportal/internal/clock"
 	"enrollportal/internal/enroll"
+	"enrollportal/internal/factors"
 	"enrollportal/internal/importer"
 	"enrollportal/internal/jobs"
 	"enrollportal/internal/notify"
@@ -29,6 +30,8 @@ import (
 type Options struct {
 	Store  store.Store
 	Enroll *enroll.Service
+	// Factors issues and clears bypass codes.
+	Factors *factors.Service
 	// Users adds, edits and deletes users and groups.
 	Users  *users.Service
 	Admins *admin.Service
@@ -62,11 +65,12 @@ type Options struct {
 type Section struct {
 	*render.Renderer
 
-	store  store.Store
-	enroll *enroll.Service
-	users  *users.Service
-	clock  clock.Clock
-	log    *slog.Logger
+	store   store.Store
+	enroll  *enroll.Service
+	factors *factors.Service
+	users   *users.Service
+	clock   clock.Clock
+	log     *slog.Logger
 	// baseURL is the portal's address, for links in messages and pages.
 	baseURL string
 
@@ -89,7 +93,7 @@ type Section struct {
 func New(o Options) *Section {
 	s := &Section{
 		Renderer: o.Pages,
-		store:    o.Store, enroll: o.Enroll, users: o.Users, clock: o.Clock, log: o.Logger, baseURL: o.BaseURL,
+		store:    o.Store, enroll: o.Enroll, factors: o.Factors, users: o.Users, clock: o.Clock, log: o.Logger, baseURL: o.BaseURL,
 		admins: o.Admins, notify: o.Notify, org: o.Org,
 		adminSessions: newAdminSessionStore(o.Box, o.Secure),
 		adminIPTries:  throttle.New(o.Clock, 20, 30*time.Second),

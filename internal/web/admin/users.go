@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"enrollportal/internal/audit"
+	"enrollportal/internal/factors"
 	"enrollportal/internal/policy"
 	"enrollportal/internal/store"
 	"enrollportal/internal/users"
@@ -90,6 +91,12 @@ type adminUserDetail struct {
 	Audit          []store.AuditEntry
 	// SendError explains why the enrollment email cannot be sent.
 	SendError string
+	// Bypass summarises the live bypass codes; BypassError explains a
+	// refused request for new ones. BypassValidity is the menu of how
+	// long new ones work.
+	Bypass         factors.BypassSummary
+	BypassError    string
+	BypassValidity any
 }
 
 func (s *Section) userDetail(ctx context.Context, u store.User) (adminUserDetail, error) {
@@ -114,6 +121,10 @@ func (s *Section) userDetail(ctx context.Context, u store.User) (adminUserDetail
 	case !errors.Is(err, store.ErrNotFound):
 		return d, err
 	}
+	if d.Bypass, err = s.factors.BypassCodesOf(ctx, u.ID); err != nil {
+		return d, err
+	}
+	d.BypassValidity = bypassValidity
 	d.Audit, err = s.store.AuditForTarget(ctx, audit.TargetUser, u.Username, 50)
 	return d, err
 }

@@ -1,0 +1,444 @@
+package directory_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-ldap/ldap/v3"
+
+	"enrollportal/internal/audit"
+	"enrollportal/internal/clock"
+	"enrollportal/internal/directory"
+	"enrollportal/internal/secret"
+	"enrollportal/internal/store"
+	"enrollportal/internal/store/sqlite"
+	"enrollportal/internal/testkit"
+)
+
+const fixture = `dn: ou=people,dc=example,dc=org
+objectClass: organizationalUnit
+ou: people
+
+dn: ou=groups,dc=example,dc=org
+objectClass: organizationalUnit
+ou: groups
+
+dn: cn=sync,dc=example,dc=org
+objectClass: person
+objectClass: simpleSecurityObject
+cn: sync
+sn: sync
+userPassword: sync-secret
+
+dn: uid=alice,ou=people,dc=example,dc=org
+objectClass: inetOrgPerson
+modifyTimestamp: 20260101000000Z
+uid: alice
+cn: Alice Archer
+sn: Archer
+mail: alice@example.org
+mobile: +1 650 253 0000
+telephoneNumber: 12345
+
+dn: uid=bob,ou=people,dc=example,dc=org
+objectClass: inetOrgPerson
+modifyTimestamp: 20260101000000Z
+uid: bob
+cn: Bob Baker
+sn: Baker
+mail: bob@example.org
+mobile: (650) 253-0001
+
+dn: uid=carol,ou=people,dc=example,dc=org
+objectClass: inetOrgPerson
+modifyTimestamp: 20260101000000Z
+uid: carol
+cn: Carol Cooper
+sn: Cooper
+
+dn: uid=dave,ou=people,dc=example,dc=org
+objectClass: inetOrgPerson
+modifyTimestamp: 20260102000000Z
+uid: dave
+cn: Dave Doe
+sn: Doe
+
+dn: uid=erin,ou=people,dc=example,dc=org
+objectClass: inetOrgPerson
+modifyTimestamp: 20260101000000Z
+uid: erin
+cn: Erin Directory
+sn: Directory
+
+dn: cn=staff,ou=groups,dc=example,dc=org
+objectClass: groupOfNames
+cn: staff
+member: uid=alice,ou=people,dc=example,dc=org
+member: uid=bob,ou=people,dc=example,dc=org
+member: uid=carol,ou=people,dc=example,dc=org
+member: uid=erin,ou=people,dc=example,dc=org
+
+dn: cn=admins,ou=groups,dc=example,dc=org
+objectClass: groupOfNames
+cn: admins
+member: UID=alice, ou=people,dc=example,dc=org
+
+`
+
+type env struct {
+	svc   *directory.Service
+	db    *sqlite.DB
+	clock *clock.Fake
+	ldap  *testkit.Slapd
+}
+
+func newEnv(t *testing.T, opts ...testkit.SlapdOption) *env {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "portal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	box, err := secret.NewBox(secret.RandomKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc := clock.NewFake(time.Now())
+	return &env{svc: &directory.Service{Store: db, Clock: fc, Box: box}, db: db, clock: fc, ldap: testkit.StartSlapd(t, fixture, opts...)}
+}
+
+func (e *env) settings() directory.Settings {
+	return directory.Settings{Kind: directory.KindOpenLDAP, URL: e.ldap.URL, BindDN: e.ldap.RootDN,
+		UsersBase: "ou=people,dc=example,dc=org", GroupsBase: "ou=groups,dc=example,dc=org", Groups: []string{"staff", "admins"}}
+}
+
+func (e *env) add(t *testing.T, name string, s directory.Settings, pw string) {
+	t.Helper()
+	if _, err := e.svc.Add(context.Background(), name, s, pw, audit.CLI()); err != nil {
+		t.Fatalf("add directory: %v", err)
+	}
+}
+
+// modify changes the directory as its administrator would.
+func (e *env) modify(t *testing.T, fn func(c *ldap.Conn) error) {
+	t.Helper()
+	c, err := ldap.DialURL(e.ldap.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Bind(e.ldap.RootDN, e.ldap.RootPW); err != nil {
+		t.Fatal(err)
+	}
+	if err := fn(c); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (e *env) user(t *testing.T, name string) store.User {
+	t.Helper()
+	u, err := e.db.UserByUsername(context.Background(), name)
+	if err != nil {
+		t.Fatalf("user %s: %v", name, err)
+	}
+	return u
+}
+
+func (e *env) sync(t *testing.T, name string, opts directory.Options) directory.Result {
+	t.Helper()
+	res, err := e.svc.Sync(context.Background(), name, opts)
+	if err != nil {
+		t.Fatalf("sync: %v (status %s)", err, res.Status)
+	}
+	return res
+}
+
+func counts(r directory.Result) string {
+	var parts []string
+	for _, kv := range r.Counts() {
+		parts = append(parts, kv[0]+"="+kv[1])
+	}
+	return strings.Join(parts, " ")
+}
+
+func groupNames(t *testing.T, db *sqlite.DB, userID int64) string {
+	t.Helper()
+	gs, err := db.GroupsOfUser(context.Background(), userID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, g := range gs {
+		names = append(names, g.Name)
+	}
+	return strings.Join(names, ",")
+}
+
+func TestDirectoryLDAPSyncLifecycle(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	// erin exists as a hand-made user: the directory must not take her over.
+	manual := store.User{Key: secret.NewID("DU", 20), Username: "erin", RealName: "Erin by hand", Status: store.StatusActive,
+		CreatedAt: e.clock.Now(), UpdatedAt: e.clock.Now()}
+	testkit.NoErr(t, e.db.CreateUser(ctx, &manual))
+	e.add(t, "corp", e.settings(), e.ldap.RootPW)
+
+	preview := e.sync(t, "corp", directory.Options{DryRun: true})
+	if got := counts(preview); got != "created=3 updated=0 disabled=0 removed=0 phones=2" {
+		t.Fatalf("preview: %s", got)
+	}
+	if n, _ := e.db.CountUsers(ctx); n != 1 {
+		t.Fatalf("the preview wrote users: %d users", n)
+	}
+
+	res := e.sync(t, "corp", directory.Options{})
+	if got := counts(res); got != "created=3 updated=0 disabled=0 removed=0 phones=2" {
+		t.Fatalf("first sync: %s", got)
+	}
+	if len(res.Conflicts) != 1 || !strings.Contains(res.Conflicts[0], "erin") {
+		t.Fatalf("conflicts: %q", res.Conflicts)
+	}
+	if !strings.Contains(strings.Join(res.InvalidValues, "\n"), `"12345" is not a valid phone number`) {
+		t.Fatalf("invalid values: %q", res.InvalidValues)
+	}
+	if got := e.user(t, "erin"); got.RealName != "Erin by hand" {
+		t.Fatalf("the manual user was changed: %+v", got)
+	}
+	alice := e.user(t, "alice")
+	if alice.RealName != "Alice Archer" || alice.Email != "alice@example.org" || alice.Status != store.StatusActive {
+		t.Fatalf("alice: %+v", alice)
+	}
+	if got := groupNames(t, e.db, alice.ID); got != "admins,staff" {
+		t.Fatalf("alice's groups: %q", got)
+	}
+	bob := e.user(t, "bob")
+	phones, err := e.db.PhonesByUser(ctx, bob.ID)
+	testkit.NoErr(t, err)
+	if len(phones) != 1 || phones[0].Number != "+16502530001" {
+		t.Fatalf("bob's phones: %+v", phones)
+	}
+	if _, err := e.db.UserByUsername(ctx, "dave"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("dave is in no synced group but was synced: %v", err)
+	}
+	trail, err := e.db.AuditForTarget(ctx, audit.TargetUser, "alice", 10)
+	testkit.NoErr(t, err)
+	if len(trail) == 0 || trail[len(trail)-1].Action != audit.UserCreated || trail[len(trail)-1].Actor != "directory:corp" {
+		t.Fatalf("alice's audit trail: %+v", trail)
+	}
+
+	// Nothing changed: nothing written.
+	if got := counts(e.sync(t, "corp", directory.Options{Full: true})); got != "created=0 updated=0 disabled=0 removed=0 phones=0" {
+		t.Fatalf("second sync: %s", got)
+	}
+
+	// A rename keeps the user: same key, new username.
+	e.modify(t, func(c *ldap.Conn) error {
+		return c.ModifyDN(ldap.NewModifyDNRequest("uid=bob,ou=people,dc=example,dc=org", "uid=robert", true, ""))
+	})
+	e.modify(t, func(c *ldap.Conn) error {
+		m := ldap.NewModifyRequest("cn=staff,ou=groups,dc=example,dc=org", nil)
+		m.Delete("member", []string{"uid=bob,ou=people,dc=example,dc=org"})
+		m.Add("member", []string{"uid=robert,ou=people,dc=example,dc=org"})
+		return c.Modify(m)
+	})
+	if got := counts(e.sync(t, "corp", directory.Options{})); got != "created=0 updated=1 disabled=0 removed=0 phones=0" {
+		t.Fatalf("rename sync: %s", got)
+	}
+	if robert := e.user(t, "robert"); robert.Key != bob.Key {
+		t.Fatalf("the renamed user is a new user: %s vs %s", robert.Key, bob.Key)
+	}
+
+	// carol leaves the synced group: 1 of 3 is over the 10% threshold, so
+	// the run waits for confirmation and changes nothing.
+	e.modify(t, func(c *ldap.Conn) error {
+		m := ldap.NewModifyRequest("cn=staff,ou=groups,dc=example,dc=org", nil)
+		m.Delete("member", []string{"uid=carol,ou=people,dc=example,dc=org"})
+		return c.Modify(m)
+	})
+	held, err := e.svc.Sync(ctx, "corp", directory.Options{})
+	if !errors.Is(err, directory.ErrNeedsConfirmation) || held.Status != "needs-confirmation" || held.Disabled != 1 {
+		t.Fatalf("over-threshold run: %v %+v", err, held)
+	}
+	if got := e.user(t, "carol"); got.Status != store.StatusActive {
+		t.Fatalf("the held run changed carol: %+v", got)
+	}
+	if got := counts(e.sync(t, "corp", directory.Options{ConfirmRemovals: true})); got != "created=0 updated=0 disabled=1 removed=0 phones=0" {
+		t.Fatalf("confirmed run: %s", got)
+	}
+	if got := e.user(t, "carol"); got.Status != store.StatusDisabled {
+		t.Fatalf("carol left the directory but is %s", got.Status)
+	}
+	// Restorable from the trash.
+	testkit.NoErr(t, e.svc.Restore(ctx, "corp", "carol", audit.CLI()))
+	if got := e.user(t, "carol"); got.Status != store.StatusActive {
+		t.Fatalf("restored carol is %s", got.Status)
+	}
+	// Still out of the group, so the next full comparison trashes her
+	// again; 7 days later she is purged.
+	if got := counts(e.sync(t, "corp", directory.Options{Full: true, ConfirmRemovals: true})); got != "created=0 updated=0 disabled=1 removed=0 phones=0" {
+		t.Fatalf("full run after the restore: %s", got)
+	}
+	e.clock.Advance(8 * 24 * time.Hour)
+	if got := counts(e.sync(t, "corp", directory.Options{})); got != "created=0 updated=0 disabled=0 removed=1 phones=0" {
+		t.Fatalf("purge run: %s", got)
+	}
+	if _, err := e.db.UserByUsername(ctx, "carol"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("carol was not purged: %v", err)
+	}
+	runs, err := e.svc.Runs(ctx, "corp", 20)
+	testkit.NoErr(t, err)
+	if len(runs) != 7 || runs[3].Status != "needs-confirmation" {
+		for _, r := range runs {
+			t.Logf("run %d %s %s %s", r.ID, r.Kind, r.Status, r.Counts)
+		}
+		t.Fatalf("history has %d runs", len(runs))
+	}
+}
+
+func TestLDAPIncrementalSyncReadsChanges(t *testing.T) {
+	e := newEnv(t)
+	e.add(t, "corp", e.settings(), e.ldap.RootPW)
+	if res := e.sync(t, "corp", directory.Options{}); !res.Full || res.Created != 4 {
+		t.Fatalf("first sync: full=%v %s", res.Full, counts(res))
+	}
+	// modifyTimestamp has one-second steps: change after the first run's second.
+	time.Sleep(1100 * time.Millisecond)
+	e.modify(t, func(c *ldap.Conn) error {
+		m := ldap.NewModifyRequest("uid=alice,ou=people,dc=example,dc=org", nil)
+		m.Replace("mail", []string{"alice.archer@example.org"})
+		return c.Modify(m)
+	})
+	res := e.sync(t, "corp", directory.Options{})
+	// Read: alice, and dave, whose modifyTimestamp is the cursor's second
+	// (re-read because a change in that second may have come after the
+	// last read).
+	if res.Full || res.Read != 2 || counts(res) != "created=0 updated=1 disabled=0 removed=0 phones=0" {
+		t.Fatalf("incremental run: full=%v read=%d %s", res.Full, res.Read, counts(res))
+	}
+	if got := e.user(t, "alice").Email; got != "alice.archer@example.org" {
+		t.Fatalf("alice's email: %q", got)
+	}
+}
+
+func TestLDAPCutShortSearchActsOnNothing(t *testing.T) {
+	e := newEnv(t, testkit.WithSlapdConfig(`limits dn.exact="cn=sync,dc=example,dc=org" size=4`))
+	s := e.settings()
+	s.BindDN = "cn=sync,dc=example,dc=org"
+	s.Groups = nil // every user under the base: 5 entries, over the limit of 4
+	e.add(t, "limited", s, "sync-secret")
+	s.BindDN = e.ldap.RootDN
+	e.add(t, "full", s, e.ldap.RootPW)
+	if res := e.sync(t, "full", directory.Options{}); res.Created != 5 {
+		t.Fatalf("unlimited sync: %s", counts(res))
+	}
+	// The limited bind sees 4 of 5 users: had it acted, it would have
+	// created them; it must fail and change nothing.
+	before, _ := e.db.CountUsers(context.Background())
+	res, err := e.svc.Sync(context.Background(), "limited", directory.Options{ConfirmRemovals: true})
+	var se *directory.SearchError
+	if !errors.As(err, &se) || !strings.Contains(err.Error(), "size limit exceeded") || res.Status != "failed" {
+		t.Fatalf("cut-short search: %v (%s)", err, res.Status)
+	}
+	if after, _ := e.db.CountUsers(context.Background()); after != before {
+		t.Fatalf("a failed run wrote users: %d -> %d", before, after)
+	}
+
+	// A search that finds nobody is taken as a fault too.
+	s.ExtraFilter = "(uid=nobody-at-all)"
+	e.add(t, "empty", s, e.ldap.RootPW)
+	if _, err := e.svc.Sync(context.Background(), "empty", directory.Options{}); err == nil || !strings.Contains(err.Error(), "found no users") {
+		t.Fatalf("empty search: %v", err)
+	}
+}
+
+func TestLDAPConnectionErrorsAreClear(t *testing.T) {
+	tlsFiles := testkit.NewTLSFiles(t)
+	e := newEnv(t, testkit.WithSlapdTLS(tlsFiles))
+	ctx := context.Background()
+
+	wrongPW := e.settings()
+	e.add(t, "wrong-password", wrongPW, "not-the-password")
+	_, err := e.svc.TestConnection(ctx, "wrong-password")
+	if err == nil || err.Error() != "the directory refused the bind DN or password (invalid credentials)" {
+		t.Fatalf("wrong password: %v", err)
+	}
+
+	other := testkit.NewTLSFiles(t)
+	otherCA, err := os.ReadFile(other.CAFile)
+	testkit.NoErr(t, err)
+	rightCA, err := os.ReadFile(tlsFiles.CAFile)
+	testkit.NoErr(t, err)
+	tlsSet := e.settings()
+	tlsSet.URL = e.ldap.TLSURL
+	tlsSet.CAPEM = string(otherCA)
+	e.add(t, "wrong-ca", tlsSet, e.ldap.RootPW)
+	_, err = e.svc.TestConnection(ctx, "wrong-ca")
+	if err == nil || !strings.Contains(err.Error(), "is not signed by a trusted CA") {
+		t.Fatalf("wrong CA: %v", err)
+	}
+	tlsSet.CAPEM = string(rightCA)
+	e.add(t, "right-ca", tlsSet, e.ldap.RootPW)
+	rep, err := e.svc.TestConnection(ctx, "right-ca")
+	if err != nil || rep.Users != 4 || rep.Groups != 2 {
+		t.Fatalf("LDAPS with the right CA: %+v %v", rep, err)
+	}
+
+	down := e.settings()
+	down.URL = fmt.Sprintf("ldap://127.0.0.1:%d", closedPort(t))
+	e.add(t, "down", down, e.ldap.RootPW)
+	_, err = e.svc.Sync(ctx, "down", directory.Options{})
+	if err == nil || !strings.Contains(err.Error(), "could not reach the directory at ldap://127.0.0.1:") {
+		t.Fatalf("unreachable server: %v", err)
+	}
+	runs, _ := e.svc.Runs(ctx, "down", 5)
+	if len(runs) != 1 || runs[0].Status != "failed" || runs[0].Error == "" {
+		t.Fatalf("the failed run is not in the history: %+v", runs)
+	}
+}
+
+func TestDirectorySettingsErrorsByField(t *testing.T) {
+	cases := []struct {
+		change func(*directory.Settings)
+		field  string
+	}{
+		{func(s *directory.Settings) { s.Kind = "novell" }, "kind"},
+		{func(s *directory.Settings) { s.URL = "http://x" }, "url"},
+		{func(s *directory.Settings) { s.URL = "ldaps://x:636"; s.StartTLS = true }, "start_tls"},
+		{func(s *directory.Settings) { s.CAPEM = "not pem" }, "ca"},
+		{func(s *directory.Settings) { s.UsersBase = "not a dn" }, "users_base"},
+		{func(s *directory.Settings) { s.ExtraFilter = "(uid=" }, "extra_filter"},
+		{func(s *directory.Settings) { s.DefaultCountry = "XX" }, "default_country"},
+	}
+	for _, c := range cases {
+		s := directory.Settings{Kind: directory.KindOpenLDAP, URL: "ldap://127.0.0.1:389", BindDN: "cn=a,dc=x",
+			UsersBase: "ou=people,dc=x", GroupsBase: "ou=groups,dc=x"}
+		c.change(&s)
+		_, err := s.Validate()
+		var fe *directory.FieldError
+		if !errors.As(err, &fe) || fe.Field != c.field {
+			t.Errorf("%s: got %v", c.field, err)
+		}
+	}
+	ad, err := directory.Settings{Kind: directory.KindActiveDirectory, URL: "ldaps://dc.example.org", BindDN: "cn=a,dc=x", UsersBase: "dc=x"}.Validate()
+	if err != nil || ad.Mapping.Username != "sAMAccountName" || ad.Mapping.StableID != "objectGUID" || ad.RemovalShare != 0.10 {
+		t.Fatalf("AD preset: %+v %v", ad.Mapping, err)
+	}
+}
+
+func closedPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}

@@ -1,0 +1,219 @@
+package directory
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/go-ldap/ldap/v3"
+)
+
+// entry is what a run keeps of one user entry.
+type entry struct {
+	stableID string
+	username string
+	realName string
+	email    string
+	phones   []string
+	disabled bool
+	groups   map[string]bool // stable ids of synced groups
+}
+
+// groupEntry is a synced group as the directory has it.
+type groupEntry struct {
+	stableID string
+	name     string
+	dn       string
+	modified string
+	members  map[string]bool // normalised member DNs (MemberOnGroup)
+}
+
+// snapshot is what one read of the directory found.
+type snapshot struct {
+	groups   []groupEntry
+	users    map[string]*entry // by stable id
+	skipped  []string          // entries without a usable username or stable id
+	unusable map[string]bool   // stable ids of entries skipped: present, so never "left"
+	newest   string            // the newest modifyTimestamp seen
+	groupsAt string            // the newest modifyTimestamp of a group
+	read     int
+}
+
+// groupsPrint is a fingerprint of the synced groups and their members:
+// when it differs from the last run's, memberships may have been taken
+// away, which only a full comparison finds. (modifyTimestamp has
+// one-second steps, too coarse to tell on its own.)
+func (snap *snapshot) groupsPrint() string {
+	lines := make([]string, 0, len(snap.groups))
+	for _, g := range snap.groups {
+		members := make([]string, 0, len(g.members))
+		for m := range g.members {
+			members = append(members, m)
+		}
+		sort.Strings(members)
+		lines = append(lines, g.stableID+"="+g.name+":"+strings.Join(members, ";"))
+	}
+	sort.Strings(lines)
+	sum := sha256.Sum256([]byte(strings.Join(lines, "\n")))
+	return hex.EncodeToString(sum[:12])
+}
+
+// reader reads a directory with the settings of a run.
+type reader struct {
+	s    Settings
+	conn *ldap.Conn
+}
+
+func andFilter(parts ...string) string {
+	var kept []string
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" {
+			if !strings.HasPrefix(p, "(") {
+				p = "(" + p + ")"
+			}
+			kept = append(kept, p)
+		}
+	}
+	if len(kept) == 1 {
+		return kept[0]
+	}
+	return "(&" + strings.Join(kept, "") + ")"
+}
+
+// readGroups reads the groups to sync: the named ones (each must exist),
+// or every group under the groups base when none is named.
+func (r *reader) readGroups(ctx context.Context, snap *snapshot) error {
+	s := r.s
+	if s.GroupsBase == "" {
+		return nil
+	}
+	filter := s.Mapping.GroupFilter
+	if len(s.Groups) > 0 {
+		var b strings.Builder
+		b.WriteString("(|")
+		for _, g := range s.Groups {
+			fmt.Fprintf(&b, "(%s=%s)", s.Mapping.GroupName, ldap.EscapeFilter(g))
+		}
+		b.WriteString(")")
+		filter = andFilter(filter, b.String())
+	}
+	attrs := []string{s.Mapping.GroupName, s.Mapping.StableID, "modifyTimestamp"}
+	if s.Mapping.Membership == MemberOnGroup {
+		attrs = append(attrs, s.Mapping.MemberAttr)
+	}
+	found := map[string]bool{}
+	err := pagedSearch(ctx, r.conn, s.GroupsBase, filter, attrs, func(e *ldap.Entry) error {
+		g := groupEntry{stableID: stableID(e, s.Mapping.StableID), name: e.GetAttributeValue(s.Mapping.GroupName), dn: e.DN,
+			modified: e.GetAttributeValue("modifyTimestamp")}
+		if g.stableID == "" || g.name == "" {
+			return &SearchError{Message: fmt.Sprintf("the group %s has no %s or %s; nothing was changed", e.DN, s.Mapping.StableID, s.Mapping.GroupName)}
+		}
+		if s.Mapping.Membership == MemberOnGroup {
+			g.members = map[string]bool{}
+			for _, m := range e.GetAttributeValues(s.Mapping.MemberAttr) {
+				g.members[normDN(m)] = true
+			}
+		}
+		if g.modified > snap.groupsAt {
+			snap.groupsAt = g.modified
+		}
+		found[strings.ToLower(g.name)] = true
+		snap.groups = append(snap.groups, g)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, name := range s.Groups {
+		if !found[strings.ToLower(name)] {
+			return &SearchError{Message: fmt.Sprintf("the group %q was not found under %s; nothing was changed", name, s.GroupsBase)}
+		}
+	}
+	return nil
+}
+
+// readUsers reads the user entries; since, when not empty, asks only for
+// entries changed since that modifyTimestamp.
+func (r *reader) readUsers(ctx context.Context, snap *snapshot, since string) error {
+	s := r.s
+	m := s.Mapping
+	attrs := []string{m.Username, m.RealName, m.Email, m.StableID, "modifyTimestamp"}
+	attrs = append(attrs, m.Phones...)
+	if s.Kind == KindActiveDirectory {
+		attrs = append(attrs, "userAccountControl")
+	}
+	base := andFilter(m.UserFilter, s.ExtraFilter)
+	if since != "" {
+		base = andFilter(base, "(modifyTimestamp>="+ldap.EscapeFilter(since)+")")
+	}
+	snap.users, snap.unusable = map[string]*entry{}, map[string]bool{}
+	add := func(e *ldap.Entry, group string) {
+		snap.read++
+		id := stableID(e, m.StableID)
+		if ts := e.GetAttributeValue("modifyTimestamp"); ts > snap.newest {
+			snap.newest = ts
+		}
+		if u := snap.users[id]; u != nil {
+			if group != "" {
+				u.groups[group] = true
+			}
+			return
+		}
+		name := e.GetAttributeValue(m.Username)
+		if id == "" || name == "" {
+			snap.skipped = append(snap.skipped, fmt.Sprintf("%s has no %s or %s", e.DN, m.StableID, m.Username))
+			if id != "" {
+				snap.unusable[id] = true
+			}
+			return
+		}
+		u := &entry{stableID: id, username: name, realName: e.GetAttributeValue(m.RealName), email: e.GetAttributeValue(m.Email),
+			groups: map[string]bool{}}
+		for _, a := range m.Phones {
+			u.phones = append(u.phones, e.GetAttributeValues(a)...)
+		}
+		if s.Kind == KindActiveDirectory {
+			u.disabled = adDisabled(e)
+		}
+		if group != "" {
+			u.groups[group] = true
+		}
+		if m.Membership == MemberOnGroup {
+			dn := normDN(e.DN)
+			for _, g := range snap.groups {
+				if g.members[dn] {
+					u.groups[g.stableID] = true
+				}
+			}
+			if len(s.Groups) > 0 && len(u.groups) == 0 {
+				return // not a member of a synced group
+			}
+		}
+		snap.users[id] = u
+	}
+	if m.Membership == MemberOfOnUser && len(snap.groups) > 0 {
+		// One search a group; on Active Directory the in-chain rule makes
+		// members of nested groups count.
+		rule := ""
+		if s.Kind == KindActiveDirectory {
+			rule = ":1.2.840.113556.1.4.1941:"
+		}
+		for _, g := range snap.groups {
+			filter := andFilter(base, fmt.Sprintf("(memberOf%s=%s)", rule, ldap.EscapeFilter(g.dn)))
+			if err := pagedSearch(ctx, r.conn, s.UsersBase, filter, attrs, func(e *ldap.Entry) error {
+				add(e, g.stableID)
+				return nil
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return pagedSearch(ctx, r.conn, s.UsersBase, base, attrs, func(e *ldap.Entry) error {
+		add(e, "")
+		return nil
+	})
+}

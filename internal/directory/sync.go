@@ -1,0 +1,481 @@
+package directory
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"enrollportal/internal/audit"
+	"enrollportal/internal/secret"
+	"enrollportal/internal/store"
+	"enrollportal/internal/users"
+)
+
+// Options choose how a run goes.
+type Options struct {
+	// DryRun computes the plan and writes nothing (the preview).
+	DryRun bool
+	// Full compares every entry even when an incremental run would do.
+	Full bool
+	// ConfirmRemovals lets a run disable more than the removal share.
+	ConfirmRemovals bool
+}
+
+// Result is what a run did, or with DryRun would do.
+type Result struct {
+	RunID    int64
+	Full     bool
+	Status   string // succeeded, failed, needs-confirmation, preview
+	Read     int
+	Created  int
+	Updated  int
+	Disabled int
+	Removed  int
+	Phones   int
+	Groups   int // groups created
+	// First names of each kind of change, for the preview.
+	CreatedNames, UpdatedNames, DisabledNames, RemovedNames []string
+	Conflicts                                               []string
+	InvalidValues                                           []string
+}
+
+// Counts are the figures of a result, in the order the CLI prints them.
+func (r Result) Counts() [][2]string {
+	n := func(k string, v int) [2]string { return [2]string{k, fmt.Sprint(v)} }
+	return [][2]string{n("created", r.Created), n("updated", r.Updated), n("disabled", r.Disabled),
+		n("removed", r.Removed), n("phones", r.Phones)}
+}
+
+// ErrNeedsConfirmation is returned when a run would disable or remove more
+// than the directory's removal share: it wrote nothing and waits for an
+// admin to confirm (Options.ConfirmRemovals).
+var ErrNeedsConfirmation = errors.New("directory: the run would disable more users than the removal threshold allows; nothing was changed, confirm to go on")
+
+// ErrBusy is returned when another run of the same directory holds the
+// lease.
+var ErrBusy = errors.New("directory: another sync of this directory is running")
+
+// batchSize is how many users one transaction writes.
+const batchSize = 500
+
+// leaseFor is how long a lease lasts without renewal (each batch renews).
+const leaseFor = 2 * time.Minute
+
+// fullEvery is how often an incremental directory still gets a full
+// comparison, the only kind of run that finds removals.
+const fullEvery = 24 * time.Hour
+
+const examples = 10
+
+func addName(list *[]string, name string) {
+	if len(*list) < examples {
+		*list = append(*list, name)
+	}
+}
+
+// Sync runs (or previews) a sync of the named directory.
+func (s *Service) Sync(ctx context.Context, name string, opts Options) (Result, error) {
+	d, set, pw, err := s.load(ctx, name)
+	if err != nil {
+		return Result{}, err
+	}
+	if opts.DryRun {
+		res, _, err := s.read(ctx, d, set, pw, opts)
+		return res, err
+	}
+	holder := secret.NewID("L", 20)
+	now := s.Clock.Now()
+	ok, err := s.Store.TakeDirectoryLease(ctx, d.ID, holder, now, now.Add(leaseFor))
+	if err != nil {
+		return Result{}, err
+	}
+	if !ok {
+		return Result{}, ErrBusy
+	}
+	defer func() {
+		// Released even when ctx has ended, so that the next run does not
+		// wait for the lease to expire.
+		_ = s.Store.ReleaseDirectoryLease(context.WithoutCancel(ctx), d.ID, holder)
+	}()
+	run := store.DirectoryRun{DirectoryID: d.ID, Kind: "full", Status: "running", Counts: "{}", StartedAt: now}
+	if err := s.Store.CreateDirectoryRun(ctx, &run); err != nil {
+		return Result{}, err
+	}
+	res, cursor, err := s.syncLocked(ctx, d, set, pw, opts, holder)
+	res.RunID = run.ID
+	finish := s.Clock.Now()
+	run.FinishedAt = &finish
+	if res.Full {
+		run.Kind = "full"
+	} else {
+		run.Kind = "incremental"
+	}
+	counts, _ := json.Marshal(map[string]int{"read": res.Read, "created": res.Created, "updated": res.Updated,
+		"disabled": res.Disabled, "removed": res.Removed, "phones": res.Phones, "groups": res.Groups,
+		"conflicts": len(res.Conflicts), "invalid": len(res.InvalidValues)})
+	run.Counts = string(counts)
+	run.Report = strings.Join(append(append([]string{}, res.Conflicts...), res.InvalidValues...), "\n")
+	var fullAt *time.Time
+	switch {
+	case errors.Is(err, ErrNeedsConfirmation):
+		res.Status = "needs-confirmation"
+		run.Error = err.Error()
+	case err != nil:
+		res.Status = "failed"
+		run.Error = err.Error()
+		cursor = ""
+	default:
+		res.Status = "succeeded"
+		if res.Full {
+			fullAt = &finish
+		}
+	}
+	run.Status = res.Status
+	bg := context.WithoutCancel(ctx)
+	if ferr := s.Store.FinishDirectoryRun(bg, run); ferr != nil && err == nil {
+		err = ferr
+	}
+	if ferr := s.Store.SetDirectorySynced(bg, d.ID, finish, res.Status, cursor, fullAt); ferr != nil && err == nil {
+		err = ferr
+	}
+	return res, err
+}
+
+// read connects, reads the directory and makes the plan.
+func (s *Service) read(ctx context.Context, d store.Directory, set Settings, pw string, opts Options) (Result, *plan, error) {
+	var res Result
+	conn, err := connect(ctx, set, pw)
+	if err != nil {
+		return res, nil, err
+	}
+	defer conn.Close()
+	r := &reader{s: set, conn: conn}
+	snap := &snapshot{}
+	if err := r.readGroups(ctx, snap); err != nil {
+		return res, nil, err
+	}
+	now := s.Clock.Now()
+	// The cursor is "newest-modifyTimestamp groups-fingerprint".
+	lastNewest, lastPrint, _ := strings.Cut(d.SyncCursor, " ")
+	full := opts.Full || lastNewest == "" || d.LastFullAt == nil || now.Sub(*d.LastFullAt) >= fullEvery ||
+		set.Mapping.Membership == MemberOfOnUser || lastPrint != snap.groupsPrint()
+	since := ""
+	if !full {
+		since = lastNewest
+	}
+	if err := r.readUsers(ctx, snap, since); err != nil {
+		return res, nil, err
+	}
+	res.Full, res.Read = full, snap.read
+	if full && len(snap.users) == 0 {
+		return res, nil, &SearchError{Message: fmt.Sprintf("the search under %s found no users; an empty answer is taken as a fault, and nothing was changed", set.UsersBase)}
+	}
+	p, err := makePlan(ctx, s.Store, d, set, snap, full, now)
+	if err != nil {
+		return res, nil, err
+	}
+	p.cursor = max(snap.newest, lastNewest) + " " + snap.groupsPrint()
+	res.Conflicts, res.InvalidValues = p.conflicts, append(p.invalid, snap.skipped...)
+	res.Groups = len(p.newGroups)
+	for _, c := range p.changes {
+		if c.cur == nil {
+			res.Created++
+			addName(&res.CreatedNames, c.username)
+		} else {
+			res.Updated++
+			addName(&res.UpdatedNames, c.username)
+			if c.status == store.StatusDisabled && c.cur.User.Status != store.StatusDisabled {
+				res.Disabled++
+				addName(&res.DisabledNames, c.username)
+			}
+		}
+		res.Phones += len(c.phones)
+	}
+	for _, du := range p.leaving {
+		res.Disabled++
+		addName(&res.DisabledNames, du.User.Username)
+	}
+	for _, du := range p.purge {
+		res.Removed++
+		addName(&res.RemovedNames, du.User.Username)
+	}
+	if opts.DryRun {
+		res.Status = "preview"
+	}
+	share := float64(len(p.leaving)+p.disabling) / float64(max(p.synced, 1))
+	if p.synced > 0 && share > set.RemovalShare && !opts.ConfirmRemovals {
+		return res, p, ErrNeedsConfirmation
+	}
+	return res, p, nil
+}
+
+// syncLocked reads, plans and writes, holding the lease.
+func (s *Service) syncLocked(ctx context.Context, d store.Directory, set Settings, pw string, opts Options, holder string) (Result, string, error) {
+	res, p, err := s.read(ctx, d, set, pw, opts)
+	if err != nil {
+		return res, "", err
+	}
+	w := &writer{s: s, d: d, who: audit.Who{Type: audit.ActorSystem, Name: "directory:" + d.Name}, holder: holder,
+		groupIDs: map[string]int64{}, phoneIDs: map[string]int64{}}
+	if err := w.apply(ctx, p); err != nil {
+		return res, "", err
+	}
+	return res, p.cursor, nil
+}
+
+// writer writes a plan, a batch a transaction.
+type writer struct {
+	s        *Service
+	d        store.Directory
+	who      audit.Who
+	holder   string
+	groupIDs map[string]int64 // group stable id -> id
+	phoneIDs map[string]int64 // number#ext -> phone id, for numbers created by this run
+}
+
+// renew extends the lease before each batch; losing it stops the run.
+func (w *writer) renew(ctx context.Context, q store.Queries) error {
+	now := w.s.Clock.Now()
+	ok, err := q.TakeDirectoryLease(ctx, w.d.ID, w.holder, now, now.Add(leaseFor))
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrBusy
+	}
+	return nil
+}
+
+func (w *writer) apply(ctx context.Context, p *plan) error {
+	st := w.s.Store
+	groups, err := st.DirectoryGroups(ctx, w.d.ID)
+	if err != nil {
+		return err
+	}
+	for _, g := range groups {
+		w.groupIDs[g.StableID] = g.GroupID
+	}
+	if len(p.newGroups) > 0 {
+		if err := st.InTx(ctx, func(q store.Queries) error {
+			if err := w.renew(ctx, q); err != nil {
+				return err
+			}
+			now := w.s.Clock.Now()
+			for _, g := range p.newGroups {
+				grp := store.Group{Key: secret.NewID("DG", 20), Name: g.name, CreatedAt: now}
+				if err := q.CreateGroup(ctx, &grp); err != nil {
+					return fmt.Errorf("create group %s: %w", g.name, err)
+				}
+				if err := q.LinkDirectoryGroup(ctx, w.d.ID, g.stableID, grp.ID); err != nil {
+					return err
+				}
+				w.groupIDs[g.stableID] = grp.ID
+				if err := q.InsertAudit(ctx, audit.Entry(now, w.who, actionGroupAdded, "group", g.name, nil)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	for start := 0; start < len(p.changes); start += batchSize {
+		batch := p.changes[start:min(start+batchSize, len(p.changes))]
+		if err := st.InTx(ctx, func(q store.Queries) error { return w.changes(ctx, q, batch) }); err != nil {
+			return err
+		}
+	}
+	for start := 0; start < len(p.leaving); start += batchSize {
+		batch := p.leaving[start:min(start+batchSize, len(p.leaving))]
+		if err := st.InTx(ctx, func(q store.Queries) error { return w.trash(ctx, q, batch) }); err != nil {
+			return err
+		}
+	}
+	for start := 0; start < len(p.purge); start += batchSize {
+		batch := p.purge[start:min(start+batchSize, len(p.purge))]
+		if err := st.InTx(ctx, func(q store.Queries) error { return w.purge(ctx, q, batch) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// changes creates and updates one batch of users.
+func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChange) error {
+	if err := w.renew(ctx, q); err != nil {
+		return err
+	}
+	now := w.s.Clock.Now()
+	var created []*store.User
+	ids := make([]int64, len(batch))
+	var entries []store.AuditEntry
+	for i, c := range batch {
+		if c.cur != nil {
+			ids[i] = c.cur.User.ID
+			continue
+		}
+		u := store.User{Key: secret.NewID("DU", 20), Username: c.username, RealName: c.realName, Email: c.email,
+			Status: store.StatusActive, CreatedAt: now, UpdatedAt: now}
+		if c.status != "" {
+			u.Status = c.status
+		}
+		created = append(created, &u)
+	}
+	if len(created) > 0 {
+		if err := q.CreateUsers(ctx, created); err != nil {
+			return fmt.Errorf("create users: %w", err)
+		}
+	}
+	k := 0
+	var memberships [][2]int64
+	var drops [][2]int64
+	for i, c := range batch {
+		details := map[string]any{"directory": w.d.Name}
+		if c.cur == nil {
+			u := created[k]
+			k++
+			ids[i] = u.ID
+			if err := q.LinkDirectoryUser(ctx, w.d.ID, c.e.stableID, u.ID); err != nil {
+				return err
+			}
+			if c.bySync {
+				if err := q.SetDirectoryUserState(ctx, u.ID, nil, true); err != nil {
+					return err
+				}
+			}
+			entries = append(entries, audit.Entry(now, w.who, audit.UserCreated, audit.TargetUser, u.Username,
+				map[string]any{"directory": w.d.Name, "email": u.Email, "status": u.Status}))
+		} else {
+			u := c.cur.User
+			if len(c.changed) > 0 || c.status != "" {
+				u.Username, u.RealName, u.Email, u.UpdatedAt = c.username, c.realName, c.email, now
+				if c.status != "" {
+					u.Status = c.status
+				}
+				if err := q.UpdateUserProfile(ctx, u, users.ResetsFailures(u.Status)); err != nil {
+					return fmt.Errorf("update user %s: %w", u.Username, err)
+				}
+				details["changed"] = c.changed
+				if c.status != "" {
+					details["status"] = c.status
+				}
+				if c.cur.User.Username != u.Username {
+					details["old_username"] = c.cur.User.Username
+				}
+			}
+			if c.status != "" || c.restore {
+				if err := q.SetDirectoryUserState(ctx, u.ID, nil, c.bySync); err != nil {
+					return err
+				}
+			}
+			action := actionUserUpdated
+			if c.restore {
+				action = actionUserRestore
+			} else if c.status == store.StatusDisabled {
+				action = actionUserDisable
+			}
+			if len(c.changed) > 0 || c.status != "" || len(c.addGroups) > 0 || len(c.dropGroups) > 0 {
+				if len(c.addGroups) > 0 || len(c.dropGroups) > 0 {
+					details["groups_changed"] = true
+				}
+				entries = append(entries, audit.Entry(now, w.who, action, audit.TargetUser, u.Username, details))
+			}
+		}
+		for _, g := range c.addGroups {
+			if id, ok := w.groupIDs[g]; ok {
+				memberships = append(memberships, [2]int64{ids[i], id})
+			}
+		}
+		for _, id := range c.dropGroups {
+			drops = append(drops, [2]int64{ids[i], id})
+		}
+		for _, ph := range c.phones {
+			if err := w.attachPhone(ctx, q, ids[i], ph, now); err != nil {
+				return err
+			}
+			entries = append(entries, audit.Entry(now, w.who, actionPhoneAdded, audit.TargetUser, c.username,
+				map[string]any{"directory": w.d.Name, "number": ph.e164, "type": ph.kind}))
+		}
+	}
+	if len(memberships) > 0 {
+		if err := q.AddUsersToGroups(ctx, memberships); err != nil {
+			return err
+		}
+	}
+	if len(drops) > 0 {
+		if err := q.RemoveUsersFromGroups(ctx, drops); err != nil {
+			return err
+		}
+	}
+	return q.InsertAudits(ctx, entries)
+}
+
+// attachPhone gives a user a number: the phone that has it when there is
+// one (phones may be shared, as in the Duo model), else a new phone.
+func (w *writer) attachPhone(ctx context.Context, q store.Queries, userID int64, ph phoneNumber, now time.Time) error {
+	id, ok := w.phoneIDs[ph.key()]
+	if !ok {
+		existing, err := q.PhoneByNumber(ctx, ph.e164, ph.ext)
+		switch {
+		case err == nil:
+			id = existing.ID
+		case errors.Is(err, store.ErrNotFound):
+			p := store.Phone{Key: secret.NewID("DP", 20), Number: ph.e164, Extension: ph.ext, Type: ph.kind,
+				Platform: store.PlatformUnknown, CreatedAt: now}
+			if ph.kind == store.PhoneMobile {
+				p.Platform = store.PlatformGeneric
+			}
+			if err := q.CreatePhone(ctx, &p); err != nil {
+				return err
+			}
+			id = p.ID
+		default:
+			return err
+		}
+		w.phoneIDs[ph.key()] = id
+	}
+	return q.AttachPhones(ctx, [][2]int64{{userID, id}})
+}
+
+// trash disables the users who left the directory and puts them in the
+// trash.
+func (w *writer) trash(ctx context.Context, q store.Queries, batch []store.DirectoryUser) error {
+	if err := w.renew(ctx, q); err != nil {
+		return err
+	}
+	now := w.s.Clock.Now()
+	entries := make([]store.AuditEntry, 0, len(batch))
+	for _, du := range batch {
+		u := du.User
+		u.Status, u.UpdatedAt = store.StatusDisabled, now
+		if err := q.UpdateUser(ctx, u, false); err != nil {
+			return err
+		}
+		if err := q.SetDirectoryUserState(ctx, u.ID, &now, true); err != nil {
+			return err
+		}
+		entries = append(entries, audit.Entry(now, w.who, actionUserDisable, audit.TargetUser, u.Username,
+			map[string]any{"directory": w.d.Name, "reason": "left the directory", "trash_days": TrashDays}))
+	}
+	return q.InsertAudits(ctx, entries)
+}
+
+// purge deletes users whose time in the trash is over, with their devices.
+func (w *writer) purge(ctx context.Context, q store.Queries, batch []store.DirectoryUser) error {
+	if err := w.renew(ctx, q); err != nil {
+		return err
+	}
+	now := w.s.Clock.Now()
+	entries := make([]store.AuditEntry, 0, len(batch))
+	for _, du := range batch {
+		if err := q.DeleteUser(ctx, du.User.ID); err != nil {
+			return err
+		}
+		entries = append(entries, audit.Entry(now, w.who, actionUserPurged, audit.TargetUser, du.User.Username,
+			map[string]any{"directory": w.d.Name, "reason": "in the trash for 7 days"}))
+	}
+	return q.InsertAudits(ctx, entries)
+}

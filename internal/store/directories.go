@@ -1,0 +1,93 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Directory is an LDAP directory (OpenLDAP or Active Directory) whose users
+// and groups the portal syncs. Config is the directory package's settings
+// as JSON; BindPassword is sealed.
+type Directory struct {
+	ID           int64
+	Name         string
+	Kind         string // "ldap" (OpenLDAP) or "active-directory"
+	Config       string
+	BindPassword []byte
+	SyncCursor   string // newest modifyTimestamp read; "" before the first run
+	LastFullAt   *time.Time
+	LastSyncAt   *time.Time
+	LastResult   string
+	CreatedAt    time.Time
+}
+
+// DirectoryUser is a user a directory created, with what a sync compares.
+type DirectoryUser struct {
+	User           User
+	StableID       string
+	TrashedAt      *time.Time
+	DisabledBySync bool
+}
+
+// DirectoryGroup is a group a directory created.
+type DirectoryGroup struct {
+	GroupID  int64
+	StableID string
+	Name     string
+}
+
+// DirectoryRun is one sync or preview of a directory.
+type DirectoryRun struct {
+	ID          int64
+	DirectoryID int64
+	Kind        string // "full" or "incremental"
+	DryRun      bool
+	Status      string // running, succeeded, failed, needs-confirmation
+	Counts      string // JSON object
+	Report      string
+	Error       string
+	StartedAt   time.Time
+	FinishedAt  *time.Time
+}
+
+// DirectoryQueries reads and writes directories, the users and groups they
+// own, their leases and their runs.
+type DirectoryQueries interface {
+	// CreateDirectory inserts d and sets its ID. ErrConflict when the name
+	// is taken.
+	CreateDirectory(ctx context.Context, d *Directory) error
+	DirectoryByName(ctx context.Context, name string) (Directory, error)
+	Directories(ctx context.Context) ([]Directory, error)
+	// SetDirectorySynced records the end of a run: its time and result,
+	// and, unless cursor is empty, the new cursor; fullAt when the run was
+	// a full comparison.
+	SetDirectorySynced(ctx context.Context, id int64, at time.Time, result, cursor string, fullAt *time.Time) error
+	// TakeDirectoryLease gives the directory's lease to holder until
+	// until, if nobody else holds it at now; false when someone does.
+	TakeDirectoryLease(ctx context.Context, directoryID int64, holder string, now, until time.Time) (bool, error)
+	ReleaseDirectoryLease(ctx context.Context, directoryID int64, holder string) error
+	// DirectoryUsers lists the users the directory created, trashed or not.
+	DirectoryUsers(ctx context.Context, directoryID int64) ([]DirectoryUser, error)
+	// DirectoryUserPhones lists the phone numbers ("+E164#ext") of the
+	// directory's users, by user id.
+	DirectoryUserPhones(ctx context.Context, directoryID int64) (map[int64][]string, error)
+	// DirectoryMemberships lists the memberships ({userID, groupID}) in the
+	// directory's groups.
+	DirectoryMemberships(ctx context.Context, directoryID int64) ([][2]int64, error)
+	// LinkDirectoryUser records that the directory owns a user.
+	LinkDirectoryUser(ctx context.Context, directoryID int64, stableID string, userID int64) error
+	// SetDirectoryUserState writes the trash time and the disabled-by-sync
+	// mark of a directory's user.
+	SetDirectoryUserState(ctx context.Context, userID int64, trashedAt *time.Time, disabledBySync bool) error
+	DirectoryGroups(ctx context.Context, directoryID int64) ([]DirectoryGroup, error)
+	LinkDirectoryGroup(ctx context.Context, directoryID int64, stableID string, groupID int64) error
+	// RemoveUsersFromGroups removes memberships (pairs[i] = {userID,
+	// groupID}).
+	RemoveUsersFromGroups(ctx context.Context, pairs [][2]int64) error
+	// CreateDirectoryRun inserts r and sets its ID.
+	CreateDirectoryRun(ctx context.Context, r *DirectoryRun) error
+	// FinishDirectoryRun writes the outcome of a run.
+	FinishDirectoryRun(ctx context.Context, r DirectoryRun) error
+	// DirectoryRuns lists the newest runs of a directory first.
+	DirectoryRuns(ctx context.Context, directoryID int64, limit int) ([]DirectoryRun, error)
+}
