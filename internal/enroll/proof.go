@@ -161,3 +161,75 @@ func (s *Service) ProveKey(ctx context.Context, u store.User, sealedSession []by
 	return s.store.InsertAudit(ctx, audit.Entry(s.clock.Now(), who, audit.FactorProved, audit.TargetUser, u.Username,
 		map[string]any{"factor": "webauthn_security_key", "device": k.Key}))
 }
+
+// ErrNotProved is the one answer the device page gives when a sign-in does
+// not prove a factor, whatever the reason (no such user, a wrong code, no
+// device, a locked or disabled account), so that it never tells whether a
+// username exists.
+var ErrNotProved = errors.New("enroll: no factor proved")
+
+// ProveByName is ProvePasscode for a username typed on the device page:
+// the user it proves, or ErrNotProved.
+func (s *Service) ProveByName(ctx context.Context, username, code string, who audit.Who) (store.User, error) {
+	u, err := s.store.UserByUsername(ctx, users.Normalize(username))
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, ErrNotProved
+	}
+	if err != nil {
+		return store.User{}, fmt.Errorf("enroll: prove: %w", err)
+	}
+	who.Name = u.Username
+	_, err = s.ProvePasscode(ctx, u, code, who)
+	if err != nil && !errors.Is(err, ErrUserDisabled) && !errors.Is(err, verify.ErrLockedOut) &&
+		!errors.Is(err, verify.ErrNoPasscodeDevice) && !errors.As(err, new(*verify.WrongCodeError)) {
+		return store.User{}, err
+	}
+	if err != nil {
+		return store.User{}, ErrNotProved
+	}
+	return u, nil
+}
+
+// BeginKeyProofByName starts a security-key proof for a username typed on
+// the device page; ErrKeyNotAccepted alike for an unknown user and one
+// without a key.
+func (s *Service) BeginKeyProofByName(ctx context.Context, username, bindTo string) (optionsJSON, sealed []byte, err error) {
+	u, err := s.store.UserByUsername(ctx, users.Normalize(username))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, ErrKeyNotAccepted
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("enroll: key proof: %w", err)
+	}
+	return s.BeginKeyLogin(ctx, u, bindTo)
+}
+
+// ProveKeyByName finishes BeginKeyProofByName: the user the key proved.
+func (s *Service) ProveKeyByName(ctx context.Context, username string, sealed []byte, bindTo string, body io.Reader, who audit.Who) (store.User, error) {
+	u, err := s.store.UserByUsername(ctx, users.Normalize(username))
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, ErrKeyNotAccepted
+	}
+	if err != nil {
+		return store.User{}, fmt.Errorf("enroll: key proof: %w", err)
+	}
+	who.Name = u.Username
+	if err := s.ProveKey(ctx, u, sealed, bindTo, body, who); err != nil {
+		if errors.Is(err, ErrUserDisabled) {
+			return store.User{}, ErrKeyNotAccepted
+		}
+		return store.User{}, err
+	}
+	return u, nil
+}
+
+// AddDeviceLinkTTL is how long the link the device page makes for "Add a
+// device" works.
+const AddDeviceLinkTTL = 30 * time.Minute
+
+// AddDeviceLink makes the enrollment link the device page sends a signed-in
+// user through to add a device; the browser's proof lets it past the
+// new-factor rule.
+func (s *Service) AddDeviceLink(ctx context.Context, u store.User, who audit.Who) (IssuedLink, error) {
+	return s.IssueLink(ctx, u.Username, AddDeviceLinkTTL, who)
+}

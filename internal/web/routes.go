@@ -38,5 +38,6 @@ func (s *Server) routes() *gin.Engine {
 	s.enrollRoutes(pages)
 	s.activationRoutes(pages)
 	s.promptRoutes(pages)
+	s.deviceRoutes(pages)
 	return r
 }
