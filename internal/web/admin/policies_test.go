@@ -300,19 +300,19 @@ func TestAdminPolicyCSVDeleteAndReadOnly(t *testing.T) {
 	q := url.Values{"new_user_policy": {"require-enrollment"}, "denied_countries_mode": {"set"}, "enroll_methods_mode": {"set"},
 		"enroll_methods": {"security_key"}, "auth_methods_mode": {"set"}, "auth_methods": {"security_key"}}
 	r := c.Get("/admin/policies/" + global.Key + "/impact.csv?" + q.Encode())
-	if r.Code != http.StatusOK || r.Body != "application,username,from,to,reason\nVPN,erin,auth,enroll,enrollment required\n" {
-		t.Fatalf("policy CSV: %d %q", r.Code, r.Body)
+	if r.StatusCode != http.StatusOK || r.Body != "application,username,from,to,reason\nVPN,erin,auth,enroll,enrollment required\n" {
+		t.Fatalf("policy CSV: %d %q", r.StatusCode, r.Body)
 	}
 	q.Set("auth_methods", "carrier_pigeon")
-	if r := c.Get("/admin/policies/" + global.Key + "/impact.csv?" + q.Encode()); r.Code != http.StatusUnprocessableEntity {
-		t.Fatalf("invalid CSV: %d", r.Code)
+	if r := c.Get("/admin/policies/" + global.Key + "/impact.csv?" + q.Encode()); r.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("invalid CSV: %d", r.StatusCode)
 	}
-	if r := c.Post("/admin/policies/"+global.Key+"/delete", nil); r.Code != http.StatusConflict || !strings.Contains(r.Body, "The global policy cannot be deleted") {
-		t.Fatalf("delete global: %d", r.Code)
+	if r := c.Post("/admin/policies/"+global.Key+"/delete", nil); r.StatusCode != http.StatusConflict || !strings.Contains(r.Body, "The global policy cannot be deleted") {
+		t.Fatalf("delete global: %d", r.StatusCode)
 	}
 	c.Get("/admin/policies")
-	if r := c.Post("/admin/policies", url.Values{"name": {"Spare"}, "new_user_policy": {"allow"}}); r.Code != http.StatusSeeOther {
-		t.Fatalf("create: %d", r.Code)
+	if r := c.Post("/admin/policies", url.Values{"name": {"Spare"}, "new_user_policy": {"allow"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create: %d", r.StatusCode)
 	}
 	cfg, _ := f.p.Policy.LoadConfig(ctx)
 	var spare store.Policy
@@ -321,18 +321,18 @@ func TestAdminPolicyCSVDeleteAndReadOnly(t *testing.T) {
 			spare = p
 		}
 	}
-	if r := c.Post("/admin/policies/"+spare.Key+"/delete", nil); r.Code != http.StatusSeeOther {
-		t.Fatalf("delete unused: %d", r.Code)
+	if r := c.Post("/admin/policies/"+spare.Key+"/delete", nil); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("delete unused: %d", r.StatusCode)
 	}
-	if r := c.Get("/admin/policies/" + spare.Key); r.Code != http.StatusNotFound {
-		t.Fatalf("deleted policy: %d", r.Code)
+	if r := c.Get("/admin/policies/" + spare.Key); r.StatusCode != http.StatusNotFound {
+		t.Fatalf("deleted policy: %d", r.StatusCode)
 	}
 	entries, _ := f.p.Store.SearchAudit(ctx, store.AuditFilter{Limit: 1})
 	if len(entries) != 1 || entries[0].Action != audit.PolicyDeleted || !strings.Contains(entries[0].Details, `"new_user_policy":"allow"`) {
 		t.Fatalf("audit %+v", entries)
 	}
 	ro, _ := f.p.SignInAs(t, admin.RoleReadOnly)
-	if r := ro.Get("/admin/policies/" + global.Key); r.Code != http.StatusOK || strings.Contains(r.Body, "Preview the effect") || !strings.Contains(r.Body, "New user policy") {
-		t.Fatalf("read-only policy page: %d", r.Code)
+	if r := ro.Get("/admin/policies/" + global.Key); r.StatusCode != http.StatusOK || strings.Contains(r.Body, "Preview the effect") || !strings.Contains(r.Body, "New user policy") {
+		t.Fatalf("read-only policy page: %d", r.StatusCode)
 	}
 }
