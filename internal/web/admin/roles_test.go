@@ -76,6 +76,15 @@ func TestAdminRoutesEnforceRoleMatrix(t *testing.T) {
 		"POST /admin/applications/:key/rotate": admin.ApplicationSecrets,
 		"GET /admin/applications/:key/delete":  admin.ManageApplications,
 		"POST /admin/applications/:key/delete": admin.ManageApplications,
+		// Directories: every role views; Owners, Administrators and User
+		// Managers manage.
+		"GET /admin/directories":                admin.ViewUsers,
+		"POST /admin/directories":               admin.ManageUsers,
+		"GET /admin/directories/:name":          admin.ViewUsers,
+		"POST /admin/directories/:name/test":    admin.ManageUsers,
+		"POST /admin/directories/:name/preview": admin.ManageUsers,
+		"POST /admin/directories/:name/sync":    admin.ManageUsers,
+		"POST /admin/directories/:name/restore": admin.ManageUsers,
 	} {
 		method, path, _ := strings.Cut(route, " ")
 		if perm, _, declared := webadmin.RoutePermission(method, path); !declared || perm != want {

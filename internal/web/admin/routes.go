@@ -73,4 +73,5 @@ func (s *Section) Register(r *gin.Engine) {
 	s.adminJobRoutes(g)
 	s.adminPolicyRoutes(g)
 	s.adminProgressRoutes(g)
+	s.adminDirectoryRoutes(g)
 }
