@@ -208,7 +208,7 @@ func (a *App) webServer() (*web.Server, error) {
 		}),
 		AdminAPI: adminapi.New(adminapi.Options{
 			Store: a.Store, Clock: a.Clock, Log: a.Log, Apps: a.Apps, Users: a.Users, Enroll: a.Enroll,
-			BaseURL: a.Settings.BaseURL,
+			Factors: a.Factors, BaseURL: a.Settings.BaseURL,
 		}),
 		MetricsToken: a.metricsToken, MetricsElsewhere: a.Settings.MetricsAddr != "",
 	})

@@ -49,26 +49,26 @@ func TestAdminDirectoryPagesAddPreviewSyncRestore(t *testing.T) {
 	p := testkit.New(t)
 	ctx := context.Background()
 	viewer, _ := p.SignInAs(t, admin.RoleReadOnly)
-	if r := viewer.Get("/admin/directories"); r.Code != http.StatusOK || !strings.Contains(r.Body, "There are no directories yet") || strings.Contains(r.Body, "Add a directory") {
-		t.Fatalf("read-only list: %d", r.Code)
+	if r := viewer.Get("/admin/directories"); r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "There are no directories yet") || strings.Contains(r.Body, "Add a directory") {
+		t.Fatalf("read-only list: %d", r.StatusCode)
 	}
 	c, _ := p.SignInAs(t, admin.RoleUserManager)
 	c.Get("/admin/directories")
 	form := url.Values{"name": {"corp"}, "kind": {"openldap"}, "url": {"http://wrong"}, "bind_dn": {srv.RootDN}, "password": {srv.RootPW},
 		"users_base": {"ou=people,dc=example,dc=org"}, "groups_base": {"ou=groups,dc=example,dc=org"}, "groups": {"staff\n"}}
 	r := c.Post("/admin/directories", form)
-	if r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Write the address as ldap://host:port") || !strings.Contains(r.Body, `id="url" name="url" value="http://wrong"`) {
-		t.Fatalf("bad address: %d %s", r.Code, r.Body)
+	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Write the address as ldap://host:port") || !strings.Contains(r.Body, `id="url" name="url" value="http://wrong"`) {
+		t.Fatalf("bad address: %d %s", r.StatusCode, r.Body)
 	}
 	if list, _ := p.Store.Directories(ctx); len(list) != 0 {
 		t.Fatalf("a refused form saved a directory")
 	}
 	form.Set("url", srv.URL)
-	if r := c.Post("/admin/directories", form); r.Code != http.StatusSeeOther || r.Location() != "/admin/directories/corp" {
-		t.Fatalf("add: %d %s", r.Code, r.Location())
+	if r := c.Post("/admin/directories", form); r.StatusCode != http.StatusSeeOther || r.Location() != "/admin/directories/corp" {
+		t.Fatalf("add: %d %s", r.StatusCode, r.Location())
 	}
-	if r := c.Get("/admin/directories/corp"); r.Code != http.StatusOK || !strings.Contains(r.Body, "Directory corp") || strings.Contains(r.Body, srv.RootPW) {
-		t.Fatalf("directory page: %d", r.Code)
+	if r := c.Get("/admin/directories/corp"); r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "Directory corp") || strings.Contains(r.Body, srv.RootPW) {
+		t.Fatalf("directory page: %d", r.StatusCode)
 	}
 	if r := c.Post("/admin/directories/corp/test", nil); !strings.Contains(r.Body, "Connected. The directory shows 2 users and 1 group to sync.") {
 		t.Fatalf("test connection: %s", r.Body)
@@ -113,8 +113,8 @@ func TestAdminDirectoryPagesAddPreviewSyncRestore(t *testing.T) {
 	if u, _ := p.Store.UserByUsername(ctx, "noa"); u.Status != store.StatusDisabled {
 		t.Fatalf("noa left but is %s", u.Status)
 	}
-	if r := c.Post("/admin/directories/corp/restore", url.Values{"username": {"noa"}}); r.Code != http.StatusSeeOther {
-		t.Fatalf("restore: %d", r.Code)
+	if r := c.Post("/admin/directories/corp/restore", url.Values{"username": {"noa"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("restore: %d", r.StatusCode)
 	}
 	if r := c.Get("/admin/directories/corp"); !strings.Contains(r.Body, "noa was restored and is active again.") || !strings.Contains(r.Body, "The trash is empty.") {
 		t.Fatalf("after restore: %s", r.Body)
@@ -122,10 +122,10 @@ func TestAdminDirectoryPagesAddPreviewSyncRestore(t *testing.T) {
 	if u, _ := p.Store.UserByUsername(ctx, "noa"); u.Status != store.StatusActive {
 		t.Fatalf("restored noa is %s", u.Status)
 	}
-	if r := c.Post("/admin/directories/corp/restore", url.Values{"username": {"mia"}}); r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "mia is not in this directory&#39;s trash") {
-		t.Fatalf("restore of a user not in the trash: %d", r.Code)
+	if r := c.Post("/admin/directories/corp/restore", url.Values{"username": {"mia"}}); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "mia is not in this directory&#39;s trash") {
+		t.Fatalf("restore of a user not in the trash: %d", r.StatusCode)
 	}
-	if r := c.Get("/admin/directories/nope"); r.Code != http.StatusNotFound {
-		t.Fatalf("unknown directory: %d", r.Code)
+	if r := c.Get("/admin/directories/nope"); r.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown directory: %d", r.StatusCode)
 	}
 }

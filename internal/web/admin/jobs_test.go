@@ -1,14 +1,12 @@
 package admin_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"enrollportal/internal/admin"
 	"enrollportal/internal/store"
@@ -34,30 +32,27 @@ func TestAdminJobPageShowsProgressOfASendCutOffByACrash(t *testing.T) {
 		fmt.Fprintf(&paste, "job%03d,job%03d@example.com\n", i, i)
 	}
 	r := c.Post("/admin/bulk/send", url.Values{"paste": {paste.String()}, "subject": {"Enroll"}, "body": {"Go to {link}"}})
-	if r.Code != http.StatusSeeOther || r.Location() != "/admin/jobs/1" {
-		t.Fatalf("send: %d %s, want the job's page", r.Code, r.Location())
+	if r.StatusCode != http.StatusSeeOther || r.Location() != "/admin/jobs/1" {
+		t.Fatalf("send: %d %s, want the job's page", r.StatusCode, r.Location())
 	}
 	testkit.StartWorkerChild(t, p, 100).WaitKilled(t)
 
 	reader, _ := p.SignInAs(t, admin.RoleReadOnly)
-	for _, who := range []*testkit.FormClient{c, reader} {
+	for _, who := range []*testkit.Client{c, reader} {
 		r := who.Get("/admin/jobs/1")
 		for _, want := range []string{"Bulk enrollment of 300 users", "Running", "100 of 300 lines (33%)",
 			`<progress max="300" value="100"`, "So far: 100 new users created", `href="/admin/jobs/1">Refresh`} {
-			if r.Code != http.StatusOK || !strings.Contains(r.Body, want) {
-				t.Errorf("job page (%d) lacks %q", r.Code, want)
+			if r.StatusCode != http.StatusOK || !strings.Contains(r.Body, want) {
+				t.Errorf("job page (%d) lacks %q", r.StatusCode, want)
 			}
 		}
 	}
-	if r := reader.Get("/admin/jobs"); r.Code != http.StatusOK || !strings.Contains(r.Body, "100 of 300 (33%)") {
-		t.Errorf("jobs list: %d", r.Code)
+	if r := reader.Get("/admin/jobs"); r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "100 of 300 (33%)") {
+		t.Errorf("jobs list: %d", r.StatusCode)
 	}
 
-	again := testkit.Restart(t, p)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if j, err := again.Jobs.Finish(ctx, 1); err != nil || j.Status != store.JobDone {
-		t.Fatalf("after the restart: %+v %v", j, err)
+	if _, j := testkit.FinishAfterRestart(t, p, 1); j.Status != store.JobDone {
+		t.Fatalf("after the restart: %+v", j)
 	}
 	r = c.Get("/admin/jobs/1")
 	for _, want := range []string{"Done", "300 of 300 lines (100%)", "300 new users created, 0 existing users sent a fresh link; 300 enrollment emails queued."} {
@@ -68,7 +63,7 @@ func TestAdminJobPageShowsProgressOfASendCutOffByACrash(t *testing.T) {
 	if strings.Contains(r.Body, "Refresh") {
 		t.Error("a finished job still offers to refresh")
 	}
-	if r := c.Get("/admin/jobs/99"); r.Code != http.StatusNotFound {
-		t.Errorf("unknown job: %d", r.Code)
+	if r := c.Get("/admin/jobs/99"); r.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown job: %d", r.StatusCode)
 	}
 }
