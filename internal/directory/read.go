@@ -150,6 +150,14 @@ func (r *reader) readUsers(ctx context.Context, snap *snapshot, since string) er
 		base = andFilter(base, "(modifyTimestamp>="+ldap.EscapeFilter(since)+")")
 	}
 	snap.users, snap.unusable = map[string]*entry{}, map[string]bool{}
+	// Member DN -> the synced groups it is in, built once rather than
+	// asking every group about every user.
+	memberOf := map[string][]string{}
+	for _, g := range snap.groups {
+		for dn := range g.members {
+			memberOf[dn] = append(memberOf[dn], g.stableID)
+		}
+	}
 	add := func(e *ldap.Entry, group string) {
 		snap.read++
 		id := stableID(e, m.StableID)
@@ -182,11 +190,8 @@ func (r *reader) readUsers(ctx context.Context, snap *snapshot, since string) er
 			u.groups[group] = true
 		}
 		if m.Membership == MemberOnGroup {
-			dn := normDN(e.DN)
-			for _, g := range snap.groups {
-				if g.members[dn] {
-					u.groups[g.stableID] = true
-				}
+			for _, gid := range memberOf[normDN(e.DN)] {
+				u.groups[gid] = true
 			}
 			if len(s.Groups) > 0 && len(u.groups) == 0 {
 				return // not a member of a synced group
