@@ -9,6 +9,7 @@ import (
 	"enrollportal/internal/apps"
 	"enrollportal/internal/audit"
 	"enrollportal/internal/config"
+	"enrollportal/internal/store"
 )
 
 // repeated is a flag that may be given several times.
@@ -63,6 +64,9 @@ func runAppsAdd(ctx context.Context, env *cliEnv, args []string) error {
 		fmt.Fprintf(env.stdout, "%s=%s\n", line.Name, line.Value)
 	}
 	fmt.Fprintf(env.stderr, "Created application %q (%s). Store the secret safely: it is not printed again (an owner or administrator can show it again on its page in the admin section, after typing a code from their authenticator app).\n", c.App.Name, c.App.Key)
+	if c.App.Kind == store.AppAdminAPI && len(c.App.AdminGrants) == 0 {
+		fmt.Fprintln(env.stderr, "It has no Admin API grants, so every call it makes is refused: create it with --grant read-resource,write-resource,read-log,settings (those it needs).")
+	}
 	return nil
 }
 

@@ -63,6 +63,12 @@ func TestAppsAddPrintsCredentials(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	adminAPI := parseKeyValues(t, out)
+	if strings.Contains(errOut, "no Admin API grants") {
+		t.Errorf("an application with grants was told it has none: %q", errOut)
+	}
+	if _, _, errOut = runPortal(t, env, "apps", "add", "--kind", "admin-api", "--name", "No grants"); !strings.Contains(errOut, "no Admin API grants") {
+		t.Errorf("an admin-api application without grants was not told so: %q", errOut)
+	}
 
 	// What was printed is what the portal holds.
 	s := config.Settings{DB: env["PORTAL_DB"], BaseURL: env["PORTAL_BASE_URL"], LogLevel: "info",

@@ -273,7 +273,7 @@ func userFacing(err error) (string, bool) {
 		users.ErrRealNameTooLong, users.ErrNotesTooLong, users.ErrAliasInvalid, users.ErrAliasTaken,
 		users.ErrNameTooLong, users.ErrStatusValue, users.ErrTooMany, users.ErrGroupName,
 		users.ErrGroupDescription, users.ErrGroupNameTaken,
-		enroll.ErrEmailMismatch, enroll.ErrNoEmail, enroll.ErrInvalidTTL, enroll.ErrInvalidNumber,
+		enroll.ErrEmailMismatch, enroll.ErrNoEmail, enroll.ErrInvalidTTL,
 		enroll.ErrInvalidPhoneType, enroll.ErrInvalidPlatform, enroll.ErrInvalidPhoneName, enroll.ErrTabletNumber,
 		enroll.ErrNotActivatable, enroll.ErrPhoneHasNoUser, enroll.ErrNumberTaken, enroll.ErrInvalidDelay,
 		enroll.ErrNoNumber, enroll.ErrNotMobile,
@@ -281,6 +281,9 @@ func userFacing(err error) (string, bool) {
 		if errors.Is(err, known) {
 			return strings.TrimPrefix(known.Error(), "enroll: "), true
 		}
+	}
+	if errors.Is(err, enroll.ErrInvalidNumber) {
+		return "number is not a valid phone number: give it in E.164 (+ and the country code), or as a US number", true
 	}
 	var pending *enroll.ActivationPendingError
 	if errors.As(err, &pending) {

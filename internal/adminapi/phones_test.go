@@ -37,7 +37,7 @@ func TestAdminAPIPhoneActivatedByQRInChromium(t *testing.T) {
 	if code, e := form(t, a.base, http.MethodPost, "/admin/v1/phones", url.Values{"number": {"+14155550199"}}); code != 400 || !strings.Contains(e.MessageDetail, "exists") {
 		t.Fatalf("duplicate number = %d %+v", code, e)
 	}
-	if code, e := form(t, a.base, http.MethodPost, "/admin/v1/phones", url.Values{"number": {"12"}}); code != 400 || e.Code != 40002 {
+	if code, e := form(t, a.base, http.MethodPost, "/admin/v1/phones", url.Values{"number": {"12"}}); code != 400 || e.Code != 40002 || !strings.Contains(e.MessageDetail, "E.164") {
 		t.Fatalf("invalid number = %d %+v", code, e)
 	}
 	// No activation before the phone has a user.

@@ -48,25 +48,8 @@ func TestKillDuringDeliveryDuplicatesAtMostOneAndDelaysNone(t *testing.T) {
 			}
 
 			restarted := time.Now()
-			again := testkit.Restart(t, p)
-			ctx := context.Background()
-			for {
-				sum, err := again.Notify.DeliverDue(ctx)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if sum.Claimed == 0 {
-					break
-				}
-			}
+			restartAndDeliverAll(t, p, n)
 			took := time.Since(restarted)
-			counts, err := again.Store.CountMessagesByStatus(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if counts[store.MessageSent] != n {
-				t.Fatalf("after the restart: %v, want all %d sent (a dead process's claims wait for their lease)", counts, n)
-			}
 			ids := map[string]int{}
 			for _, m := range inbox.Messages() {
 				msg, err := mail.ReadMessage(bytes.NewReader(m.Raw))
@@ -132,24 +115,7 @@ func TestKillDuringSMSDeliveryDuplicatesAtMostOne(t *testing.T) {
 				t.Fatalf("the child delivered all %d before it was killed", n)
 			}
 
-			again := testkit.Restart(t, p)
-			ctx := context.Background()
-			for {
-				sum, err := again.Notify.DeliverDue(ctx)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if sum.Claimed == 0 {
-					break
-				}
-			}
-			counts, err := again.Store.CountMessagesByStatus(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if counts[store.MessageSent] != n {
-				t.Fatalf("after the restart: %v, want all %d sent", counts, n)
-			}
+			restartAndDeliverAll(t, p, n)
 			intents := map[string]int{}
 			for _, m := range gateway.Received() {
 				intents[m.Intent]++
@@ -186,5 +152,30 @@ func enqueueSMS(t *testing.T, p *testkit.Portal, n int) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// restartAndDeliverAll starts p again after its worker was killed and
+// delivers until nothing is due; all n messages must then be sent, without
+// waiting out the dead process's claims (the restarted clock does not move).
+func restartAndDeliverAll(t *testing.T, p *testkit.Portal, n int) {
+	t.Helper()
+	again := testkit.Restart(t, p)
+	ctx := context.Background()
+	for {
+		sum, err := again.Notify.DeliverDue(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sum.Claimed == 0 {
+			break
+		}
+	}
+	counts, err := again.Store.CountMessagesByStatus(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if counts[store.MessageSent] != n {
+		t.Fatalf("after the restart: %v, want all %d sent (a dead process's claims wait for their lease)", counts, n)
 	}
 }

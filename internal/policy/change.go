@@ -245,7 +245,7 @@ func (s *Service) proposal(ctx context.Context, ch Change) (before, after Config
 	if err = ch.applyTo(&after); err != nil {
 		return before, after, nil, err
 	}
-	if subjects, err = s.Store.AccessSubjects(ctx); err != nil {
+	if subjects, err = s.Store.AccessSubjects(ctx, false); err != nil {
 		return before, after, nil, fmt.Errorf("policy: load users: %w", err)
 	}
 	return before, after, subjects, nil

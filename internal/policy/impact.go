@@ -120,6 +120,7 @@ func subjectFactors(s store.AccessSubject) Factors {
 type change struct {
 	app      int // index in plan.apps
 	from, to Decision
+	move     int // index in plan.moves
 }
 
 // plan is an impact worked out per class of users: users with the same
@@ -131,6 +132,14 @@ type plan struct {
 	subjects []store.AccessSubject
 	classOf  []int      // per subject
 	changes  [][]change // per class
+	// moves are the distinct (application, from, to, reason) of the
+	// changes, which Impact counts.
+	moves []moveKey
+}
+
+type moveKey struct {
+	app              int
+	from, to, reason string
 }
 
 func classKey(s store.AccessSubject, buf []byte) []byte {
@@ -179,7 +188,13 @@ func newPlan(before, after Config, subjects []store.AccessSubject) plan {
 			from := subjectDecision(before, old, subjects[rep])
 			to := subjectDecision(after, app, subjects[rep])
 			if from.Result != to.Result {
-				p.changes[c] = append(p.changes[c], change{app: ai, from: from, to: to})
+				k := moveKey{ai, from.Result, to.Result, to.Reason}
+				m := slices.Index(p.moves, k)
+				if m < 0 {
+					m = len(p.moves)
+					p.moves = append(p.moves, k)
+				}
+				p.changes[c] = append(p.changes[c], change{app: ai, from: from, to: to, move: m})
 			}
 		}
 	}
@@ -200,18 +215,12 @@ func (p plan) each(fn func(s store.AccessSubject, app store.Application, ch chan
 // (in username order).
 func ComputeImpact(before, after Config, subjects []store.AccessSubject) Impact {
 	p := newPlan(before, after, subjects)
-	type moveKey struct {
-		app              int
-		from, to, reason string
+	moves := make([]Move, len(p.moves))
+	for i, k := range p.moves {
+		moves[i] = Move{From: k.from, To: k.to, Reason: k.reason}
 	}
-	moves := map[moveKey]*Move{}
 	p.each(func(s store.AccessSubject, _ store.Application, ch change) {
-		k := moveKey{ch.app, ch.from.Result, ch.to.Result, ch.to.Reason}
-		m := moves[k]
-		if m == nil {
-			m = &Move{From: k.from, To: k.to, Reason: k.reason}
-			moves[k] = m
-		}
+		m := &moves[ch.move]
 		m.Count++
 		if len(m.Names) < ImpactNames {
 			m.Names = append(m.Names, s.Username)
@@ -220,9 +229,9 @@ func ComputeImpact(before, after Config, subjects []store.AccessSubject) Impact 
 	im := Impact{Users: len(subjects), Version: before.Version()}
 	for ai, app := range p.apps {
 		var ms []Move
-		for k, m := range moves {
+		for i, k := range p.moves {
 			if k.app == ai {
-				ms = append(ms, *m)
+				ms = append(ms, moves[i])
 			}
 		}
 		if len(ms) > 0 {

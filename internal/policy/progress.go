@@ -76,7 +76,7 @@ func (s *Service) loadProgress(ctx context.Context) (progressData, error) {
 	if d.cfg, err = s.LoadConfig(ctx); err != nil {
 		return d, err
 	}
-	if d.subjects, err = s.Store.AccessSubjects(ctx); err != nil {
+	if d.subjects, err = s.Store.AccessSubjects(ctx, true); err != nil {
 		return d, fmt.Errorf("policy: progress: %w", err)
 	}
 	if d.live, err = s.Store.UsersWithLiveLinks(ctx, s.Clock.Now()); err != nil {

@@ -11,7 +11,7 @@ type AccessSubject struct {
 	ID       int64
 	Username string
 	Status   string
-	Email    string
+	Email    string  // when asked for
 	Groups   []int64 // ascending
 	// HasAuthenticatorApp: an activated phone with an authenticator app.
 	HasAuthenticatorApp bool
@@ -26,8 +26,8 @@ type AccessSubject struct {
 type AccessQueries interface {
 	// AccessSubjects lists every user in username order with their groups
 	// and which kinds of factor they hold, in a few scans whatever the
-	// number of users.
-	AccessSubjects(ctx context.Context) ([]AccessSubject, error)
+	// number of users; Email is read only when emails is set.
+	AccessSubjects(ctx context.Context, emails bool) ([]AccessSubject, error)
 	// UsersWithLiveLinks lists, in id order, the users holding an
 	// enrollment link that is neither used, revoked nor expired at now.
 	UsersWithLiveLinks(ctx context.Context, now time.Time) ([]int64, error)

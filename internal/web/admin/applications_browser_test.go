@@ -3,8 +3,6 @@ package admin_test
 import (
 	"context"
 	"io"
-	"net/http"
-	"net/http/cookiejar"
 	"strings"
 	"testing"
 	"time"
@@ -77,22 +75,8 @@ func TestBrowserAdminPolicyCreateWebAppSignsInWithDuosNodeClient(t *testing.T) {
 	if failed, msg := node.Call(&health, "health"); failed || health.Stat != "OK" {
 		t.Fatalf("health check: %s %+v", msg, health)
 	}
-	var auth struct {
-		URL string `json:"url"`
-	}
-	if failed, msg := node.Call(&auth, "authurl", "pat", strings.Repeat("s", 36)); failed {
-		t.Fatal(msg)
-	}
-	jar, _ := cookiejar.New(nil)
-	browser := files.Client()
-	browser.Jar = jar
-	browser.CheckRedirect = func(r *http.Request, via []*http.Request) error {
-		if "https://"+r.URL.Host != p.URL {
-			return http.ErrUseLastResponse
-		}
-		return nil
-	}
-	resp, err := browser.Get(auth.URL)
+	authURL, browser := startPromptLogin(t, p, files, node, "pat")
+	resp, err := browser.Get(authURL)
 	if err != nil {
 		t.Fatal(err)
 	}

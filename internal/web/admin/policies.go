@@ -111,8 +111,8 @@ func formValues(c *gin.Context) url.Values {
 	return c.Request.PostForm
 }
 
-// policyFromForm reads a policy's settings; "inherit" (or, for a list, the
-// mode "inherit") leaves a setting to the level above.
+// policyFromForm reads a policy's settings; "inherit" (for a list, any mode
+// but "set") leaves a setting to the level above.
 func policyFromForm(v url.Values, p store.Policy) store.Policy {
 	p.Name = strings.TrimSpace(v.Get("name"))
 	p.NewUserPolicy = v.Get("new_user_policy")
@@ -120,7 +120,7 @@ func policyFromForm(v url.Values, p store.Policy) store.Policy {
 		p.NewUserPolicy = ""
 	}
 	list := func(mode, field string) []string {
-		if v.Get(mode) == "inherit" {
+		if v.Get(mode) != "set" {
 			return nil
 		}
 		out := []string{}

@@ -165,21 +165,7 @@ func TestBrowserAdminPolicyDenyNewUsersOnThePage(t *testing.T) {
 	// A new user signs in through Duo's client: the portal shows why, and
 	// returning delivers deny with the reason.
 	node := testkit.NewDuoNodeClient(t, created.ClientID, created.ClientSecret, strings.TrimPrefix(p.URL, "https://"), callback, files.CAFile)
-	var auth struct {
-		URL string `json:"url"`
-	}
-	if failed, msg := node.Call(&auth, "authurl", "newcomer", strings.Repeat("s", 36)); failed {
-		t.Fatal(msg)
-	}
-	jar, _ := cookiejar.New(nil)
-	client := files.Client()
-	client.Jar = jar
-	client.CheckRedirect = func(r *http.Request, via []*http.Request) error {
-		if "https://"+r.URL.Host != p.URL {
-			return http.ErrUseLastResponse
-		}
-		return nil
-	}
+	authURL, client := startPromptLogin(t, p, files, node, "newcomer")
 	get := func(u string) (*http.Response, string) {
 		resp, err := client.Get(u)
 		if err != nil {
@@ -189,7 +175,7 @@ func TestBrowserAdminPolicyDenyNewUsersOnThePage(t *testing.T) {
 		resp.Body.Close()
 		return resp, string(body)
 	}
-	resp, page := get(auth.URL)
+	resp, page := get(authURL)
 	m := returnLink.FindStringSubmatch(page)
 	if resp.StatusCode != http.StatusForbidden || !strings.Contains(page, "Access denied") ||
 		!strings.Contains(page, "You are not enrolled in two-factor authentication, and Wiki requires it") || m == nil {
@@ -218,4 +204,27 @@ func TestBrowserAdminPolicyDenyNewUsersOnThePage(t *testing.T) {
 	if token.AuthResult.Result != "deny" || token.AuthContext.Reason != "new_user_denied" {
 		t.Fatalf("token = %+v", token)
 	}
+}
+
+// startPromptLogin asks Duo's Node.js client for the prompt address of a
+// login of username, and gives a browser-like HTTP client (cookies, the
+// portal's redirects followed, the application's not) to walk it.
+func startPromptLogin(t *testing.T, p *testkit.Portal, files testkit.TLSFiles, node *testkit.DuoNodeClient, username string) (string, *http.Client) {
+	t.Helper()
+	var auth struct {
+		URL string `json:"url"`
+	}
+	if failed, msg := node.Call(&auth, "authurl", username, strings.Repeat("s", 36)); failed {
+		t.Fatal(msg)
+	}
+	jar, _ := cookiejar.New(nil)
+	client := files.Client()
+	client.Jar = jar
+	client.CheckRedirect = func(r *http.Request, via []*http.Request) error {
+		if "https://"+r.URL.Host != p.URL {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+	return auth.URL, client
 }

@@ -290,3 +290,49 @@ func TestAdminCheckAccessForEveryRole(t *testing.T) {
 		t.Fatalf("bad check: %d\n%s", r.Code, r.Body)
 	}
 }
+
+func TestAdminPolicyCSVDeleteAndReadOnly(t *testing.T) {
+	f := newAccessFixture(t)
+	ctx := context.Background()
+	c, _ := f.p.SignInAs(t, admin.RoleOwner)
+	global, _ := f.p.Store.GlobalPolicy(ctx)
+	// The CSV of a global change: erin's app stops counting.
+	q := url.Values{"new_user_policy": {"require-enrollment"}, "denied_countries_mode": {"set"}, "enroll_methods_mode": {"set"},
+		"enroll_methods": {"security_key"}, "auth_methods_mode": {"set"}, "auth_methods": {"security_key"}}
+	r := c.Get("/admin/policies/" + global.Key + "/impact.csv?" + q.Encode())
+	if r.Code != http.StatusOK || r.Body != "application,username,from,to,reason\nVPN,erin,auth,enroll,enrollment required\n" {
+		t.Fatalf("policy CSV: %d %q", r.Code, r.Body)
+	}
+	q.Set("auth_methods", "carrier_pigeon")
+	if r := c.Get("/admin/policies/" + global.Key + "/impact.csv?" + q.Encode()); r.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("invalid CSV: %d", r.Code)
+	}
+	if r := c.Post("/admin/policies/"+global.Key+"/delete", nil); r.Code != http.StatusConflict || !strings.Contains(r.Body, "The global policy cannot be deleted") {
+		t.Fatalf("delete global: %d", r.Code)
+	}
+	c.Get("/admin/policies")
+	if r := c.Post("/admin/policies", url.Values{"name": {"Spare"}, "new_user_policy": {"allow"}}); r.Code != http.StatusSeeOther {
+		t.Fatalf("create: %d", r.Code)
+	}
+	cfg, _ := f.p.Policy.LoadConfig(ctx)
+	var spare store.Policy
+	for _, p := range cfg.Policies {
+		if p.Name == "Spare" {
+			spare = p
+		}
+	}
+	if r := c.Post("/admin/policies/"+spare.Key+"/delete", nil); r.Code != http.StatusSeeOther {
+		t.Fatalf("delete unused: %d", r.Code)
+	}
+	if r := c.Get("/admin/policies/" + spare.Key); r.Code != http.StatusNotFound {
+		t.Fatalf("deleted policy: %d", r.Code)
+	}
+	entries, _ := f.p.Store.SearchAudit(ctx, store.AuditFilter{Limit: 1})
+	if len(entries) != 1 || entries[0].Action != audit.PolicyDeleted || !strings.Contains(entries[0].Details, `"new_user_policy":"allow"`) {
+		t.Fatalf("audit %+v", entries)
+	}
+	ro, _ := f.p.SignInAs(t, admin.RoleReadOnly)
+	if r := ro.Get("/admin/policies/" + global.Key); r.Code != http.StatusOK || strings.Contains(r.Body, "Preview the effect") || !strings.Contains(r.Body, "New user policy") {
+		t.Fatalf("read-only policy page: %d", r.Code)
+	}
+}
