@@ -116,7 +116,11 @@ func tokenAAD(key string) []byte { return []byte("hardware-token:" + key) }
 
 // SealTokenSecret seals a hardware token's OATH secret for storage, bound
 // to its public id.
-func (s *Service) SealTokenSecret(key string, secret []byte) []byte { return s.box.Seal(secret, tokenAAD(key)) }
+func (s *Service) SealTokenSecret(key string, secret []byte) []byte {
+	return s.box.Seal(secret, tokenAAD(key))
+}
 
 // OpenTokenSecret opens the sealed secret of a hardware token.
-func (s *Service) OpenTokenSecret(t store.OATHToken) ([]byte, error) { return s.box.Open(t.Secret, tokenAAD(t.Key)) }
+func (s *Service) OpenTokenSecret(t store.OATHToken) ([]byte, error) {
+	return s.box.Open(t.Secret, tokenAAD(t.Key))
+}

@@ -27,7 +27,9 @@ type adminTokensPage struct {
 }
 
 // TypeLabel writes a token's type as the import takes it.
-func (adminTokensPage) TypeLabel(t store.OATHToken) string { return factors.TokenTypeLabel(t.Type, t.Step) }
+func (adminTokensPage) TypeLabel(t store.OATHToken) string {
+	return factors.TokenTypeLabel(t.Type, t.Step)
+}
 
 // AdminTokensGET lists the hardware tokens, with the import, assign and
 // resync forms.
