@@ -76,8 +76,8 @@ func BenchmarkApplicationsPage1000(b *testing.B) {
 			r := c.Get("/admin/applications")
 			d := time.Since(start)
 			cpu += processCPU(b) - before
-			if r.Code != http.StatusOK || strings.Count(r.Body, `<a href="/admin/applications/DA`) != 1000 {
-				b.Fatalf("applications page: %d, %d rows", r.Code, strings.Count(r.Body, `<a href="/admin/applications/DA`))
+			if r.StatusCode != http.StatusOK || strings.Count(r.Body, `<a href="/admin/applications/DA`) != 1000 {
+				b.Fatalf("applications page: %d, %d rows", r.StatusCode, strings.Count(r.Body, `<a href="/admin/applications/DA`))
 			}
 			all = append(all, d)
 		}

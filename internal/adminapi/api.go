@@ -19,6 +19,7 @@ import (
 	"enrollportal/internal/clock"
 	"enrollportal/internal/duo"
 	"enrollportal/internal/enroll"
+	"enrollportal/internal/factors"
 	"enrollportal/internal/store"
 	"enrollportal/internal/throttle"
 	"enrollportal/internal/users"
@@ -69,6 +70,8 @@ type Options struct {
 	Apps   *apps.Service
 	Users  *users.Service
 	Enroll *enroll.Service
+	// Factors issues bypass codes.
+	Factors *factors.Service
 	// BaseURL is the portal's public URL, for activation barcodes.
 	BaseURL string
 }
@@ -81,13 +84,14 @@ type API struct {
 	apps    *apps.Service
 	users   *users.Service
 	enroll  *enroll.Service
+	factors *factors.Service
 	baseURL string
 	limit   *throttle.Limiter
 }
 
 // New returns the Admin API.
 func New(o Options) *API {
-	return &API{store: o.Store, clock: o.Clock, log: o.Log, apps: o.Apps, users: o.Users, enroll: o.Enroll,
+	return &API{store: o.Store, clock: o.Clock, log: o.Log, apps: o.Apps, users: o.Users, enroll: o.Enroll, factors: o.Factors,
 		baseURL: strings.TrimRight(o.BaseURL, "/"), limit: throttle.New(o.Clock, RateBurst, RateEvery)}
 }
 

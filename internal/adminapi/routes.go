@@ -39,6 +39,8 @@ func routeTable() []route {
 		{get, "/admin/v1/users/:user_id/phones", read, paging, (*call).UserPhonesGET},
 		{post, "/admin/v1/users/:user_id/phones", write, []string{"phone_id"}, (*call).UserPhonesPOST},
 		{del, "/admin/v1/users/:user_id/phones/:phone_id", write, nil, (*call).UserPhoneDELETE},
+		{post, "/admin/v1/users/:user_id/bypass_codes", write,
+			[]string{"count", "valid_secs", "reuse_count", "codes", "preserve_existing"}, (*call).UserBypassCodesPOST},
 		{get, "/admin/v1/users/:user_id/tokens", read, paging, (*call).UserTokensGET},
 		{get, "/admin/v1/users/:user_id/webauthncredentials", read, paging, (*call).UserWebAuthnGET},
 		{get, "/admin/v1/users/:user_id/u2ftokens", read, paging, (*call).UserU2FTokensGET},

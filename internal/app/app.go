@@ -202,13 +202,13 @@ func (a *App) webServer() (*web.Server, error) {
 		Store: a.Store, Enroll: a.Enroll, Factors: a.Factors, Users: a.Users, Prompt: a.Prompt, Policy: a.Policy, Notify: a.Notify, Box: a.Box, Clock: a.Clock, Logger: a.Log,
 		BaseURL: a.Settings.BaseURL, Secure: a.Settings.Secure(), OrgName: a.Org.Name,
 		Admins: a.Admins, Org: a.Org,
-		Bulk: a.Bulk, Importer: a.Importer, Jobs: a.Jobs, Apps: a.Apps,
+		Bulk: a.Bulk, Importer: a.Importer, Jobs: a.Jobs, Apps: a.Apps, Directories: a.Directories,
 		DuoAPI: duo.New(duo.Options{
 			Store: a.Store, Clock: a.Clock, Log: a.Log, Apps: a.Apps, Policy: a.Policy, Enroll: a.Enroll,
 		}),
 		AdminAPI: adminapi.New(adminapi.Options{
 			Store: a.Store, Clock: a.Clock, Log: a.Log, Apps: a.Apps, Users: a.Users, Enroll: a.Enroll,
-			BaseURL: a.Settings.BaseURL,
+			Factors: a.Factors, BaseURL: a.Settings.BaseURL,
 		}),
 		MetricsToken: a.metricsToken, MetricsElsewhere: a.Settings.MetricsAddr != "",
 	})

@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
+	"time"
 
 	"enrollportal/internal/audit"
 	"enrollportal/internal/clock"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
-	"enrollportal/internal/text"
 )
 
 // Service manages directories and runs their syncs.
@@ -34,8 +35,26 @@ const (
 // ErrNotFound is returned for a directory name that does not exist.
 var ErrNotFound = errors.New("directory: no such directory")
 
+// ErrNotInTrash is returned when restoring a user who is not in the
+// directory's trash.
+var ErrNotInTrash = errors.New("directory: the user is not in this directory's trash")
+
 // ErrNameTaken is returned when another directory has the name.
 var ErrNameTaken = errors.New("directory: a directory with that name exists")
+
+// ValidName reports whether name can name a directory: it appears in
+// command lines and page addresses, so it is kept to a plain word.
+func ValidName(name string) bool {
+	if name == "" || len(name) > 64 {
+		return false
+	}
+	for _, r := range name {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._-", r)) {
+			return false
+		}
+	}
+	return true
+}
 
 func passwordAAD(name string) []byte { return []byte("directory-bind-password:" + name) }
 
@@ -43,11 +62,8 @@ func passwordAAD(name string) []byte { return []byte("directory-bind-password:" 
 // password sealed, with an audit record.
 func (s *Service) Add(ctx context.Context, name string, set Settings, password string, who audit.Who) (Settings, error) {
 	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 100 {
-		return set, fieldErr("name", "give the directory a name of up to 100 characters")
-	}
-	if err := text.Check("name", name); err != nil {
-		return set, fieldErr("name", "%s", err.Error())
+	if !ValidName(name) {
+		return set, fieldErr("name", "give the directory a name of 1 to 64 letters, digits, dots, dashes or underscores (it is used in commands and addresses)")
 	}
 	if password == "" {
 		return set, fieldErr("password", "give the bind password")
@@ -157,7 +173,7 @@ func (s *Service) Restore(ctx context.Context, name, username string, who audit.
 				continue
 			}
 			if du.TrashedAt == nil {
-				return fmt.Errorf("%s is not in the trash of %s", username, name)
+				return ErrNotInTrash
 			}
 			u := du.User
 			u.Status, u.UpdatedAt = store.StatusActive, now
@@ -170,6 +186,81 @@ func (s *Service) Restore(ctx context.Context, name, username string, who audit.
 			return q.InsertAudit(ctx, audit.Entry(now, who, actionUserRestore, audit.TargetUser, u.Username,
 				map[string]any{"directory": name}))
 		}
-		return fmt.Errorf("%s is not a user of the directory %s", username, name)
+		return ErrNotInTrash
 	})
+}
+
+// Summary is a directory as the list and its page show it.
+type Summary struct {
+	Name       string
+	Settings   Settings
+	LastSyncAt *time.Time
+	LastResult string
+}
+
+// List lists the directories by name.
+func (s *Service) List(ctx context.Context) ([]Summary, error) {
+	list, err := s.Store.Directories(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Summary, 0, len(list))
+	for _, d := range list {
+		set, err := decodeSettings(d.Config)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Summary{Name: d.Name, Settings: set, LastSyncAt: d.LastSyncAt, LastResult: d.LastResult})
+	}
+	return out, nil
+}
+
+// Detail is what a directory's page shows.
+type Detail struct {
+	Summary
+	Runs  []store.DirectoryRun
+	Trash []TrashedUser
+	// NeedsConfirmation is set when the newest run waits for an admin to
+	// confirm its removals.
+	NeedsConfirmation bool
+}
+
+// TrashedUser is a user who left the directory and may still be restored.
+type TrashedUser struct {
+	Username  string
+	RealName  string
+	TrashedAt time.Time
+	PurgeAt   time.Time
+}
+
+// Detail loads a directory's settings, its newest runs and its trash.
+func (s *Service) Detail(ctx context.Context, name string) (Detail, error) {
+	d, err := s.Store.DirectoryByName(ctx, name)
+	if errors.Is(err, store.ErrNotFound) {
+		return Detail{}, ErrNotFound
+	}
+	if err != nil {
+		return Detail{}, err
+	}
+	set, err := decodeSettings(d.Config)
+	if err != nil {
+		return Detail{}, err
+	}
+	out := Detail{Summary: Summary{Name: d.Name, Settings: set, LastSyncAt: d.LastSyncAt, LastResult: d.LastResult}}
+	if out.Runs, err = s.Store.DirectoryRuns(ctx, d.ID, 20); err != nil {
+		return out, err
+	}
+	out.NeedsConfirmation = len(out.Runs) > 0 && out.Runs[0].Status == "needs-confirmation"
+	linked, err := s.Store.DirectoryUsers(ctx, d.ID)
+	if err != nil {
+		return out, err
+	}
+	for _, du := range linked {
+		if du.TrashedAt != nil {
+			out.Trash = append(out.Trash, TrashedUser{Username: du.User.Username, RealName: du.User.RealName,
+				TrashedAt: *du.TrashedAt, PurgeAt: du.TrashedAt.Add(TrashDays * 24 * time.Hour)})
+		}
+	}
+	sort.Slice(out.Trash, func(i, j int) bool { return out.Trash[i].Username < out.Trash[j].Username })
+	return out, nil
 }

@@ -48,6 +48,9 @@ type BypassOptions struct {
 	Count int           // 1 to MaxBypassCodes
 	Uses  int           // how many times each works, 1 to MaxBypassUses
 	TTL   time.Duration // how long they work; 0 means they never expire
+	// Replace ends every code the user has before the new ones are made,
+	// in the same transaction (the Admin API's default).
+	Replace bool
 }
 
 // Validate checks the options.
@@ -81,12 +84,19 @@ func (s *Service) IssueBypassCodes(ctx context.Context, u store.User, o BypassOp
 	}
 	var codes []string
 	err := s.store.InTx(ctx, func(q store.Queries) error {
+		var replaced int64
+		if o.Replace {
+			var err error
+			if replaced, err = q.DeleteBypassCodes(ctx, u.ID, ""); err != nil {
+				return err
+			}
+		}
 		var err error
 		codes, err = s.insertCodesTx(ctx, q, u, o.Count, o.Uses, expires, who, now)
 		if err != nil {
 			return err
 		}
-		details := map[string]any{"count": o.Count, "uses": o.Uses}
+		details := map[string]any{"count": o.Count, "uses": o.Uses, "replaced": replaced}
 		if expires != nil {
 			details["expires_at"] = expires.Unix()
 		}

@@ -31,6 +31,8 @@ type Portal struct {
 	// else "http://localhost".
 	URL  string
 	Logs *SafeBuffer
+	// served: Serve started a server at URL (clients go over the network).
+	served bool
 	// stopJobs stops the portal's job runner (as serve runs it).
 	stopJobs func()
 }
@@ -58,6 +60,7 @@ func Serve(t testing.TB, opts ...Option) *Portal {
 	}
 	base := "http://localhost:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	p := open(t, base, opts...)
+	p.served = true
 	srv := &httptest.Server{Listener: ln, Config: &http.Server{Handler: p.Handler}}
 	srv.Start()
 	t.Cleanup(srv.Close)

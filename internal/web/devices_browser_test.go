@@ -37,8 +37,8 @@ func TestBrowserDevicesLostPhone(t *testing.T) {
 	}
 	bypass := m[1]
 	hd.Get("/admin/users/" + alice.Key)
-	if r := hd.Post("/admin/users/"+alice.Key+"/reset", nil); r.Code != 303 {
-		t.Fatalf("reset: %d", r.Code)
+	if r := hd.Post("/admin/users/"+alice.Key+"/reset", nil); r.StatusCode != 303 {
+		t.Fatalf("reset: %d", r.StatusCode)
 	}
 
 	// Alice, on her new phone's browser.

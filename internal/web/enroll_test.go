@@ -284,7 +284,7 @@ func TestEnrollFormsRefuseMissingOrWrongCSRF(t *testing.T) {
 	// A token from another browser's session does not work either.
 	other := testkit.NewClient(t, p)
 	other.Get(link)
-	r := c.Post(link+"/choose", url.Values{"method": {"mobile"}, "csrf_token": {other.CSRF}})
+	r := c.Post(link+"/choose", url.Values{"method": {"mobile"}, "csrf_token": {other.CSRF()}})
 	wantStatus(t, r, http.StatusForbidden)
 
 	// A refused form changes nothing: no set-up is started, no step reached.

@@ -215,7 +215,7 @@ func TestEnrollLandingWritesNoSessionCookieAndItsFormStillWorks(t *testing.T) {
 	// does not verify, is refused.
 	other := testkit.NewClient(t, p)
 	wantStatus(t, other.Get(link), http.StatusOK)
-	wantStatus(t, other.Post(link+"/choose", url.Values{"method": {"mobile"}, "csrf_token": {c.CSRF}}), http.StatusForbidden)
+	wantStatus(t, other.Post(link+"/choose", url.Values{"method": {"mobile"}, "csrf_token": {c.CSRF()}}), http.StatusForbidden)
 	forged := testkit.NewClient(t, p)
 	req, _ := http.NewRequest(http.MethodPost, p.URL+link+"/choose", strings.NewReader(url.Values{"method": {"mobile"}, "csrf_token": {"abc.def"}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

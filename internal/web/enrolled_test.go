@@ -98,13 +98,13 @@ func TestEnrolledAgreesEverywhere(t *testing.T) {
 				}
 				page := admins.Get("/admin/users/" + hd.user.Key)
 				wantShown := map[bool]string{true: "<dt>Enrolled</dt><dd>Yes</dd>", false: "<dt>Enrolled</dt><dd>Not yet</dd>"}[want]
-				if page.Code != http.StatusOK || !strings.Contains(page.Body, wantShown) {
-					t.Errorf("%s: the admin page lacks %q (%d)", hd.user.Username, wantShown, page.Code)
+				if page.StatusCode != http.StatusOK || !strings.Contains(page.Body, wantShown) {
+					t.Errorf("%s: the admin page lacks %q (%d)", hd.user.Username, wantShown, page.StatusCode)
 				}
 				list := admins.Get("/admin/users?q=" + hd.user.Username)
 				wantRow := map[bool]string{true: "<td>Yes</td>", false: "<td>Not yet</td>"}[want]
-				if list.Code != http.StatusOK || !strings.Contains(list.Body, wantRow) {
-					t.Errorf("%s: the users list lacks %q (%d)", hd.user.Username, wantRow, list.Code)
+				if list.StatusCode != http.StatusOK || !strings.Contains(list.Body, wantRow) {
+					t.Errorf("%s: the users list lacks %q (%d)", hd.user.Username, wantRow, list.StatusCode)
 				}
 			}
 			dash := admins.Get("/admin")

@@ -14,6 +14,7 @@ import (
 	"enrollportal/internal/apps"
 	"enrollportal/internal/bulk"
 	"enrollportal/internal/clock"
+	"enrollportal/internal/directory"
 	"enrollportal/internal/enroll"
 	"enrollportal/internal/factors"
 	"enrollportal/internal/importer"
@@ -67,6 +68,8 @@ type Options struct {
 	Jobs *jobs.Runner
 	// Apps manages applications (the admin section's pages).
 	Apps *apps.Service
+	// Directories syncs LDAP directories (the admin section's pages).
+	Directories *directory.Service
 	// MetricsToken, when set, lets a caller from elsewhere read /metrics on
 	// the main listener with "Authorization: Bearer TOKEN".
 	MetricsToken string
@@ -141,6 +144,7 @@ func New(o Options) (*Server, error) {
 			Store: o.Store, Enroll: o.Enroll, Factors: o.Factors, Users: o.Users, Admins: o.Admins, Notify: o.Notify, Box: o.Box, Clock: o.Clock,
 			Logger: o.Logger, BaseURL: o.BaseURL, Secure: o.Secure, Org: o.Org,
 			Bulk: o.Bulk, Importer: o.Importer, Jobs: o.Jobs, Pages: pages, Apps: o.Apps, Policy: o.Policy,
+			Directories: o.Directories,
 		}),
 		metricsToken: o.MetricsToken, metricsElsewhere: o.MetricsElsewhere,
 	}

@@ -128,8 +128,8 @@ func checkUserText(u store.User) error {
 
 // LoginSubjectByUsername answers in one statement what three did (user,
 // groups, phones): every login reads them, and each statement is a round
-// through database/sql, cgo and a read transaction of its own. Measured in
-// bench/duo the saving is lost in the cost of reading the phone rows
+// through database/sql, cgo and a read transaction of its own. In
+// bench/duo the saving is small beside the cost of reading the phone rows
 // themselves, which dominates both forms at 100,000 users. A user without
 // phones is one row with the phone columns NULL, hence the COALESCEs;
 // users with several phones repeat the user columns.

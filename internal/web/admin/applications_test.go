@@ -45,11 +45,11 @@ func TestAdminApplicationsAddShowsCredentialsOnce(t *testing.T) {
 	p := testkit.New(t)
 	ctx := context.Background()
 	c, _ := p.SignInAs(t, admin.RoleApplicationManager)
-	if r := c.Get("/admin/applications"); r.Code != http.StatusOK || !strings.Contains(r.Body, "There are no applications yet") || !strings.Contains(r.Body, "Add an application") {
-		t.Fatalf("empty list: %d", r.Code)
+	if r := c.Get("/admin/applications"); r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "There are no applications yet") || !strings.Contains(r.Body, "Add an application") {
+		t.Fatalf("empty list: %d", r.StatusCode)
 	}
-	if r := c.Get("/admin/applications/new"); r.Code != http.StatusOK || !strings.Contains(r.Body, `value="admin-api"`) {
-		t.Fatalf("add form: %d", r.Code)
+	if r := c.Get("/admin/applications/new"); r.StatusCode != http.StatusOK || !strings.Contains(r.Body, `value="admin-api"`) {
+		t.Fatalf("add form: %d", r.StatusCode)
 	}
 	bad := []struct {
 		form url.Values
@@ -67,8 +67,8 @@ func TestAdminApplicationsAddShowsCredentialsOnce(t *testing.T) {
 	}
 	for _, b := range bad {
 		r := c.Post("/admin/applications/new", b.form)
-		if r.Code != http.StatusUnprocessableEntity || !strings.Contains(html.UnescapeString(r.Body), b.want) || !strings.Contains(r.Body, "The application was not created") {
-			t.Errorf("%v: %d, want 422 with %q", b.form, r.Code, b.want)
+		if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(html.UnescapeString(r.Body), b.want) || !strings.Contains(r.Body, "The application was not created") {
+			t.Errorf("%v: %d, want 422 with %q", b.form, r.StatusCode, b.want)
 		}
 	}
 	if list, _ := p.Store.Applications(ctx); len(list) != 0 {
@@ -77,14 +77,14 @@ func TestAdminApplicationsAddShowsCredentialsOnce(t *testing.T) {
 
 	r := c.Post("/admin/applications/new", url.Values{"name": {" Wiki "}, "kind": {"web"},
 		"redirect_uris": {"https://wiki.example.org/duo/callback\r\nhttp://localhost:3000/cb\r\n"}})
-	if r.Code != http.StatusSeeOther || !strings.HasPrefix(r.Location(), "/admin/applications/DA") {
-		t.Fatalf("add: %d %s", r.Code, r.Location())
+	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Location(), "/admin/applications/DA") {
+		t.Fatalf("add: %d %s", r.StatusCode, r.Location())
 	}
 	key := strings.TrimPrefix(r.Location(), "/admin/applications/")
 	page := c.Get(r.Location())
 	creds := credentialsOn(page.Body)
-	if page.Code != http.StatusOK || page.Header.Get("Cache-Control") != "no-store" || len(creds) != 3 || creds["api_host"] != strings.TrimPrefix(p.URL, "http://") {
-		t.Fatalf("credentials page: %d %q %v", page.Code, page.Header.Get("Cache-Control"), creds)
+	if page.StatusCode != http.StatusOK || page.Header.Get("Cache-Control") != "no-store" || len(creds) != 3 || creds["api_host"] != strings.TrimPrefix(p.URL, "http://") {
+		t.Fatalf("credentials page: %d %q %v", page.StatusCode, page.Header.Get("Cache-Control"), creds)
 	}
 	a, err := p.Apps.ByClientID(ctx, creds["client_id"])
 	if err != nil || a.Key != key || a.Name != "Wiki" || len(a.RedirectURIs) != 2 {
@@ -143,8 +143,8 @@ func TestAdminApplicationsEdit(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := "/admin/applications/" + made.App.Key + "/edit"
-	if r := c.Get(path); r.Code != http.StatusOK || !strings.Contains(r.Body, "https://wiki.example.org/cb</textarea>") || !strings.Contains(r.Body, `value="simple" checked`) {
-		t.Fatalf("edit form: %d", r.Code)
+	if r := c.Get(path); r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "https://wiki.example.org/cb</textarea>") || !strings.Contains(r.Body, `value="simple" checked`) {
+		t.Fatalf("edit form: %d", r.StatusCode)
 	}
 	bad := []struct {
 		form url.Values
@@ -156,16 +156,16 @@ func TestAdminApplicationsEdit(t *testing.T) {
 	}
 	for _, b := range bad {
 		r := c.Post(path, b.form)
-		if r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, b.want) || !strings.Contains(r.Body, "Nothing was saved") {
-			t.Errorf("%v: %d, want 422 with %q", b.form, r.Code, b.want)
+		if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, b.want) || !strings.Contains(r.Body, "Nothing was saved") {
+			t.Errorf("%v: %d, want 422 with %q", b.form, r.StatusCode, b.want)
 		}
 	}
 	if a, _ := p.Apps.ByKey(ctx, made.App.Key); a.Name != "Wiki" || a.UsernameNormalization != "simple" {
 		t.Fatalf("a refused edit changed %+v", a)
 	}
 	r := c.Post(path, url.Values{"name": {"Team wiki"}, "username_normalization": {"none"}, "redirect_uris": {"https://wiki.example.org/cb2"}})
-	if r.Code != http.StatusSeeOther || r.Location() != "/admin/applications/"+made.App.Key {
-		t.Fatalf("save: %d %s", r.Code, r.Location())
+	if r.StatusCode != http.StatusSeeOther || r.Location() != "/admin/applications/"+made.App.Key {
+		t.Fatalf("save: %d %s", r.StatusCode, r.Location())
 	}
 	// The login path sees the change at once (no restart).
 	a, err := p.Apps.ByClientID(ctx, made.ClientID)
@@ -175,8 +175,8 @@ func TestAdminApplicationsEdit(t *testing.T) {
 	if acts := auditActionsOf(t, p, made.App.Key); len(acts) != 2 || acts[0] != audit.ApplicationUpdated {
 		t.Errorf("audit = %v", acts)
 	}
-	if r := c.Post("/admin/applications/DANOSUCH/edit", url.Values{"name": {"X"}, "username_normalization": {"none"}}); r.Code != http.StatusNotFound {
-		t.Errorf("edit of an unknown application: %d", r.Code)
+	if r := c.Post("/admin/applications/DANOSUCH/edit", url.Values{"name": {"X"}, "username_normalization": {"none"}}); r.StatusCode != http.StatusNotFound {
+		t.Errorf("edit of an unknown application: %d", r.StatusCode)
 	}
 }
 
@@ -196,25 +196,25 @@ func TestAdminApplicationsRevealRotateDelete(t *testing.T) {
 
 	// Reveal: a wrong code shows nothing; a current one shows the secret.
 	r := c.Post(base+"/reveal", url.Values{"code": {"000000"}})
-	if r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "The secret was not shown") || credentialsOn(r.Body)["skey"] != "" {
-		t.Fatalf("wrong code: %d", r.Code)
+	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "The secret was not shown") || credentialsOn(r.Body)["skey"] != "" {
+		t.Fatalf("wrong code: %d", r.StatusCode)
 	}
 	p.Clock.Advance(30 * time.Second)
 	r = c.Post(base+"/reveal", url.Values{"code": {owner.Code(t, p.Clock.Now())}})
-	if r.Code != http.StatusOK || credentialsOn(r.Body)["skey"] != made.ClientSecret || r.Header.Get("Cache-Control") != "no-store" {
-		t.Fatalf("reveal: %d %v", r.Code, credentialsOn(r.Body))
+	if r.StatusCode != http.StatusOK || credentialsOn(r.Body)["skey"] != made.ClientSecret || r.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("reveal: %d %v", r.StatusCode, credentialsOn(r.Body))
 	}
 	if acts := auditActionsOf(t, p, made.App.Key); len(acts) != 2 || acts[0] != audit.ApplicationSecretRevealed {
 		t.Errorf("audit after reveal = %v", acts)
 	}
 
 	// Rotate: confirm, the new secret once, the old one dead.
-	if r := c.Get(base + "/rotate"); r.Code != http.StatusOK || !strings.Contains(r.Body, "stops working at once") {
-		t.Fatalf("rotate confirm: %d", r.Code)
+	if r := c.Get(base + "/rotate"); r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "stops working at once") {
+		t.Fatalf("rotate confirm: %d", r.StatusCode)
 	}
 	r = c.Post(base+"/rotate", nil)
-	if r.Code != http.StatusSeeOther || r.Location() != base {
-		t.Fatalf("rotate: %d %s", r.Code, r.Location())
+	if r.StatusCode != http.StatusSeeOther || r.Location() != base {
+		t.Fatalf("rotate: %d %s", r.StatusCode, r.Location())
 	}
 	fresh := credentialsOn(c.Get(base).Body)["skey"]
 	a, _ := p.Apps.ByClientID(ctx, made.ClientID)
@@ -226,19 +226,19 @@ func TestAdminApplicationsRevealRotateDelete(t *testing.T) {
 	}
 
 	// Delete: the name must be typed.
-	if r := c.Get(base + "/delete"); r.Code != http.StatusOK || !strings.Contains(r.Body, "type the application's name: VPN") {
-		t.Fatalf("delete confirm: %d", r.Code)
+	if r := c.Get(base + "/delete"); r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "type the application's name: VPN") {
+		t.Fatalf("delete confirm: %d", r.StatusCode)
 	}
 	r = c.Post(base+"/delete", url.Values{"confirm_name": {"vpn"}})
-	if r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "The name typed is not the application&#39;s name; nothing was deleted.") {
-		t.Fatalf("wrong name: %d", r.Code)
+	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "The name typed is not the application&#39;s name; nothing was deleted.") {
+		t.Fatalf("wrong name: %d", r.StatusCode)
 	}
 	if _, err := p.Apps.ByKey(ctx, made.App.Key); err != nil {
 		t.Fatal("a wrong name deleted the application")
 	}
 	r = c.Post(base+"/delete", url.Values{"confirm_name": {"VPN"}})
-	if r.Code != http.StatusSeeOther || r.Location() != "/admin/applications" {
-		t.Fatalf("delete: %d %s", r.Code, r.Location())
+	if r.StatusCode != http.StatusSeeOther || r.Location() != "/admin/applications" {
+		t.Fatalf("delete: %d %s", r.StatusCode, r.Location())
 	}
 	if _, err := p.Apps.ByClientID(ctx, made.ClientID); err == nil {
 		t.Fatal("the login path still finds the deleted application")
@@ -248,13 +248,13 @@ func TestAdminApplicationsRevealRotateDelete(t *testing.T) {
 		t.Errorf("audit = %v", acts)
 	}
 	for _, path := range []string{base, base + "/edit", base + "/rotate", base + "/delete"} {
-		if r := c.Get(path); r.Code != http.StatusNotFound || !strings.Contains(r.Body, "No such application") {
-			t.Errorf("GET %s after delete: %d", path, r.Code)
+		if r := c.Get(path); r.StatusCode != http.StatusNotFound || !strings.Contains(r.Body, "No such application") {
+			t.Errorf("GET %s after delete: %d", path, r.StatusCode)
 		}
 	}
 	for _, path := range []string{base + "/reveal", base + "/rotate", base + "/delete"} {
-		if r := c.Post(path, url.Values{"code": {"123456"}, "confirm_name": {"VPN"}}); r.Code != http.StatusNotFound {
-			t.Errorf("POST %s after delete: %d", path, r.Code)
+		if r := c.Post(path, url.Values{"code": {"123456"}, "confirm_name": {"VPN"}}); r.StatusCode != http.StatusNotFound {
+			t.Errorf("POST %s after delete: %d", path, r.StatusCode)
 		}
 	}
 }
@@ -283,8 +283,8 @@ func TestAdminApplicationsByRole(t *testing.T) {
 		c, _ := p.SignInAs(t, tc.role)
 		list := c.Get("/admin/applications")
 		page := c.Get(base)
-		if list.Code != http.StatusOK || page.Code != http.StatusOK || !strings.Contains(list.Body, "VPN") || credentialsOn(page.Body)["ikey"] != made.ClientID {
-			t.Errorf("%s: list %d, page %d", tc.role, list.Code, page.Code)
+		if list.StatusCode != http.StatusOK || page.StatusCode != http.StatusOK || !strings.Contains(list.Body, "VPN") || credentialsOn(page.Body)["ikey"] != made.ClientID {
+			t.Errorf("%s: list %d, page %d", tc.role, list.StatusCode, page.StatusCode)
 		}
 		if got := strings.Contains(list.Body, "Add an application"); got != tc.manage {
 			t.Errorf("%s: add offered = %v", tc.role, got)
@@ -296,8 +296,8 @@ func TestAdminApplicationsByRole(t *testing.T) {
 			t.Errorf("%s: reveal and rotate offered = %v", tc.role, got)
 		}
 		if !tc.secrets {
-			if r := c.Post(base+"/reveal", url.Values{"code": {"123456"}}); r.Code != http.StatusForbidden {
-				t.Errorf("%s: reveal answered %d", tc.role, r.Code)
+			if r := c.Post(base+"/reveal", url.Values{"code": {"123456"}}); r.StatusCode != http.StatusForbidden {
+				t.Errorf("%s: reveal answered %d", tc.role, r.StatusCode)
 			}
 		}
 	}

@@ -19,8 +19,8 @@ func TestAdminSignInWithPasswordAndTOTP(t *testing.T) {
 	p := testkit.New(t)
 	c, a := p.SignInAs(t, admin.RoleOwner)
 	r := c.Get("/admin")
-	if r.Code != http.StatusOK || !strings.Contains(r.Body, "<h1>Dashboard</h1>") || !strings.Contains(r.Body, a.Email) {
-		t.Fatalf("dashboard after sign-in: %d\n%s", r.Code, r.Body)
+	if r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "<h1>Dashboard</h1>") || !strings.Contains(r.Body, a.Email) {
+		t.Fatalf("dashboard after sign-in: %d\n%s", r.StatusCode, r.Body)
 	}
 	for _, want := range []string{"HttpOnly", "SameSite=Strict", "Path=/admin"} {
 		if ck := r.Header.Get("Set-Cookie"); !strings.Contains(ck, want) {
@@ -35,17 +35,17 @@ func TestAdminSignInWithPasswordAndTOTP(t *testing.T) {
 
 func TestAdminPagesNeedSignIn(t *testing.T) {
 	p := testkit.New(t)
-	c := p.NewFormClient(t)
+	c := testkit.NewClient(t, p)
 	r := c.Get("/admin")
-	if r.Code != http.StatusSeeOther || r.Location() != "/admin/signin" {
-		t.Fatalf("anonymous /admin: %d %s", r.Code, r.Location())
+	if r.StatusCode != http.StatusSeeOther || r.Location() != "/admin/signin" {
+		t.Fatalf("anonymous /admin: %d %s", r.StatusCode, r.Location())
 	}
 	// Half-way (password only) is not signed in either.
 	a := p.AddAdmin(t, admin.RoleOwner)
 	c.Get("/admin/signin")
 	c.Post("/admin/signin", url.Values{"email": {a.Email}, "password": {testkit.AdminPassword}})
-	if r := c.Get("/admin"); r.Code != http.StatusSeeOther || r.Location() != "/admin/signin" {
-		t.Fatalf("password-only session on /admin: %d %s", r.Code, r.Location())
+	if r := c.Get("/admin"); r.StatusCode != http.StatusSeeOther || r.Location() != "/admin/signin" {
+		t.Fatalf("password-only session on /admin: %d %s", r.StatusCode, r.Location())
 	}
 }
 
@@ -59,17 +59,17 @@ func TestAdminSignInRefusals(t *testing.T) {
 			{"email": {a.Email}, "password": {"wrong password here"}},
 			{"email": {"nobody@example.org"}, "password": {testkit.AdminPassword}},
 		} {
-			c := p.NewFormClient(t)
+			c := testkit.NewClient(t, p)
 			c.Get("/admin/signin")
 			r := c.Post("/admin/signin", form)
-			if r.Code != http.StatusUnauthorized || !strings.Contains(r.Body, generic) {
-				t.Fatalf("%v: %d\n%s", form, r.Code, r.Body)
+			if r.StatusCode != http.StatusUnauthorized || !strings.Contains(r.Body, generic) {
+				t.Fatalf("%v: %d\n%s", form, r.StatusCode, r.Body)
 			}
 		}
 	})
 
 	t.Run("wrong and replayed codes", func(t *testing.T) {
-		c := p.NewFormClient(t)
+		c := testkit.NewClient(t, p)
 		c.Get("/admin/signin")
 		c.Post("/admin/signin", url.Values{"email": {a.Email}, "password": {testkit.AdminPassword}})
 		c.Get("/admin/signin/code")
@@ -79,23 +79,23 @@ func TestAdminSignInRefusals(t *testing.T) {
 		if wrong == good {
 			wrong = "111111"
 		}
-		if r := c.Post("/admin/signin/code", url.Values{"code": {wrong}}); r.Code != http.StatusUnauthorized || !strings.Contains(r.Body, "That code is not right") {
-			t.Fatalf("wrong code: %d\n%s", r.Code, r.Body)
+		if r := c.Post("/admin/signin/code", url.Values{"code": {wrong}}); r.StatusCode != http.StatusUnauthorized || !strings.Contains(r.Body, "That code is not right") {
+			t.Fatalf("wrong code: %d\n%s", r.StatusCode, r.Body)
 		}
 		// The wrong code slowed this address down (after the wrong password
 		// above, by 2 s); wait that out.
 		p.Clock.Advance(admin.SlowDelay(2))
 		good = a.Code(t, p.Clock.Now())
-		if r := c.Post("/admin/signin/code", url.Values{"code": {good}}); r.Code != http.StatusSeeOther || r.Location() != "/admin" {
-			t.Fatalf("good code: %d %s", r.Code, r.Location())
+		if r := c.Post("/admin/signin/code", url.Values{"code": {good}}); r.StatusCode != http.StatusSeeOther || r.Location() != "/admin" {
+			t.Fatalf("good code: %d %s", r.StatusCode, r.Location())
 		}
 		// The same code, seconds later, in another browser: refused.
-		c2 := p.NewFormClient(t)
+		c2 := testkit.NewClient(t, p)
 		c2.Get("/admin/signin")
 		c2.Post("/admin/signin", url.Values{"email": {a.Email}, "password": {testkit.AdminPassword}})
 		c2.Get("/admin/signin/code")
-		if r := c2.Post("/admin/signin/code", url.Values{"code": {good}}); r.Code != http.StatusUnauthorized {
-			t.Fatalf("replayed code: %d %s", r.Code, r.Location())
+		if r := c2.Post("/admin/signin/code", url.Values{"code": {good}}); r.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("replayed code: %d %s", r.StatusCode, r.Location())
 		}
 	})
 }
@@ -108,13 +108,13 @@ func TestAdminSignInRefusals(t *testing.T) {
 func TestAdminWrongPasswordsSlowTheGuesserNotTheOwner(t *testing.T) {
 	p := testkit.New(t)
 	a := p.AddAdmin(t, admin.RoleOwner)
-	guesser := p.NewFormClient(t)
+	guesser := testkit.NewClient(t, p)
 	guesser.Get("/admin/signin")
 	const guesses = 10
 	for i := 1; i <= guesses; i++ {
 		r := guesser.Post("/admin/signin", url.Values{"email": {a.Email}, "password": {"not the password"}})
-		if r.Code != http.StatusUnauthorized || !strings.Contains(r.Body, "The email or password is not right") {
-			t.Fatalf("wrong password %d: %d", i, r.Code)
+		if r.StatusCode != http.StatusUnauthorized || !strings.Contains(r.Body, "The email or password is not right") {
+			t.Fatalf("wrong password %d: %d", i, r.StatusCode)
 		}
 		if i < guesses {
 			p.Clock.Advance(admin.SlowDelay(i))
@@ -122,22 +122,22 @@ func TestAdminWrongPasswordsSlowTheGuesserNotTheOwner(t *testing.T) {
 	}
 	p.SignIn(t, a) // the owner, from an address of their own, at once
 	r := guesser.Post("/admin/signin", url.Values{"email": {a.Email}, "password": {testkit.AdminPassword}})
-	if r.Code != http.StatusUnauthorized || !strings.Contains(r.Body, "The email or password is not right") {
-		t.Fatalf("right password from the guessing address within the delay: %d", r.Code)
+	if r.StatusCode != http.StatusUnauthorized || !strings.Contains(r.Body, "The email or password is not right") {
+		t.Fatalf("right password from the guessing address within the delay: %d", r.StatusCode)
 	}
 	p.Clock.Advance(admin.SlowDelay(guesses))
-	if r := guesser.Post("/admin/signin", url.Values{"email": {a.Email}, "password": {testkit.AdminPassword}}); r.Code != http.StatusSeeOther {
-		t.Fatalf("right password after the delay: %d", r.Code)
+	if r := guesser.Post("/admin/signin", url.Values{"email": {a.Email}, "password": {testkit.AdminPassword}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("right password after the delay: %d", r.StatusCode)
 	}
 
 	// Per address: many emails from one address are throttled.
-	c2 := p.NewFormClient(t)
+	c2 := testkit.NewClient(t, p)
 	c2.IP = "198.51.100.7"
 	c2.Get("/admin/signin")
 	limited := false
 	for i := 0; i < 40 && !limited; i++ {
 		r := c2.Post("/admin/signin", url.Values{"email": {"guess" + strings.Repeat("x", i) + "@example.org"}, "password": {"whatever password"}})
-		limited = r.Code == http.StatusTooManyRequests && r.Header.Get("Retry-After") != ""
+		limited = r.StatusCode == http.StatusTooManyRequests && r.Header.Get("Retry-After") != ""
 	}
 	if !limited {
 		t.Fatal("40 tries from one address were never throttled")
@@ -150,14 +150,14 @@ func TestAdminSignOutEndsACopiedSession(t *testing.T) {
 	p := testkit.New(t)
 	c, a := p.SignInAs(t, admin.RoleReadOnly)
 	stolen := c.Copy()
-	if r := stolen.Get("/admin"); r.Code != http.StatusOK {
-		t.Fatalf("the copied cookie before sign-out: %d", r.Code)
+	if r := stolen.Get("/admin"); r.StatusCode != http.StatusOK {
+		t.Fatalf("the copied cookie before sign-out: %d", r.StatusCode)
 	}
-	if r := c.Post("/admin/signout", nil); r.Code != http.StatusSeeOther {
-		t.Fatalf("sign out: %d", r.Code)
+	if r := c.Post("/admin/signout", nil); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign out: %d", r.StatusCode)
 	}
-	if r := stolen.Get("/admin"); r.Code != http.StatusSeeOther || r.Location() != "/admin/signin" {
-		t.Fatalf("the copied cookie after sign-out: %d %s", r.Code, r.Location())
+	if r := stolen.Get("/admin"); r.StatusCode != http.StatusSeeOther || r.Location() != "/admin/signin" {
+		t.Fatalf("the copied cookie after sign-out: %d %s", r.StatusCode, r.Location())
 	}
 	entries, err := p.Store.AuditForTarget(context.Background(), audit.TargetAdmin, a.Email, 10)
 	if err != nil || len(entries) == 0 || entries[0].Action != audit.AdminSignedOut {
@@ -180,33 +180,33 @@ func TestAdminChangesEndTheOtherAdminsSession(t *testing.T) {
 	} {
 		victim := p.AddAdminNamed(t, admin.RoleAdministrator, tc.action+"@example.org")
 		vc := p.SignIn(t, victim)
-		if r := vc.Get("/admin/users"); r.Code != http.StatusOK {
-			t.Fatalf("%s: the victim's session before: %d", tc.action, r.Code)
+		if r := vc.Get("/admin/users"); r.StatusCode != http.StatusOK {
+			t.Fatalf("%s: the victim's session before: %d", tc.action, r.StatusCode)
 		}
 		owner.Get("/admin/admins")
 		form := url.Values{}
 		if tc.form != "" {
 			form.Set("role", tc.form)
 		}
-		if r := owner.Post("/admin/admins/"+victim.Key+"/"+tc.action, form); r.Code != http.StatusSeeOther {
-			t.Fatalf("%s: %d %s", tc.action, r.Code, r.Body)
+		if r := owner.Post("/admin/admins/"+victim.Key+"/"+tc.action, form); r.StatusCode != http.StatusSeeOther {
+			t.Fatalf("%s: %d %s", tc.action, r.StatusCode, r.Body)
 		}
-		if r := vc.Get("/admin"); r.Code != http.StatusSeeOther || r.Location() != "/admin/signin" {
-			t.Fatalf("after %s the victim's session still answers %d %s", tc.action, r.Code, r.Location())
+		if r := vc.Get("/admin"); r.StatusCode != http.StatusSeeOther || r.Location() != "/admin/signin" {
+			t.Fatalf("after %s the victim's session still answers %d %s", tc.action, r.StatusCode, r.Location())
 		}
 		entries, err := p.Store.AuditForTarget(context.Background(), audit.TargetAdmin, victim.Email, 10)
 		if err != nil || len(entries) == 0 || entries[0].Action != tc.audit {
 			t.Fatalf("%s audit: %+v %v", tc.action, entries, err)
 		}
 		if tc.action == "lock" {
-			c := p.NewFormClient(t)
+			c := testkit.NewClient(t, p)
 			c.Get("/admin/signin")
-			if r := c.Post("/admin/signin", url.Values{"email": {victim.Email}, "password": {testkit.AdminPassword}}); r.Code != http.StatusUnauthorized {
-				t.Fatalf("a locked admin's password step: %d", r.Code)
+			if r := c.Post("/admin/signin", url.Values{"email": {victim.Email}, "password": {testkit.AdminPassword}}); r.StatusCode != http.StatusUnauthorized {
+				t.Fatalf("a locked admin's password step: %d", r.StatusCode)
 			}
 			owner.Get("/admin/admins")
-			if r := owner.Post("/admin/admins/"+victim.Key+"/unlock", nil); r.Code != http.StatusSeeOther {
-				t.Fatalf("unlock: %d", r.Code)
+			if r := owner.Post("/admin/admins/"+victim.Key+"/unlock", nil); r.StatusCode != http.StatusSeeOther {
+				t.Fatalf("unlock: %d", r.StatusCode)
 			}
 			p.SignIn(t, victim)
 		}
@@ -217,12 +217,12 @@ func TestAdminSessionExpires(t *testing.T) {
 	p := testkit.New(t)
 	c, _ := p.SignInAs(t, admin.RoleReadOnly)
 	p.Clock.Advance(admin.IdleTimeout - time.Minute)
-	if r := c.Get("/admin"); r.Code != http.StatusOK {
-		t.Fatalf("before the idle timeout: %d", r.Code)
+	if r := c.Get("/admin"); r.StatusCode != http.StatusOK {
+		t.Fatalf("before the idle timeout: %d", r.StatusCode)
 	}
 	p.Clock.Advance(admin.IdleTimeout)
-	if r := c.Get("/admin"); r.Code != http.StatusSeeOther || r.Location() != "/admin/signin" {
-		t.Fatalf("after the idle timeout: %d %s", r.Code, r.Location())
+	if r := c.Get("/admin"); r.StatusCode != http.StatusSeeOther || r.Location() != "/admin/signin" {
+		t.Fatalf("after the idle timeout: %d %s", r.StatusCode, r.Location())
 	}
 	if r := c.Get("/admin/signin"); !strings.Contains(r.Body, "Your admin session ended") {
 		t.Fatalf("no notice after expiry:\n%s", r.Body)
@@ -232,30 +232,30 @@ func TestAdminSessionExpires(t *testing.T) {
 	c = p.SignIn(t, p.AddAdminNamed(t, admin.RoleReadOnly, "busy@example.org"))
 	for elapsed := time.Duration(0); elapsed < admin.MaxSessionAge-20*time.Minute; elapsed += 20 * time.Minute {
 		p.Clock.Advance(20 * time.Minute)
-		if r := c.Get("/admin"); r.Code != http.StatusOK {
-			t.Fatalf("active session at %v: %d", elapsed, r.Code)
+		if r := c.Get("/admin"); r.StatusCode != http.StatusOK {
+			t.Fatalf("active session at %v: %d", elapsed, r.StatusCode)
 		}
 	}
 	p.Clock.Advance(20 * time.Minute)
-	if r := c.Get("/admin"); r.Code != http.StatusSeeOther {
-		t.Fatalf("after 12 hours: %d", r.Code)
+	if r := c.Get("/admin"); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("after 12 hours: %d", r.StatusCode)
 	}
 }
 
 func TestAdminSignOutAndCSRF(t *testing.T) {
 	p := testkit.New(t)
 	c, _ := p.SignInAs(t, admin.RoleHelpDesk)
-	if r := c.Post("/admin/signout", url.Values{"csrf_token": {"forged"}}); r.Code != http.StatusForbidden {
-		t.Fatalf("sign-out with a forged token: %d", r.Code)
+	if r := c.Post("/admin/signout", url.Values{"csrf_token": {"forged"}}); r.StatusCode != http.StatusForbidden {
+		t.Fatalf("sign-out with a forged token: %d", r.StatusCode)
 	}
-	if r := c.Get("/admin"); r.Code != http.StatusOK {
-		t.Fatalf("still signed in after the refused post: %d", r.Code)
+	if r := c.Get("/admin"); r.StatusCode != http.StatusOK {
+		t.Fatalf("still signed in after the refused post: %d", r.StatusCode)
 	}
-	if r := c.Post("/admin/signout", nil); r.Code != http.StatusSeeOther || r.Location() != "/admin/signin" {
-		t.Fatalf("sign-out: %d %s", r.Code, r.Location())
+	if r := c.Post("/admin/signout", nil); r.StatusCode != http.StatusSeeOther || r.Location() != "/admin/signin" {
+		t.Fatalf("sign-out: %d %s", r.StatusCode, r.Location())
 	}
-	if r := c.Get("/admin"); r.Code != http.StatusSeeOther {
-		t.Fatalf("after sign-out: %d", r.Code)
+	if r := c.Get("/admin"); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("after sign-out: %d", r.StatusCode)
 	}
 }
 
@@ -268,9 +268,9 @@ func TestAdminOwnerSetupLink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := p.NewFormClient(t)
-	if r := c.Get("/admin/setup/" + token); r.Code != http.StatusOK || !strings.Contains(r.Body, "Create the owner account") {
-		t.Fatalf("setup page: %d", r.Code)
+	c := testkit.NewClient(t, p)
+	if r := c.Get("/admin/setup/" + token); r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "Create the owner account") {
+		t.Fatalf("setup page: %d", r.StatusCode)
 	}
 	bad := []url.Values{
 		{"email": {"owner@example.org"}, "password": {"short"}, "password_again": {"short"}},
@@ -278,39 +278,39 @@ func TestAdminOwnerSetupLink(t *testing.T) {
 		{"email": {"not an email"}, "password": {"long enough password"}, "password_again": {"long enough password"}},
 	}
 	for _, form := range bad {
-		if r := c.Post("/admin/setup/"+token, form); r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `role="alert"`) {
-			t.Fatalf("bad setup %v: %d", form, r.Code)
+		if r := c.Post("/admin/setup/"+token, form); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, `role="alert"`) {
+			t.Fatalf("bad setup %v: %d", form, r.StatusCode)
 		}
 	}
 	if n := testkit.Got(p.Store.CountAdmins(ctx)).Must(t); n != 0 {
 		t.Fatalf("bad input created %d admins", n)
 	}
 	r := c.Post("/admin/setup/"+token, url.Values{"email": {"Owner@Example.org"}, "name": {"Olive Owner"}, "password": {"long enough password"}, "password_again": {"long enough password"}})
-	if r.Code != http.StatusSeeOther || r.Location() != "/admin/signin/setup-code" {
-		t.Fatalf("setup: %d %s", r.Code, r.Location())
+	if r.StatusCode != http.StatusSeeOther || r.Location() != "/admin/signin/setup-code" {
+		t.Fatalf("setup: %d %s", r.StatusCode, r.Location())
 	}
 	page := c.Get("/admin/signin/setup-code")
 	m := secretRe.FindStringSubmatch(page.Body)
 	if m == nil {
 		t.Fatalf("no secret on the setup page:\n%s", page.Body)
 	}
-	if qr := c.Get("/admin/signin/setup-code/qr.png"); qr.Code != http.StatusOK || qr.Header.Get("Content-Type") != "image/png" {
-		t.Fatalf("qr: %d %s", qr.Code, qr.Header.Get("Content-Type"))
+	if qr := c.Get("/admin/signin/setup-code/qr.png"); qr.StatusCode != http.StatusOK || qr.Header.Get("Content-Type") != "image/png" {
+		t.Fatalf("qr: %d %s", qr.StatusCode, qr.Header.Get("Content-Type"))
 	}
 	ta := testkit.TestAdmin{TOTPSecret: strings.ReplaceAll(m[1], " ", "")}
-	if r := c.Post("/admin/signin/setup-code", url.Values{"code": {"12345"}}); r.Code != http.StatusUnauthorized {
-		t.Fatalf("bad code: %d", r.Code)
+	if r := c.Post("/admin/signin/setup-code", url.Values{"code": {"12345"}}); r.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("bad code: %d", r.StatusCode)
 	}
 	p.Clock.Advance(admin.FirstDelay) // the bad code slowed this address down
-	if r := c.Post("/admin/signin/setup-code", url.Values{"code": {ta.Code(t, p.Clock.Now())}}); r.Code != http.StatusSeeOther || r.Location() != "/admin" {
-		t.Fatalf("confirm code: %d %s", r.Code, r.Location())
+	if r := c.Post("/admin/signin/setup-code", url.Values{"code": {ta.Code(t, p.Clock.Now())}}); r.StatusCode != http.StatusSeeOther || r.Location() != "/admin" {
+		t.Fatalf("confirm code: %d %s", r.StatusCode, r.Location())
 	}
-	if r := c.Get("/admin"); r.Code != http.StatusOK || !strings.Contains(r.Body, "owner@example.org (Owner)") {
-		t.Fatalf("dashboard: %d", r.Code)
+	if r := c.Get("/admin"); r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "owner@example.org (Owner)") {
+		t.Fatalf("dashboard: %d", r.StatusCode)
 	}
 	// The link worked once.
-	if r := p.NewFormClient(t).Get("/admin/setup/" + token); r.Code != http.StatusGone {
-		t.Fatalf("used link: %d", r.Code)
+	if r := testkit.NewClient(t, p).Get("/admin/setup/" + token); r.StatusCode != http.StatusGone {
+		t.Fatalf("used link: %d", r.StatusCode)
 	}
 	// With an admin present no new link is issued.
 	if _, _, err := p.Admins.IssueSetupLink(ctx, audit.CLI()); !errors.Is(err, admin.ErrAdminsExist) {
@@ -325,12 +325,12 @@ func TestAdminNewPasswordEndsOpenSessions(t *testing.T) {
 	if err := p.Admins.SetPassword(context.Background(), a.Email, "a brand new password", audit.CLI()); err != nil {
 		t.Fatal(err)
 	}
-	if r := c.Get("/admin"); r.Code != http.StatusSeeOther || r.Location() != "/admin/signin" {
-		t.Fatalf("the session after a new password: %d %s", r.Code, r.Location())
+	if r := c.Get("/admin"); r.StatusCode != http.StatusSeeOther || r.Location() != "/admin/signin" {
+		t.Fatalf("the session after a new password: %d %s", r.StatusCode, r.Location())
 	}
-	c2 := p.NewFormClient(t)
+	c2 := testkit.NewClient(t, p)
 	c2.Get("/admin/signin")
-	if r := c2.Post("/admin/signin", url.Values{"email": {a.Email}, "password": {"a brand new password"}}); r.Code != http.StatusSeeOther {
-		t.Fatalf("the new password: %d", r.Code)
+	if r := c2.Post("/admin/signin", url.Values{"email": {a.Email}, "password": {"a brand new password"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the new password: %d", r.StatusCode)
 	}
 }

@@ -36,16 +36,16 @@ func TestAdminBulkEnrollPages(t *testing.T) {
 	ctx := context.Background()
 	c, _ := p.SignInAs(t, admin.RoleUserManager)
 
-	if r := c.Get("/admin/bulk"); r.Code != http.StatusOK || !strings.Contains(r.Body, `name="paste"`) {
-		t.Fatalf("GET /admin/bulk: %d", r.Code)
+	if r := c.Get("/admin/bulk"); r.StatusCode != http.StatusOK || !strings.Contains(r.Body, `name="paste"`) {
+		t.Fatalf("GET /admin/bulk: %d", r.StatusCode)
 	}
-	if r := c.Post("/admin/bulk/preview", url.Values{"paste": {"  "}}); r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Paste at least one line") {
-		t.Fatalf("empty paste: %d", r.Code)
+	if r := c.Post("/admin/bulk/preview", url.Values{"paste": {"  "}}); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Paste at least one line") {
+		t.Fatalf("empty paste: %d", r.StatusCode)
 	}
 	paste := "username,email\nalice,alice@example.com\nbad user,x@example.com\nbob,bob@example.com\nalice,again@example.com\n"
 	r := c.Post("/admin/bulk/preview", url.Values{"paste": {paste}})
-	if r.Code != http.StatusOK {
-		t.Fatalf("preview: %d", r.Code)
+	if r.StatusCode != http.StatusOK {
+		t.Fatalf("preview: %d", r.StatusCode)
 	}
 	for _, want := range []string{"<td>3</td>", "bad username", "<td>5</td>", "duplicate: alice is already on line 2", "Send 2 enrollment emails", "{link}"} {
 		if !strings.Contains(r.Body, want) {
@@ -57,12 +57,12 @@ func TestAdminBulkEnrollPages(t *testing.T) {
 	}
 	// A message without the link is refused and nothing is sent.
 	r = c.Post("/admin/bulk/send", url.Values{"paste": {paste}, "subject": {"Hello"}, "body": {"No link here."}})
-	if r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "{link}") || countOutbox(t, p, "1") != 0 {
-		t.Fatalf("send without link: %d", r.Code)
+	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "{link}") || countOutbox(t, p, "1") != 0 {
+		t.Fatalf("send without link: %d", r.StatusCode)
 	}
 	r = c.Post("/admin/bulk/send", url.Values{"paste": {paste}, "subject": {"Set up {org} sign-in"}, "body": {"Hi {username}: {link}"}, "save_text": {"1"}})
-	if r.Code != http.StatusSeeOther || r.Location() != "/admin/bulk" {
-		t.Fatalf("send: %d %s", r.Code, r.Location())
+	if r.StatusCode != http.StatusSeeOther || r.Location() != "/admin/bulk" {
+		t.Fatalf("send: %d %s", r.StatusCode, r.Location())
 	}
 	if r = c.Get("/admin/bulk"); !strings.Contains(r.Body, "2 new users created") {
 		t.Fatalf("flash missing: %s", r.Body)
@@ -78,18 +78,18 @@ func TestAdminBulkEnrollPages(t *testing.T) {
 		t.Fatal("saved text not offered")
 	}
 	// Without the CSRF token nothing happens.
-	if r = c.Post("/admin/bulk/send", url.Values{"csrf_token": {"wrong"}, "paste": {"dave,dave@example.com"}, "subject": {"x"}, "body": {"{link}"}}); r.Code != http.StatusForbidden {
-		t.Fatalf("bad csrf: %d", r.Code)
+	if r = c.Post("/admin/bulk/send", url.Values{"csrf_token": {"wrong"}, "paste": {"dave,dave@example.com"}, "subject": {"x"}, "body": {"{link}"}}); r.StatusCode != http.StatusForbidden {
+		t.Fatalf("bad csrf: %d", r.StatusCode)
 	}
 	// Help desk may not bulk enroll.
 	hd, _ := p.SignInAs(t, admin.RoleHelpDesk)
-	if r = hd.Get("/admin/bulk"); r.Code != http.StatusForbidden {
-		t.Fatalf("help desk: %d", r.Code)
+	if r = hd.Get("/admin/bulk"); r.StatusCode != http.StatusForbidden {
+		t.Fatalf("help desk: %d", r.StatusCode)
 	}
 }
 
 // upload posts a CSV file as a multipart form with the CSRF token.
-func upload(t *testing.T, c *testkit.FormClient, path, mode, name, content string) testkit.FormResponse {
+func upload(t *testing.T, c *testkit.Client, path, mode, name, content string) testkit.Response {
 	t.Helper()
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
@@ -98,7 +98,7 @@ func upload(t *testing.T, c *testkit.FormClient, path, mode, name, content strin
 	fw, _ := w.CreateFormFile("file", name)
 	fw.Write([]byte(content))
 	w.Close()
-	return c.Do(http.MethodPost, path, &buf, w.FormDataContentType())
+	return c.Send(http.MethodPost, path, &buf, w.FormDataContentType())
 }
 
 func TestAdminImportPages(t *testing.T) {
@@ -109,29 +109,29 @@ func TestAdminImportPages(t *testing.T) {
 
 	bad := "username,email,phone1,platform1\nalice,alice@example.com,2015550123,iphone\nbad user,,,\ncarol,carol@example.com,12,android\n"
 	r := upload(t, c, "/admin/import/preview", "upsert", "users.csv", bad)
-	if r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "2 lines have problems") ||
+	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "2 lines have problems") ||
 		!strings.Contains(r.Body, "<td>3</td>") || !strings.Contains(r.Body, "<td>4</td>") || strings.Contains(r.Body, "/admin/import/apply") {
-		t.Fatalf("bad file: %d %s", r.Code, r.Body)
+		t.Fatalf("bad file: %d %s", r.StatusCode, r.Body)
 	}
 	if n := testkit.Got(p.Store.CountUsers(ctx)).Must(t); n != 0 {
 		t.Fatalf("bad file created %d users", n)
 	}
 	// Apply without a checked file is refused.
-	if r = c.Post("/admin/import/apply", nil); r.Code != http.StatusGone {
-		t.Fatalf("apply without preview: %d", r.Code)
+	if r = c.Post("/admin/import/apply", nil); r.StatusCode != http.StatusGone {
+		t.Fatalf("apply without preview: %d", r.StatusCode)
 	}
 	c.Get("/admin/import")
 	good := "username,realname,phone1,platform1,group1\nalice,Alice,2015550123,iphone,Staff\nbob,Bob,,,Staff\n"
 	r = upload(t, c, "/admin/import/preview", "upsert", "users.csv", good)
-	if r.Code != http.StatusOK || !strings.Contains(r.Body, "Import 2 users") {
-		t.Fatalf("good file: %d %s", r.Code, r.Body)
+	if r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "Import 2 users") {
+		t.Fatalf("good file: %d %s", r.StatusCode, r.Body)
 	}
 	if n := testkit.Got(p.Store.CountUsers(ctx)).Must(t); n != 0 {
 		t.Fatal("preview applied the file")
 	}
 	r = c.Post("/admin/import/apply", nil)
-	if r.Code != http.StatusSeeOther || r.Location() != "/admin/import" {
-		t.Fatalf("apply: %d", r.Code)
+	if r.StatusCode != http.StatusSeeOther || r.Location() != "/admin/import" {
+		t.Fatalf("apply: %d", r.StatusCode)
 	}
 	if r = c.Get("/admin/import"); !strings.Contains(r.Body, "2 users created") || !strings.Contains(r.Body, "No messages were sent") {
 		t.Fatalf("flash: %s", r.Body)
@@ -140,16 +140,16 @@ func TestAdminImportPages(t *testing.T) {
 		t.Fatalf("users %d", n)
 	}
 	// The same upload cannot be applied twice.
-	if r = c.Post("/admin/import/apply", nil); r.Code != http.StatusGone {
-		t.Fatalf("second apply: %d", r.Code)
+	if r = c.Post("/admin/import/apply", nil); r.StatusCode != http.StatusGone {
+		t.Fatalf("second apply: %d", r.StatusCode)
 	}
 	// Delete mode.
 	r = upload(t, c, "/admin/import/preview", "delete", "gone.csv", "username\nbob\n")
-	if r.Code != http.StatusOK || !strings.Contains(r.Body, "Delete 1 users") {
-		t.Fatalf("delete preview: %d", r.Code)
+	if r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "Delete 1 users") {
+		t.Fatalf("delete preview: %d", r.StatusCode)
 	}
-	if r = c.Post("/admin/import/apply", nil); r.Code != http.StatusSeeOther {
-		t.Fatalf("delete apply: %d", r.Code)
+	if r = c.Post("/admin/import/apply", nil); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("delete apply: %d", r.StatusCode)
 	}
 	if n := testkit.Got(p.Store.CountUsers(ctx)).Must(t); n != 1 {
 		t.Fatalf("users after delete %d", n)
@@ -170,30 +170,30 @@ func TestAdminPhonesAndActivationLink(t *testing.T) {
 		t.Fatal(err)
 	}
 	base := "/admin/users/" + u.Key + "/phones"
-	if r := c.Get(base); r.Code != http.StatusOK || !strings.Contains(r.Body, "no phones or tablets") {
-		t.Fatalf("phones page: %d", r.Code)
+	if r := c.Get(base); r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "no phones or tablets") {
+		t.Fatalf("phones page: %d", r.StatusCode)
 	}
-	if r := c.Post(base, url.Values{"type": {"mobile"}, "number": {"12"}, "platform": {"Apple iOS"}}); r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "does not look right") {
-		t.Fatalf("bad number: %d", r.Code)
+	if r := c.Post(base, url.Values{"type": {"mobile"}, "number": {"12"}, "platform": {"Apple iOS"}}); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "does not look right") {
+		t.Fatalf("bad number: %d", r.StatusCode)
 	}
-	if r := c.Post(base, url.Values{"type": {"tablet"}, "platform": {"Apple iOS"}, "name": {"iPad"}}); r.Code != http.StatusSeeOther {
-		t.Fatalf("add tablet: %d", r.Code)
+	if r := c.Post(base, url.Values{"type": {"tablet"}, "platform": {"Apple iOS"}, "name": {"iPad"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("add tablet: %d", r.StatusCode)
 	}
 	phones, _ := p.Store.PhonesByUser(ctx, u.ID)
 	if len(phones) != 1 || phones[0].Type != store.PhoneTablet {
 		t.Fatalf("phones %+v", phones)
 	}
 	activate := base + "/" + phones[0].Key + "/activate"
-	if r := c.Get(activate); r.Code != http.StatusOK || !strings.Contains(r.Body, "{acturl}") {
-		t.Fatalf("activate page: %d", r.Code)
+	if r := c.Get(activate); r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "{acturl}") {
+		t.Fatalf("activate page: %d", r.StatusCode)
 	}
 	// An SMS to a tablet is refused with the reason; an email is sent.
-	if r := c.Post(activate, url.Values{"via": {"sms"}, "hours": {"24"}, "sms_install": {"{insturl}"}, "sms_activate": {"{acturl}"}}); r.Code != http.StatusConflict || !strings.Contains(r.Body, "no mobile number") {
-		t.Fatalf("sms to tablet: %d", r.Code)
+	if r := c.Post(activate, url.Values{"via": {"sms"}, "hours": {"24"}, "sms_install": {"{insturl}"}, "sms_activate": {"{acturl}"}}); r.StatusCode != http.StatusConflict || !strings.Contains(r.Body, "no mobile number") {
+		t.Fatalf("sms to tablet: %d", r.StatusCode)
 	}
 	r := c.Post(activate, url.Values{"via": {"email"}, "hours": {"72"}, "email_subject": {"Activate"}, "email_body": {"Open {acturl}"}, "logo": {"1"}})
-	if r.Code != http.StatusSeeOther {
-		t.Fatalf("send by email: %d %s", r.Code, r.Body)
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("send by email: %d %s", r.StatusCode, r.Body)
 	}
 	r = c.Get(base)
 	m := activationLinkRe.FindStringSubmatch(r.Body)
@@ -204,16 +204,16 @@ func TestAdminPhonesAndActivationLink(t *testing.T) {
 		t.Fatal("no activation email queued")
 	}
 	// A second send while the first link works is refused.
-	if r := c.Post(activate, url.Values{"via": {"email"}, "hours": {"24"}, "email_subject": {"Activate"}, "email_body": {"Open {acturl}"}}); r.Code != http.StatusConflict || !strings.Contains(r.Body, "works until") {
-		t.Fatalf("second send: %d", r.Code)
+	if r := c.Post(activate, url.Values{"via": {"email"}, "hours": {"24"}, "email_subject": {"Activate"}, "email_body": {"Open {acturl}"}}); r.StatusCode != http.StatusConflict || !strings.Contains(r.Body, "works until") {
+		t.Fatalf("second send: %d", r.StatusCode)
 	}
 
 	// The link opened on the tablet.
-	phone := p.NewFormClient(t)
+	phone := testkit.NewClient(t, p)
 	path := strings.TrimPrefix(m[1], "http://localhost")
 	r = phone.Get(path)
-	if r.Code != http.StatusOK || !strings.Contains(r.Body, "otpauth://totp/") {
-		t.Fatalf("activation page: %d", r.Code)
+	if r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "otpauth://totp/") {
+		t.Fatalf("activation page: %d", r.StatusCode)
 	}
 	sec := activationSecretRe.FindStringSubmatch(r.Body)
 	if sec == nil {
@@ -222,28 +222,28 @@ func TestAdminPhonesAndActivationLink(t *testing.T) {
 	if r = phone.Get(path); !strings.Contains(r.Body, "secret="+sec[1]) {
 		t.Fatal("reload changed the secret")
 	}
-	if qr := phone.Get(path + "/qr.png"); qr.Code != http.StatusOK || qr.Header.Get("Content-Type") != "image/png" {
-		t.Fatalf("qr: %d", qr.Code)
+	if qr := phone.Get(path + "/qr.png"); qr.StatusCode != http.StatusOK || qr.Header.Get("Content-Type") != "image/png" {
+		t.Fatalf("qr: %d", qr.StatusCode)
 	}
-	if r = phone.Post(path, url.Values{"code": {"000000"}}); r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "9 tries left") {
-		t.Fatalf("wrong code: %d", r.Code)
+	if r = phone.Post(path, url.Values{"code": {"000000"}}); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "9 tries left") {
+		t.Fatalf("wrong code: %d", r.StatusCode)
 	}
 	code, _ := totp.GenerateCode(sec[1], p.Clock.Now())
 	r = phone.Post(path, url.Values{"code": {code}})
-	if r.Code != http.StatusSeeOther || r.Location() != path+"/done" {
-		t.Fatalf("right code: %d %s", r.Code, r.Location())
+	if r.StatusCode != http.StatusSeeOther || r.Location() != path+"/done" {
+		t.Fatalf("right code: %d %s", r.StatusCode, r.Location())
 	}
-	if r = phone.Get(path + "/done"); r.Code != http.StatusOK || !strings.Contains(r.Body, "set up") {
-		t.Fatalf("done: %d", r.Code)
+	if r = phone.Get(path + "/done"); r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "set up") {
+		t.Fatalf("done: %d", r.StatusCode)
 	}
 	if got, _ := p.Store.PhoneByID(ctx, phones[0].ID); !got.Activated {
 		t.Fatal("tablet not activated")
 	}
-	if r = phone.Get(path); r.Code != http.StatusGone {
-		t.Fatalf("used link: %d", r.Code)
+	if r = phone.Get(path); r.StatusCode != http.StatusGone {
+		t.Fatalf("used link: %d", r.StatusCode)
 	}
-	if r = phone.Get("/activate/not-a-real-activation-code-xxxxxxxxxxxx"); r.Code != http.StatusNotFound {
-		t.Fatalf("unknown link: %d", r.Code)
+	if r = phone.Get("/activate/not-a-real-activation-code-xxxxxxxxxxxx"); r.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown link: %d", r.StatusCode)
 	}
 }
 
@@ -262,8 +262,8 @@ func TestAdminSendActivationLinks(t *testing.T) {
 	}
 	c, _ := p.SignInAs(t, admin.RoleUserManager)
 	r := c.Get("/admin/activation")
-	if r.Code != http.StatusOK || strings.Count(r.Body, `name="device"`) != 3 {
-		t.Fatalf("list: %d", r.Code)
+	if r.StatusCode != http.StatusOK || strings.Count(r.Body, `name="device"`) != 3 {
+		t.Fatalf("list: %d", r.StatusCode)
 	}
 	// No SMS gateway on this portal: the form starts on email.
 	if !strings.Contains(r.Body, `value="email" checked`) || strings.Contains(r.Body, `value="sms" checked`) {
@@ -271,12 +271,12 @@ func TestAdminSendActivationLinks(t *testing.T) {
 	}
 	form := url.Values{"via": {"sms"}, "hours": {"24"}, "sms_install": {"Get the app: {insturl}"}, "sms_activate": {"Then: {acturl}"},
 		"email_subject": {"x"}, "email_body": {"{acturl}"}, "device": {devices[0], devices[2]}}
-	if r = c.Post("/admin/activation", url.Values{"via": {"sms"}, "hours": {"24"}}); r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Tick at least one") {
-		t.Fatalf("none ticked: %d", r.Code)
+	if r = c.Post("/admin/activation", url.Values{"via": {"sms"}, "hours": {"24"}}); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Tick at least one") {
+		t.Fatalf("none ticked: %d", r.StatusCode)
 	}
 	r = c.Post("/admin/activation", form)
-	if r.Code != http.StatusSeeOther {
-		t.Fatalf("send: %d %s", r.Code, r.Body)
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("send: %d %s", r.StatusCode, r.Body)
 	}
 	if r = c.Get("/admin/activation"); !strings.Contains(r.Body, "2 activation links queued by SMS; no SMS gateway is configured") ||
 		strings.Contains(r.Body, "Sent 2 activation links") || strings.Count(r.Body, "Sent, works until") != 2 {
@@ -287,13 +287,13 @@ func TestAdminSendActivationLinks(t *testing.T) {
 	}
 	// Help desk may send only when the setting allows it.
 	hd, _ := p.SignInAs(t, admin.RoleHelpDesk)
-	if r = hd.Get("/admin/activation"); r.Code != http.StatusForbidden {
-		t.Fatalf("help desk: %d", r.Code)
+	if r = hd.Get("/admin/activation"); r.StatusCode != http.StatusForbidden {
+		t.Fatalf("help desk: %d", r.StatusCode)
 	}
 	may := true
 	p.SaveSettings(t, org.Change{HelpDeskMaySend: &may})
 	p.Clock.Advance(time.Second)
-	if r = hd.Get("/admin/activation"); r.Code != http.StatusOK {
-		t.Fatalf("help desk allowed: %d", r.Code)
+	if r = hd.Get("/admin/activation"); r.StatusCode != http.StatusOK {
+		t.Fatalf("help desk allowed: %d", r.StatusCode)
 	}
 }

@@ -28,8 +28,8 @@ func TestAdminSendResendAndDeleteEnrollment(t *testing.T) {
 	// No address: a clear error, nothing issued or queued.
 	c.Get("/admin/users/" + nomail.Key)
 	r := c.Post("/admin/users/"+nomail.Key+"/enrollment-email", nil)
-	if r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "has no valid email address") {
-		t.Fatalf("no email: %d", r.Code)
+	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "has no valid email address") {
+		t.Fatalf("no email: %d", r.StatusCode)
 	}
 	if _, err := p.Store.PendingLinkOfUser(ctx, nomail.ID, p.Clock.Now()); err != store.ErrNotFound || len(testkit.OutboxMessages(t, p)) != 0 {
 		t.Fatalf("a link or message was made for a user without email: %v", err)
@@ -37,8 +37,8 @@ func TestAdminSendResendAndDeleteEnrollment(t *testing.T) {
 
 	// Send: one link, one email to the user's address, in the outbox.
 	r = c.Post("/admin/users/"+frank.Key+"/enrollment-email", nil)
-	if r.Code != http.StatusSeeOther {
-		t.Fatalf("send: %d\n%s", r.Code, r.Body)
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("send: %d\n%s", r.StatusCode, r.Body)
 	}
 	msgs := testkit.OutboxMessages(t, p)
 	if len(msgs) != 1 || msgs[0].Recipient != "frank@example.org" || msgs[0].Channel != store.ChannelEmail {
@@ -67,8 +67,8 @@ func TestAdminSendResendAndDeleteEnrollment(t *testing.T) {
 	}
 	p.Clock.Advance(20 * time.Minute) // later, within the admin's idle timeout
 	idPath := "/admin/enrollments/" + itoa64(pending.ID)
-	if r := c.Post(idPath+"/resend", nil); r.Code != http.StatusSeeOther {
-		t.Fatalf("resend: %d", r.Code)
+	if r := c.Post(idPath+"/resend", nil); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("resend: %d", r.StatusCode)
 	}
 	msgs = testkit.OutboxMessages(t, p)
 	if len(msgs) != 2 || msgs[0].Recipient != "frank.new@example.org" || enrollLinkRe.FindString(msgs[0].BodyText) != link {
@@ -89,8 +89,8 @@ func TestAdminSendResendAndDeleteEnrollment(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Get("/admin/enrollments")
-	if r := c.Post("/admin/enrollments/resend-all", nil); r.Code != http.StatusSeeOther {
-		t.Fatalf("resend all: %d", r.Code)
+	if r := c.Post("/admin/enrollments/resend-all", nil); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("resend all: %d", r.StatusCode)
 	}
 	if page := c.Get("/admin/enrollments"); !strings.Contains(page.Body, "Sent 2 pending enrollment links again. 1 users have no valid email address") {
 		t.Fatalf("resend-all summary:\n%s", page.Body)
@@ -102,17 +102,17 @@ func TestAdminSendResendAndDeleteEnrollment(t *testing.T) {
 
 	// Delete: the link stops working at once (410), the user stays.
 	c.Get("/admin/enrollments")
-	if r := c.Post(idPath+"/delete", nil); r.Code != http.StatusSeeOther {
-		t.Fatalf("delete: %d", r.Code)
+	if r := c.Post(idPath+"/delete", nil); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("delete: %d", r.StatusCode)
 	}
-	if r := p.NewFormClient(t).Get(strings.TrimPrefix(link, "http://localhost")); r.Code != http.StatusGone {
-		t.Fatalf("deleted link answered %d", r.Code)
+	if r := testkit.NewClient(t, p).Get(strings.TrimPrefix(link, "http://localhost")); r.StatusCode != http.StatusGone {
+		t.Fatalf("deleted link answered %d", r.StatusCode)
 	}
 	if _, err := p.Store.UserByID(ctx, frank.ID); err != nil {
 		t.Fatalf("user gone with the enrollment: %v", err)
 	}
-	if r := c.Post(idPath+"/resend", nil); r.Code != http.StatusSeeOther || len(testkit.OutboxMessages(t, p)) != 4 {
-		t.Fatalf("resending a deleted enrollment: %d", r.Code)
+	if r := c.Post(idPath+"/resend", nil); r.StatusCode != http.StatusSeeOther || len(testkit.OutboxMessages(t, p)) != 4 {
+		t.Fatalf("resending a deleted enrollment: %d", r.StatusCode)
 	}
 	if page := c.Get("/admin/enrollments"); !strings.Contains(page.Body, "no longer pending") || strings.Contains(page.Body, ">frank<") {
 		t.Fatal("deleted enrollment still listed, or no notice")
@@ -129,16 +129,16 @@ func TestHelpDeskSendsOnlyWhenAllowed(t *testing.T) {
 	u := addUser(t, p, "gina", "gina@example.org", "")
 	c, _ := p.SignInAs(t, admin.RoleHelpDesk)
 	c.Get("/admin/users/" + u.Key)
-	if r := c.Post("/admin/users/"+u.Key+"/enrollment-email", nil); r.Code != http.StatusForbidden {
-		t.Fatalf("help desk without the setting: %d", r.Code)
+	if r := c.Post("/admin/users/"+u.Key+"/enrollment-email", nil); r.StatusCode != http.StatusForbidden {
+		t.Fatalf("help desk without the setting: %d", r.StatusCode)
 	}
 	if len(testkit.OutboxMessages(t, p)) != 0 {
 		t.Fatal("a refused send queued a message")
 	}
 	may := true
 	p.SaveSettings(t, org.Change{HelpDeskMaySend: &may})
-	if r := c.Post("/admin/users/"+u.Key+"/enrollment-email", nil); r.Code != http.StatusSeeOther || len(testkit.OutboxMessages(t, p)) != 1 {
-		t.Fatalf("help desk with the setting: %d", r.Code)
+	if r := c.Post("/admin/users/"+u.Key+"/enrollment-email", nil); r.StatusCode != http.StatusSeeOther || len(testkit.OutboxMessages(t, p)) != 1 {
+		t.Fatalf("help desk with the setting: %d", r.StatusCode)
 	}
 }
 

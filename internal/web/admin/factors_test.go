@@ -28,8 +28,8 @@ func TestAdminBypassCodesShownOnceCountedAndCleared(t *testing.T) {
 	}
 	// Out of range: a clear error, nothing made.
 	r := c.Post("/admin/users/"+gina.Key+"/bypass-codes", url.Values{"count": {"11"}, "uses": {"1"}, "valid": {"24"}})
-	if r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Choose 1 to 10 codes") {
-		t.Fatalf("11 codes: %d\n%s", r.Code, r.Body)
+	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Choose 1 to 10 codes") {
+		t.Fatalf("11 codes: %d\n%s", r.StatusCode, r.Body)
 	}
 	if codes, _ := p.Store.BypassCodesByUser(ctx, gina.ID); len(codes) != 0 {
 		t.Fatalf("a refused request made %d codes", len(codes))
@@ -37,10 +37,10 @@ func TestAdminBypassCodesShownOnceCountedAndCleared(t *testing.T) {
 
 	r = c.Post("/admin/users/"+gina.Key+"/bypass-codes", url.Values{"count": {"3"}, "uses": {"2"}, "valid": {"never"}})
 	shown := bypassCodeRe.FindAllString(r.Body, -1)
-	if r.Code != http.StatusOK || len(shown) != 3 || r.Header.Get("Cache-Control") != "no-store" ||
+	if r.StatusCode != http.StatusOK || len(shown) != 3 || r.Header.Get("Cache-Control") != "no-store" ||
 		!strings.Contains(r.Body, "works 2 times") || !strings.Contains(r.Body, "does not expire") ||
 		!strings.Contains(r.Body, `data-copy-exact="bypass-codes"`) || !strings.Contains(r.Body, "data-print") {
-		t.Fatalf("codes page: %d %v\n%s", r.Code, r.Header, r.Body)
+		t.Fatalf("codes page: %d %v\n%s", r.StatusCode, r.Header, r.Body)
 	}
 	stored, _ := p.Store.BypassCodesByUser(ctx, gina.ID)
 	if len(stored) != 3 {
@@ -59,8 +59,8 @@ func TestAdminBypassCodesShownOnceCountedAndCleared(t *testing.T) {
 		t.Fatalf("user page after issuing:\n%s", page.Body)
 	}
 	r = c.Post("/admin/users/"+gina.Key+"/bypass-codes/clear", nil)
-	if r.Code != http.StatusSeeOther {
-		t.Fatalf("clear: %d", r.Code)
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("clear: %d", r.StatusCode)
 	}
 	if stored, _ := p.Store.BypassCodesByUser(ctx, gina.ID); len(stored) != 0 {
 		t.Fatalf("%d codes left after clear", len(stored))
@@ -94,8 +94,8 @@ func TestAdminResetSendsALinkThatAddsTheNextDevice(t *testing.T) {
 		t.Fatalf("no reset button for an enrolled user:\n%s", page.Body)
 	}
 	r := c.Post("/admin/users/"+hal.Key+"/reset", nil)
-	if r.Code != http.StatusSeeOther {
-		t.Fatalf("reset: %d\n%s", r.Code, r.Body)
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("reset: %d\n%s", r.StatusCode, r.Body)
 	}
 	l, err := p.Store.PendingLinkOfUser(ctx, hal.ID, p.Clock.Now())
 	if err != nil || !l.Reset {
@@ -111,7 +111,7 @@ func TestAdminResetSendsALinkThatAddsTheNextDevice(t *testing.T) {
 	// Help desk admins may not issue resets.
 	hd, _ := p.SignInAs(t, admin.RoleHelpDesk)
 	hd.Get("/admin/users/" + hal.Key)
-	if r := hd.Post("/admin/users/"+hal.Key+"/reset", nil); r.Code != http.StatusForbidden {
-		t.Fatalf("help desk reset: %d", r.Code)
+	if r := hd.Post("/admin/users/"+hal.Key+"/reset", nil); r.StatusCode != http.StatusForbidden {
+		t.Fatalf("help desk reset: %d", r.StatusCode)
 	}
 }

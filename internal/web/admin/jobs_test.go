@@ -34,23 +34,23 @@ func TestAdminJobPageShowsProgressOfASendCutOffByACrash(t *testing.T) {
 		fmt.Fprintf(&paste, "job%03d,job%03d@example.com\n", i, i)
 	}
 	r := c.Post("/admin/bulk/send", url.Values{"paste": {paste.String()}, "subject": {"Enroll"}, "body": {"Go to {link}"}})
-	if r.Code != http.StatusSeeOther || r.Location() != "/admin/jobs/1" {
-		t.Fatalf("send: %d %s, want the job's page", r.Code, r.Location())
+	if r.StatusCode != http.StatusSeeOther || r.Location() != "/admin/jobs/1" {
+		t.Fatalf("send: %d %s, want the job's page", r.StatusCode, r.Location())
 	}
 	testkit.StartWorkerChild(t, p, 100).WaitKilled(t)
 
 	reader, _ := p.SignInAs(t, admin.RoleReadOnly)
-	for _, who := range []*testkit.FormClient{c, reader} {
+	for _, who := range []*testkit.Client{c, reader} {
 		r := who.Get("/admin/jobs/1")
 		for _, want := range []string{"Bulk enrollment of 300 users", "Running", "100 of 300 lines (33%)",
 			`<progress max="300" value="100"`, "So far: 100 new users created", `href="/admin/jobs/1">Refresh`} {
-			if r.Code != http.StatusOK || !strings.Contains(r.Body, want) {
-				t.Errorf("job page (%d) lacks %q", r.Code, want)
+			if r.StatusCode != http.StatusOK || !strings.Contains(r.Body, want) {
+				t.Errorf("job page (%d) lacks %q", r.StatusCode, want)
 			}
 		}
 	}
-	if r := reader.Get("/admin/jobs"); r.Code != http.StatusOK || !strings.Contains(r.Body, "100 of 300 (33%)") {
-		t.Errorf("jobs list: %d", r.Code)
+	if r := reader.Get("/admin/jobs"); r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "100 of 300 (33%)") {
+		t.Errorf("jobs list: %d", r.StatusCode)
 	}
 
 	again := testkit.Restart(t, p)
@@ -68,7 +68,7 @@ func TestAdminJobPageShowsProgressOfASendCutOffByACrash(t *testing.T) {
 	if strings.Contains(r.Body, "Refresh") {
 		t.Error("a finished job still offers to refresh")
 	}
-	if r := c.Get("/admin/jobs/99"); r.Code != http.StatusNotFound {
-		t.Errorf("unknown job: %d", r.Code)
+	if r := c.Get("/admin/jobs/99"); r.StatusCode != http.StatusNotFound {
+		t.Errorf("unknown job: %d", r.StatusCode)
 	}
 }

@@ -15,7 +15,7 @@ import (
 	"enrollportal/internal/testkit"
 )
 
-func postSettingsWithFile(t *testing.T, c *testkit.FormClient, fields map[string]string, filename string, file []byte) testkit.FormResponse {
+func postSettingsWithFile(t *testing.T, c *testkit.Client, fields map[string]string, filename string, file []byte) testkit.Response {
 	t.Helper()
 	var body bytes.Buffer
 	w := multipart.NewWriter(&body)
@@ -28,7 +28,7 @@ func postSettingsWithFile(t *testing.T, c *testkit.FormClient, fields map[string
 		fw.Write(file)
 	}
 	w.Close()
-	return c.Do(http.MethodPost, "/admin/settings", &body, w.FormDataContentType())
+	return c.Send(http.MethodPost, "/admin/settings", &body, w.FormDataContentType())
 }
 
 var logoSrcRe = regexp.MustCompile(`<img src="(/org/logo\?v=[0-9a-f]+)"`)
@@ -55,39 +55,39 @@ func TestAdminLogoUpload(t *testing.T) {
 	for _, b := range bad {
 		c.Get("/admin/settings")
 		r := postSettingsWithFile(t, c, fields, b.name, b.data)
-		if r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, b.want) {
-			t.Fatalf("%s: %d, want %q", b.name, r.Code, b.want)
+		if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, b.want) {
+			t.Fatalf("%s: %d, want %q", b.name, r.StatusCode, b.want)
 		}
 	}
-	if r := p.NewFormClient(t).Get("/org/logo"); r.Code != http.StatusNotFound {
-		t.Fatalf("logo before upload: %d", r.Code)
+	if r := testkit.NewClient(t, p).Get("/org/logo"); r.StatusCode != http.StatusNotFound {
+		t.Fatalf("logo before upload: %d", r.StatusCode)
 	}
 
 	c.Get("/admin/settings")
-	if r := postSettingsWithFile(t, c, fields, "logo.png", pngBytes.Bytes()); r.Code != http.StatusSeeOther {
-		t.Fatalf("upload: %d\n%s", r.Code, r.Body)
+	if r := postSettingsWithFile(t, c, fields, "logo.png", pngBytes.Bytes()); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("upload: %d\n%s", r.StatusCode, r.Body)
 	}
 	// Every page (here the public home page) shows it, and it is served
 	// with its type.
-	home := p.NewFormClient(t).Get("/")
+	home := testkit.NewClient(t, p).Get("/")
 	m := logoSrcRe.FindStringSubmatch(home.Body)
 	if m == nil {
 		t.Fatalf("home page does not show the logo:\n%s", home.Body)
 	}
-	logo := p.NewFormClient(t).Get(m[1])
-	if logo.Code != http.StatusOK || logo.Header.Get("Content-Type") != "image/png" || logo.Body != pngBytes.String() {
-		t.Fatalf("logo: %d %s", logo.Code, logo.Header.Get("Content-Type"))
+	logo := testkit.NewClient(t, p).Get(m[1])
+	if logo.StatusCode != http.StatusOK || logo.Header.Get("Content-Type") != "image/png" || logo.Body != pngBytes.String() {
+		t.Fatalf("logo: %d %s", logo.StatusCode, logo.Header.Get("Content-Type"))
 	}
 
 	c.Get("/admin/settings")
 	fields["remove_logo"] = "true"
-	if r := postSettingsWithFile(t, c, fields, "", nil); r.Code != http.StatusSeeOther {
-		t.Fatalf("remove: %d", r.Code)
+	if r := postSettingsWithFile(t, c, fields, "", nil); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("remove: %d", r.StatusCode)
 	}
-	if r := p.NewFormClient(t).Get("/org/logo"); r.Code != http.StatusNotFound {
-		t.Fatalf("logo after removal: %d", r.Code)
+	if r := testkit.NewClient(t, p).Get("/org/logo"); r.StatusCode != http.StatusNotFound {
+		t.Fatalf("logo after removal: %d", r.StatusCode)
 	}
-	if home := p.NewFormClient(t).Get("/"); logoSrcRe.MatchString(home.Body) {
+	if home := testkit.NewClient(t, p).Get("/"); logoSrcRe.MatchString(home.Body) {
 		t.Fatal("home page still shows the removed logo")
 	}
 }

@@ -19,8 +19,8 @@ func TestAdminOutboxHidesBodiesAndRetries(t *testing.T) {
 	u := addUser(t, p, "lena", "lena@example.org", "")
 	c, _ := p.SignInAs(t, admin.RoleUserManager)
 	c.Get("/admin/users/" + u.Key)
-	if r := c.Post("/admin/users/"+u.Key+"/enrollment-email", nil); r.Code != http.StatusSeeOther {
-		t.Fatalf("send: %d", r.Code)
+	if r := c.Post("/admin/users/"+u.Key+"/enrollment-email", nil); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("send: %d", r.StatusCode)
 	}
 	msgs := testkit.OutboxMessages(t, p)
 	link := enrollLinkRe.FindString(msgs[0].BodyText)
@@ -28,8 +28,8 @@ func TestAdminOutboxHidesBodiesAndRetries(t *testing.T) {
 		t.Fatal("no link in the message")
 	}
 	page := c.Get("/admin/outbox")
-	if page.Code != http.StatusOK || !strings.Contains(page.Body, "email: lena@example.org") || !strings.Contains(page.Body, "Email delivery is not set up") {
-		t.Fatalf("outbox page: %d\n%s", page.Code, page.Body)
+	if page.StatusCode != http.StatusOK || !strings.Contains(page.Body, "email: lena@example.org") || !strings.Contains(page.Body, "Email delivery is not set up") {
+		t.Fatalf("outbox page: %d\n%s", page.StatusCode, page.Body)
 	}
 	token := link[strings.LastIndex(link, "/")+1:]
 	if strings.Contains(page.Body, token) {
@@ -49,8 +49,8 @@ func TestAdminOutboxHidesBodiesAndRetries(t *testing.T) {
 	if r := c.Get("/admin/outbox?status=failed"); !strings.Contains(r.Body, "mailbox full") || !strings.Contains(r.Body, `aria-label="Try again now: the message to `) {
 		t.Fatal("failed message not listed with its error and a retry button")
 	}
-	if r := c.Post("/admin/outbox/"+strconv.FormatInt(id, 10)+"/retry", nil); r.Code != http.StatusSeeOther {
-		t.Fatalf("retry: %d", r.Code)
+	if r := c.Post("/admin/outbox/"+strconv.FormatInt(id, 10)+"/retry", nil); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("retry: %d", r.StatusCode)
 	}
 	m, _ := p.Store.MessageByID(ctx, id)
 	if m.Status != store.MessagePending || m.Attempts != 0 {

@@ -23,15 +23,15 @@ func TestAdminGroups(t *testing.T) {
 	c, _ := p.SignInAs(t, admin.RoleAdministrator)
 	c.Get("/admin/groups")
 	for _, form := range []url.Values{{"name": {"  "}}, {"name": {strings.Repeat("g", 101)}}} {
-		if r := c.Post("/admin/groups", form); r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "1 to 100 characters") {
-			t.Fatalf("bad group %v: %d", form, r.Code)
+		if r := c.Post("/admin/groups", form); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "1 to 100 characters") {
+			t.Fatalf("bad group %v: %d", form, r.StatusCode)
 		}
 	}
-	if r := c.Post("/admin/groups", url.Values{"name": {"Finance"}, "description": {"Money people"}}); r.Code != http.StatusSeeOther {
-		t.Fatalf("create: %d", r.Code)
+	if r := c.Post("/admin/groups", url.Values{"name": {"Finance"}, "description": {"Money people"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create: %d", r.StatusCode)
 	}
-	if r := c.Post("/admin/groups", url.Values{"name": {"Finance"}}); r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "already exists") {
-		t.Fatalf("duplicate: %d", r.Code)
+	if r := c.Post("/admin/groups", url.Values{"name": {"Finance"}}); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "already exists") {
+		t.Fatalf("duplicate: %d", r.StatusCode)
 	}
 	g, err := p.Store.GroupByName(ctx, "Finance")
 	if err != nil {
@@ -44,8 +44,8 @@ func TestAdminGroups(t *testing.T) {
 	if r := c.Get("/admin/groups"); !strings.Contains(r.Body, "Money people") || !strings.Contains(r.Body, "<td>1</td>") {
 		t.Fatalf("list:\n%s", r.Body)
 	}
-	if r := c.Post("/admin/groups/"+g.Key+"/delete", nil); r.Code != http.StatusSeeOther {
-		t.Fatalf("delete: %d", r.Code)
+	if r := c.Post("/admin/groups/"+g.Key+"/delete", nil); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("delete: %d", r.StatusCode)
 	}
 	if _, err := p.Store.GroupByName(ctx, "Finance"); err != store.ErrNotFound {
 		t.Fatalf("group still there: %v", err)
@@ -63,8 +63,8 @@ func TestAdminSettings(t *testing.T) {
 	p := testkit.New(t)
 	ctx := context.Background()
 	c, _ := p.SignInAs(t, admin.RoleOwner)
-	if r := c.Get("/admin/settings"); r.Code != http.StatusOK || !strings.Contains(r.Body, `value="24"`) {
-		t.Fatalf("settings page: %d", r.Code)
+	if r := c.Get("/admin/settings"); r.StatusCode != http.StatusOK || !strings.Contains(r.Body, `value="24"`) {
+		t.Fatalf("settings page: %d", r.StatusCode)
 	}
 	bad := []url.Values{
 		{"org_name": {""}, "activation_hours": {"24"}},
@@ -73,8 +73,8 @@ func TestAdminSettings(t *testing.T) {
 		{"org_name": {"Acme"}, "activation_hours": {"twelve"}},
 	}
 	for _, form := range bad {
-		if r := c.Post("/admin/settings", form); r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Nothing was saved") {
-			t.Fatalf("bad settings %v: %d", form, r.Code)
+		if r := c.Post("/admin/settings", form); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Nothing was saved") {
+			t.Fatalf("bad settings %v: %d", form, r.StatusCode)
 		}
 	}
 	if v := testkit.Got(org.Load(ctx, p.Store)).Must(t); v.Name != "" {
@@ -82,8 +82,8 @@ func TestAdminSettings(t *testing.T) {
 	}
 	r := c.Post("/admin/settings", url.Values{"org_name": {"Acme Corp"}, "activation_hours": {"48"}, "helpdesk_may_send": {"true"},
 		"message_header": {"Automated message from Acme IT."}})
-	if r.Code != http.StatusSeeOther {
-		t.Fatalf("save: %d\n%s", r.Code, r.Body)
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save: %d\n%s", r.StatusCode, r.Body)
 	}
 	want := org.Values{Name: "Acme Corp", ActivationHours: 48, HelpDeskMaySend: true, MessageHeader: "Automated message from Acme IT.",
 		PhoneRegion: org.DefaultPhoneRegion, SelfRenew: true}
@@ -95,8 +95,8 @@ func TestAdminSettings(t *testing.T) {
 	}
 	// The help desk now may send enrollment emails (the matrix reads the setting).
 	hd, _ := p.SignInAs(t, admin.RoleHelpDesk)
-	if r := hd.Get("/admin/settings"); r.Code != http.StatusForbidden {
-		t.Fatalf("help desk on settings: %d", r.Code)
+	if r := hd.Get("/admin/settings"); r.StatusCode != http.StatusForbidden {
+		t.Fatalf("help desk on settings: %d", r.StatusCode)
 	}
 }
 
@@ -115,31 +115,31 @@ func TestAdminAdmins(t *testing.T) {
 		{url.Values{"email": {owner.Email}, "role": {"read_only"}, "password": {"long enough password"}}, "already exists"},
 	}
 	for _, b := range bad {
-		if r := c.Post("/admin/admins", b.form); r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, b.want) {
-			t.Errorf("%v: %d, want %q", b.form, r.Code, b.want)
+		if r := c.Post("/admin/admins", b.form); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, b.want) {
+			t.Errorf("%v: %d, want %q", b.form, r.StatusCode, b.want)
 		}
 	}
 	if n := testkit.Got(p.Store.CountAdmins(ctx)).Must(t); n != 1 {
 		t.Fatalf("bad input added admins: %d", n)
 	}
-	if r := c.Post("/admin/admins", url.Values{"email": {"New.Admin@example.org"}, "role": {"help_desk"}, "password": {testkit.AdminPassword}}); r.Code != http.StatusSeeOther {
-		t.Fatalf("add: %d", r.Code)
+	if r := c.Post("/admin/admins", url.Values{"email": {"New.Admin@example.org"}, "role": {"help_desk"}, "password": {testkit.AdminPassword}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("add: %d", r.StatusCode)
 	}
 	added, err := p.Store.AdminByEmail(ctx, "new.admin@example.org")
 	if err != nil || added.Role != admin.RoleHelpDesk || added.TOTPSecret != nil {
 		t.Fatalf("added: %+v %v", added, err)
 	}
 	// Never yourself, never the last owner.
-	if r := c.Post("/admin/admins/"+owner.Key+"/role", url.Values{"role": {"read_only"}}); r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "your own account") {
-		t.Fatalf("own role: %d", r.Code)
+	if r := c.Post("/admin/admins/"+owner.Key+"/role", url.Values{"role": {"read_only"}}); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "your own account") {
+		t.Fatalf("own role: %d", r.StatusCode)
 	}
-	if r := c.Post("/admin/admins/"+added.Key+"/role", url.Values{"role": {"owner"}}); r.Code != http.StatusSeeOther {
-		t.Fatalf("promote: %d", r.Code)
+	if r := c.Post("/admin/admins/"+added.Key+"/role", url.Values{"role": {"owner"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("promote: %d", r.StatusCode)
 	}
 	// Two owners now: the new one may demote the first, but then not the last.
 	c2 := p.SignIn(t, testkit.TestAdmin{Admin: added, TOTPSecret: ""}.WithSetup(t, p))
-	if r := c2.Post("/admin/admins/"+owner.Key+"/role", url.Values{"role": {"administrator"}}); r.Code != http.StatusSeeOther {
-		t.Fatalf("demote the first owner: %d", r.Code)
+	if r := c2.Post("/admin/admins/"+owner.Key+"/role", url.Values{"role": {"administrator"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("demote the first owner: %d", r.StatusCode)
 	}
 	if err := p.Admins.ChangeRole(ctx, owner.Admin, added.Key, admin.RoleReadOnly, "127.0.0.1"); err != admin.ErrLastOwner {
 		t.Fatalf("demoting the last owner: %v", err)
@@ -148,14 +148,14 @@ func TestAdminAdmins(t *testing.T) {
 		t.Fatalf("deleting the last owner: %v", err)
 	}
 	// The demoted first owner's session ended at once.
-	if r := c.Get("/admin/admins"); r.Code != http.StatusSeeOther || r.Location() != "/admin/signin" {
-		t.Fatalf("demoted owner on admins page: %d %s", r.Code, r.Location())
+	if r := c.Get("/admin/admins"); r.StatusCode != http.StatusSeeOther || r.Location() != "/admin/signin" {
+		t.Fatalf("demoted owner on admins page: %d %s", r.StatusCode, r.Location())
 	}
-	if r := c2.Post("/admin/admins/"+owner.Key+"/delete", nil); r.Code != http.StatusSeeOther {
-		t.Fatalf("delete: %d", r.Code)
+	if r := c2.Post("/admin/admins/"+owner.Key+"/delete", nil); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("delete: %d", r.StatusCode)
 	}
-	if r := c.Get("/admin"); r.Code != http.StatusSeeOther {
-		t.Fatalf("deleted admin's session still works: %d", r.Code)
+	if r := c.Get("/admin"); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("deleted admin's session still works: %d", r.StatusCode)
 	}
 	entries, _ := p.Store.AuditForTarget(ctx, audit.TargetAdmin, owner.Email, 10)
 	var actions []string
@@ -199,8 +199,8 @@ func TestAdminAuditLogFilterPagesAndCSV(t *testing.T) {
 	}
 
 	r := c.Get("/admin/audit?actor=ops%40example.org")
-	if r.Code != http.StatusOK || strings.Count(r.Body, "ops@example.org") < 100 || !strings.Contains(r.Body, "before=") || strings.Contains(r.Body, "HYPERLINK") {
-		t.Fatalf("filtered page: %d", r.Code)
+	if r.StatusCode != http.StatusOK || strings.Count(r.Body, "ops@example.org") < 100 || !strings.Contains(r.Body, "before=") || strings.Contains(r.Body, "HYPERLINK") {
+		t.Fatalf("filtered page: %d", r.StatusCode)
 	}
 	if !strings.Contains(r.Body, `href="/admin/audit.csv?actor=ops%40example.org"`) {
 		t.Fatalf("export link keeps the filter:\n%s", r.Body)
@@ -216,13 +216,13 @@ func TestAdminAuditLogFilterPagesAndCSV(t *testing.T) {
 	if r := c.Get("/admin/audit?to=" + day + "&target=bulk"); !strings.Contains(r.Body, "user.updated") {
 		t.Fatal("to filter drops the day itself")
 	}
-	if r := c.Get("/admin/audit?from=yesterday"); r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "YYYY-MM-DD") {
-		t.Fatalf("bad date: %d", r.Code)
+	if r := c.Get("/admin/audit?from=yesterday"); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "YYYY-MM-DD") {
+		t.Fatalf("bad date: %d", r.StatusCode)
 	}
 
 	export := c.Get("/admin/audit.csv")
-	if export.Code != http.StatusOK || !strings.HasPrefix(export.Header.Get("Content-Type"), "text/csv") {
-		t.Fatalf("export: %d %s", export.Code, export.Header.Get("Content-Type"))
+	if export.StatusCode != http.StatusOK || !strings.HasPrefix(export.Header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("export: %d %s", export.StatusCode, export.Header.Get("Content-Type"))
 	}
 	rows, err := csv.NewReader(strings.NewReader(export.Body)).ReadAll()
 	if err != nil {

@@ -59,11 +59,11 @@ var confirmVersion = regexp.MustCompile(`name="confirm_version" value="([0-9a-f]
 
 // previewThenConfirm posts form to path, checks the preview holds every
 // want, then confirms it as the page's form does.
-func previewThenConfirm(t *testing.T, c *testkit.FormClient, path string, form url.Values, want ...string) testkit.FormResponse {
+func previewThenConfirm(t *testing.T, c *testkit.Client, path string, form url.Values, want ...string) testkit.Response {
 	t.Helper()
 	r := c.Post(path, form)
-	if r.Code != http.StatusOK {
-		t.Fatalf("preview %s: %d\n%s", path, r.Code, r.Body)
+	if r.StatusCode != http.StatusOK {
+		t.Fatalf("preview %s: %d\n%s", path, r.StatusCode, r.Body)
 	}
 	for _, w := range want {
 		if !strings.Contains(r.Body, w) {
@@ -87,8 +87,8 @@ func TestAdminAccessPreviewConfirmAndLogin(t *testing.T) {
 	ctx := context.Background()
 	c, _ := f.p.SignInAs(t, admin.RoleApplicationManager)
 	path := "/admin/applications/" + f.app.Key + "/access"
-	if r := c.Get(path); r.Code != http.StatusOK || !strings.Contains(r.Body, "Access to VPN") || !strings.Contains(r.Body, "global policy") {
-		t.Fatalf("access page: %d\n%s", r.Code, r.Body)
+	if r := c.Get(path); r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "Access to VPN") || !strings.Contains(r.Body, "global policy") {
+		t.Fatalf("access page: %d\n%s", r.StatusCode, r.Body)
 	}
 	decide := func(name string) string {
 		app, _ := f.p.Store.ApplicationByID(ctx, f.app.ID)
@@ -103,9 +103,9 @@ func TestAdminAccessPreviewConfirmAndLogin(t *testing.T) {
 	// until the admin confirms.
 	form := url.Values{"kind": {"app-groups"}, "restricted": {"yes"}, "groups": {strconv.FormatInt(f.staff.ID, 10)}}
 	r := c.Post(path, form)
-	if r.Code != http.StatusOK || !strings.Contains(r.Body, "1 user of VPN: enroll -&gt; deny (not in permitted groups)") ||
+	if r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "1 user of VPN: enroll -&gt; deny (not in permitted groups)") ||
 		!strings.Contains(r.Body, "nina") || strings.Contains(r.Body, "erin,") {
-		t.Fatalf("preview: %d\n%s", r.Code, r.Body)
+		t.Fatalf("preview: %d\n%s", r.StatusCode, r.Body)
 	}
 	if decide("nina") != policy.ResultEnroll {
 		t.Fatal("a preview changed access")
@@ -115,12 +115,12 @@ func TestAdminAccessPreviewConfirmAndLogin(t *testing.T) {
 		t.Fatal("no CSV link")
 	}
 	csvRes := c.Get(strings.ReplaceAll(csvLink[1], "&amp;", "&"))
-	if csvRes.Code != http.StatusOK || csvRes.Body != "application,username,from,to,reason\nVPN,nina,enroll,deny,not in permitted groups\n" {
-		t.Fatalf("CSV: %d %q", csvRes.Code, csvRes.Body)
+	if csvRes.StatusCode != http.StatusOK || csvRes.Body != "application,username,from,to,reason\nVPN,nina,enroll,deny,not in permitted groups\n" {
+		t.Fatalf("CSV: %d %q", csvRes.StatusCode, csvRes.Body)
 	}
 	r = previewThenConfirm(t, c, path, form, "nina")
-	if r.Code != http.StatusSeeOther || r.Location() != path {
-		t.Fatalf("confirm: %d %s\n%s", r.Code, r.Location(), r.Body)
+	if r.StatusCode != http.StatusSeeOther || r.Location() != path {
+		t.Fatalf("confirm: %d %s\n%s", r.StatusCode, r.Location(), r.Body)
 	}
 	if decide("nina") != policy.ResultDeny || decide("erin") != policy.ResultAuth {
 		t.Fatalf("after saving: nina %s, erin %s", decide("nina"), decide("erin"))
@@ -134,8 +134,8 @@ func TestAdminAccessPreviewConfirmAndLogin(t *testing.T) {
 	// settings shown with their level.
 	r = c.Post("/admin/policies", url.Values{"name": {"Strict"}, "new_user_policy": {"deny"},
 		"denied_countries_mode": {"inherit"}, "enroll_methods_mode": {"inherit"}, "auth_methods_mode": {"inherit"}})
-	if r.Code != http.StatusSeeOther {
-		t.Fatalf("create policy: %d\n%s", r.Code, r.Body)
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create policy: %d\n%s", r.StatusCode, r.Body)
 	}
 	cfg, _ := f.p.Policy.LoadConfig(ctx)
 	var strict store.Policy
@@ -146,25 +146,25 @@ func TestAdminAccessPreviewConfirmAndLogin(t *testing.T) {
 	}
 	r = previewThenConfirm(t, c, path, url.Values{"kind": {"app-policy"}, "policy": {strconv.FormatInt(strict.ID, 10)}},
 		"No user who is in the portal gets a different outcome")
-	if r.Code != http.StatusSeeOther {
-		t.Fatalf("set policy: %d", r.Code)
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("set policy: %d", r.StatusCode)
 	}
 	if page := c.Get(path); !strings.Contains(page.Body, "<td data-label=\"Value\">deny</td><td data-label=\"Comes from\">application</td>") {
 		t.Fatalf("level not shown:\n%s", page.Body)
 	}
-	if r := c.Post("/admin/policies/"+strict.Key+"/delete", nil); r.Code != http.StatusConflict || !strings.Contains(r.Body, "the policy of VPN") {
-		t.Fatalf("delete in use: %d\n%s", r.Code, r.Body)
+	if r := c.Post("/admin/policies/"+strict.Key+"/delete", nil); r.StatusCode != http.StatusConflict || !strings.Contains(r.Body, "the policy of VPN") {
+		t.Fatalf("delete in use: %d\n%s", r.StatusCode, r.Body)
 	}
 
 	// A group override, then its removal.
 	r = previewThenConfirm(t, c, path, url.Values{"kind": {"override"}, "group": {strconv.FormatInt(f.staff.ID, 10)},
 		"override_policy": {strconv.FormatInt(strict.ID, 10)}})
-	if r.Code != http.StatusSeeOther || !strings.Contains(c.Get(path).Body, "Members of staff get Strict") {
-		t.Fatalf("override: %d", r.Code)
+	if r.StatusCode != http.StatusSeeOther || !strings.Contains(c.Get(path).Body, "Members of staff get Strict") {
+		t.Fatalf("override: %d", r.StatusCode)
 	}
 	r = previewThenConfirm(t, c, path, url.Values{"kind": {"override-remove"}, "group": {strconv.FormatInt(f.staff.ID, 10)}})
-	if r.Code != http.StatusSeeOther || strings.Contains(c.Get(path).Body, "Members of staff get Strict") {
-		t.Fatalf("override removal: %d", r.Code)
+	if r.StatusCode != http.StatusSeeOther || strings.Contains(c.Get(path).Body, "Members of staff get Strict") {
+		t.Fatalf("override removal: %d", r.StatusCode)
 	}
 }
 
@@ -197,23 +197,23 @@ func TestAdminAccessRefusesBadFormsAndChangesNothing(t *testing.T) {
 				form.Set("confirm_version", confirm)
 			}
 			r := c.Post(path, form)
-			if r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, tt.want) || !strings.Contains(r.Body, "Nothing was saved") {
-				t.Errorf("%s (confirm %q): %d, want 422 with %q", tt.name, confirm, r.Code, tt.want)
+			if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, tt.want) || !strings.Contains(r.Body, "Nothing was saved") {
+				t.Errorf("%s (confirm %q): %d, want 422 with %q", tt.name, confirm, r.StatusCode, tt.want)
 			}
 		}
 	}
 	// A confirmation of a preview someone else overtook shows the impact
 	// again instead of saving.
 	r := c.Post(path, url.Values{"kind": {"app-groups"}, "restricted": {"no"}, "confirm_version": {"0000000000000000"}})
-	if r.Code != http.StatusOK || !strings.Contains(r.Body, "Someone changed the access settings") {
-		t.Fatalf("stale confirm: %d\n%s", r.Code, r.Body)
+	if r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "Someone changed the access settings") {
+		t.Fatalf("stale confirm: %d\n%s", r.StatusCode, r.Body)
 	}
 	after, _ := f.p.Policy.LoadConfig(ctx)
 	if before.Version() != after.Version() {
 		t.Fatal("a refused form changed access")
 	}
-	if r := c.Get("/admin/applications/DANOSUCHAPP/access"); r.Code != http.StatusNotFound {
-		t.Fatalf("unknown application: %d", r.Code)
+	if r := c.Get("/admin/applications/DANOSUCHAPP/access"); r.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown application: %d", r.StatusCode)
 	}
 }
 
@@ -223,8 +223,8 @@ func TestAdminPolicyEditValidatesByField(t *testing.T) {
 	c, _ := f.p.SignInAs(t, admin.RoleOwner)
 	global, _ := f.p.Store.GlobalPolicy(ctx)
 	path := "/admin/policies/" + global.Key
-	if r := c.Get(path); r.Code != http.StatusOK || !strings.Contains(r.Body, "No GeoIP file is configured") || !strings.Contains(r.Body, "North Korea (KP)") {
-		t.Fatalf("global policy page: %d", r.Code)
+	if r := c.Get(path); r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "No GeoIP file is configured") || !strings.Contains(r.Body, "North Korea (KP)") {
+		t.Fatalf("global policy page: %d", r.StatusCode)
 	}
 	bad := []struct {
 		name string
@@ -241,53 +241,53 @@ func TestAdminPolicyEditValidatesByField(t *testing.T) {
 			"enroll_methods": {"carrier_pigeon"}, "auth_methods_mode": {"set"}, "auth_methods": {"security_key"}}, "Choose methods from the list"},
 	}
 	for _, tt := range bad {
-		if r := c.Post(path, tt.form); r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, tt.want) {
-			t.Errorf("%s: %d, want 422 with %q", tt.name, r.Code, tt.want)
+		if r := c.Post(path, tt.form); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, tt.want) {
+			t.Errorf("%s: %d, want 422 with %q", tt.name, r.StatusCode, tt.want)
 		}
 	}
-	if r := c.Post("/admin/policies", url.Values{"name": {""}}); r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Give the policy a name") {
-		t.Errorf("nameless policy: %d", r.Code)
+	if r := c.Post("/admin/policies", url.Values{"name": {""}}); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Give the policy a name") {
+		t.Errorf("nameless policy: %d", r.StatusCode)
 	}
 	// Security keys only: erin's authenticator app stops counting, so she
 	// must enroll; the preview says so, and saving makes it so.
 	form := url.Values{"new_user_policy": {"require-enrollment"}, "denied_countries_mode": {"set"}, "denied_countries": {"KP"},
 		"enroll_methods_mode": {"set"}, "enroll_methods": {"security_key"}, "auth_methods_mode": {"set"}, "auth_methods": {"security_key"}}
 	r := previewThenConfirm(t, c, path, form, "1 user of VPN: auth -&gt; enroll (enrollment required)", "erin")
-	if r.Code != http.StatusSeeOther {
-		t.Fatalf("save global: %d", r.Code)
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save global: %d", r.StatusCode)
 	}
 	global, _ = f.p.Store.GlobalPolicy(ctx)
 	if strings.Join(global.AuthMethods, ",") != "security_key" || strings.Join(global.DeniedCountries, ",") != "KP" {
 		t.Fatalf("global after save: %+v", global)
 	}
 	if r := c.Get("/admin/policies"); !strings.Contains(r.Body, "Global policy") || !strings.Contains(r.Body, "every application") {
-		t.Fatalf("policies list: %d", r.Code)
+		t.Fatalf("policies list: %d", r.StatusCode)
 	}
 }
 
 func TestAdminCheckAccessForEveryRole(t *testing.T) {
 	f := newAccessFixture(t)
-	var c *testkit.FormClient
+	var c *testkit.Client
 	for _, role := range admin.Roles {
 		c, _ = f.p.SignInAs(t, role)
 		r := c.Get("/admin/check-access?username=er&application=" + strconv.FormatInt(f.app.ID, 10))
-		if r.Code != http.StatusOK || !strings.Contains(r.Body, `href="/admin/check-access?username=erin&amp;application=`) {
-			t.Fatalf("%s prefix search: %d\n%s", role, r.Code, r.Body)
+		if r.StatusCode != http.StatusOK || !strings.Contains(r.Body, `href="/admin/check-access?username=erin&amp;application=`) {
+			t.Fatalf("%s prefix search: %d\n%s", role, r.StatusCode, r.Body)
 		}
 		r = c.Get("/admin/check-access?username=erin&application=" + strconv.FormatInt(f.app.ID, 10))
-		if r.Code != http.StatusOK || !strings.Contains(r.Body, `<strong id="check-decision">auth</strong>`) || !strings.Contains(r.Body, "Decided by</dt><dd>global policy") {
-			t.Fatalf("%s check: %d\n%s", role, r.Code, r.Body)
+		if r.StatusCode != http.StatusOK || !strings.Contains(r.Body, `<strong id="check-decision">auth</strong>`) || !strings.Contains(r.Body, "Decided by</dt><dd>global policy") {
+			t.Fatalf("%s check: %d\n%s", role, r.StatusCode, r.Body)
 		}
 		// Viewing is for every role; the forms only for those who change.
 		page := c.Get("/admin/applications/" + f.app.Key + "/access")
-		if page.Code != http.StatusOK || strings.Contains(page.Body, "Preview the effect") != admin.Can(role, admin.ManageApplications, admin.Settings{}) {
-			t.Fatalf("%s access page: %d", role, page.Code)
+		if page.StatusCode != http.StatusOK || strings.Contains(page.Body, "Preview the effect") != admin.Can(role, admin.ManageApplications, admin.Settings{}) {
+			t.Fatalf("%s access page: %d", role, page.StatusCode)
 		}
 	}
 	// c is the last role's, read-only.
 	r := c.Get("/admin/check-access?username=&application=999&country=XX")
-	if r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Type a username") || !strings.Contains(r.Body, "Choose countries from the list") {
-		t.Fatalf("bad check: %d\n%s", r.Code, r.Body)
+	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "Type a username") || !strings.Contains(r.Body, "Choose countries from the list") {
+		t.Fatalf("bad check: %d\n%s", r.StatusCode, r.Body)
 	}
 }
 
@@ -300,19 +300,19 @@ func TestAdminPolicyCSVDeleteAndReadOnly(t *testing.T) {
 	q := url.Values{"new_user_policy": {"require-enrollment"}, "denied_countries_mode": {"set"}, "enroll_methods_mode": {"set"},
 		"enroll_methods": {"security_key"}, "auth_methods_mode": {"set"}, "auth_methods": {"security_key"}}
 	r := c.Get("/admin/policies/" + global.Key + "/impact.csv?" + q.Encode())
-	if r.Code != http.StatusOK || r.Body != "application,username,from,to,reason\nVPN,erin,auth,enroll,enrollment required\n" {
-		t.Fatalf("policy CSV: %d %q", r.Code, r.Body)
+	if r.StatusCode != http.StatusOK || r.Body != "application,username,from,to,reason\nVPN,erin,auth,enroll,enrollment required\n" {
+		t.Fatalf("policy CSV: %d %q", r.StatusCode, r.Body)
 	}
 	q.Set("auth_methods", "carrier_pigeon")
-	if r := c.Get("/admin/policies/" + global.Key + "/impact.csv?" + q.Encode()); r.Code != http.StatusUnprocessableEntity {
-		t.Fatalf("invalid CSV: %d", r.Code)
+	if r := c.Get("/admin/policies/" + global.Key + "/impact.csv?" + q.Encode()); r.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("invalid CSV: %d", r.StatusCode)
 	}
-	if r := c.Post("/admin/policies/"+global.Key+"/delete", nil); r.Code != http.StatusConflict || !strings.Contains(r.Body, "The global policy cannot be deleted") {
-		t.Fatalf("delete global: %d", r.Code)
+	if r := c.Post("/admin/policies/"+global.Key+"/delete", nil); r.StatusCode != http.StatusConflict || !strings.Contains(r.Body, "The global policy cannot be deleted") {
+		t.Fatalf("delete global: %d", r.StatusCode)
 	}
 	c.Get("/admin/policies")
-	if r := c.Post("/admin/policies", url.Values{"name": {"Spare"}, "new_user_policy": {"allow"}}); r.Code != http.StatusSeeOther {
-		t.Fatalf("create: %d", r.Code)
+	if r := c.Post("/admin/policies", url.Values{"name": {"Spare"}, "new_user_policy": {"allow"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create: %d", r.StatusCode)
 	}
 	cfg, _ := f.p.Policy.LoadConfig(ctx)
 	var spare store.Policy
@@ -321,18 +321,18 @@ func TestAdminPolicyCSVDeleteAndReadOnly(t *testing.T) {
 			spare = p
 		}
 	}
-	if r := c.Post("/admin/policies/"+spare.Key+"/delete", nil); r.Code != http.StatusSeeOther {
-		t.Fatalf("delete unused: %d", r.Code)
+	if r := c.Post("/admin/policies/"+spare.Key+"/delete", nil); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("delete unused: %d", r.StatusCode)
 	}
-	if r := c.Get("/admin/policies/" + spare.Key); r.Code != http.StatusNotFound {
-		t.Fatalf("deleted policy: %d", r.Code)
+	if r := c.Get("/admin/policies/" + spare.Key); r.StatusCode != http.StatusNotFound {
+		t.Fatalf("deleted policy: %d", r.StatusCode)
 	}
 	entries, _ := f.p.Store.SearchAudit(ctx, store.AuditFilter{Limit: 1})
 	if len(entries) != 1 || entries[0].Action != audit.PolicyDeleted || !strings.Contains(entries[0].Details, `"new_user_policy":"allow"`) {
 		t.Fatalf("audit %+v", entries)
 	}
 	ro, _ := f.p.SignInAs(t, admin.RoleReadOnly)
-	if r := ro.Get("/admin/policies/" + global.Key); r.Code != http.StatusOK || strings.Contains(r.Body, "Preview the effect") || !strings.Contains(r.Body, "New user policy") {
-		t.Fatalf("read-only policy page: %d", r.Code)
+	if r := ro.Get("/admin/policies/" + global.Key); r.StatusCode != http.StatusOK || strings.Contains(r.Body, "Preview the effect") || !strings.Contains(r.Body, "New user policy") {
+		t.Fatalf("read-only policy page: %d", r.StatusCode)
 	}
 }

@@ -25,8 +25,8 @@ func TestAdminEnrollmentProgressCountsAndSends(t *testing.T) {
 
 	c, _ := f.p.SignInAs(t, admin.RoleUserManager)
 	r := c.Get("/admin/enrollment-progress")
-	if r.Code != http.StatusOK || !strings.Contains(r.Body, `<td data-label="Users">4</td>`) {
-		t.Fatalf("progress: %d\n%s", r.Code, r.Body)
+	if r.StatusCode != http.StatusOK || !strings.Contains(r.Body, `<td data-label="Users">4</td>`) {
+		t.Fatalf("progress: %d\n%s", r.StatusCode, r.Body)
 	}
 	csv := c.Get("/admin/enrollment-progress.csv")
 	for _, want := range []string{"all,,4,1,2,0,0,1\n", "group,staff,1,1,0,0,0,0\n", "application,VPN,4,1,2,0,0,1\n"} {
@@ -35,13 +35,13 @@ func TestAdminEnrollmentProgressCountsAndSends(t *testing.T) {
 		}
 	}
 	left := c.Get("/admin/enrollment-progress/users?application=" + f.app.Key)
-	if left.Code != http.StatusOK || !strings.Contains(left.Body, "nina") || !strings.Contains(left.Body, "paula") || strings.Contains(left.Body, ">erin<") ||
+	if left.StatusCode != http.StatusOK || !strings.Contains(left.Body, "nina") || !strings.Contains(left.Body, "paula") || strings.Contains(left.Body, ">erin<") ||
 		!strings.Contains(left.Body, "1 of them has no email address") {
-		t.Fatalf("left to enroll: %d\n%s", left.Code, left.Body)
+		t.Fatalf("left to enroll: %d\n%s", left.StatusCode, left.Body)
 	}
 	r = c.Post("/admin/enrollment-progress/send", url.Values{"application": {f.app.Key}})
-	if r.Code != http.StatusSeeOther {
-		t.Fatalf("send: %d\n%s", r.Code, r.Body)
+	if r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("send: %d\n%s", r.StatusCode, r.Body)
 	}
 	msgs, _, err := f.p.Store.ListMessages(ctx, store.MessageFilter{Limit: 10})
 	if err != nil {
@@ -50,12 +50,12 @@ func TestAdminEnrollmentProgressCountsAndSends(t *testing.T) {
 	if len(msgs) != 1 || msgs[0].Recipient != "paula@example.org" {
 		t.Fatalf("outbox %+v", msgs)
 	}
-	if r := c.Get("/admin/enrollment-progress/users?group=DGNOSUCH"); r.Code != http.StatusNotFound {
-		t.Fatalf("unknown group: %d", r.Code)
+	if r := c.Get("/admin/enrollment-progress/users?group=DGNOSUCH"); r.StatusCode != http.StatusNotFound {
+		t.Fatalf("unknown group: %d", r.StatusCode)
 	}
 	ro, _ := f.p.SignInAs(t, admin.RoleReadOnly)
-	if page := ro.Get("/admin/enrollment-progress/users"); page.Code != http.StatusOK || strings.Contains(page.Body, "Send enrollment emails") {
-		t.Fatalf("read-only: %d", page.Code)
+	if page := ro.Get("/admin/enrollment-progress/users"); page.StatusCode != http.StatusOK || strings.Contains(page.Body, "Send enrollment emails") {
+		t.Fatalf("read-only: %d", page.StatusCode)
 	}
 }
 

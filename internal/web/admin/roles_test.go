@@ -76,6 +76,15 @@ func TestAdminRoutesEnforceRoleMatrix(t *testing.T) {
 		"POST /admin/applications/:key/rotate": admin.ApplicationSecrets,
 		"GET /admin/applications/:key/delete":  admin.ManageApplications,
 		"POST /admin/applications/:key/delete": admin.ManageApplications,
+		// Directories: every role views; Owners, Administrators and User
+		// Managers manage.
+		"GET /admin/directories":                admin.ViewUsers,
+		"POST /admin/directories":               admin.ManageUsers,
+		"GET /admin/directories/:name":          admin.ViewUsers,
+		"POST /admin/directories/:name/test":    admin.ManageUsers,
+		"POST /admin/directories/:name/preview": admin.ManageUsers,
+		"POST /admin/directories/:name/sync":    admin.ManageUsers,
+		"POST /admin/directories/:name/restore": admin.ManageUsers,
 	} {
 		method, path, _ := strings.Cut(route, " ")
 		if perm, _, declared := webadmin.RoutePermission(method, path); !declared || perm != want {
@@ -87,15 +96,15 @@ func TestAdminRoutesEnforceRoleMatrix(t *testing.T) {
 	}
 
 	// Anonymous: every non-public route sends the browser to sign in.
-	anon := p.NewFormClient(t)
+	anon := testkit.NewClient(t, p)
 	anon.Get("/admin/signin")
 	for _, r := range routes {
 		if _, public, _ := webadmin.RoutePermission(r.Method, r.Path); public {
 			continue
 		}
-		res := anon.Do(r.Method, concretePath(r.Path), strings.NewReader("csrf_token="+anon.CSRF()), "application/x-www-form-urlencoded")
-		if res.Code != http.StatusSeeOther || res.Location() != "/admin/signin" {
-			t.Errorf("anonymous %s %s: %d %s, want 303 to /admin/signin", r.Method, r.Path, res.Code, res.Location())
+		res := anon.Send(r.Method, concretePath(r.Path), strings.NewReader("csrf_token="+anon.CSRF()), "application/x-www-form-urlencoded")
+		if res.StatusCode != http.StatusSeeOther || res.Location() != "/admin/signin" {
+			t.Errorf("anonymous %s %s: %d %s, want 303 to /admin/signin", r.Method, r.Path, res.StatusCode, res.Location())
 		}
 	}
 
@@ -118,17 +127,17 @@ func TestAdminRoutesEnforceRoleMatrix(t *testing.T) {
 				continue
 			}
 			c.Get("/admin") // a fresh CSRF token, and the session still alive
-			res := c.Do(r.Method, concretePath(r.Path), strings.NewReader("csrf_token="+c.CSRF()), "application/x-www-form-urlencoded")
+			res := c.Send(r.Method, concretePath(r.Path), strings.NewReader("csrf_token="+c.CSRF()), "application/x-www-form-urlencoded")
 			allowed := admin.Can(ps.role, perm, ps.settings)
 			switch {
-			case allowed && res.Code == http.StatusForbidden:
+			case allowed && res.StatusCode == http.StatusForbidden:
 				t.Errorf("%s (%+v) %s %s: 403, but %s may", ps.role, ps.settings, r.Method, r.Path, perm)
-			case allowed && res.Code == http.StatusSeeOther && res.Location() == "/admin/signin" && r.Path != "/admin/signout":
+			case allowed && res.StatusCode == http.StatusSeeOther && res.Location() == "/admin/signin" && r.Path != "/admin/signout":
 				t.Errorf("%s %s %s: sent to sign in", ps.role, r.Method, r.Path)
-			case !allowed && (res.Code != http.StatusForbidden || !strings.Contains(res.Body, "You do not have access")):
-				t.Errorf("%s (%+v) %s %s: %d, want 403 (needs %s)", ps.role, ps.settings, r.Method, r.Path, res.Code, perm)
+			case !allowed && (res.StatusCode != http.StatusForbidden || !strings.Contains(res.Body, "You do not have access")):
+				t.Errorf("%s (%+v) %s %s: %d, want 403 (needs %s)", ps.role, ps.settings, r.Method, r.Path, res.StatusCode, perm)
 			}
-			if check := c.Get("/admin"); check.Code != http.StatusOK {
+			if check := c.Get("/admin"); check.StatusCode != http.StatusOK {
 				c = p.SignIn(t, a) // the route signed out, or deleted something of ours
 			}
 		}
@@ -153,9 +162,9 @@ func TestAdminPostsRefuseMissingCSRF(t *testing.T) {
 		}
 		posts++
 		for _, token := range []string{"", other.CSRF()} {
-			res := c.Do(r.Method, concretePath(r.Path), strings.NewReader("csrf_token="+token), "application/x-www-form-urlencoded")
-			if res.Code != http.StatusForbidden {
-				t.Errorf("POST %s with token %q: %d, want 403", r.Path, token, res.Code)
+			res := c.Send(r.Method, concretePath(r.Path), strings.NewReader("csrf_token="+token), "application/x-www-form-urlencoded")
+			if res.StatusCode != http.StatusForbidden {
+				t.Errorf("POST %s with token %q: %d, want 403", r.Path, token, res.StatusCode)
 			}
 		}
 	}

@@ -79,4 +79,5 @@ func (s *Section) Register(r *gin.Engine) {
 	s.adminJobRoutes(g)
 	s.adminPolicyRoutes(g)
 	s.adminProgressRoutes(g)
+	s.adminDirectoryRoutes(g)
 }

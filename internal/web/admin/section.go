@@ -12,6 +12,7 @@ import (
 	"enrollportal/internal/apps"
 	"enrollportal/internal/bulk"
 	"enrollportal/internal/clock"
+	"enrollportal/internal/directory"
 	"enrollportal/internal/enroll"
 	"enrollportal/internal/factors"
 	"enrollportal/internal/importer"
@@ -59,6 +60,8 @@ type Options struct {
 	Apps *apps.Service
 	// Policy previews, applies and checks changes to who gets what.
 	Policy *policy.Service
+	// Directories adds, tests, previews and syncs LDAP directories.
+	Directories *directory.Service
 }
 
 // Section holds what the admin handlers need; they are its methods.
@@ -87,6 +90,7 @@ type Section struct {
 	jobs     *jobs.Runner
 	apps     *apps.Service
 	policy   *policy.Service
+	dirs     *directory.Service
 }
 
 // New builds the admin section; Register adds its routes.
@@ -98,7 +102,7 @@ func New(o Options) *Section {
 		adminSessions: newAdminSessionStore(o.Box, o.Secure),
 		adminIPTries:  throttle.New(o.Clock, 20, 30*time.Second),
 		bulk:          o.Bulk, importer: o.Importer, jobs: o.Jobs, apps: o.Apps,
-		policy: o.Policy,
+		policy: o.Policy, dirs: o.Directories,
 	}
 	return s
 }

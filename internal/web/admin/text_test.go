@@ -31,8 +31,8 @@ func TestAdminFormsRefuseNULAndInvalidUTF8(t *testing.T) {
 		{url.Values{"username": {"car\x00ol"}, "status": {"active"}}, "A username is 1 to 100 characters"},
 	} {
 		r := c.Post("/admin/users/new", b.form)
-		if r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, b.want) {
-			t.Errorf("new user %q: %d, want 422 with %q\n%s", b.form, r.Code, b.want, r.Body)
+		if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, b.want) {
+			t.Errorf("new user %q: %d, want 422 with %q\n%s", b.form, r.StatusCode, b.want, r.Body)
 		}
 	}
 	if n := testkit.Got(p.Store.CountUsers(ctx)).Must(t); n != 0 {
@@ -50,8 +50,8 @@ func TestAdminFormsRefuseNULAndInvalidUTF8(t *testing.T) {
 		{url.Values{"realname": {"Dave"}, "notes": {"na\xefve"}, "status": {"active"}}, "The notes field is not valid UTF-8"},
 	} {
 		r := c.Post(edit, b.form)
-		if r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, b.want) {
-			t.Errorf("edit %q: %d, want 422 with %q\n%s", b.form, r.Code, b.want, r.Body)
+		if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, b.want) {
+			t.Errorf("edit %q: %d, want 422 with %q\n%s", b.form, r.StatusCode, b.want, r.Body)
 		}
 	}
 	if got, _ := p.Store.UserByID(ctx, u.ID); got.RealName != "Dave" || got.Notes != "" {
@@ -68,8 +68,8 @@ func TestAdminFormsRefuseNULAndInvalidUTF8(t *testing.T) {
 		{url.Values{"name": {"Staff"}, "description": {"x\x00y"}}, "The description field contains a NUL character"},
 	} {
 		r := c.Post("/admin/groups", b.form)
-		if r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, b.want) {
-			t.Errorf("new group %q: %d, want 422 with %q\n%s", b.form, r.Code, b.want, r.Body)
+		if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, b.want) {
+			t.Errorf("new group %q: %d, want 422 with %q\n%s", b.form, r.StatusCode, b.want, r.Body)
 		}
 	}
 	if gs := testkit.Got(p.Store.Groups(ctx)).Must(t); len(gs) != 0 {

@@ -32,8 +32,8 @@ func TestAdminUsersAddEditDelete(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	if r := c.Get("/admin/users/new"); r.Code != http.StatusOK || !strings.Contains(r.Body, `value="DGSTAFF0000000000000"`) {
-		t.Fatalf("add form: %d", r.Code)
+	if r := c.Get("/admin/users/new"); r.StatusCode != http.StatusOK || !strings.Contains(r.Body, `value="DGSTAFF0000000000000"`) {
+		t.Fatalf("add form: %d", r.StatusCode)
 	}
 	bad := []struct {
 		form url.Values
@@ -47,8 +47,8 @@ func TestAdminUsersAddEditDelete(t *testing.T) {
 	}
 	for _, b := range bad {
 		r := c.Post("/admin/users/new", b.form)
-		if r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, b.want) || !strings.Contains(r.Body, "Nothing was saved") {
-			t.Errorf("%v: %d, want 422 with %q", b.form, r.Code, b.want)
+		if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, b.want) || !strings.Contains(r.Body, "Nothing was saved") {
+			t.Errorf("%v: %d, want 422 with %q", b.form, r.StatusCode, b.want)
 		}
 	}
 	if n := testkit.Got(p.Store.CountUsers(ctx)).Must(t); n != 0 {
@@ -57,8 +57,8 @@ func TestAdminUsersAddEditDelete(t *testing.T) {
 
 	r := c.Post("/admin/users/new", url.Values{"username": {"  Carol "}, "realname": {"Carol Jones"}, "email": {"carol@example.org"},
 		"status": {"active"}, "groups": {g.Key}, "notes": {"New starter"}})
-	if r.Code != http.StatusSeeOther || !strings.HasPrefix(r.Location(), "/admin/users/DU") {
-		t.Fatalf("add: %d %s\n%s", r.Code, r.Location(), r.Body)
+	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(r.Location(), "/admin/users/DU") {
+		t.Fatalf("add: %d %s\n%s", r.StatusCode, r.Location(), r.Body)
 	}
 	u, err := p.Store.UserByUsername(ctx, "carol")
 	if err != nil || u.RealName != "Carol Jones" || u.Notes != "New starter" {
@@ -68,24 +68,24 @@ func TestAdminUsersAddEditDelete(t *testing.T) {
 		t.Fatalf("groups: %+v", gs)
 	}
 	page := c.Get(r.Location())
-	if page.Code != http.StatusOK || !strings.Contains(page.Body, "User carol was added.") || !strings.Contains(page.Body, "Carol Jones") || !strings.Contains(page.Body, "user.created") {
-		t.Fatalf("detail: %d\n%s", page.Code, page.Body)
+	if page.StatusCode != http.StatusOK || !strings.Contains(page.Body, "User carol was added.") || !strings.Contains(page.Body, "Carol Jones") || !strings.Contains(page.Body, "user.created") {
+		t.Fatalf("detail: %d\n%s", page.StatusCode, page.Body)
 	}
-	if r := c.Post("/admin/users/new", url.Values{"username": {"CAROL"}, "status": {"active"}}); r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "already exists") {
-		t.Fatalf("duplicate: %d", r.Code)
+	if r := c.Post("/admin/users/new", url.Values{"username": {"CAROL"}, "status": {"active"}}); r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "already exists") {
+		t.Fatalf("duplicate: %d", r.StatusCode)
 	}
 
 	// Edit: bad input changes nothing; good input saves and drops the group.
 	edit := "/admin/users/" + u.Key + "/edit"
 	c.Get(edit)
-	if r := c.Post(edit, url.Values{"email": {"nope"}, "status": {"disabled"}}); r.Code != http.StatusUnprocessableEntity {
-		t.Fatalf("bad edit: %d", r.Code)
+	if r := c.Post(edit, url.Values{"email": {"nope"}, "status": {"disabled"}}); r.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("bad edit: %d", r.StatusCode)
 	}
 	if got := testkit.Got(p.Store.UserByID(ctx, u.ID)).Must(t); got.Status != store.StatusActive || got.Email != "carol@example.org" {
 		t.Fatalf("bad edit changed the user: %+v", got)
 	}
-	if r := c.Post(edit, url.Values{"realname": {"Carol J."}, "email": {"cj@example.org"}, "status": {"bypass"}}); r.Code != http.StatusSeeOther {
-		t.Fatalf("edit: %d\n%s", r.Code, r.Body)
+	if r := c.Post(edit, url.Values{"realname": {"Carol J."}, "email": {"cj@example.org"}, "status": {"bypass"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("edit: %d\n%s", r.StatusCode, r.Body)
 	}
 	got := testkit.Got(p.Store.UserByID(ctx, u.ID)).Must(t)
 	if got.RealName != "Carol J." || got.Email != "cj@example.org" || got.Status != store.StatusBypass || got.Notes != "" {
@@ -109,17 +109,17 @@ func TestAdminUsersAddEditDelete(t *testing.T) {
 	}
 
 	// Delete after confirmation.
-	if r := c.Get("/admin/users/" + u.Key + "/delete"); r.Code != http.StatusOK || !strings.Contains(r.Body, "cannot be undone") {
-		t.Fatalf("confirm page: %d", r.Code)
+	if r := c.Get("/admin/users/" + u.Key + "/delete"); r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "cannot be undone") {
+		t.Fatalf("confirm page: %d", r.StatusCode)
 	}
-	if r := c.Post("/admin/users/"+u.Key+"/delete", nil); r.Code != http.StatusSeeOther || r.Location() != "/admin/users" {
-		t.Fatalf("delete: %d %s", r.Code, r.Location())
+	if r := c.Post("/admin/users/"+u.Key+"/delete", nil); r.StatusCode != http.StatusSeeOther || r.Location() != "/admin/users" {
+		t.Fatalf("delete: %d %s", r.StatusCode, r.Location())
 	}
 	if _, err := p.Store.UserByID(ctx, u.ID); err != store.ErrNotFound {
 		t.Fatalf("user still there: %v", err)
 	}
-	if r := c.Get("/admin/users/" + u.Key); r.Code != http.StatusNotFound {
-		t.Fatalf("deleted user's page: %d", r.Code)
+	if r := c.Get("/admin/users/" + u.Key); r.StatusCode != http.StatusNotFound {
+		t.Fatalf("deleted user's page: %d", r.StatusCode)
 	}
 }
 
@@ -133,8 +133,8 @@ func TestAdminUsersSearchAndPages(t *testing.T) {
 	c, _ := p.SignInAs(t, admin.RoleReadOnly)
 
 	first := c.Get("/admin/users")
-	if first.Code != http.StatusOK || !strings.Contains(first.Body, ">useraa<") || !strings.Contains(first.Body, "after=userbx") {
-		t.Fatalf("first page: %d", first.Code)
+	if first.StatusCode != http.StatusOK || !strings.Contains(first.Body, ">useraa<") || !strings.Contains(first.Body, "after=userbx") {
+		t.Fatalf("first page: %d", first.StatusCode)
 	}
 	second := c.Get("/admin/users?after=userbx")
 	if strings.Contains(second.Body, ">userbx<") || !strings.Contains(second.Body, ">userby<") || !strings.Contains(second.Body, "First page") {
@@ -166,8 +166,8 @@ func TestAdminUserUnlock(t *testing.T) {
 	if r := c.Get("/admin/users/" + u.Key); !strings.Contains(r.Body, "/unlock") {
 		t.Fatal("no unlock button for a locked-out user")
 	}
-	if r := c.Post("/admin/users/"+u.Key+"/unlock", nil); r.Code != http.StatusSeeOther {
-		t.Fatalf("unlock: %d", r.Code)
+	if r := c.Post("/admin/users/"+u.Key+"/unlock", nil); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("unlock: %d", r.StatusCode)
 	}
 	if got := testkit.Got(p.Store.UserByID(ctx, u.ID)).Must(t); got.Status != store.StatusActive || got.FailedAttempts != 0 {
 		t.Fatalf("after unlock: %+v", got)

@@ -19,8 +19,8 @@ func TestAdminPendingShowsTheOutboxDeliveryState(t *testing.T) {
 	frank := addUser(t, p, "frank", "frank@example.org", "Frank")
 	c, _ := p.SignInAs(t, admin.RoleUserManager)
 	c.Get("/admin/users/" + frank.Key)
-	if r := c.Post("/admin/users/"+frank.Key+"/enrollment-email", nil); r.Code != http.StatusSeeOther {
-		t.Fatalf("send: %d", r.Code)
+	if r := c.Post("/admin/users/"+frank.Key+"/enrollment-email", nil); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("send: %d", r.StatusCode)
 	}
 	if r := c.Get("/admin/enrollments"); !strings.Contains(r.Body, "queued, not sent yet") {
 		t.Fatalf("a queued email is not shown as queued:\n%s", r.Body)
@@ -54,8 +54,8 @@ func TestAdminEnrollingByPhoneActivationEndsThePendingLink(t *testing.T) {
 	}
 	activate := "/admin/users/" + dana.Key + "/phones/" + ph.Key + "/activate"
 	c.Get(activate)
-	if r := c.Post(activate, url.Values{"via": {"email"}, "hours": {"24"}, "email_subject": {"Activate"}, "email_body": {"Open {acturl}"}}); r.Code != http.StatusSeeOther {
-		t.Fatalf("send activation: %d %s", r.Code, r.Body)
+	if r := c.Post(activate, url.Values{"via": {"email"}, "hours": {"24"}, "email_subject": {"Activate"}, "email_body": {"Open {acturl}"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("send activation: %d %s", r.StatusCode, r.Body)
 	}
 	// While that activation link is live, Activate is not offered again.
 	phones := c.Get("/admin/users/" + dana.Key + "/phones")
@@ -66,15 +66,15 @@ func TestAdminEnrollingByPhoneActivationEndsThePendingLink(t *testing.T) {
 	if m == nil {
 		t.Fatal("no activation link shown")
 	}
-	phone := p.NewFormClient(t)
+	phone := testkit.NewClient(t, p)
 	path := strings.TrimPrefix(m[1], "http://localhost")
 	sec := activationSecretRe.FindStringSubmatch(phone.Get(path).Body)
 	if sec == nil {
 		t.Fatal("no secret on the activation page")
 	}
 	code := testkit.TOTPNow(t, "otpauth://totp/x?secret="+sec[1], p.Clock.Now())
-	if r := phone.Post(path, url.Values{"code": {code}}); r.Code != http.StatusSeeOther {
-		t.Fatalf("activate: %d %s", r.Code, r.Body)
+	if r := phone.Post(path, url.Values{"code": {code}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("activate: %d %s", r.StatusCode, r.Body)
 	}
 
 	// Enrolled: no longer pending, and "Resend all" does not email her.
@@ -105,14 +105,14 @@ func TestAdminDeletePendingEnrollmentAsksFirst(t *testing.T) {
 		t.Fatal("the list deletes with one click")
 	}
 	confirm := c.Get("/admin/enrollments/" + itoa64(l.Link.ID) + "/delete")
-	if confirm.Code != http.StatusOK || !strings.Contains(confirm.Body, "Delete the pending enrollment of kim?") {
-		t.Fatalf("confirmation: %d", confirm.Code)
+	if confirm.StatusCode != http.StatusOK || !strings.Contains(confirm.Body, "Delete the pending enrollment of kim?") {
+		t.Fatalf("confirmation: %d", confirm.StatusCode)
 	}
 	if _, err := p.Store.PendingLinkOfUser(ctx, l.Link.UserID, p.Clock.Now()); err != nil {
 		t.Fatalf("showing the confirmation changed the link: %v", err)
 	}
-	if r := c.Post("/admin/enrollments/"+itoa64(l.Link.ID)+"/delete", nil); r.Code != http.StatusSeeOther {
-		t.Fatalf("delete: %d", r.Code)
+	if r := c.Post("/admin/enrollments/"+itoa64(l.Link.ID)+"/delete", nil); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("delete: %d", r.StatusCode)
 	}
 	if _, err := p.Store.PendingLinkOfUser(ctx, l.Link.UserID, p.Clock.Now()); err != store.ErrNotFound {
 		t.Fatalf("still pending after delete: %v", err)

@@ -1,0 +1,232 @@
+package admin
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"enrollportal/internal/admin"
+	"enrollportal/internal/directory"
+	"enrollportal/internal/web/render"
+)
+
+var (
+	viewAdminDirectories = render.Declare("admin_directories")
+	viewAdminDirectory   = render.Declare("admin_directory")
+)
+
+// adminDirectoryRoutes registers the directory pages: every role sees
+// them; Owners, Administrators and User Managers add, test, preview, sync
+// and restore.
+func (s *Section) adminDirectoryRoutes(g *gin.RouterGroup) {
+	s.adminHandle(g, http.MethodGet, "/directories", admin.ViewUsers, s.AdminDirectoriesGET)
+	s.adminHandle(g, http.MethodPost, "/directories", admin.ManageUsers, s.AdminDirectoriesPOST)
+	s.adminHandle(g, http.MethodGet, "/directories/:name", admin.ViewUsers, s.AdminDirectoryGET)
+	s.adminHandle(g, http.MethodPost, "/directories/:name/test", admin.ManageUsers, s.AdminDirectoryTestPOST)
+	s.adminHandle(g, http.MethodPost, "/directories/:name/preview", admin.ManageUsers, s.AdminDirectoryPreviewPOST)
+	s.adminHandle(g, http.MethodPost, "/directories/:name/sync", admin.ManageUsers, s.AdminDirectorySyncPOST)
+	s.adminHandle(g, http.MethodPost, "/directories/:name/restore", admin.ManageUsers, s.AdminDirectoryRestorePOST)
+}
+
+// adminDirectoryForm is the add form.
+type adminDirectoryForm struct {
+	Name, Kind, URL, BindDN, UsersBase, GroupsBase, Filter, Groups, CAPEM, Country string
+	StartTLS                                                                       bool
+	Errors                                                                         map[string]string
+}
+
+type adminDirectoriesPage struct {
+	List []directory.Summary
+	Form adminDirectoryForm
+}
+
+func (s *Section) renderDirectories(c *gin.Context, status int, f adminDirectoryForm) {
+	list, err := s.dirs.List(c.Request.Context())
+	if err != nil {
+		s.ServerError(c, err)
+		return
+	}
+	if f.Kind == "" {
+		f.Kind = directory.KindOpenLDAP
+	}
+	s.Render(c, status, viewAdminDirectories, render.Page{Title: "Directories", Data: adminDirectoriesPage{List: list, Form: f}})
+}
+
+// AdminDirectoriesGET lists the directories, with the add form.
+func (s *Section) AdminDirectoriesGET(c *gin.Context) {
+	s.renderDirectories(c, http.StatusOK, adminDirectoryForm{})
+}
+
+// AdminDirectoriesPOST adds a directory.
+func (s *Section) AdminDirectoriesPOST(c *gin.Context) {
+	f := adminDirectoryForm{Name: c.PostForm("name"), Kind: c.PostForm("kind"), URL: c.PostForm("url"), BindDN: c.PostForm("bind_dn"),
+		UsersBase: c.PostForm("users_base"), GroupsBase: c.PostForm("groups_base"), Filter: c.PostForm("extra_filter"),
+		Groups: c.PostForm("groups"), CAPEM: c.PostForm("ca"), Country: c.PostForm("default_country"), StartTLS: c.PostForm("start_tls") == "1"}
+	var groups []string
+	for _, g := range strings.Split(f.Groups, "\n") {
+		if g = strings.TrimSpace(g); g != "" {
+			groups = append(groups, g)
+		}
+	}
+	set := directory.Settings{Kind: f.Kind, URL: f.URL, StartTLS: f.StartTLS, CAPEM: f.CAPEM, BindDN: f.BindDN, UsersBase: f.UsersBase,
+		GroupsBase: f.GroupsBase, ExtraFilter: f.Filter, Groups: groups, DefaultCountry: f.Country}
+	_, err := s.dirs.Add(c.Request.Context(), f.Name, set, c.PostForm("password"), adminWho(c))
+	var fe *directory.FieldError
+	switch {
+	case errors.As(err, &fe):
+		f.Errors = map[string]string{fe.Field: sentence(errors.New(fe.Message))}
+		s.renderDirectories(c, http.StatusUnprocessableEntity, f)
+	case errors.Is(err, directory.ErrNameTaken):
+		f.Errors = map[string]string{"name": "Another directory has this name. Choose another."}
+		s.renderDirectories(c, http.StatusUnprocessableEntity, f)
+	case err != nil:
+		s.ServerError(c, err)
+	default:
+		s.adminDone(c, "Directory "+f.Name+" was added. Test the connection, then preview a sync.", "/admin/directories/"+f.Name)
+	}
+}
+
+// adminDirectoryPage is one directory with the outcome of the last action.
+type adminDirectoryPage struct {
+	directory.Detail
+	// Notice and Problem say how the action on this page went.
+	Notice, Problem string
+	// Result is the outcome of a preview or a sync.
+	Result *directory.Result
+	// Preview is set when Result is a dry run.
+	Preview bool
+	Runs    []directoryRunRow
+	// ShareText is the removal threshold as a percentage.
+	ShareText string
+}
+
+// directoryRunRow is one line of the history, in words.
+type directoryRunRow struct {
+	Started, Kind, Status, Counts, Error string
+	Duration                             string
+}
+
+func (s *Section) renderDirectory(c *gin.Context, status int, p adminDirectoryPage) {
+	d, err := s.dirs.Detail(c.Request.Context(), c.Param("name"))
+	if errors.Is(err, directory.ErrNotFound) {
+		s.ShowError(c, http.StatusNotFound, "No such directory", "This directory does not exist.", "Go back to the list of directories.")
+		return
+	}
+	if err != nil {
+		s.ServerError(c, err)
+		return
+	}
+	p.Detail = d
+	p.ShareText = fmt.Sprintf("%.0f%%", d.Settings.RemovalShare*100)
+	for _, r := range d.Runs {
+		row := directoryRunRow{Started: formatWhen(r.StartedAt), Kind: r.Kind, Status: r.Status, Error: r.Error, Duration: "running"}
+		if r.DryRun {
+			row.Kind += " (preview)"
+		}
+		if r.FinishedAt != nil {
+			row.Duration = r.FinishedAt.Sub(r.StartedAt).String()
+		}
+		var counts map[string]int
+		if json.Unmarshal([]byte(r.Counts), &counts) == nil {
+			var parts []string
+			for _, k := range []string{"read", "created", "updated", "disabled", "removed", "phones", "groups", "conflicts", "invalid"} {
+				parts = append(parts, fmt.Sprintf("%s %d", k, counts[k]))
+			}
+			row.Counts = strings.Join(parts, ", ")
+		}
+		p.Runs = append(p.Runs, row)
+	}
+	s.Render(c, status, viewAdminDirectory, render.Page{Title: d.Name, Data: p})
+}
+
+// AdminDirectoryGET shows a directory: settings, runs and trash.
+func (s *Section) AdminDirectoryGET(c *gin.Context) {
+	s.renderDirectory(c, http.StatusOK, adminDirectoryPage{})
+}
+
+// directoryProblem is the sentence for a failed test or run: the
+// directory package's own errors are written for admins; anything else is
+// logged and summarised.
+func (s *Section) directoryProblem(c *gin.Context, err error) string {
+	var ce *directory.ConnectError
+	var se *directory.SearchError
+	switch {
+	case errors.As(err, &ce), errors.As(err, &se):
+		return sentence(err)
+	case errors.Is(err, directory.ErrNeedsConfirmation):
+		return "This sync would disable more than the allowed share of the directory's users, so it stopped before changing anything. Check the names below; if they are right, confirm the sync."
+	case errors.Is(err, directory.ErrBusy):
+		return "Another sync of this directory is running. Wait for it to finish, then try again."
+	}
+	s.log.Error("directory sync", "directory", c.Param("name"), "err", err)
+	return "The sync failed because of an internal error; nothing more was changed. The server log has the details."
+}
+
+// AdminDirectoryTestPOST binds and counts what a sync would see.
+func (s *Section) AdminDirectoryTestPOST(c *gin.Context) {
+	rep, err := s.dirs.TestConnection(c.Request.Context(), c.Param("name"))
+	if errors.Is(err, directory.ErrNotFound) {
+		s.renderDirectory(c, http.StatusNotFound, adminDirectoryPage{})
+		return
+	}
+	p := adminDirectoryPage{}
+	if err != nil {
+		p.Problem = s.directoryProblem(c, err)
+		s.renderDirectory(c, http.StatusOK, p)
+		return
+	}
+	p.Notice = fmt.Sprintf("Connected. The directory shows %d %s and %d %s to sync.", rep.Users, plural(rep.Users, "user", "users"), rep.Groups, plural(rep.Groups, "group", "groups"))
+	s.renderDirectory(c, http.StatusOK, p)
+}
+
+// AdminDirectoryPreviewPOST computes a sync without changing anything.
+func (s *Section) AdminDirectoryPreviewPOST(c *gin.Context) {
+	s.directoryRun(c, directory.Options{DryRun: true})
+}
+
+// AdminDirectorySyncPOST runs a sync now; confirm=1 lets it disable more
+// than the threshold.
+func (s *Section) AdminDirectorySyncPOST(c *gin.Context) {
+	s.directoryRun(c, directory.Options{Full: c.PostForm("full") == "1", ConfirmRemovals: c.PostForm("confirm") == "1"})
+}
+
+func (s *Section) directoryRun(c *gin.Context, opts directory.Options) {
+	res, err := s.dirs.Sync(c.Request.Context(), c.Param("name"), opts)
+	if errors.Is(err, directory.ErrNotFound) {
+		s.renderDirectory(c, http.StatusNotFound, adminDirectoryPage{})
+		return
+	}
+	p := adminDirectoryPage{Preview: opts.DryRun}
+	if res.Status != "" {
+		p.Result = &res
+	}
+	switch {
+	case err != nil:
+		p.Problem = s.directoryProblem(c, err)
+	case opts.DryRun:
+		p.Notice = "Preview: nothing was changed. This is what a sync would do now."
+	default:
+		p.Notice = "The sync finished."
+	}
+	s.renderDirectory(c, http.StatusOK, p)
+}
+
+// AdminDirectoryRestorePOST takes a user out of the trash.
+func (s *Section) AdminDirectoryRestorePOST(c *gin.Context) {
+	name, username := c.Param("name"), c.PostForm("username")
+	err := s.dirs.Restore(c.Request.Context(), name, username, adminWho(c))
+	switch {
+	case errors.Is(err, directory.ErrNotFound):
+		s.renderDirectory(c, http.StatusNotFound, adminDirectoryPage{})
+	case errors.Is(err, directory.ErrNotInTrash):
+		s.renderDirectory(c, http.StatusUnprocessableEntity, adminDirectoryPage{Problem: username + " is not in this directory's trash; nothing was changed."})
+	case err != nil:
+		s.ServerError(c, err)
+	default:
+		s.adminDone(c, username+" was restored and is active again.", "/admin/directories/"+name)
+	}
+}

@@ -1,0 +1,56 @@
+package admin_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"enrollportal/internal/admin"
+	"enrollportal/internal/testkit"
+)
+
+// TestBrowserAdminDirectoryAddTestPreviewSync adds an OpenLDAP directory on
+// the page (a real slapd), tests the connection, previews and syncs it,
+// with axe-core checking every page at phone and desktop widths.
+func TestBrowserAdminDirectoryAddTestPreviewSync(t *testing.T) {
+	srv := testkit.StartSlapd(t, directoryPageFixture)
+	p := testkit.Serve(t)
+	b := testkit.NewBrowser(t, testkit.At(p.URL))
+	browserSignIn(t, p, b, admin.RoleUserManager)
+
+	b.ClickAndWait(`a[href="/admin/directories"]`)
+	b.SetValue("#name", "corp")
+	b.SetValue("#url", "ldap//wrong")
+	b.SetValue("#bind_dn", srv.RootDN)
+	b.SetValue("#password", srv.RootPW)
+	b.SetValue("#users_base", "ou=people,dc=example,dc=org")
+	b.SetValue("#groups_base", "ou=groups,dc=example,dc=org")
+	b.SetValue("#groups", "staff")
+	b.ClickAndWait("main form button[type=submit]")
+	if got := b.Text("#url-error"); !strings.Contains(got, "Write the address as ldap://host:port") {
+		t.Fatalf("address error %q", got)
+	}
+	b.SetValue("#url", srv.URL)
+	b.SetValue("#password", srv.RootPW) // a password field is not filled back in
+	b.ClickAndWait("main form button[type=submit]")
+	b.WaitLocation("/admin/directories/corp")
+
+	b.ClickAndWait(`form[action="/admin/directories/corp/test"] button`)
+	if got := b.Text("[role=status]"); !strings.Contains(got, "2 users and 1 group") {
+		t.Fatalf("test connection %q", got)
+	}
+	b.ClickAndWait(`form[action="/admin/directories/corp/preview"] button`)
+	if got := b.Text("main"); !strings.Contains(got, "Users created: 2") || !strings.Contains(got, "nothing was changed") {
+		t.Fatalf("preview %q", got)
+	}
+	if n, _ := p.Store.CountUsers(context.Background()); n != 0 {
+		t.Fatalf("the preview created %d users", n)
+	}
+	b.ClickAndWait(`form[action="/admin/directories/corp/sync"]:not(:has(input[name=full])) button`)
+	if got := b.Text("main"); !strings.Contains(got, "The sync finished.") || !strings.Contains(got, "succeeded") {
+		t.Fatalf("sync %q", got)
+	}
+	if n, _ := p.Store.CountUsers(context.Background()); n != 2 {
+		t.Fatalf("the sync created %d users, want 2", n)
+	}
+}
