@@ -17,13 +17,13 @@ func TestAdminTokensImportWithPreviewAssignAndResync(t *testing.T) {
 	ivy := addUser(t, p, "ivy", "ivy@example.org", "Ivy")
 	c, _ := p.SignInAs(t, admin.RoleUserManager)
 	page := c.Get("/admin/tokens")
-	if page.Code != http.StatusOK || !strings.Contains(page.Body, "No tokens yet") {
-		t.Fatalf("tokens page: %d\n%s", page.Code, page.Body)
+	if page.StatusCode != http.StatusOK || !strings.Contains(page.Body, "No tokens yet") {
+		t.Fatalf("tokens page: %d\n%s", page.StatusCode, page.Body)
 	}
 	bad := "H1,3132333435363738393031323334353637383930,hotp-6\nH2,zz\n"
 	r := c.Post("/admin/tokens/preview", url.Values{"csv": {bad}})
-	if r.Code != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "hexadecimal") || !strings.Contains(r.Body, "Nothing was imported") {
-		t.Fatalf("bad preview: %d\n%s", r.Code, r.Body)
+	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "hexadecimal") || !strings.Contains(r.Body, "Nothing was imported") {
+		t.Fatalf("bad preview: %d\n%s", r.StatusCode, r.Body)
 	}
 	// Posting the bad import anyway changes nothing.
 	c.Post("/admin/tokens/import", url.Values{"csv": {bad}})
@@ -32,21 +32,21 @@ func TestAdminTokensImportWithPreviewAssignAndResync(t *testing.T) {
 	}
 	good := "serial,secret_hex,type,counter\nH1,3132333435363738393031323334353637383930,hotp-6,0\nT1,3132333435363738393031323334353637383930,totp-6/60\n"
 	r = c.Post("/admin/tokens/preview", url.Values{"csv": {good}})
-	if r.Code != http.StatusOK || !strings.Contains(r.Body, "Every line is good") || !strings.Contains(r.Body, "totp-6/60") ||
+	if r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "Every line is good") || !strings.Contains(r.Body, "totp-6/60") ||
 		r.Header.Get("Cache-Control") != "no-store" {
-		t.Fatalf("good preview: %d\n%s", r.Code, r.Body)
+		t.Fatalf("good preview: %d\n%s", r.StatusCode, r.Body)
 	}
-	if r = c.Post("/admin/tokens/import", url.Values{"csv": {good}}); r.Code != http.StatusSeeOther {
-		t.Fatalf("import: %d\n%s", r.Code, r.Body)
+	if r = c.Post("/admin/tokens/import", url.Values{"csv": {good}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("import: %d\n%s", r.StatusCode, r.Body)
 	}
 	c.Get("/admin/tokens")
-	if r = c.Post("/admin/tokens/assign", url.Values{"serial": {"H1"}, "username": {"ivy"}}); r.Code != http.StatusSeeOther {
-		t.Fatalf("assign: %d\n%s", r.Code, r.Body)
+	if r = c.Post("/admin/tokens/assign", url.Values{"serial": {"H1"}, "username": {"ivy"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("assign: %d\n%s", r.StatusCode, r.Body)
 	}
 	addUser(t, p, "jo", "", "")
 	c.Get("/admin/tokens")
-	if r = c.Post("/admin/tokens/assign", url.Values{"serial": {"H1"}, "username": {"jo"}}); r.Code != http.StatusConflict {
-		t.Fatalf("assign to a second user: %d", r.Code)
+	if r = c.Post("/admin/tokens/assign", url.Values{"serial": {"H1"}, "username": {"jo"}}); r.StatusCode != http.StatusConflict {
+		t.Fatalf("assign to a second user: %d", r.StatusCode)
 	}
 	if ts, _ := p.Store.OATHTokensByUser(ctx, ivy.ID); len(ts) != 1 || ts[0].Serial != "H1" {
 		t.Fatalf("ivy's tokens %+v", ts)
@@ -55,11 +55,11 @@ func TestAdminTokensImportWithPreviewAssignAndResync(t *testing.T) {
 		t.Fatalf("user page lacks the token:\n%s", page.Body)
 	}
 	// Resync with RFC 4226's codes at counters 3, 4, 5.
-	if r = c.Post("/admin/tokens/resync", url.Values{"serial": {"H1"}, "code1": {"969429"}, "code2": {"338314"}, "code3": {"254676"}}); r.Code != http.StatusSeeOther {
-		t.Fatalf("resync: %d\n%s", r.Code, r.Body)
+	if r = c.Post("/admin/tokens/resync", url.Values{"serial": {"H1"}, "code1": {"969429"}, "code2": {"338314"}, "code3": {"254676"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("resync: %d\n%s", r.StatusCode, r.Body)
 	}
 	c.Get("/admin/tokens")
-	if r = c.Post("/admin/tokens/resync", url.Values{"serial": {"H1"}, "code1": {"1"}, "code2": {"2"}, "code3": {"3"}}); r.Code != http.StatusUnprocessableEntity {
-		t.Fatalf("resync with wrong codes: %d", r.Code)
+	if r = c.Post("/admin/tokens/resync", url.Values{"serial": {"H1"}, "code1": {"1"}, "code2": {"2"}, "code3": {"3"}}); r.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("resync with wrong codes: %d", r.StatusCode)
 	}
 }
