@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"testing"
-	"time"
 
 	"enrollportal/internal/bulk"
 	"enrollportal/internal/notify"
@@ -16,15 +15,6 @@ import (
 func TestMain(m *testing.M) {
 	testkit.RunWorkerChildIfAsked()
 	os.Exit(m.Run())
-}
-
-func count(t *testing.T, p *testkit.Portal, query string, args ...any) int {
-	t.Helper()
-	var n int
-	if err := p.Store.SQL().QueryRow(query, args...).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
 }
 
 // TestSendKilledPartWayFinishesExactlyOnceOnRestart kills (SIGKILL) the
@@ -55,18 +45,15 @@ func TestSendKilledPartWayFinishesExactlyOnceOnRestart(t *testing.T) {
 		t.Fatalf("after the kill the job is %s at %d of %d", j.Status, j.Cursor, n)
 	}
 	// What was applied is whole steps: users, links and emails together.
-	if u, l, m := count(t, p, `SELECT COUNT(*) FROM users`), count(t, p, `SELECT COUNT(*) FROM enrollment_links`),
-		count(t, p, `SELECT COUNT(*) FROM outbox`); u != j.Cursor || l != u || m != u {
+	if u, l, m := testkit.Count(t, p, `SELECT COUNT(*) FROM users`), testkit.Count(t, p, `SELECT COUNT(*) FROM enrollment_links`),
+		testkit.Count(t, p, `SELECT COUNT(*) FROM outbox`); u != j.Cursor || l != u || m != u {
 		t.Fatalf("after the kill: %d users, %d links, %d emails, cursor %d", u, l, m, j.Cursor)
 	}
 
 	// The next start takes the dead process's job back at once and finishes it.
-	again := testkit.Restart(t, p)
-	finishCtx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	j, err = again.Jobs.Finish(finishCtx, id)
-	if err != nil || j.Status != store.JobDone || j.Cursor != n {
-		t.Fatalf("after the restart: %+v %v", j, err)
+	again, j := testkit.FinishAfterRestart(t, p, id)
+	if j.Status != store.JobDone || j.Cursor != n {
+		t.Fatalf("after the restart: %+v", j)
 	}
 	if rep := bulk.ReportOf(j); rep != (bulk.Report{Created: n, Messages: n}) {
 		t.Fatalf("report %+v", rep)
@@ -79,11 +66,11 @@ func TestSendKilledPartWayFinishesExactlyOnceOnRestart(t *testing.T) {
 		"distinct recipients":  `SELECT COUNT(DISTINCT recipient) FROM outbox`,
 		"user.created records": `SELECT COUNT(*) FROM audit_log WHERE action = 'user.created'`,
 	} {
-		if got := count(t, again, query); got != n {
+		if got := testkit.Count(t, again, query); got != n {
 			t.Errorf("%s: %d, want %d", what, got, n)
 		}
 	}
-	if got := count(t, again, `SELECT COUNT(*) FROM audit_log WHERE action = 'bulk_enrollment.sent'`); got != 1 {
+	if got := testkit.Count(t, again, `SELECT COUNT(*) FROM audit_log WHERE action = 'bulk_enrollment.sent'`); got != 1 {
 		t.Errorf("%d bulk_enrollment.sent records, want 1", got)
 	}
 }

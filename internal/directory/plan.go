@@ -171,6 +171,9 @@ func makePlan(ctx context.Context, q store.Queries, d store.Directory, set Setti
 			curGroups = members[c.cur.User.ID]
 		}
 		for _, raw := range e.phones {
+			if strings.HasPrefix(raw, "+") && have[raw+"#"] {
+				continue // already E.164 and already the user's: no parse needed
+			}
 			ph, ok := parsePhone(raw, set.DefaultCountry)
 			if !ok {
 				p.invalid = append(p.invalid, fmt.Sprintf("%s: %q is not a valid phone number; skipped", c.username, raw))

@@ -258,6 +258,16 @@ func (w *writer) apply(ctx context.Context, p *plan) error {
 	for _, g := range groups {
 		w.groupIDs[g.StableID] = g.GroupID
 	}
+	// Every number the portal has, so that a directory user's number
+	// finds the phone that has it without a query each.
+	if err := st.EachPhoneNumber(ctx, func(id int64, number, ext string) error {
+		if _, seen := w.phoneIDs[number+"#"+ext]; !seen {
+			w.phoneIDs[number+"#"+ext] = id
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
 	if len(p.newGroups) > 0 {
 		if err := st.InTx(ctx, func(q store.Queries) error {
 			if err := w.renew(ctx, q); err != nil {
@@ -330,17 +340,31 @@ func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChang
 		}
 	}
 	k := 0
-	var memberships [][2]int64
-	var drops [][2]int64
+	var memberships, drops, attach [][2]int64
+	var newPhones []*store.Phone
+	pending := map[string]*store.Phone{}
+	type phoneLink struct {
+		userID int64
+		phone  *store.Phone
+	}
+	var pendingLinks []phoneLink
+	linkIDs, linkUsers := make([]string, 0, len(created)), make([]int64, 0, len(created))
+	for _, c := range batch {
+		if c.cur == nil {
+			linkIDs, linkUsers = append(linkIDs, c.e.stableID), append(linkUsers, created[k].ID)
+			k++
+		}
+	}
+	if err := q.LinkDirectoryUsers(ctx, w.d.ID, linkIDs, linkUsers); err != nil {
+		return err
+	}
+	k = 0
 	for i, c := range batch {
 		details := map[string]any{"directory": w.d.Name}
 		if c.cur == nil {
 			u := created[k]
 			k++
 			ids[i] = u.ID
-			if err := q.LinkDirectoryUser(ctx, w.d.ID, c.e.stableID, u.ID); err != nil {
-				return err
-			}
 			if c.bySync {
 				if err := q.SetDirectoryUserState(ctx, u.ID, nil, true); err != nil {
 					return err
@@ -393,11 +417,42 @@ func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChang
 			drops = append(drops, [2]int64{ids[i], id})
 		}
 		for _, ph := range c.phones {
-			if err := w.attachPhone(ctx, q, ids[i], ph, now); err != nil {
-				return err
+			if id, ok := w.phoneIDs[ph.key()]; ok {
+				attach = append(attach, [2]int64{ids[i], id})
+			} else {
+				// Created below in one statement, shared by the users of
+				// the batch who have the number (phones may be shared, as
+				// in the Duo model).
+				p := pending[ph.key()]
+				if p == nil {
+					p = &store.Phone{Key: secret.NewID("DP", 20), Number: ph.e164, Extension: ph.ext, Type: ph.kind,
+						Platform: store.PlatformUnknown, CreatedAt: now}
+					if ph.kind == store.PhoneMobile {
+						p.Platform = store.PlatformGeneric
+					}
+					pending[ph.key()] = p
+					newPhones = append(newPhones, p)
+				}
+				pendingLinks = append(pendingLinks, phoneLink{ids[i], p})
 			}
 			entries = append(entries, audit.Entry(now, w.who, actionPhoneAdded, audit.TargetUser, c.username,
 				map[string]any{"directory": w.d.Name, "number": ph.e164, "type": ph.kind}))
+		}
+	}
+	if len(newPhones) > 0 {
+		if err := q.CreatePhones(ctx, newPhones); err != nil {
+			return err
+		}
+		for key, p := range pending {
+			w.phoneIDs[key] = p.ID
+		}
+		for _, l := range pendingLinks {
+			attach = append(attach, [2]int64{l.userID, l.phone.ID})
+		}
+	}
+	if len(attach) > 0 {
+		if err := q.AttachPhones(ctx, attach); err != nil {
+			return err
 		}
 	}
 	if len(memberships) > 0 {
@@ -411,33 +466,6 @@ func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChang
 		}
 	}
 	return q.InsertAudits(ctx, entries)
-}
-
-// attachPhone gives a user a number: the phone that has it when there is
-// one (phones may be shared, as in the Duo model), else a new phone.
-func (w *writer) attachPhone(ctx context.Context, q store.Queries, userID int64, ph phoneNumber, now time.Time) error {
-	id, ok := w.phoneIDs[ph.key()]
-	if !ok {
-		existing, err := q.PhoneByNumber(ctx, ph.e164, ph.ext)
-		switch {
-		case err == nil:
-			id = existing.ID
-		case errors.Is(err, store.ErrNotFound):
-			p := store.Phone{Key: secret.NewID("DP", 20), Number: ph.e164, Extension: ph.ext, Type: ph.kind,
-				Platform: store.PlatformUnknown, CreatedAt: now}
-			if ph.kind == store.PhoneMobile {
-				p.Platform = store.PlatformGeneric
-			}
-			if err := q.CreatePhone(ctx, &p); err != nil {
-				return err
-			}
-			id = p.ID
-		default:
-			return err
-		}
-		w.phoneIDs[ph.key()] = id
-	}
-	return q.AttachPhones(ctx, [][2]int64{{userID, id}})
 }
 
 // trash disables the users who left the directory and puts them in the

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"enrollportal/internal/importer"
 	"enrollportal/internal/store"
@@ -52,16 +51,13 @@ func TestApplyKilledPartWayFinishesExactlyOnceOnRestart(t *testing.T) {
 	if j.Status != store.JobRunning || j.Cursor < 500 || j.Cursor >= n {
 		t.Fatalf("after the kill the job is %s at %d of %d", j.Status, j.Cursor, n)
 	}
-	if got := count(t, p, `SELECT COUNT(*) FROM users`); got != j.Cursor {
+	if got := testkit.Count(t, p, `SELECT COUNT(*) FROM users`); got != j.Cursor {
 		t.Fatalf("after the kill: %d users for a cursor at %d", got, j.Cursor)
 	}
 
-	again := testkit.Restart(t, p)
-	finishCtx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	j, err = again.Jobs.Finish(finishCtx, id)
-	if err != nil || j.Status != store.JobDone || j.Cursor != n {
-		t.Fatalf("after the restart: %+v %v", j, err)
+	again, j := testkit.FinishAfterRestart(t, p, id)
+	if j.Status != store.JobDone || j.Cursor != n {
+		t.Fatalf("after the restart: %+v", j)
 	}
 	sum := importer.SummaryOf(j)
 	if sum.Create != n || sum.NewPhones != n/2 || len(sum.Skipped) != 0 {
@@ -80,20 +76,11 @@ func TestApplyKilledPartWayFinishesExactlyOnceOnRestart(t *testing.T) {
 		"user.created records": {`SELECT COUNT(*) FROM audit_log WHERE action = 'user.created'`, n},
 		"import.applied":       {`SELECT COUNT(*) FROM audit_log WHERE action = 'import.applied'`, 1},
 	} {
-		if got := count(t, again, c.query); got != c.want {
+		if got := testkit.Count(t, again, c.query); got != c.want {
 			t.Errorf("%s: %d, want %d", what, got, c.want)
 		}
 	}
 	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(plan), "*")); len(left) != 0 {
 		t.Errorf("plan files kept: %v", left)
 	}
-}
-
-func count(t *testing.T, p *testkit.Portal, query string, args ...any) int {
-	t.Helper()
-	var n int
-	if err := p.Store.SQL().QueryRow(query, args...).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
 }

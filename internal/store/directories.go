@@ -76,6 +76,9 @@ type DirectoryQueries interface {
 	DirectoryMemberships(ctx context.Context, directoryID int64) ([][2]int64, error)
 	// LinkDirectoryUser records that the directory owns a user.
 	LinkDirectoryUser(ctx context.Context, directoryID int64, stableID string, userID int64) error
+	// LinkDirectoryUsers records many at once (stableIDs[i] owns
+	// userIDs[i]), a multi-row INSERT per 500.
+	LinkDirectoryUsers(ctx context.Context, directoryID int64, stableIDs []string, userIDs []int64) error
 	// SetDirectoryUserState writes the trash time and the disabled-by-sync
 	// mark of a directory's user.
 	SetDirectoryUserState(ctx context.Context, userID int64, trashedAt *time.Time, disabledBySync bool) error

@@ -130,3 +130,28 @@ func Restart(t testing.TB, p *Portal) *Portal {
 	s := p.Settings
 	return open(t, s.BaseURL, func(dst *config.Settings) { *dst = s })
 }
+
+// FinishAfterRestart starts the portal again on p's database (Restart) and
+// waits, at most a minute, until the job id is finished there, as the next
+// start after a crash would finish it. It fails the test on error.
+func FinishAfterRestart(t testing.TB, p *Portal, id int64) (*Portal, store.Job) {
+	t.Helper()
+	again := Restart(t, p)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	j, err := again.Jobs.Finish(ctx, id)
+	if err != nil {
+		t.Fatalf("finishing job %d after the restart: %v", id, err)
+	}
+	return again, j
+}
+
+// Count runs a COUNT query on p's database, failing the test on error.
+func Count(t testing.TB, p *Portal, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := p.Store.SQL().QueryRow(query, args...).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

@@ -151,6 +151,12 @@ func (s queries) LinkDirectoryUser(ctx context.Context, directoryID int64, stabl
 	return wrap("link directory user", err)
 }
 
+func (s queries) LinkDirectoryUsers(ctx context.Context, directoryID int64, stableIDs []string, userIDs []int64) error {
+	err := s.insertMany(ctx, `INSERT INTO directory_users (directory_id, stable_id, user_id) VALUES `, `(?, ?, ?)`, "", len(userIDs),
+		func(i int) []any { return []any{directoryID, stableIDs[i], userIDs[i]} }, nil)
+	return wrap("link directory users", err)
+}
+
 func (s queries) SetDirectoryUserState(ctx context.Context, userID int64, trashedAt *time.Time, disabledBySync bool) error {
 	res, err := s.q.ExecContext(ctx, `UPDATE directory_users SET trashed_at = ?, disabled_by_sync = ? WHERE user_id = ?`,
 		nullUnix(trashedAt), disabledBySync, userID)

@@ -1,14 +1,12 @@
 package admin_test
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"enrollportal/internal/admin"
 	"enrollportal/internal/store"
@@ -53,11 +51,8 @@ func TestAdminJobPageShowsProgressOfASendCutOffByACrash(t *testing.T) {
 		t.Errorf("jobs list: %d", r.StatusCode)
 	}
 
-	again := testkit.Restart(t, p)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if j, err := again.Jobs.Finish(ctx, 1); err != nil || j.Status != store.JobDone {
-		t.Fatalf("after the restart: %+v %v", j, err)
+	if _, j := testkit.FinishAfterRestart(t, p, 1); j.Status != store.JobDone {
+		t.Fatalf("after the restart: %+v", j)
 	}
 	r = c.Get("/admin/jobs/1")
 	for _, want := range []string{"Done", "300 of 300 lines (100%)", "300 new users created, 0 existing users sent a fresh link; 300 enrollment emails queued."} {

@@ -246,14 +246,21 @@ func (s *Section) loadAdminPhone(c *gin.Context, u store.User) (phoneRow, bool) 
 	return phoneRow{}, false
 }
 
+// userPhoneParams loads the user and the device the route names, or shows
+// "not found".
+func (s *Section) userPhoneParams(c *gin.Context) (store.User, phoneRow, bool) {
+	u, ok := s.userByKeyParam(c)
+	if !ok {
+		return u, phoneRow{}, false
+	}
+	row, ok := s.loadAdminPhone(c, u)
+	return u, row, ok
+}
+
 // AdminPhoneActivateGET shows how to activate one device: send a link by SMS
 // or email, or only show it.
 func (s *Section) AdminPhoneActivateGET(c *gin.Context) {
-	u, ok := s.userByKeyParam(c)
-	if !ok {
-		return
-	}
-	row, ok := s.loadAdminPhone(c, u)
+	u, row, ok := s.userPhoneParams(c)
 	if !ok {
 		return
 	}
@@ -276,11 +283,7 @@ func (s *Section) AdminPhoneActivateGET(c *gin.Context) {
 // AdminPhoneActivatePOST issues an activation code for the device and sends
 // it, then shows the link once on the phones page.
 func (s *Section) AdminPhoneActivatePOST(c *gin.Context) {
-	u, ok := s.userByKeyParam(c)
-	if !ok {
-		return
-	}
-	row, ok := s.loadAdminPhone(c, u)
+	u, row, ok := s.userPhoneParams(c)
 	if !ok {
 		return
 	}
