@@ -12,6 +12,7 @@ import (
 	"enrollportal/internal/factors"
 	"enrollportal/internal/store"
 	"enrollportal/internal/testkit"
+	"enrollportal/internal/users"
 )
 
 var helpDesk = audit.Who{Type: audit.ActorAdmin, Name: "helpdesk@example.org"}
@@ -118,6 +119,43 @@ func TestLoginDuoBypassCodeLogsInOnce(t *testing.T) {
 	}
 	allowed := auditOf(t, p, unixUser, audit.AuthAllowed)
 	if len(allowed) != 1 || !strings.Contains(allowed[0].Details, `"factor":"bypass_code"`) {
+		t.Fatalf("allowed records: %+v", allowed)
+	}
+}
+
+func TestLoginDuoHardwareTokenCodeLogsInAUserWithOnlyAToken(t *testing.T) {
+	p, _, ld := loginDuoPortal(t, store.NewUserRequireEnrollment)
+	ctx := context.Background()
+	if _, err := p.Users.Create(ctx, users.NewUser{Username: unixUser}, audit.CLI()); err != nil {
+		t.Fatal(err)
+	}
+	lines, err := p.Factors.ParseTokens(ctx, strings.NewReader("K1,3132333435363738393031323334353637383930,hotp-6,0\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Factors.ImportTokens(ctx, lines, p.Enroll, audit.CLI()); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Factors.AssignToken(ctx, "K1", unixUser, audit.CLI()); err != nil {
+		t.Fatal(err)
+	}
+	// RFC 4226 code at counter 2: a press or two lost is within the window.
+	s := ld.Start(t)
+	s.WaitFor("Enter the passcode")
+	s.TypeLine("359152")
+	exit, out := s.Wait()
+	if exit != 0 || !strings.Contains(out, "COMMAND-RAN") {
+		t.Fatalf("login_duo with a token code: exit %d, terminal %q", exit, out)
+	}
+	// The same press again is a replay.
+	s = ld.Start(t)
+	s.WaitFor("Enter the passcode")
+	s.TypeLine("359152")
+	if exit, out := s.Wait(); exit == 0 || strings.Contains(out, "COMMAND-RAN") {
+		t.Fatalf("replayed token code: exit %d, terminal %q", exit, out)
+	}
+	allowed := auditOf(t, p, unixUser, audit.AuthAllowed)
+	if len(allowed) != 1 || !strings.Contains(allowed[0].Details, `"factor":"hardware_token"`) {
 		t.Fatalf("allowed records: %+v", allowed)
 	}
 }

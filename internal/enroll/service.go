@@ -47,6 +47,7 @@ type Store interface {
 	store.SecurityKeyQueries
 	store.HardwareTokenQueries
 	store.FactorQueries
+	store.TokenQueries
 	store.EnrollmentLinkQueries
 	store.PendingEnrollmentQueries
 	store.ChallengeQueries
@@ -110,3 +111,16 @@ func newUserKey() string { return secret.NewID("DU", 20) }
 // BypassCodeHash is the keyed hash a bypass code is stored under
 // (verify.HashBypassCode with this portal's key).
 func (s *Service) BypassCodeHash(code string) []byte { return verify.HashBypassCode(s.bypassKey, code) }
+
+func tokenAAD(key string) []byte { return []byte("hardware-token:" + key) }
+
+// SealTokenSecret seals a hardware token's OATH secret for storage, bound
+// to its public id.
+func (s *Service) SealTokenSecret(key string, secret []byte) []byte {
+	return s.box.Seal(secret, tokenAAD(key))
+}
+
+// OpenTokenSecret opens the sealed secret of a hardware token.
+func (s *Service) OpenTokenSecret(t store.OATHToken) ([]byte, error) {
+	return s.box.Open(t.Secret, tokenAAD(t.Key))
+}

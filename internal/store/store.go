@@ -51,6 +51,7 @@ type Queries interface {
 	PhoneQueries
 	SecurityKeyQueries
 	FactorQueries
+	TokenQueries
 	EnrollmentLinkQueries
 	ChallengeQueries
 	GroupQueries

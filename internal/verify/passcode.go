@@ -12,7 +12,7 @@ import (
 )
 
 // ErrNoPasscodeDevice means the user has nothing that makes passcodes: no
-// activated phone or tablet, and no live bypass code.
+// activated phone or tablet, no hardware token and no live bypass code.
 var ErrNoPasscodeDevice = errors.New("verify: no device makes passcodes")
 
 // Factors a passcode can prove, as audit records and the Universal Prompt's
@@ -34,6 +34,7 @@ type PasscodeStore interface {
 	LockoutStore
 	PhonesByUser(ctx context.Context, userID int64) ([]store.Phone, error)
 	BypassCodesByUser(ctx context.Context, userID int64) ([]store.BypassCode, error)
+	OATHTokensByUser(ctx context.Context, userID int64) ([]store.OATHToken, error)
 }
 
 // PasscodeSecrets opens what a passcode is compared with: a phone's sealed
@@ -42,6 +43,7 @@ type PasscodeStore interface {
 type PasscodeSecrets interface {
 	OpenPhoneSecret(ph store.Phone) (string, error)
 	BypassCodeHash(code string) []byte
+	OpenTokenSecret(t store.OATHToken) ([]byte, error)
 }
 
 // CheckPasscode verifies a passcode typed at login, as one attempt counted
@@ -78,7 +80,11 @@ func CheckPasscode(ctx context.Context, st PasscodeStore, c clock.Clock, u store
 			live = append(live, b)
 		}
 	}
-	if len(devices) == 0 && len(live) == 0 {
+	tokens, err := st.OATHTokensByUser(ctx, u.ID)
+	if err != nil {
+		return Passcode{}, fmt.Errorf("verify: hardware tokens: %w", err)
+	}
+	if len(devices) == 0 && len(live) == 0 && len(tokens) == 0 {
 		return Passcode{}, ErrNoPasscodeDevice
 	}
 	code = NormalizeCode(code)
@@ -87,6 +93,9 @@ func CheckPasscode(ctx context.Context, st PasscodeStore, c clock.Clock, u store
 		now := c.Now()
 		if accept := matchBypassCode(live, keys, code, u.ID, now, &spent); accept != nil {
 			return accept, nil
+		}
+		if accept, err := matchTokenCode(tokens, keys, code, now, &spent); accept != nil || err != nil {
+			return accept, err
 		}
 		return matchAppPasscode(devices, keys, code, now, &spent)
 	}})

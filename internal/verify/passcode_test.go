@@ -238,3 +238,5 @@ func (f funcSecrets) OpenPhoneSecret(p store.Phone) (string, error) { return f(p
 func (funcSecrets) BypassCodeHash(code string) []byte {
 	return verify.HashBypassCode([]byte("test bypass key"), code)
 }
+
+func (funcSecrets) OpenTokenSecret(t store.OATHToken) ([]byte, error) { return t.Secret, nil }

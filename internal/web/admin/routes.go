@@ -42,6 +42,12 @@ func (s *Section) Register(r *gin.Engine) {
 	s.adminHandle(g, http.MethodPost, "/users/:key/bypass-codes", admin.ManageUsers, s.AdminUserBypassCodesPOST)
 	s.adminHandle(g, http.MethodPost, "/users/:key/bypass-codes/clear", admin.ManageUsers, s.AdminUserBypassCodesClearPOST)
 
+	s.adminHandle(g, http.MethodGet, "/tokens", admin.ViewUsers, s.AdminTokensGET)
+	s.adminHandle(g, http.MethodPost, "/tokens/preview", admin.ManageUsers, s.AdminTokensPreviewPOST)
+	s.adminHandle(g, http.MethodPost, "/tokens/import", admin.ManageUsers, s.AdminTokensImportPOST)
+	s.adminHandle(g, http.MethodPost, "/tokens/assign", admin.ManageUsers, s.AdminTokensAssignPOST)
+	s.adminHandle(g, http.MethodPost, "/tokens/resync", admin.ManageUsers, s.AdminTokensResyncPOST)
+
 	s.adminHandle(g, http.MethodGet, "/enrollments", admin.ViewUsers, s.AdminEnrollmentsGET)
 	s.adminHandle(g, http.MethodGet, "/enrollments/:id/delete", admin.ManageUsers, s.AdminEnrollmentDeleteGET)
 	s.adminHandle(g, http.MethodPost, "/enrollments/:id/delete", admin.ManageUsers, s.AdminEnrollmentDeletePOST)
