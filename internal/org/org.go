@@ -73,3 +73,9 @@ func (s *Settings) Forget() {
 	s.name = ""
 	s.mu.Unlock()
 }
+
+// ActivationHours is how long activation links an admin sends work unless
+// they choose otherwise: the stored setting, or DefaultActivationHours.
+func (s *Settings) ActivationHours(ctx context.Context) (int, error) {
+	return ActivationHours(ctx, s.store)
+}

@@ -297,3 +297,41 @@ func TestAdminSendActivationLinks(t *testing.T) {
 		t.Fatalf("help desk allowed: %d", r.StatusCode)
 	}
 }
+
+// The settings page's activation link validity is what the send forms
+// offer first, and a send with it makes a link that works that long.
+func TestAdminActivationFormsStartFromTheSettingsValidity(t *testing.T) {
+	p := testkit.New(t)
+	ctx := context.Background()
+	owner, _ := p.SignInAs(t, admin.RoleOwner)
+	if r := owner.Post("/admin/settings", url.Values{"org_name": {"Acme"}, "activation_hours": {"36"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save settings: %d", r.StatusCode)
+	}
+	u := testkit.Got(p.Users.Create(ctx, users.NewUser{Username: "alice", Email: "alice@example.com"}, audit.CLI())).Must(t)
+	base := "/admin/users/" + u.Key + "/phones"
+	if r := owner.Post(base, url.Values{"type": {"tablet"}, "platform": {"Apple iOS"}, "name": {"iPad"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("add tablet: %d", r.StatusCode)
+	}
+	phones := testkit.Got(p.Store.PhonesByUser(ctx, u.ID)).Must(t)
+	activate := base + "/" + phones[0].Key + "/activate"
+	for _, path := range []string{activate, "/admin/activation"} {
+		r := owner.Get(path)
+		if r.StatusCode != http.StatusOK || !strings.Contains(r.Body, `<option value="36" selected>36 hours</option>`) ||
+			!strings.Contains(r.Body, `<option value="72">3 days</option>`) {
+			t.Fatalf("%s does not start from the setting: %d\n%s", path, r.StatusCode, r.Body)
+		}
+	}
+	if r := owner.Post(activate, url.Values{"via": {"email"}, "hours": {"48"}, "email_subject": {"Activate"}, "email_body": {"Open {acturl}"}}); r.StatusCode != http.StatusUnprocessableEntity {
+		t.Fatalf("a validity not offered was taken: %d", r.StatusCode)
+	}
+	if r := owner.Post(activate, url.Values{"via": {"email"}, "hours": {"36"}, "email_subject": {"Activate"}, "email_body": {"Open {acturl}"}}); r.StatusCode != http.StatusSeeOther {
+		t.Fatalf("send with the setting's validity: %d %s", r.StatusCode, r.Body)
+	}
+	var expires int64
+	if err := p.Store.SQL().QueryRowContext(ctx, `SELECT expires_at FROM activation_codes WHERE phone_id = ?`, phones[0].ID).Scan(&expires); err != nil {
+		t.Fatal(err)
+	}
+	if got := time.Unix(expires, 0).Sub(p.Clock.Now()); got != 36*time.Hour {
+		t.Fatalf("the link works %v, want 36h", got)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -133,13 +134,33 @@ type activationForm struct {
 	WithLogo     bool
 }
 
-// activationHours are the validity choices offered, in hours.
+// activationHours are the validity choices offered, in hours, besides the
+// organisation's setting.
 var activationHours = []int{1, 24, 72, 168, 720}
 
+// activationChoices are the validity choices of the send forms: the usual
+// ones and the organisation's setting (the forms' default), in order.
+func (s *Section) activationChoices(c *gin.Context) (def int, choices []int, err error) {
+	def, err = s.org.ActivationHours(c.Request.Context())
+	if err != nil {
+		return 0, nil, err
+	}
+	choices = slices.Clone(activationHours)
+	if !slices.Contains(choices, def) {
+		choices = append(choices, def)
+		slices.Sort(choices)
+	}
+	return def, choices, nil
+}
+
 func (s *Section) defaultActivationForm(c *gin.Context, via string) (activationForm, error) {
+	def, _, err := s.activationChoices(c)
+	if err != nil {
+		return activationForm{}, err
+	}
 	email, sms, err := s.enroll.ActivationTexts(c.Request.Context())
 	return activationForm{
-		Via: via, Hours: int(enroll.ActivationTTL / time.Hour),
+		Via: via, Hours: def,
 		EmailSubject: email.Subject, EmailBody: email.Body, SMSInstall: sms.Install, SMSActivate: sms.Activation,
 	}, err
 }
@@ -166,13 +187,41 @@ func (s *Section) activationSend(f activationForm) enroll.ActivationSend {
 	}
 }
 
-func validHours(h int) bool {
-	for _, x := range activationHours {
-		if x == h {
-			return true
-		}
+// hourChoice is one validity choice of the send forms.
+type hourChoice struct {
+	Hours int
+	Label string // "1 hour", "36 hours", "3 days"
+}
+
+// hourChoices are the validity choices to show; the usual ones when the
+// setting cannot be read (the send then refuses a choice it cannot check).
+func (s *Section) hourChoices(c *gin.Context) []hourChoice {
+	hours := activationHours
+	if _, choices, err := s.activationChoices(c); err == nil {
+		hours = choices
 	}
-	return false
+	out := make([]hourChoice, len(hours))
+	for i, h := range hours {
+		out[i] = hourChoice{Hours: h, Label: hoursLabel(h)}
+	}
+	return out
+}
+
+// hoursLabel says h hours as people say it: whole days from two days on.
+func hoursLabel(h int) string {
+	switch {
+	case h == 1:
+		return "1 hour"
+	case h >= 48 && h%24 == 0:
+		return strconv.Itoa(h/24) + " days"
+	}
+	return strconv.Itoa(h) + " hours"
+}
+
+// validHours tells whether h is one of the validity choices the forms offer.
+func (s *Section) validHours(c *gin.Context, h int) bool {
+	_, choices, err := s.activationChoices(c)
+	return err == nil && slices.Contains(choices, h)
 }
 
 // preferredVia is the channel the send forms start on: SMS for a device
@@ -211,7 +260,7 @@ type activatePage struct {
 	User         store.User
 	Phone        phoneRow
 	Form         activationForm
-	Hours        []int
+	Hours        []hourChoice
 	Placeholders map[string][]string
 	Problems     []string
 }
@@ -276,7 +325,7 @@ func (s *Section) AdminPhoneActivateGET(c *gin.Context) {
 		return
 	}
 	s.Render(c, http.StatusOK, viewAdminActivate, render.Page{Title: "Activate " + row.Label, Data: activatePage{
-		User: u, Phone: row, Form: f, Hours: activationHours, Placeholders: activationPlaceholders(),
+		User: u, Phone: row, Form: f, Hours: s.hourChoices(c), Placeholders: activationPlaceholders(),
 	}})
 }
 
@@ -290,10 +339,10 @@ func (s *Section) AdminPhoneActivatePOST(c *gin.Context) {
 	f := activationFormOf(c)
 	again := func(status int, problems []string) {
 		s.Render(c, status, viewAdminActivate, render.Page{Title: "Activate " + row.Label, Data: activatePage{
-			User: u, Phone: row, Form: f, Hours: activationHours, Placeholders: activationPlaceholders(), Problems: problems,
+			User: u, Phone: row, Form: f, Hours: s.hourChoices(c), Placeholders: activationPlaceholders(), Problems: problems,
 		}})
 	}
-	if !validHours(f.Hours) {
+	if !s.validHours(c, f.Hours) {
 		again(http.StatusUnprocessableEntity, []string{"Choose how long the link works from the list."})
 		return
 	}
@@ -343,7 +392,7 @@ type activationListRow struct {
 type activationListPage struct {
 	Devices      []activationListRow
 	Form         activationForm
-	Hours        []int
+	Hours        []hourChoice
 	Placeholders map[string][]string
 	Problems     []string
 	Skipped      []string
@@ -367,7 +416,7 @@ func (s *Section) renderActivationList(c *gin.Context, status int, page activati
 		row.Checked = checked[row.Value]
 		page.Devices = append(page.Devices, row)
 	}
-	page.Hours, page.Placeholders, page.Limit = activationHours, activationPlaceholders(), activationListLimit
+	page.Hours, page.Placeholders, page.Limit = s.hourChoices(c), activationPlaceholders(), activationListLimit
 	s.Render(c, status, viewAdminActivation, render.Page{Title: "Send activation links", Data: page})
 }
 
@@ -413,7 +462,7 @@ func (s *Section) AdminActivationPOST(c *gin.Context) {
 	case f.Via != enroll.ViaSMS && f.Via != enroll.ViaEmail:
 		again([]string{"Choose SMS or email."})
 		return
-	case !validHours(f.Hours):
+	case !s.validHours(c, f.Hours):
 		again([]string{"Choose how long the links work from the list."})
 		return
 	}
@@ -459,12 +508,12 @@ func (s *Section) AdminActivationPOST(c *gin.Context) {
 // needs.
 type activationTextsDataT struct {
 	Form         activationForm
-	Hours        []int
+	Hours        []hourChoice
 	Placeholders map[string][]string
 	Problems     []string
 	ShowOnly     bool // offer "only show me the link"
 }
 
-func activationTextsData(f activationForm, hours []int, placeholders map[string][]string, problems []string, showOnly bool) activationTextsDataT {
+func activationTextsData(f activationForm, hours []hourChoice, placeholders map[string][]string, problems []string, showOnly bool) activationTextsDataT {
 	return activationTextsDataT{Form: f, Hours: hours, Placeholders: placeholders, Problems: problems, ShowOnly: showOnly}
 }
