@@ -169,17 +169,7 @@ func (s *Server) DevicesKeyOptionsPOST(c *gin.Context) {
 		c.JSON(http.StatusConflict, gin.H{"error": "No security key can be used here for this username. Enter a code instead."})
 		return
 	}
-	if err != nil {
-		s.log.Error("begin key proof", "err", err)
-		c.JSON(http.StatusInternalServerError, gin.H{"error": "Something went wrong on our side. Try again in a minute."})
-		return
-	}
-	session(c).Values[proveKeySession] = sealed
-	if err := s.saveSession(c); err != nil {
-		s.log.Error("save session", "err", err)
-	}
-	c.Header("Cache-Control", "no-store")
-	c.Data(http.StatusOK, "application/json", options)
+	s.answerKeyProofOptions(c, options, sealed, err)
 }
 
 // DevicesKeyVerifyPOST checks the key's answer.

@@ -89,6 +89,13 @@ func (s *Server) EnrollProveKeyOptionsPOST(c *gin.Context) {
 		c.JSON(http.StatusConflict, gin.H{"error": "Your account has no security key. Enter a code instead."})
 		return
 	}
+	s.answerKeyProofOptions(c, options, sealed, err)
+}
+
+// answerKeyProofOptions answers a started security-key proof: the options
+// for navigator.credentials.get, with the sealed challenge kept in the
+// session for the verify step.
+func (s *Server) answerKeyProofOptions(c *gin.Context, options, sealed []byte, err error) {
 	if err != nil {
 		s.log.Error("begin key proof", "err", err)
 		c.JSON(http.StatusInternalServerError, gin.H{"error": "Something went wrong on our side. Try again in a minute."})
