@@ -68,4 +68,3 @@ func (d *DB) SealedSamples(ctx context.Context) ([]SealedSample, error) {
 	}
 	return out, nil
 }
-
