@@ -53,10 +53,10 @@ func (s queries) APIUsers(ctx context.Context, f store.APIUserFilter) ([]store.A
 	if err := s.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM users u`+where, args...).Scan(&total); err != nil {
 		return nil, 0, wrap("api users count", err)
 	}
-	// The page's rows are chosen by rowid first, so that the enrolled flag
-	// is worked out for the page only.
+	// The page's rows are chosen by rowid first, so that the associations
+	// are read for the page only.
 	rows, err := s.q.QueryContext(ctx, `SELECT u.id, u.user_key, u.username, u.realname, u.firstname, u.lastname,
-			u.email, u.notes, u.status, u.failed_attempts, u.created_at, u.updated_at, u.last_login_at, `+enrolledExpr(nil)+`
+			u.email, u.notes, u.status, u.failed_attempts, u.created_at, u.updated_at, u.last_login_at
 		FROM users u WHERE u.id IN (SELECT u.id FROM users u`+where+` ORDER BY u.id LIMIT ? OFFSET ?)
 		ORDER BY u.id`, append(args, f.Limit, f.Offset)...)
 	if err != nil {
@@ -70,7 +70,7 @@ func (s queries) APIUsers(ctx context.Context, f store.APIUserFilter) ([]store.A
 		var created, updated int64
 		var lastLogin sql.NullInt64
 		if err := rows.Scan(&u.ID, &u.Key, &u.Username, &u.RealName, &u.FirstName, &u.LastName, &u.Email, &u.Notes,
-			&u.Status, &u.FailedAttempts, &created, &updated, &lastLogin, &u.Enrolled); err != nil {
+			&u.Status, &u.FailedAttempts, &created, &updated, &lastLogin); err != nil {
 			rows.Close()
 			return nil, 0, wrap("api users", err)
 		}
