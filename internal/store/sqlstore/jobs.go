@@ -165,6 +165,11 @@ func (s queries) ReleaseInstances(ctx context.Context, ids []string, now time.Ti
 		return 0, 0, wrap("release instances", err)
 	}
 	jobs, _ := res.RowsAffected()
+	// Their leases on scheduled work go too, so that a live instance takes
+	// the work over at its next tick instead of when the lease runs out.
+	if _, err := s.q.ExecContext(ctx, `DELETE FROM leases WHERE holder IN `+in, args...); err != nil {
+		return 0, 0, wrap("release instances", err)
+	}
 	if _, err := s.q.ExecContext(ctx, `DELETE FROM instances WHERE id IN `+in, args...); err != nil {
 		return 0, 0, wrap("release instances", err)
 	}
