@@ -105,3 +105,12 @@ func (d *Dialect) nocaseRange(col string) string {
 	}
 	return col + " >= ? COLLATE NOCASE AND " + col + " < ? COLLATE NOCASE"
 }
+
+// indexedBy is SQLite's index hint (INDEXED BY index) after a table in
+// FROM; PostgreSQL has no hints and picks the index itself.
+func (d *Dialect) indexedBy(index string) string {
+	if d.postgres() {
+		return ""
+	}
+	return "INDEXED BY " + index
+}
