@@ -78,6 +78,7 @@ type Queries interface {
 	PromptQueries
 	JobQueries
 	InstanceQueries
+	LeaseQueries
 	AdminAPIQueries
 	DirectoryQueries
 }
