@@ -79,6 +79,7 @@ type Queries interface {
 	PromptQueries
 	JobQueries
 	InstanceQueries
+	LeaseQueries
 	AdminAPIQueries
 	DirectoryQueries
 }
