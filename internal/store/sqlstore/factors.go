@@ -21,32 +21,95 @@ func (s queries) HasFactor(ctx context.Context, userID int64) (bool, error) {
 
 func (s queries) CreateBypassCode(ctx context.Context, b *store.BypassCode) error {
 	err := s.q.QueryRowContext(ctx, `
-		INSERT INTO bypass_codes (user_id, code_hash, uses_left, created_by, created_at, expires_at)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-		b.UserID, b.CodeHash, b.UsesLeft, b.CreatedBy, unix(b.CreatedAt), nullUnix(b.ExpiresAt)).Scan(&b.ID)
+		INSERT INTO bypass_codes (code_key, user_id, code_hash, uses_left, created_by, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		b.Key, b.UserID, b.CodeHash, b.UsesLeft, b.CreatedBy, unix(b.CreatedAt), nullUnix(b.ExpiresAt)).Scan(&b.ID)
 	return wrap("create bypass code", err)
 }
 
 func (s queries) BypassCodesByUser(ctx context.Context, userID int64) ([]store.BypassCode, error) {
 	rows, err := s.q.QueryContext(ctx, `
-		SELECT id, user_id, code_hash, uses_left, created_by, created_at, expires_at
-		FROM bypass_codes WHERE user_id = ? ORDER BY id`, userID)
+		SELECT `+bypassColumns+` FROM bypass_codes b WHERE b.user_id = ? ORDER BY b.id`, userID)
 	if err != nil {
 		return nil, wrap("bypass codes by user", err)
 	}
 	defer rows.Close()
 	var out []store.BypassCode
 	for rows.Next() {
-		var b store.BypassCode
-		var created int64
-		var expires sql.NullInt64
-		if err := rows.Scan(&b.ID, &b.UserID, &b.CodeHash, &b.UsesLeft, &b.CreatedBy, &created, &expires); err != nil {
+		b, err := scanBypassCode(rows)
+		if err != nil {
 			return nil, wrap("bypass codes by user", err)
 		}
-		b.CreatedAt, b.ExpiresAt = fromUnix(created), fromNullUnix(expires)
 		out = append(out, b)
 	}
 	return out, wrap("bypass codes by user", rows.Err())
+}
+
+const bypassColumns = `b.id, COALESCE(b.code_key, ''), b.user_id, b.code_hash, b.uses_left, b.created_by, b.created_at, b.expires_at`
+
+// scanBypassCode reads bypassColumns, then dest (the user's columns when
+// the query joins them).
+func scanBypassCode(row interface{ Scan(...any) error }, dest ...any) (store.BypassCode, error) {
+	var b store.BypassCode
+	var created int64
+	var expires sql.NullInt64
+	err := row.Scan(append([]any{&b.ID, &b.Key, &b.UserID, &b.CodeHash, &b.UsesLeft, &b.CreatedBy, &created, &expires}, dest...)...)
+	b.CreatedAt, b.ExpiresAt = fromUnix(created), fromNullUnix(expires)
+	return b, err
+}
+
+// listedBypassColumns are a code and its user.
+const listedBypassColumns = bypassColumns + `, u.id, u.user_key, u.username, u.realname, u.firstname, u.lastname, u.email, u.notes,
+	u.status, u.failed_attempts, u.created_at, u.updated_at, u.last_login_at`
+
+func scanListedBypassCode(row interface{ Scan(...any) error }) (store.ListedBypassCode, error) {
+	var l store.ListedBypassCode
+	u := &l.User
+	var created, updated int64
+	var lastLogin sql.NullInt64
+	b, err := scanBypassCode(row, &u.ID, &u.Key, &u.Username, &u.RealName, &u.FirstName, &u.LastName, &u.Email, &u.Notes,
+		&u.Status, &u.FailedAttempts, &created, &updated, &lastLogin)
+	l.BypassCode = b
+	u.CreatedAt, u.UpdatedAt, u.LastLoginAt = fromUnix(created), fromUnix(updated), fromNullUnix(lastLogin)
+	return l, err
+}
+
+func (s queries) LiveBypassCodes(ctx context.Context, f store.BypassCodeFilter) ([]store.ListedBypassCode, int, error) {
+	where := ` WHERE b.uses_left > 0 AND (b.expires_at IS NULL OR b.expires_at > ?) AND (? = 0 OR b.user_id = ?)`
+	args := []any{unix(f.Now), f.UserID, f.UserID}
+	var total int
+	if err := s.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM bypass_codes b`+where, args...).Scan(&total); err != nil {
+		return nil, 0, wrap("live bypass codes", err)
+	}
+	rows, err := s.q.QueryContext(ctx, `SELECT `+listedBypassColumns+` FROM bypass_codes b JOIN users u ON u.id = b.user_id`+
+		where+` ORDER BY b.id LIMIT ? OFFSET ?`, append(args, f.Limit, f.Offset)...)
+	if err != nil {
+		return nil, 0, wrap("live bypass codes", err)
+	}
+	defer rows.Close()
+	out := []store.ListedBypassCode{}
+	for rows.Next() {
+		l, err := scanListedBypassCode(rows)
+		if err != nil {
+			return nil, 0, wrap("live bypass codes", err)
+		}
+		out = append(out, l)
+	}
+	return out, total, wrap("live bypass codes", rows.Err())
+}
+
+func (s queries) BypassCodeByKey(ctx context.Context, key string) (store.ListedBypassCode, error) {
+	l, err := scanListedBypassCode(s.q.QueryRowContext(ctx, `SELECT `+listedBypassColumns+`
+		FROM bypass_codes b JOIN users u ON u.id = b.user_id WHERE b.code_key = ?`, key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return l, store.ErrNotFound
+	}
+	return l, wrap("bypass code by key", err)
+}
+
+func (s queries) DeleteBypassCode(ctx context.Context, id int64) error {
+	res, err := s.q.ExecContext(ctx, `DELETE FROM bypass_codes WHERE id = ?`, id)
+	return affectedOne(res, err, "delete bypass code")
 }
 
 func (s queries) SpendBypassCode(ctx context.Context, userID int64, hash []byte, now time.Time) (bool, error) {
