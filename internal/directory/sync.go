@@ -2,7 +2,6 @@ package directory
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -40,6 +39,20 @@ type Result struct {
 	CreatedNames, UpdatedNames, DisabledNames, RemovedNames []string
 	Conflicts                                               []string
 	InvalidValues                                           []string
+	// UsernameConflicts are the directory's users whose username a user
+	// the directory did not create already has: skipped until an admin
+	// links the two or renames the other user.
+	UsernameConflicts []Conflict
+	// Invited is how many new users were sent an enrollment email (the
+	// directory's EnrollmentEmails setting), by the bulk send job EnrollJob.
+	Invited   int
+	EnrollJob int64
+}
+
+// Conflict is a directory entry held back because its username is taken.
+type Conflict struct {
+	Username string `json:"username"`
+	StableID string `json:"stable_id"`
 }
 
 // Counts are the figures of a result, in the order the CLI prints them.
@@ -61,12 +74,12 @@ var ErrBusy = errors.New("directory: another sync of this directory is running")
 // chunkSize is how many users one step of a write transaction writes (one
 // multi-row statement a table); txUsers is how many users one transaction
 // writes at most. A transaction ends sooner, after a chunk, when writes of
-// the login path wait for the lock (sqlite.DB.GroupWritesWaiting), as the
+// the login path wait for the lock (sqlstore.DB.GroupWritesWaiting), as the
 // importer's steps do. Fewer, larger transactions are what makes the first
 // sync fast: the random indexes (user keys, stable ids, phone keys) dirty
 // nearly every leaf page in each transaction, and SQLite writes each dirty
 // page once a commit, so 200 commits of 500 users wrote 5 GB for 100,000
-// users where 20 of 5,000 write a tenth of it (bench/directory).
+// users where 20 of 5,000 write a sixth of it (bench/directory).
 const (
 	chunkSize = 250
 	txUsers   = 5000
@@ -91,83 +104,15 @@ func addName(list *[]string, name string) {
 	}
 }
 
-// Sync runs (or previews) a sync of the named directory.
-func (s *Service) Sync(ctx context.Context, name string, opts Options) (Result, error) {
-	d, set, pw, err := s.load(ctx, name)
-	if err != nil {
-		return Result{}, err
-	}
-	if opts.DryRun {
-		res, _, err := s.read(ctx, d, set, pw, opts)
-		return res, err
-	}
-	holder := secret.NewID("L", 20)
-	now := s.Clock.Now()
-	ok, err := s.Store.TakeDirectoryLease(ctx, d.ID, holder, now, now.Add(leaseFor))
-	if err != nil {
-		return Result{}, err
-	}
-	if !ok {
-		return Result{}, ErrBusy
-	}
-	defer func() {
-		// Released even when ctx has ended, so that the next run does not
-		// wait for the lease to expire.
-		_ = s.Store.ReleaseDirectoryLease(context.WithoutCancel(ctx), d.ID, holder)
-	}()
-	run := store.DirectoryRun{DirectoryID: d.ID, Kind: "full", Status: "running", Counts: "{}", StartedAt: now}
-	if err := s.Store.CreateDirectoryRun(ctx, &run); err != nil {
-		return Result{}, err
-	}
-	res, cursor, err := s.syncLocked(ctx, d, set, pw, opts, holder)
-	res.RunID = run.ID
-	finish := s.Clock.Now()
-	run.FinishedAt = &finish
-	if res.Full {
-		run.Kind = "full"
-	} else {
-		run.Kind = "incremental"
-	}
-	counts, _ := json.Marshal(map[string]int{"read": res.Read, "created": res.Created, "updated": res.Updated,
-		"disabled": res.Disabled, "removed": res.Removed, "phones": res.Phones, "groups": res.Groups,
-		"conflicts": len(res.Conflicts), "invalid": len(res.InvalidValues)})
-	run.Counts = string(counts)
-	run.Report = strings.Join(append(append([]string{}, res.Conflicts...), res.InvalidValues...), "\n")
-	var fullAt *time.Time
-	switch {
-	case errors.Is(err, ErrNeedsConfirmation):
-		res.Status = "needs-confirmation"
-		run.Error = err.Error()
-	case err != nil:
-		res.Status = "failed"
-		run.Error = err.Error()
-		cursor = ""
-	default:
-		res.Status = "succeeded"
-		if res.Full {
-			fullAt = &finish
-		}
-	}
-	run.Status = res.Status
-	bg := context.WithoutCancel(ctx)
-	if ferr := s.Store.FinishDirectoryRun(bg, run); ferr != nil && err == nil {
-		err = ferr
-	}
-	if ferr := s.Store.SetDirectorySynced(bg, d.ID, finish, res.Status, cursor, fullAt); ferr != nil && err == nil {
-		err = ferr
-	}
-	return res, err
-}
-
 // read connects, reads the directory and makes the plan.
-func (s *Service) read(ctx context.Context, d store.Directory, set Settings, pw string, opts Options) (Result, *plan, error) {
+func (s *Service) read(ctx context.Context, d store.Directory, set Settings, pw string, opts Options, tr *tracker) (Result, *plan, error) {
 	var res Result
 	conn, err := connect(ctx, set, pw)
 	if err != nil {
 		return res, nil, err
 	}
 	defer conn.Close()
-	r := &reader{s: set, conn: conn}
+	r := &reader{s: set, conn: conn, onRead: func(n int) { tr.update(ctx, func(p *Progress) { p.Read = n }) }}
 	snap := &snapshot{}
 	if err := r.readGroups(ctx, snap); err != nil {
 		return res, nil, err
@@ -185,6 +130,7 @@ func (s *Service) read(ctx context.Context, d store.Directory, set Settings, pw 
 		return res, nil, err
 	}
 	res.Full, res.Read = full, snap.read
+	tr.update(ctx, func(p *Progress) { p.Read = snap.read })
 	if full && len(snap.users) == 0 {
 		return res, nil, &SearchError{Message: fmt.Sprintf("the search under %s found no users; an empty answer is taken as a fault, and nothing was changed", set.UsersBase)}
 	}
@@ -194,6 +140,8 @@ func (s *Service) read(ctx context.Context, d store.Directory, set Settings, pw 
 	}
 	p.cursor = max(snap.newest, lastNewest) + " " + snap.groupsPrint()
 	res.Conflicts, res.InvalidValues = p.conflicts, append(p.invalid, snap.skipped...)
+	res.UsernameConflicts = p.userConflicts
+	tr.update(ctx, func(pr *Progress) { pr.Compared, pr.ToWrite = len(snap.users), p.writes() })
 	res.Groups = len(p.newGroups)
 	for _, c := range p.changes {
 		if c.cur == nil {
@@ -228,17 +176,17 @@ func (s *Service) read(ctx context.Context, d store.Directory, set Settings, pw 
 }
 
 // syncLocked reads, plans and writes, holding the lease.
-func (s *Service) syncLocked(ctx context.Context, d store.Directory, set Settings, pw string, opts Options, holder string) (Result, string, error) {
-	res, p, err := s.read(ctx, d, set, pw, opts)
+func (s *Service) syncLocked(ctx context.Context, d store.Directory, set Settings, pw string, opts Options, holder string, tr *tracker) (Result, string, []store.User, error) {
+	res, p, err := s.read(ctx, d, set, pw, opts, tr)
 	if err != nil {
-		return res, "", err
+		return res, "", nil, err
 	}
 	w := &writer{s: s, d: d, who: audit.Who{Type: audit.ActorSystem, Name: "directory:" + d.Name}, holder: holder,
-		groupIDs: map[string]int64{}, phoneIDs: map[string]int64{}}
+		groupIDs: map[string]int64{}, phoneIDs: map[string]int64{}, tr: tr, keepCreated: set.EnrollmentEmails}
 	if err := w.apply(ctx, p); err != nil {
-		return res, "", err
+		return res, "", w.created, err
 	}
-	return res, p.cursor, nil
+	return res, p.cursor, w.created, nil
 }
 
 // writer writes a plan, a batch a transaction.
@@ -249,6 +197,19 @@ type writer struct {
 	holder   string
 	groupIDs map[string]int64 // group stable id -> id
 	phoneIDs map[string]int64 // number#ext -> phone id, for numbers created by this run
+	tr       *tracker
+	// created are the users this run created, for the enrollment emails;
+	// kept only when keepCreated (the directory sends them), since 100,000
+	// users are 25 MB.
+	created     []store.User
+	keepCreated bool
+	written int
+}
+
+// wrote counts n more users written and reports the progress.
+func (w *writer) wrote(ctx context.Context, n int) {
+	w.written += n
+	w.tr.update(ctx, func(p *Progress) { p.Written = w.written })
 }
 
 // renew extends the lease before each batch; losing it stops the run.
@@ -307,29 +268,44 @@ func (w *writer) apply(ctx context.Context, p *plan) error {
 			return err
 		}
 	}
-	if err := w.inTxs(ctx, len(p.changes), func(q store.Queries, from, to int) error {
-		return w.changes(ctx, q, p.changes[from:to])
+	// The users a transaction created count once it has committed.
+	var made []*store.User
+	if err := w.inTxs(ctx, len(p.changes), func() { made = made[:0] }, func(q store.Queries, from, to int) error {
+		m, err := w.changes(ctx, q, p.changes[from:to])
+		made = append(made, m...)
+		return err
+	}, func() {
+		if w.keepCreated {
+			for _, u := range made {
+				w.created = append(w.created, *u)
+			}
+		}
 	}); err != nil {
 		return err
 	}
-	if err := w.inTxs(ctx, len(p.leaving), func(q store.Queries, from, to int) error {
+	if err := w.inTxs(ctx, len(p.leaving), nil, func(q store.Queries, from, to int) error {
 		return w.trash(ctx, q, p.leaving[from:to])
-	}); err != nil {
+	}, nil); err != nil {
 		return err
 	}
-	return w.inTxs(ctx, len(p.purge), func(q store.Queries, from, to int) error {
+	return w.inTxs(ctx, len(p.purge), nil, func(q store.Queries, from, to int) error {
 		return w.purge(ctx, q, p.purge[from:to])
-	})
+	}, nil)
 }
 
 // inTxs writes n items in chunks, as many chunks a transaction as txUsers
 // allows or until logins wait for the lock; each transaction first renews
-// the lease. A run that stops between transactions has written whole
-// chunks only, and the next run compares against them: nothing twice.
-func (w *writer) inTxs(ctx context.Context, n int, fn func(q store.Queries, from, to int) error) error {
+// the lease, and begin and committed (when not nil) run before each
+// transaction and after each commit. A run that stops between
+// transactions has written whole transactions only, and the next run
+// compares against them: nothing twice.
+func (w *writer) inTxs(ctx context.Context, n int, begin func(), fn func(q store.Queries, from, to int) error, committed func()) error {
 	waiter, _ := w.s.Store.(writeWaiter)
 	for start := 0; start < n; {
 		next := start
+		if begin != nil {
+			begin()
+		}
 		err := w.s.Store.InTx(ctx, func(q store.Queries) error {
 			if err := w.renew(ctx, q); err != nil {
 				return err
@@ -349,13 +325,17 @@ func (w *writer) inTxs(ctx context.Context, n int, fn func(q store.Queries, from
 		if err != nil {
 			return err
 		}
+		if committed != nil {
+			committed()
+		}
+		w.wrote(ctx, next-start)
 		start = next
 	}
 	return nil
 }
 
 // changes creates and updates one batch of users.
-func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChange) error {
+func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChange) ([]*store.User, error) {
 	now := w.s.Clock.Now()
 	var created []*store.User
 	ids := make([]int64, len(batch))
@@ -374,7 +354,7 @@ func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChang
 	}
 	if len(created) > 0 {
 		if err := q.CreateUsers(ctx, created); err != nil {
-			return fmt.Errorf("create users: %w", err)
+			return nil, fmt.Errorf("create users: %w", err)
 		}
 	}
 	k := 0
@@ -394,7 +374,7 @@ func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChang
 		}
 	}
 	if err := q.LinkDirectoryUsers(ctx, w.d.ID, linkIDs, linkUsers); err != nil {
-		return err
+		return nil, err
 	}
 	k = 0
 	for i, c := range batch {
@@ -405,12 +385,12 @@ func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChang
 			ids[i] = u.ID
 			if c.bySync {
 				if err := q.SetDirectoryUserState(ctx, u.ID, nil, true); err != nil {
-					return err
+					return nil, err
 				}
 			}
 			// A new user's numbers are in the record of its creation, not
 			// one phone.added record each: the first sync of 100,000
-			// users wrote 100,000 fewer audit rows.
+			// users writes 100,000 fewer audit rows.
 			created := map[string]any{"directory": w.d.Name, "email": u.Email, "status": u.Status}
 			if len(c.phones) > 0 {
 				numbers := make([]string, len(c.phones))
@@ -428,7 +408,7 @@ func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChang
 					u.Status = c.status
 				}
 				if err := q.UpdateUserProfile(ctx, u, users.ResetsFailures(u.Status)); err != nil {
-					return fmt.Errorf("update user %s: %w", u.Username, err)
+					return nil, fmt.Errorf("update user %s: %w", u.Username, err)
 				}
 				details["changed"] = c.changed
 				if c.status != "" {
@@ -440,7 +420,7 @@ func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChang
 			}
 			if c.status != "" || c.restore {
 				if err := q.SetDirectoryUserState(ctx, u.ID, nil, c.bySync); err != nil {
-					return err
+					return nil, err
 				}
 			}
 			action := actionUserUpdated
@@ -491,7 +471,7 @@ func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChang
 	}
 	if len(newPhones) > 0 {
 		if err := q.CreatePhones(ctx, newPhones); err != nil {
-			return err
+			return nil, err
 		}
 		for key, p := range pending {
 			w.phoneIDs[key] = p.ID
@@ -502,20 +482,20 @@ func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChang
 	}
 	if len(attach) > 0 {
 		if err := q.AttachPhones(ctx, attach); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if len(memberships) > 0 {
 		if err := q.AddUsersToGroups(ctx, memberships); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if len(drops) > 0 {
 		if err := q.RemoveUsersFromGroups(ctx, drops); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return q.InsertAudits(ctx, entries)
+	return created, q.InsertAudits(ctx, entries)
 }
 
 // trash disables the users who left the directory and puts them in the
