@@ -203,7 +203,7 @@ type writer struct {
 	// users are 25 MB.
 	created     []store.User
 	keepCreated bool
-	written int
+	written     int
 }
 
 // wrote counts n more users written and reports the progress.
