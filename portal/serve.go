@@ -53,13 +53,15 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	go sweep(ctx, a)
 	// The workers: outbox delivery, jobs (bulk sends and imports, including
-	// those a crashed earlier start left), and this process's heartbeat.
+	// those a crashed earlier start left), this process's heartbeat, and the
+	// scheduled directory syncs (one process runs each, by the directory's
+	// lease in the database).
 	// They stop when serve is told to stop; the database stays open until
 	// they have recorded what they had in flight, or the grace period ends.
 	workerCtx, stopWorkers := context.WithCancel(ctx)
 	defer stopWorkers()
 	var workers sync.WaitGroup
-	for _, run := range []func(context.Context){a.Notify.Run, a.Jobs.Run, a.Instance.Run} {
+	for _, run := range []func(context.Context){a.Notify.Run, a.Jobs.Run, a.Instance.Run, a.Directories.Run} {
 		workers.Add(1)
 		go func() {
 			defer workers.Done()

@@ -65,7 +65,14 @@ func (snap *snapshot) groupsPrint() string {
 type reader struct {
 	s    Settings
 	conn *ldap.Conn
+	// onRead, when set, is told the number of entries read so far every
+	// progressEvery entries, for the live progress of a run.
+	onRead func(read int)
 }
+
+// progressEvery is how many entries a run reads between two progress
+// reports.
+const progressEvery = 1000
 
 func andFilter(parts ...string) string {
 	var kept []string
@@ -160,6 +167,9 @@ func (r *reader) readUsers(ctx context.Context, snap *snapshot, since string) er
 	}
 	add := func(e *ldap.Entry, group string) {
 		snap.read++
+		if r.onRead != nil && snap.read%progressEvery == 0 {
+			r.onRead(snap.read)
+		}
 		id := stableID(e, m.StableID)
 		if ts := e.GetAttributeValue("modifyTimestamp"); ts > snap.newest {
 			snap.newest = ts

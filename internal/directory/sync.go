@@ -2,7 +2,6 @@ package directory
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -40,6 +39,20 @@ type Result struct {
 	CreatedNames, UpdatedNames, DisabledNames, RemovedNames []string
 	Conflicts                                               []string
 	InvalidValues                                           []string
+	// UsernameConflicts are the directory's users whose username a user
+	// the directory did not create already has: skipped until an admin
+	// links the two or renames the other user.
+	UsernameConflicts []Conflict
+	// Invited is how many new users were sent an enrollment email (the
+	// directory's EnrollmentEmails setting), by the bulk send job EnrollJob.
+	Invited   int
+	EnrollJob int64
+}
+
+// Conflict is a directory entry held back because its username is taken.
+type Conflict struct {
+	Username string `json:"username"`
+	StableID string `json:"stable_id"`
 }
 
 // Counts are the figures of a result, in the order the CLI prints them.
@@ -76,83 +89,15 @@ func addName(list *[]string, name string) {
 	}
 }
 
-// Sync runs (or previews) a sync of the named directory.
-func (s *Service) Sync(ctx context.Context, name string, opts Options) (Result, error) {
-	d, set, pw, err := s.load(ctx, name)
-	if err != nil {
-		return Result{}, err
-	}
-	if opts.DryRun {
-		res, _, err := s.read(ctx, d, set, pw, opts)
-		return res, err
-	}
-	holder := secret.NewID("L", 20)
-	now := s.Clock.Now()
-	ok, err := s.Store.TakeDirectoryLease(ctx, d.ID, holder, now, now.Add(leaseFor))
-	if err != nil {
-		return Result{}, err
-	}
-	if !ok {
-		return Result{}, ErrBusy
-	}
-	defer func() {
-		// Released even when ctx has ended, so that the next run does not
-		// wait for the lease to expire.
-		_ = s.Store.ReleaseDirectoryLease(context.WithoutCancel(ctx), d.ID, holder)
-	}()
-	run := store.DirectoryRun{DirectoryID: d.ID, Kind: "full", Status: "running", Counts: "{}", StartedAt: now}
-	if err := s.Store.CreateDirectoryRun(ctx, &run); err != nil {
-		return Result{}, err
-	}
-	res, cursor, err := s.syncLocked(ctx, d, set, pw, opts, holder)
-	res.RunID = run.ID
-	finish := s.Clock.Now()
-	run.FinishedAt = &finish
-	if res.Full {
-		run.Kind = "full"
-	} else {
-		run.Kind = "incremental"
-	}
-	counts, _ := json.Marshal(map[string]int{"read": res.Read, "created": res.Created, "updated": res.Updated,
-		"disabled": res.Disabled, "removed": res.Removed, "phones": res.Phones, "groups": res.Groups,
-		"conflicts": len(res.Conflicts), "invalid": len(res.InvalidValues)})
-	run.Counts = string(counts)
-	run.Report = strings.Join(append(append([]string{}, res.Conflicts...), res.InvalidValues...), "\n")
-	var fullAt *time.Time
-	switch {
-	case errors.Is(err, ErrNeedsConfirmation):
-		res.Status = "needs-confirmation"
-		run.Error = err.Error()
-	case err != nil:
-		res.Status = "failed"
-		run.Error = err.Error()
-		cursor = ""
-	default:
-		res.Status = "succeeded"
-		if res.Full {
-			fullAt = &finish
-		}
-	}
-	run.Status = res.Status
-	bg := context.WithoutCancel(ctx)
-	if ferr := s.Store.FinishDirectoryRun(bg, run); ferr != nil && err == nil {
-		err = ferr
-	}
-	if ferr := s.Store.SetDirectorySynced(bg, d.ID, finish, res.Status, cursor, fullAt); ferr != nil && err == nil {
-		err = ferr
-	}
-	return res, err
-}
-
 // read connects, reads the directory and makes the plan.
-func (s *Service) read(ctx context.Context, d store.Directory, set Settings, pw string, opts Options) (Result, *plan, error) {
+func (s *Service) read(ctx context.Context, d store.Directory, set Settings, pw string, opts Options, tr *tracker) (Result, *plan, error) {
 	var res Result
 	conn, err := connect(ctx, set, pw)
 	if err != nil {
 		return res, nil, err
 	}
 	defer conn.Close()
-	r := &reader{s: set, conn: conn}
+	r := &reader{s: set, conn: conn, onRead: func(n int) { tr.update(ctx, func(p *Progress) { p.Read = n }) }}
 	snap := &snapshot{}
 	if err := r.readGroups(ctx, snap); err != nil {
 		return res, nil, err
@@ -170,6 +115,7 @@ func (s *Service) read(ctx context.Context, d store.Directory, set Settings, pw 
 		return res, nil, err
 	}
 	res.Full, res.Read = full, snap.read
+	tr.update(ctx, func(p *Progress) { p.Read = snap.read })
 	if full && len(snap.users) == 0 {
 		return res, nil, &SearchError{Message: fmt.Sprintf("the search under %s found no users; an empty answer is taken as a fault, and nothing was changed", set.UsersBase)}
 	}
@@ -179,6 +125,8 @@ func (s *Service) read(ctx context.Context, d store.Directory, set Settings, pw 
 	}
 	p.cursor = max(snap.newest, lastNewest) + " " + snap.groupsPrint()
 	res.Conflicts, res.InvalidValues = p.conflicts, append(p.invalid, snap.skipped...)
+	res.UsernameConflicts = p.userConflicts
+	tr.update(ctx, func(pr *Progress) { pr.Compared, pr.ToWrite = len(snap.users), p.writes() })
 	res.Groups = len(p.newGroups)
 	for _, c := range p.changes {
 		if c.cur == nil {
@@ -213,17 +161,17 @@ func (s *Service) read(ctx context.Context, d store.Directory, set Settings, pw 
 }
 
 // syncLocked reads, plans and writes, holding the lease.
-func (s *Service) syncLocked(ctx context.Context, d store.Directory, set Settings, pw string, opts Options, holder string) (Result, string, error) {
-	res, p, err := s.read(ctx, d, set, pw, opts)
+func (s *Service) syncLocked(ctx context.Context, d store.Directory, set Settings, pw string, opts Options, holder string, tr *tracker) (Result, string, []store.User, error) {
+	res, p, err := s.read(ctx, d, set, pw, opts, tr)
 	if err != nil {
-		return res, "", err
+		return res, "", nil, err
 	}
 	w := &writer{s: s, d: d, who: audit.Who{Type: audit.ActorSystem, Name: "directory:" + d.Name}, holder: holder,
-		groupIDs: map[string]int64{}, phoneIDs: map[string]int64{}}
+		groupIDs: map[string]int64{}, phoneIDs: map[string]int64{}, tr: tr}
 	if err := w.apply(ctx, p); err != nil {
-		return res, "", err
+		return res, "", w.created, err
 	}
-	return res, p.cursor, nil
+	return res, p.cursor, w.created, nil
 }
 
 // writer writes a plan, a batch a transaction.
@@ -234,6 +182,16 @@ type writer struct {
 	holder   string
 	groupIDs map[string]int64 // group stable id -> id
 	phoneIDs map[string]int64 // number#ext -> phone id, for numbers created by this run
+	tr       *tracker
+	// created are the users this run created, for the enrollment emails.
+	created []store.User
+	written int
+}
+
+// wrote counts n more users written and reports the progress.
+func (w *writer) wrote(ctx context.Context, n int) {
+	w.written += n
+	w.tr.update(ctx, func(p *Progress) { p.Written = w.written })
 }
 
 // renew extends the lease before each batch; losing it stops the run.
@@ -294,29 +252,40 @@ func (w *writer) apply(ctx context.Context, p *plan) error {
 	}
 	for start := 0; start < len(p.changes); start += batchSize {
 		batch := p.changes[start:min(start+batchSize, len(p.changes))]
-		if err := st.InTx(ctx, func(q store.Queries) error { return w.changes(ctx, q, batch) }); err != nil {
+		var made []*store.User
+		if err := st.InTx(ctx, func(q store.Queries) error {
+			var err error
+			made, err = w.changes(ctx, q, batch)
+			return err
+		}); err != nil {
 			return err
 		}
+		for _, u := range made {
+			w.created = append(w.created, *u)
+		}
+		w.wrote(ctx, len(batch))
 	}
 	for start := 0; start < len(p.leaving); start += batchSize {
 		batch := p.leaving[start:min(start+batchSize, len(p.leaving))]
 		if err := st.InTx(ctx, func(q store.Queries) error { return w.trash(ctx, q, batch) }); err != nil {
 			return err
 		}
+		w.wrote(ctx, len(batch))
 	}
 	for start := 0; start < len(p.purge); start += batchSize {
 		batch := p.purge[start:min(start+batchSize, len(p.purge))]
 		if err := st.InTx(ctx, func(q store.Queries) error { return w.purge(ctx, q, batch) }); err != nil {
 			return err
 		}
+		w.wrote(ctx, len(batch))
 	}
 	return nil
 }
 
 // changes creates and updates one batch of users.
-func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChange) error {
+func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChange) ([]*store.User, error) {
 	if err := w.renew(ctx, q); err != nil {
-		return err
+		return nil, err
 	}
 	now := w.s.Clock.Now()
 	var created []*store.User
@@ -336,7 +305,7 @@ func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChang
 	}
 	if len(created) > 0 {
 		if err := q.CreateUsers(ctx, created); err != nil {
-			return fmt.Errorf("create users: %w", err)
+			return nil, fmt.Errorf("create users: %w", err)
 		}
 	}
 	k := 0
@@ -356,7 +325,7 @@ func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChang
 		}
 	}
 	if err := q.LinkDirectoryUsers(ctx, w.d.ID, linkIDs, linkUsers); err != nil {
-		return err
+		return nil, err
 	}
 	k = 0
 	for i, c := range batch {
@@ -367,7 +336,7 @@ func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChang
 			ids[i] = u.ID
 			if c.bySync {
 				if err := q.SetDirectoryUserState(ctx, u.ID, nil, true); err != nil {
-					return err
+					return nil, err
 				}
 			}
 			entries = append(entries, audit.Entry(now, w.who, audit.UserCreated, audit.TargetUser, u.Username,
@@ -380,7 +349,7 @@ func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChang
 					u.Status = c.status
 				}
 				if err := q.UpdateUserProfile(ctx, u, users.ResetsFailures(u.Status)); err != nil {
-					return fmt.Errorf("update user %s: %w", u.Username, err)
+					return nil, fmt.Errorf("update user %s: %w", u.Username, err)
 				}
 				details["changed"] = c.changed
 				if c.status != "" {
@@ -392,7 +361,7 @@ func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChang
 			}
 			if c.status != "" || c.restore {
 				if err := q.SetDirectoryUserState(ctx, u.ID, nil, c.bySync); err != nil {
-					return err
+					return nil, err
 				}
 			}
 			action := actionUserUpdated
@@ -441,7 +410,7 @@ func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChang
 	}
 	if len(newPhones) > 0 {
 		if err := q.CreatePhones(ctx, newPhones); err != nil {
-			return err
+			return nil, err
 		}
 		for key, p := range pending {
 			w.phoneIDs[key] = p.ID
@@ -452,20 +421,20 @@ func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChang
 	}
 	if len(attach) > 0 {
 		if err := q.AttachPhones(ctx, attach); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if len(memberships) > 0 {
 		if err := q.AddUsersToGroups(ctx, memberships); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if len(drops) > 0 {
 		if err := q.RemoveUsersFromGroups(ctx, drops); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return q.InsertAudits(ctx, entries)
+	return created, q.InsertAudits(ctx, entries)
 }
 
 // trash disables the users who left the directory and puts them in the
