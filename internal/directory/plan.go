@@ -69,11 +69,18 @@ func parsePhone(raw, region string) (phoneNumber, bool) {
 		return phoneNumber{}, false
 	}
 	n, err := phonenumbers.Parse(raw, region)
-	if err != nil || !phonenumbers.IsValidNumber(n) {
+	if err != nil {
+		return phoneNumber{}, false
+	}
+	// GetNumberType is UNKNOWN exactly when IsValidNumber is false (both
+	// match the number against its region's patterns): one call instead
+	// of the two, which were a tenth of a first sync's CPU.
+	kind := phonenumbers.GetNumberType(n)
+	if kind == phonenumbers.UNKNOWN {
 		return phoneNumber{}, false
 	}
 	p := phoneNumber{e164: phonenumbers.Format(n, phonenumbers.E164), ext: n.GetExtension(), kind: store.PhoneMobile}
-	if phonenumbers.GetNumberType(n) == phonenumbers.FIXED_LINE {
+	if kind == phonenumbers.FIXED_LINE {
 		p.kind = store.PhoneLandline
 	}
 	return p, true
@@ -193,7 +200,8 @@ func makePlan(ctx context.Context, q store.Queries, d store.Directory, set Setti
 			}
 		}
 		want := map[int64]bool{}
-		for gid := range e.groups {
+		for _, gi := range e.groups {
+			gid := snap.groups[gi].stableID
 			if blockedGroups[gid] {
 				continue
 			}

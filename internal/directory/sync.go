@@ -71,8 +71,23 @@ var ErrNeedsConfirmation = errors.New("directory: the run would disable more use
 // lease.
 var ErrBusy = errors.New("directory: another sync of this directory is running")
 
-// batchSize is how many users one transaction writes.
-const batchSize = 500
+// chunkSize is how many users one step of a write transaction writes (one
+// multi-row statement a table); txUsers is how many users one transaction
+// writes at most. A transaction ends sooner, after a chunk, when writes of
+// the login path wait for the lock (sqlstore.DB.GroupWritesWaiting), as the
+// importer's steps do. Fewer, larger transactions are what makes the first
+// sync fast: the random indexes (user keys, stable ids, phone keys) dirty
+// nearly every leaf page in each transaction, and SQLite writes each dirty
+// page once a commit, so 200 commits of 500 users wrote 5 GB for 100,000
+// users where 20 of 5,000 write a sixth of it (bench/directory).
+const (
+	chunkSize = 250
+	txUsers   = 5000
+)
+
+// writeWaiter is the database's word on whether writes of the login path
+// wait behind the transaction in progress.
+type writeWaiter interface{ GroupWritesWaiting() bool }
 
 // leaseFor is how long a lease lasts without renewal (each batch renews).
 const leaseFor = 2 * time.Minute
@@ -167,7 +182,7 @@ func (s *Service) syncLocked(ctx context.Context, d store.Directory, set Setting
 		return res, "", nil, err
 	}
 	w := &writer{s: s, d: d, who: audit.Who{Type: audit.ActorSystem, Name: "directory:" + d.Name}, holder: holder,
-		groupIDs: map[string]int64{}, phoneIDs: map[string]int64{}, tr: tr}
+		groupIDs: map[string]int64{}, phoneIDs: map[string]int64{}, tr: tr, keepCreated: set.EnrollmentEmails}
 	if err := w.apply(ctx, p); err != nil {
 		return res, "", w.created, err
 	}
@@ -183,9 +198,12 @@ type writer struct {
 	groupIDs map[string]int64 // group stable id -> id
 	phoneIDs map[string]int64 // number#ext -> phone id, for numbers created by this run
 	tr       *tracker
-	// created are the users this run created, for the enrollment emails.
-	created []store.User
-	written int
+	// created are the users this run created, for the enrollment emails;
+	// kept only when keepCreated (the directory sends them), since 100,000
+	// users are 25 MB.
+	created     []store.User
+	keepCreated bool
+	written     int
 }
 
 // wrote counts n more users written and reports the progress.
@@ -250,43 +268,74 @@ func (w *writer) apply(ctx context.Context, p *plan) error {
 			return err
 		}
 	}
-	for start := 0; start < len(p.changes); start += batchSize {
-		batch := p.changes[start:min(start+batchSize, len(p.changes))]
-		var made []*store.User
-		if err := st.InTx(ctx, func(q store.Queries) error {
-			var err error
-			made, err = w.changes(ctx, q, batch)
-			return err
-		}); err != nil {
-			return err
+	// The users a transaction created count once it has committed.
+	var made []*store.User
+	if err := w.inTxs(ctx, len(p.changes), func() { made = made[:0] }, func(q store.Queries, from, to int) error {
+		m, err := w.changes(ctx, q, p.changes[from:to])
+		made = append(made, m...)
+		return err
+	}, func() {
+		if w.keepCreated {
+			for _, u := range made {
+				w.created = append(w.created, *u)
+			}
 		}
-		for _, u := range made {
-			w.created = append(w.created, *u)
-		}
-		w.wrote(ctx, len(batch))
+	}); err != nil {
+		return err
 	}
-	for start := 0; start < len(p.leaving); start += batchSize {
-		batch := p.leaving[start:min(start+batchSize, len(p.leaving))]
-		if err := st.InTx(ctx, func(q store.Queries) error { return w.trash(ctx, q, batch) }); err != nil {
-			return err
-		}
-		w.wrote(ctx, len(batch))
+	if err := w.inTxs(ctx, len(p.leaving), nil, func(q store.Queries, from, to int) error {
+		return w.trash(ctx, q, p.leaving[from:to])
+	}, nil); err != nil {
+		return err
 	}
-	for start := 0; start < len(p.purge); start += batchSize {
-		batch := p.purge[start:min(start+batchSize, len(p.purge))]
-		if err := st.InTx(ctx, func(q store.Queries) error { return w.purge(ctx, q, batch) }); err != nil {
+	return w.inTxs(ctx, len(p.purge), nil, func(q store.Queries, from, to int) error {
+		return w.purge(ctx, q, p.purge[from:to])
+	}, nil)
+}
+
+// inTxs writes n items in chunks, as many chunks a transaction as txUsers
+// allows or until logins wait for the lock; each transaction first renews
+// the lease, and begin and committed (when not nil) run before each
+// transaction and after each commit. A run that stops between
+// transactions has written whole transactions only, and the next run
+// compares against them: nothing twice.
+func (w *writer) inTxs(ctx context.Context, n int, begin func(), fn func(q store.Queries, from, to int) error, committed func()) error {
+	waiter, _ := w.s.Store.(writeWaiter)
+	for start := 0; start < n; {
+		next := start
+		if begin != nil {
+			begin()
+		}
+		err := w.s.Store.InTx(ctx, func(q store.Queries) error {
+			if err := w.renew(ctx, q); err != nil {
+				return err
+			}
+			for next < n && next-start < txUsers {
+				end := min(next+chunkSize, n)
+				if err := fn(q, next, end); err != nil {
+					return err
+				}
+				next = end
+				if waiter != nil && waiter.GroupWritesWaiting() {
+					break
+				}
+			}
+			return nil
+		})
+		if err != nil {
 			return err
 		}
-		w.wrote(ctx, len(batch))
+		if committed != nil {
+			committed()
+		}
+		w.wrote(ctx, next-start)
+		start = next
 	}
 	return nil
 }
 
 // changes creates and updates one batch of users.
 func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChange) ([]*store.User, error) {
-	if err := w.renew(ctx, q); err != nil {
-		return nil, err
-	}
 	now := w.s.Clock.Now()
 	var created []*store.User
 	ids := make([]int64, len(batch))
@@ -339,8 +388,18 @@ func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChang
 					return nil, err
 				}
 			}
-			entries = append(entries, audit.Entry(now, w.who, audit.UserCreated, audit.TargetUser, u.Username,
-				map[string]any{"directory": w.d.Name, "email": u.Email, "status": u.Status}))
+			// A new user's numbers are in the record of its creation, not
+			// one phone.added record each: the first sync of 100,000
+			// users writes 100,000 fewer audit rows.
+			created := map[string]any{"directory": w.d.Name, "email": u.Email, "status": u.Status}
+			if len(c.phones) > 0 {
+				numbers := make([]string, len(c.phones))
+				for j, ph := range c.phones {
+					numbers[j] = ph.e164
+				}
+				created["phones"] = numbers
+			}
+			entries = append(entries, audit.Entry(now, w.who, audit.UserCreated, audit.TargetUser, u.Username, created))
 		} else {
 			u := c.cur.User
 			if len(c.changed) > 0 || c.status != "" {
@@ -404,8 +463,10 @@ func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChang
 				}
 				pendingLinks = append(pendingLinks, phoneLink{ids[i], p})
 			}
-			entries = append(entries, audit.Entry(now, w.who, actionPhoneAdded, audit.TargetUser, c.username,
-				map[string]any{"directory": w.d.Name, "number": ph.e164, "type": ph.kind}))
+			if c.cur != nil {
+				entries = append(entries, audit.Entry(now, w.who, actionPhoneAdded, audit.TargetUser, c.username,
+					map[string]any{"directory": w.d.Name, "number": ph.e164, "type": ph.kind}))
+			}
 		}
 	}
 	if len(newPhones) > 0 {
@@ -440,9 +501,6 @@ func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChang
 // trash disables the users who left the directory and puts them in the
 // trash.
 func (w *writer) trash(ctx context.Context, q store.Queries, batch []store.DirectoryUser) error {
-	if err := w.renew(ctx, q); err != nil {
-		return err
-	}
 	now := w.s.Clock.Now()
 	entries := make([]store.AuditEntry, 0, len(batch))
 	for _, du := range batch {
@@ -462,9 +520,6 @@ func (w *writer) trash(ctx context.Context, q store.Queries, batch []store.Direc
 
 // purge deletes users whose time in the trash is over, with their devices.
 func (w *writer) purge(ctx context.Context, q store.Queries, batch []store.DirectoryUser) error {
-	if err := w.renew(ctx, q); err != nil {
-		return err
-	}
 	now := w.s.Clock.Now()
 	entries := make([]store.AuditEntry, 0, len(batch))
 	for _, du := range batch {
