@@ -136,7 +136,7 @@ func (s *Service) GroupNames(ctx context.Context, name string, set Settings, pas
 	defer conn.Close()
 	seen := map[string]bool{}
 	var out []string
-	err = pagedSearch(ctx, conn, set.GroupsBase, set.Mapping.GroupFilter, []string{set.Mapping.GroupName}, func(e *ldap.Entry) error {
+	err = pagedSearch(ctx, conn, set.GroupsBase, set.Mapping.GroupFilter, []string{set.Mapping.GroupName}, groupPageSize, func(e *ldap.Entry) error {
 		if n := e.GetAttributeValue(set.Mapping.GroupName); n != "" && !seen[strings.ToLower(n)] {
 			seen[strings.ToLower(n)] = true
 			out = append(out, n)
