@@ -11,6 +11,8 @@ command -v login_duo >/dev/null || need+=(login-duo libpam-duo)
 command -v slapd >/dev/null || [ -x /usr/sbin/slapd ] || need+=(slapd ldap-utils)
 command -v zbarimg >/dev/null || need+=(zbar-tools)
 command -v oathtool >/dev/null || need+=(oathtool)
+# A Samba AD domain controller for the Active Directory sync tests.
+command -v samba >/dev/null || [ -x /usr/sbin/samba ] || need+=(samba winbind ldb-tools)
 command -v npm >/dev/null || need+=(npm)
 
 if [ ${#need[@]} -gt 0 ]; then
@@ -54,6 +56,7 @@ if [ "${CI:-}" = true ]; then
     command -v "$t" >/dev/null || { echo "test-tools: $t is still missing" >&2; exit 1; }
   done
   [ -x /usr/sbin/slapd ] || { echo "test-tools: slapd is still missing" >&2; exit 1; }
+  command -v samba-tool >/dev/null && { command -v samba >/dev/null || [ -x /usr/sbin/samba ]; } || { echo "test-tools: samba is still missing" >&2; exit 1; }
   [ -f "$axe" ] || { echo "test-tools: axe-core is still missing" >&2; exit 1; }
   [ -f "$duo" ] || { echo "test-tools: @duosecurity/duo_universal is still missing" >&2; exit 1; }
 fi
