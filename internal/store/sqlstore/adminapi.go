@@ -155,11 +155,11 @@ func (s queries) fillUserAssociations(ctx context.Context, out []store.APIUser, 
 	if err != nil {
 		return err
 	}
-	err = each("api user tokens", `SELECT user_id, id, token_key, serial, type, created_at FROM hardware_tokens
+	err = each("api user tokens", `SELECT user_id, id, token_key, serial, type, step, created_at FROM hardware_tokens
 		WHERE user_id `+s.d.inInts()+` ORDER BY serial`, func(rows *sql.Rows) error {
 		var uid, created int64
 		var t store.HardwareToken
-		if err := rows.Scan(&uid, &t.ID, &t.Key, &t.Serial, &t.Type, &created); err != nil {
+		if err := rows.Scan(&uid, &t.ID, &t.Key, &t.Serial, &t.Type, &t.Step, &created); err != nil {
 			return err
 		}
 		t.CreatedAt = fromUnix(created)

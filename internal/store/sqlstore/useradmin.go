@@ -150,7 +150,7 @@ func (s queries) DeleteUser(ctx context.Context, id int64) error {
 
 func (s queries) HardwareTokensByUser(ctx context.Context, userID int64) ([]store.HardwareToken, error) {
 	rows, err := s.q.QueryContext(ctx, `
-		SELECT id, token_key, serial, type, created_at FROM hardware_tokens WHERE user_id = ? ORDER BY serial`, userID)
+		SELECT id, token_key, serial, type, step, created_at FROM hardware_tokens WHERE user_id = ? ORDER BY serial`, userID)
 	if err != nil {
 		return nil, wrap("hardware tokens by user", err)
 	}
@@ -159,7 +159,7 @@ func (s queries) HardwareTokensByUser(ctx context.Context, userID int64) ([]stor
 	for rows.Next() {
 		var t store.HardwareToken
 		var created int64
-		if err := rows.Scan(&t.ID, &t.Key, &t.Serial, &t.Type, &created); err != nil {
+		if err := rows.Scan(&t.ID, &t.Key, &t.Serial, &t.Type, &t.Step, &created); err != nil {
 			return nil, wrap("hardware tokens by user", err)
 		}
 		t.CreatedAt = fromUnix(created)
