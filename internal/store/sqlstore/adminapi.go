@@ -204,7 +204,7 @@ func (s queries) UpdateUserProfile(ctx context.Context, u store.User, resetFailu
 	}
 	res, err := s.q.ExecContext(ctx, `
 		UPDATE users SET username = ?, realname = ?, firstname = ?, lastname = ?, email = ?, notes = ?, status = ?,
-			failed_attempts = CASE WHEN ? THEN 0 ELSE failed_attempts END, updated_at = ?
+			failed_attempts = CASE WHEN ? = 1 THEN 0 ELSE failed_attempts END, updated_at = ?
 		WHERE id = ?`, u.Username, u.RealName, u.FirstName, u.LastName, u.Email, u.Notes, u.Status,
 		resetFailures, unix(u.UpdatedAt), u.ID)
 	return affectedOne(res, err, "update user profile")

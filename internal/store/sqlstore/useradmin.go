@@ -131,7 +131,7 @@ func (s queries) UpdateUser(ctx context.Context, u store.User, resetFailures boo
 	}
 	res, err := s.q.ExecContext(ctx, `
 		UPDATE users SET realname = ?, email = ?, notes = ?, status = ?,
-			failed_attempts = CASE WHEN ? THEN 0 ELSE failed_attempts END, updated_at = ?
+			failed_attempts = CASE WHEN ? = 1 THEN 0 ELSE failed_attempts END, updated_at = ?
 		WHERE id = ?`, u.RealName, u.Email, u.Notes, u.Status, resetFailures, unix(u.UpdatedAt), u.ID)
 	return affectedOne(res, err, "update user")
 }
