@@ -8,6 +8,7 @@ const (
 	BypassCodesCreated  = "bypass_codes.created"
 	BypassCodesCleared  = "bypass_codes.cleared"
 	RecoveryCodesMade   = "recovery_codes.created"
+	SMSPasscodeSent     = "sms_passcode.sent" // a one-time passcode texted to the user's phone
 	PhoneRenamed        = "phone.renamed"
 	PhoneRemoved        = "phone.removed"
 	SecurityKeyRenamed  = "security_key.renamed"

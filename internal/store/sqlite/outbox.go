@@ -12,10 +12,10 @@ import (
 
 func (s queries) EnqueueMessage(ctx context.Context, m *store.Message) (bool, error) {
 	res, err := s.q.ExecContext(ctx, `
-		INSERT INTO outbox (intent_key, channel, recipient, subject, body_text, body_html, status, next_attempt_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+		INSERT INTO outbox (intent_key, channel, priority, recipient, subject, body_text, body_html, status, next_attempt_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
 		ON CONFLICT (intent_key) DO NOTHING`,
-		m.IntentKey, m.Channel, m.Recipient, m.Subject, m.BodyText, m.BodyHTML, unix(m.NextAttemptAt), unix(m.CreatedAt))
+		m.IntentKey, m.Channel, m.Priority, m.Recipient, m.Subject, m.BodyText, m.BodyHTML, unix(m.NextAttemptAt), unix(m.CreatedAt))
 	if err != nil {
 		return false, wrap("enqueue message", err)
 	}
@@ -29,7 +29,7 @@ func (s queries) EnqueueMessage(ctx context.Context, m *store.Message) (bool, er
 	return true, wrap("enqueue message", err)
 }
 
-const messageColumns = `id, intent_key, channel, recipient, subject, body_text, body_html, status,
+const messageColumns = `id, intent_key, channel, priority, recipient, subject, body_text, body_html, status,
 	attempts, next_attempt_at, last_error, created_at, sent_at, claimed_until, claimed_by`
 
 func scanMessage(r interface{ Scan(...any) error }) (store.Message, error) {
@@ -37,7 +37,7 @@ func scanMessage(r interface{ Scan(...any) error }) (store.Message, error) {
 	var next, created int64
 	var sent, claimed sql.NullInt64
 	var by sql.NullString
-	err := r.Scan(&m.ID, &m.IntentKey, &m.Channel, &m.Recipient, &m.Subject, &m.BodyText, &m.BodyHTML, &m.Status,
+	err := r.Scan(&m.ID, &m.IntentKey, &m.Channel, &m.Priority, &m.Recipient, &m.Subject, &m.BodyText, &m.BodyHTML, &m.Status,
 		&m.Attempts, &next, &m.LastError, &created, &sent, &claimed, &by)
 	m.ClaimedBy = by.String
 	m.NextAttemptAt, m.CreatedAt = fromUnix(next), fromUnix(created)
@@ -63,7 +63,7 @@ func (s queries) ClaimMessages(ctx context.Context, by string, channels []string
 			WHERE channel IN (?`+strings.Repeat(", ?", len(channels)-1)+`)
 			  AND ((status = 'pending' AND next_attempt_at <= ?)
 			    OR (status = 'sending' AND claimed_until <= ?))
-			ORDER BY id LIMIT ?)
+			ORDER BY priority DESC, id LIMIT ?)
 		RETURNING `+messageColumns, args...)
 	if err != nil {
 		return nil, wrap("claim messages", err)
@@ -80,9 +80,14 @@ func (s queries) ClaimMessages(ctx context.Context, by string, channels []string
 	if err := rows.Err(); err != nil {
 		return nil, wrap("claim messages", err)
 	}
-	// RETURNING has no order; delivery order matters (an activation's
-	// install SMS goes before its link).
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	// RETURNING has no order; delivery order matters: a login's passcode
+	// goes first, and an activation's install SMS before its link.
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Priority != out[j].Priority {
+			return out[i].Priority > out[j].Priority
+		}
+		return out[i].ID < out[j].ID
+	})
 	return out, nil
 }
 
