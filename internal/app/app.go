@@ -205,7 +205,7 @@ func (a *App) webServer() (*web.Server, error) {
 		Admins: a.Admins, Org: a.Org,
 		Bulk: a.Bulk, Importer: a.Importer, Jobs: a.Jobs, Apps: a.Apps, Directories: a.Directories,
 		DuoAPI: duo.New(duo.Options{
-			Store: a.Store, Clock: a.Clock, Log: a.Log, Apps: a.Apps, Policy: a.Policy, Enroll: a.Enroll,
+			Store: a.Store, Clock: a.Clock, Log: a.Log, Apps: a.Apps, Policy: a.Policy, Enroll: a.Enroll, Factors: a.Factors,
 		}),
 		AdminAPI: adminapi.New(adminapi.Options{
 			Store: a.Store, Clock: a.Clock, Log: a.Log, Apps: a.Apps, Users: a.Users, Enroll: a.Enroll,

@@ -538,7 +538,9 @@ func Enqueue(ctx context.Context, q store.Queries, m store.Message, now time.Tim
 }
 
 // SMSPasscodeIntent is the intent key of the SMS that carries passcode id.
-func SMSPasscodeIntent(id int64) string { return fmt.Sprintf("sms-passcode:%d", id) }
+func SMSPasscodeIntent(id int64) string { return fmt.Sprintf("%s%d", smsPasscodeIntentPrefix, id) }
+
+const smsPasscodeIntentPrefix = "sms-passcode:"
 
 // SMSPasscodeText composes the SMS of a one-time passcode to number
 // (E.164), delivered ahead of bulk mail (store.PriorityLogin): someone is

@@ -28,8 +28,8 @@ const (
 
 // SMSPasscodeQueries store the SMS passcodes and count their sends.
 type SMSPasscodeQueries interface {
-	// SMSPasscodesSentSince counts the passcodes texted to the phone at or
-	// after since, used or not, and tells when the oldest of them was sent
+	// SMSPasscodesSentSince counts the passcodes texted to the phone after
+	// since, used or not, and tells when the oldest of them was sent
 	// (zero when none was).
 	SMSPasscodesSentSince(ctx context.Context, phoneID int64, since time.Time) (n int, oldest time.Time, err error)
 	// CreateSMSPasscode inserts p, sets its ID, counts the send on the

@@ -11,7 +11,7 @@ import (
 func (s queries) SMSPasscodesSentSince(ctx context.Context, phoneID int64, since time.Time) (int, time.Time, error) {
 	var n int
 	var oldest sql.NullInt64
-	err := s.q.QueryRowContext(ctx, `SELECT COUNT(*), MIN(created_at) FROM sms_passcodes WHERE phone_id = ? AND created_at >= ?`,
+	err := s.q.QueryRowContext(ctx, `SELECT COUNT(*), MIN(created_at) FROM sms_passcodes WHERE phone_id = ? AND created_at > ?`,
 		phoneID, unix(since)).Scan(&n, &oldest)
 	if err != nil || !oldest.Valid {
 		return n, time.Time{}, wrap("sms passcodes sent since", err)
