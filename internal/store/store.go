@@ -52,6 +52,7 @@ type Queries interface {
 	SecurityKeyQueries
 	FactorQueries
 	SMSPasscodeQueries
+	BypassCodeQueries
 	TokenQueries
 	EnrollmentLinkQueries
 	ChallengeQueries
@@ -79,6 +80,7 @@ type Queries interface {
 	PromptQueries
 	JobQueries
 	InstanceQueries
+	LeaseQueries
 	AdminAPIQueries
 	DirectoryQueries
 }
