@@ -12,6 +12,9 @@ command -v slapd >/dev/null || [ -x /usr/sbin/slapd ] || need+=(slapd ldap-utils
 command -v zbarimg >/dev/null || need+=(zbar-tools)
 command -v oathtool >/dev/null || need+=(oathtool)
 command -v npm >/dev/null || need+=(npm)
+# PostgreSQL for the store's tests on that backend (testkit.StartPostgres
+# runs initdb and postgres from PATH or /usr/lib/postgresql/*/bin).
+command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
@@ -54,6 +57,7 @@ if [ "${CI:-}" = true ]; then
     command -v "$t" >/dev/null || { echo "test-tools: $t is still missing" >&2; exit 1; }
   done
   [ -x /usr/sbin/slapd ] || { echo "test-tools: slapd is still missing" >&2; exit 1; }
+  command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "test-tools: PostgreSQL (initdb) is still missing" >&2; exit 1; }
   [ -f "$axe" ] || { echo "test-tools: axe-core is still missing" >&2; exit 1; }
   [ -f "$duo" ] || { echo "test-tools: @duosecurity/duo_universal is still missing" >&2; exit 1; }
 fi

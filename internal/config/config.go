@@ -16,7 +16,9 @@ import (
 // Settings is everything a subcommand may need. Every field has one flag and
 // one PORTAL_* variable.
 type Settings struct {
-	DB            string // path of the SQLite file
+	// DB is the SQLite file (a path, or sqlite:PATH) or a PostgreSQL URL
+	// (postgres://...); see IsPostgres and SQLitePath.
+	DB            string
 	BaseURL       string // public URL used in every link, without a trailing slash
 	Addr          string // listen address of `serve`
 	TLSCert       string // PEM certificate; with TLSKey, serve HTTPS
@@ -52,7 +54,7 @@ type option struct {
 
 func (s *Settings) options() []option {
 	return []option{
-		{"db", "PORTAL_DB", "./data/portal.db", "SQLite database file", &s.DB, false},
+		{"db", "PORTAL_DB", "./data/portal.db", "SQLite database file (a path or sqlite:PATH), or a PostgreSQL URL postgres://user:pass@host:5432/db", &s.DB, true},
 		{"base-url", "PORTAL_BASE_URL", "", "public URL of the portal (default derived from --addr)", &s.BaseURL, false},
 		{"addr", "PORTAL_ADDR", "127.0.0.1:8080", "listen address", &s.Addr, false},
 		{"tls-cert", "PORTAL_TLS_CERT", "", "TLS certificate (PEM)", &s.TLSCert, false},
@@ -107,6 +109,46 @@ func (s *Settings) Resolve(fs *flag.FlagSet, getenv func(string) string) error {
 	return s.validate()
 }
 
+// IsPostgres tells whether DB is a PostgreSQL URL (postgres:// or
+// postgresql://).
+func (s *Settings) IsPostgres() bool {
+	return strings.HasPrefix(s.DB, "postgres://") || strings.HasPrefix(s.DB, "postgresql://")
+}
+
+// SQLitePath is the database file of a SQLite DB ("" for PostgreSQL).
+func (s *Settings) SQLitePath() string {
+	if s.IsPostgres() {
+		return ""
+	}
+	return strings.TrimPrefix(s.DB, "sqlite:")
+}
+
+// DataDir is where the portal keeps its local files (instance lock files,
+// import uploads awaiting apply): beside the SQLite file, or beside the key
+// file when the database is PostgreSQL.
+func (s *Settings) DataDir() string {
+	if s.IsPostgres() {
+		return filepath.Dir(s.SecretKeyFile)
+	}
+	return filepath.Dir(s.SQLitePath())
+}
+
+// DBName names the database in messages: the file, or the PostgreSQL URL
+// without its password.
+func (s *Settings) DBName() string {
+	if !s.IsPostgres() {
+		return s.SQLitePath()
+	}
+	u, err := url.Parse(s.DB)
+	if err != nil {
+		return "the PostgreSQL database"
+	}
+	if u.User != nil {
+		u.User = url.User(u.User.Username())
+	}
+	return u.Redacted()
+}
+
 func (s *Settings) validate() error {
 	if s.DB == "" {
 		return errors.New("config: --db must not be empty")
@@ -114,8 +156,17 @@ func (s *Settings) validate() error {
 	if (s.TLSCert == "") != (s.TLSKey == "") {
 		return errors.New("config: PORTAL_TLS_CERT and PORTAL_TLS_KEY go together: set both or neither")
 	}
+	if s.IsPostgres() {
+		// Every instance on the database must seal with the same key, so
+		// it is named, not created beside a database file.
+		if s.SecretKeyFile == "" {
+			return errors.New("config: a PostgreSQL database needs PORTAL_SECRET_KEY_FILE (--secret-key-file): the at-rest key file, the same on every portal instance")
+		}
+	} else if s.SQLitePath() == "" {
+		return errors.New("config: --db sqlite: needs a file path after the colon")
+	}
 	if s.SecretKeyFile == "" {
-		s.SecretKeyFile = filepath.Join(filepath.Dir(s.DB), "secret.key")
+		s.SecretKeyFile = filepath.Join(filepath.Dir(s.SQLitePath()), "secret.key")
 	}
 	if s.BaseURL == "" {
 		s.BaseURL = defaultBaseURL(s.Addr, s.TLSCert != "")

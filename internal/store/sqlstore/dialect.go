@@ -105,3 +105,27 @@ func (d *Dialect) nocaseRange(col string) string {
 	}
 	return col + " >= ? COLLATE NOCASE AND " + col + " < ? COLLATE NOCASE"
 }
+
+// indexedBy is SQLite's index hint (INDEXED BY index) after a table in
+// FROM; PostgreSQL has no hints and picks the index itself.
+func (d *Dialect) indexedBy(index string) string {
+	if d.postgres() {
+		return ""
+	}
+	return "INDEXED BY " + index
+}
+
+// skipLocked ends the SELECT that picks the rows a claim (outbox messages,
+// a job) is about to take. On PostgreSQL two processes run such a claim at
+// once, outside any write transaction: without it both would pick the
+// same rows, and the second UPDATE, waiting on the first's row locks,
+// would then take them again. FOR UPDATE locks the picked rows and
+// re-reads a row changed meanwhile against the WHERE clause; SKIP LOCKED
+// passes over rows another claim holds, so the claims share the rows
+// instead of queueing. In SQLite one statement runs at a time anyway.
+func (d *Dialect) skipLocked() string {
+	if d.postgres() {
+		return " FOR UPDATE SKIP LOCKED"
+	}
+	return ""
+}

@@ -56,8 +56,8 @@ func (s queries) SetDirectorySynced(ctx context.Context, id int64, at time.Time,
 	res, err := s.q.ExecContext(ctx, `
 		UPDATE directories SET last_sync_at = ?, last_result = ?,
 			sync_cursor = CASE WHEN ? = '' THEN sync_cursor ELSE ? END,
-			last_full_at = CASE WHEN ? IS NULL THEN last_full_at ELSE ? END
-		WHERE id = ?`, unix(at), result, cursor, cursor, nullUnix(fullAt), nullUnix(fullAt), id)
+			last_full_at = COALESCE(?, last_full_at)
+		WHERE id = ?`, unix(at), result, cursor, cursor, nullUnix(fullAt), id)
 	return affectedOne(res, err, "set directory synced")
 }
 

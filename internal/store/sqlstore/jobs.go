@@ -56,11 +56,12 @@ func (s queries) JobByID(ctx context.Context, id int64) (store.Job, error) {
 }
 
 func (s queries) ClaimJob(ctx context.Context, id int64, owner string, now, until time.Time) (store.Job, error) {
-	// One UPDATE: two processes can never hold the same job.
-	pick := `SELECT id FROM jobs WHERE status = 'running' AND (owner IS NULL OR lease_until <= ?) ORDER BY id LIMIT 1`
+	// One UPDATE whose pick locks the job (skipLocked): two processes can
+	// never hold the same job.
+	pick := `SELECT id FROM jobs WHERE status = 'running' AND (owner IS NULL OR lease_until <= ?) ORDER BY id LIMIT 1` + s.d.skipLocked()
 	args := []any{owner, unix(until), unix(now)}
 	if id > 0 {
-		pick = `SELECT id FROM jobs WHERE id = ? AND status = 'running' AND (owner IS NULL OR lease_until <= ?)`
+		pick = `SELECT id FROM jobs WHERE id = ? AND status = 'running' AND (owner IS NULL OR lease_until <= ?)` + s.d.skipLocked()
 		args = []any{owner, unix(until), id, unix(now)}
 	}
 	j, err := scanJob(s.q.QueryRowContext(ctx, `

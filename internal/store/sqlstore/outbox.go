@@ -50,8 +50,10 @@ func (s queries) ClaimMessages(ctx context.Context, by string, channels []string
 	if len(channels) == 0 || limit <= 0 {
 		return nil, nil
 	}
-	// One UPDATE is atomic in SQLite: two workers can never lease the same
-	// row, and a row whose lease ended is taken over as if it were pending.
+	// Two workers never lease the same row: in SQLite one UPDATE runs at a
+	// time, and on PostgreSQL the pick locks its rows and skips those
+	// another worker's claim holds (skipLocked). A row whose lease ended is
+	// taken over as if it were pending.
 	args := []any{unix(until), by}
 	for _, c := range channels {
 		args = append(args, c)
@@ -64,7 +66,7 @@ func (s queries) ClaimMessages(ctx context.Context, by string, channels []string
 			WHERE channel IN (?`+strings.Repeat(", ?", len(channels)-1)+`)
 			  AND ((status = 'pending' AND next_attempt_at <= ?)
 			    OR (status = 'sending' AND claimed_until <= ?))
-			ORDER BY priority DESC, id LIMIT ?)
+			ORDER BY priority DESC, id LIMIT ?`+s.d.skipLocked()+`)
 		RETURNING `+messageColumns, args...)
 	if err != nil {
 		return nil, wrap("claim messages", err)
