@@ -224,6 +224,7 @@ func (a *App) webServer() (*web.Server, error) {
 			Factors: a.Factors, BaseURL: a.Settings.BaseURL,
 		}),
 		MetricsToken: a.metricsToken, MetricsElsewhere: a.Settings.MetricsAddr != "",
+		TrustedProxies: a.Settings.TrustedProxyList(),
 	})
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -44,6 +45,12 @@ type Settings struct {
 	// requests in flight and the workers' current step (a duration such as
 	// "30s"; see Grace).
 	ShutdownGrace string
+	// TrustedProxies lists the addresses and CIDR ranges of the reverse
+	// proxies or load balancers in front of the portal, comma-separated:
+	// a request from one of them is taken to come from the address its
+	// X-Forwarded-For names. Empty: the connection's address is the
+	// client's, and the header is ignored.
+	TrustedProxies string
 }
 
 type option struct {
@@ -69,6 +76,7 @@ func (s *Settings) options() []option {
 		{"metrics-addr", "PORTAL_METRICS_ADDR", "", "listen address of a separate /metrics listener (default: /metrics on the main listener, to this machine or with the token)", &s.MetricsAddr, false},
 		{"audit-retention", "PORTAL_AUDIT_RETENTION", "400d", "how long audit records are kept: days (400d) or a duration (9600h)", &s.AuditRetention, false},
 		{"shutdown-grace", "PORTAL_SHUTDOWN_GRACE", "30s", "how long a stopping server waits for requests and workers in flight (work cut off resumes at the next start)", &s.ShutdownGrace, false},
+		{"trusted-proxies", "PORTAL_TRUSTED_PROXIES", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client (default: none)", &s.TrustedProxies, false},
 		{"metrics-token-file", "PORTAL_METRICS_TOKEN_FILE", "", "file holding a bearer token that opens /metrics on the main listener to other machines", &s.MetricsTokenFile, false},
 	}
 }
@@ -190,7 +198,26 @@ func (s *Settings) validate() error {
 	if d, err := time.ParseDuration(s.ShutdownGrace); err != nil || d < 0 {
 		return fmt.Errorf("config: PORTAL_SHUTDOWN_GRACE %q must be a duration such as 30s or 2m", s.ShutdownGrace)
 	}
+	for _, p := range s.TrustedProxyList() {
+		if _, err := netip.ParsePrefix(p); err == nil {
+			continue
+		}
+		if _, err := netip.ParseAddr(p); err != nil {
+			return fmt.Errorf("config: PORTAL_TRUSTED_PROXIES entry %q must be an IP address (10.0.0.5) or a CIDR range (10.0.0.0/24)", p)
+		}
+	}
 	return nil
+}
+
+// TrustedProxyList is TrustedProxies split at commas, without blanks.
+func (s Settings) TrustedProxyList() []string {
+	var out []string
+	for _, p := range strings.Split(s.TrustedProxies, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // minAuditRetention keeps a typo ("40m" for 40 days) from wiping the log.

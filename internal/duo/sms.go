@@ -100,7 +100,7 @@ func (a *API) sendSMS(c *gin.Context, l login, device string, nth int) (out auth
 			device = "none"
 		}
 	}
-	_, err = a.sms.SendSMSPasscode(ctx, *u, d.Effective.AuthMethods, device, l.who)
+	_, err = a.factors.SendSMSPasscode(ctx, *u, d.Effective.AuthMethods, device, l.who)
 	var limit *factors.SMSLimitError
 	switch {
 	case err == nil:
