@@ -43,6 +43,8 @@ var suite = map[string]func(*testing.T){
 	"TestLoginSubjectAgreesWithTheSeparateReads":            TestLoginSubjectAgreesWithTheSeparateReads,
 	"TestRefusedStatementLeavesTheTransactionUsable":        TestRefusedStatementLeavesTheTransactionUsable,
 	"TestOutboxClaimListAndRetry":                           TestOutboxClaimListAndRetry,
+	"TestSMSPasscodesCountSendsAndSpendOnce":                TestSMSPasscodesCountSendsAndSpendOnce,
+	"TestOutboxClaimsLoginMessagesFirst":                    TestOutboxClaimsLoginMessagesFirst,
 }
 
 // runners are the tests that run the suite, not part of it.
