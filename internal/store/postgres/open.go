@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -323,9 +324,20 @@ func rebind(query string) string {
 		}
 	}
 	out := b.String()
-	rebound.Store(query, out)
+	// The store's query texts are a bounded set (chunked inserts vary by
+	// their row count only); the bound keeps a query built with values in
+	// its text, should one appear, from growing the cache without end.
+	if reboundCount.Load() < maxRebound {
+		reboundCount.Add(1)
+		rebound.Store(query, out)
+	}
 	return out
 }
+
+// maxRebound bounds the rebound queries kept.
+const maxRebound = 4096
+
+var reboundCount atomic.Int64
 
 // defaultLockWait is how long a write transaction waits for the write lock
 // when its caller set no bound: SQLite's busy timeout.

@@ -42,6 +42,8 @@ var suite = map[string]func(*testing.T){
 	"TestGroupWritesWaitingWhileALoginWriteQueues":          TestGroupWritesWaitingWhileALoginWriteQueues,
 	"TestLoginSubjectAgreesWithTheSeparateReads":            TestLoginSubjectAgreesWithTheSeparateReads,
 	"TestOutboxClaimListAndRetry":                           TestOutboxClaimListAndRetry,
+	"TestSMSPasscodesCountSendsAndSpendOnce":                TestSMSPasscodesCountSendsAndSpendOnce,
+	"TestOutboxClaimsLoginMessagesFirst":                    TestOutboxClaimsLoginMessagesFirst,
 }
 
 // runners are the tests that run the suite, not part of it.
