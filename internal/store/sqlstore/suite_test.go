@@ -41,7 +41,10 @@ var suite = map[string]func(*testing.T){
 	"TestGroupedWritesShareACommitAndFailAlone":             TestGroupedWritesShareACommitAndFailAlone,
 	"TestGroupWritesWaitingWhileALoginWriteQueues":          TestGroupWritesWaitingWhileALoginWriteQueues,
 	"TestLoginSubjectAgreesWithTheSeparateReads":            TestLoginSubjectAgreesWithTheSeparateReads,
+	"TestRefusedStatementLeavesTheTransactionUsable":        TestRefusedStatementLeavesTheTransactionUsable,
 	"TestOutboxClaimListAndRetry":                           TestOutboxClaimListAndRetry,
+	"TestSMSPasscodesCountSendsAndSpendOnce":                TestSMSPasscodesCountSendsAndSpendOnce,
+	"TestOutboxClaimsLoginMessagesFirst":                    TestOutboxClaimsLoginMessagesFirst,
 }
 
 // runners are the tests that run the suite, not part of it.
