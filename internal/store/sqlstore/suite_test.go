@@ -41,6 +41,7 @@ var suite = map[string]func(*testing.T){
 	"TestGroupedWritesShareACommitAndFailAlone":             TestGroupedWritesShareACommitAndFailAlone,
 	"TestGroupWritesWaitingWhileALoginWriteQueues":          TestGroupWritesWaitingWhileALoginWriteQueues,
 	"TestLoginSubjectAgreesWithTheSeparateReads":            TestLoginSubjectAgreesWithTheSeparateReads,
+	"TestRefusedStatementLeavesTheTransactionUsable":        TestRefusedStatementLeavesTheTransactionUsable,
 	"TestOutboxClaimListAndRetry":                           TestOutboxClaimListAndRetry,
 	"TestSMSPasscodesCountSendsAndSpendOnce":                TestSMSPasscodesCountSendsAndSpendOnce,
 	"TestOutboxClaimsLoginMessagesFirst":                    TestOutboxClaimsLoginMessagesFirst,
