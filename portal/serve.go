@@ -53,13 +53,15 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	go sweep(ctx, a)
 	// The workers: outbox delivery, jobs (bulk sends and imports, including
-	// those a crashed earlier start left), and this process's heartbeat.
+	// those a crashed earlier start left), this process's heartbeat, and the
+	// scheduled directory syncs (one process runs each, by the directory's
+	// lease in the database).
 	// They stop when serve is told to stop; the database stays open until
 	// they have recorded what they had in flight, or the grace period ends.
 	workerCtx, stopWorkers := context.WithCancel(ctx)
 	defer stopWorkers()
 	var workers sync.WaitGroup
-	for _, run := range []func(context.Context){a.Notify.Run, a.Jobs.Run, a.Instance.Run} {
+	for _, run := range []func(context.Context){a.Notify.Run, a.Jobs.Run, a.Instance.Run, a.Directories.Run} {
 		workers.Add(1)
 		go func() {
 			defer workers.Done()
@@ -144,17 +146,30 @@ func serveMetrics(a *app.App, addr string, errc chan<- error) (*http.Server, err
 	return srv, nil
 }
 
+// sweepLease is the lease under which one instance at a time sweeps, when
+// several share the database; sweepLeaseTTL is how long the others wait
+// for a holder that stopped renewing it without being found dead.
+const (
+	sweepLease    = "sweep"
+	sweepLeaseTTL = 3 * time.Minute
+)
+
 // sweep deletes expired, unproved factor set-ups every minute, so that their
 // sealed secrets do not linger, and the outcomes of async API logins once no
 // client may fetch them; at start and hourly, the audit records older than
-// the retention period.
+// the retention period. Those sweeps run on the instance that holds the
+// sweep lease; every instance writes its own applications' last use.
 func sweep(ctx context.Context, a *app.App) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
 	var pruned time.Time
-	for {
+	for first := true; ; first = false {
+		lead, err := a.Instance.Lead(ctx, sweepLease, sweepLeaseTTL)
+		if err != nil && ctx.Err() == nil {
+			a.Log.Error("take the sweep lease", "err", err)
+		}
 		// Audit records past the retention period go at start and hourly.
-		if now := time.Now(); now.Sub(pruned) >= time.Hour {
+		if now := time.Now(); lead && now.Sub(pruned) >= time.Hour {
 			pruned = now
 			if n, err := audit.Prune(ctx, a.Store, a.Clock.Now(), a.Settings.AuditRetentionPeriod, audit.System()); err != nil && ctx.Err() == nil {
 				a.Log.Error("prune the audit log", "err", err)
@@ -162,22 +177,32 @@ func sweep(ctx context.Context, a *app.App) {
 				a.Log.Info("pruned the audit log", "removed", n, "retention", a.Settings.AuditRetention)
 			}
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if _, err := a.Store.DeleteExpiredChallenges(ctx, a.Clock.Now()); err != nil && ctx.Err() == nil {
-				a.Log.Error("sweep expired challenges", "err", err)
-			}
-			if _, err := a.Store.DeleteExpiredAuthTransactions(ctx, a.Clock.Now()); err != nil && ctx.Err() == nil {
-				a.Log.Error("sweep expired auth transactions", "err", err)
-			}
-			if _, err := a.Prompt.Sweep(ctx); err != nil && ctx.Err() == nil {
-				a.Log.Error("sweep expired prompt logins", "err", err)
-			}
+		if lead && !first {
+			sweepExpired(ctx, a)
+		}
+		if !first {
 			if err := a.Apps.FlushUsage(ctx); err != nil && ctx.Err() == nil {
 				a.Log.Error("write the applications' last use", "err", err)
 			}
 		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// sweepExpired deletes the expired challenges, async login outcomes and
+// prompt logins.
+func sweepExpired(ctx context.Context, a *app.App) {
+	if _, err := a.Store.DeleteExpiredChallenges(ctx, a.Clock.Now()); err != nil && ctx.Err() == nil {
+		a.Log.Error("sweep expired challenges", "err", err)
+	}
+	if _, err := a.Store.DeleteExpiredAuthTransactions(ctx, a.Clock.Now()); err != nil && ctx.Err() == nil {
+		a.Log.Error("sweep expired auth transactions", "err", err)
+	}
+	if _, err := a.Prompt.Sweep(ctx); err != nil && ctx.Err() == nil {
+		a.Log.Error("sweep expired prompt logins", "err", err)
 	}
 }

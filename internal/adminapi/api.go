@@ -51,9 +51,11 @@ const (
 )
 
 // Store is what the Admin API reads of the database directly (its changes
-// go through the services): the users, groups and phones it lists, and
-// the names its logs show.
+// go through the services): the users, groups and phones it lists, the
+// names its logs show, and the global policy whose methods decide
+// is_enrolled.
 type Store interface {
+	store.PolicyQueries
 	store.AdminQueries
 	store.ApplicationQueries
 	store.UserQueries

@@ -1,6 +1,7 @@
 package adminapi
 
 import (
+	"enrollportal/internal/policy"
 	"enrollportal/internal/store"
 )
 
@@ -109,11 +110,14 @@ func lastLogin(u store.User) *int64 {
 	return &t
 }
 
-func userOf(u store.APIUser) userObject {
+// userOf is u as Duo answers it, enrolled under methods (see
+// policy.OrganisationMethods).
+func userOf(u store.APIUser, methods []string) userObject {
+	factors := policy.Factors{Phones: u.Phones, SecurityKeys: u.Keys, HardwareTokens: u.Tokens}
 	o := userObject{
 		UserID: u.Key, Username: u.Username, RealName: u.RealName, FirstName: u.FirstName, LastName: u.LastName,
 		Email: u.Email, Status: wireStatus(u.Status), Notes: u.Notes, Aliases: map[string]string{},
-		Created: u.CreatedAt.Unix(), LastLogin: lastLogin(u.User), IsEnrolled: u.Enrolled,
+		Created: u.CreatedAt.Unix(), LastLogin: lastLogin(u.User), IsEnrolled: factors.EnrolledUnder(methods),
 		Groups: make([]groupObject, 0, len(u.Groups)), Phones: make([]phoneObject, 0, len(u.Phones)),
 		Tokens: make([]tokenObject, 0, len(u.Tokens)), U2FTokens: []any{}, WebAuthn: make([]webauthnObject, 0, len(u.Keys)),
 	}

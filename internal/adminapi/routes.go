@@ -41,6 +41,7 @@ func routeTable() []route {
 		{del, "/admin/v1/users/:user_id/phones/:phone_id", write, nil, (*call).UserPhoneDELETE},
 		{post, "/admin/v1/users/:user_id/bypass_codes", write,
 			[]string{"count", "valid_secs", "reuse_count", "codes", "preserve_existing"}, (*call).UserBypassCodesPOST},
+		{get, "/admin/v1/users/:user_id/bypass_codes", read, paging, (*call).UserBypassCodesGET},
 		{get, "/admin/v1/users/:user_id/tokens", read, paging, (*call).UserTokensGET},
 		{get, "/admin/v1/users/:user_id/webauthncredentials", read, paging, (*call).UserWebAuthnGET},
 		{get, "/admin/v1/users/:user_id/u2ftokens", read, paging, (*call).UserU2FTokensGET},
@@ -54,6 +55,10 @@ func routeTable() []route {
 		{post, "/admin/v1/phones/:phone_id/send_sms_activation", write,
 			[]string{"valid_secs", "install", "installation_msg", "activation_msg"}, (*call).PhoneSendSMSActivationPOST},
 		{post, "/admin/v1/phones/:phone_id/send_sms_installation", write, []string{"installation_msg"}, (*call).PhoneSendSMSInstallationPOST},
+
+		{get, "/admin/v1/bypass_codes", read, paging, (*call).BypassCodesGET},
+		{get, "/admin/v1/bypass_codes/:bypass_code_id", read, nil, (*call).BypassCodeGET},
+		{del, "/admin/v1/bypass_codes/:bypass_code_id", write, nil, (*call).BypassCodeDELETE},
 
 		{get, "/admin/v1/groups", read, paging, (*call).GroupsGET},
 		{post, "/admin/v1/groups", write, groupParams, (*call).GroupsPOST},

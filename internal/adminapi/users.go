@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"enrollportal/internal/enroll"
+	"enrollportal/internal/policy"
 	"enrollportal/internal/store"
 	"enrollportal/internal/users"
 )
@@ -30,6 +31,22 @@ func (k *call) loadUser() (store.APIUser, bool) {
 		return store.APIUser{}, false
 	}
 	return found[0], true
+}
+
+// userObjects are users as Duo's clients decode them. is_enrolled is the
+// one definition of enrolled (policy.Factors) under the organisation's
+// methods, as the admin section's pages and figures decide it.
+func (k *call) userObjects(found []store.APIUser) ([]userObject, bool) {
+	methods, err := policy.OrganisationMethods(k.ctx(), k.a.store)
+	if err != nil {
+		k.fail(err)
+		return nil, false
+	}
+	out := make([]userObject, 0, len(found))
+	for _, u := range found {
+		out = append(out, userOf(u, methods))
+	}
+	return out, true
 }
 
 // UsersGET lists users, filtered by username, email, username_list or
@@ -55,11 +72,9 @@ func (k *call) UsersGET() {
 		k.fail(err)
 		return
 	}
-	out := make([]userObject, 0, len(found))
-	for _, u := range found {
-		out = append(out, userOf(u))
+	if out, ok := k.userObjects(found); ok {
+		k.okPage(out, pg, total)
 	}
-	k.okPage(out, pg, total)
 }
 
 // applyProfile writes the profile fields the call carries over p.
@@ -155,7 +170,9 @@ func (k *call) answerUser(key string) {
 		k.notFound("user")
 		return
 	}
-	k.ok(userOf(found[0]))
+	if out, ok := k.userObjects(found); ok {
+		k.ok(out[0])
+	}
 }
 
 // MaxBulkUsersLength bounds the users parameter of bulk_create, which may
@@ -230,11 +247,9 @@ func (k *call) BulkCreatePOST() {
 		k.fail(err)
 		return
 	}
-	out := make([]userObject, 0, len(found))
-	for _, u := range found {
-		out = append(out, userOf(u))
+	if out, ok := k.userObjects(found); ok {
+		k.ok(out)
 	}
-	k.ok(out)
 }
 
 func contains(list []string, s string) bool {
@@ -273,8 +288,12 @@ func (k *call) EnrollPOST() {
 
 // UserGET answers one user.
 func (k *call) UserGET() {
-	if u, ok := k.loadUser(); ok {
-		k.ok(userOf(u))
+	u, ok := k.loadUser()
+	if !ok {
+		return
+	}
+	if out, ok := k.userObjects([]store.APIUser{u}); ok {
+		k.ok(out[0])
 	}
 }
 

@@ -114,7 +114,7 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 	a.Org = org.New(a.Store, s.OrgName)
 	a.Policy = &policy.Service{Store: a.Store, Clock: a.Clock}
 	a.Apps = &apps.Service{Store: a.Store, Clock: a.Clock, Box: a.Box}
-	a.Directories = &directory.Service{Store: a.Store, Clock: a.Clock, Box: a.Box}
+	a.Directories = &directory.Service{Store: a.Store, Clock: a.Clock, Box: a.Box, Log: a.Log}
 	if s.GeoIPDB != "" {
 		if a.Policy.GeoIP, err = policy.OpenGeoIP(s.GeoIPDB); err != nil {
 			a.Store.Close()
@@ -141,6 +141,7 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 	}
 	a.Factors = factors.New(a.Store, a.Clock, a.Box)
 	a.Bulk = bulk.New(bulk.Options{Store: a.Store, Enroll: a.Enroll, Clock: a.Clock, OrgName: a.Org.Name, Jobs: a.Jobs})
+	a.Directories.Bulk = a.Bulk
 	// Import uploads wait between preview and apply beside the database,
 	// not in a shared temporary directory.
 	importDir := filepath.Join(filepath.Dir(s.DB), "imports")
@@ -222,6 +223,11 @@ func (a *App) webServer() (*web.Server, error) {
 // Close hands back what this process still holds, then closes the
 // database (and the GeoIP file).
 func (a *App) Close() error {
+	if a.Directories != nil {
+		// A sync started from a page stops at its next step; its finished
+		// batches are kept and the next sync goes on from there.
+		a.Directories.Close()
+	}
 	if a.Apps != nil {
 		if err := a.Apps.FlushUsage(context.Background()); err != nil {
 			a.Log.Error("could not write the applications' last use", "err", err)

@@ -7,6 +7,7 @@ const (
 	EnrollmentResetSent = "enrollment.reset_sent" // an admin let the next device in without proof
 	BypassCodesCreated  = "bypass_codes.created"
 	BypassCodesCleared  = "bypass_codes.cleared"
+	BypassCodeDeleted   = "bypass_code.deleted" // one code, by its id (Admin API)
 	RecoveryCodesMade   = "recovery_codes.created"
 	PhoneRenamed        = "phone.renamed"
 	PhoneRemoved        = "phone.removed"

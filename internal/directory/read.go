@@ -19,7 +19,20 @@ type entry struct {
 	email    string
 	phones   []string
 	disabled bool
-	groups   map[string]bool // stable ids of synced groups
+	// groups are the synced groups the entry is in, as indexes into
+	// snapshot.groups: a slice of a few small numbers where a map a user
+	// cost about 200 bytes (100,000 users: 20 MB).
+	groups []int32
+}
+
+// inGroup adds group index g to the entry's groups, once.
+func (e *entry) inGroup(g int32) {
+	for _, have := range e.groups {
+		if have == g {
+			return
+		}
+	}
+	e.groups = append(e.groups, g)
 }
 
 // groupEntry is a synced group as the directory has it.
@@ -28,7 +41,8 @@ type groupEntry struct {
 	name     string
 	dn       string
 	modified string
-	members  map[string]bool // normalised member DNs (MemberOnGroup)
+	// print is a digest of the group's name and sorted member DNs.
+	print string
 }
 
 // snapshot is what one read of the directory found.
@@ -40,6 +54,10 @@ type snapshot struct {
 	newest   string            // the newest modifyTimestamp seen
 	groupsAt string            // the newest modifyTimestamp of a group
 	read     int
+	// memberOf maps a normalised member DN to the synced groups (indexes
+	// into groups) that list it (MemberOnGroup), built once rather than
+	// asking every group about every user; readUsers drops it when done.
+	memberOf map[string][]int32
 }
 
 // groupsPrint is a fingerprint of the synced groups and their members:
@@ -49,12 +67,7 @@ type snapshot struct {
 func (snap *snapshot) groupsPrint() string {
 	lines := make([]string, 0, len(snap.groups))
 	for _, g := range snap.groups {
-		members := make([]string, 0, len(g.members))
-		for m := range g.members {
-			members = append(members, m)
-		}
-		sort.Strings(members)
-		lines = append(lines, g.stableID+"="+g.name+":"+strings.Join(members, ";"))
+		lines = append(lines, g.print)
 	}
 	sort.Strings(lines)
 	sum := sha256.Sum256([]byte(strings.Join(lines, "\n")))
@@ -65,7 +78,14 @@ func (snap *snapshot) groupsPrint() string {
 type reader struct {
 	s    Settings
 	conn *ldap.Conn
+	// onRead, when set, is told the number of entries read so far every
+	// progressEvery entries, for the live progress of a run.
+	onRead func(read int)
 }
+
+// progressEvery is how many entries a run reads between two progress
+// reports.
+const progressEvery = 1000
 
 func andFilter(parts ...string) string {
 	var kept []string
@@ -105,18 +125,27 @@ func (r *reader) readGroups(ctx context.Context, snap *snapshot) error {
 		attrs = append(attrs, s.Mapping.MemberAttr)
 	}
 	found := map[string]bool{}
-	err := pagedSearch(ctx, r.conn, s.GroupsBase, filter, attrs, func(e *ldap.Entry) error {
+	snap.memberOf = map[string][]int32{}
+	err := pagedSearch(ctx, r.conn, s.GroupsBase, filter, attrs, groupPageSize, func(e *ldap.Entry) error {
 		g := groupEntry{stableID: stableID(e, s.Mapping.StableID), name: e.GetAttributeValue(s.Mapping.GroupName), dn: e.DN,
 			modified: e.GetAttributeValue("modifyTimestamp")}
 		if g.stableID == "" || g.name == "" {
 			return &SearchError{Message: fmt.Sprintf("the group %s has no %s or %s; nothing was changed", e.DN, s.Mapping.StableID, s.Mapping.GroupName)}
 		}
+		var members []string
 		if s.Mapping.Membership == MemberOnGroup {
-			g.members = map[string]bool{}
+			gi := int32(len(snap.groups))
 			for _, m := range e.GetAttributeValues(s.Mapping.MemberAttr) {
-				g.members[normDN(m)] = true
+				dn := normDN(m)
+				if in := snap.memberOf[dn]; len(in) == 0 || in[len(in)-1] != gi {
+					snap.memberOf[dn] = append(in, gi)
+					members = append(members, dn)
+				}
 			}
+			sort.Strings(members)
 		}
+		sum := sha256.Sum256([]byte(strings.Join(members, ";")))
+		g.print = g.stableID + "=" + g.name + ":" + hex.EncodeToString(sum[:12])
 		if g.modified > snap.groupsAt {
 			snap.groupsAt = g.modified
 		}
@@ -150,23 +179,20 @@ func (r *reader) readUsers(ctx context.Context, snap *snapshot, since string) er
 		base = andFilter(base, "(modifyTimestamp>="+ldap.EscapeFilter(since)+")")
 	}
 	snap.users, snap.unusable = map[string]*entry{}, map[string]bool{}
-	// Member DN -> the synced groups it is in, built once rather than
-	// asking every group about every user.
-	memberOf := map[string][]string{}
-	for _, g := range snap.groups {
-		for dn := range g.members {
-			memberOf[dn] = append(memberOf[dn], g.stableID)
-		}
-	}
-	add := func(e *ldap.Entry, group string) {
+	memberOf := snap.memberOf
+	defer func() { snap.memberOf = nil }()
+	add := func(e *ldap.Entry, group int32) {
 		snap.read++
+		if r.onRead != nil && snap.read%progressEvery == 0 {
+			r.onRead(snap.read)
+		}
 		id := stableID(e, m.StableID)
 		if ts := e.GetAttributeValue("modifyTimestamp"); ts > snap.newest {
 			snap.newest = ts
 		}
 		if u := snap.users[id]; u != nil {
-			if group != "" {
-				u.groups[group] = true
+			if group >= 0 {
+				u.inGroup(group)
 			}
 			return
 		}
@@ -178,20 +204,19 @@ func (r *reader) readUsers(ctx context.Context, snap *snapshot, since string) er
 			}
 			return
 		}
-		u := &entry{stableID: id, username: name, realName: e.GetAttributeValue(m.RealName), email: e.GetAttributeValue(m.Email),
-			groups: map[string]bool{}}
+		u := &entry{stableID: id, username: name, realName: e.GetAttributeValue(m.RealName), email: e.GetAttributeValue(m.Email)}
 		for _, a := range m.Phones {
 			u.phones = append(u.phones, e.GetAttributeValues(a)...)
 		}
 		if s.Kind == KindActiveDirectory {
 			u.disabled = adDisabled(e)
 		}
-		if group != "" {
-			u.groups[group] = true
+		if group >= 0 {
+			u.inGroup(group)
 		}
 		if m.Membership == MemberOnGroup {
-			for _, gid := range memberOf[normDN(e.DN)] {
-				u.groups[gid] = true
+			for _, gi := range memberOf[normDN(e.DN)] {
+				u.inGroup(gi)
 			}
 			if len(s.Groups) > 0 && len(u.groups) == 0 {
 				return // not a member of a synced group
@@ -206,10 +231,10 @@ func (r *reader) readUsers(ctx context.Context, snap *snapshot, since string) er
 		if s.Kind == KindActiveDirectory {
 			rule = ":1.2.840.113556.1.4.1941:"
 		}
-		for _, g := range snap.groups {
+		for gi, g := range snap.groups {
 			filter := andFilter(base, fmt.Sprintf("(memberOf%s=%s)", rule, ldap.EscapeFilter(g.dn)))
-			if err := pagedSearch(ctx, r.conn, s.UsersBase, filter, attrs, func(e *ldap.Entry) error {
-				add(e, g.stableID)
+			if err := pagedSearch(ctx, r.conn, s.UsersBase, filter, attrs, userPageSize, func(e *ldap.Entry) error {
+				add(e, int32(gi))
 				return nil
 			}); err != nil {
 				return err
@@ -217,8 +242,8 @@ func (r *reader) readUsers(ctx context.Context, snap *snapshot, since string) er
 		}
 		return nil
 	}
-	return pagedSearch(ctx, r.conn, s.UsersBase, base, attrs, func(e *ldap.Entry) error {
-		add(e, "")
+	return pagedSearch(ctx, r.conn, s.UsersBase, base, attrs, userPageSize, func(e *ldap.Entry) error {
+		add(e, -1)
 		return nil
 	})
 }

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
 	"time"
 
 	"enrollportal/internal/audit"
+	"enrollportal/internal/bulk"
 	"enrollportal/internal/clock"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
@@ -19,6 +21,17 @@ type Service struct {
 	Store store.Store
 	Clock clock.Clock
 	Box   *secret.Box
+	// Bulk sends the enrollment emails of a directory whose
+	// EnrollmentEmails setting is on.
+	Bulk *bulk.Service
+	// Log, when set, gets the failures of scheduled syncs (their records
+	// have them too).
+	Log *slog.Logger
+	// AfterProgress, when set, is called after each progress write of a
+	// run (tests hold a run there to watch it).
+	AfterProgress func(Progress)
+
+	backgroundRuns
 }
 
 // Audit actions of directories.
@@ -218,7 +231,7 @@ func (s *Service) List(ctx context.Context) ([]Summary, error) {
 // Detail is what a directory's page shows.
 type Detail struct {
 	Summary
-	Runs  []store.DirectoryRun
+	Runs  []Run
 	Trash []TrashedUser
 	// NeedsConfirmation is set when the newest run waits for an admin to
 	// confirm its removals.
@@ -247,10 +260,14 @@ func (s *Service) Detail(ctx context.Context, name string) (Detail, error) {
 		return Detail{}, err
 	}
 	out := Detail{Summary: Summary{Name: d.Name, Settings: set, LastSyncAt: d.LastSyncAt, LastResult: d.LastResult}}
-	if out.Runs, err = s.Store.DirectoryRuns(ctx, d.ID, 20); err != nil {
+	runs, err := s.Store.DirectoryRuns(ctx, d.ID, 20)
+	if err != nil {
 		return out, err
 	}
-	out.NeedsConfirmation = len(out.Runs) > 0 && out.Runs[0].Status == "needs-confirmation"
+	for _, r := range runs {
+		out.Runs = append(out.Runs, runOf(r))
+	}
+	out.NeedsConfirmation = len(out.Runs) > 0 && out.Runs[0].Status == statusNeedsConfirmation
 	linked, err := s.Store.DirectoryUsers(ctx, d.ID)
 	if err != nil {
 		return out, err

@@ -70,7 +70,20 @@ type Settings struct {
 	// disable or remove without an admin's confirmation.
 	RemovalShare float64 `json:"removal_share"`
 	Mapping      Mapping `json:"mapping"`
+	// ScheduleMinutes is how often the portal syncs the directory on its
+	// own; 0 (the default) is never.
+	ScheduleMinutes int `json:"schedule_minutes"`
+	// EnrollmentEmails sends each user a sync creates, who has an email,
+	// an enrollment email (off by default).
+	EnrollmentEmails bool `json:"enrollment_emails"`
 }
+
+// Bounds of a schedule: more often than every 5 minutes would keep a
+// large directory's server busy; a week is the longest anyone needs.
+const (
+	MinScheduleMinutes = 5
+	MaxScheduleMinutes = 7 * 24 * 60
+)
 
 // Preset is the mapping of a kind of directory: what an admin starts from.
 func Preset(kind string) Mapping {
@@ -188,6 +201,9 @@ func (s Settings) Validate() (Settings, error) {
 	}
 	if s.Mapping.Membership != MemberOnGroup && s.Mapping.Membership != MemberOfOnUser {
 		return s, fieldErr("membership", "choose member (on group entries) or memberOf (on user entries)")
+	}
+	if s.ScheduleMinutes != 0 && (s.ScheduleMinutes < MinScheduleMinutes || s.ScheduleMinutes > MaxScheduleMinutes) {
+		return s, fieldErr("schedule", "give a number of minutes from %d to %d, or 0 to sync only when asked", MinScheduleMinutes, MaxScheduleMinutes)
 	}
 	if s.RemovalShare < 0 || s.RemovalShare > 1 {
 		return s, fieldErr("removal_share", "give a share between 0 and 1")

@@ -2,7 +2,6 @@ package directory
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -40,6 +39,20 @@ type Result struct {
 	CreatedNames, UpdatedNames, DisabledNames, RemovedNames []string
 	Conflicts                                               []string
 	InvalidValues                                           []string
+	// UsernameConflicts are the directory's users whose username a user
+	// the directory did not create already has: skipped until an admin
+	// links the two or renames the other user.
+	UsernameConflicts []Conflict
+	// Invited is how many new users were sent an enrollment email (the
+	// directory's EnrollmentEmails setting), by the bulk send job EnrollJob.
+	Invited   int
+	EnrollJob int64
+}
+
+// Conflict is a directory entry held back because its username is taken.
+type Conflict struct {
+	Username string `json:"username"`
+	StableID string `json:"stable_id"`
 }
 
 // Counts are the figures of a result, in the order the CLI prints them.
@@ -58,8 +71,23 @@ var ErrNeedsConfirmation = errors.New("directory: the run would disable more use
 // lease.
 var ErrBusy = errors.New("directory: another sync of this directory is running")
 
-// batchSize is how many users one transaction writes.
-const batchSize = 500
+// chunkSize is how many users one step of a write transaction writes (one
+// multi-row statement a table); txUsers is how many users one transaction
+// writes at most. A transaction ends sooner, after a chunk, when writes of
+// the login path wait for the lock (sqlstore.DB.GroupWritesWaiting), as the
+// importer's steps do. Fewer, larger transactions are what makes the first
+// sync fast: the random indexes (user keys, stable ids, phone keys) dirty
+// nearly every leaf page in each transaction, and SQLite writes each dirty
+// page once a commit, so 200 commits of 500 users wrote 5 GB for 100,000
+// users where 20 of 5,000 write a sixth of it (bench/directory).
+const (
+	chunkSize = 250
+	txUsers   = 5000
+)
+
+// writeWaiter is the database's word on whether writes of the login path
+// wait behind the transaction in progress.
+type writeWaiter interface{ GroupWritesWaiting() bool }
 
 // leaseFor is how long a lease lasts without renewal (each batch renews).
 const leaseFor = 2 * time.Minute
@@ -76,83 +104,15 @@ func addName(list *[]string, name string) {
 	}
 }
 
-// Sync runs (or previews) a sync of the named directory.
-func (s *Service) Sync(ctx context.Context, name string, opts Options) (Result, error) {
-	d, set, pw, err := s.load(ctx, name)
-	if err != nil {
-		return Result{}, err
-	}
-	if opts.DryRun {
-		res, _, err := s.read(ctx, d, set, pw, opts)
-		return res, err
-	}
-	holder := secret.NewID("L", 20)
-	now := s.Clock.Now()
-	ok, err := s.Store.TakeDirectoryLease(ctx, d.ID, holder, now, now.Add(leaseFor))
-	if err != nil {
-		return Result{}, err
-	}
-	if !ok {
-		return Result{}, ErrBusy
-	}
-	defer func() {
-		// Released even when ctx has ended, so that the next run does not
-		// wait for the lease to expire.
-		_ = s.Store.ReleaseDirectoryLease(context.WithoutCancel(ctx), d.ID, holder)
-	}()
-	run := store.DirectoryRun{DirectoryID: d.ID, Kind: "full", Status: "running", Counts: "{}", StartedAt: now}
-	if err := s.Store.CreateDirectoryRun(ctx, &run); err != nil {
-		return Result{}, err
-	}
-	res, cursor, err := s.syncLocked(ctx, d, set, pw, opts, holder)
-	res.RunID = run.ID
-	finish := s.Clock.Now()
-	run.FinishedAt = &finish
-	if res.Full {
-		run.Kind = "full"
-	} else {
-		run.Kind = "incremental"
-	}
-	counts, _ := json.Marshal(map[string]int{"read": res.Read, "created": res.Created, "updated": res.Updated,
-		"disabled": res.Disabled, "removed": res.Removed, "phones": res.Phones, "groups": res.Groups,
-		"conflicts": len(res.Conflicts), "invalid": len(res.InvalidValues)})
-	run.Counts = string(counts)
-	run.Report = strings.Join(append(append([]string{}, res.Conflicts...), res.InvalidValues...), "\n")
-	var fullAt *time.Time
-	switch {
-	case errors.Is(err, ErrNeedsConfirmation):
-		res.Status = "needs-confirmation"
-		run.Error = err.Error()
-	case err != nil:
-		res.Status = "failed"
-		run.Error = err.Error()
-		cursor = ""
-	default:
-		res.Status = "succeeded"
-		if res.Full {
-			fullAt = &finish
-		}
-	}
-	run.Status = res.Status
-	bg := context.WithoutCancel(ctx)
-	if ferr := s.Store.FinishDirectoryRun(bg, run); ferr != nil && err == nil {
-		err = ferr
-	}
-	if ferr := s.Store.SetDirectorySynced(bg, d.ID, finish, res.Status, cursor, fullAt); ferr != nil && err == nil {
-		err = ferr
-	}
-	return res, err
-}
-
 // read connects, reads the directory and makes the plan.
-func (s *Service) read(ctx context.Context, d store.Directory, set Settings, pw string, opts Options) (Result, *plan, error) {
+func (s *Service) read(ctx context.Context, d store.Directory, set Settings, pw string, opts Options, tr *tracker) (Result, *plan, error) {
 	var res Result
 	conn, err := connect(ctx, set, pw)
 	if err != nil {
 		return res, nil, err
 	}
 	defer conn.Close()
-	r := &reader{s: set, conn: conn}
+	r := &reader{s: set, conn: conn, onRead: func(n int) { tr.update(ctx, func(p *Progress) { p.Read = n }) }}
 	snap := &snapshot{}
 	if err := r.readGroups(ctx, snap); err != nil {
 		return res, nil, err
@@ -170,6 +130,7 @@ func (s *Service) read(ctx context.Context, d store.Directory, set Settings, pw 
 		return res, nil, err
 	}
 	res.Full, res.Read = full, snap.read
+	tr.update(ctx, func(p *Progress) { p.Read = snap.read })
 	if full && len(snap.users) == 0 {
 		return res, nil, &SearchError{Message: fmt.Sprintf("the search under %s found no users; an empty answer is taken as a fault, and nothing was changed", set.UsersBase)}
 	}
@@ -179,6 +140,8 @@ func (s *Service) read(ctx context.Context, d store.Directory, set Settings, pw 
 	}
 	p.cursor = max(snap.newest, lastNewest) + " " + snap.groupsPrint()
 	res.Conflicts, res.InvalidValues = p.conflicts, append(p.invalid, snap.skipped...)
+	res.UsernameConflicts = p.userConflicts
+	tr.update(ctx, func(pr *Progress) { pr.Compared, pr.ToWrite = len(snap.users), p.writes() })
 	res.Groups = len(p.newGroups)
 	for _, c := range p.changes {
 		if c.cur == nil {
@@ -213,17 +176,17 @@ func (s *Service) read(ctx context.Context, d store.Directory, set Settings, pw 
 }
 
 // syncLocked reads, plans and writes, holding the lease.
-func (s *Service) syncLocked(ctx context.Context, d store.Directory, set Settings, pw string, opts Options, holder string) (Result, string, error) {
-	res, p, err := s.read(ctx, d, set, pw, opts)
+func (s *Service) syncLocked(ctx context.Context, d store.Directory, set Settings, pw string, opts Options, holder string, tr *tracker) (Result, string, []store.User, error) {
+	res, p, err := s.read(ctx, d, set, pw, opts, tr)
 	if err != nil {
-		return res, "", err
+		return res, "", nil, err
 	}
 	w := &writer{s: s, d: d, who: audit.Who{Type: audit.ActorSystem, Name: "directory:" + d.Name}, holder: holder,
-		groupIDs: map[string]int64{}, phoneIDs: map[string]int64{}}
+		groupIDs: map[string]int64{}, phoneIDs: map[string]int64{}, tr: tr, keepCreated: set.EnrollmentEmails}
 	if err := w.apply(ctx, p); err != nil {
-		return res, "", err
+		return res, "", w.created, err
 	}
-	return res, p.cursor, nil
+	return res, p.cursor, w.created, nil
 }
 
 // writer writes a plan, a batch a transaction.
@@ -234,6 +197,19 @@ type writer struct {
 	holder   string
 	groupIDs map[string]int64 // group stable id -> id
 	phoneIDs map[string]int64 // number#ext -> phone id, for numbers created by this run
+	tr       *tracker
+	// created are the users this run created, for the enrollment emails;
+	// kept only when keepCreated (the directory sends them), since 100,000
+	// users are 25 MB.
+	created     []store.User
+	keepCreated bool
+	written     int
+}
+
+// wrote counts n more users written and reports the progress.
+func (w *writer) wrote(ctx context.Context, n int) {
+	w.written += n
+	w.tr.update(ctx, func(p *Progress) { p.Written = w.written })
 }
 
 // renew extends the lease before each batch; losing it stops the run.
@@ -292,32 +268,74 @@ func (w *writer) apply(ctx context.Context, p *plan) error {
 			return err
 		}
 	}
-	for start := 0; start < len(p.changes); start += batchSize {
-		batch := p.changes[start:min(start+batchSize, len(p.changes))]
-		if err := st.InTx(ctx, func(q store.Queries) error { return w.changes(ctx, q, batch) }); err != nil {
-			return err
+	// The users a transaction created count once it has committed.
+	var made []*store.User
+	if err := w.inTxs(ctx, len(p.changes), func() { made = made[:0] }, func(q store.Queries, from, to int) error {
+		m, err := w.changes(ctx, q, p.changes[from:to])
+		made = append(made, m...)
+		return err
+	}, func() {
+		if w.keepCreated {
+			for _, u := range made {
+				w.created = append(w.created, *u)
+			}
 		}
+	}); err != nil {
+		return err
 	}
-	for start := 0; start < len(p.leaving); start += batchSize {
-		batch := p.leaving[start:min(start+batchSize, len(p.leaving))]
-		if err := st.InTx(ctx, func(q store.Queries) error { return w.trash(ctx, q, batch) }); err != nil {
-			return err
-		}
+	if err := w.inTxs(ctx, len(p.leaving), nil, func(q store.Queries, from, to int) error {
+		return w.trash(ctx, q, p.leaving[from:to])
+	}, nil); err != nil {
+		return err
 	}
-	for start := 0; start < len(p.purge); start += batchSize {
-		batch := p.purge[start:min(start+batchSize, len(p.purge))]
-		if err := st.InTx(ctx, func(q store.Queries) error { return w.purge(ctx, q, batch) }); err != nil {
+	return w.inTxs(ctx, len(p.purge), nil, func(q store.Queries, from, to int) error {
+		return w.purge(ctx, q, p.purge[from:to])
+	}, nil)
+}
+
+// inTxs writes n items in chunks, as many chunks a transaction as txUsers
+// allows or until logins wait for the lock; each transaction first renews
+// the lease, and begin and committed (when not nil) run before each
+// transaction and after each commit. A run that stops between
+// transactions has written whole transactions only, and the next run
+// compares against them: nothing twice.
+func (w *writer) inTxs(ctx context.Context, n int, begin func(), fn func(q store.Queries, from, to int) error, committed func()) error {
+	waiter, _ := w.s.Store.(writeWaiter)
+	for start := 0; start < n; {
+		next := start
+		if begin != nil {
+			begin()
+		}
+		err := w.s.Store.InTx(ctx, func(q store.Queries) error {
+			if err := w.renew(ctx, q); err != nil {
+				return err
+			}
+			for next < n && next-start < txUsers {
+				end := min(next+chunkSize, n)
+				if err := fn(q, next, end); err != nil {
+					return err
+				}
+				next = end
+				if waiter != nil && waiter.GroupWritesWaiting() {
+					break
+				}
+			}
+			return nil
+		})
+		if err != nil {
 			return err
 		}
+		if committed != nil {
+			committed()
+		}
+		w.wrote(ctx, next-start)
+		start = next
 	}
 	return nil
 }
 
 // changes creates and updates one batch of users.
-func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChange) error {
-	if err := w.renew(ctx, q); err != nil {
-		return err
-	}
+func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChange) ([]*store.User, error) {
 	now := w.s.Clock.Now()
 	var created []*store.User
 	ids := make([]int64, len(batch))
@@ -336,7 +354,7 @@ func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChang
 	}
 	if len(created) > 0 {
 		if err := q.CreateUsers(ctx, created); err != nil {
-			return fmt.Errorf("create users: %w", err)
+			return nil, fmt.Errorf("create users: %w", err)
 		}
 	}
 	k := 0
@@ -356,7 +374,7 @@ func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChang
 		}
 	}
 	if err := q.LinkDirectoryUsers(ctx, w.d.ID, linkIDs, linkUsers); err != nil {
-		return err
+		return nil, err
 	}
 	k = 0
 	for i, c := range batch {
@@ -367,11 +385,21 @@ func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChang
 			ids[i] = u.ID
 			if c.bySync {
 				if err := q.SetDirectoryUserState(ctx, u.ID, nil, true); err != nil {
-					return err
+					return nil, err
 				}
 			}
-			entries = append(entries, audit.Entry(now, w.who, audit.UserCreated, audit.TargetUser, u.Username,
-				map[string]any{"directory": w.d.Name, "email": u.Email, "status": u.Status}))
+			// A new user's numbers are in the record of its creation, not
+			// one phone.added record each: the first sync of 100,000
+			// users writes 100,000 fewer audit rows.
+			created := map[string]any{"directory": w.d.Name, "email": u.Email, "status": u.Status}
+			if len(c.phones) > 0 {
+				numbers := make([]string, len(c.phones))
+				for j, ph := range c.phones {
+					numbers[j] = ph.e164
+				}
+				created["phones"] = numbers
+			}
+			entries = append(entries, audit.Entry(now, w.who, audit.UserCreated, audit.TargetUser, u.Username, created))
 		} else {
 			u := c.cur.User
 			if len(c.changed) > 0 || c.status != "" {
@@ -380,7 +408,7 @@ func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChang
 					u.Status = c.status
 				}
 				if err := q.UpdateUserProfile(ctx, u, users.ResetsFailures(u.Status)); err != nil {
-					return fmt.Errorf("update user %s: %w", u.Username, err)
+					return nil, fmt.Errorf("update user %s: %w", u.Username, err)
 				}
 				details["changed"] = c.changed
 				if c.status != "" {
@@ -392,7 +420,7 @@ func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChang
 			}
 			if c.status != "" || c.restore {
 				if err := q.SetDirectoryUserState(ctx, u.ID, nil, c.bySync); err != nil {
-					return err
+					return nil, err
 				}
 			}
 			action := actionUserUpdated
@@ -435,13 +463,15 @@ func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChang
 				}
 				pendingLinks = append(pendingLinks, phoneLink{ids[i], p})
 			}
-			entries = append(entries, audit.Entry(now, w.who, actionPhoneAdded, audit.TargetUser, c.username,
-				map[string]any{"directory": w.d.Name, "number": ph.e164, "type": ph.kind}))
+			if c.cur != nil {
+				entries = append(entries, audit.Entry(now, w.who, actionPhoneAdded, audit.TargetUser, c.username,
+					map[string]any{"directory": w.d.Name, "number": ph.e164, "type": ph.kind}))
+			}
 		}
 	}
 	if len(newPhones) > 0 {
 		if err := q.CreatePhones(ctx, newPhones); err != nil {
-			return err
+			return nil, err
 		}
 		for key, p := range pending {
 			w.phoneIDs[key] = p.ID
@@ -452,28 +482,25 @@ func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChang
 	}
 	if len(attach) > 0 {
 		if err := q.AttachPhones(ctx, attach); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if len(memberships) > 0 {
 		if err := q.AddUsersToGroups(ctx, memberships); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if len(drops) > 0 {
 		if err := q.RemoveUsersFromGroups(ctx, drops); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return q.InsertAudits(ctx, entries)
+	return created, q.InsertAudits(ctx, entries)
 }
 
 // trash disables the users who left the directory and puts them in the
 // trash.
 func (w *writer) trash(ctx context.Context, q store.Queries, batch []store.DirectoryUser) error {
-	if err := w.renew(ctx, q); err != nil {
-		return err
-	}
 	now := w.s.Clock.Now()
 	entries := make([]store.AuditEntry, 0, len(batch))
 	for _, du := range batch {
@@ -493,9 +520,6 @@ func (w *writer) trash(ctx context.Context, q store.Queries, batch []store.Direc
 
 // purge deletes users whose time in the trash is over, with their devices.
 func (w *writer) purge(ctx context.Context, q store.Queries, batch []store.DirectoryUser) error {
-	if err := w.renew(ctx, q); err != nil {
-		return err
-	}
 	now := w.s.Clock.Now()
 	entries := make([]store.AuditEntry, 0, len(batch))
 	for _, du := range batch {

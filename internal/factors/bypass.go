@@ -151,7 +151,7 @@ func (s *Service) insertCodesTx(ctx context.Context, q store.Queries, u store.Us
 			continue
 		}
 		taken[string(h)] = true
-		b := store.BypassCode{UserID: u.ID, CodeHash: h, UsesLeft: uses, CreatedBy: who.Type + ":" + who.Name,
+		b := store.BypassCode{Key: secret.NewID("DB", 20), UserID: u.ID, CodeHash: h, UsesLeft: uses, CreatedBy: who.Type + ":" + who.Name,
 			CreatedAt: now, ExpiresAt: expires}
 		if err := q.CreateBypassCode(ctx, &b); err != nil {
 			return nil, err
@@ -217,6 +217,59 @@ func (s *Service) ClearBypassCodes(ctx context.Context, u store.User, who audit.
 		return 0, fmt.Errorf("factors: clear bypass codes: %w", err)
 	}
 	return n, nil
+}
+
+// ErrBypassCodeNotFound means no code has that id (it may have been used
+// up, deleted or never issued); nothing was changed.
+var ErrBypassCodeNotFound = errors.New("factors: no bypass code with that id")
+
+// BypassCodes lists the codes that work now, with their users: every
+// user's when userID is 0. The codes themselves are never shown again;
+// the list says who made each, how many uses are left and until when.
+func (s *Service) BypassCodes(ctx context.Context, userID int64, offset, limit int) ([]store.ListedBypassCode, int, error) {
+	list, total, err := s.store.LiveBypassCodes(ctx, store.BypassCodeFilter{UserID: userID, Now: s.clock.Now(), Offset: offset, Limit: limit})
+	if err != nil {
+		return nil, 0, fmt.Errorf("factors: bypass codes: %w", err)
+	}
+	return list, total, nil
+}
+
+// BypassCode returns the code with the public id key while it works;
+// ErrBypassCodeNotFound otherwise.
+func (s *Service) BypassCode(ctx context.Context, key string) (store.ListedBypassCode, error) {
+	l, err := s.store.BypassCodeByKey(ctx, key)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !l.Live(s.clock.Now())) {
+		return l, ErrBypassCodeNotFound
+	}
+	if err != nil {
+		return l, fmt.Errorf("factors: bypass code: %w", err)
+	}
+	return l, nil
+}
+
+// DeleteBypassCode ends the one code with the public id key, audited on
+// its user, in one transaction: ErrBypassCodeNotFound when no such code
+// exists. The user's other codes keep working.
+func (s *Service) DeleteBypassCode(ctx context.Context, key string, who audit.Who) error {
+	now := s.clock.Now()
+	err := s.store.InTx(ctx, func(q store.Queries) error {
+		l, err := q.BypassCodeByKey(ctx, key)
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrBypassCodeNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if err := q.DeleteBypassCode(ctx, l.ID); err != nil {
+			return err
+		}
+		return q.InsertAudit(ctx, audit.Entry(now, who, audit.BypassCodeDeleted, audit.TargetUser, l.User.Username,
+			map[string]any{"bypass_code_id": l.Key}))
+	})
+	if err != nil && !errors.Is(err, ErrBypassCodeNotFound) {
+		return fmt.Errorf("factors: delete bypass code: %w", err)
+	}
+	return err
 }
 
 // HasLiveBypassCodes reports whether the user has a code that works now.

@@ -2,7 +2,8 @@
 // id, host, process id and a heartbeat) and tells live processes from dead
 // ones, so that the claims a dead process held (outbox messages being sent,
 // bulk jobs being applied) are taken back at once instead of after their
-// lease.
+// lease. It also hands out the leases (Lead) under which scheduled work
+// runs on one instance at a time when several share the database.
 //
 // On one host the test is exact: every process holds an exclusive lock
 // (flock) on its own file in a directory beside the database for as long as

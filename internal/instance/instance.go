@@ -26,11 +26,12 @@ const (
 	StaleAfter = 60 * time.Second
 )
 
-// Store is what an instance uses of the database: its own row and the
-// claims it takes back from dead processes.
+// Store is what an instance uses of the database: its own row, the claims
+// it takes back from dead processes, and the leases on scheduled work.
 type Store interface {
 	store.Transactor
 	store.InstanceQueries
+	store.LeaseQueries
 }
 
 // Instance is this process, registered in the database.
@@ -191,6 +192,21 @@ func (in *Instance) tryLock(id string) (f *os.File, gone bool, err error) {
 		return nil, false, fmt.Errorf("instance: lock of %s: %w", id, err)
 	}
 	return f, false, nil
+}
+
+// Lead takes or renews the lease name for this process for ttl and reports
+// whether this process holds it: scheduled work that must run on one
+// instance at a time (the sweeps) runs only where Lead said true. The
+// holder renews the lease at every tick well within ttl; when it stops or
+// dies its lease is handed back (Stop, Reap), or ends after ttl at the
+// latest, and another instance takes the work over.
+func (in *Instance) Lead(ctx context.Context, name string, ttl time.Duration) (bool, error) {
+	now := in.clock.Now()
+	held, err := in.store.TakeLease(ctx, name, in.id, now, now.Add(ttl))
+	if err != nil {
+		return false, fmt.Errorf("instance: lease %s: %w", name, err)
+	}
+	return held, nil
 }
 
 // Stop hands back whatever this process still holds and forgets it. The

@@ -3,16 +3,16 @@ package store
 import "context"
 
 // APIUser is a user as the Admin API answers it: the record with its
-// aliases, enrolled flag and associations.
+// aliases and associations. Whether the user is enrolled is decided from
+// the factors here by policy.Factors, the one definition.
 type APIUser struct {
 	User
 	// Aliases are alias1..alias4, "" where unset.
-	Aliases  [4]string
-	Enrolled bool
-	Groups   []Group
-	Phones   []Phone
-	Tokens   []HardwareToken
-	Keys     []SecurityKey
+	Aliases [4]string
+	Groups  []Group
+	Phones  []Phone
+	Tokens  []HardwareToken
+	Keys    []SecurityKey
 }
 
 // APIUserFilter selects users for the Admin API, in id order (the order

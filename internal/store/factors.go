@@ -10,6 +10,7 @@ import (
 // ExpiresAt (nil: never). Only a keyed hash of the code is stored.
 type BypassCode struct {
 	ID        int64
+	Key       string // public id, "DB..."
 	UserID    int64
 	CodeHash  []byte
 	UsesLeft  int
@@ -21,6 +22,33 @@ type BypassCode struct {
 // Live reports whether the code still works at now.
 func (b BypassCode) Live(now time.Time) bool {
 	return b.UsesLeft > 0 && (b.ExpiresAt == nil || now.Before(*b.ExpiresAt))
+}
+
+// ListedBypassCode is a bypass code with its user, as the Admin API lists
+// it.
+type ListedBypassCode struct {
+	BypassCode
+	User User
+}
+
+// BypassCodeFilter selects the codes that work at Now, of one user (UserID,
+// 0 for every user), in id order.
+type BypassCodeFilter struct {
+	UserID        int64
+	Now           time.Time
+	Offset, Limit int
+}
+
+// BypassCodeQueries list and remove single bypass codes by their public id.
+type BypassCodeQueries interface {
+	// LiveBypassCodes returns a page of the codes f selects with their
+	// users, and how many f selects in all.
+	LiveBypassCodes(ctx context.Context, f BypassCodeFilter) ([]ListedBypassCode, int, error)
+	// BypassCodeByKey returns the code with the public id key, live or
+	// not, with its user; ErrNotFound when there is none.
+	BypassCodeByKey(ctx context.Context, key string) (ListedBypassCode, error)
+	// DeleteBypassCode removes one code; ErrNotFound when it is gone.
+	DeleteBypassCode(ctx context.Context, id int64) error
 }
 
 // FactorQueries reads and writes what decides whether a user has a factor,

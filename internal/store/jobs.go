@@ -88,7 +88,7 @@ type InstanceQueries interface {
 	Instances(ctx context.Context) ([]Instance, error)
 	// ReleaseInstances hands back everything the given (dead or stopping)
 	// instances hold: their outbox claims become due at now, their jobs free
-	// to claim; and forgets the instances. It returns how many messages and
+	// to claim, their leases free to take; and forgets the instances. It returns how many messages and
 	// jobs it handed back.
 	ReleaseInstances(ctx context.Context, ids []string, now time.Time) (messages, jobs int, err error)
 }

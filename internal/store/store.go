@@ -51,6 +51,7 @@ type Queries interface {
 	PhoneQueries
 	SecurityKeyQueries
 	FactorQueries
+	BypassCodeQueries
 	TokenQueries
 	EnrollmentLinkQueries
 	ChallengeQueries
@@ -78,6 +79,7 @@ type Queries interface {
 	PromptQueries
 	JobQueries
 	InstanceQueries
+	LeaseQueries
 	AdminAPIQueries
 	DirectoryQueries
 }

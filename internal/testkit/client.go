@@ -59,6 +59,16 @@ func NewClient(t testing.TB, p *Portal) *Client {
 	return c
 }
 
+// NewClientAt returns a client with no cookies of the portal at base (a
+// portal this process did not open, such as a `portal serve` process or a
+// proxy in front of several), over transport.
+func NewClientAt(t testing.TB, base string, transport http.RoundTripper) *Client {
+	t.Helper()
+	c := &Client{t: t, base: base, jar: &cookieJar{cookies: map[string]*http.Cookie{}}, IP: "127.0.0.1"}
+	c.http = c.newHTTP(transport)
+	return c
+}
+
 func (c *Client) newHTTP(rt http.RoundTripper) *http.Client {
 	return &http.Client{
 		Transport:     rt,

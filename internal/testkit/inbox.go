@@ -27,8 +27,11 @@ import (
 type Inbox struct {
 	Addr string
 	t    testing.TB
-	mu   sync.Mutex
-	mail []Mail
+	// answerAfter is how long the server waits after taking an email
+	// before it says so (NewSlowInbox).
+	answerAfter time.Duration
+	mu          sync.Mutex
+	mail        []Mail
 }
 
 // Mail is one received email.
@@ -41,11 +44,20 @@ type Mail struct {
 // NewInbox starts an SMTP server on 127.0.0.1:0 until the test ends.
 func NewInbox(t testing.TB) *Inbox {
 	t.Helper()
+	return NewSlowInbox(t, 0)
+}
+
+// NewSlowInbox is NewInbox whose answer to each email comes answerAfter
+// after it has kept it, as a busy relay answers: deliveries take long
+// enough for several workers to share them, and a sender killed meanwhile
+// never learns that its email arrived.
+func NewSlowInbox(t testing.TB, answerAfter time.Duration) *Inbox {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := &Inbox{Addr: ln.Addr().String(), t: t}
+	in := &Inbox{Addr: ln.Addr().String(), t: t, answerAfter: answerAfter}
 	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &inboxSession{in: in}, nil }))
 	srv.Domain = "localhost"
 	srv.AllowInsecureAuth = true
@@ -91,6 +103,7 @@ func (s *inboxSession) Data(r io.Reader) error {
 	s.in.mu.Lock()
 	s.in.mail = append(s.in.mail, Mail{To: s.to, Raw: raw, Text: text})
 	s.in.mu.Unlock()
+	time.Sleep(s.in.answerAfter)
 	return nil
 }
 func (s *inboxSession) Reset()        { s.to = nil }

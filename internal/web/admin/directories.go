@@ -1,10 +1,10 @@
 package admin
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/gin-gonic/gin"
@@ -26,6 +26,7 @@ func (s *Section) adminDirectoryRoutes(g *gin.RouterGroup) {
 	s.adminHandle(g, http.MethodGet, "/directories", admin.ViewUsers, s.AdminDirectoriesGET)
 	s.adminHandle(g, http.MethodPost, "/directories", admin.ManageUsers, s.AdminDirectoriesPOST)
 	s.adminHandle(g, http.MethodGet, "/directories/:name", admin.ViewUsers, s.AdminDirectoryGET)
+	s.adminHandle(g, http.MethodGet, "/directories/:name/progress", admin.ViewUsers, s.AdminDirectoryProgressGET)
 	s.adminHandle(g, http.MethodPost, "/directories/:name/test", admin.ManageUsers, s.AdminDirectoryTestPOST)
 	s.adminHandle(g, http.MethodPost, "/directories/:name/preview", admin.ManageUsers, s.AdminDirectoryPreviewPOST)
 	s.adminHandle(g, http.MethodPost, "/directories/:name/sync", admin.ManageUsers, s.AdminDirectorySyncPOST)
@@ -35,8 +36,49 @@ func (s *Section) adminDirectoryRoutes(g *gin.RouterGroup) {
 // adminDirectoryForm is the add form.
 type adminDirectoryForm struct {
 	Name, Kind, URL, BindDN, UsersBase, GroupsBase, Filter, Groups, CAPEM, Country string
-	StartTLS                                                                       bool
-	Errors                                                                         map[string]string
+	// Schedule is the minutes between scheduled syncs, as typed ("" or 0:
+	// off).
+	Schedule         string
+	StartTLS, Emails bool
+	Errors           map[string]string
+}
+
+// readDirectoryForm reads the settings fields shared by the add and edit
+// forms; a schedule that is not a number is a field error.
+func readDirectoryForm(c *gin.Context) (adminDirectoryForm, directory.Settings, error) {
+	f := adminDirectoryForm{Name: c.PostForm("name"), Kind: c.PostForm("kind"), URL: c.PostForm("url"), BindDN: c.PostForm("bind_dn"),
+		UsersBase: c.PostForm("users_base"), GroupsBase: c.PostForm("groups_base"), Filter: c.PostForm("extra_filter"),
+		Groups: c.PostForm("groups"), CAPEM: c.PostForm("ca"), Country: c.PostForm("default_country"), StartTLS: c.PostForm("start_tls") == "1",
+		Schedule: strings.TrimSpace(c.PostForm("schedule")), Emails: c.PostForm("enrollment_emails") == "1"}
+	var groups []string
+	for _, g := range strings.Split(f.Groups, "\n") {
+		if g = strings.TrimSpace(g); g != "" {
+			groups = append(groups, g)
+		}
+	}
+	set := directory.Settings{Kind: f.Kind, URL: f.URL, StartTLS: f.StartTLS, CAPEM: f.CAPEM, BindDN: f.BindDN, UsersBase: f.UsersBase,
+		GroupsBase: f.GroupsBase, ExtraFilter: f.Filter, Groups: groups, DefaultCountry: f.Country, EnrollmentEmails: f.Emails}
+	if f.Schedule != "" {
+		n, err := strconv.Atoi(f.Schedule)
+		if err != nil {
+			return f, set, &directory.FieldError{Field: "schedule", Message: "write the minutes between syncs as a whole number, or 0 to sync only when asked"}
+		}
+		set.ScheduleMinutes = n
+	}
+	return f, set, nil
+}
+
+// directoryFieldErrors turns a refused setting into the form's errors;
+// false when err is not about a field.
+func directoryFieldErrors(err error) (map[string]string, bool) {
+	var fe *directory.FieldError
+	switch {
+	case errors.As(err, &fe):
+		return map[string]string{fe.Field: sentence(errors.New(fe.Message))}, true
+	case errors.Is(err, directory.ErrNameTaken):
+		return map[string]string{"name": "Another directory has this name. Choose another."}, true
+	}
+	return nil, false
 }
 
 type adminDirectoriesPage struct {
@@ -63,31 +105,20 @@ func (s *Section) AdminDirectoriesGET(c *gin.Context) {
 
 // AdminDirectoriesPOST adds a directory.
 func (s *Section) AdminDirectoriesPOST(c *gin.Context) {
-	f := adminDirectoryForm{Name: c.PostForm("name"), Kind: c.PostForm("kind"), URL: c.PostForm("url"), BindDN: c.PostForm("bind_dn"),
-		UsersBase: c.PostForm("users_base"), GroupsBase: c.PostForm("groups_base"), Filter: c.PostForm("extra_filter"),
-		Groups: c.PostForm("groups"), CAPEM: c.PostForm("ca"), Country: c.PostForm("default_country"), StartTLS: c.PostForm("start_tls") == "1"}
-	var groups []string
-	for _, g := range strings.Split(f.Groups, "\n") {
-		if g = strings.TrimSpace(g); g != "" {
-			groups = append(groups, g)
-		}
+	f, set, err := readDirectoryForm(c)
+	if err == nil {
+		_, err = s.dirs.Add(c.Request.Context(), f.Name, set, c.PostForm("password"), adminWho(c))
 	}
-	set := directory.Settings{Kind: f.Kind, URL: f.URL, StartTLS: f.StartTLS, CAPEM: f.CAPEM, BindDN: f.BindDN, UsersBase: f.UsersBase,
-		GroupsBase: f.GroupsBase, ExtraFilter: f.Filter, Groups: groups, DefaultCountry: f.Country}
-	_, err := s.dirs.Add(c.Request.Context(), f.Name, set, c.PostForm("password"), adminWho(c))
-	var fe *directory.FieldError
-	switch {
-	case errors.As(err, &fe):
-		f.Errors = map[string]string{fe.Field: sentence(errors.New(fe.Message))}
+	if fields, ok := directoryFieldErrors(err); ok {
+		f.Errors = fields
 		s.renderDirectories(c, http.StatusUnprocessableEntity, f)
-	case errors.Is(err, directory.ErrNameTaken):
-		f.Errors = map[string]string{"name": "Another directory has this name. Choose another."}
-		s.renderDirectories(c, http.StatusUnprocessableEntity, f)
-	case err != nil:
+		return
+	}
+	if err != nil {
 		s.ServerError(c, err)
-	default:
-		s.adminDone(c, "Directory "+f.Name+" was added. Test the connection, then preview a sync.", "/admin/directories/"+f.Name)
+		return
 	}
+	s.adminDone(c, "Directory "+f.Name+" was added. Test the connection, then preview a sync.", "/admin/directories/"+f.Name)
 }
 
 // adminDirectoryPage is one directory with the outcome of the last action.
@@ -95,11 +126,17 @@ type adminDirectoryPage struct {
 	directory.Detail
 	// Notice and Problem say how the action on this page went.
 	Notice, Problem string
-	// Result is the outcome of a preview or a sync.
+	// Result is the outcome of a preview.
 	Result *directory.Result
 	// Preview is set when Result is a dry run.
 	Preview bool
-	Runs    []directoryRunRow
+	// Latest is the newest run, running or finished; LatestProblem says
+	// why it failed or waits.
+	Latest        *directory.Run
+	LatestProblem string
+	LatestLines   []string
+	Progress      string
+	Runs          []directoryRunRow
 	// ShareText is the removal threshold as a percentage.
 	ShareText string
 }
@@ -108,6 +145,20 @@ type adminDirectoryPage struct {
 type directoryRunRow struct {
 	Started, Kind, Status, Counts, Error string
 	Duration                             string
+}
+
+// progressText says how far a run has got.
+func progressText(r directory.Run) string {
+	p := r.Figures.Progress
+	switch {
+	case p.Compared == 0:
+		return fmt.Sprintf("Reading the directory: %d %s read so far.", p.Read, plural(p.Read, "entry", "entries"))
+	case p.Written < p.ToWrite:
+		return fmt.Sprintf("Read %d %s, compared %d; writing: %d of %d %s written.", p.Read, plural(p.Read, "entry", "entries"),
+			p.Compared, p.Written, p.ToWrite, plural(p.ToWrite, "user", "users"))
+	}
+	return fmt.Sprintf("Read %d %s, compared %d, wrote %d %s.", p.Read, plural(p.Read, "entry", "entries"), p.Compared,
+		p.Written, plural(p.Written, "user", "users"))
 }
 
 func (s *Section) renderDirectory(c *gin.Context, status int, p adminDirectoryPage) {
@@ -122,6 +173,20 @@ func (s *Section) renderDirectory(c *gin.Context, status int, p adminDirectoryPa
 	}
 	p.Detail = d
 	p.ShareText = fmt.Sprintf("%.0f%%", d.Settings.RemovalShare*100)
+	if len(d.Runs) > 0 {
+		latest := d.Runs[0]
+		p.Latest = &latest
+		p.Progress = progressText(latest)
+		if latest.Report != "" {
+			p.LatestLines = strings.Split(latest.Report, "\n")
+		}
+		switch latest.Status {
+		case "needs-confirmation":
+			p.LatestProblem = "The last sync would disable more than the allowed share of the directory's users, so it stopped before changing anything. Check the names below; if they are right, confirm the sync."
+		case "failed":
+			p.LatestProblem = "The last sync failed: " + sentence(errors.New(strings.TrimPrefix(latest.Error, "directory: ")))
+		}
+	}
 	for _, r := range d.Runs {
 		row := directoryRunRow{Started: formatWhen(r.StartedAt), Kind: r.Kind, Status: r.Status, Error: r.Error, Duration: "running"}
 		if r.DryRun {
@@ -130,14 +195,9 @@ func (s *Section) renderDirectory(c *gin.Context, status int, p adminDirectoryPa
 		if r.FinishedAt != nil {
 			row.Duration = r.FinishedAt.Sub(r.StartedAt).String()
 		}
-		var counts map[string]int
-		if json.Unmarshal([]byte(r.Counts), &counts) == nil {
-			var parts []string
-			for _, k := range []string{"read", "created", "updated", "disabled", "removed", "phones", "groups", "conflicts", "invalid"} {
-				parts = append(parts, fmt.Sprintf("%s %d", k, counts[k]))
-			}
-			row.Counts = strings.Join(parts, ", ")
-		}
+		f := r.Figures
+		row.Counts = fmt.Sprintf("read %d, compared %d, written %d; created %d, updated %d, disabled %d, removed %d, phones %d, groups %d, conflicts %d, invalid %d, invited %d",
+			f.Read, f.Compared, f.Written, f.Created, f.Updated, f.Disabled, f.Removed, f.Phones, f.Groups, f.Conflicts, f.Invalid, f.Invited)
 		p.Runs = append(p.Runs, row)
 	}
 	s.Render(c, status, viewAdminDirectory, render.Page{Title: d.Name, Data: p})
@@ -146,6 +206,35 @@ func (s *Section) renderDirectory(c *gin.Context, status int, p adminDirectoryPa
 // AdminDirectoryGET shows a directory: settings, runs and trash.
 func (s *Section) AdminDirectoryGET(c *gin.Context) {
 	s.renderDirectory(c, http.StatusOK, adminDirectoryPage{})
+}
+
+// directoryProgress is the JSON the page's script polls while a sync runs.
+type directoryProgress struct {
+	Status  string `json:"status"`
+	Running bool   `json:"running"`
+	Text    string `json:"text"`
+	Written int    `json:"written"`
+	ToWrite int    `json:"to_write"`
+}
+
+// AdminDirectoryProgressGET answers how far the newest run has got, for
+// the page to show without a reload.
+func (s *Section) AdminDirectoryProgressGET(c *gin.Context) {
+	r, ok, err := s.dirs.Latest(c.Request.Context(), c.Param("name"))
+	switch {
+	case errors.Is(err, directory.ErrNotFound):
+		c.JSON(http.StatusNotFound, gin.H{"error": "no such directory"})
+		return
+	case err != nil:
+		s.log.Error("directory progress", "directory", c.Param("name"), "err", err)
+		c.JSON(http.StatusInternalServerError, gin.H{"error": "internal error"})
+		return
+	case !ok:
+		c.JSON(http.StatusOK, directoryProgress{Status: "none", Text: "No sync has run yet."})
+		return
+	}
+	c.JSON(http.StatusOK, directoryProgress{Status: r.Status, Running: r.Running(), Text: progressText(r),
+		Written: r.Figures.Written, ToWrite: r.Figures.ToWrite})
 }
 
 // directoryProblem is the sentence for a failed test or run: the
@@ -185,34 +274,37 @@ func (s *Section) AdminDirectoryTestPOST(c *gin.Context) {
 
 // AdminDirectoryPreviewPOST computes a sync without changing anything.
 func (s *Section) AdminDirectoryPreviewPOST(c *gin.Context) {
-	s.directoryRun(c, directory.Options{DryRun: true})
-}
-
-// AdminDirectorySyncPOST runs a sync now; confirm=1 lets it disable more
-// than the threshold.
-func (s *Section) AdminDirectorySyncPOST(c *gin.Context) {
-	s.directoryRun(c, directory.Options{Full: c.PostForm("full") == "1", ConfirmRemovals: c.PostForm("confirm") == "1"})
-}
-
-func (s *Section) directoryRun(c *gin.Context, opts directory.Options) {
-	res, err := s.dirs.Sync(c.Request.Context(), c.Param("name"), opts)
+	res, err := s.dirs.Sync(c.Request.Context(), c.Param("name"), directory.Options{DryRun: true})
 	if errors.Is(err, directory.ErrNotFound) {
 		s.renderDirectory(c, http.StatusNotFound, adminDirectoryPage{})
 		return
 	}
-	p := adminDirectoryPage{Preview: opts.DryRun}
+	p := adminDirectoryPage{Preview: true}
 	if res.Status != "" {
 		p.Result = &res
 	}
-	switch {
-	case err != nil:
+	if err != nil {
 		p.Problem = s.directoryProblem(c, err)
-	case opts.DryRun:
+	} else {
 		p.Notice = "Preview: nothing was changed. This is what a sync would do now."
-	default:
-		p.Notice = "The sync finished."
 	}
 	s.renderDirectory(c, http.StatusOK, p)
+}
+
+// AdminDirectorySyncPOST starts a sync, which goes on in the background
+// while the page shows its progress; confirm=1 lets it disable more than
+// the threshold.
+func (s *Section) AdminDirectorySyncPOST(c *gin.Context) {
+	name := c.Param("name")
+	_, err := s.dirs.Start(c.Request.Context(), name, directory.Options{Full: c.PostForm("full") == "1", ConfirmRemovals: c.PostForm("confirm") == "1"})
+	switch {
+	case errors.Is(err, directory.ErrNotFound):
+		s.renderDirectory(c, http.StatusNotFound, adminDirectoryPage{})
+	case err != nil:
+		s.renderDirectory(c, http.StatusConflict, adminDirectoryPage{Problem: s.directoryProblem(c, err)})
+	default:
+		s.adminDone(c, "The sync started; its progress and outcome are below.", "/admin/directories/"+name)
+	}
 }
 
 // AdminDirectoryRestorePOST takes a user out of the trash.

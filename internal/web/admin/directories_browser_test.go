@@ -47,7 +47,8 @@ func TestBrowserAdminDirectoryAddTestPreviewSync(t *testing.T) {
 		t.Fatalf("the preview created %d users", n)
 	}
 	b.ClickAndWait(`form[action="/admin/directories/corp/sync"]:not(:has(input[name=full])) button`)
-	if got := b.Text("main"); !strings.Contains(got, "The sync finished.") || !strings.Contains(got, "succeeded") {
+	b.WaitVisible("#last-sync")
+	if got := b.Text("main"); !strings.Contains(got, "Users created: 2") || !strings.Contains(got, "succeeded") {
 		t.Fatalf("sync %q", got)
 	}
 	if n, _ := p.Store.CountUsers(context.Background()); n != 2 {

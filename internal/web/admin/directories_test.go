@@ -80,8 +80,9 @@ func TestAdminDirectoryPagesAddPreviewSyncRestore(t *testing.T) {
 	if n, _ := p.Store.CountUsers(ctx); n != 0 {
 		t.Fatalf("the preview created %d users", n)
 	}
-	r = c.Post("/admin/directories/corp/sync", nil)
-	if !strings.Contains(r.Body, "The sync finished.") || !strings.Contains(r.Body, "Users created: 2: ") || !strings.Contains(r.Body, "succeeded") {
+	r = syncAndWait(t, p, c, nil)
+	if !strings.Contains(r.Body, "The sync started") || !strings.Contains(r.Body, "Users created: 2: ") || !strings.Contains(r.Body, "succeeded") ||
+		!strings.Contains(r.Body, "Read 2 entries, compared 2, wrote 2 users.") {
 		t.Fatalf("sync: %s", r.Body)
 	}
 	if u, err := p.Store.UserByUsername(ctx, "mia"); err != nil || u.Email != "mia@example.org" {
@@ -96,7 +97,7 @@ func TestAdminDirectoryPagesAddPreviewSyncRestore(t *testing.T) {
 	m.Delete("member", []string{"uid=noa,ou=people,dc=example,dc=org"})
 	testkit.NoErr(t, conn.Modify(m))
 	conn.Close()
-	r = c.Post("/admin/directories/corp/sync", nil)
+	r = syncAndWait(t, p, c, nil)
 	if !strings.Contains(r.Body, "stopped before changing anything") || !strings.Contains(r.Body, "Confirm and sync") || !strings.Contains(r.Body, "more than 10%") {
 		t.Fatalf("over-threshold sync: %s", r.Body)
 	}
@@ -106,7 +107,7 @@ func TestAdminDirectoryPagesAddPreviewSyncRestore(t *testing.T) {
 	if r := viewer.Get("/admin/directories/corp"); strings.Contains(r.Body, "Confirm and sync") || strings.Contains(r.Body, "Sync now") {
 		t.Fatalf("a read-only admin sees the sync buttons")
 	}
-	r = c.Post("/admin/directories/corp/sync", url.Values{"confirm": {"1"}})
+	r = syncAndWait(t, p, c, url.Values{"confirm": {"1"}})
 	if !strings.Contains(r.Body, "Users disabled: 1: noa") || !strings.Contains(r.Body, `value="noa"`) {
 		t.Fatalf("confirmed sync: %s", r.Body)
 	}
@@ -128,4 +129,16 @@ func TestAdminDirectoryPagesAddPreviewSyncRestore(t *testing.T) {
 	if r := c.Get("/admin/directories/nope"); r.StatusCode != http.StatusNotFound {
 		t.Fatalf("unknown directory: %d", r.StatusCode)
 	}
+}
+
+// syncAndWait presses "Sync now" (with form), waits for the run it
+// started in the background, and returns the directory's page.
+func syncAndWait(t *testing.T, p *testkit.Portal, c *testkit.Client, form url.Values) testkit.Response {
+	t.Helper()
+	r := c.Post("/admin/directories/corp/sync", form)
+	if r.StatusCode != http.StatusSeeOther || r.Location() != "/admin/directories/corp" {
+		t.Fatalf("sync now: %d %s %s", r.StatusCode, r.Location(), r.Body)
+	}
+	p.Directories.Wait()
+	return c.Get("/admin/directories/corp")
 }

@@ -81,6 +81,7 @@ func TestAdminRoutesEnforceRoleMatrix(t *testing.T) {
 		"GET /admin/directories":                admin.ViewUsers,
 		"POST /admin/directories":               admin.ManageUsers,
 		"GET /admin/directories/:name":          admin.ViewUsers,
+		"GET /admin/directories/:name/progress": admin.ViewUsers,
 		"POST /admin/directories/:name/test":    admin.ManageUsers,
 		"POST /admin/directories/:name/preview": admin.ManageUsers,
 		"POST /admin/directories/:name/sync":    admin.ManageUsers,

@@ -1,0 +1,140 @@
+package directory
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-ldap/ldap/v3"
+
+	"enrollportal/internal/audit"
+	"enrollportal/internal/clock"
+	"enrollportal/internal/directory"
+	"enrollportal/internal/secret"
+	"enrollportal/internal/store/sqlite"
+	"enrollportal/internal/testkit"
+)
+
+const (
+	users  = 100_000
+	groups = 200
+)
+
+// fixture is 100,000 inetOrgPerson entries (each with a mobile number) and
+// 200 groupOfNames of 500 members each, dated in the past so that the
+// incremental run reads only what the benchmark changes.
+func fixture() string {
+	// Entries changed one a second, as in a directory edited over time
+	// (an incremental run re-reads the entries of the cursor's second).
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var b strings.Builder
+	b.Grow(users * 260)
+	b.WriteString("dn: ou=people,dc=example,dc=org\nobjectClass: organizationalUnit\nou: people\n\n")
+	b.WriteString("dn: ou=groups,dc=example,dc=org\nobjectClass: organizationalUnit\nou: groups\n\n")
+	for i := 0; i < users; i++ {
+		fmt.Fprintf(&b, "dn: uid=u%06d,ou=people,dc=example,dc=org\nobjectClass: inetOrgPerson\nuid: u%06d\ncn: User %06d\nsn: %06d\nmail: u%06d@example.org\nmobile: +1650253%04d\nmodifyTimestamp: %s\n\n",
+			i, i, i, i, i, i%10000, base.Add(time.Duration(i)*time.Second).Format("20060102150405Z"))
+	}
+	for g := 0; g < groups; g++ {
+		fmt.Fprintf(&b, "dn: cn=g%03d,ou=groups,dc=example,dc=org\nobjectClass: groupOfNames\ncn: g%03d\nmodifyTimestamp: 20260101000000Z\n", g, g)
+		for i := g; i < users; i += groups {
+			fmt.Fprintf(&b, "member: uid=u%06d,ou=people,dc=example,dc=org\n", i)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// peakRSSMB reads the process's peak resident set (VmHWM) in MB.
+func peakRSSMB(b *testing.B) float64 {
+	raw, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			kb, _ := strconv.ParseFloat(strings.Fields(line)[1], 64)
+			return kb / 1024
+		}
+	}
+	b.Fatal("no VmHWM in /proc/self/status")
+	return 0
+}
+
+func BenchmarkDirectorySync100k(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		ctx := context.Background()
+		srv := testkit.StartSlapd(b, fixture())
+		db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "portal.db"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		box, err := secret.NewBox(secret.RandomKey())
+		if err != nil {
+			b.Fatal(err)
+		}
+		svc := &directory.Service{Store: db, Clock: clock.Real{}, Box: box}
+		set := directory.Settings{Kind: directory.KindOpenLDAP, URL: srv.URL, BindDN: srv.RootDN,
+			UsersBase: "ou=people,dc=example,dc=org", GroupsBase: "ou=groups,dc=example,dc=org"}
+		if _, err := svc.Add(ctx, "bench", set, srv.RootPW, audit.CLI()); err != nil {
+			b.Fatal(err)
+		}
+		// The fixture's string is garbage now: measure the sync's own peak.
+		runtime.GC()
+		debug.FreeOSMemory()
+		if err := os.WriteFile("/proc/self/clear_refs", []byte("5"), 0); err != nil {
+			b.Fatalf("reset the peak RSS: %v", err)
+		}
+		start := time.Now()
+		res, err := svc.Sync(ctx, "bench", directory.Options{})
+		first := time.Since(start)
+		if err != nil || res.Created != users || res.Phones != users {
+			b.Fatalf("first sync: %v created=%d phones=%d", err, res.Created, res.Phones)
+		}
+		peak := peakRSSMB(b)
+
+		start = time.Now()
+		res, err = svc.Sync(ctx, "bench", directory.Options{Full: true})
+		resync := time.Since(start)
+		if err != nil || res.Created+res.Updated+res.Disabled != 0 {
+			b.Fatalf("re-sync: %v %+v", err, res.Counts())
+		}
+
+		conn, err := ldap.DialURL(srv.URL)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := conn.Bind(srv.RootDN, srv.RootPW); err != nil {
+			b.Fatal(err)
+		}
+		for j := 0; j < 1000; j++ {
+			m := ldap.NewModifyRequest(fmt.Sprintf("uid=u%06d,ou=people,dc=example,dc=org", j*97), nil)
+			m.Replace("mail", []string{fmt.Sprintf("changed%06d@example.org", j)})
+			if err := conn.Modify(m); err != nil {
+				b.Fatal(err)
+			}
+		}
+		conn.Close()
+		start = time.Now()
+		res, err = svc.Sync(ctx, "bench", directory.Options{})
+		incr := time.Since(start)
+		if err != nil || res.Full || res.Updated != 1000 {
+			b.Fatalf("incremental: %v full=%v %v", err, res.Full, res.Counts())
+		}
+		db.Close()
+
+		b.ReportMetric(first.Seconds(), "s/first-sync")
+		b.ReportMetric(peak, "MB/peak-rss")
+		b.ReportMetric(resync.Seconds(), "s/resync")
+		b.ReportMetric(incr.Seconds(), "s/incremental")
+		b.Logf("100,000 users in 200 groups: first sync %s (%.0f users/s), peak RSS %.0f MB, re-sync %s, incremental (1,000 changed) %s",
+			first.Round(time.Millisecond), float64(users)/first.Seconds(), peak, resync.Round(time.Millisecond), incr.Round(time.Millisecond))
+	}
+}

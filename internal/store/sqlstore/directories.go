@@ -1,0 +1,235 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"enrollportal/internal/store"
+)
+
+const directoryColumns = `id, name, kind, config, bind_password, sync_cursor, last_full_at, last_sync_at, last_result, created_at`
+
+func scanDirectory(row interface{ Scan(...any) error }) (store.Directory, error) {
+	var d store.Directory
+	var fullAt, created int64
+	var lastSync sql.NullInt64
+	err := row.Scan(&d.ID, &d.Name, &d.Kind, &d.Config, &d.BindPassword, &d.SyncCursor, &fullAt, &lastSync, &d.LastResult, &created)
+	d.CreatedAt, d.LastSyncAt = fromUnix(created), fromNullUnix(lastSync)
+	if fullAt != 0 {
+		t := fromUnix(fullAt)
+		d.LastFullAt = &t
+	}
+	return d, err
+}
+
+func (s queries) CreateDirectory(ctx context.Context, d *store.Directory) error {
+	err := s.q.QueryRowContext(ctx, `
+		INSERT INTO directories (name, kind, config, bind_password, created_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+		d.Name, d.Kind, d.Config, d.BindPassword, unix(d.CreatedAt)).Scan(&d.ID)
+	return wrap("create directory", err)
+}
+
+func (s queries) DirectoryByName(ctx context.Context, name string) (store.Directory, error) {
+	d, err := scanDirectory(s.q.QueryRowContext(ctx, `SELECT `+directoryColumns+` FROM directories WHERE name = ?`, name))
+	return d, wrap("directory by name", err)
+}
+
+func (s queries) Directories(ctx context.Context) ([]store.Directory, error) {
+	rows, err := s.q.QueryContext(ctx, `SELECT `+directoryColumns+` FROM directories ORDER BY name`)
+	if err != nil {
+		return nil, wrap("directories", err)
+	}
+	defer rows.Close()
+	var out []store.Directory
+	for rows.Next() {
+		d, err := scanDirectory(rows)
+		if err != nil {
+			return nil, wrap("directories", err)
+		}
+		out = append(out, d)
+	}
+	return out, wrap("directories", rows.Err())
+}
+
+func (s queries) SetDirectorySynced(ctx context.Context, id int64, at time.Time, result, cursor string, fullAt *time.Time) error {
+	res, err := s.q.ExecContext(ctx, `
+		UPDATE directories SET last_sync_at = ?, last_result = ?,
+			sync_cursor = CASE WHEN ? = '' THEN sync_cursor ELSE ? END,
+			last_full_at = CASE WHEN ? IS NULL THEN last_full_at ELSE ? END
+		WHERE id = ?`, unix(at), result, cursor, cursor, nullUnix(fullAt), nullUnix(fullAt), id)
+	return affectedOne(res, err, "set directory synced")
+}
+
+func (s queries) TakeDirectoryLease(ctx context.Context, directoryID int64, holder string, now, until time.Time) (bool, error) {
+	res, err := s.q.ExecContext(ctx, `
+		INSERT INTO directory_leases (directory_id, holder, expires_at) VALUES (?, ?, ?)
+		ON CONFLICT (directory_id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+		WHERE directory_leases.holder = excluded.holder OR directory_leases.expires_at <= ?`,
+		directoryID, holder, unix(until), unix(now))
+	if err != nil {
+		return false, wrap("take directory lease", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, wrap("take directory lease", err)
+}
+
+func (s queries) ReleaseDirectoryLease(ctx context.Context, directoryID int64, holder string) error {
+	_, err := s.q.ExecContext(ctx, `DELETE FROM directory_leases WHERE directory_id = ? AND holder = ?`, directoryID, holder)
+	return wrap("release directory lease", err)
+}
+
+func (s queries) DirectoryUsers(ctx context.Context, directoryID int64) ([]store.DirectoryUser, error) {
+	rows, err := s.q.QueryContext(ctx, `
+		SELECT `+userColumnsU+`, d.stable_id, d.trashed_at, d.disabled_by_sync
+		FROM directory_users d JOIN users u ON u.id = d.user_id
+		WHERE d.directory_id = ?`, directoryID)
+	if err != nil {
+		return nil, wrap("directory users", err)
+	}
+	defer rows.Close()
+	var out []store.DirectoryUser
+	for rows.Next() {
+		var du store.DirectoryUser
+		u := &du.User
+		var created, updated int64
+		var lastLogin, trashed sql.NullInt64
+		if err := rows.Scan(&u.ID, &u.Key, &u.Username, &u.RealName, &u.FirstName, &u.LastName, &u.Email, &u.Notes,
+			&u.Status, &u.FailedAttempts, &created, &updated, &lastLogin, &du.StableID, &trashed, &du.DisabledBySync); err != nil {
+			return nil, wrap("directory users", err)
+		}
+		u.CreatedAt, u.UpdatedAt, u.LastLoginAt = fromUnix(created), fromUnix(updated), fromNullUnix(lastLogin)
+		du.TrashedAt = fromNullUnix(trashed)
+		out = append(out, du)
+	}
+	return out, wrap("directory users", rows.Err())
+}
+
+func (s queries) DirectoryUserPhones(ctx context.Context, directoryID int64) (map[int64][]string, error) {
+	rows, err := s.q.QueryContext(ctx, `
+		SELECT up.user_id, p.number, p.extension
+		FROM directory_users d JOIN user_phones up ON up.user_id = d.user_id JOIN phones p ON p.id = up.phone_id
+		WHERE d.directory_id = ? AND p.number != ''`, directoryID)
+	if err != nil {
+		return nil, wrap("directory user phones", err)
+	}
+	defer rows.Close()
+	out := map[int64][]string{}
+	for rows.Next() {
+		var id int64
+		var number, ext string
+		if err := rows.Scan(&id, &number, &ext); err != nil {
+			return nil, wrap("directory user phones", err)
+		}
+		out[id] = append(out[id], number+"#"+ext)
+	}
+	return out, wrap("directory user phones", rows.Err())
+}
+
+func (s queries) DirectoryMemberships(ctx context.Context, directoryID int64) ([][2]int64, error) {
+	rows, err := s.q.QueryContext(ctx, `
+		SELECT ug.user_id, ug.group_id FROM directory_groups g JOIN user_groups ug ON ug.group_id = g.group_id
+		WHERE g.directory_id = ?`, directoryID)
+	if err != nil {
+		return nil, wrap("directory memberships", err)
+	}
+	defer rows.Close()
+	var out [][2]int64
+	for rows.Next() {
+		var p [2]int64
+		if err := rows.Scan(&p[0], &p[1]); err != nil {
+			return nil, wrap("directory memberships", err)
+		}
+		out = append(out, p)
+	}
+	return out, wrap("directory memberships", rows.Err())
+}
+
+func (s queries) LinkDirectoryUser(ctx context.Context, directoryID int64, stableID string, userID int64) error {
+	_, err := s.q.ExecContext(ctx, `INSERT INTO directory_users (directory_id, stable_id, user_id) VALUES (?, ?, ?)`,
+		directoryID, stableID, userID)
+	return wrap("link directory user", err)
+}
+
+func (s queries) LinkDirectoryUsers(ctx context.Context, directoryID int64, stableIDs []string, userIDs []int64) error {
+	err := s.insertMany(ctx, `INSERT INTO directory_users (directory_id, stable_id, user_id) VALUES `, `(?, ?, ?)`, "", len(userIDs),
+		func(i int) []any { return []any{directoryID, stableIDs[i], userIDs[i]} }, nil)
+	return wrap("link directory users", err)
+}
+
+func (s queries) SetDirectoryUserState(ctx context.Context, userID int64, trashedAt *time.Time, disabledBySync bool) error {
+	res, err := s.q.ExecContext(ctx, `UPDATE directory_users SET trashed_at = ?, disabled_by_sync = ? WHERE user_id = ?`,
+		nullUnix(trashedAt), disabledBySync, userID)
+	return affectedOne(res, err, "set directory user state")
+}
+
+func (s queries) DirectoryGroups(ctx context.Context, directoryID int64) ([]store.DirectoryGroup, error) {
+	rows, err := s.q.QueryContext(ctx, `
+		SELECT d.group_id, d.stable_id, g.name FROM directory_groups d JOIN groups g ON g.id = d.group_id
+		WHERE d.directory_id = ?`, directoryID)
+	if err != nil {
+		return nil, wrap("directory groups", err)
+	}
+	defer rows.Close()
+	var out []store.DirectoryGroup
+	for rows.Next() {
+		var g store.DirectoryGroup
+		if err := rows.Scan(&g.GroupID, &g.StableID, &g.Name); err != nil {
+			return nil, wrap("directory groups", err)
+		}
+		out = append(out, g)
+	}
+	return out, wrap("directory groups", rows.Err())
+}
+
+func (s queries) LinkDirectoryGroup(ctx context.Context, directoryID int64, stableID string, groupID int64) error {
+	_, err := s.q.ExecContext(ctx, `INSERT INTO directory_groups (directory_id, stable_id, group_id) VALUES (?, ?, ?)`,
+		directoryID, stableID, groupID)
+	return wrap("link directory group", err)
+}
+
+func (s queries) RemoveUsersFromGroups(ctx context.Context, pairs [][2]int64) error {
+	for _, p := range pairs {
+		if _, err := s.q.ExecContext(ctx, `DELETE FROM user_groups WHERE user_id = ? AND group_id = ?`, p[0], p[1]); err != nil {
+			return wrap("remove users from groups", err)
+		}
+	}
+	return nil
+}
+
+func (s queries) CreateDirectoryRun(ctx context.Context, r *store.DirectoryRun) error {
+	err := s.q.QueryRowContext(ctx, `
+		INSERT INTO directory_runs (directory_id, kind, dry_run, status, counts, report, error, started_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		r.DirectoryID, r.Kind, r.DryRun, r.Status, r.Counts, r.Report, r.Error, unix(r.StartedAt)).Scan(&r.ID)
+	return wrap("create directory run", err)
+}
+
+func (s queries) FinishDirectoryRun(ctx context.Context, r store.DirectoryRun) error {
+	res, err := s.q.ExecContext(ctx, `
+		UPDATE directory_runs SET kind = ?, status = ?, counts = ?, report = ?, error = ?, finished_at = ? WHERE id = ?`,
+		r.Kind, r.Status, r.Counts, r.Report, r.Error, nullUnix(r.FinishedAt), r.ID)
+	return affectedOne(res, err, "finish directory run")
+}
+
+func (s queries) DirectoryRuns(ctx context.Context, directoryID int64, limit int) ([]store.DirectoryRun, error) {
+	rows, err := s.q.QueryContext(ctx, `
+		SELECT id, directory_id, kind, dry_run, status, counts, report, error, started_at, finished_at
+		FROM directory_runs WHERE directory_id = ? ORDER BY id DESC LIMIT ?`, directoryID, limit)
+	if err != nil {
+		return nil, wrap("directory runs", err)
+	}
+	defer rows.Close()
+	var out []store.DirectoryRun
+	for rows.Next() {
+		var r store.DirectoryRun
+		var started int64
+		var finished sql.NullInt64
+		if err := rows.Scan(&r.ID, &r.DirectoryID, &r.Kind, &r.DryRun, &r.Status, &r.Counts, &r.Report, &r.Error, &started, &finished); err != nil {
+			return nil, wrap("directory runs", err)
+		}
+		r.StartedAt, r.FinishedAt = fromUnix(started), fromNullUnix(finished)
+		out = append(out, r)
+	}
+	return out, wrap("directory runs", rows.Err())
+}

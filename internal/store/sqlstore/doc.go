@@ -1,0 +1,9 @@
+// Package sqlstore implements store.Store in SQL, once for both databases
+// the portal runs on: the backends internal/store/sqlite and
+// internal/store/postgres open a database/sql handle, apply their own
+// migrations and hand it over with their Dialect, which holds the few
+// things the two spell differently. Queries are written in SQL that both
+// accept (see Dialect).
+//
+// It imports only the store package of the project.
+package sqlstore

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"enrollportal/internal/audit"
+	"enrollportal/internal/store"
+	"enrollportal/internal/testkit"
+	"enrollportal/internal/users"
+)
+
+// Journey 1 in Chromium through the proxy, so that the pages, their forms
+// and the WebAuthn ceremony's two requests reach alternating instances: a
+// phone enrolled by scanning the QR code, then a security key added on the
+// same link.
+func TestTwoInstancesBrowserEnrollPhoneByQRThenSecurityKey(t *testing.T) {
+	c := newCluster(t, filepath.Join(t.TempDir(), "portal.db"), 2)
+	ctx := context.Background()
+	if _, err := c.Handle.Users.Create(ctx, users.NewUser{Username: "alice", Email: "alice@example.com"}, audit.CLI()); err != nil {
+		t.Fatal(err)
+	}
+	link, err := c.Handle.Enroll.IssueLink(ctx, "alice", 0, audit.CLI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := testkit.NewBrowser(t, testkit.At(c.URL), testkit.AcceptTestCertificates(), testkit.WithViewport(testkit.Phone))
+	key := b.AddVirtualAuthenticator()
+
+	b.Visit(link.URL)
+	if got := b.Text("h1"); got != "Set up two-factor sign-in" {
+		t.Fatalf("welcome heading %q", got)
+	}
+	b.ClickAndWait("button[type=submit]") // mobile phone, preselected
+	b.SendKeys("#number", "201 555 0123")
+	b.ClickAndWait("button[type=submit]")
+	b.Click(`input[value="Google Android"]`)
+	b.ClickAndWait("button[type=submit]")
+	otpauth := testkit.QROnPage(t, b)
+	b.SendKeys("#code", testkit.TOTPNow(t, otpauth, time.Now()))
+	b.WaitVisible("ul.factors")
+	if list := b.Text("ul.factors"); !strings.Contains(list, "Mobile phone") {
+		t.Fatalf("after the phone the list says %q", list)
+	}
+
+	// Proving the phone granted this browser, in its session cookie, more
+	// devices on the link: whichever instance serves the next page honours
+	// it, so no code is asked for again.
+	b.ClickAndWait(`a[href$="/choose"]`)
+	if got := b.Text("h1"); got == "Confirm it's you" {
+		t.Fatal("the next instance asked again for a code the session had proved")
+	}
+	b.Click(`input[value="security_key"]`)
+	b.ClickAndWait("button[type=submit]")
+	b.WaitVisible("#key-register:not([disabled])")
+	b.Click("#key-register")
+	b.WaitVisible("ul.factors")
+	if list := b.Text("ul.factors"); !strings.Contains(list, "Mobile phone") || !strings.Contains(list, "Security key") {
+		t.Fatalf("after the key the list says %q", list)
+	}
+	if creds := b.Credentials(key); len(creds) != 1 {
+		t.Fatalf("the authenticator holds %d credentials", len(creds))
+	}
+	u, err := c.Handle.Store.UserByUsername(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := c.Handle.Enroll.FactorsOf(ctx, u.ID)
+	if err != nil || len(f.Phones) != 1 || f.Phones[0].Platform != store.PlatformAndroid || len(f.SecurityKeys) != 1 {
+		t.Fatalf("stored factors: %+v %v", f, err)
+	}
+	c.wantBothServed(t)
+}
