@@ -22,7 +22,8 @@ demo: build
 
 # Debian packages the tests drive for real: Chromium for the browser tests,
 # login_duo for Unix logins, slapd for directory sync, zbar/oathtool for
-# checking QR codes and passcodes by hand. axe-core comes from npm.
+# checking QR codes and passcodes by hand, PostgreSQL for the store's tests
+# on its second backend. axe-core comes from npm.
 test-tools:
 	@./scripts/test-tools.sh "$(TOOLS_DIR)"
 

@@ -139,6 +139,6 @@ func demoCredentials(ctx context.Context, env *cliEnv, s config.Settings, redire
 	if err != nil {
 		return "", "", fmt.Errorf("register the demo application: %w", err)
 	}
-	fmt.Fprintf(env.stderr, "Registered the web application %q (client_id %s) in %s.\n", c.App.Name, c.ClientID, s.DB)
+	fmt.Fprintf(env.stderr, "Registered the web application %q (client_id %s) in %s.\n", c.App.Name, c.ClientID, s.DBName())
 	return c.ClientID, c.ClientSecret, nil
 }

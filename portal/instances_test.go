@@ -87,7 +87,7 @@ func newCluster(t *testing.T, db string, n int, opts ...clusterOption) *cluster 
 	c.Handle.Clock.Set(time.Now())
 	c.env = append(os.Environ(), serveChildEnv+"=1", "PORTAL_DB="+db, "PORTAL_SECRET_KEY_FILE="+keyFile,
 		"PORTAL_BASE_URL="+c.URL, "PORTAL_SMTP_URL=smtp://"+c.Inbox.Addr, "PORTAL_MAIL_FROM=portal@example.org",
-		"PORTAL_LOG_LEVEL=debug", "PORTAL_SHUTDOWN_GRACE=5s")
+		"PORTAL_LOG_LEVEL=debug", "PORTAL_SHUTDOWN_GRACE=5s", "PORTAL_TRUSTED_PROXIES=127.0.0.1")
 	backends := make([]string, n)
 	for i := range n {
 		p := c.startInstance(t)

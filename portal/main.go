@@ -45,6 +45,7 @@ func commands() []command {
 		{"directory sync", "directory sync NAME [--dry-run] [--full] [--confirm-removals]   sync a directory; prints created=N updated=N disabled=N removed=N phones=N", runDirectorySync},
 		{"directory restore", "directory restore NAME USERNAME   take a user out of the directory's trash", runDirectoryRestore},
 		{"demo-app", "demo-app [--listen ADDR] [--client-id ID --client-secret S]   run a demo application that signs in through the portal", runDemoApp},
+		{"db copy", "db copy --from sqlite:PATH --to postgres://...   copy a SQLite database into a new, empty PostgreSQL database; prints the rows of each table", runDBCopy},
 		{"audit prune", "audit prune                delete audit records older than --audit-retention (default 400d)", runAuditPrune},
 		{"version", "version                    print the version", runVersion},
 	}

@@ -11,7 +11,12 @@ command -v login_duo >/dev/null || need+=(login-duo libpam-duo)
 command -v slapd >/dev/null || [ -x /usr/sbin/slapd ] || need+=(slapd ldap-utils)
 command -v zbarimg >/dev/null || need+=(zbar-tools)
 command -v oathtool >/dev/null || need+=(oathtool)
+# A Samba AD domain controller for the Active Directory sync tests.
+command -v samba >/dev/null || [ -x /usr/sbin/samba ] || need+=(samba winbind ldb-tools)
 command -v npm >/dev/null || need+=(npm)
+# PostgreSQL for the store's tests on that backend (testkit.StartPostgres
+# runs initdb and postgres from PATH or /usr/lib/postgresql/*/bin).
+command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
@@ -54,6 +59,8 @@ if [ "${CI:-}" = true ]; then
     command -v "$t" >/dev/null || { echo "test-tools: $t is still missing" >&2; exit 1; }
   done
   [ -x /usr/sbin/slapd ] || { echo "test-tools: slapd is still missing" >&2; exit 1; }
+  command -v samba-tool >/dev/null && { command -v samba >/dev/null || [ -x /usr/sbin/samba ]; } || { echo "test-tools: samba is still missing" >&2; exit 1; }
+  command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "test-tools: PostgreSQL (initdb) is still missing" >&2; exit 1; }
   [ -f "$axe" ] || { echo "test-tools: axe-core is still missing" >&2; exit 1; }
   [ -f "$duo" ] || { echo "test-tools: @duosecurity/duo_universal is still missing" >&2; exit 1; }
 fi

@@ -82,14 +82,20 @@ func getFixture(b *testing.B) *fixture {
 func username(i int) string { return fmt.Sprintf("user%06d", i) }
 
 func newFixture() (*fixture, error) {
-	ctx := context.Background()
 	dir, err := mkdirTemp()
 	if err != nil {
 		return nil, err
 	}
+	return newFixtureOn(dir, filepath.Join(dir, "portal.db"))
+}
+
+// newFixtureOn loads the fixture into the database db (a SQLite file or a
+// PostgreSQL URL), with its key file in dir.
+func newFixtureOn(dir, db string) (*fixture, error) {
+	ctx := context.Background()
 	// The real clock: clients sign with it. Logs at warn, as a busy
 	// production server would run.
-	s := config.Settings{DB: filepath.Join(dir, "portal.db"), BaseURL: "http://localhost", LogLevel: "warn",
+	s := config.Settings{DB: db, BaseURL: "http://localhost", LogLevel: "warn",
 		SecretKeyFile: filepath.Join(dir, "secret.key"), OrgName: "Bench"}
 	a, err := app.Open(ctx, s, app.Options{LogOut: io.Discard})
 	if err != nil {

@@ -72,7 +72,7 @@ type Options struct {
 	Apps   *apps.Service
 	Users  *users.Service
 	Enroll *enroll.Service
-	// Factors issues bypass codes.
+	// Factors issues, lists and deletes bypass codes and hardware tokens.
 	Factors *factors.Service
 	// BaseURL is the portal's public URL, for activation barcodes.
 	BaseURL string
@@ -290,6 +290,19 @@ func userFacing(err error) (string, bool) {
 	}
 	if errors.Is(err, enroll.ErrInvalidNumber) {
 		return "number is not a valid phone number: give it in E.164 (+ and the country code), or as a US number", true
+	}
+	var tokenProblem *factors.TokenProblemError
+	if errors.As(err, &tokenProblem) {
+		return tokenProblem.Problem, true
+	}
+	for known, sentence := range map[error]string{
+		factors.ErrTokenAssigned: "the token belongs to another user; remove it from them first",
+		factors.ErrResyncFailed:  "code1, code2 and code3 are not three consecutive codes of the token",
+		factors.ErrResyncTOTP:    "a time-based (t6 or t8) token needs no resync",
+	} {
+		if errors.Is(err, known) {
+			return sentence, true
+		}
 	}
 	var pending *enroll.ActivationPendingError
 	if errors.As(err, &pending) {

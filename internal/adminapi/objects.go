@@ -80,11 +80,13 @@ type phoneObject struct {
 }
 
 type tokenObject struct {
-	TokenID  string      `json:"token_id"`
-	Type     string      `json:"type"`
-	Serial   string      `json:"serial"`
-	TOTPStep *int        `json:"totp_step"`
-	Users    []briefUser `json:"users,omitempty"`
+	TokenID  string `json:"token_id"`
+	Type     string `json:"type"`
+	Serial   string `json:"serial"`
+	TOTPStep *int   `json:"totp_step"`
+	// Users is left out of a token inside a user, and a list (maybe
+	// empty) everywhere else.
+	Users *[]briefUser `json:"users,omitempty"`
 }
 
 type webauthnObject struct {
@@ -185,8 +187,8 @@ func phoneOf(p store.APIPhone) phoneObject {
 
 func tokenOf(t store.HardwareToken) tokenObject {
 	o := tokenObject{TokenID: t.Key, Type: t.Type, Serial: t.Serial}
-	if t.Type == "t6" || t.Type == "t8" {
-		step := 30
+	if t.Type == store.TokenTOTP6 || t.Type == store.TokenTOTP8 {
+		step := t.Step
 		o.TOTPStep = &step
 	}
 	return o

@@ -43,6 +43,8 @@ func routeTable() []route {
 			[]string{"count", "valid_secs", "reuse_count", "codes", "preserve_existing"}, (*call).UserBypassCodesPOST},
 		{get, "/admin/v1/users/:user_id/bypass_codes", read, paging, (*call).UserBypassCodesGET},
 		{get, "/admin/v1/users/:user_id/tokens", read, paging, (*call).UserTokensGET},
+		{post, "/admin/v1/users/:user_id/tokens", write, []string{"token_id"}, (*call).UserTokensPOST},
+		{del, "/admin/v1/users/:user_id/tokens/:token_id", write, nil, (*call).UserTokenDELETE},
 		{get, "/admin/v1/users/:user_id/webauthncredentials", read, paging, (*call).UserWebAuthnGET},
 		{get, "/admin/v1/users/:user_id/u2ftokens", read, paging, (*call).UserU2FTokensGET},
 
@@ -55,6 +57,12 @@ func routeTable() []route {
 		{post, "/admin/v1/phones/:phone_id/send_sms_activation", write,
 			[]string{"valid_secs", "install", "installation_msg", "activation_msg"}, (*call).PhoneSendSMSActivationPOST},
 		{post, "/admin/v1/phones/:phone_id/send_sms_installation", write, []string{"installation_msg"}, (*call).PhoneSendSMSInstallationPOST},
+
+		{get, "/admin/v1/tokens", read, with(paging, []string{"type", "serial"}), (*call).TokensGET},
+		{post, "/admin/v1/tokens", write, []string{"type", "serial", "secret", "counter", "totp_step"}, (*call).TokensPOST},
+		{get, "/admin/v1/tokens/:token_id", read, nil, (*call).TokenGET},
+		{del, "/admin/v1/tokens/:token_id", write, nil, (*call).TokenDELETE},
+		{post, "/admin/v1/tokens/:token_id/resync", write, []string{"code1", "code2", "code3"}, (*call).TokenResyncPOST},
 
 		{get, "/admin/v1/bypass_codes", read, paging, (*call).BypassCodesGET},
 		{get, "/admin/v1/bypass_codes/:bypass_code_id", read, nil, (*call).BypassCodeGET},

@@ -29,7 +29,9 @@ import (
 	"enrollportal/internal/prompt"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
+	"enrollportal/internal/store/postgres"
 	"enrollportal/internal/store/sqlite"
+	"enrollportal/internal/store/sqlstore"
 	"enrollportal/internal/users"
 	"enrollportal/internal/web"
 )
@@ -38,7 +40,7 @@ import (
 type App struct {
 	Settings config.Settings
 	Log      *slog.Logger
-	Store    *sqlite.DB
+	Store    *sqlstore.DB
 	Box      *secret.Box
 	Clock    clock.Clock
 	Org      *org.Settings
@@ -77,6 +79,15 @@ type Options struct {
 	AfterJobStep func(store.Job)
 }
 
+// OpenStore opens the store s.DB names: PostgreSQL for a postgres:// URL,
+// else the SQLite file.
+func OpenStore(ctx context.Context, s config.Settings) (*sqlstore.DB, error) {
+	if s.IsPostgres() {
+		return postgres.Open(ctx, s.DB)
+	}
+	return sqlite.Open(ctx, s.SQLitePath())
+}
+
 // Open opens the database and the key and builds the services.
 func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 	a := &App{Settings: s, Clock: o.Clock}
@@ -89,10 +100,10 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 	if a.metricsToken, err = readMetricsToken(s.MetricsTokenFile); err != nil {
 		return nil, err
 	}
-	if a.Store, err = sqlite.Open(ctx, s.DB); err != nil {
+	if a.Store, err = OpenStore(ctx, s); err != nil {
 		return nil, err
 	}
-	key, created, err := loadKey(ctx, a.Store, s.SecretKeyFile, s.DB, a.Clock)
+	key, created, err := loadKey(ctx, a.Store, s.SecretKeyFile, s.DBName(), a.Clock)
 	if err != nil {
 		a.Store.Close()
 		return nil, err
@@ -105,7 +116,7 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 	// Registering this process takes back at once what a crashed earlier
 	// start held (outbox messages being sent, jobs being applied).
 	a.Instance, err = instance.Start(ctx, instance.Options{Store: a.Store, Clock: a.Clock, Log: a.Log,
-		Dir: filepath.Join(filepath.Dir(s.DB), "instances")})
+		Dir: filepath.Join(s.DataDir(), "instances")})
 	if err != nil {
 		a.Store.Close()
 		return nil, fmt.Errorf("app: %w", err)
@@ -144,7 +155,7 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 	a.Directories.Bulk = a.Bulk
 	// Import uploads wait between preview and apply beside the database,
 	// not in a shared temporary directory.
-	importDir := filepath.Join(filepath.Dir(s.DB), "imports")
+	importDir := filepath.Join(s.DataDir(), "imports")
 	if err := os.MkdirAll(importDir, 0o700); err != nil {
 		a.Store.Close()
 		return nil, fmt.Errorf("app: import directory: %w", err)
@@ -205,13 +216,14 @@ func (a *App) webServer() (*web.Server, error) {
 		Admins: a.Admins, Org: a.Org,
 		Bulk: a.Bulk, Importer: a.Importer, Jobs: a.Jobs, Apps: a.Apps, Directories: a.Directories,
 		DuoAPI: duo.New(duo.Options{
-			Store: a.Store, Clock: a.Clock, Log: a.Log, Apps: a.Apps, Policy: a.Policy, Enroll: a.Enroll,
+			Store: a.Store, Clock: a.Clock, Log: a.Log, Apps: a.Apps, Policy: a.Policy, Enroll: a.Enroll, Factors: a.Factors,
 		}),
 		AdminAPI: adminapi.New(adminapi.Options{
 			Store: a.Store, Clock: a.Clock, Log: a.Log, Apps: a.Apps, Users: a.Users, Enroll: a.Enroll,
 			Factors: a.Factors, BaseURL: a.Settings.BaseURL,
 		}),
 		MetricsToken: a.metricsToken, MetricsElsewhere: a.Settings.MetricsAddr != "",
+		TrustedProxies: a.Settings.TrustedProxyList(),
 	})
 	if err != nil {
 		return nil, err

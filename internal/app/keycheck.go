@@ -8,7 +8,7 @@ import (
 
 	"enrollportal/internal/clock"
 	"enrollportal/internal/secret"
-	"enrollportal/internal/store/sqlite"
+	"enrollportal/internal/store/sqlstore"
 )
 
 // loadKey returns the at-rest key for the database db at dbPath, and
@@ -24,7 +24,7 @@ import (
 //
 // A key is created only beside a new, empty database. The check value is
 // recorded on the first start that has a key which fits.
-func loadKey(ctx context.Context, db *sqlite.DB, path, dbPath string, c clock.Clock) (key []byte, created bool, err error) {
+func loadKey(ctx context.Context, db *sqlstore.DB, path, dbPath string, c clock.Clock) (key []byte, created bool, err error) {
 	recorded, err := db.KeyCheck(ctx)
 	if err != nil {
 		return nil, false, err
@@ -66,7 +66,7 @@ func loadKey(ctx context.Context, db *sqlite.DB, path, dbPath string, c clock.Cl
 
 // opensSealedValues tests a key against a database that has no check value
 // yet, on one sealed value of each kind it holds.
-func opensSealedValues(ctx context.Context, db *sqlite.DB, key []byte, path, dbPath string) error {
+func opensSealedValues(ctx context.Context, db *sqlstore.DB, key []byte, path, dbPath string) error {
 	box, err := secret.NewBox(key)
 	if err != nil {
 		return err

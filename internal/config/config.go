@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -16,7 +17,9 @@ import (
 // Settings is everything a subcommand may need. Every field has one flag and
 // one PORTAL_* variable.
 type Settings struct {
-	DB            string // path of the SQLite file
+	// DB is the SQLite file (a path, or sqlite:PATH) or a PostgreSQL URL
+	// (postgres://...); see IsPostgres and SQLitePath.
+	DB            string
 	BaseURL       string // public URL used in every link, without a trailing slash
 	Addr          string // listen address of `serve`
 	TLSCert       string // PEM certificate; with TLSKey, serve HTTPS
@@ -42,6 +45,12 @@ type Settings struct {
 	// requests in flight and the workers' current step (a duration such as
 	// "30s"; see Grace).
 	ShutdownGrace string
+	// TrustedProxies lists the addresses and CIDR ranges of the reverse
+	// proxies or load balancers in front of the portal, comma-separated:
+	// a request from one of them is taken to come from the address its
+	// X-Forwarded-For names. Empty: the connection's address is the
+	// client's, and the header is ignored.
+	TrustedProxies string
 }
 
 type option struct {
@@ -52,7 +61,7 @@ type option struct {
 
 func (s *Settings) options() []option {
 	return []option{
-		{"db", "PORTAL_DB", "./data/portal.db", "SQLite database file", &s.DB, false},
+		{"db", "PORTAL_DB", "./data/portal.db", "SQLite database file (a path or sqlite:PATH), or a PostgreSQL URL postgres://user:pass@host:5432/db", &s.DB, true},
 		{"base-url", "PORTAL_BASE_URL", "", "public URL of the portal (default derived from --addr)", &s.BaseURL, false},
 		{"addr", "PORTAL_ADDR", "127.0.0.1:8080", "listen address", &s.Addr, false},
 		{"tls-cert", "PORTAL_TLS_CERT", "", "TLS certificate (PEM)", &s.TLSCert, false},
@@ -67,6 +76,7 @@ func (s *Settings) options() []option {
 		{"metrics-addr", "PORTAL_METRICS_ADDR", "", "listen address of a separate /metrics listener (default: /metrics on the main listener, to this machine or with the token)", &s.MetricsAddr, false},
 		{"audit-retention", "PORTAL_AUDIT_RETENTION", "400d", "how long audit records are kept: days (400d) or a duration (9600h)", &s.AuditRetention, false},
 		{"shutdown-grace", "PORTAL_SHUTDOWN_GRACE", "30s", "how long a stopping server waits for requests and workers in flight (work cut off resumes at the next start)", &s.ShutdownGrace, false},
+		{"trusted-proxies", "PORTAL_TRUSTED_PROXIES", "", "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client (default: none)", &s.TrustedProxies, false},
 		{"metrics-token-file", "PORTAL_METRICS_TOKEN_FILE", "", "file holding a bearer token that opens /metrics on the main listener to other machines", &s.MetricsTokenFile, false},
 	}
 }
@@ -107,6 +117,46 @@ func (s *Settings) Resolve(fs *flag.FlagSet, getenv func(string) string) error {
 	return s.validate()
 }
 
+// IsPostgres tells whether DB is a PostgreSQL URL (postgres:// or
+// postgresql://).
+func (s *Settings) IsPostgres() bool {
+	return strings.HasPrefix(s.DB, "postgres://") || strings.HasPrefix(s.DB, "postgresql://")
+}
+
+// SQLitePath is the database file of a SQLite DB ("" for PostgreSQL).
+func (s *Settings) SQLitePath() string {
+	if s.IsPostgres() {
+		return ""
+	}
+	return strings.TrimPrefix(s.DB, "sqlite:")
+}
+
+// DataDir is where the portal keeps its local files (instance lock files,
+// import uploads awaiting apply): beside the SQLite file, or beside the key
+// file when the database is PostgreSQL.
+func (s *Settings) DataDir() string {
+	if s.IsPostgres() {
+		return filepath.Dir(s.SecretKeyFile)
+	}
+	return filepath.Dir(s.SQLitePath())
+}
+
+// DBName names the database in messages: the file, or the PostgreSQL URL
+// without its password.
+func (s *Settings) DBName() string {
+	if !s.IsPostgres() {
+		return s.SQLitePath()
+	}
+	u, err := url.Parse(s.DB)
+	if err != nil {
+		return "the PostgreSQL database"
+	}
+	if u.User != nil {
+		u.User = url.User(u.User.Username())
+	}
+	return u.Redacted()
+}
+
 func (s *Settings) validate() error {
 	if s.DB == "" {
 		return errors.New("config: --db must not be empty")
@@ -114,8 +164,17 @@ func (s *Settings) validate() error {
 	if (s.TLSCert == "") != (s.TLSKey == "") {
 		return errors.New("config: PORTAL_TLS_CERT and PORTAL_TLS_KEY go together: set both or neither")
 	}
+	if s.IsPostgres() {
+		// Every instance on the database must seal with the same key, so
+		// it is named, not created beside a database file.
+		if s.SecretKeyFile == "" {
+			return errors.New("config: a PostgreSQL database needs PORTAL_SECRET_KEY_FILE (--secret-key-file): the at-rest key file, the same on every portal instance")
+		}
+	} else if s.SQLitePath() == "" {
+		return errors.New("config: --db sqlite: needs a file path after the colon")
+	}
 	if s.SecretKeyFile == "" {
-		s.SecretKeyFile = filepath.Join(filepath.Dir(s.DB), "secret.key")
+		s.SecretKeyFile = filepath.Join(filepath.Dir(s.SQLitePath()), "secret.key")
 	}
 	if s.BaseURL == "" {
 		s.BaseURL = defaultBaseURL(s.Addr, s.TLSCert != "")
@@ -139,7 +198,26 @@ func (s *Settings) validate() error {
 	if d, err := time.ParseDuration(s.ShutdownGrace); err != nil || d < 0 {
 		return fmt.Errorf("config: PORTAL_SHUTDOWN_GRACE %q must be a duration such as 30s or 2m", s.ShutdownGrace)
 	}
+	for _, p := range s.TrustedProxyList() {
+		if _, err := netip.ParsePrefix(p); err == nil {
+			continue
+		}
+		if _, err := netip.ParseAddr(p); err != nil {
+			return fmt.Errorf("config: PORTAL_TRUSTED_PROXIES entry %q must be an IP address (10.0.0.5) or a CIDR range (10.0.0.0/24)", p)
+		}
+	}
 	return nil
+}
+
+// TrustedProxyList is TrustedProxies split at commas, without blanks.
+func (s Settings) TrustedProxyList() []string {
+	var out []string
+	for _, p := range strings.Split(s.TrustedProxies, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // minAuditRetention keeps a typo ("40m" for 40 days) from wiping the log.

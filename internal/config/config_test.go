@@ -61,3 +61,17 @@ func TestDefaultsAndValidation(t *testing.T) {
 		t.Fatalf("https: %+v %v", s, err)
 	}
 }
+
+func TestTrustedProxies(t *testing.T) {
+	s, _, err := parse(t, map[string]string{"PORTAL_TRUSTED_PROXIES": " 10.0.0.0/24, 192.0.2.7 ,,2001:db8::1"})
+	if err != nil || !reflect.DeepEqual(s.TrustedProxyList(), []string{"10.0.0.0/24", "192.0.2.7", "2001:db8::1"}) {
+		t.Fatalf("list %q, %v", s.TrustedProxyList(), err)
+	}
+	if s, _, err := parse(t, nil); err != nil || s.TrustedProxyList() != nil {
+		t.Fatalf("default %q, %v; want none", s.TrustedProxyList(), err)
+	}
+	_, _, err = parse(t, nil, "--trusted-proxies", "10.0.0.5,nginx.internal")
+	if err == nil || err.Error() != `config: PORTAL_TRUSTED_PROXIES entry "nginx.internal" must be an IP address (10.0.0.5) or a CIDR range (10.0.0.0/24)` {
+		t.Fatalf("a host name: %v", err)
+	}
+}

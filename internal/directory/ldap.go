@@ -2,6 +2,7 @@ package directory
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
@@ -203,4 +204,25 @@ func normDN(dn string) string {
 func adDisabled(e *ldap.Entry) bool {
 	v, err := strconv.ParseInt(e.GetAttributeValue("userAccountControl"), 10, 64)
 	return err == nil && v&2 != 0
+}
+
+// highestCommittedUSN reads the rootDSE's highestCommittedUSN (Active
+// Directory): every change the server has made has a USN at or below it.
+// USNs count per domain controller, so it also returns a digest of the
+// server's dsServiceName: a cursor taken on one DC means nothing on
+// another (a DNS name may lead to any of them).
+func highestCommittedUSN(conn *ldap.Conn) (int64, string, error) {
+	res, err := conn.Search(ldap.NewSearchRequest("", ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, searchTimeLimit, false,
+		"(objectClass=*)", []string{"highestCommittedUSN", "dsServiceName"}, nil))
+	if err != nil {
+		return 0, "", explainSearch("the rootDSE", err)
+	}
+	if len(res.Entries) == 1 {
+		e := res.Entries[0]
+		if v, err := strconv.ParseInt(e.GetAttributeValue("highestCommittedUSN"), 10, 64); err == nil {
+			sum := sha256.Sum256([]byte(strings.ToLower(e.GetAttributeValue("dsServiceName"))))
+			return v, hex.EncodeToString(sum[:6]), nil
+		}
+	}
+	return 0, "", &SearchError{Message: "the directory's rootDSE has no highestCommittedUSN, which an Active Directory server has; nothing was changed"}
 }

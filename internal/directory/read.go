@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/go-ldap/ldap/v3"
@@ -164,8 +166,8 @@ func (r *reader) readGroups(ctx context.Context, snap *snapshot) error {
 	return nil
 }
 
-// readUsers reads the user entries; since, when not empty, asks only for
-// entries changed since that modifyTimestamp.
+// readUsers reads the user entries; since, when not empty, is a filter
+// that asks only for the entries changed since the last run.
 func (r *reader) readUsers(ctx context.Context, snap *snapshot, since string) error {
 	s := r.s
 	m := s.Mapping
@@ -176,7 +178,7 @@ func (r *reader) readUsers(ctx context.Context, snap *snapshot, since string) er
 	}
 	base := andFilter(m.UserFilter, s.ExtraFilter)
 	if since != "" {
-		base = andFilter(base, "(modifyTimestamp>="+ldap.EscapeFilter(since)+")")
+		base = andFilter(base, since)
 	}
 	snap.users, snap.unusable = map[string]*entry{}, map[string]bool{}
 	memberOf := snap.memberOf
@@ -246,4 +248,24 @@ func (r *reader) readUsers(ctx context.Context, snap *snapshot, since string) er
 		add(e, -1)
 		return nil
 	})
+}
+
+// errFound stops a search at its first entry.
+var errFound = errors.New("directory: found")
+
+// groupsChangedSince reports whether a group under the groups base has
+// changed since the USN (Active Directory): its members, or those of a
+// group nested in it.
+func (r *reader) groupsChangedSince(ctx context.Context, usn int64) (bool, error) {
+	if r.s.GroupsBase == "" {
+		return false, nil
+	}
+	filter := andFilter(r.s.Mapping.GroupFilter, "(uSNChanged>="+strconv.FormatInt(usn, 10)+")")
+	err := pagedSearch(ctx, r.conn, r.s.GroupsBase, filter, []string{"uSNChanged"}, groupPageSize, func(*ldap.Entry) error {
+		return errFound
+	})
+	if errors.Is(err, errFound) {
+		return true, nil
+	}
+	return false, err
 }

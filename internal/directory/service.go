@@ -236,6 +236,9 @@ type Detail struct {
 	// NeedsConfirmation is set when the newest run waits for an admin to
 	// confirm its removals.
 	NeedsConfirmation bool
+	// Conflicts are the directory's users held back by a username another
+	// user has, until an admin links or renames.
+	Conflicts []OpenConflict
 }
 
 // TrashedUser is a user who left the directory and may still be restored.
@@ -268,6 +271,9 @@ func (s *Service) Detail(ctx context.Context, name string) (Detail, error) {
 		out.Runs = append(out.Runs, runOf(r))
 	}
 	out.NeedsConfirmation = len(out.Runs) > 0 && out.Runs[0].Status == statusNeedsConfirmation
+	if out.Conflicts, err = s.openConflicts(ctx, s.Store, d); err != nil {
+		return out, err
+	}
 	linked, err := s.Store.DirectoryUsers(ctx, d.ID)
 	if err != nil {
 		return out, err

@@ -199,6 +199,18 @@ func (s Settings) Validate() (Settings, error) {
 			return s, fieldErr(f.field, "%q is not an LDAP filter", f.filter)
 		}
 	}
+	m := s.Mapping
+	for _, a := range []struct{ field, attr string }{{"username_attr", m.Username}, {"realname_attr", m.RealName}, {"email_attr", m.Email},
+		{"stable_id_attr", m.StableID}, {"group_name_attr", m.GroupName}, {"member_attr", m.MemberAttr}} {
+		if !validAttr(a.attr) {
+			return s, fieldErr(a.field, "%q is not an attribute name (letters, digits and dashes, starting with a letter)", a.attr)
+		}
+	}
+	for _, a := range m.Phones {
+		if !validAttr(a) {
+			return s, fieldErr("phone_attrs", "%q is not an attribute name (letters, digits and dashes, starting with a letter)", a)
+		}
+	}
 	if s.Mapping.Membership != MemberOnGroup && s.Mapping.Membership != MemberOfOnUser {
 		return s, fieldErr("membership", "choose member (on group entries) or memberOf (on user entries)")
 	}
@@ -214,6 +226,21 @@ func (s Settings) Validate() (Settings, error) {
 		}
 	}
 	return s, nil
+}
+
+// validAttr reports whether a is an LDAP attribute description a search
+// can ask for (RFC 4512 descr: a letter, then letters, digits, dashes).
+func validAttr(a string) bool {
+	if a == "" || len(a) > 128 {
+		return false
+	}
+	for i, r := range a {
+		letter := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+		if !letter && (i == 0 || !(r >= '0' && r <= '9' || r == '-')) {
+			return false
+		}
+	}
+	return true
 }
 
 func (s Settings) encode() (string, error) {

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/go-ldap/ldap/v3"
 
 	"enrollportal/internal/audit"
 	"enrollportal/internal/secret"
@@ -118,13 +121,48 @@ func (s *Service) read(ctx context.Context, d store.Directory, set Settings, pw 
 		return res, nil, err
 	}
 	now := s.Clock.Now()
-	// The cursor is "newest-modifyTimestamp groups-fingerprint".
-	lastNewest, lastPrint, _ := strings.Cut(d.SyncCursor, " ")
-	full := opts.Full || lastNewest == "" || d.LastFullAt == nil || now.Sub(*d.LastFullAt) >= fullEvery ||
-		set.Mapping.Membership == MemberOfOnUser || lastPrint != snap.groupsPrint()
+	// The cursor is "SINCE GROUPS": SINCE is, on OpenLDAP, the newest
+	// modifyTimestamp the last run read, and on Active Directory
+	// "usn:N:DC", the server's highestCommittedUSN when the last run began
+	// and which domain controller counted it; GROUPS is the fingerprint of
+	// the synced groups and their members.
+	lastSince, lastPrint, _ := strings.Cut(d.SyncCursor, " ")
+	usnCursor := set.Kind == KindActiveDirectory
+	var startUSN int64
+	var server string
+	if usnCursor {
+		// Read before the users, so that a change made during the run has
+		// a higher USN and is read again by the next run.
+		if startUSN, server, err = highestCommittedUSN(conn); err != nil {
+			return res, nil, err
+		}
+	}
+	lastUSNText, lastServer, _ := strings.Cut(strings.TrimPrefix(lastSince, "usn:"), ":")
+	lastUSN, usnErr := strconv.ParseInt(lastUSNText, 10, 64)
+	incrementalKnown := lastSince != "" &&
+		(!usnCursor || strings.HasPrefix(lastSince, "usn:") && usnErr == nil && lastServer == server)
+	full := opts.Full || !incrementalKnown || d.LastFullAt == nil || now.Sub(*d.LastFullAt) >= fullEvery ||
+		lastPrint != snap.groupsPrint()
+	if !full && set.Mapping.Membership == MemberOfOnUser {
+		// Membership lives on the groups (memberOf is computed from their
+		// member values, and nested groups count on AD): a change to any
+		// group under the groups base since the last run takes a full
+		// comparison. Without a USN there is no such question to ask.
+		changed := true
+		if usnCursor {
+			if changed, err = r.groupsChangedSince(ctx, lastUSN+1); err != nil {
+				return res, nil, err
+			}
+		}
+		full = changed
+	}
 	since := ""
 	if !full {
-		since = lastNewest
+		if usnCursor {
+			since = "(uSNChanged>=" + strconv.FormatInt(lastUSN+1, 10) + ")"
+		} else {
+			since = "(modifyTimestamp>=" + ldap.EscapeFilter(lastSince) + ")"
+		}
 	}
 	if err := r.readUsers(ctx, snap, since); err != nil {
 		return res, nil, err
@@ -138,7 +176,11 @@ func (s *Service) read(ctx context.Context, d store.Directory, set Settings, pw 
 	if err != nil {
 		return res, nil, err
 	}
-	p.cursor = max(snap.newest, lastNewest) + " " + snap.groupsPrint()
+	if usnCursor {
+		p.cursor = "usn:" + strconv.FormatInt(startUSN, 10) + ":" + server + " " + snap.groupsPrint()
+	} else {
+		p.cursor = max(snap.newest, lastSince) + " " + snap.groupsPrint()
+	}
 	res.Conflicts, res.InvalidValues = p.conflicts, append(p.invalid, snap.skipped...)
 	res.UsernameConflicts = p.userConflicts
 	tr.update(ctx, func(pr *Progress) { pr.Compared, pr.ToWrite = len(snap.users), p.writes() })

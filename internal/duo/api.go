@@ -21,6 +21,7 @@ import (
 	"enrollportal/internal/audit"
 	"enrollportal/internal/clock"
 	"enrollportal/internal/enroll"
+	"enrollportal/internal/factors"
 	"enrollportal/internal/policy"
 	"enrollportal/internal/store"
 	"enrollportal/internal/throttle"
@@ -46,16 +47,19 @@ type Options struct {
 	Apps   *apps.Service
 	Policy *policy.Service
 	Enroll *enroll.Service
+	// Factors issues the bypass codes /auth/v2/enroll may ask for.
+	Factors *factors.Service
 }
 
 // API serves the Duo-compatible endpoints.
 type API struct {
-	store  Store
-	clock  clock.Clock
-	log    *slog.Logger
-	apps   *apps.Service
-	policy *policy.Service
-	enroll *enroll.Service
+	store   Store
+	clock   clock.Clock
+	log     *slog.Logger
+	apps    *apps.Service
+	policy  *policy.Service
+	enroll  *enroll.Service
+	factors *factors.Service
 	// passcodeTries limits passcode guesses per end-user address (the
 	// ipaddr a host passes on, else the caller's), on top of the per-user
 	// lockout: a guesser spreading attempts over many users is slowed too,
@@ -70,7 +74,7 @@ type API struct {
 // New returns the API.
 func New(o Options) *API {
 	return &API{
-		store: o.Store, clock: o.Clock, log: o.Log, apps: o.Apps, policy: o.Policy, enroll: o.Enroll,
+		store: o.Store, clock: o.Clock, log: o.Log, apps: o.Apps, policy: o.Policy, enroll: o.Enroll, factors: o.Factors,
 		passcodeTries: throttle.New(o.Clock, 30, 2*time.Second),
 		// A person types a few codes a minute at most; 20 at once is well
 		// past the lockout's 10, so only a script meets this limit.

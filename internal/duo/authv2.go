@@ -17,6 +17,7 @@ import (
 	qrcode "github.com/skip2/go-qrcode"
 
 	"enrollportal/internal/enroll"
+	"enrollportal/internal/factors"
 	"enrollportal/internal/org"
 	"enrollportal/internal/policy"
 	"enrollportal/internal/secret"
@@ -207,12 +208,19 @@ const (
 func (a *API) EnrollPOST(c *gin.Context) {
 	p := paramsOf(c)
 	app := appOf(c)
-	if _, ok := p["bypass_codes"]; ok {
-		// Refused rather than ignored: a client asking for codes must not
-		// believe the user has some.
-		fail(c, formatJSON, http.StatusBadRequest, codeBadRequest, "Invalid request parameters",
-			"bypass_codes is not offered by this server's enroll; issue bypass codes in the admin section")
-		return
+	// bypass_codes asks for that many codes for the new user, each good
+	// once and never expiring (the Admin API's defaults): backup codes for
+	// when their device is not at hand. A bad value is refused, never
+	// ignored.
+	bypassCount := 0
+	if v, ok := p["bypass_codes"]; ok {
+		n, err := strconv.Atoi(v[0])
+		if err != nil || n < 0 || n > factors.MaxBypassCodes {
+			fail(c, formatJSON, http.StatusBadRequest, codeBadRequest, "Invalid request parameters",
+				"bypass_codes must be a whole number from 0 to "+strconv.Itoa(factors.MaxBypassCodes))
+			return
+		}
+		bypassCount = n
 	}
 	validSecs := defaultEnrollValidSecs
 	if v := p.Get("valid_secs"); v != "" {
@@ -231,7 +239,9 @@ func (a *API) EnrollPOST(c *gin.Context) {
 	username = policy.NormalizeUsername(app, username)
 	ctx := ctxOf(c)
 	w := who(c, app)
+	ttl := time.Duration(validSecs) * time.Second
 	var link enroll.IssuedLink
+	codes := []string{}
 	err := a.store.InTx(ctx, func(q store.Queries) error {
 		u, err := users.Prepare(users.NewUser{Username: username}, a.clock.Now())
 		if err != nil {
@@ -240,7 +250,10 @@ func (a *API) EnrollPOST(c *gin.Context) {
 		if err := users.Insert(ctx, q, &u, w); err != nil {
 			return err
 		}
-		link, err = a.enroll.IssueLinkTx(ctx, q, u, time.Duration(validSecs)*time.Second, w)
+		if link, err = a.enroll.IssueLinkTx(ctx, q, u, ttl, w); err != nil || bypassCount == 0 {
+			return err
+		}
+		codes, err = a.factors.IssueBypassCodesTx(ctx, q, u, factors.BypassOptions{Count: bypassCount, Uses: 1}, w)
 		return err
 	})
 	switch {
@@ -266,6 +279,7 @@ func (a *API) EnrollPOST(c *gin.Context) {
 		"username":           link.User.Username,
 		"expiration":         link.Link.ExpiresAt.Unix(),
 		"valid_secs":         validSecs,
+		"bypass_codes":       codes,
 	})
 }
 

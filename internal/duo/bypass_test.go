@@ -2,10 +2,14 @@ package duo_test
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	duoapi "github.com/duosecurity/duo_api_golang"
 	"github.com/duosecurity/duo_api_golang/authapi"
 
 	"enrollportal/internal/audit"
@@ -157,5 +161,74 @@ func TestLoginDuoHardwareTokenCodeLogsInAUserWithOnlyAToken(t *testing.T) {
 	allowed := auditOf(t, p, unixUser, audit.AuthAllowed)
 	if len(allowed) != 1 || !strings.Contains(allowed[0].Details, `"factor":"hardware_token"`) {
 		t.Fatalf("allowed records: %+v", allowed)
+	}
+}
+
+// TestAuthAPIEnrollWithBypassCodesAnswersBackupCodesThatWorkOnce:
+// /auth/v2/enroll with bypass_codes=N creates the user, the link and N
+// codes in one change; the codes are answered (the only time), never
+// expire, and each works once at the Auth API's auth once the user has
+// enrolled (until then the policy asks them to enroll, code or not).
+func TestAuthAPIEnrollWithBypassCodesAnswersBackupCodesThatWorkOnce(t *testing.T) {
+	a := newAuthAPIPortal(t, "")
+	ctx := context.Background()
+	type enrolled struct {
+		Response struct {
+			Username    string   `json:"username"`
+			BypassCodes []string `json:"bypass_codes"`
+		} `json:"response"`
+		Stat string `json:"stat"`
+	}
+	call := func(params url.Values) enrolled {
+		t.Helper()
+		resp, body, err := a.client.SignedCall(http.MethodPost, "/auth/v2/enroll", params, duoapi.UseTimeout)
+		var e enrolled
+		if err != nil || resp.StatusCode != 200 || json.Unmarshal(body, &e) != nil || e.Stat != "OK" {
+			t.Fatalf("enroll %v = %v %s, %v", params, resp, body, err)
+		}
+		return e
+	}
+	e := call(url.Values{"username": {"rosa"}, "bypass_codes": {"2"}, "valid_secs": {"3600"}})
+	codes := e.Response.BypassCodes
+	if len(codes) != 2 || len(codes[0]) != 9 || codes[0] == codes[1] {
+		t.Fatalf("bypass_codes = %q", codes)
+	}
+	u := testkit.Got(a.p.Store.UserByUsername(ctx, "rosa")).Must(t)
+	stored := testkit.Got(a.p.Store.BypassCodesByUser(ctx, u.ID)).Must(t)
+	if len(stored) != 2 || stored[0].UsesLeft != 1 || stored[0].ExpiresAt != nil {
+		t.Fatalf("stored codes = %+v", stored)
+	}
+	if n := count(auditActions(t, a.p, "rosa"), audit.BypassCodesCreated); n != 1 {
+		t.Fatalf("%d bypass code records", n)
+	}
+	auth := func(code string) string {
+		t.Helper()
+		res, err := a.client.Auth("passcode", authapi.AuthUsername("rosa"), authapi.AuthPasscode(code))
+		if err != nil || res.Stat != "OK" {
+			t.Fatalf("Auth = %+v, %v", res, err)
+		}
+		return res.Response.Result
+	}
+	if got := auth(codes[0]); got != "deny" {
+		t.Fatalf("a code of a user who has not enrolled: %s", got)
+	}
+	enrollPhone(t, a.p, "rosa")
+	for i, want := range []string{"allow", "deny"} {
+		if got := auth(codes[0]); got != want {
+			t.Fatalf("use %d of a code from enroll: %s, want %s", i+1, got, want)
+		}
+	}
+
+	// Without bypass_codes, or with 0, the answer carries an empty list and
+	// the user has no code.
+	for _, params := range []url.Values{{"username": {"sami"}}, {"username": {"tove"}, "bypass_codes": {"0"}}} {
+		e := call(params)
+		if e.Response.BypassCodes == nil || len(e.Response.BypassCodes) != 0 {
+			t.Fatalf("enroll %v: bypass_codes = %v", params, e.Response.BypassCodes)
+		}
+		u := testkit.Got(a.p.Store.UserByUsername(ctx, params.Get("username"))).Must(t)
+		if n := len(testkit.Got(a.p.Store.BypassCodesByUser(ctx, u.ID)).Must(t)); n != 0 {
+			t.Fatalf("%s has %d codes", u.Username, n)
+		}
 	}
 }

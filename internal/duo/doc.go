@@ -6,7 +6,7 @@
 // rules live in package prompt; the pages the person sees between authorize
 // and token are internal/web's prompt*.go). It checks who is calling,
 // decodes and validates parameters, and translates each call into policy,
-// verify and enroll calls, answering in Duo's envelopes.
+// verify, enroll and factors calls, answering in Duo's envelopes.
 //
 // With web, it is the only package that knows HTTP. It holds no business
 // rules of its own: who must enroll is policy's, what a passcode is worth is

@@ -142,10 +142,13 @@ func TestAuthAPILogoAndEnrollBypassCodes(t *testing.T) {
 		t.Fatalf("logo = %d %s, %v", resp.StatusCode, resp.Header.Get("Content-Type"), err)
 	}
 
-	// enroll with bypass_codes is refused, never ignored, and creates nothing.
-	resp, body, err = a.client.SignedCall(http.MethodPost, "/auth/v2/enroll", url.Values{"username": {"newbie"}, "bypass_codes": {"3"}})
-	if err != nil || resp.StatusCode != 400 || !strings.Contains(string(body), "bypass_codes") {
-		t.Fatalf("enroll with bypass_codes = %d %s, %v", resp.StatusCode, body, err)
+	// enroll with a bad bypass_codes is refused, never ignored, and creates
+	// nothing.
+	for _, bad := range []string{"11", "-1", "three"} {
+		resp, body, err = a.client.SignedCall(http.MethodPost, "/auth/v2/enroll", url.Values{"username": {"newbie"}, "bypass_codes": {bad}})
+		if err != nil || resp.StatusCode != 400 || !strings.Contains(string(body), "bypass_codes must be") || !strings.Contains(string(body), "40002") {
+			t.Fatalf("enroll with bypass_codes=%s = %d %s, %v", bad, resp.StatusCode, body, err)
+		}
 	}
 	if _, err := a.p.Store.UserByUsername(context.Background(), "newbie"); err == nil {
 		t.Fatal("a refused enroll created the user")

@@ -76,36 +76,47 @@ func (s *Service) IssueBypassCodes(ctx context.Context, u store.User, o BypassOp
 	if err := o.Validate(); err != nil {
 		return nil, err
 	}
+	var codes []string
+	err := s.store.InTx(ctx, func(q store.Queries) error {
+		var err error
+		codes, err = s.IssueBypassCodesTx(ctx, q, u, o, who)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("factors: issue bypass codes: %w", err)
+	}
+	return codes, nil
+}
+
+// IssueBypassCodesTx is IssueBypassCodes inside the caller's transaction q,
+// for a change of which the codes are one part (a user created by the Auth
+// API's enroll with codes).
+func (s *Service) IssueBypassCodesTx(ctx context.Context, q store.Queries, u store.User, o BypassOptions, who audit.Who) ([]string, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
 	now := s.clock.Now()
 	var expires *time.Time
 	if o.TTL > 0 {
 		t := now.Add(o.TTL)
 		expires = &t
 	}
-	var codes []string
-	err := s.store.InTx(ctx, func(q store.Queries) error {
-		var replaced int64
-		if o.Replace {
-			var err error
-			if replaced, err = q.DeleteBypassCodes(ctx, u.ID, ""); err != nil {
-				return err
-			}
-		}
+	var replaced int64
+	if o.Replace {
 		var err error
-		codes, err = s.insertCodesTx(ctx, q, u, o.Count, o.Uses, expires, who, now)
-		if err != nil {
-			return err
+		if replaced, err = q.DeleteBypassCodes(ctx, u.ID, ""); err != nil {
+			return nil, err
 		}
-		details := map[string]any{"count": o.Count, "uses": o.Uses, "replaced": replaced}
-		if expires != nil {
-			details["expires_at"] = expires.Unix()
-		}
-		return q.InsertAudit(ctx, audit.Entry(now, who, audit.BypassCodesCreated, audit.TargetUser, u.Username, details))
-	})
-	if err != nil {
-		return nil, fmt.Errorf("factors: issue bypass codes: %w", err)
 	}
-	return codes, nil
+	codes, err := s.insertCodesTx(ctx, q, u, o.Count, o.Uses, expires, who, now)
+	if err != nil {
+		return nil, err
+	}
+	details := map[string]any{"count": o.Count, "uses": o.Uses, "replaced": replaced}
+	if expires != nil {
+		details["expires_at"] = expires.Unix()
+	}
+	return codes, q.InsertAudit(ctx, audit.Entry(now, who, audit.BypassCodesCreated, audit.TargetUser, u.Username, details))
 }
 
 // CreateRecoveryCodes makes RecoveryCodes single-use codes that never

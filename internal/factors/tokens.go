@@ -9,6 +9,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"enrollportal/internal/audit"
 	"enrollportal/internal/secret"
@@ -22,6 +23,9 @@ const (
 	actionTokensImported = "hardware_tokens.imported"
 	actionTokenAssigned  = "hardware_token.assigned"
 	actionTokenResynced  = "hardware_token.resynced"
+	actionTokenCreated   = "hardware_token.created"
+	actionTokenDeleted   = "hardware_token.deleted"
+	actionTokenUnassign  = "hardware_token.unassigned"
 )
 
 // Errors of the hardware-token rules.
@@ -32,7 +36,14 @@ var (
 	ErrUserNotFound       = errors.New("factors: no such user")
 	ErrResyncFailed       = errors.New("factors: the codes are not three consecutive codes of the token")
 	ErrResyncTOTP         = errors.New("factors: a time-based token needs no resync")
+	ErrTokenKeyNotFound   = errors.New("factors: no token with that id")
 )
+
+// TokenProblemError is a token that cannot be added, with the sentence
+// that says why (the same sentences as the import's); nothing was changed.
+type TokenProblemError struct{ Problem string }
+
+func (e *TokenProblemError) Error() string { return e.Problem }
 
 // TokenSealer seals a token's secret at rest (enroll.Service).
 type TokenSealer interface {
@@ -173,15 +184,7 @@ func (s *Service) ImportTokens(ctx context.Context, lines []TokenLine, sealer To
 	now := s.clock.Now()
 	err := s.store.InTx(ctx, func(q store.Queries) error {
 		for _, l := range lines {
-			t := store.OATHToken{Key: secret.NewID("DH", 20), Serial: l.Serial, Type: l.Type, Step: l.Step,
-				Counter: l.Counter - 1, CreatedAt: now}
-			if verify.IsTOTPToken(t.Type) {
-				t.Counter = 0
-			} else {
-				t.Step = 30
-			}
-			t.Secret = sealer.SealTokenSecret(t.Key, l.Secret)
-			if err := q.CreateOATHToken(ctx, &t); err != nil {
+			if _, err := insertToken(ctx, q, l, sealer, now); err != nil {
 				if errors.Is(err, store.ErrConflict) {
 					return ErrTokenImportInvalid
 				}
@@ -197,6 +200,167 @@ func (s *Service) ImportTokens(ctx context.Context, lines []TokenLine, sealer To
 	return len(lines), nil
 }
 
+// insertToken stores the token of a checked line, its secret sealed.
+func insertToken(ctx context.Context, q store.Queries, l TokenLine, sealer TokenSealer, now time.Time) (store.OATHToken, error) {
+	t := store.OATHToken{Key: secret.NewID("DH", 20), Serial: l.Serial, Type: l.Type, Step: l.Step,
+		Counter: l.Counter - 1, CreatedAt: now}
+	if verify.IsTOTPToken(t.Type) {
+		t.Counter = 0
+	} else {
+		t.Step = 30
+	}
+	t.Secret = sealer.SealTokenSecret(t.Key, l.Secret)
+	err := q.CreateOATHToken(ctx, &t)
+	return t, err
+}
+
+// NewToken is one hardware token as the Admin API adds it: Duo's type
+// (h6, h8, t6, t8), the serial, the secret in hex, the counter of its next
+// code (HOTP) and the step in seconds (TOTP: 30 or 60).
+type NewToken struct {
+	Type, Serial, SecretHex string
+	Counter                 int64
+	Step                    int
+}
+
+// CreateToken adds one token, checked by the import's rules, with its
+// audit record: a *TokenProblemError saying what is wrong, changing
+// nothing, when it cannot be added (a token with that serial exists
+// already, among others).
+func (s *Service) CreateToken(ctx context.Context, n NewToken, sealer TokenSealer, who audit.Who) (store.OATHToken, error) {
+	label := ""
+	switch n.Type {
+	case store.TokenHOTP6, store.TokenHOTP8, store.TokenTOTP6, store.TokenTOTP8:
+		label = TokenTypeLabel(n.Type, n.Step)
+	default:
+		return store.OATHToken{}, &TokenProblemError{"type must be h6, h8, t6 or t8"}
+	}
+	if verify.IsTOTPToken(n.Type) && n.Step != 30 && n.Step != 60 {
+		return store.OATHToken{}, &TokenProblemError{"totp_step must be 30 or 60"}
+	}
+	l := s.checkTokenLine(ctx, TokenLine{Line: 1}, []string{n.Serial, n.SecretHex, label, strconv.FormatInt(n.Counter, 10)}, map[string]int{})
+	if l.Problem != "" {
+		return store.OATHToken{}, &TokenProblemError{l.Problem}
+	}
+	now := s.clock.Now()
+	var t store.OATHToken
+	err := s.store.InTx(ctx, func(q store.Queries) error {
+		var err error
+		if t, err = insertToken(ctx, q, l, sealer, now); err != nil {
+			if errors.Is(err, store.ErrConflict) {
+				return &TokenProblemError{"a token with this serial exists already"}
+			}
+			return err
+		}
+		return q.InsertAudit(ctx, audit.Entry(now, who, actionTokenCreated, "hardware_token", t.Serial,
+			map[string]any{"token_id": t.Key, "type": t.Type}))
+	})
+	var pe *TokenProblemError
+	if err != nil && !errors.As(err, &pe) {
+		return t, fmt.Errorf("factors: create token: %w", err)
+	}
+	return t, err
+}
+
+// TokenPage lists a page of the tokens f selects, with their users.
+func (s *Service) TokenPage(ctx context.Context, f store.TokenFilter) ([]store.ListedToken, int, error) {
+	list, total, err := s.store.TokenPage(ctx, f)
+	if err != nil {
+		return nil, 0, fmt.Errorf("factors: tokens: %w", err)
+	}
+	return list, total, nil
+}
+
+// Token returns the token with the public id key; ErrTokenKeyNotFound when
+// there is none.
+func (s *Service) Token(ctx context.Context, key string) (store.ListedToken, error) {
+	l, err := s.store.TokenByKey(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return l, ErrTokenKeyNotFound
+	}
+	if err != nil {
+		return l, fmt.Errorf("factors: token: %w", err)
+	}
+	return l, nil
+}
+
+// DeleteToken removes the token with the public id key, with its audit
+// record (on its user, when it had one, since it was their factor):
+// ErrTokenKeyNotFound when there is none.
+func (s *Service) DeleteToken(ctx context.Context, key string, who audit.Who) error {
+	now := s.clock.Now()
+	err := s.store.InTx(ctx, func(q store.Queries) error {
+		l, err := q.TokenByKey(ctx, key)
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrTokenKeyNotFound
+		}
+		if err != nil {
+			return err
+		}
+		if err := q.DeleteOATHToken(ctx, l.ID); err != nil {
+			return err
+		}
+		targetType, target := "hardware_token", l.Serial
+		if l.User != nil {
+			targetType, target = audit.TargetUser, l.User.Username
+		}
+		return q.InsertAudit(ctx, audit.Entry(now, who, actionTokenDeleted, targetType, target,
+			map[string]any{"token_id": l.Key, "serial": l.Serial}))
+	})
+	if err != nil && !errors.Is(err, ErrTokenKeyNotFound) {
+		return fmt.Errorf("factors: delete token: %w", err)
+	}
+	return err
+}
+
+// AssignTokenByKey gives the token with the public id key to u, as
+// AssignToken does by serial: ErrTokenKeyNotFound, or ErrTokenAssigned
+// when it is another user's. Audited.
+func (s *Service) AssignTokenByKey(ctx context.Context, key string, u store.User, who audit.Who) error {
+	return s.store.InTx(ctx, func(q store.Queries) error {
+		l, err := q.TokenByKey(ctx, key)
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrTokenKeyNotFound
+		}
+		if err != nil {
+			return err
+		}
+		return s.assignTx(ctx, q, l.OATHToken, u, who)
+	})
+}
+
+// assignTx gives t to u within a transaction, audited on u.
+func (s *Service) assignTx(ctx context.Context, q store.Queries, t store.OATHToken, u store.User, who audit.Who) error {
+	if t.UserID != 0 && t.UserID != u.ID {
+		return ErrTokenAssigned
+	}
+	if err := q.AssignHardwareToken(ctx, t.ID, u.ID); err != nil {
+		return err
+	}
+	return q.InsertAudit(ctx, audit.Entry(s.clock.Now(), who, actionTokenAssigned, audit.TargetUser, u.Username,
+		map[string]any{"token_id": t.Key, "serial": t.Serial}))
+}
+
+// UnassignToken takes the token with the public id key from u, audited;
+// the token stays, free to be given to someone else. A token that is not
+// u's is left as it is (ErrTokenKeyNotFound when there is none).
+func (s *Service) UnassignToken(ctx context.Context, key string, u store.User, who audit.Who) error {
+	return s.store.InTx(ctx, func(q store.Queries) error {
+		l, err := q.TokenByKey(ctx, key)
+		if errors.Is(err, store.ErrNotFound) {
+			return ErrTokenKeyNotFound
+		}
+		if err != nil || l.UserID != u.ID {
+			return err
+		}
+		if err := q.UnassignOATHToken(ctx, l.ID); err != nil {
+			return err
+		}
+		return q.InsertAudit(ctx, audit.Entry(s.clock.Now(), who, actionTokenUnassign, audit.TargetUser, u.Username,
+			map[string]any{"token_id": l.Key, "serial": l.Serial}))
+	})
+}
+
 // Tokens lists the hardware tokens (at most limit), by serial.
 func (s *Service) Tokens(ctx context.Context, limit int) ([]store.OATHToken, error) {
 	return s.store.OATHTokens(ctx, limit)
@@ -205,7 +369,6 @@ func (s *Service) Tokens(ctx context.Context, limit int) ([]store.OATHToken, err
 // AssignToken gives the token with serial to username: a token belongs to
 // one user at most (ErrTokenAssigned when it is another's). Audited.
 func (s *Service) AssignToken(ctx context.Context, serial, username string, who audit.Who) error {
-	now := s.clock.Now()
 	return s.store.InTx(ctx, func(q store.Queries) error {
 		t, err := q.OATHTokenBySerial(ctx, strings.TrimSpace(serial))
 		if errors.Is(err, store.ErrNotFound) {
@@ -221,14 +384,7 @@ func (s *Service) AssignToken(ctx context.Context, serial, username string, who 
 		if err != nil {
 			return err
 		}
-		if t.UserID != 0 && t.UserID != u.ID {
-			return ErrTokenAssigned
-		}
-		if err := q.AssignHardwareToken(ctx, t.ID, u.ID); err != nil {
-			return err
-		}
-		return q.InsertAudit(ctx, audit.Entry(now, who, actionTokenAssigned, audit.TargetUser, u.Username,
-			map[string]any{"token_id": t.Key, "serial": t.Serial}))
+		return s.assignTx(ctx, q, t, u, who)
 	})
 }
 
@@ -243,6 +399,23 @@ func (s *Service) ResyncToken(ctx context.Context, serial string, codes [3]strin
 	if err != nil {
 		return err
 	}
+	return s.resync(ctx, t, codes, sealer, who)
+}
+
+// ResyncTokenByKey is ResyncToken for the token with the public id key
+// (ErrTokenKeyNotFound when there is none).
+func (s *Service) ResyncTokenByKey(ctx context.Context, key string, codes [3]string, sealer TokenSealer, who audit.Who) error {
+	l, err := s.store.TokenByKey(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return ErrTokenKeyNotFound
+	}
+	if err != nil {
+		return err
+	}
+	return s.resync(ctx, l.OATHToken, codes, sealer, who)
+}
+
+func (s *Service) resync(ctx context.Context, t store.OATHToken, codes [3]string, sealer TokenSealer, who audit.Who) error {
 	if verify.IsTOTPToken(t.Type) {
 		return ErrResyncTOTP
 	}

@@ -57,6 +57,12 @@ type DirectoryQueries interface {
 	// is taken.
 	CreateDirectory(ctx context.Context, d *Directory) error
 	DirectoryByName(ctx context.Context, name string) (Directory, error)
+	// UpdateDirectory writes d's kind, settings, sealed bind password and
+	// sync cursor (by ID). ErrNotFound when it no longer exists.
+	UpdateDirectory(ctx context.Context, d Directory) error
+	// DeleteDirectory deletes a directory with its links to users and
+	// groups, its lease and its runs; the users and groups stay.
+	DeleteDirectory(ctx context.Context, id int64) error
 	Directories(ctx context.Context) ([]Directory, error)
 	// SetDirectorySynced records the end of a run: its time and result,
 	// and, unless cursor is empty, the new cursor; fullAt when the run was

@@ -29,6 +29,20 @@ type OATHToken struct {
 	CreatedAt time.Time
 }
 
+// ListedToken is a hardware token with its user (nil when it belongs to
+// no one), as the Admin API answers it.
+type ListedToken struct {
+	OATHToken
+	User *User
+}
+
+// TokenFilter selects hardware tokens in id order; empty strings do not
+// filter.
+type TokenFilter struct {
+	Type, Serial  string
+	Offset, Limit int
+}
+
 // TokenQueries reads and writes hardware tokens.
 type TokenQueries interface {
 	// CreateOATHToken inserts t and sets its ID. ErrConflict when a token of
@@ -45,4 +59,15 @@ type TokenQueries interface {
 	AdvanceTokenCounter(ctx context.Context, id, counter int64) (bool, error)
 	// SetTokenCounter sets the counter after a resync.
 	SetTokenCounter(ctx context.Context, id, counter int64) error
+	// TokenPage returns a page of the tokens f selects with their users,
+	// and how many f selects in all.
+	TokenPage(ctx context.Context, f TokenFilter) ([]ListedToken, int, error)
+	// TokenByKey returns the token with the public id key and its user;
+	// ErrNotFound when there is none.
+	TokenByKey(ctx context.Context, key string) (ListedToken, error)
+	// DeleteOATHToken removes a token; ErrNotFound when it is gone.
+	DeleteOATHToken(ctx context.Context, id int64) error
+	// UnassignOATHToken takes a token from its user; ErrNotFound when it is
+	// gone.
+	UnassignOATHToken(ctx context.Context, id int64) error
 }

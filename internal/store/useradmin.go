@@ -53,10 +53,12 @@ type PendingEnrollment struct {
 
 // HardwareToken is an OTP hardware token (its secret is not read here).
 type HardwareToken struct {
-	ID        int64
-	Key       string
-	Serial    string
-	Type      string
+	ID     int64
+	Key    string
+	Serial string
+	Type   string
+	// Step is a TOTP token's step in seconds (HOTP tokens ignore it).
+	Step      int
 	CreatedAt time.Time
 }
 

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -73,6 +74,11 @@ func open(t testing.TB, base string, opts ...Option) *Portal {
 	s := config.Settings{
 		DB: filepath.Join(dir, "portal.db"), BaseURL: base, Addr: "127.0.0.1:0",
 		SecretKeyFile: filepath.Join(dir, "secret.key"), LogLevel: "debug", OrgName: "Example Org",
+	}
+	// PORTAL_TEST_DB=postgres runs the test portals on PostgreSQL (see
+	// StartPostgres), to run a package's tests on that backend.
+	if os.Getenv("PORTAL_TEST_DB") == "postgres" {
+		s.DB = StartPostgres(t)
 	}
 	for _, o := range opts {
 		o(&s)

@@ -30,7 +30,24 @@ type TLSFiles struct {
 // (PEM, mode 0600) into a temporary directory.
 func NewTLSFiles(t testing.TB) TLSFiles {
 	t.Helper()
+	return newTLSFiles(t, []string{"localhost"}, nil)
+}
+
+// NewTLSFilesForIP is NewTLSFiles with a server certificate for an IP
+// address (an IP SAN) and the DNS names given, for servers a test reaches
+// by address (the Samba DC on its own loopback address).
+func NewTLSFilesForIP(t testing.TB, ip net.IP, dnsNames ...string) TLSFiles {
+	t.Helper()
+	return newTLSFiles(t, dnsNames, []net.IP{ip})
+}
+
+func newTLSFiles(t testing.TB, dnsNames []string, ips []net.IP) TLSFiles {
+	t.Helper()
 	dir := t.TempDir()
+	cn := "test server"
+	if len(dnsNames) > 0 {
+		cn = dnsNames[0]
+	}
 	now := time.Now()
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -54,9 +71,9 @@ func NewTLSFiles(t testing.TB) TLSFiles {
 		t.Fatal(err)
 	}
 	srvTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "localhost"},
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: cn},
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		DNSNames: []string{"localhost"}, KeyUsage: x509.KeyUsageDigitalSignature,
+		DNSNames: dnsNames, IPAddresses: ips, KeyUsage: x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
 	srvDER, err := x509.CreateCertificate(rand.Reader, srvTmpl, caCert, &srvKey.PublicKey, caKey)

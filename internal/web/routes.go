@@ -9,7 +9,10 @@ func (s *Server) routes() *gin.Engine {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
 	// Client addresses come from the connection, never from headers a
-	// client can forge.
+	// client can forge; only behind the proxies the operator named
+	// (PORTAL_TRUSTED_PROXIES, set by New) from the X-Forwarded-For they
+	// append to, read from the right past every trusted hop.
+	r.RemoteIPHeaders = []string{"X-Forwarded-For"}
 	_ = r.SetTrustedProxies(nil)
 	r.HandleMethodNotAllowed = true
 	r.Use(s.recoverPanics, s.securityHeaders, s.observe)

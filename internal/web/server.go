@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -76,6 +77,10 @@ type Options struct {
 	// MetricsElsewhere: /metrics has its own listener, so the main one
 	// does not serve it.
 	MetricsElsewhere bool
+	// TrustedProxies are the addresses and CIDR ranges of the reverse
+	// proxies whose X-Forwarded-For names the client (config's
+	// PORTAL_TRUSTED_PROXIES); none when empty.
+	TrustedProxies []string
 }
 
 // Server holds what the handlers need; handlers are its methods. The only
@@ -149,6 +154,9 @@ func New(o Options) (*Server, error) {
 		metricsToken: o.MetricsToken, metricsElsewhere: o.MetricsElsewhere,
 	}
 	s.engine = s.routes()
+	if err := s.engine.SetTrustedProxies(o.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("web: trusted proxies: %w", err)
+	}
 	return s, nil
 }
 

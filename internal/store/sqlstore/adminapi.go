@@ -155,11 +155,11 @@ func (s queries) fillUserAssociations(ctx context.Context, out []store.APIUser, 
 	if err != nil {
 		return err
 	}
-	err = each("api user tokens", `SELECT user_id, id, token_key, serial, type, created_at FROM hardware_tokens
+	err = each("api user tokens", `SELECT user_id, id, token_key, serial, type, step, created_at FROM hardware_tokens
 		WHERE user_id `+s.d.inInts()+` ORDER BY serial`, func(rows *sql.Rows) error {
 		var uid, created int64
 		var t store.HardwareToken
-		if err := rows.Scan(&uid, &t.ID, &t.Key, &t.Serial, &t.Type, &created); err != nil {
+		if err := rows.Scan(&uid, &t.ID, &t.Key, &t.Serial, &t.Type, &t.Step, &created); err != nil {
 			return err
 		}
 		t.CreatedAt = fromUnix(created)
@@ -204,7 +204,7 @@ func (s queries) UpdateUserProfile(ctx context.Context, u store.User, resetFailu
 	}
 	res, err := s.q.ExecContext(ctx, `
 		UPDATE users SET username = ?, realname = ?, firstname = ?, lastname = ?, email = ?, notes = ?, status = ?,
-			failed_attempts = CASE WHEN ? THEN 0 ELSE failed_attempts END, updated_at = ?
+			failed_attempts = CASE WHEN ? = 1 THEN 0 ELSE failed_attempts END, updated_at = ?
 		WHERE id = ?`, u.Username, u.RealName, u.FirstName, u.LastName, u.Email, u.Notes, u.Status,
 		resetFailures, unix(u.UpdatedAt), u.ID)
 	return affectedOne(res, err, "update user profile")

@@ -157,7 +157,7 @@ func (s queries) RecordAdminFailure(ctx context.Context, id int64, ip string, at
 }
 
 func (s queries) SlowAdmin(ctx context.Context, id int64, until time.Time) error {
-	res, err := s.q.ExecContext(ctx, `UPDATE admins SET slow_until = max(coalesce(slow_until, 0), ?) WHERE id = ?`, unix(until), id)
+	res, err := s.q.ExecContext(ctx, `UPDATE admins SET slow_until = `+s.d.greatest("coalesce(slow_until, 0)", "?")+` WHERE id = ?`, unix(until), id)
 	return affectedOne(res, err, "slow admin")
 }
 

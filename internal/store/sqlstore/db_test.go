@@ -3,27 +3,16 @@ package sqlstore_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"enrollportal/internal/store"
-	"enrollportal/internal/store/sqlite"
+	"enrollportal/internal/store/sqlstore"
 )
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
-func openDB(t *testing.T) *sqlite.DB {
-	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "portal.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
-func mustUser(t *testing.T, db *sqlite.DB, name string) store.User {
+func mustUser(t *testing.T, db *sqlstore.DB, name string) store.User {
 	t.Helper()
 	u := store.User{Key: "DU" + name, Username: name, Status: store.StatusActive, CreatedAt: t0, UpdatedAt: t0}
 	if err := db.CreateUser(context.Background(), &u); err != nil {
@@ -34,21 +23,14 @@ func mustUser(t *testing.T, db *sqlite.DB, name string) store.User {
 
 func TestOpenTwiceKeepsDataAndSeedsOneGlobalPolicy(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "portal.db")
-	db, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	open := newDatabase(t)
+	db := open()
 	u := store.User{Key: "DUALICE", Username: "alice", Status: store.StatusActive, CreatedAt: t0, UpdatedAt: t0}
 	if err := db.CreateUser(ctx, &u); err != nil {
 		t.Fatal(err)
 	}
 	db.Close()
-	db, err = sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatalf("reopen: %v", err)
-	}
-	defer db.Close()
+	db = open()
 	got, err := db.UserByUsername(ctx, "alice")
 	if err != nil || got.Key != "DUALICE" || !got.CreatedAt.Equal(t0) {
 		t.Fatalf("after reopen: %+v, %v", got, err)

@@ -106,6 +106,15 @@ func (d *Dialect) nocaseRange(col string) string {
 	return col + " >= ? COLLATE NOCASE AND " + col + " < ? COLLATE NOCASE"
 }
 
+// indexedBy is SQLite's index hint (INDEXED BY index) after a table in
+// FROM; PostgreSQL has no hints and picks the index itself.
+func (d *Dialect) indexedBy(index string) string {
+	if d.postgres() {
+		return ""
+	}
+	return "INDEXED BY " + index
+}
+
 // skipLocked ends the SELECT that picks the rows a claim (outbox messages,
 // a job) is about to take. On PostgreSQL two processes run such a claim at
 // once, outside any write transaction: without it both would pick the

@@ -30,6 +30,26 @@ func (s queries) CreateDirectory(ctx context.Context, d *store.Directory) error 
 	return wrap("create directory", err)
 }
 
+func (s queries) UpdateDirectory(ctx context.Context, d store.Directory) error {
+	res, err := s.q.ExecContext(ctx, `UPDATE directories SET kind = ?, config = ?, bind_password = ?, sync_cursor = ? WHERE id = ?`,
+		d.Kind, d.Config, d.BindPassword, d.SyncCursor, d.ID)
+	return affectedOne(res, err, "update directory")
+}
+
+func (s queries) DeleteDirectory(ctx context.Context, id int64) error {
+	// The links go explicitly, not only by ON DELETE CASCADE, so that the
+	// users and groups they named are left as if made by hand whatever the
+	// backend's foreign key setting.
+	for _, q := range []string{`DELETE FROM directory_users WHERE directory_id = ?`, `DELETE FROM directory_groups WHERE directory_id = ?`,
+		`DELETE FROM directory_leases WHERE directory_id = ?`, `DELETE FROM directory_runs WHERE directory_id = ?`} {
+		if _, err := s.q.ExecContext(ctx, q, id); err != nil {
+			return wrap("delete directory", err)
+		}
+	}
+	res, err := s.q.ExecContext(ctx, `DELETE FROM directories WHERE id = ?`, id)
+	return affectedOne(res, err, "delete directory")
+}
+
 func (s queries) DirectoryByName(ctx context.Context, name string) (store.Directory, error) {
 	d, err := scanDirectory(s.q.QueryRowContext(ctx, `SELECT `+directoryColumns+` FROM directories WHERE name = ?`, name))
 	return d, wrap("directory by name", err)
@@ -56,8 +76,8 @@ func (s queries) SetDirectorySynced(ctx context.Context, id int64, at time.Time,
 	res, err := s.q.ExecContext(ctx, `
 		UPDATE directories SET last_sync_at = ?, last_result = ?,
 			sync_cursor = CASE WHEN ? = '' THEN sync_cursor ELSE ? END,
-			last_full_at = CASE WHEN ? IS NULL THEN last_full_at ELSE ? END
-		WHERE id = ?`, unix(at), result, cursor, cursor, nullUnix(fullAt), nullUnix(fullAt), id)
+			last_full_at = COALESCE(?, last_full_at)
+		WHERE id = ?`, unix(at), result, cursor, cursor, nullUnix(fullAt), id)
 	return affectedOne(res, err, "set directory synced")
 }
 

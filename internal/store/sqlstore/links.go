@@ -44,7 +44,7 @@ func (s queries) EnrollmentLinkAndUser(ctx context.Context, hash []byte) (store.
 	err := s.q.QueryRowContext(ctx, `
 		SELECT l.id, l.created_at, l.expires_at, l.sent_at, l.used_at, l.revoked_at,
 			u.id, u.user_key, u.username, u.realname, u.email, u.status, u.failed_attempts
-		FROM enrollment_links l INDEXED BY enrollment_links_token_covering JOIN users u ON u.id = l.user_id
+		FROM enrollment_links l `+s.d.indexedBy("enrollment_links_token_covering")+` JOIN users u ON u.id = l.user_id
 		WHERE l.token_hash = ?`, hash).Scan(
 		&l.ID, &created, &expires, &sent, &used, &revoked,
 		&u.ID, &u.Key, &u.Username, &u.RealName, &u.Email, &u.Status, &u.FailedAttempts)

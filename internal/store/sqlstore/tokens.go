@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"strings"
 
 	"enrollportal/internal/store"
@@ -87,4 +88,74 @@ func (s queries) AdvanceTokenCounter(ctx context.Context, id, counter int64) (bo
 func (s queries) SetTokenCounter(ctx context.Context, id, counter int64) error {
 	res, err := s.q.ExecContext(ctx, `UPDATE hardware_tokens SET counter = ? WHERE id = ?`, counter, id)
 	return affectedOne(res, err, "set token counter")
+}
+
+// listedTokenColumns are a token and the columns of its user, which are
+// NULL when it belongs to no one.
+const listedTokenColumns = tokenColumns + `, u.user_key, u.realname, u.firstname, u.lastname, u.email, u.notes, u.status,
+	u.failed_attempts, u.created_at, u.updated_at, u.last_login_at`
+
+func scanListedToken(row interface{ Scan(...any) error }) (store.ListedToken, error) {
+	var l store.ListedToken
+	t := &l.OATHToken
+	var user sql.NullInt64
+	var created int64
+	var key, realname, firstname, lastname, email, notes, status sql.NullString
+	var failed, uCreated, uUpdated, lastLogin sql.NullInt64
+	err := row.Scan(&t.ID, &t.Key, &t.Serial, &t.Type, &t.Secret, &t.Counter, &t.Step, &user, &t.Username, &created,
+		&key, &realname, &firstname, &lastname, &email, &notes, &status, &failed, &uCreated, &uUpdated, &lastLogin)
+	if err != nil {
+		return l, err
+	}
+	t.UserID, t.CreatedAt = user.Int64, fromUnix(created)
+	if user.Valid {
+		l.User = &store.User{ID: user.Int64, Key: key.String, Username: t.Username, RealName: realname.String,
+			FirstName: firstname.String, LastName: lastname.String, Email: email.String, Notes: notes.String,
+			Status: status.String, FailedAttempts: int(failed.Int64), CreatedAt: fromUnix(uCreated.Int64),
+			UpdatedAt: fromUnix(uUpdated.Int64), LastLoginAt: fromNullUnix(lastLogin)}
+	}
+	return l, nil
+}
+
+func (s queries) TokenPage(ctx context.Context, f store.TokenFilter) ([]store.ListedToken, int, error) {
+	where := ` WHERE (? = '' OR t.type = ?) AND (? = '' OR t.serial = ?)`
+	args := []any{f.Type, f.Type, f.Serial, f.Serial}
+	var total int
+	if err := s.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM hardware_tokens t`+where, args...).Scan(&total); err != nil {
+		return nil, 0, wrap("token page", err)
+	}
+	rows, err := s.q.QueryContext(ctx, `SELECT `+listedTokenColumns+` FROM hardware_tokens t LEFT JOIN users u ON u.id = t.user_id`+
+		where+` ORDER BY t.id LIMIT ? OFFSET ?`, append(args, f.Limit, f.Offset)...)
+	if err != nil {
+		return nil, 0, wrap("token page", err)
+	}
+	defer rows.Close()
+	out := []store.ListedToken{}
+	for rows.Next() {
+		l, err := scanListedToken(rows)
+		if err != nil {
+			return nil, 0, wrap("token page", err)
+		}
+		out = append(out, l)
+	}
+	return out, total, wrap("token page", rows.Err())
+}
+
+func (s queries) TokenByKey(ctx context.Context, key string) (store.ListedToken, error) {
+	l, err := scanListedToken(s.q.QueryRowContext(ctx, `SELECT `+listedTokenColumns+`
+		FROM hardware_tokens t LEFT JOIN users u ON u.id = t.user_id WHERE t.token_key = ?`, key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return l, store.ErrNotFound
+	}
+	return l, wrap("token by key", err)
+}
+
+func (s queries) DeleteOATHToken(ctx context.Context, id int64) error {
+	res, err := s.q.ExecContext(ctx, `DELETE FROM hardware_tokens WHERE id = ?`, id)
+	return affectedOne(res, err, "delete hardware token")
+}
+
+func (s queries) UnassignOATHToken(ctx context.Context, id int64) error {
+	res, err := s.q.ExecContext(ctx, `UPDATE hardware_tokens SET user_id = NULL WHERE id = ?`, id)
+	return affectedOne(res, err, "unassign hardware token")
 }

@@ -131,7 +131,7 @@ func (s queries) UpdateUser(ctx context.Context, u store.User, resetFailures boo
 	}
 	res, err := s.q.ExecContext(ctx, `
 		UPDATE users SET realname = ?, email = ?, notes = ?, status = ?,
-			failed_attempts = CASE WHEN ? THEN 0 ELSE failed_attempts END, updated_at = ?
+			failed_attempts = CASE WHEN ? = 1 THEN 0 ELSE failed_attempts END, updated_at = ?
 		WHERE id = ?`, u.RealName, u.Email, u.Notes, u.Status, resetFailures, unix(u.UpdatedAt), u.ID)
 	return affectedOne(res, err, "update user")
 }
@@ -150,7 +150,7 @@ func (s queries) DeleteUser(ctx context.Context, id int64) error {
 
 func (s queries) HardwareTokensByUser(ctx context.Context, userID int64) ([]store.HardwareToken, error) {
 	rows, err := s.q.QueryContext(ctx, `
-		SELECT id, token_key, serial, type, created_at FROM hardware_tokens WHERE user_id = ? ORDER BY serial`, userID)
+		SELECT id, token_key, serial, type, step, created_at FROM hardware_tokens WHERE user_id = ? ORDER BY serial`, userID)
 	if err != nil {
 		return nil, wrap("hardware tokens by user", err)
 	}
@@ -159,7 +159,7 @@ func (s queries) HardwareTokensByUser(ctx context.Context, userID int64) ([]stor
 	for rows.Next() {
 		var t store.HardwareToken
 		var created int64
-		if err := rows.Scan(&t.ID, &t.Key, &t.Serial, &t.Type, &created); err != nil {
+		if err := rows.Scan(&t.ID, &t.Key, &t.Serial, &t.Type, &t.Step, &created); err != nil {
 			return nil, wrap("hardware tokens by user", err)
 		}
 		t.CreatedAt = fromUnix(created)

@@ -101,7 +101,7 @@ func (s queries) ReturnUserAttempt(ctx context.Context, id int64) error {
 
 func (s queries) SetUserStatus(ctx context.Context, id int64, status string, resetFailures bool, at time.Time) error {
 	res, err := s.q.ExecContext(ctx, `
-		UPDATE users SET status = ?, failed_attempts = CASE WHEN ? THEN 0 ELSE failed_attempts END, updated_at = ?
+		UPDATE users SET status = ?, failed_attempts = CASE WHEN ? = 1 THEN 0 ELSE failed_attempts END, updated_at = ?
 		WHERE id = ?`, status, resetFailures, unix(at), id)
 	if err != nil {
 		return wrap("set user status", err)

@@ -31,6 +31,11 @@ func (s *Section) adminDirectoryRoutes(g *gin.RouterGroup) {
 	s.adminHandle(g, http.MethodPost, "/directories/:name/preview", admin.ManageUsers, s.AdminDirectoryPreviewPOST)
 	s.adminHandle(g, http.MethodPost, "/directories/:name/sync", admin.ManageUsers, s.AdminDirectorySyncPOST)
 	s.adminHandle(g, http.MethodPost, "/directories/:name/restore", admin.ManageUsers, s.AdminDirectoryRestorePOST)
+	s.adminHandle(g, http.MethodGet, "/directories/:name/edit", admin.ManageUsers, s.AdminDirectoryEditGET)
+	s.adminHandle(g, http.MethodPost, "/directories/:name/edit", admin.ManageUsers, s.AdminDirectoryEditPOST)
+	s.adminHandle(g, http.MethodPost, "/directories/:name/delete", admin.ManageUsers, s.AdminDirectoryDeletePOST)
+	s.adminHandle(g, http.MethodPost, "/directories/:name/link", admin.ManageUsers, s.AdminDirectoryLinkPOST)
+	s.adminHandle(g, http.MethodPost, "/directories/:name/rename", admin.ManageUsers, s.AdminDirectoryRenamePOST)
 }
 
 // adminDirectoryForm is the add form.
@@ -41,6 +46,65 @@ type adminDirectoryForm struct {
 	Schedule         string
 	StartTLS, Emails bool
 	Errors           map[string]string
+	// The edit form's fields: the attribute mapping, the removal
+	// threshold, and the group picker once the groups were read.
+	Edit                                                            bool
+	UserFilter, GroupFilter, UsernameAttr, RealNameAttr, EmailAttr  string
+	PhoneAttrs, StableIDAttr, GroupNameAttr, Membership, MemberAttr string
+	RemovalPercent                                                  string
+	Picker                                                          []directoryPick
+	Attrs                                                           []directoryAttrField
+	Removal                                                         directoryAttrField
+}
+
+// directoryPick is one group of the picker.
+type directoryPick struct {
+	Name             string
+	Checked, Missing bool
+}
+
+// directoryAttrField is one text field of the mapping.
+type directoryAttrField struct {
+	ID, Label, Value, Error string
+}
+
+// withFields lays out the edit form's mapping fields with their values
+// and errors.
+func (f adminDirectoryForm) withFields() adminDirectoryForm {
+	field := func(id, label, value string) directoryAttrField {
+		return directoryAttrField{ID: id, Label: label, Value: value, Error: f.Errors[id]}
+	}
+	f.Attrs = []directoryAttrField{
+		field("user_filter", "Which entries are users (LDAP filter)", f.UserFilter),
+		field("username_attr", "Username", f.UsernameAttr),
+		field("realname_attr", "Real name", f.RealNameAttr),
+		field("email_attr", "Email", f.EmailAttr),
+		field("phone_attrs", "Phones (attributes separated by commas)", f.PhoneAttrs),
+		field("stable_id_attr", "Stable id (stays the same when an entry is renamed)", f.StableIDAttr),
+		field("group_filter", "Which entries are groups (LDAP filter)", f.GroupFilter),
+		field("group_name_attr", "Group name", f.GroupNameAttr),
+		field("member_attr", "Member attribute of group entries (member or uniqueMember)", f.MemberAttr),
+	}
+	f.Removal = field("removal_percent", "Removal threshold: the share of the synced users, in percent, a sync may disable without confirmation", f.RemovalPercent)
+	return f
+}
+
+// setMapping fills the form's mapping fields from m.
+func (f *adminDirectoryForm) setMapping(m directory.Mapping) {
+	f.UserFilter, f.GroupFilter, f.UsernameAttr, f.RealNameAttr, f.EmailAttr = m.UserFilter, m.GroupFilter, m.Username, m.RealName, m.Email
+	f.PhoneAttrs, f.StableIDAttr, f.GroupNameAttr, f.Membership, f.MemberAttr = strings.Join(m.Phones, ", "), m.StableID, m.GroupName, m.Membership, m.MemberAttr
+}
+
+// directoryFormOf is the edit form of stored settings.
+func directoryFormOf(name string, set directory.Settings) adminDirectoryForm {
+	f := adminDirectoryForm{Name: name, Kind: set.Kind, URL: set.URL, BindDN: set.BindDN, UsersBase: set.UsersBase, GroupsBase: set.GroupsBase,
+		Filter: set.ExtraFilter, Groups: strings.Join(set.Groups, "\n"), CAPEM: set.CAPEM, Country: set.DefaultCountry, StartTLS: set.StartTLS,
+		Emails: set.EnrollmentEmails, Edit: true, RemovalPercent: strconv.FormatFloat(set.RemovalShare*100, 'f', -1, 64)}
+	if set.ScheduleMinutes > 0 {
+		f.Schedule = strconv.Itoa(set.ScheduleMinutes)
+	}
+	f.setMapping(set.Mapping)
+	return f
 }
 
 // readDirectoryForm reads the settings fields shared by the add and edit
@@ -51,13 +115,38 @@ func readDirectoryForm(c *gin.Context) (adminDirectoryForm, directory.Settings, 
 		Groups: c.PostForm("groups"), CAPEM: c.PostForm("ca"), Country: c.PostForm("default_country"), StartTLS: c.PostForm("start_tls") == "1",
 		Schedule: strings.TrimSpace(c.PostForm("schedule")), Emails: c.PostForm("enrollment_emails") == "1"}
 	var groups []string
-	for _, g := range strings.Split(f.Groups, "\n") {
-		if g = strings.TrimSpace(g); g != "" {
-			groups = append(groups, g)
+	if c.PostForm("picker") == "1" {
+		groups = c.PostFormArray("group")
+		f.Groups = strings.Join(groups, "\n")
+	} else {
+		for _, g := range strings.Split(f.Groups, "\n") {
+			if g = strings.TrimSpace(g); g != "" {
+				groups = append(groups, g)
+			}
+		}
+	}
+	f.UserFilter, f.GroupFilter, f.UsernameAttr, f.RealNameAttr = c.PostForm("user_filter"), c.PostForm("group_filter"), c.PostForm("username_attr"), c.PostForm("realname_attr")
+	f.EmailAttr, f.PhoneAttrs, f.StableIDAttr, f.GroupNameAttr = c.PostForm("email_attr"), c.PostForm("phone_attrs"), c.PostForm("stable_id_attr"), c.PostForm("group_name_attr")
+	f.Membership, f.MemberAttr, f.RemovalPercent = c.PostForm("membership"), c.PostForm("member_attr"), strings.TrimSpace(c.PostForm("removal_percent"))
+	m := directory.Mapping{UserFilter: f.UserFilter, GroupFilter: f.GroupFilter, Username: strings.TrimSpace(f.UsernameAttr), RealName: strings.TrimSpace(f.RealNameAttr),
+		Email: strings.TrimSpace(f.EmailAttr), StableID: strings.TrimSpace(f.StableIDAttr), GroupName: strings.TrimSpace(f.GroupNameAttr),
+		Membership: f.Membership, MemberAttr: strings.TrimSpace(f.MemberAttr)}
+	if strings.TrimSpace(f.PhoneAttrs) != "" {
+		for _, a := range strings.Split(f.PhoneAttrs, ",") {
+			if a = strings.TrimSpace(a); a != "" {
+				m.Phones = append(m.Phones, a)
+			}
 		}
 	}
 	set := directory.Settings{Kind: f.Kind, URL: f.URL, StartTLS: f.StartTLS, CAPEM: f.CAPEM, BindDN: f.BindDN, UsersBase: f.UsersBase,
-		GroupsBase: f.GroupsBase, ExtraFilter: f.Filter, Groups: groups, DefaultCountry: f.Country, EnrollmentEmails: f.Emails}
+		GroupsBase: f.GroupsBase, ExtraFilter: f.Filter, Groups: groups, DefaultCountry: f.Country, EnrollmentEmails: f.Emails, Mapping: m}
+	if f.RemovalPercent != "" {
+		pct, err := strconv.ParseFloat(f.RemovalPercent, 64)
+		if err != nil || pct <= 0 || pct > 100 {
+			return f, set, &directory.FieldError{Field: "removal_percent", Message: "give a percentage above 0 and at most 100, like 10"}
+		}
+		set.RemovalShare = pct / 100
+	}
 	if f.Schedule != "" {
 		n, err := strconv.Atoi(f.Schedule)
 		if err != nil {
@@ -74,7 +163,11 @@ func directoryFieldErrors(err error) (map[string]string, bool) {
 	var fe *directory.FieldError
 	switch {
 	case errors.As(err, &fe):
-		return map[string]string{fe.Field: sentence(errors.New(fe.Message))}, true
+		field := fe.Field
+		if field == "removal_share" {
+			field = "removal_percent"
+		}
+		return map[string]string{field: sentence(errors.New(fe.Message))}, true
 	case errors.Is(err, directory.ErrNameTaken):
 		return map[string]string{"name": "Another directory has this name. Choose another."}, true
 	}

@@ -1,0 +1,38 @@
+package duo
+
+import (
+	"os"
+	"testing"
+
+	"enrollportal/internal/testkit"
+)
+
+// BenchmarkPreauthAuthAPIv2Postgres is BenchmarkPreauthAuthAPIv2 with the
+// 100,000 users in PostgreSQL (a throwaway server of testkit.StartPostgres
+// on this machine, fsync off): the portal and the bare handler both read
+// through the PostgreSQL store. Compare with BenchmarkPreauthAuthAPIv2 of
+// the same run for the SQLite figure.
+func BenchmarkPreauthAuthAPIv2Postgres(b *testing.B) {
+	dir, err := os.MkdirTemp("", "bench-duo-pg-")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	f, err := newFixtureOn(dir, testkit.StartPostgres(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		f.portal.Close()
+		f.bare.Close()
+		f.portalTLS.Close()
+		f.bareTLS.Close()
+		f.app.Close()
+	}()
+	n := requestsPerRun * b.N
+	b.ResetTimer()
+	rps, p99, cpu := load(b, n, preauthV2(f, f.portal, f.host), checkPreauthV2)
+	b.StopTimer()
+	bareRPS, bareCPU := bareLoad(b, f, n)
+	report(b, f, rps, p99, cpu, bareRPS, bareCPU)
+}

@@ -1,0 +1,347 @@
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
+
+	"enrollportal/internal/store"
+	"enrollportal/internal/store/sqlstore"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// IsURL tells whether a --db value names a PostgreSQL database
+// (postgres:// or postgresql://) rather than a SQLite file.
+func IsURL(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
+}
+
+// migrationLockID is the advisory lock under which a starting portal
+// migrates, so that several instances starting together migrate once: the
+// others wait, then find nothing to do. Any constant works, as long as no
+// other user of the database takes the same one.
+const migrationLockID = 0x706f7274616c // "portal"
+
+// writeLockID is the transaction-scoped advisory lock every write
+// transaction takes first (see Dialect.BeginWrite).
+const writeLockID = 0x706f7274616c77 // "portalw"
+
+func init() { sqlstore.RegisterErrors(classify) }
+
+// classify tells PostgreSQL's lock waits and unique violations apart (see
+// sqlstore.RegisterErrors).
+func classify(err error) error {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return nil
+	}
+	switch pe.Code {
+	case "23505": // unique_violation
+		return store.ErrConflict
+	case "55P03", "40001", "40P01", "57014": // lock_not_available, serialization, deadlock, canceled
+		return store.ErrBusy
+	}
+	return nil
+}
+
+var dialect = &sqlstore.Dialect{Kind: sqlstore.Postgres, BeginWrite: beginWrite, CheckWrite: checkWrite}
+
+// beginWrite takes the write lock of the database for the transaction: one
+// write transaction at a time, in this process and every other portal on
+// the database, as on SQLite. The store's transactions read, decide and
+// write (attempt counters, one-time codes, TOTP steps); under this lock
+// they stay as correct as they are on SQLite, without retry loops, while
+// reads go on in parallel. lock_timeout bounds the wait like SQLite's busy
+// timeout, shorter when the caller set store.LockWait.
+func beginWrite(ctx context.Context, tx *sql.Tx) error {
+	wait := defaultLockWait
+	if w, ok := store.LockWait(ctx); ok {
+		wait = w
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT set_config('lock_timeout', ?, true)`, fmt.Sprintf("%dms", max(wait.Milliseconds(), 1))); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, int64(writeLockID)); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `SELECT set_config('lock_timeout', '0', true)`)
+	return err
+}
+
+// checkWrite makes a write and rolls it back, for /readyz: a database that
+// answers reads but refuses writes (a read-only standby, a full disk, the
+// write lock held for long) is not ready.
+func checkWrite(ctx context.Context, db *sql.DB) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("postgres: write check: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, `SELECT set_config('lock_timeout', ?, true)`, fmt.Sprintf("%dms", writeCheckWait.Milliseconds())); err != nil {
+		return fmt.Errorf("postgres: write check: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, int64(writeLockID)); err != nil {
+		return fmt.Errorf("postgres: the database takes no write lock: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO health (id) VALUES (1)`); err != nil {
+		return fmt.Errorf("postgres: write check: %w", err)
+	}
+	return nil
+}
+
+// Open connects to the PostgreSQL database at url (postgres://...), brings
+// its schema up to date under an advisory lock and returns the store on it.
+func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
+	pool, err := connect(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	// goose's own queries pass booleans, so it migrates through a plain
+	// handle on the same pool.
+	plain := stdlib.OpenDBFromPool(pool)
+	err = migrate(ctx, plain)
+	plain.Close()
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return sqlstore.New(sqlDB(pool), dialect), nil
+}
+
+// OpenSQL connects to the database at url through a pgx pool and returns a
+// database/sql handle whose statements take `?` placeholders, as the
+// store's queries are written (see conn), without migrating.
+func OpenSQL(ctx context.Context, url string) (*sql.DB, error) {
+	pool, err := connect(ctx, url)
+	if err != nil {
+		return nil, err
+	}
+	return sqlDB(pool), nil
+}
+
+// connect makes the pool and checks that the database answers.
+func connect(ctx context.Context, url string) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %s: %w", redact(url), err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: %s: %w", redact(url), err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: connect to %s: %w", redact(url), err)
+	}
+	return pool, nil
+}
+
+// sqlDB is the database/sql handle on pool with the store's connections;
+// closing it closes the pool.
+func sqlDB(pool *pgxpool.Pool) *sql.DB {
+	db := sql.OpenDB(connector{Connector: stdlib.GetPoolConnector(pool), pool: pool})
+	// The pool bounds the connections (pool_max_conns in the URL, default
+	// the larger of 4 and the CPU count); database/sql keeps as many.
+	db.SetMaxOpenConns(int(pool.Config().MaxConns))
+	db.SetMaxIdleConns(int(pool.Config().MaxConns))
+	return db
+}
+
+// redact drops the password from a URL for messages.
+func redact(url string) string {
+	if cfg, err := pgconn.ParseConfig(url); err == nil {
+		return fmt.Sprintf("postgres://%s@%s:%d/%s", cfg.User, cfg.Host, cfg.Port, cfg.Database)
+	}
+	return "the PostgreSQL URL"
+}
+
+func migrate(ctx context.Context, db *sql.DB) error {
+	dir, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return fmt.Errorf("postgres: migrations: %w", err)
+	}
+	// Instances started together queue on the lock (checked every second
+	// for up to 5 minutes); the first applies the migrations, the others
+	// then find them applied.
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(migrationLockID), lock.WithLockTimeout(1, 300))
+	if err != nil {
+		return fmt.Errorf("postgres: migrations: %w", err)
+	}
+	// Out of order, as on SQLite: features land in any order.
+	provider, err := goose.NewProvider(goose.DialectPostgres, db, dir,
+		goose.WithAllowOutofOrder(true), goose.WithSessionLocker(locker))
+	if err != nil {
+		return fmt.Errorf("postgres: migrations: %w", err)
+	}
+	if err := checkSchemaVersion(ctx, db, provider); err != nil {
+		return err
+	}
+	if _, err := provider.Up(ctx); err != nil {
+		return fmt.Errorf("postgres: apply migrations: %w", err)
+	}
+	return nil
+}
+
+// ErrNewerSchema means the database was written by a newer portal.
+var ErrNewerSchema = errors.New("postgres: database schema is newer than this portal")
+
+// checkSchemaVersion refuses a database whose schema is newer than the
+// newest migration this binary has.
+func checkSchemaVersion(ctx context.Context, db *sql.DB, provider *goose.Provider) error {
+	var known int64
+	for _, s := range provider.ListSources() {
+		known = max(known, s.Version)
+	}
+	var current sql.NullInt64
+	err := db.QueryRowContext(ctx, `SELECT MAX(version_id) FROM goose_db_version WHERE is_applied`).Scan(&current)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "42P01" { // undefined_table: a new database
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: read schema version: %w", err)
+	}
+	if current.Int64 > known {
+		return fmt.Errorf("%w: the database is at schema version %d, and this portal knows schema versions up to %d. "+
+			"Run the portal version that last used this database, or restore a backup taken before the upgrade",
+			ErrNewerSchema, current.Int64, known)
+	}
+	return nil
+}
+
+// connector hands out connections that take the store's `?` queries.
+type connector struct {
+	driver.Connector
+	pool *pgxpool.Pool
+}
+
+// Close closes the pool when database/sql closes the handle.
+func (c connector) Close() error {
+	c.pool.Close()
+	return nil
+}
+
+func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
+	raw, err := c.Connector.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &conn{Conn: raw.(*stdlib.Conn)}, nil
+}
+
+// conn is a pgx connection that rebinds `?` placeholders to PostgreSQL's
+// $1, $2, ... and passes booleans as 0/1, so that the one copy of the
+// store's SQL (written for both databases, with integer flags) runs here.
+type conn struct{ *stdlib.Conn }
+
+func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	return c.Conn.PrepareContext(ctx, rebind(query))
+}
+
+func (c *conn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	return c.Conn.ExecContext(ctx, rebind(query), args)
+}
+
+func (c *conn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	return c.Conn.QueryContext(ctx, rebind(query), args)
+}
+
+// CheckNamedValue turns booleans (also inside sql.Null* values) into the
+// integers the schema's flag columns hold.
+func (c *conn) CheckNamedValue(nv *driver.NamedValue) error {
+	if v, ok := nv.Value.(driver.Valuer); ok {
+		val, err := v.Value()
+		if err != nil {
+			return err
+		}
+		nv.Value = val
+	}
+	if b, ok := nv.Value.(bool); ok {
+		if b {
+			nv.Value = int64(1)
+		} else {
+			nv.Value = int64(0)
+		}
+	}
+	return nil
+}
+
+var rebound sync.Map // query text -> rebound text
+
+// rebind turns the `?` placeholders of query into $1, $2, ..., leaving
+// string literals, quoted identifiers and comments alone.
+func rebind(query string) string {
+	if !strings.Contains(query, "?") {
+		return query
+	}
+	if r, ok := rebound.Load(query); ok {
+		return r.(string)
+	}
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n := 0
+	for i := 0; i < len(query); i++ {
+		ch := query[i]
+		switch {
+		case ch == '\'' || ch == '"':
+			j := strings.IndexByte(query[i+1:], ch)
+			if j < 0 {
+				b.WriteString(query[i:])
+				i = len(query)
+				continue
+			}
+			b.WriteString(query[i : i+j+2])
+			i += j + 1
+		case ch == '-' && i+1 < len(query) && query[i+1] == '-':
+			j := strings.IndexByte(query[i:], '\n')
+			if j < 0 {
+				j = len(query) - i
+			}
+			b.WriteString(query[i : i+j])
+			i += j - 1
+		case ch == '?':
+			n++
+			b.WriteByte('$')
+			b.WriteString(fmt.Sprint(n))
+		default:
+			b.WriteByte(ch)
+		}
+	}
+	out := b.String()
+	// The store's query texts are a bounded set (chunked inserts vary by
+	// their row count only); the bound keeps a query built with values in
+	// its text, should one appear, from growing the cache without end.
+	if reboundCount.Load() < maxRebound {
+		reboundCount.Add(1)
+		rebound.Store(query, out)
+	}
+	return out
+}
+
+// maxRebound bounds the rebound queries kept.
+const maxRebound = 4096
+
+var reboundCount atomic.Int64
+
+// defaultLockWait is how long a write transaction waits for the write lock
+// when its caller set no bound: SQLite's busy timeout.
+const defaultLockWait = 10 * time.Second
+
+// writeCheckWait bounds how long /readyz waits for the write lock.
+const writeCheckWait = 1500 * time.Millisecond
