@@ -23,7 +23,7 @@ demo: build
 # Debian packages the tests drive for real: Chromium for the browser tests,
 # login_duo for Unix logins, slapd for directory sync, zbar/oathtool for
 # checking QR codes and passcodes by hand, PostgreSQL for the store's tests
-# on its second backend. axe-core comes from npm.
+# on its second backend. axe-core and Duo's Node.js clients come from npm.
 test-tools:
 	@./scripts/test-tools.sh "$(TOOLS_DIR)"
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +17,7 @@ import (
 // phone enrolled by scanning the QR code, then a security key added on the
 // same link.
 func TestTwoInstancesBrowserEnrollPhoneByQRThenSecurityKey(t *testing.T) {
-	c := newCluster(t, filepath.Join(t.TempDir(), "portal.db"), 2)
+	c := newCluster(t, testkit.StartPostgres(t), 2)
 	ctx := context.Background()
 	if _, err := c.Handle.Users.Create(ctx, users.NewUser{Username: "alice", Email: "alice@example.com"}, audit.CLI()); err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -72,7 +71,7 @@ func (c *cluster) authAPIClient(t *testing.T) *authapi.AuthApi {
 // no more than ten are checked, the user is locked out once, and the right
 // code is refused afterwards, whichever instance it reaches.
 func TestTwoInstancesWrongPasscodesLockTheUserOut(t *testing.T) {
-	c := newCluster(t, filepath.Join(t.TempDir(), "portal.db"), 2)
+	c := newCluster(t, testkit.StartPostgres(t), 2)
 	client := c.authAPIClient(t)
 	secret := enrollTOTP(t, c.Handle, "lou")
 	wrong := "000000"
@@ -120,7 +119,7 @@ var enrollURLInTerminal = regexp.MustCompile(`Please enroll at (https://localhos
 // in, and the same passcode again is a replay, refused by the other
 // instance.
 func TestTwoInstancesLoginDuoEnrollThenPasscode(t *testing.T) {
-	c := newCluster(t, filepath.Join(t.TempDir(), "portal.db"), 2)
+	c := newCluster(t, testkit.StartPostgres(t), 2)
 	ctx := context.Background()
 	app, err := c.Handle.Apps.Create(ctx, apps.NewApp{Name: "SSH", Kind: store.AppUnix, NewUserPolicy: store.NewUserRequireEnrollment}, audit.CLI())
 	if err != nil {
@@ -166,7 +165,7 @@ func TestTwoInstancesLoginDuoEnrollThenPasscode(t *testing.T) {
 // CSRF token made by one instance, taken by the other), the passcode, and
 // the code exchange each reach the next instance.
 func TestTwoInstancesUniversalPromptSignInWithDuosNodeClient(t *testing.T) {
-	c := newCluster(t, filepath.Join(t.TempDir(), "portal.db"), 2)
+	c := newCluster(t, testkit.StartPostgres(t), 2)
 	ctx := context.Background()
 	const callbackURL = "https://app.example.com/duo-callback"
 	app, err := c.Handle.Apps.Create(ctx, apps.NewApp{Name: "Payroll", Kind: store.AppWeb, RedirectURIs: []string{callbackURL}}, audit.CLI())

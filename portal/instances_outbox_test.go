@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net/mail"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -32,7 +31,7 @@ func TestTwoInstancesDeliverABulkEnrollmentsEmailsOnce(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			const n = 1000
 			inbox := testkit.NewSlowInbox(t, 5*time.Millisecond)
-			c := newCluster(t, filepath.Join(t.TempDir(), "portal.db"), 2, withInbox(inbox))
+			c := newCluster(t, testkit.StartPostgres(t), 2, withInbox(inbox))
 			rows := make([]bulk.Row, n)
 			for i := range rows {
 				rows[i] = bulk.Row{Line: i + 1, Username: fmt.Sprintf("bulk%04d", i), Email: fmt.Sprintf("bulk%04d@example.com", i)}

@@ -43,6 +43,14 @@ if [ ! -f "$duo" ]; then
   (cd "$tools_dir" && npm install --silent --no-audit --no-fund --prefix . @duosecurity/duo_universal@3.0.0 >/dev/null)
 fi
 
+# Duo's own Node.js Admin API (and Auth API) client, driven against the
+# portal by the Admin API compatibility test.
+duoapi="$tools_dir/node_modules/@duosecurity/duo_api/package.json"
+if [ ! -f "$duoapi" ]; then
+  mkdir -p "$tools_dir"
+  (cd "$tools_dir" && npm install --silent --no-audit --no-fund --prefix . @duosecurity/duo_api@1.5.0 >/dev/null)
+fi
+
 # staticcheck, pinned: a newer release may add checks that fail the run.
 # Built from the Go module proxy with the local toolchain, so it understands
 # the go version of go.mod.

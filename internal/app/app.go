@@ -151,6 +151,7 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 		return nil, fmt.Errorf("app: %w", err)
 	}
 	a.Factors = factors.New(a.Store, a.Clock, a.Box)
+	a.Factors.UseSMS(a.Org.Name, a.Notify.Wake)
 	a.Bulk = bulk.New(bulk.Options{Store: a.Store, Enroll: a.Enroll, Clock: a.Clock, OrgName: a.Org.Name, Jobs: a.Jobs})
 	a.Directories.Bulk = a.Bulk
 	// Import uploads wait between preview and apply beside the database,

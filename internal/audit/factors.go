@@ -9,6 +9,7 @@ const (
 	BypassCodesCleared  = "bypass_codes.cleared"
 	BypassCodeDeleted   = "bypass_code.deleted" // one code, by its id (Admin API)
 	RecoveryCodesMade   = "recovery_codes.created"
+	SMSPasscodeSent     = "sms_passcode.sent" // a one-time passcode texted to the user's phone
 	PhoneRenamed        = "phone.renamed"
 	PhoneRemoved        = "phone.removed"
 	SecurityKeyRenamed  = "security_key.renamed"

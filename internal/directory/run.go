@@ -348,7 +348,75 @@ func (s *Service) RunDue(ctx context.Context) (int, error) {
 			s.Log.Warn("scheduled directory sync failed", "directory", d.Name, "err", err)
 		}
 	}
+	if s.purgeDue(s.Clock.Now()) {
+		if err := s.PurgeTrash(ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	return n, errors.Join(errs...)
+}
+
+// purgeEvery is how often the scheduler looks for users whose time in a
+// trash is over (a sync purges them too): the look reads every directory
+// user, so not every minute.
+const purgeEvery = time.Hour
+
+// purgeDue reports whether this process's last look at the trash is
+// purgeEvery ago, and if so counts this one.
+func (s *Service) purgeDue(now time.Time) bool {
+	s.purgeMu.Lock()
+	defer s.purgeMu.Unlock()
+	if !s.lastPurge.IsZero() && now.Sub(s.lastPurge) < purgeEvery {
+		return false
+	}
+	s.lastPurge = now
+	return true
+}
+
+// PurgeTrash deletes, with their devices, the users whose 7 days in a
+// directory's trash are over, whether or not the directory is synced, a
+// transaction a batch under the directory's lease, each with an audit
+// record; a directory a run holds is left to that run.
+func (s *Service) PurgeTrash(ctx context.Context) error {
+	list, err := s.Store.Directories(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, d := range list {
+		if err := s.purgeDirectory(ctx, d); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", d.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Service) purgeDirectory(ctx context.Context, d store.Directory) error {
+	linked, err := s.Store.DirectoryUsers(ctx, d.ID)
+	if err != nil {
+		return err
+	}
+	cutoff := s.Clock.Now().Add(-TrashDays * 24 * time.Hour)
+	var due []store.DirectoryUser
+	for _, du := range linked {
+		if du.TrashedAt != nil && !du.TrashedAt.After(cutoff) {
+			due = append(due, du)
+		}
+	}
+	if len(due) == 0 {
+		return nil
+	}
+	holder := secret.NewID("L", 20)
+	now := s.Clock.Now()
+	ok, err := s.Store.TakeDirectoryLease(ctx, d.ID, holder, now, now.Add(leaseFor))
+	if err != nil || !ok {
+		return err
+	}
+	defer func() { _ = s.Store.ReleaseDirectoryLease(context.WithoutCancel(ctx), d.ID, holder) }()
+	w := &writer{s: s, d: d, who: audit.Who{Type: audit.ActorSystem, Name: "directory:" + d.Name}, holder: holder}
+	return w.inTxs(ctx, len(due), nil, func(q store.Queries, from, to int) error {
+		return w.purge(ctx, q, due[from:to])
+	}, nil)
 }
 
 // scheduleTick is how often the scheduler looks for due directories; a
@@ -395,4 +463,7 @@ type backgroundRuns struct {
 	bgCtx   context.Context
 	bgStop  context.CancelFunc
 	running sync.WaitGroup
+
+	purgeMu   sync.Mutex
+	lastPurge time.Time
 }

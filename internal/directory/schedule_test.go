@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-ldap/ldap/v3"
+
 	"enrollportal/internal/directory"
 	"enrollportal/internal/store"
 	"enrollportal/internal/testkit"
@@ -134,5 +136,62 @@ func TestDirectoryStartRunsInTheBackground(t *testing.T) {
 	}
 	if _, err := e.svc.Start(ctx, "corp", directory.Options{DryRun: true}); err == nil {
 		t.Fatal("a preview was started in the background")
+	}
+}
+
+// TestDirectoryTrashIsPurgedWithoutASync: a user who left a directory
+// that is never synced again is still deleted, with the phone only they
+// had, once 7 days in the trash are over; the scheduler's hourly look does
+// it, not before.
+func TestDirectoryTrashIsPurgedWithoutASync(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	set := e.settings()
+	set.RemovalShare = 1
+	e.add(t, "corp", set, e.ldap.RootPW)
+	e.sync(t, "corp", directory.Options{})
+	bob := e.user(t, "bob")
+	phones, err := e.db.PhonesByUser(ctx, bob.ID)
+	testkit.NoErr(t, err)
+	if len(phones) != 1 {
+		t.Fatalf("bob's phones: %+v", phones)
+	}
+	e.modify(t, func(c *ldap.Conn) error {
+		m := ldap.NewModifyRequest("cn=staff,ou=groups,dc=example,dc=org", nil)
+		m.Delete("member", []string{"uid=bob,ou=people,dc=example,dc=org"})
+		return c.Modify(m)
+	})
+	e.sync(t, "corp", directory.Options{Full: true})
+	if u := e.user(t, "bob"); u.Status != store.StatusDisabled {
+		t.Fatalf("bob left but is %s", u.Status)
+	}
+
+	// Nobody syncs corp again (it has no schedule). The scheduler's first
+	// look is now: bob has 7 days left.
+	if n, err := e.svc.RunDue(ctx); err != nil || n != 0 {
+		t.Fatalf("ran %d, %v", n, err)
+	}
+	e.clock.Advance(7*24*time.Hour - time.Minute)
+	if _, err := e.svc.RunDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	e.user(t, "bob") // still in the trash, a minute before his time
+	e.clock.Advance(time.Hour)
+	if _, err := e.svc.RunDue(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.db.UserByUsername(ctx, "bob"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("bob after 7 days in the trash: %v", err)
+	}
+	if _, err := e.db.PhoneByID(ctx, phones[0].ID); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("bob's phone after the purge: %v", err)
+	}
+	list, err := e.db.SearchAudit(ctx, store.AuditFilter{Action: "user.deleted", Target: "bob", Limit: 5})
+	testkit.NoErr(t, err)
+	if len(list) != 1 || list[0].Actor != "directory:corp" {
+		t.Fatalf("audit of the purge: %+v", list)
+	}
+	if runCount(t, e, "corp") != 2 {
+		t.Fatalf("the purge recorded a run: %d runs", runCount(t, e, "corp"))
 	}
 }

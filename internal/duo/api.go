@@ -47,7 +47,8 @@ type Options struct {
 	Apps   *apps.Service
 	Policy *policy.Service
 	Enroll *enroll.Service
-	// Factors issues the bypass codes /auth/v2/enroll may ask for.
+	// Factors issues the bypass codes /auth/v2/enroll may ask for, and
+	// texts SMS passcodes.
 	Factors *factors.Service
 }
 

@@ -9,6 +9,7 @@ import (
 	"image/png"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -78,9 +79,13 @@ func (a *API) PreauthPOST(c *gin.Context) {
 	case policy.ResultAuth:
 		devices := make([]preauthDevice, 0, len(out.phones))
 		for _, ph := range out.phones {
+			capabilities := []string{"mobile_otp"}
+			if slices.ContainsFunc(out.sms, func(s store.Phone) bool { return s.ID == ph.ID }) {
+				capabilities = append(capabilities, "sms")
+			}
 			devices = append(devices, preauthDevice{
 				Device: ph.Key, Type: "phone", Name: ph.Name, Number: ph.Number,
-				DisplayName: deviceName(ph), Capabilities: []string{"mobile_otp"},
+				DisplayName: deviceName(ph), Capabilities: capabilities,
 			})
 		}
 		resp.Devices = &devices
@@ -93,8 +98,7 @@ func (a *API) PreauthPOST(c *gin.Context) {
 		case policy.ResultEnroll:
 			text = "Please enroll at " + out.enrollURL
 		case policy.ResultAuth:
-			text = passcodePrompt(out.username)
-			factors["default"] = "passcode"
+			text, factors = menu(out.username, out.sms)
 		}
 		resp.Prompt = &textPrompt{Factors: factors, Text: text}
 	}
@@ -134,9 +138,11 @@ func passcodePrompt(username string) string {
 	return "Two-factor login for " + username + "\n\nEnter the passcode from your authenticator app: "
 }
 
-// AuthPOST answers /auth/v2/auth. Factors: passcode (with passcode), and
-// auto, which here means a passcode too when one is given: the portal sends
-// no pushes or calls.
+// AuthPOST answers /auth/v2/auth. Factors: passcode (with passcode); sms
+// (with device, a phone's id or auto), which texts a passcode and answers
+// Duo's deny with status "sent"; prompt (duo_unix 2.x: the menu's answer,
+// an option such as sms1 or a typed passcode); and auto, which here means
+// a passcode when one is given: the portal sends no pushes or calls.
 func (a *API) AuthPOST(c *gin.Context) {
 	l, ok := a.loginFromParams(c)
 	if !ok {
@@ -145,14 +151,25 @@ func (a *API) AuthPOST(c *gin.Context) {
 	p := paramsOf(c)
 	factor := p.Get("factor")
 	passcode := p.Get("passcode")
+	device, nth := p.Get("device"), 1
 	switch factor {
-	case "passcode", "auto":
-	case "push", "phone", "sms":
+	case "passcode", "auto", "sms":
+	case "prompt":
+		if n, ok := smsChoice(p.Get("prompt")); ok {
+			factor, nth = "sms", n
+		} else {
+			passcode = p.Get("prompt")
+		}
+	case "push", "phone":
 		fail(c, formatJSON, http.StatusBadRequest, codeBadRequest, "Invalid request parameters",
-			"factor "+factor+" is not offered by this server; use passcode")
+			"factor "+factor+" is not offered by this server; use passcode or sms")
 		return
 	default:
-		fail(c, formatJSON, http.StatusBadRequest, codeBadRequest, "Invalid request parameters", "factor must be passcode or auto")
+		fail(c, formatJSON, http.StatusBadRequest, codeBadRequest, "Invalid request parameters", "factor must be passcode, sms, prompt or auto")
+		return
+	}
+	if factor == "sms" {
+		a.authSMS(c, l, device, nth)
 		return
 	}
 	if factor == "passcode" && passcode == "" {
@@ -170,7 +187,34 @@ func (a *API) AuthPOST(c *gin.Context) {
 		a.internalError(c, formatJSON, err)
 		return
 	}
-	if p.Get("async") == "1" {
+	a.answerAuth(c, l, out)
+}
+
+// authSMS answers an auth call with factor sms: Duo's deny with status
+// "sent" once the text is in the outbox, or 429 with Retry-After while the
+// phone has had its texts for now.
+func (a *API) authSMS(c *gin.Context, l login, device string, nth int) {
+	if ok, wait := a.allowPasscode(l); !ok {
+		tooManyRequests(c, formatJSON, wait)
+		return
+	}
+	out, retry, err := a.sendSMS(c, l, device, nth)
+	if err != nil {
+		a.internalError(c, formatJSON, err)
+		return
+	}
+	if retry > 0 {
+		c.Header("Retry-After", retryAfterSeconds(retry))
+		fail(c, formatJSON, http.StatusTooManyRequests, codeTooManyRequests, "Too many requests", out.StatusMsg)
+		return
+	}
+	a.answerAuth(c, l, out)
+}
+
+// answerAuth answers an auth outcome, or keeps it for auth_status when the
+// call was async.
+func (a *API) answerAuth(c *gin.Context, l login, out authOutcome) {
+	if paramsOf(c).Get("async") == "1" {
 		txid, err := a.saveTransaction(c, l.app, out)
 		if err != nil {
 			a.internalError(c, formatJSON, err)

@@ -52,6 +52,7 @@ type preauthOutcome struct {
 	username  string        // normalized
 	enrollURL string        // for ResultEnroll
 	phones    []store.Phone // activated phones that make passcodes, for ResultAuth
+	sms       []store.Phone // phones that take SMS passcodes here, for ResultAuth
 }
 
 // resolveUser turns user_id into the username it names.
@@ -91,6 +92,7 @@ func (a *API) preauth(c *gin.Context, l login) (preauthOutcome, error) {
 				out.phones = append(out.phones, ph)
 			}
 		}
+		out.sms = smsPhones(d, login.Phones)
 		return out, nil
 	case policy.ResultEnroll:
 		// A signed, self-contained URL: a host that loops on preauth
@@ -132,20 +134,11 @@ func denied(msg string) authOutcome {
 // under allow get in, the rest are refused). Every outcome is audited.
 func (a *API) authenticate(c *gin.Context, l login, passcode string) (authOutcome, error) {
 	ctx := ctxOf(c)
-	d, u, err := a.policy.Decide(ctx, l.app, l.username, l.ip)
-	if err != nil {
-		return authOutcome{}, err
+	d, u, settled, err := a.decideAuth(c, l)
+	if err != nil || settled != nil {
+		return deref(settled), err
 	}
 	username := policy.NormalizeUsername(l.app, l.username)
-	switch d.Result {
-	case policy.ResultAllow:
-		return allowed(d.Message), a.auditAttempt(c, l, username, "auth", d)
-	case policy.ResultDeny:
-		return denied(d.Message), a.auditAttempt(c, l, username, "auth", d)
-	case policy.ResultEnroll:
-		msg := "Enroll in two-factor authentication first: " + a.enroll.InlineURL(username, l.app)
-		return denied(msg), a.auditAttempt(c, l, username, "auth", d)
-	}
 	code := verify.NormalizeCode(passcode)
 	if code == "" || strings.Trim(code, "0123456789") != "" {
 		// Not an attempt at a code (an empty line, a menu word): say how to
@@ -184,6 +177,36 @@ func (a *API) authenticate(c *gin.Context, l login, passcode string) (authOutcom
 			a.auditAttempt(c, l, username, "auth", d)
 	}
 	return authOutcome{}, err
+}
+
+// decideAuth decides an auth call by policy. Every decision but "auth" is
+// settled here, audited, and comes back as the outcome; for "auth" the
+// outcome is nil and the caller goes on with the user's factor.
+func (a *API) decideAuth(c *gin.Context, l login) (policy.Decision, *store.User, *authOutcome, error) {
+	d, u, err := a.policy.Decide(ctxOf(c), l.app, l.username, l.ip)
+	if err != nil {
+		return d, nil, nil, err
+	}
+	username := policy.NormalizeUsername(l.app, l.username)
+	var out authOutcome
+	switch d.Result {
+	case policy.ResultAuth:
+		return d, u, nil, nil
+	case policy.ResultAllow:
+		out = allowed(d.Message)
+	case policy.ResultEnroll:
+		out = denied("Enroll in two-factor authentication first: " + a.enroll.InlineURL(username, l.app))
+	default:
+		out = denied(d.Message)
+	}
+	return d, u, &out, a.auditAttempt(c, l, username, "auth", d)
+}
+
+func deref(o *authOutcome) authOutcome {
+	if o == nil {
+		return authOutcome{}
+	}
+	return *o
 }
 
 // auditAttempt records the outcome of an attempt that did not reach a

@@ -3,6 +3,8 @@ package duo
 import (
 	"errors"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -77,10 +79,18 @@ func (a *API) RESTPreauthPOST(c *gin.Context) {
 	}
 	switch out.Result {
 	case policy.ResultAuth:
+		text, factors := menu(out.username, out.sms)
+		// login_duo looks the typed answer up in factors: "1" becomes
+		// "sms1", anything else (a passcode) is sent as typed.
+		f := bson.D{{Key: "default", Value: factors["default"]}}
+		for i := range out.sms {
+			k := strconv.Itoa(i + 1)
+			f = append(f, bson.E{Key: k, Value: factors[k]})
+		}
 		okREST(c, bson.D{
 			{Key: "result", Value: "auth"},
-			{Key: "prompt", Value: passcodePrompt(out.username)},
-			{Key: "factors", Value: bson.D{{Key: "default", Value: "passcode"}}},
+			{Key: "prompt", Value: text},
+			{Key: "factors", Value: f},
 		})
 	case policy.ResultEnroll:
 		okREST(c, bson.D{{Key: "result", Value: "enroll"}, {Key: "status", Value: "Please enroll at " + out.enrollURL}})
@@ -97,7 +107,8 @@ func (a *API) RESTAuthPOST(c *gin.Context) {
 		return
 	}
 	p := paramsOf(c)
-	if f := p.Get("factor"); f != "auto" && f != "passcode" {
+	factor := p.Get("factor")
+	if factor != "auto" && factor != "passcode" && factor != "sms" {
 		fail(c, formatOf(c), http.StatusBadRequest, codeBadRequest, "Invalid request parameters", "factor")
 		return
 	}
@@ -112,7 +123,28 @@ func (a *API) RESTAuthPOST(c *gin.Context) {
 		tooManyRequests(c, formatOf(c), wait)
 		return
 	}
-	out, err := a.authenticate(c, l, passcode)
+	var out authOutcome
+	var err error
+	nth, sms := smsChoice(passcode) // the menu's "sms1"
+	switch {
+	case factor == "sms":
+		// The JSON REST v1's factor=sms, with phone=phoneN or a device id.
+		device := p.Get("device")
+		nth = 1
+		if n, ok := strings.CutPrefix(p.Get("phone"), "phone"); ok {
+			nth, _ = strconv.Atoi(n)
+		} else if p.Get("phone") != "" {
+			device = p.Get("phone")
+		}
+		// A refused send is a deny that says why, never an HTTP error: a
+		// terminal client would treat that as the server failing, and its
+		// failmode could let the user in.
+		out, _, err = a.sendSMS(c, l, device, nth)
+	case sms:
+		out, _, err = a.sendSMS(c, l, "", nth)
+	default:
+		out, err = a.authenticate(c, l, passcode)
+	}
 	if err != nil {
 		a.internalError(c, formatOf(c), err)
 		return

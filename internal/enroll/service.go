@@ -47,6 +47,7 @@ type Store interface {
 	store.SecurityKeyQueries
 	store.HardwareTokenQueries
 	store.FactorQueries
+	store.SMSPasscodeQueries
 	store.TokenQueries
 	store.EnrollmentLinkQueries
 	store.PendingEnrollmentQueries
@@ -78,6 +79,7 @@ type Service struct {
 	linkKey   []byte
 	inlineKey []byte
 	bypassKey []byte
+	smsKey    []byte
 	webauthn  *webauthn.WebAuthn
 }
 
@@ -99,6 +101,7 @@ func New(o Options) (*Service, error) {
 		store: o.Store, clock: o.Clock, box: o.Box, baseURL: o.BaseURL, orgName: o.OrgName,
 		linkKey: o.Box.SubKey("enrollment-link-token"), inlineKey: o.Box.SubKey("inline-enrollment-token"),
 		bypassKey: o.Box.SubKey("bypass-code"),
+		smsKey:    o.Box.SubKey("sms-passcode"),
 		webauthn:  wa,
 	}, nil
 }
@@ -111,6 +114,10 @@ func newUserKey() string { return secret.NewID("DU", 20) }
 // BypassCodeHash is the keyed hash a bypass code is stored under
 // (verify.HashBypassCode with this portal's key).
 func (s *Service) BypassCodeHash(code string) []byte { return verify.HashBypassCode(s.bypassKey, code) }
+
+// SMSPasscodeHash is the keyed hash an SMS passcode is stored under
+// (verify.HashSMSPasscode, under the key factors.Service derives alike).
+func (s *Service) SMSPasscodeHash(code string) []byte { return verify.HashSMSPasscode(s.smsKey, code) }
 
 func tokenAAD(key string) []byte { return []byte("hardware-token:" + key) }
 

@@ -30,17 +30,21 @@ const (
 // of range; nothing was changed.
 var ErrInvalidBypassOptions = errors.New("factors: invalid bypass code options")
 
-// Service issues and clears bypass codes.
+// Service issues and clears bypass codes, and texts SMS passcodes.
 type Service struct {
 	store     store.Store
 	clock     clock.Clock
 	bypassKey []byte
+	smsKey    []byte
+	orgName   func(context.Context) string // see UseSMS
+	wake      func()
 }
 
-// New returns a Service. The bypass-code key is derived from box as
-// enroll.Service derives it, so that codes issued here are found at login.
+// New returns a Service. The bypass-code and SMS passcode keys are derived
+// from box as enroll.Service derives them, so that codes issued here are
+// found at login.
 func New(st store.Store, c clock.Clock, box *secret.Box) *Service {
-	return &Service{store: st, clock: c, bypassKey: box.SubKey("bypass-code")}
+	return &Service{store: st, clock: c, bypassKey: box.SubKey("bypass-code"), smsKey: box.SubKey("sms-passcode")}
 }
 
 // BypassOptions say how many codes to make and how they work.
@@ -156,7 +160,7 @@ func (s *Service) insertCodesTx(ctx context.Context, q store.Queries, u store.Us
 	}
 	codes := make([]string, 0, n)
 	for len(codes) < n {
-		code := newBypassCode()
+		code := newDigits(verify.BypassCodeDigits)
 		h := verify.HashBypassCode(s.bypassKey, code)
 		if taken[string(h)] {
 			continue
@@ -172,9 +176,9 @@ func (s *Service) insertCodesTx(ctx context.Context, q store.Queries, u store.Us
 	return codes, nil
 }
 
-// newBypassCode draws verify.BypassCodeDigits uniform random digits.
-func newBypassCode() string {
-	b := make([]byte, verify.BypassCodeDigits)
+// newDigits draws n uniform random digits (a bypass code, an SMS passcode).
+func newDigits(n int) string {
+	b := make([]byte, n)
 	for i := range b {
 		n, err := rand.Int(rand.Reader, big.NewInt(10))
 		if err != nil {

@@ -536,3 +536,20 @@ func Enqueue(ctx context.Context, q store.Queries, m store.Message, now time.Tim
 	m.CreatedAt, m.NextAttemptAt = now, now
 	return q.EnqueueMessage(ctx, &m)
 }
+
+// SMSPasscodeIntent is the intent key of the SMS that carries passcode id.
+func SMSPasscodeIntent(id int64) string { return fmt.Sprintf("%s%d", smsPasscodeIntentPrefix, id) }
+
+const smsPasscodeIntentPrefix = "sms-passcode:"
+
+// SMSPasscodeText composes the SMS of a one-time passcode to number
+// (E.164), delivered ahead of bulk mail (store.PriorityLogin): someone is
+// waiting for it at a login. The caller sets the IntentKey
+// (SMSPasscodeIntent).
+func SMSPasscodeText(org Org, number, code string, valid time.Duration) store.Message {
+	m := composeSMS(org, number, fmt.Sprintf(
+		"Your passcode is %s. It works once, for %d minutes. If you are not signing in right now, do not share it and tell your help desk.",
+		code, int(valid/time.Minute)), Vars{})
+	m.Priority = store.PriorityLogin
+	return m
+}

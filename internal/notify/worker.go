@@ -305,6 +305,17 @@ func RedactLinks(body string) string {
 	})
 }
 
+// redactDelivered is what the outbox keeps of a delivered body: no links
+// (RedactLinks), and no passcode of an SMS passcode text, which is stored
+// nowhere else but as a keyed hash.
+func redactDelivered(m store.Message, body string) string {
+	body = RedactLinks(body)
+	if strings.HasPrefix(m.IntentKey, smsPasscodeIntentPrefix) {
+		body = reasonDigits.ReplaceAllString(body, "[code removed after delivery]")
+	}
+	return body
+}
+
 // recordCtx is for writing a result after the worker's context was cancelled:
 // an outcome already known must be recorded, or the message is sent again.
 func recordCtx() (context.Context, context.CancelFunc) {
@@ -319,7 +330,7 @@ func (s *Service) markSent(m store.Message) {
 	// A busy database is worth a few tries here: failing to record a
 	// delivery means delivering it again after the lease.
 	for try := 0; try < 3; try++ {
-		if held, err = s.store.MarkMessageSent(ctx, m.ID, *m.ClaimedUntil, s.clock.Now(), RedactLinks(m.BodyText), RedactLinks(m.BodyHTML)); err == nil {
+		if held, err = s.store.MarkMessageSent(ctx, m.ID, *m.ClaimedUntil, s.clock.Now(), redactDelivered(m, m.BodyText), RedactLinks(m.BodyHTML)); err == nil {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)

@@ -18,7 +18,8 @@ type Factors struct {
 
 // The one definition of "enrolled": a user is enrolled under a list of
 // accepted methods when they hold a factor of one of them. A phone counts
-// for authenticator apps once activated with its TOTP secret; a security
+// for authenticator apps once activated with its TOTP secret, and for SMS
+// when it takes SMS passcodes (store.Phone.TakesSMS); a security
 // key and a hardware token count as soon as they are registered or
 // assigned. The SQL of the admin figures (store/sqlite enrolledExpr) says
 // the same, and TestEnrolledAgreesEverywhere holds them together.
@@ -36,6 +37,13 @@ func (f Factors) EnrolledUnder(methods []string) bool {
 	if Counts(methods, store.MethodAuthenticatorApp) {
 		for _, p := range f.Phones {
 			if p.Activated && len(p.TOTPSecret) > 0 {
+				return true
+			}
+		}
+	}
+	if Counts(methods, store.MethodSMS) {
+		for _, p := range f.Phones {
+			if p.TakesSMS() {
 				return true
 			}
 		}
@@ -84,18 +92,24 @@ func EnrolledGivenPhones(ctx context.Context, r FactorReader, userID int64, meth
 // when not nil, are the user's phones as the caller read them.
 func loadUntilEnrolled(ctx context.Context, r FactorReader, userID int64, methods []string, stop bool, phones *[]store.Phone) (bool, Factors, error) {
 	var f Factors
+	read := false
+	loadPhones := func() (err error) {
+		switch {
+		case read:
+		case phones != nil:
+			f.Phones = *phones
+		default:
+			f.Phones, err = r.PhonesByUser(ctx, userID)
+		}
+		read = true
+		return err
+	}
 	steps := []struct {
 		method string
 		load   func() error
 	}{
-		{store.MethodAuthenticatorApp, func() (err error) {
-			if phones != nil {
-				f.Phones = *phones
-				return nil
-			}
-			f.Phones, err = r.PhonesByUser(ctx, userID)
-			return err
-		}},
+		{store.MethodAuthenticatorApp, loadPhones},
+		{store.MethodSMS, loadPhones},
 		{store.MethodSecurityKey, func() (err error) { f.SecurityKeys, err = r.SecurityKeysByUser(ctx, userID); return err }},
 		{store.MethodHardwareToken, func() (err error) { f.HardwareTokens, err = r.HardwareTokensByUser(ctx, userID); return err }},
 	}

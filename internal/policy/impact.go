@@ -107,6 +107,9 @@ func subjectFactors(s store.AccessSubject) Factors {
 	if s.HasAuthenticatorApp {
 		f.Phones = []store.Phone{{Activated: true, TOTPSecret: []byte{1}}}
 	}
+	if s.HasSMSPhone {
+		f.Phones = append(f.Phones, store.Phone{Type: store.PhoneMobile, Number: "+1", Activated: true})
+	}
 	if s.HasSecurityKey {
 		f.SecurityKeys = []store.SecurityKey{{}}
 	}
@@ -147,6 +150,9 @@ func classKey(s store.AccessSubject, buf []byte) []byte {
 	buf = append(buf, '|')
 	if s.HasAuthenticatorApp {
 		buf = append(buf, 'a')
+	}
+	if s.HasSMSPhone {
+		buf = append(buf, 's')
 	}
 	if s.HasSecurityKey {
 		buf = append(buf, 'k')

@@ -15,6 +15,8 @@ type AccessSubject struct {
 	Groups   []int64 // ascending
 	// HasAuthenticatorApp: an activated phone with an authenticator app.
 	HasAuthenticatorApp bool
+	// HasSMSPhone: a phone that takes SMS passcodes (Phone.TakesSMS).
+	HasSMSPhone bool
 	// HasSecurityKey: at least one registered security key.
 	HasSecurityKey bool
 	// HasHardwareToken: at least one hardware token assigned.

@@ -25,8 +25,11 @@ type Message struct {
 	ID int64
 	// IntentKey names the intent ("enroll-link:42:sent:1"); writing the same
 	// intent twice keeps one message, so nothing is ever sent twice for it.
-	IntentKey     string
-	Channel       string
+	IntentKey string
+	Channel   string
+	// Priority orders delivery: higher first (PriorityLogin before
+	// PriorityNormal), then oldest first.
+	Priority      int
 	Recipient     string
 	Subject       string
 	BodyText      string

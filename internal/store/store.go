@@ -51,6 +51,7 @@ type Queries interface {
 	PhoneQueries
 	SecurityKeyQueries
 	FactorQueries
+	SMSPasscodeQueries
 	BypassCodeQueries
 	TokenQueries
 	EnrollmentLinkQueries

@@ -24,17 +24,7 @@ type DuoNodeClient struct {
 // The test fails when node or the client is not installed.
 func NewDuoNodeClient(t testing.TB, clientID, clientSecret, apiHost, redirect, caFile string) *DuoNodeClient {
 	t.Helper()
-	dir := os.Getenv("PORTAL_TEST_TOOLS")
-	if dir == "" {
-		dir = filepath.Join(RepoRoot(t), ".test-tools")
-	}
-	modules := filepath.Join(dir, "node_modules")
-	if _, err := os.Stat(filepath.Join(modules, "@duosecurity", "duo_universal", "package.json")); err != nil {
-		t.Fatalf("Duo's Node.js client is missing (%v): run `make test-tools`", err)
-	}
-	if _, err := exec.LookPath("node"); err != nil {
-		t.Fatalf("node is missing: run `make test-tools`")
-	}
+	modules := nodeModules(t, "duo_universal")
 	return &DuoNodeClient{t: t, script: filepath.Join(RepoRoot(t), "internal", "duo", "testdata", "duo_universal_client.js"),
 		env: append(os.Environ(), "NODE_PATH="+modules, "DUO_CLIENT_ID="+clientID, "DUO_CLIENT_SECRET="+clientSecret,
 			"DUO_API_HOST="+apiHost, "DUO_REDIRECT_URL="+redirect, "DUO_CA="+caFile)}
@@ -64,4 +54,23 @@ func (n *DuoNodeClient) Call(out any, args ...string) (failed bool, message stri
 		n.t.Fatalf("node %v printed %q: %v", args, stdout, err)
 	}
 	return false, ""
+}
+
+// nodeModules is the node_modules directory of the test tools, which must
+// hold Duo's package @duosecurity/pkg; the test fails when it or node is
+// missing.
+func nodeModules(t testing.TB, pkg string) string {
+	t.Helper()
+	dir := os.Getenv("PORTAL_TEST_TOOLS")
+	if dir == "" {
+		dir = filepath.Join(RepoRoot(t), ".test-tools")
+	}
+	modules := filepath.Join(dir, "node_modules")
+	if _, err := os.Stat(filepath.Join(modules, "@duosecurity", pkg, "package.json")); err != nil {
+		t.Fatalf("Duo's Node.js client @duosecurity/%s is missing (%v): run `make test-tools`", pkg, err)
+	}
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Fatalf("node is missing: run `make test-tools`")
+	}
+	return modules
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -42,9 +43,17 @@ type LoginDuo struct {
 // again.
 func NewLoginDuo(t testing.TB, ikey, skey, host, caFile, failmode string) LoginDuo {
 	t.Helper()
+	return NewLoginDuoPrompts(t, ikey, skey, host, caFile, failmode, 1)
+}
+
+// NewLoginDuoPrompts is NewLoginDuo with prompts rounds per run, as a
+// login whose first round texts a passcode (and is counted as failed by
+// login_duo) needs a second one to type it.
+func NewLoginDuoPrompts(t testing.TB, ikey, skey, host, caFile, failmode string, prompts int) LoginDuo {
+	t.Helper()
 	conf := filepath.Join(t.TempDir(), "login_duo.conf")
 	text := "[duo]\nikey = " + ikey + "\nskey = " + skey + "\nhost = " + host +
-		"\ncafile = " + caFile + "\nfailmode = " + failmode + "\nhttps_timeout = 5\nprompts = 1\n"
+		"\ncafile = " + caFile + "\nfailmode = " + failmode + "\nhttps_timeout = 5\nprompts = " + strconv.Itoa(prompts) + "\n"
 	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}

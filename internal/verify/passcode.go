@@ -24,7 +24,7 @@ const (
 
 // Passcode is the factor a right passcode proved.
 type Passcode struct {
-	Factor string      // FactorAppPasscode, FactorBypassCode
+	Factor string      // FactorAppPasscode, FactorBypassCode, FactorHardwareToken, FactorSMSPasscode
 	Device string      // the phone's public id, or "" for a bypass code
 	Phone  store.Phone // the phone, for FactorAppPasscode
 }
@@ -35,21 +35,24 @@ type PasscodeStore interface {
 	PhonesByUser(ctx context.Context, userID int64) ([]store.Phone, error)
 	BypassCodesByUser(ctx context.Context, userID int64) ([]store.BypassCode, error)
 	OATHTokensByUser(ctx context.Context, userID int64) ([]store.OATHToken, error)
+	LiveSMSPasscodes(ctx context.Context, userID int64, now time.Time) ([]store.SMSPasscode, error)
 }
 
 // PasscodeSecrets opens what a passcode is compared with: a phone's sealed
-// TOTP secret, and the keyed hash that bypass codes are stored under
-// (enroll.Service).
+// TOTP secret, and the keyed hashes that bypass codes and SMS passcodes are
+// stored under (enroll.Service).
 type PasscodeSecrets interface {
 	OpenPhoneSecret(ph store.Phone) (string, error)
 	BypassCodeHash(code string) []byte
+	SMSPasscodeHash(code string) []byte
 	OpenTokenSecret(t store.OATHToken) ([]byte, error)
 }
 
 // CheckPasscode verifies a passcode typed at login, as one attempt counted
 // by CheckCode, against every passcode factor of the user: the activated
-// phones' and tablets' TOTP codes (6 digits) and the live bypass codes
-// (BypassCodeDigits digits). A correct code is spent (the phone's last
+// phones' and tablets' TOTP codes (6 digits), the hardware tokens' codes,
+// the live SMS passcodes (SMSPasscodeDigits digits) and the live bypass
+// codes (BypassCodeDigits digits). A correct code is spent (the phone's last
 // step advances, a bypass code loses a use) and clears the failure count;
 // a wrong one counts towards lockout under failAction and returns
 // *WrongCodeError or ErrLockedOut. A locked-out user is refused without
@@ -84,7 +87,11 @@ func CheckPasscode(ctx context.Context, st PasscodeStore, c clock.Clock, u store
 	if err != nil {
 		return Passcode{}, fmt.Errorf("verify: hardware tokens: %w", err)
 	}
-	if len(devices) == 0 && len(live) == 0 && len(tokens) == 0 {
+	texted, err := st.LiveSMSPasscodes(ctx, u.ID, now)
+	if err != nil {
+		return Passcode{}, fmt.Errorf("verify: sms passcodes: %w", err)
+	}
+	if len(devices) == 0 && len(live) == 0 && len(tokens) == 0 && len(texted) == 0 {
 		return Passcode{}, ErrNoPasscodeDevice
 	}
 	code = NormalizeCode(code)
@@ -92,6 +99,9 @@ func CheckPasscode(ctx context.Context, st PasscodeStore, c clock.Clock, u store
 	err = CheckCode(ctx, st, c, CodeCheck{User: u, Who: who, WrongAction: failAction, Match: func() (Accept, error) {
 		now := c.Now()
 		if accept := matchBypassCode(live, keys, code, u.ID, now, &spent); accept != nil {
+			return accept, nil
+		}
+		if accept := matchSMSPasscode(texted, keys, code, now, &spent); accept != nil {
 			return accept, nil
 		}
 		if accept, err := matchTokenCode(tokens, keys, code, now, &spent); accept != nil || err != nil {

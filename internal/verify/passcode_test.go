@@ -231,12 +231,16 @@ func TestRightCodeSettlingAfterTheLockoutIsRefused(t *testing.T) {
 }
 
 // funcSecrets adapts an unsealing function to verify.PasscodeSecrets, with
-// a fixed bypass-code key.
+// fixed bypass-code and SMS passcode keys.
 type funcSecrets func(store.Phone) (string, error)
 
 func (f funcSecrets) OpenPhoneSecret(p store.Phone) (string, error) { return f(p) }
 func (funcSecrets) BypassCodeHash(code string) []byte {
 	return verify.HashBypassCode([]byte("test bypass key"), code)
+}
+
+func (funcSecrets) SMSPasscodeHash(code string) []byte {
+	return verify.HashSMSPasscode([]byte("test sms key"), code)
 }
 
 func (funcSecrets) OpenTokenSecret(t store.OATHToken) ([]byte, error) { return t.Secret, nil }

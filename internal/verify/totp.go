@@ -65,11 +65,11 @@ func MatchTOTP(base32Secret, code string, now time.Time, lastStep int64) (step i
 }
 
 // ValidPasscodeShape reports whether code could be a passcode of some
-// factor: an app's or a token's six digits, a token's eight, a bypass
-// code's nine.
+// factor: an app's or a token's six digits, an SMS passcode's seven, a
+// token's eight, a bypass code's nine.
 func ValidPasscodeShape(code string) bool {
 	if len(code) == 8 && strings.Trim(code, "0123456789") == "" {
 		return true // an 8-digit hardware token
 	}
-	return ValidCodeShape(code) || ValidBypassCodeShape(code)
+	return ValidCodeShape(code) || ValidBypassCodeShape(code) || validSMSPasscodeShape(code)
 }

@@ -37,9 +37,9 @@ func TestEnrolledAgreesEverywhere(t *testing.T) {
 		}
 		return u
 	}
-	phone := func(u store.User, activated bool) {
+	phone := func(u store.User, activated bool, number string) {
 		t.Helper()
-		ph := store.Phone{Key: secret.NewID("DP", 20), Type: store.PhoneMobile, Platform: store.PlatformAndroid, CreatedAt: now}
+		ph := store.Phone{Key: secret.NewID("DP", 20), Type: store.PhoneMobile, Number: number, Platform: store.PlatformAndroid, CreatedAt: now}
 		if activated {
 			ph.TOTPSecret, ph.Activated, ph.ActivatedAt = []byte("sealed"), true, &now
 		}
@@ -48,11 +48,15 @@ func TestEnrolledAgreesEverywhere(t *testing.T) {
 	}
 	type holder struct {
 		user  store.User
-		holds string // the one kind of factor held; "" for none
+		holds []string // the kinds of factor held; none for none
 	}
 	none, unactivated, app, key, token := add("nobody"), add("unactivated"), add("appuser"), add("keyuser"), add("tokenuser")
-	phone(unactivated, false)
-	phone(app, true)
+	sms := add("smsuser")
+	phone(unactivated, false, "+14155550100")
+	phone(app, true, "")
+	// An activated mobile with a number makes codes in its app and takes
+	// SMS passcodes: it counts under either method.
+	phone(sms, true, "+14155550101")
 	testkit.NoErr(t, p.Store.CreateSecurityKey(ctx, &store.SecurityKey{Key: secret.NewID("DW", 20), UserID: key.ID,
 		CredentialID: []byte("credential"), PublicKey: []byte("public key"), AAGUID: make([]byte, 16), CreatedAt: now}))
 	// The portal has no way yet to add a hardware token but the CSV import,
@@ -63,12 +67,15 @@ func TestEnrolledAgreesEverywhere(t *testing.T) {
 	_, err = db.Exec(`INSERT INTO hardware_tokens (token_key, serial, type, secret, user_id, created_at) VALUES ('DHTOKEN', '123456', 'h6', x'00', ?, ?)`,
 		token.ID, now.Unix())
 	testkit.NoErr(t, err)
-	holders := []holder{{none, ""}, {unactivated, ""}, {app, store.MethodAuthenticatorApp}, {key, store.MethodSecurityKey}, {token, store.MethodHardwareToken}}
+	holders := []holder{{none, nil}, {unactivated, nil}, {app, []string{store.MethodAuthenticatorApp}},
+		{key, []string{store.MethodSecurityKey}}, {token, []string{store.MethodHardwareToken}},
+		{sms, []string{store.MethodAuthenticatorApp, store.MethodSMS}}}
 
 	global := testkit.Got(p.Store.GlobalPolicy(ctx)).Must(t)
 	for _, methods := range [][]string{
 		policy.DefaultAuthMethods,
 		{store.MethodAuthenticatorApp},
+		{store.MethodSMS},
 		{store.MethodSecurityKey, store.MethodHardwareToken},
 		{},
 	} {
@@ -77,7 +84,10 @@ func TestEnrolledAgreesEverywhere(t *testing.T) {
 			testkit.NoErr(t, p.Store.UpdatePolicy(ctx, global))
 			enrolledCount := 0
 			for _, hd := range holders {
-				want := hd.holds != "" && policy.Counts(methods, hd.holds)
+				want := false
+				for _, m := range hd.holds {
+					want = want || policy.Counts(methods, m)
+				}
 				if want {
 					enrolledCount++
 				}
@@ -85,7 +95,7 @@ func TestEnrolledAgreesEverywhere(t *testing.T) {
 				if got := f.EnrolledUnder(methods); got != want {
 					t.Errorf("%s: Factors.EnrolledUnder = %v, want %v", hd.user.Username, got, want)
 				}
-				if got := f.Any(); got != (hd.holds != "") {
+				if got := f.Any(); got != (len(hd.holds) > 0) {
 					t.Errorf("%s: Factors.Any = %v", hd.user.Username, got)
 				}
 				if got := testkit.Got(p.Policy.Enrolled(ctx, hd.user.ID)).Must(t); got != want {
@@ -123,7 +133,7 @@ func TestEnrolledAgreesEverywhere(t *testing.T) {
 		prompt := h.start(t, c, hd.user.Username)
 		wantRedirect(t, c.Get(prompt), prompt+"/enroll")
 		r := c.Get(prompt + "/enroll")
-		if hd.holds == "" {
+		if len(hd.holds) == 0 {
 			wantStatus(t, r, http.StatusOK, "Set up two-factor sign-in")
 			continue
 		}

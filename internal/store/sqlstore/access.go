@@ -103,6 +103,8 @@ func (s queries) AccessSubjects(ctx context.Context, emails bool) ([]store.Acces
 		switch k.method {
 		case store.MethodAuthenticatorApp:
 			set = func(a *store.AccessSubject) { a.HasAuthenticatorApp = true }
+		case store.MethodSMS:
+			set = func(a *store.AccessSubject) { a.HasSMSPhone = true }
 		case store.MethodSecurityKey:
 			set = func(a *store.AccessSubject) { a.HasSecurityKey = true }
 		case store.MethodHardwareToken:

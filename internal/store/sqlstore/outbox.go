@@ -15,10 +15,10 @@ func (s queries) EnqueueMessage(ctx context.Context, m *store.Message) (bool, er
 	// RETURNING gives no row when the intent was already queued.
 	var id int64
 	err := s.q.QueryRowContext(ctx, `
-		INSERT INTO outbox (intent_key, channel, recipient, subject, body_text, body_html, status, next_attempt_at, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)
+		INSERT INTO outbox (intent_key, channel, priority, recipient, subject, body_text, body_html, status, next_attempt_at, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)
 		ON CONFLICT (intent_key) DO NOTHING RETURNING id`,
-		m.IntentKey, m.Channel, m.Recipient, m.Subject, m.BodyText, m.BodyHTML, unix(m.NextAttemptAt), unix(m.CreatedAt)).Scan(&id)
+		m.IntentKey, m.Channel, m.Priority, m.Recipient, m.Subject, m.BodyText, m.BodyHTML, unix(m.NextAttemptAt), unix(m.CreatedAt)).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -30,7 +30,7 @@ func (s queries) EnqueueMessage(ctx context.Context, m *store.Message) (bool, er
 	return true, nil
 }
 
-const messageColumns = `id, intent_key, channel, recipient, subject, body_text, body_html, status,
+const messageColumns = `id, intent_key, channel, priority, recipient, subject, body_text, body_html, status,
 	attempts, next_attempt_at, last_error, created_at, sent_at, claimed_until, claimed_by`
 
 func scanMessage(r interface{ Scan(...any) error }) (store.Message, error) {
@@ -38,7 +38,7 @@ func scanMessage(r interface{ Scan(...any) error }) (store.Message, error) {
 	var next, created int64
 	var sent, claimed sql.NullInt64
 	var by sql.NullString
-	err := r.Scan(&m.ID, &m.IntentKey, &m.Channel, &m.Recipient, &m.Subject, &m.BodyText, &m.BodyHTML, &m.Status,
+	err := r.Scan(&m.ID, &m.IntentKey, &m.Channel, &m.Priority, &m.Recipient, &m.Subject, &m.BodyText, &m.BodyHTML, &m.Status,
 		&m.Attempts, &next, &m.LastError, &created, &sent, &claimed, &by)
 	m.ClaimedBy = by.String
 	m.NextAttemptAt, m.CreatedAt = fromUnix(next), fromUnix(created)
@@ -66,7 +66,7 @@ func (s queries) ClaimMessages(ctx context.Context, by string, channels []string
 			WHERE channel IN (?`+strings.Repeat(", ?", len(channels)-1)+`)
 			  AND ((status = 'pending' AND next_attempt_at <= ?)
 			    OR (status = 'sending' AND claimed_until <= ?))
-			ORDER BY id LIMIT ?`+s.d.skipLocked()+`)
+			ORDER BY priority DESC, id LIMIT ?`+s.d.skipLocked()+`)
 		RETURNING `+messageColumns, args...)
 	if err != nil {
 		return nil, wrap("claim messages", err)
@@ -83,9 +83,14 @@ func (s queries) ClaimMessages(ctx context.Context, by string, channels []string
 	if err := rows.Err(); err != nil {
 		return nil, wrap("claim messages", err)
 	}
-	// RETURNING has no order; delivery order matters (an activation's
-	// install SMS goes before its link).
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	// RETURNING has no order; delivery order matters: a login's passcode
+	// goes first, and an activation's install SMS before its link.
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Priority != out[j].Priority {
+			return out[i].Priority > out[j].Priority
+		}
+		return out[i].ID < out[j].ID
+	})
 	return out, nil
 }
 

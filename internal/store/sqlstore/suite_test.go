@@ -49,6 +49,8 @@ var suite = map[string]func(*testing.T){
 	"TestLoginCacheIsBounded":                                    TestLoginCacheIsBounded,
 	"TestLoginCacheForgetsEverythingAfterALongBacklog":           TestLoginCacheForgetsEverythingAfterALongBacklog,
 	"TestLoginCacheWarmsWithEveryUser":                           TestLoginCacheWarmsWithEveryUser,
+	"TestSMSPasscodesCountSendsAndSpendOnce":                     TestSMSPasscodesCountSendsAndSpendOnce,
+	"TestOutboxClaimsLoginMessagesFirst":                         TestOutboxClaimsLoginMessagesFirst,
 }
 
 // runners are the tests that run the suite, not part of it.

@@ -12,8 +12,8 @@ import (
 
 // The kinds of factor, with the SQL that finds the users holding one that
 // counts: the same rule as policy.Factors.EnrolledUnder (a phone once
-// activated with its TOTP secret, any registered security key, any assigned
-// hardware token).
+// activated with its TOTP secret, an activated mobile phone with a number
+// for SMS, any registered security key, any assigned hardware token).
 var factorKinds = []struct {
 	method string
 	exists string // true for the user u holding one
@@ -22,6 +22,9 @@ var factorKinds = []struct {
 	{store.MethodAuthenticatorApp,
 		`EXISTS (SELECT 1 FROM user_phones up JOIN phones p ON p.id = up.phone_id WHERE up.user_id = u.id AND p.activated = 1 AND length(p.totp_secret) > 0)`,
 		`SELECT up.user_id FROM user_phones up JOIN phones p ON p.id = up.phone_id WHERE p.activated = 1 AND length(p.totp_secret) > 0`},
+	{store.MethodSMS,
+		`EXISTS (SELECT 1 FROM user_phones up JOIN phones p ON p.id = up.phone_id WHERE up.user_id = u.id AND p.activated = 1 AND p.type = 'mobile' AND p.number <> '')`,
+		`SELECT up.user_id FROM user_phones up JOIN phones p ON p.id = up.phone_id WHERE p.activated = 1 AND p.type = 'mobile' AND p.number <> ''`},
 	{store.MethodSecurityKey,
 		`EXISTS (SELECT 1 FROM webauthn_credentials w WHERE w.user_id = u.id)`,
 		`SELECT user_id FROM webauthn_credentials`},
