@@ -7,6 +7,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"strings"
 	"sync"
@@ -254,12 +255,117 @@ func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, e
 	return c.Conn.PrepareContext(ctx, rebind(query))
 }
 
+// A failed statement aborts a PostgreSQL transaction: every later one
+// fails until the transaction ends. In SQLite only the statement fails,
+// and the store's callers rely on it: a transaction that meets a unique
+// violation (an import line whose username was taken meanwhile, an alias
+// in use) looks at what is there and goes on. So inside a transaction,
+// each write statement runs under a savepoint that a failure rolls back,
+// leaving the transaction as it was before the statement, as SQLite does.
+const statementSavepoint = "portal_statement"
+
 func (c *conn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	return c.Conn.ExecContext(ctx, rebind(query), args)
+	query = rebind(query)
+	if !c.guard(query) {
+		return c.Conn.ExecContext(ctx, query, args)
+	}
+	if err := c.savepoint(ctx); err != nil {
+		return nil, err
+	}
+	res, err := c.Conn.ExecContext(ctx, query, args)
+	return res, c.endStatement(ctx, err)
 }
 
 func (c *conn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
-	return c.Conn.QueryContext(ctx, rebind(query), args)
+	query = rebind(query)
+	if !c.guard(query) {
+		return c.Conn.QueryContext(ctx, query, args)
+	}
+	if err := c.savepoint(ctx); err != nil {
+		return nil, err
+	}
+	rows, err := c.Conn.QueryContext(ctx, query, args)
+	if err != nil {
+		return nil, c.endStatement(ctx, err)
+	}
+	// INSERT ... RETURNING reports its error while its rows are read: the
+	// savepoint ends when they are closed.
+	return &guardedRows{Rows: rows, c: c, ctx: ctx}, nil
+}
+
+// guard tells whether query is a write inside a transaction.
+func (c *conn) guard(query string) bool {
+	if c.Conn.Conn().PgConn().TxStatus() != 'T' {
+		return false
+	}
+	q := strings.TrimLeft(query, " \t\r\n(")
+	if len(q) < 6 {
+		return false
+	}
+	switch strings.ToUpper(q[:6]) {
+	case "INSERT", "UPDATE", "DELETE":
+		return true
+	}
+	return false
+}
+
+func (c *conn) savepoint(ctx context.Context) error {
+	_, err := c.Conn.Conn().Exec(ctx, "SAVEPOINT "+statementSavepoint)
+	return err
+}
+
+// endStatement releases the statement's savepoint, or rolls back to it
+// when the statement failed (and then returns the statement's error).
+func (c *conn) endStatement(ctx context.Context, err error) error {
+	pg := c.Conn.Conn()
+	if err != nil {
+		if c.Conn.Conn().IsClosed() {
+			return err
+		}
+		ctx := context.WithoutCancel(ctx)
+		if _, rerr := pg.Exec(ctx, "ROLLBACK TO SAVEPOINT "+statementSavepoint); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		if _, rerr := pg.Exec(ctx, "RELEASE SAVEPOINT "+statementSavepoint); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+		return err
+	}
+	_, err = pg.Exec(ctx, "RELEASE SAVEPOINT "+statementSavepoint)
+	return err
+}
+
+// guardedRows ends the savepoint of a write that returns rows when they are
+// closed, rolling back to it if reading them failed.
+type guardedRows struct {
+	driver.Rows
+	c       *conn
+	ctx     context.Context
+	failure error
+	closed  bool
+}
+
+func (r *guardedRows) Next(dest []driver.Value) error {
+	err := r.Rows.Next(dest)
+	if err != nil && err != io.EOF {
+		r.failure = err
+	}
+	return err
+}
+
+func (r *guardedRows) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	err := r.Rows.Close()
+	if err == nil {
+		err = r.failure
+	}
+	if end := r.c.endStatement(r.ctx, err); end != nil && err == nil {
+		return end
+	}
+	return err
 }
 
 // CheckNamedValue turns booleans (also inside sql.Null* values) into the

@@ -370,7 +370,7 @@ func (s queries) AuditPage(ctx context.Context, f store.AuditPageFilter) ([]stor
 	args := []any{f.FromMS / 1000, (f.ToMS + 999) / 1000}
 	if f.ActionPrefix != "" {
 		where += ` AND action >= ? AND action < ?`
-		args = append(args, f.ActionPrefix, f.ActionPrefix+"\xff")
+		args = append(args, f.ActionPrefix, f.ActionPrefix+prefixEnd)
 	}
 	if f.ActorTypes != nil {
 		where += ` AND actor_type ` + s.d.inTexts()

@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -234,5 +235,36 @@ func TestConfigCacheNeverServesAStaleValue(t *testing.T) {
 	}
 	if a, err := db.ApplicationByClientID(ctx, "DIAPP"); err != nil || a.Name != "VPN" {
 		t.Fatalf("created app: %+v %v", a, err)
+	}
+}
+
+// A statement refused inside a transaction (a duplicate username) fails
+// alone: the transaction goes on and commits what else it did, on both
+// backends (PostgreSQL would abort the whole transaction by itself).
+func TestRefusedStatementLeavesTheTransactionUsable(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	err := db.InTx(ctx, func(q store.Queries) error {
+		alice := store.User{Key: "DUALICE", Username: "alice", Status: store.StatusActive, CreatedAt: t0, UpdatedAt: t0}
+		if err := q.CreateUser(ctx, &alice); err != nil {
+			return err
+		}
+		again := store.User{Key: "DUALICE2", Username: "alice", Status: store.StatusActive, CreatedAt: t0, UpdatedAt: t0}
+		if err := q.CreateUser(ctx, &again); !errors.Is(err, store.ErrConflict) {
+			t.Errorf("duplicate inside the transaction: %v, want ErrConflict", err)
+		}
+		if _, err := q.UserByUsername(ctx, "alice"); err != nil {
+			return fmt.Errorf("read after the refused statement: %w", err)
+		}
+		bob := store.User{Key: "DUBOB", Username: "bob", Status: store.StatusActive, CreatedAt: t0, UpdatedAt: t0}
+		return q.CreateUser(ctx, &bob)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"alice", "bob"} {
+		if _, err := db.UserByUsername(ctx, name); err != nil {
+			t.Errorf("%s after commit: %v", name, err)
+		}
 	}
 }

@@ -51,6 +51,7 @@ var suite = map[string]func(*testing.T){
 	"TestLoginCacheWarmsWithEveryUser":                           TestLoginCacheWarmsWithEveryUser,
 	"TestSMSPasscodesCountSendsAndSpendOnce":                     TestSMSPasscodesCountSendsAndSpendOnce,
 	"TestOutboxClaimsLoginMessagesFirst":                         TestOutboxClaimsLoginMessagesFirst,
+	"TestRefusedStatementLeavesTheTransactionUsable":             TestRefusedStatementLeavesTheTransactionUsable,
 }
 
 // runners are the tests that run the suite, not part of it.
