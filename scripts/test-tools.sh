@@ -71,4 +71,5 @@ if [ "${CI:-}" = true ]; then
   command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "test-tools: PostgreSQL (initdb) is still missing" >&2; exit 1; }
   [ -f "$axe" ] || { echo "test-tools: axe-core is still missing" >&2; exit 1; }
   [ -f "$duo" ] || { echo "test-tools: @duosecurity/duo_universal is still missing" >&2; exit 1; }
+  [ -f "$duoapi" ] || { echo "test-tools: @duosecurity/duo_api is still missing" >&2; exit 1; }
 fi

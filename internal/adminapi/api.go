@@ -253,6 +253,20 @@ func (k *call) notFound(what string) {
 	writeFail(k.c, http.StatusNotFound, codeNotFound, "Resource not found", what+" not found")
 }
 
+// answerChange answers a change made by a service: OK with an empty
+// response when err is nil, 40401 for what when err is missing (the object
+// is not there), and otherwise as fail does.
+func (k *call) answerChange(err, missing error, what string) {
+	switch {
+	case err == nil:
+		k.ok("")
+	case errors.Is(err, missing):
+		k.notFound(what)
+	default:
+		k.fail(err)
+	}
+}
+
 // fail answers an error from a service: a sentence of the domain becomes
 // 40002 with that sentence; anything else is the portal's own failure.
 func (k *call) fail(err error) {

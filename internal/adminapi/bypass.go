@@ -119,14 +119,6 @@ func (k *call) BypassCodeGET() {
 
 // BypassCodeDELETE ends one code; the user's others keep working.
 func (k *call) BypassCodeDELETE() {
-	err := k.a.factors.DeleteBypassCode(k.ctx(), k.c.Param("bypass_code_id"), k.who())
-	if errors.Is(err, factors.ErrBypassCodeNotFound) {
-		k.notFound("bypass code")
-		return
-	}
-	if err != nil {
-		k.fail(err)
-		return
-	}
-	k.ok("")
+	k.answerChange(k.a.factors.DeleteBypassCode(k.ctx(), k.c.Param("bypass_code_id"), k.who()),
+		factors.ErrBypassCodeNotFound, "bypass code")
 }

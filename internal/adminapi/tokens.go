@@ -108,16 +108,7 @@ func (k *call) TokenGET() { k.answerToken(k.c.Param("token_id")) }
 
 // TokenDELETE removes a token, from its user too.
 func (k *call) TokenDELETE() {
-	err := k.a.factors.DeleteToken(k.ctx(), k.c.Param("token_id"), k.who())
-	if errors.Is(err, factors.ErrTokenKeyNotFound) {
-		k.notFound("token")
-		return
-	}
-	if err != nil {
-		k.fail(err)
-		return
-	}
-	k.ok("")
+	k.answerChange(k.a.factors.DeleteToken(k.ctx(), k.c.Param("token_id"), k.who()), factors.ErrTokenKeyNotFound, "token")
 }
 
 // TokenResyncPOST sets a HOTP token's counter from three consecutive codes
@@ -127,16 +118,7 @@ func (k *call) TokenResyncPOST() {
 	if k.failed {
 		return
 	}
-	err := k.a.factors.ResyncTokenByKey(k.ctx(), k.c.Param("token_id"), codes, k.a.enroll, k.who())
-	if errors.Is(err, factors.ErrTokenKeyNotFound) {
-		k.notFound("token")
-		return
-	}
-	if err != nil {
-		k.fail(err)
-		return
-	}
-	k.ok("")
+	k.answerChange(k.a.factors.ResyncTokenByKey(k.ctx(), k.c.Param("token_id"), codes, k.a.enroll, k.who()), factors.ErrTokenKeyNotFound, "token")
 }
 
 // UserTokensPOST gives a token to a user; a token belongs to one user at
@@ -150,16 +132,7 @@ func (k *call) UserTokensPOST() {
 	if !ok {
 		return
 	}
-	err := k.a.factors.AssignTokenByKey(k.ctx(), tid, u.User, k.who())
-	if errors.Is(err, factors.ErrTokenKeyNotFound) {
-		k.notFound("token")
-		return
-	}
-	if err != nil {
-		k.fail(err)
-		return
-	}
-	k.ok("")
+	k.answerChange(k.a.factors.AssignTokenByKey(k.ctx(), tid, u.User, k.who()), factors.ErrTokenKeyNotFound, "token")
 }
 
 // UserTokenDELETE takes a token from a user; the token stays, free to be
@@ -169,14 +142,5 @@ func (k *call) UserTokenDELETE() {
 	if !ok {
 		return
 	}
-	err := k.a.factors.UnassignToken(k.ctx(), k.c.Param("token_id"), u.User, k.who())
-	if errors.Is(err, factors.ErrTokenKeyNotFound) {
-		k.notFound("token")
-		return
-	}
-	if err != nil {
-		k.fail(err)
-		return
-	}
-	k.ok("")
+	k.answerChange(k.a.factors.UnassignToken(k.ctx(), k.c.Param("token_id"), u.User, k.who()), factors.ErrTokenKeyNotFound, "token")
 }

@@ -203,6 +203,9 @@ func TestActiveDirectorySyncOnSambaDC(t *testing.T) {
 	if alicia.ID != alice.ID || alicia.Key != alice.Key || alicia.RealName != "Alicia Archer" {
 		t.Fatalf("the renamed user is not the same user: %+v, was %+v", alicia, alice)
 	}
+	if got := groupNames(t, e.db, alicia.ID); got != "vpn" {
+		t.Fatalf("after the incremental run alicia is in %q", got)
+	}
 	if _, err := e.db.UserByUsername(ctx, "alice@example.test"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("the old username is still there: %v", err)
 	}

@@ -89,15 +89,34 @@ func parsePhone(raw, region string) (phoneNumber, bool) {
 // makePlan compares what the directory has with what the portal has.
 func makePlan(ctx context.Context, q store.Queries, d store.Directory, set Settings, snap *snapshot, full bool, now time.Time) (*plan, error) {
 	p := &plan{full: full}
-	linked, err := q.DirectoryUsers(ctx, d.ID)
+	// A full comparison loads every user the directory has; an
+	// incremental run only those of the entries it read (1,000 of 100,000
+	// users: the whole table was two thirds of such a run's time), with
+	// their phones and groups one user at a time below.
+	var linked []store.DirectoryUser
+	var err error
+	if full {
+		linked, err = q.DirectoryUsers(ctx, d.ID)
+	} else {
+		ids := make([]string, 0, len(snap.users))
+		for id := range snap.users {
+			ids = append(ids, id)
+		}
+		linked, err = q.DirectoryUsersByStableID(ctx, d.ID, ids)
+	}
 	if err != nil {
 		return nil, err
 	}
 	byStable := make(map[string]*store.DirectoryUser, len(linked))
 	for i := range linked {
 		byStable[linked[i].StableID] = &linked[i]
-		if linked[i].TrashedAt == nil {
+		if full && linked[i].TrashedAt == nil {
 			p.synced++
+		}
+	}
+	if !full {
+		if p.synced, err = q.CountDirectoryUsers(ctx, d.ID); err != nil {
+			return nil, err
 		}
 	}
 	names := map[string]int64{}
@@ -135,20 +154,43 @@ func makePlan(ctx context.Context, q store.Queries, d store.Directory, set Setti
 		}
 		p.newGroups = append(p.newGroups, g)
 	}
-	memberPairs, err := q.DirectoryMemberships(ctx, d.ID)
-	if err != nil {
-		return nil, err
-	}
 	members := map[int64]map[int64]bool{}
-	for _, m := range memberPairs {
-		if members[m[0]] == nil {
-			members[m[0]] = map[int64]bool{}
+	phones := map[int64][]string{}
+	if full {
+		memberPairs, err := q.DirectoryMemberships(ctx, d.ID)
+		if err != nil {
+			return nil, err
 		}
-		members[m[0]][m[1]] = true
-	}
-	phones, err := q.DirectoryUserPhones(ctx, d.ID)
-	if err != nil {
-		return nil, err
+		for _, m := range memberPairs {
+			if members[m[0]] == nil {
+				members[m[0]] = map[int64]bool{}
+			}
+			members[m[0]][m[1]] = true
+		}
+		if phones, err = q.DirectoryUserPhones(ctx, d.ID); err != nil {
+			return nil, err
+		}
+	} else {
+		for _, du := range linked {
+			id := du.User.ID
+			gs, err := q.GroupsOfUser(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			members[id] = map[int64]bool{}
+			for _, g := range gs {
+				members[id][g.ID] = true
+			}
+			ps, err := q.PhonesByUser(ctx, id)
+			if err != nil {
+				return nil, err
+			}
+			for _, ph := range ps {
+				if ph.Number != "" {
+					phones[id] = append(phones[id], ph.Number+"#"+ph.Extension)
+				}
+			}
+		}
 	}
 	syncedGroup := map[int64]bool{}
 	for _, g := range snap.groups {
@@ -252,6 +294,8 @@ func makePlan(ctx context.Context, q store.Queries, d store.Directory, set Setti
 			p.changes = append(p.changes, c)
 		}
 	}
+	// Purges come with full comparisons (at least daily): an incremental
+	// run's linked users are all entries it read, back from the trash.
 	cutoff := now.Add(-TrashDays * 24 * time.Hour)
 	for _, du := range linked {
 		if du.TrashedAt != nil {

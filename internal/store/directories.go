@@ -74,6 +74,11 @@ type DirectoryQueries interface {
 	ReleaseDirectoryLease(ctx context.Context, directoryID int64, holder string) error
 	// DirectoryUsers lists the users the directory created, trashed or not.
 	DirectoryUsers(ctx context.Context, directoryID int64) ([]DirectoryUser, error)
+	// DirectoryUsersByStableID lists the directory's users (trashed or
+	// not) with these stable ids: the entries an incremental run read.
+	DirectoryUsersByStableID(ctx context.Context, directoryID int64, stableIDs []string) ([]DirectoryUser, error)
+	// CountDirectoryUsers counts the directory's users not in its trash.
+	CountDirectoryUsers(ctx context.Context, directoryID int64) (int, error)
 	// DirectoryUserPhones lists the phone numbers ("+E164#ext") of the
 	// directory's users, by user id.
 	DirectoryUserPhones(ctx context.Context, directoryID int64) (map[int64][]string, error)

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 
 	"enrollportal/internal/store"
@@ -100,15 +101,51 @@ func (s queries) ReleaseDirectoryLease(ctx context.Context, directoryID int64, h
 }
 
 func (s queries) DirectoryUsers(ctx context.Context, directoryID int64) ([]store.DirectoryUser, error) {
+	return s.directoryUsers(ctx, nil, `WHERE d.directory_id = ?`, directoryID)
+}
+
+// stableIDChunk is how many stable ids one query of
+// DirectoryUsersByStableID binds (well under the bound-parameter limits of
+// SQLite and PostgreSQL).
+const stableIDChunk = 500
+
+func (s queries) DirectoryUsersByStableID(ctx context.Context, directoryID int64, stableIDs []string) ([]store.DirectoryUser, error) {
+	var out []store.DirectoryUser
+	for start := 0; start < len(stableIDs); start += stableIDChunk {
+		chunk := stableIDs[start:min(start+stableIDChunk, len(stableIDs))]
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, directoryID)
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		var err error
+		out, err = s.directoryUsers(ctx, out,
+			`WHERE d.directory_id = ? AND d.stable_id IN (?`+strings.Repeat(", ?", len(chunk)-1)+`)`, args...)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (s queries) CountDirectoryUsers(ctx context.Context, directoryID int64) (int, error) {
+	var n int
+	err := s.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM directory_users WHERE directory_id = ? AND trashed_at IS NULL`,
+		directoryID).Scan(&n)
+	return n, wrap("count directory users", err)
+}
+
+// directoryUsers appends to out the directory users the WHERE clause
+// picks.
+func (s queries) directoryUsers(ctx context.Context, out []store.DirectoryUser, where string, args ...any) ([]store.DirectoryUser, error) {
 	rows, err := s.q.QueryContext(ctx, `
 		SELECT `+userColumnsU+`, d.stable_id, d.trashed_at, d.disabled_by_sync
 		FROM directory_users d JOIN users u ON u.id = d.user_id
-		WHERE d.directory_id = ?`, directoryID)
+		`+where, args...)
 	if err != nil {
 		return nil, wrap("directory users", err)
 	}
 	defer rows.Close()
-	var out []store.DirectoryUser
 	for rows.Next() {
 		var du store.DirectoryUser
 		u := &du.User
