@@ -12,10 +12,10 @@ import (
 	"enrollportal/internal/users"
 )
 
-// Journey 1 in Chromium through the proxy, so that the pages, their forms
-// and the WebAuthn ceremony's two requests reach alternating instances: a
-// phone enrolled by scanning the QR code, then a security key added on the
-// same link.
+// Journey 1 in Chromium through the proxy, so that the pages and their
+// forms reach alternating instances: a phone enrolled by scanning the QR
+// code; then one instance is killed, and a security key is added on the
+// same link through the other.
 func TestTwoInstancesBrowserEnrollPhoneByQRThenSecurityKey(t *testing.T) {
 	c := newCluster(t, testkit.StartPostgres(t), 2)
 	ctx := context.Background()
@@ -45,9 +45,12 @@ func TestTwoInstancesBrowserEnrollPhoneByQRThenSecurityKey(t *testing.T) {
 		t.Fatalf("after the phone the list says %q", list)
 	}
 
-	// Proving the phone granted this browser, in its session cookie, more
-	// devices on the link: whichever instance serves the next page honours
-	// it, so no code is asked for again.
+	// One instance dies (SIGKILL) mid-way; the proxy sends everything to
+	// the other from now on. Proving the phone granted this browser, in its
+	// session cookie, more devices on the link: the survivor honours it, so
+	// no code is asked for again.
+	c.wantBothServed(t)
+	c.Kill(t, 0)
 	b.ClickAndWait(`a[href$="/choose"]`)
 	if got := b.Text("h1"); got == "Confirm it's you" {
 		t.Fatal("the next instance asked again for a code the session had proved")
@@ -71,5 +74,4 @@ func TestTwoInstancesBrowserEnrollPhoneByQRThenSecurityKey(t *testing.T) {
 	if err != nil || len(f.Phones) != 1 || f.Phones[0].Platform != store.PlatformAndroid || len(f.SecurityKeys) != 1 {
 		t.Fatalf("stored factors: %+v %v", f, err)
 	}
-	c.wantBothServed(t)
 }

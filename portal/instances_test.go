@@ -170,6 +170,9 @@ func (c *cluster) Kill(t *testing.T, i int) {
 		t.Fatal(err)
 	}
 	<-c.procs[i].exited
+	// A balancer learns of a dead server from its connections failing;
+	// idle ones to the killed instance would fail a request midway.
+	c.Proxy.transport.CloseIdleConnections()
 }
 
 // Client is an HTTPS client of the proxy that trusts the test CA.
@@ -182,13 +185,15 @@ func (c *cluster) Client() *http.Client { return c.Files.Client() }
 type roundRobin struct {
 	proxy    *httputil.ReverseProxy
 	backends []string
-	next     atomic.Uint64
-	mu       sync.Mutex
-	hits     map[string]int
+	// transport keeps the connections to the instances.
+	transport *http.Transport
+	next      atomic.Uint64
+	mu        sync.Mutex
+	hits      map[string]int
 }
 
 func newRoundRobin(backends []string) *roundRobin {
-	rr := &roundRobin{backends: backends, hits: map[string]int{}}
+	rr := &roundRobin{backends: backends, hits: map[string]int{}, transport: http.DefaultTransport.(*http.Transport).Clone()}
 	rr.proxy = &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(&url.URL{Scheme: "http", Host: "backend"})
@@ -223,7 +228,7 @@ func (rr *roundRobin) RoundTrip(r *http.Request) (*http.Response, error) {
 		if body != nil {
 			out.Body = io.NopCloser(bytes.NewReader(body))
 		}
-		resp, err := http.DefaultTransport.RoundTrip(out)
+		resp, err := rr.transport.RoundTrip(out)
 		var op *net.OpError
 		if err != nil && errors.As(err, &op) && op.Op == "dial" {
 			lastErr = err

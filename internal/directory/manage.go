@@ -25,11 +25,7 @@ const (
 // reads may have changed. The name does not change (commands and the
 // sealed password use it).
 func (s *Service) Update(ctx context.Context, name string, set Settings, password string, who audit.Who) (Settings, error) {
-	set, err := set.Validate()
-	if err != nil {
-		return set, err
-	}
-	config, err := set.encode()
+	set, config, err := set.validated()
 	if err != nil {
 		return set, err
 	}

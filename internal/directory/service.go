@@ -81,11 +81,7 @@ func (s *Service) Add(ctx context.Context, name string, set Settings, password s
 	if password == "" {
 		return set, fieldErr("password", "give the bind password")
 	}
-	set, err := set.Validate()
-	if err != nil {
-		return set, err
-	}
-	config, err := set.encode()
+	set, config, err := set.validated()
 	if err != nil {
 		return set, err
 	}

@@ -243,6 +243,16 @@ func validAttr(a string) bool {
 	return true
 }
 
+// validated validates s and encodes the result for the store.
+func (s Settings) validated() (Settings, string, error) {
+	s, err := s.Validate()
+	if err != nil {
+		return s, "", err
+	}
+	config, err := s.encode()
+	return s, config, err
+}
+
 func (s Settings) encode() (string, error) {
 	b, err := json.Marshal(s)
 	return string(b), err

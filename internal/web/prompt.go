@@ -39,6 +39,7 @@ func (s *Server) promptRoutes(pages *gin.RouterGroup) {
 	g.GET("", s.PromptGET)
 	g.GET("/passcode", s.promptUser, s.PromptPasscodeGET)
 	g.POST("/passcode", s.promptUser, s.PromptPasscodePOST)
+	g.POST("/sms", s.promptUser, s.PromptSMSPOST)
 	g.GET("/key", s.promptUser, s.PromptKeyGET)
 	g.POST("/key/options", s.promptUser, s.PromptKeyOptionsPOST)
 	g.POST("/key/verify", s.promptUser, s.PromptKeyVerifyPOST)
@@ -140,25 +141,43 @@ func prunePromptSession(c *gin.Context, now time.Time) {
 func promptUserOf(c *gin.Context) store.User { return c.MustGet("prompt_user").(store.User) }
 
 // promptMethods are the ways u can prove themselves here: what they have
-// enrolled, narrowed to what the policy accepts.
-func (s *Server) promptMethods(c *gin.Context, t *prompt.Transaction, userID int64) (passcode, key bool, err error) {
+// enrolled, narrowed to what the policy accepts. sms is the number of a
+// phone that may be texted a passcode ("" for none); a user who has one
+// types the texted code on the passcode page, so passcode is set too.
+func (s *Server) promptMethods(c *gin.Context, t *prompt.Transaction, userID int64) (passcode, key bool, sms string, err error) {
 	f, err := s.enroll.FactorsOf(c.Request.Context(), userID)
 	if err != nil {
-		return false, false, err
+		return false, false, "", err
 	}
 	// Each method is offered when the user is enrolled under it alone and
 	// the login accepts it.
 	offers := func(m string) bool { return policy.Counts(t.AuthMethods, m) && f.EnrolledUnder([]string{m}) }
 	passcode = offers(store.MethodAuthenticatorApp)
+	if offers(store.MethodSMS) {
+		for _, ph := range f.Phones {
+			if ph.TakesSMS() {
+				sms, passcode = maskedNumber(ph.Number), true
+				break
+			}
+		}
+	}
 	if !passcode {
 		// Bypass codes are typed where passcodes are, and an admin issued
 		// them for this user: one whose only device is a lost security key
 		// can still sign in with one.
 		if passcode, err = s.factors.HasLiveBypassCodes(c.Request.Context(), userID); err != nil {
-			return false, false, err
+			return false, false, "", err
 		}
 	}
-	return passcode, offers(store.MethodSecurityKey), nil
+	return passcode, offers(store.MethodSecurityKey), sms, nil
+}
+
+// maskedNumber shows a phone number by its last four digits only.
+func maskedNumber(number string) string {
+	if n := len(number); n >= 4 {
+		return "XXX-XXX-" + number[n-4:]
+	}
+	return "your phone"
 }
 
 type promptPage struct {
@@ -167,7 +186,11 @@ type promptPage struct {
 	Base     string // /prompt/{token}
 	Passcode bool
 	Key      bool
-	Error    string
+	// SMS is the masked number a passcode can be texted to; "" for none.
+	SMS string
+	// Texted: a passcode was just texted to SMS.
+	Texted bool
+	Error  string
 	// JustEnrolled: the user set up their first device a moment ago.
 	JustEnrolled bool
 	// Denied: the login ended in a denial; Message says why.
@@ -226,7 +249,7 @@ func (s *Server) promptChooseMethod(c *gin.Context) {
 		s.serverError(c, errors.New("prompt: auth decision without a user"))
 		return
 	}
-	passcode, key, err := s.promptMethods(c, t, *t.UserID)
+	passcode, key, sms, err := s.promptMethods(c, t, *t.UserID)
 	if err != nil {
 		s.serverError(c, err)
 		return
@@ -234,7 +257,7 @@ func (s *Server) promptChooseMethod(c *gin.Context) {
 	switch {
 	case passcode && key:
 		p := s.promptPage(c)
-		p.Passcode, p.Key = true, true
+		p.Passcode, p.Key, p.SMS = true, true, sms
 		s.render(c, http.StatusOK, viewPromptMethod, Page{Title: "Verify it's you", Data: p})
 	case passcode:
 		s.redirect(c, promptPath(c, "passcode"))

@@ -29,9 +29,9 @@ type promptRig struct {
 	app  store.Application
 }
 
-func newPromptRig(t *testing.T, newUserPolicy string) *promptRig {
+func newPromptRig(t *testing.T, newUserPolicy string, opts ...testkit.Option) *promptRig {
 	t.Helper()
-	p := testkit.Serve(t)
+	p := testkit.Serve(t, opts...)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

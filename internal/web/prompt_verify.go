@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"enrollportal/internal/enroll"
+	"enrollportal/internal/factors"
 	"enrollportal/internal/prompt"
 	"enrollportal/internal/verify"
 )
@@ -18,10 +20,15 @@ func (s *Server) PromptPasscodeGET(c *gin.Context) {
 }
 
 func (s *Server) renderPasscode(c *gin.Context, status int, message string) {
+	s.renderPasscodePage(c, status, message, false)
+}
+
+func (s *Server) renderPasscodePage(c *gin.Context, status int, message string, texted bool) {
 	t := tx(c)
 	p := s.promptPage(c)
+	p.Texted = texted
 	var err error
-	if p.Passcode, p.Key, err = s.promptMethods(c, t, promptUserOf(c).ID); err != nil {
+	if p.Passcode, p.Key, p.SMS, err = s.promptMethods(c, t, promptUserOf(c).ID); err != nil {
 		s.serverError(c, err)
 		return
 	}
@@ -42,7 +49,7 @@ func (s *Server) PromptPasscodePOST(c *gin.Context) {
 	u := promptUserOf(c)
 	code := verify.NormalizeCode(c.PostForm("code"))
 	if !verify.ValidPasscodeShape(code) {
-		s.renderPasscode(c, http.StatusUnprocessableEntity, "Enter the 6-digit code your authenticator app shows now, or a 9-digit bypass code from your help desk.")
+		s.renderPasscode(c, http.StatusUnprocessableEntity, "Enter the 6-digit code your authenticator app shows now, a 7-digit code we texted you, or a 9-digit bypass code from your help desk.")
 		return
 	}
 	err := s.prompt.CheckPasscode(c.Request.Context(), t, u, s.enroll, code, s.who(c, u.Username))
@@ -66,6 +73,37 @@ func (s *Server) PromptPasscodePOST(c *gin.Context) {
 	}
 }
 
+// PromptSMSPOST texts a passcode to the user's phone and shows the
+// passcode page again, saying where it went; the send limit is said there
+// too, as an error that sends nothing.
+func (s *Server) PromptSMSPOST(c *gin.Context) {
+	t := tx(c)
+	u := promptUserOf(c)
+	_, err := s.factors.SendSMSPasscode(c.Request.Context(), u, t.AuthMethods, "", s.who(c, u.Username))
+	var limit *factors.SMSLimitError
+	switch {
+	case err == nil:
+		s.renderPasscodePage(c, http.StatusOK, "", true)
+	case errors.As(err, &limit):
+		s.renderPasscode(c, http.StatusTooManyRequests, fmt.Sprintf(
+			"We already texted you %d codes in the last %d minutes, the most we send. Use one of them, or wait %s and ask again.",
+			factors.SMSSendLimit, int(factors.SMSSendWindow/time.Minute), waitMinutes(limit.RetryAfter)))
+	case errors.Is(err, factors.ErrSMSNotAccepted), errors.Is(err, factors.ErrNoSMSPhone), errors.Is(err, factors.ErrSMSUserBlocked):
+		s.redirect(c, promptPath(c, ""))
+	default:
+		s.serverError(c, err)
+	}
+}
+
+// waitMinutes says a wait in whole minutes, rounded up.
+func waitMinutes(d time.Duration) string {
+	m := int((d + time.Minute - 1) / time.Minute)
+	if m <= 1 {
+		return "a minute"
+	}
+	return fmt.Sprintf("%d minutes", m)
+}
+
 // triesLeft says how many wrong codes are left before the lockout, in
 // words that agree with the number.
 func triesLeft(n int) string {
@@ -81,7 +119,7 @@ func (s *Server) PromptKeyGET(c *gin.Context) {
 	t := tx(c)
 	p := s.promptPage(c)
 	var err error
-	if p.Passcode, p.Key, err = s.promptMethods(c, t, promptUserOf(c).ID); err != nil {
+	if p.Passcode, p.Key, p.SMS, err = s.promptMethods(c, t, promptUserOf(c).ID); err != nil {
 		s.serverError(c, err)
 		return
 	}
@@ -97,7 +135,7 @@ func (s *Server) PromptKeyGET(c *gin.Context) {
 func (s *Server) PromptKeyOptionsPOST(c *gin.Context) {
 	t := tx(c)
 	u := promptUserOf(c)
-	if _, key, err := s.promptMethods(c, t, u.ID); err != nil || !key {
+	if _, key, _, err := s.promptMethods(c, t, u.ID); err != nil || !key {
 		c.JSON(http.StatusConflict, gin.H{"error": "Security keys cannot be used to sign in to this application."})
 		return
 	}

@@ -254,14 +254,29 @@ func progressText(r directory.Run) string {
 		p.Written, plural(p.Written, "user", "users"))
 }
 
-func (s *Section) renderDirectory(c *gin.Context, status int, p adminDirectoryPage) {
+// noSuchDirectory answers a request for a directory that does not exist.
+func (s *Section) noSuchDirectory(c *gin.Context) {
+	s.ShowError(c, http.StatusNotFound, "No such directory", "This directory does not exist.", "Go back to the list of directories.")
+}
+
+// directoryDetail loads the directory of the request's address, or
+// answers that it does not exist (or the failure) and returns false.
+func (s *Section) directoryDetail(c *gin.Context) (directory.Detail, bool) {
 	d, err := s.dirs.Detail(c.Request.Context(), c.Param("name"))
 	if errors.Is(err, directory.ErrNotFound) {
-		s.ShowError(c, http.StatusNotFound, "No such directory", "This directory does not exist.", "Go back to the list of directories.")
-		return
+		s.noSuchDirectory(c)
+		return d, false
 	}
 	if err != nil {
 		s.ServerError(c, err)
+		return d, false
+	}
+	return d, true
+}
+
+func (s *Section) renderDirectory(c *gin.Context, status int, p adminDirectoryPage) {
+	d, ok := s.directoryDetail(c)
+	if !ok {
 		return
 	}
 	p.Detail = d

@@ -31,13 +31,8 @@ func (s *Section) renderDirectoryEdit(c *gin.Context, status int, p adminDirecto
 // AdminDirectoryEditGET shows a directory's settings in the edit form;
 // the bind password is never shown.
 func (s *Section) AdminDirectoryEditGET(c *gin.Context) {
-	d, err := s.dirs.Detail(c.Request.Context(), c.Param("name"))
-	if errors.Is(err, directory.ErrNotFound) {
-		s.ShowError(c, http.StatusNotFound, "No such directory", "This directory does not exist.", "Go back to the list of directories.")
-		return
-	}
-	if err != nil {
-		s.ServerError(c, err)
+	d, ok := s.directoryDetail(c)
+	if !ok {
 		return
 	}
 	s.renderDirectoryEdit(c, http.StatusOK, adminDirectoryEditPage{Form: directoryFormOf(d.Name, d.Settings)})
@@ -88,7 +83,7 @@ func (s *Section) AdminDirectoryEditPOST(c *gin.Context) {
 	var se *directory.SearchError
 	switch {
 	case errors.Is(err, directory.ErrNotFound):
-		s.ShowError(c, http.StatusNotFound, "No such directory", "This directory does not exist.", "Go back to the list of directories.")
+		s.noSuchDirectory(c)
 	case errors.As(err, &ce), errors.As(err, &se):
 		p.Form.Errors = map[string]string{"groups": "The groups could not be read: " + sentence(err)}
 		s.renderDirectoryEdit(c, http.StatusUnprocessableEntity, p)
@@ -125,13 +120,8 @@ func pickerOf(names, chosen []string) []directoryPick {
 func (s *Section) AdminDirectoryDeletePOST(c *gin.Context) {
 	name := c.Param("name")
 	if c.PostForm("confirm") != "1" {
-		d, err := s.dirs.Detail(c.Request.Context(), name)
-		if errors.Is(err, directory.ErrNotFound) {
-			s.ShowError(c, http.StatusNotFound, "No such directory", "This directory does not exist.", "Go back to the list of directories.")
-			return
-		}
-		if err != nil {
-			s.ServerError(c, err)
+		d, ok := s.directoryDetail(c)
+		if !ok {
 			return
 		}
 		s.renderDirectoryEdit(c, http.StatusUnprocessableEntity, adminDirectoryEditPage{Form: directoryFormOf(d.Name, d.Settings),
@@ -141,7 +131,7 @@ func (s *Section) AdminDirectoryDeletePOST(c *gin.Context) {
 	err := s.dirs.Delete(c.Request.Context(), name, adminWho(c))
 	switch {
 	case errors.Is(err, directory.ErrNotFound):
-		s.ShowError(c, http.StatusNotFound, "No such directory", "This directory does not exist.", "Go back to the list of directories.")
+		s.noSuchDirectory(c)
 	case errors.Is(err, directory.ErrBusy):
 		s.renderDirectory(c, http.StatusConflict, adminDirectoryPage{Problem: "A sync of this directory is running; it was not deleted. Try again when the sync has finished."})
 	case err != nil:
@@ -171,7 +161,7 @@ func (s *Section) conflictDone(c *gin.Context, err error, done string) {
 	var fe *directory.FieldError
 	switch {
 	case errors.Is(err, directory.ErrNotFound):
-		s.ShowError(c, http.StatusNotFound, "No such directory", "This directory does not exist.", "Go back to the list of directories.")
+		s.noSuchDirectory(c)
 	case errors.Is(err, directory.ErrNotAConflict):
 		s.renderDirectory(c, http.StatusUnprocessableEntity, adminDirectoryPage{Problem: "That is not an open conflict of this directory (it may have been settled already); nothing was changed."})
 	case errors.Is(err, directory.ErrUsernameTaken):

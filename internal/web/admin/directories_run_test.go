@@ -156,4 +156,7 @@ func TestAdminDirectoryScheduleSettingIsChecked(t *testing.T) {
 	if r := c.Get("/admin/directories/corp"); !strings.Contains(r.Body, "every 60 minutes") {
 		t.Fatalf("schedule not shown: %s", r.Body)
 	}
+	if r := c.Get("/admin/directories"); !strings.Contains(r.Body, `<td data-label="Schedule">every 60 min</td>`) {
+		t.Fatalf("schedule not in the list: %s", r.Body)
+	}
 }
