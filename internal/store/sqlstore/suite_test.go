@@ -45,6 +45,7 @@ var suite = map[string]func(*testing.T){
 	"TestOutboxClaimListAndRetry":                           TestOutboxClaimListAndRetry,
 	"TestSMSPasscodesCountSendsAndSpendOnce":                TestSMSPasscodesCountSendsAndSpendOnce,
 	"TestOutboxClaimsLoginMessagesFirst":                    TestOutboxClaimsLoginMessagesFirst,
+	"TestDirectoryUpdateAndDeleteKeepUsersAndGroups":        TestDirectoryUpdateAndDeleteKeepUsersAndGroups,
 }
 
 // runners are the tests that run the suite, not part of it.
