@@ -197,7 +197,13 @@ func writeBSON(c *gin.Context, status int, doc bson.D) {
 
 // okJSON answers {"stat":"OK","response":v}.
 func okJSON(c *gin.Context, v any) {
-	writeJSON(c, http.StatusOK, map[string]any{"stat": "OK", "response": v})
+	writeJSON(c, http.StatusOK, okEnvelope{Response: v, Stat: "OK"})
+}
+
+// okEnvelope is Duo's success envelope, in a map's key order.
+type okEnvelope struct {
+	Response any    `json:"response"`
+	Stat     string `json:"stat"`
 }
 
 // okBSON answers {stat: OK, response: doc}.

@@ -71,25 +71,25 @@ func (a *API) PreauthPOST(c *gin.Context) {
 		a.internalError(c, formatJSON, err)
 		return
 	}
-	resp := map[string]any{"result": out.Result, "status_msg": out.Message}
+	resp := preauthAnswer{Result: out.Result, StatusMsg: out.Message}
 	switch out.Result {
 	case policy.ResultEnroll:
-		resp["enroll_portal_url"] = out.enrollURL
-		resp["status_msg"] = "Enroll an authentication device to proceed: " + out.enrollURL
+		resp.EnrollPortalURL = out.enrollURL
+		resp.StatusMsg = "Enroll an authentication device to proceed: " + out.enrollURL
 	case policy.ResultAuth:
-		devices := make([]map[string]any, 0, len(out.phones))
+		devices := make([]preauthDevice, 0, len(out.phones))
 		for _, ph := range out.phones {
 			capabilities := []string{"mobile_otp"}
 			if slices.ContainsFunc(out.sms, func(s store.Phone) bool { return s.ID == ph.ID }) {
 				capabilities = append(capabilities, "sms")
 			}
-			devices = append(devices, map[string]any{
-				"device": ph.Key, "type": "phone", "name": ph.Name, "number": ph.Number,
-				"display_name": deviceName(ph), "capabilities": capabilities,
+			devices = append(devices, preauthDevice{
+				Device: ph.Key, Type: "phone", Name: ph.Name, Number: ph.Number,
+				DisplayName: deviceName(ph), Capabilities: capabilities,
 			})
 		}
-		resp["devices"] = devices
-		resp["status_msg"] = "Account is active"
+		resp.Devices = &devices
+		resp.StatusMsg = "Account is active"
 	}
 	if paramsOf(c).Get("text_prompt") == "1" {
 		text := out.Message
@@ -100,9 +100,36 @@ func (a *API) PreauthPOST(c *gin.Context) {
 		case policy.ResultAuth:
 			text, factors = menu(out.username, out.sms)
 		}
-		resp["prompt"] = map[string]any{"text": text, "factors": factors}
+		resp.Prompt = &textPrompt{Factors: factors, Text: text}
 	}
 	okJSON(c, resp)
+}
+
+// preauthAnswer is /auth/v2/preauth's response. A struct rather than a
+// map, as every login encodes one (bench/duo); the fields keep the
+// alphabetical order a map had.
+type preauthAnswer struct {
+	Devices         *[]preauthDevice `json:"devices,omitempty"` // only with result auth, then even when empty
+	EnrollPortalURL string           `json:"enroll_portal_url,omitempty"`
+	Prompt          *textPrompt      `json:"prompt,omitempty"`
+	Result          string           `json:"result"`
+	StatusMsg       string           `json:"status_msg"`
+}
+
+// preauthDevice is one device of a preauth answer.
+type preauthDevice struct {
+	Capabilities []string `json:"capabilities"`
+	Device       string   `json:"device"`
+	DisplayName  string   `json:"display_name"`
+	Name         string   `json:"name"`
+	Number       string   `json:"number"`
+	Type         string   `json:"type"`
+}
+
+// textPrompt is the menu of a text_prompt=1 preauth.
+type textPrompt struct {
+	Factors map[string]string `json:"factors"`
+	Text    string            `json:"text"`
 }
 
 // passcodePrompt is the menu shown by terminal clients: only passcodes, as

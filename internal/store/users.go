@@ -49,7 +49,13 @@ type UserQueries interface {
 	UserByUsername(ctx context.Context, username string) (User, error)
 	// LoginSubjectByUsername loads in one statement what deciding a login
 	// reads of a user first: the user, the ids of their groups and their
-	// phones. ErrNotFound when there is no such user.
+	// phones. ErrNotFound when there is no such user. A store may answer it
+	// from a cache that forgets a user at any change to their login inputs
+	// (this process's at once, another process's within a second); the
+	// counters that every attempt changes (the user's FailedAttempts,
+	// UpdatedAt and LastLoginAt, a phone's LastTOTPStep and
+	// SMSPasscodesSent) may then be older: whatever checks a code reads
+	// them from the database.
 	LoginSubjectByUsername(ctx context.Context, username string) (LoginSubject, error)
 	// ReserveUserAttempt counts one attempt at a code before the code is
 	// looked at, in one conditional update: it refuses (ok false) once max

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql/driver"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -18,9 +19,17 @@ import (
 // from outside waited the whole busy timeout. So before a statement whose
 // context has a deadline, the connection's busy timeout is set to the time
 // left (in steps, so that a run of statements sets it once).
+//
+// Each connection also counts the commits that wrote (commits), so that the
+// login cache reads the change log after this process's own writes before
+// it answers again (see logincache.go). SQLite's commit hook runs before the
+// commit is done, so the count is taken after the call that committed
+// returns: an autocommit Exec, the Close of an autocommit query's rows (a
+// RETURNING statement commits when it is reset), a transaction's Commit.
 type connector struct {
 	dsn         string
 	defaultBusy time.Duration
+	commits     *atomic.Uint64
 }
 
 func (c *connector) Connect(context.Context) (driver.Conn, error) {
@@ -28,7 +37,12 @@ func (c *connector) Connect(context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &conn{SQLiteConn: raw.(*sqlite3.SQLiteConn), busy: c.defaultBusy, defaultBusy: c.defaultBusy}, nil
+	cn := &conn{SQLiteConn: raw.(*sqlite3.SQLiteConn), busy: c.defaultBusy, defaultBusy: c.defaultBusy, commits: c.commits}
+	cn.RegisterCommitHook(func() int {
+		cn.wrote = true
+		return 0
+	})
+	return cn, nil
 }
 
 func (c *connector) Driver() driver.Driver { return &sqlite3.SQLiteDriver{} }
@@ -42,6 +56,17 @@ type conn struct {
 	*sqlite3.SQLiteConn
 	busy        time.Duration // the busy timeout now set
 	defaultBusy time.Duration
+	commits     *atomic.Uint64
+	// wrote is set by the commit hook, during the call that commits.
+	wrote bool
+}
+
+// counted adds a commit made during the call that just returned.
+func (c *conn) counted() {
+	if c.wrote {
+		c.wrote = false
+		c.commits.Add(1)
+	}
 }
 
 // fit sets the busy timeout for a statement run under ctx: the default, or
@@ -70,14 +95,45 @@ func (c *conn) ExecContext(ctx context.Context, query string, args []driver.Name
 	if err := c.fit(ctx); err != nil {
 		return nil, err
 	}
-	return c.SQLiteConn.ExecContext(ctx, query, args)
+	res, err := c.SQLiteConn.ExecContext(ctx, query, args)
+	c.counted()
+	return res, err
 }
 
 func (c *conn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	if err := c.fit(ctx); err != nil {
 		return nil, err
 	}
-	return c.SQLiteConn.QueryContext(ctx, query, args)
+	rows, err := c.SQLiteConn.QueryContext(ctx, query, args)
+	if err != nil {
+		c.counted()
+		return nil, err
+	}
+	return &connRows{SQLiteRows: rows.(*sqlite3.SQLiteRows), c: c}, nil
+}
+
+// connRows counts the commit of an autocommit statement that returns rows.
+type connRows struct {
+	*sqlite3.SQLiteRows
+	c *conn
+}
+
+func (r *connRows) Close() error {
+	err := r.SQLiteRows.Close()
+	r.c.counted()
+	return err
+}
+
+// connTx counts its commit once it is done.
+type connTx struct {
+	driver.Tx
+	c *conn
+}
+
+func (t connTx) Commit() error {
+	err := t.Tx.Commit()
+	t.c.counted()
+	return err
 }
 
 func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
@@ -91,5 +147,9 @@ func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, e
 	if err := c.fit(ctx); err != nil {
 		return nil, err
 	}
-	return c.SQLiteConn.BeginTx(ctx, opts)
+	tx, err := c.SQLiteConn.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return connTx{Tx: tx, c: c}, nil
 }

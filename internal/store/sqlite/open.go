@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -80,7 +81,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	// running the small indexed queries the portal makes (see bench/enroll
 	// and bench/duo).
 	q.Set("_stmt_cache_size", "64")
-	db := sql.OpenDB(&connector{dsn: "file:" + path + "?" + q.Encode(), defaultBusy: defaultBusyTimeout})
+	commits := &atomic.Uint64{}
+	db := sql.OpenDB(&connector{dsn: "file:" + path + "?" + q.Encode(), defaultBusy: defaultBusyTimeout, commits: commits})
 	// WAL lets readers run beside the one writer; more connections than
 	// that only queue on the write lock.
 	db.SetMaxOpenConns(8)
@@ -93,7 +95,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	return sqlstore.New(db, dialect), nil
+	return sqlstore.NewCounted(db, dialect, commits), nil
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

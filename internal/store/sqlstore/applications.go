@@ -92,7 +92,7 @@ func (s queries) ApplicationByKey(ctx context.Context, key string) (store.Applic
 
 // cachedApplication loads an application through the config cache.
 func (s queries) cachedApplication(ctx context.Context, cacheKey, where string, arg any) (store.Application, error) {
-	return cached(s,
+	return cached(ctx, s,
 		func(c *configCache) (store.Application, bool) { a, ok := c.apps[cacheKey]; return a, ok },
 		func() (store.Application, error) { return s.loadApplication(ctx, where, arg) },
 		func(c *configCache, a store.Application) { c.apps[cacheKey] = a },

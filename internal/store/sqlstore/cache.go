@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"context"
 	"slices"
 	"sync"
 
@@ -75,9 +76,16 @@ func cloneApp(a store.Application) store.Application {
 // cached answers a read from the cache when q may use it (not inside a
 // transaction, which must see its own writes), else loads it and, when
 // allowed, keeps it.
-func cached[T any](s queries, get func(*configCache) (T, bool), load func() (T, error), keep func(*configCache, T), clone func(T) T) (T, error) {
+func cached[T any](ctx context.Context, s queries, get func(*configCache) (T, bool), load func() (T, error), keep func(*configCache, T), clone func(T) T) (T, error) {
 	if s.cache == nil || s.tx != nil {
 		return load()
+	}
+	// Another process's change to the configuration empties the cache
+	// through the login change log (logincache.go).
+	if s.login != nil {
+		if err := s.login.sync(ctx); err != nil {
+			return load()
+		}
 	}
 	s.cache.mu.Lock()
 	v, ok := get(s.cache)

@@ -29,6 +29,7 @@ type DB struct {
 	// wait for it.
 	writeGate chan struct{}
 	cache     *configCache
+	login     *loginCache
 	group     *group
 	// commits counts committed write transactions, for tests that check
 	// that writes share them.
@@ -39,10 +40,19 @@ var _ store.Store = (*DB)(nil)
 
 // New returns the store on db, whose schema is up to date. The DB owns db
 // from then on: Close closes it.
-func New(db *sql.DB, d *Dialect) *DB {
+func New(db *sql.DB, d *Dialect) *DB { return NewCounted(db, d, nil) }
+
+// NewCounted is New for a backend whose connections count, in commits,
+// every commit that wrote, once it is done (see the sqlite connector): the
+// login cache then keeps users in memory (logincache.go). With commits nil
+// it keeps none.
+func NewCounted(db *sql.DB, d *Dialect, commits *atomic.Uint64) *DB {
 	cache := newConfigCache()
-	out := &DB{queries: queries{q: db, cache: cache, d: d}, db: db, dialect: d, cache: cache, writeGate: make(chan struct{}, 1)}
+	login := newLoginCache(db, d, commits, cache)
+	out := &DB{queries: queries{q: db, cache: cache, d: d, login: login}, db: db, dialect: d, cache: cache, login: login,
+		writeGate: make(chan struct{}, 1)}
 	out.group = newGroup(out)
+	login.warmInBackground()
 	return out
 }
 
@@ -116,6 +126,22 @@ func (d *DB) commit(tx *sql.Tx, state *txState) error {
 	return nil
 }
 
+// WarmLoginCache returns once the login cache holds every user (up to its
+// limit of 100,000), as it does in the background after start and after a
+// bulk change: a caller that has just written many users (bench/duo's
+// fixture) serves from a full cache at once.
+func (d *DB) WarmLoginCache(ctx context.Context) error {
+	if err := d.login.sync(ctx); err != nil {
+		return err
+	}
+	select {
+	case <-d.login.warmInBackground():
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // WriteTransactions is how many write transactions (InTx and shared
 // InGroupTx ones) this DB has committed.
 func (d *DB) WriteTransactions() int64 { return d.commits.Load() }
@@ -133,6 +159,7 @@ func (d *DB) Ping(ctx context.Context) error {
 // Close stops the group committer and closes the database.
 func (d *DB) Close() error {
 	d.group.stop()
+	d.login.stop()
 	return d.db.Close()
 }
 
@@ -150,7 +177,8 @@ type querier interface {
 type queries struct {
 	q     querier
 	cache *configCache
-	tx    *txState // nil outside a transaction
+	login *loginCache // nil inside a transaction, which must see its own writes
+	tx    *txState    // nil outside a transaction
 	d     *Dialect
 }
 

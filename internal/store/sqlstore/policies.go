@@ -70,7 +70,7 @@ func (s queries) UpdatePolicy(ctx context.Context, p store.Policy) error {
 }
 
 func (s queries) PolicyByID(ctx context.Context, id int64) (store.Policy, error) {
-	return cached(s,
+	return cached(ctx, s,
 		func(c *configCache) (store.Policy, bool) { p, ok := c.policies[id]; return p, ok },
 		func() (store.Policy, error) {
 			p, err := scanPolicy(s.q.QueryRowContext(ctx, `SELECT `+policyColumns+` FROM policies WHERE id = ?`, id))
@@ -81,7 +81,7 @@ func (s queries) PolicyByID(ctx context.Context, id int64) (store.Policy, error)
 }
 
 func (s queries) GlobalPolicy(ctx context.Context) (store.Policy, error) {
-	return cached(s,
+	return cached(ctx, s,
 		func(c *configCache) (store.Policy, bool) {
 			if c.global == nil {
 				return store.Policy{}, false
@@ -123,7 +123,7 @@ func (s queries) SetGroupPolicy(ctx context.Context, gp store.GroupPolicy) error
 }
 
 func (s queries) GroupPolicies(ctx context.Context, applicationID int64) ([]store.GroupPolicy, error) {
-	return cached(s,
+	return cached(ctx, s,
 		func(c *configCache) ([]store.GroupPolicy, bool) {
 			g, ok := c.groupPolicies[applicationID]
 			return g, ok

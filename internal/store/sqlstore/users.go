@@ -130,10 +130,55 @@ func checkUserText(u store.User) error {
 // groups, phones): every login reads them, and each statement is a round
 // through database/sql, cgo and a read transaction of its own. In
 // bench/duo the saving is small beside the cost of reading the phone rows
-// themselves, which dominates both forms at 100,000 users. A user without
-// phones is one row with the phone columns NULL, hence the COALESCEs;
-// users with several phones repeat the user columns.
+// themselves, which dominates both forms at 100,000 users.
+//
+// Outside a transaction the answer comes from the login cache when it can
+// (logincache.go).
 func (s queries) LoginSubjectByUsername(ctx context.Context, username string) (store.LoginSubject, error) {
+	if s.login == nil || !s.login.users || s.tx != nil || s.login.sync(ctx) != nil {
+		return s.loadLoginSubject(ctx, username)
+	}
+	ls, ok, gen := s.login.get(username)
+	if ok {
+		return ls, nil
+	}
+	ls, err := s.loadLoginSubject(ctx, username)
+	if err == nil {
+		s.login.put(gen, ls)
+	}
+	return ls, err
+}
+
+// loadLoginSubject reads LoginSubjectByUsername's answer from the tables.
+func (s queries) loadLoginSubject(ctx context.Context, username string) (store.LoginSubject, error) {
+	var out store.LoginSubject
+	found := false
+	err := s.scanLoginSubjects(ctx, `WHERE u.username = ? ORDER BY up.phone_id`, []any{username}, func(ls store.LoginSubject) {
+		out, found = ls, true
+	})
+	if err != nil {
+		return store.LoginSubject{}, err
+	}
+	if !found {
+		return store.LoginSubject{}, store.ErrNotFound
+	}
+	return out, nil
+}
+
+// loginSubjectsAfter reads the login subjects of the n users after id
+// afterID, in id order: the login cache's warm-up.
+func (s queries) loginSubjectsAfter(ctx context.Context, afterID int64, n int) ([]store.LoginSubject, error) {
+	var out []store.LoginSubject
+	err := s.scanLoginSubjects(ctx, `WHERE u.id IN (SELECT id FROM users WHERE id > ? ORDER BY id LIMIT ?)
+		ORDER BY u.id, up.phone_id`, []any{afterID, n}, func(ls store.LoginSubject) { out = append(out, ls) })
+	return out, err
+}
+
+// scanLoginSubjects runs the login subject query with where (which orders
+// the rows by user, then phone) and hands each user's subject to emit. A
+// user without phones is one row with the phone columns NULL, hence the
+// COALESCEs; users with several phones repeat the user columns.
+func (s queries) scanLoginSubjects(ctx context.Context, where string, args []any, emit func(store.LoginSubject)) error {
 	rows, err := s.q.QueryContext(ctx, `
 		SELECT u.id, u.user_key, u.username, u.realname, u.firstname, u.lastname, u.email, u.notes,
 			u.status, u.failed_attempts, u.created_at, u.updated_at, u.last_login_at,
@@ -145,12 +190,12 @@ func (s queries) LoginSubjectByUsername(ctx context.Context, username string) (s
 		FROM users u
 		LEFT JOIN user_phones up ON up.user_id = u.id
 		LEFT JOIN phones p ON p.id = up.phone_id
-		WHERE u.username = ? ORDER BY up.phone_id`, username)
+		`+where, args...)
 	if err != nil {
-		return store.LoginSubject{}, wrap("login subject", err)
+		return wrap("login subject", err)
 	}
 	defer rows.Close()
-	var out store.LoginSubject
+	var cur store.LoginSubject
 	found := false
 	for rows.Next() {
 		var u store.User
@@ -163,29 +208,32 @@ func (s queries) LoginSubjectByUsername(ctx context.Context, username string) (s
 			&u.Status, &u.FailedAttempts, &created, &updated, &lastLogin, &groups,
 			&phoneID, &p.Key, &p.Number, &p.Extension, &p.Name, &p.Type, &p.Platform, &p.TOTPSecret,
 			&p.Activated, &activatedAt, &p.LastTOTPStep, &p.SMSPasscodesSent, &phoneCreated); err != nil {
-			return store.LoginSubject{}, wrap("login subject", err)
+			return wrap("login subject", err)
 		}
-		if !found {
+		if !found || u.ID != cur.User.ID {
+			if found {
+				emit(cur)
+			}
 			found = true
 			u.CreatedAt, u.UpdatedAt, u.LastLoginAt = fromUnix(created), fromUnix(updated), fromNullUnix(lastLogin)
-			out.User = u
-			if out.GroupIDs, err = parseIDList(groups.String); err != nil {
-				return store.LoginSubject{}, wrap("login subject", err)
+			cur = store.LoginSubject{User: u}
+			if cur.GroupIDs, err = parseIDList(groups.String); err != nil {
+				return wrap("login subject", err)
 			}
 		}
 		if phoneID.Valid {
 			p.ID = phoneID.Int64
 			p.ActivatedAt, p.CreatedAt = fromNullUnix(activatedAt), fromUnix(phoneCreated)
-			out.Phones = append(out.Phones, p)
+			cur.Phones = append(cur.Phones, p)
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return store.LoginSubject{}, wrap("login subject", err)
+		return wrap("login subject", err)
 	}
-	if !found {
-		return store.LoginSubject{}, store.ErrNotFound
+	if found {
+		emit(cur)
 	}
-	return out, nil
+	return nil
 }
 
 // parseIDList reads group_concat's comma-separated integers; "" is none.

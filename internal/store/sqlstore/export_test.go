@@ -1,0 +1,42 @@
+package sqlstore
+
+import (
+	"context"
+	"time"
+)
+
+// LoginPollInterval is loginPollInterval, for tests that move a fake clock
+// past it.
+const LoginPollInterval = loginPollInterval
+
+// SetLoginCacheClock makes d's login cache read the time from now, starting
+// its poll interval at now().
+func SetLoginCacheClock(d *DB, now func() time.Time) {
+	waitWarm(d)
+	if err := d.login.sync(context.Background()); err != nil {
+		panic(err)
+	}
+	d.login.now = now
+	d.login.polledAt.Store(now().UnixNano())
+}
+
+// SetLoginCacheLimit bounds the users d's login cache keeps.
+func SetLoginCacheLimit(d *DB, n int) {
+	waitWarm(d)
+	d.login.limit = n
+}
+
+// waitWarm waits for the warm-up running, if any, so that a test changes
+// the cache's settings while no other goroutine reads them.
+func waitWarm(d *DB) {
+	d.login.warmMu.Lock()
+	done := d.login.warmDone
+	running := d.login.warming
+	d.login.warmMu.Unlock()
+	if running {
+		<-done
+	}
+}
+
+// LoginCacheSize is how many users d's login cache keeps.
+func LoginCacheSize(d *DB) int { return d.login.size() }
