@@ -5,12 +5,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"testing"
 
 	"enrollportal/internal/app"
-	"enrollportal/internal/testkit"
 )
 
 // BenchmarkPreauthAuthAPIv2PostgresTwoInstances is Auth API v2 preauth at
@@ -23,22 +21,8 @@ import (
 // share the cores one would have: the target is that two are not slower
 // than half of one.
 func BenchmarkPreauthAuthAPIv2PostgresTwoInstances(b *testing.B) {
-	dir, err := os.MkdirTemp("", "bench-duo-pg2-")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	f, err := newFixtureOn(dir, testkit.StartPostgres(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer func() {
-		f.portal.Close()
-		f.bare.Close()
-		f.portalTLS.Close()
-		f.bareTLS.Close()
-		f.app.Close()
-	}()
+	f, done := newPostgresFixture(b)
+	defer done()
 	second, err := app.Open(context.Background(), f.app.Settings, app.Options{LogOut: io.Discard})
 	if err != nil {
 		b.Fatal(err)
