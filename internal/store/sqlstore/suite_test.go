@@ -52,6 +52,7 @@ var suite = map[string]func(*testing.T){
 	"TestSMSPasscodesCountSendsAndSpendOnce":                     TestSMSPasscodesCountSendsAndSpendOnce,
 	"TestOutboxClaimsLoginMessagesFirst":                         TestOutboxClaimsLoginMessagesFirst,
 	"TestRefusedStatementLeavesTheTransactionUsable":             TestRefusedStatementLeavesTheTransactionUsable,
+	"TestDirectoryUpdateAndDeleteKeepUsersAndGroups":             TestDirectoryUpdateAndDeleteKeepUsersAndGroups,
 }
 
 // runners are the tests that run the suite, not part of it.
