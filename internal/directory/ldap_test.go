@@ -350,6 +350,23 @@ func TestLDAPCutShortSearchActsOnNothing(t *testing.T) {
 	if after, _ := e.db.CountUsers(context.Background()); after != before {
 		t.Fatalf("a failed run wrote users: %d -> %d", before, after)
 	}
+	// The directory that synced all 5 now binds as the limited account: its
+	// cut-short search must not take the fifth user as gone, even with
+	// removals confirmed.
+	s.BindDN = "cn=sync,dc=example,dc=org"
+	if _, err := e.svc.Update(context.Background(), "full", s, "sync-secret", audit.CLI()); err != nil {
+		t.Fatal(err)
+	}
+	res, err = e.svc.Sync(context.Background(), "full", directory.Options{Full: true, ConfirmRemovals: true})
+	if !errors.As(err, &se) || res.Status != "failed" || res.Disabled != 0 {
+		t.Fatalf("cut-short search of a synced directory: %v (%s, %s)", err, res.Status, counts(res))
+	}
+	for _, name := range []string{"alice", "bob", "carol", "dave", "erin"} {
+		if u := e.user(t, name); u.Status != store.StatusActive {
+			t.Fatalf("%s is %s after a cut-short search", name, u.Status)
+		}
+	}
+	s.BindDN = e.ldap.RootDN
 
 	// A search that finds nobody is taken as a fault too.
 	s.ExtraFilter = "(uid=nobody-at-all)"
@@ -441,4 +458,49 @@ func closedPort(t *testing.T) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// TestDirectoryLeavesOtherDirectoriesUsersAlone syncs the same people
+// through a second directory: every one of them is a conflict, nothing of
+// the first directory's users changes, and the second directory's full
+// comparison does not take them as leaving.
+func TestDirectoryLeavesOtherDirectoriesUsersAlone(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.add(t, "first", e.settings(), e.ldap.RootPW)
+	if got := counts(e.sync(t, "first", directory.Options{})); got != "created=4 updated=0 disabled=0 removed=0 phones=2" {
+		t.Fatalf("first directory: %s", got)
+	}
+	alice := e.user(t, "alice")
+	s := e.settings()
+	s.Mapping.RealName = "sn" // would rename everyone, were they its users
+	e.add(t, "second", s, e.ldap.RootPW)
+	res := e.sync(t, "second", directory.Options{Full: true})
+	// Its groups are the first directory's too: conflicts, not shared.
+	users, groups := 0, 0
+	for _, c := range res.Conflicts {
+		switch {
+		case strings.Contains(c, "the username is taken by a user this directory did not create"):
+			users++
+		case strings.Contains(c, "a group of that name exists and was not created by this directory"):
+			groups++
+		}
+	}
+	if counts(res) != "created=0 updated=0 disabled=0 removed=0 phones=0" || users != 4 || groups != 2 || res.Groups != 0 {
+		t.Fatalf("second directory: %s, conflicts %q", counts(res), res.Conflicts)
+	}
+	if got := e.user(t, "alice"); got.RealName != alice.RealName || got.UpdatedAt != alice.UpdatedAt || got.Status != store.StatusActive {
+		t.Fatalf("the second directory changed alice: %+v, was %+v", got, alice)
+	}
+	trail, err := e.db.AuditForTarget(ctx, audit.TargetUser, "alice", 10)
+	testkit.NoErr(t, err)
+	for _, a := range trail {
+		if a.Actor == "directory:second" {
+			t.Fatalf("the second directory wrote alice's audit trail: %+v", a)
+		}
+	}
+	// The first directory, run again in full, still finds all its users.
+	if got := counts(e.sync(t, "first", directory.Options{Full: true})); got != "created=0 updated=0 disabled=0 removed=0 phones=0" {
+		t.Fatalf("first directory again: %s", got)
+	}
 }

@@ -152,7 +152,8 @@ func (s *Server) promptMethods(c *gin.Context, t *prompt.Transaction, userID int
 	// Each method is offered when the user is enrolled under it alone and
 	// the login accepts it.
 	offers := func(m string) bool { return policy.Counts(t.AuthMethods, m) && f.EnrolledUnder([]string{m}) }
-	passcode = offers(store.MethodAuthenticatorApp)
+	// A hardware token's code is typed where an app's is.
+	passcode = offers(store.MethodAuthenticatorApp) || offers(store.MethodHardwareToken)
 	if offers(store.MethodSMS) {
 		for _, ph := range f.Phones {
 			if ph.TakesSMS() {
