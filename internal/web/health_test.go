@@ -1,8 +1,6 @@
 package web_test
 
 import (
-	"context"
-	"database/sql"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,8 +11,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-
-	_ "github.com/mattn/go-sqlite3"
 
 	"enrollportal/internal/config"
 	"enrollportal/internal/testkit"
@@ -167,28 +163,14 @@ func TestReadinessNeedsADatabaseThatTakesWrites(t *testing.T) {
 
 	// Another process holds the write lock: reads still answer, writes
 	// cannot happen, so the portal is not ready.
-	other, err := sql.Open("sqlite3", "file:"+p.Settings.DB+"?_busy_timeout=100")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	conn, err := other.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
-		t.Fatal(err)
-	}
+	unlock := testkit.LockWritesFromOutside(t, p)
 	wantStatus(t, c.Get("/readyz"), http.StatusServiceUnavailable)
 	wantStatus(t, c.Get("/healthz"), http.StatusOK)
-	if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
-		t.Fatal(err)
-	}
+	unlock()
 	wantStatus(t, c.Get("/readyz"), http.StatusOK, `"ok"`)
 	// The write of the check is rolled back: nothing accumulates.
 	var n int
-	if err := other.QueryRow("SELECT COUNT(*) FROM health").Scan(&n); err != nil || n != 0 {
+	if err := p.Store.SQL().QueryRow("SELECT COUNT(*) FROM health").Scan(&n); err != nil || n != 0 {
 		t.Fatalf("health rows = %d, %v", n, err)
 	}
 }

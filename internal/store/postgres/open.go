@@ -39,9 +39,10 @@ func IsURL(db string) bool {
 // other user of the database takes the same one.
 const migrationLockID = 0x706f7274616c // "portal"
 
-// writeLockID is the transaction-scoped advisory lock every write
-// transaction takes first (see Dialect.BeginWrite).
-const writeLockID = 0x706f7274616c77 // "portalw"
+// WriteLockID is the advisory lock every write transaction takes first
+// (see beginWrite); whoever holds it, in any session, holds the writes of
+// every portal on the database.
+const WriteLockID = 0x706f7274616c77 // "portalw"
 
 func init() { sqlstore.RegisterErrors(classify) }
 
@@ -78,7 +79,7 @@ func beginWrite(ctx context.Context, tx *sql.Tx) error {
 	if _, err := tx.ExecContext(ctx, `SELECT set_config('lock_timeout', ?, true)`, fmt.Sprintf("%dms", max(wait.Milliseconds(), 1))); err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, int64(writeLockID)); err != nil {
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, int64(WriteLockID)); err != nil {
 		return err
 	}
 	_, err := tx.ExecContext(ctx, `SELECT set_config('lock_timeout', '0', true)`)
@@ -97,7 +98,7 @@ func checkWrite(ctx context.Context, db *sql.DB) error {
 	if _, err := tx.ExecContext(ctx, `SELECT set_config('lock_timeout', ?, true)`, fmt.Sprintf("%dms", writeCheckWait.Milliseconds())); err != nil {
 		return fmt.Errorf("postgres: write check: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, int64(writeLockID)); err != nil {
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(?)`, int64(WriteLockID)); err != nil {
 		return fmt.Errorf("postgres: the database takes no write lock: %w", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO health (id) VALUES (1)`); err != nil {
