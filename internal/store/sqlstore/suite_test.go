@@ -54,6 +54,7 @@ var suite = map[string]func(*testing.T){
 	"TestRefusedStatementLeavesTheTransactionUsable":             TestRefusedStatementLeavesTheTransactionUsable,
 	"TestCountUserFiguresWithAndWithoutMethods":                  TestCountUserFiguresWithAndWithoutMethods,
 	"TestLeaseHasOneHolderUntilItEnds":                           TestLeaseHasOneHolderUntilItEnds,
+	"TestDirectoryUpdateAndDeleteKeepUsersAndGroups":             TestDirectoryUpdateAndDeleteKeepUsersAndGroups,
 }
 
 // runners are the tests that run the suite, not part of it.
