@@ -52,6 +52,8 @@ var suite = map[string]func(*testing.T){
 	"TestSMSPasscodesCountSendsAndSpendOnce":                     TestSMSPasscodesCountSendsAndSpendOnce,
 	"TestOutboxClaimsLoginMessagesFirst":                         TestOutboxClaimsLoginMessagesFirst,
 	"TestRefusedStatementLeavesTheTransactionUsable":             TestRefusedStatementLeavesTheTransactionUsable,
+	"TestCountUserFiguresWithAndWithoutMethods":                  TestCountUserFiguresWithAndWithoutMethods,
+	"TestLeaseHasOneHolderUntilItEnds":                           TestLeaseHasOneHolderUntilItEnds,
 	"TestDirectoryUpdateAndDeleteKeepUsersAndGroups":             TestDirectoryUpdateAndDeleteKeepUsersAndGroups,
 }
 
