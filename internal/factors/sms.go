@@ -9,6 +9,7 @@ import (
 
 	"enrollportal/internal/audit"
 	"enrollportal/internal/notify"
+	"enrollportal/internal/policy"
 	"enrollportal/internal/store"
 	"enrollportal/internal/verify"
 )
@@ -141,9 +142,14 @@ func (s *Service) SendSMSPasscode(ctx context.Context, u store.User, methods []s
 }
 
 // SendSMSPasscodeByName is SendSMSPasscode for a username typed on a page
-// that must not tell whether the username exists (the device page): an
-// unknown user gets ErrNoSMSPhone, as a user without such a phone does.
-func (s *Service) SendSMSPasscodeByName(ctx context.Context, username string, methods []string, who audit.Who) (SMSSent, error) {
+// that must not tell whether the username exists (the device page), under
+// the methods the global policy accepts (no application is in question):
+// an unknown user gets ErrNoSMSPhone, as a user without such a phone does.
+func (s *Service) SendSMSPasscodeByName(ctx context.Context, username string, who audit.Who) (SMSSent, error) {
+	methods, err := policy.OrganisationMethods(ctx, s.store)
+	if err != nil {
+		return SMSSent{}, fmt.Errorf("factors: send sms passcode: %w", err)
+	}
 	u, err := s.store.UserByUsername(ctx, username)
 	if errors.Is(err, store.ErrNotFound) {
 		return SMSSent{}, ErrNoSMSPhone

@@ -40,6 +40,7 @@ func (s *Server) deviceRoutes(pages *gin.RouterGroup) {
 	pages.POST(devicesPath+"/start", s.DevicesStartPOST)
 	pages.GET(devicesPath+"/prove", s.DevicesProveGET)
 	pages.POST(devicesPath+"/prove", s.DevicesProvePOST)
+	pages.POST(devicesPath+"/prove/sms", s.DevicesProveSMSPOST)
 	pages.POST(devicesPath+"/prove/key/options", s.DevicesKeyOptionsPOST)
 	pages.POST(devicesPath+"/prove/key/verify", s.DevicesKeyVerifyPOST)
 	signedIn := pages.Group(devicesPath, s.devicesUser)
@@ -111,6 +112,7 @@ func (s *Server) DevicesStartPOST(c *gin.Context) {
 type devicesProvePage struct {
 	Username string
 	Error    string
+	Notice   string
 }
 
 // DevicesProveGET asks for a code, or the security key.
@@ -119,13 +121,41 @@ func (s *Server) DevicesProveGET(c *gin.Context) {
 }
 
 func (s *Server) renderDevicesProve(c *gin.Context, status int, msg string) {
+	s.renderDevicesProvePage(c, status, devicesProvePage{Error: msg})
+}
+
+func (s *Server) renderDevicesProvePage(c *gin.Context, status int, p devicesProvePage) {
 	name := sessionString(c, devicesNameKey)
 	if name == "" {
 		s.redirect(c, devicesPath)
 		return
 	}
-	s.render(c, status, viewDevicesProve, Page{Title: "Confirm it's you", Help: helpDevices,
-		Data: devicesProvePage{Username: name, Error: msg}})
+	p.Username = name
+	s.render(c, status, viewDevicesProve, Page{Title: "Confirm it's you", Help: helpDevices, Data: p})
+}
+
+// smsProofNotice is the one answer to "Text me a code" on the device page,
+// whether a text went or not (an unknown username, no phone that takes
+// texts, SMS not accepted, the send limit), so that the page never tells
+// whether a username exists or what it holds.
+const smsProofNotice = "If this account has a phone that takes texts, a 7-digit code is on its way to it: enter it above. It works once, for 5 minutes; at most 3 codes are sent in 15 minutes."
+
+// DevicesProveSMSPOST texts a passcode to the typed username's phone, when
+// it has one that takes texts, and answers the same whatever happened.
+func (s *Server) DevicesProveSMSPOST(c *gin.Context) {
+	name := sessionString(c, devicesNameKey)
+	if name == "" {
+		s.redirect(c, devicesPath)
+		return
+	}
+	_, err := s.factors.SendSMSPasscodeByName(c.Request.Context(), name, s.who(c, name))
+	var limit *factors.SMSLimitError
+	if err != nil && !errors.As(err, &limit) && !errors.Is(err, factors.ErrNoSMSPhone) &&
+		!errors.Is(err, factors.ErrSMSNotAccepted) && !errors.Is(err, factors.ErrSMSUserBlocked) {
+		s.serverError(c, err)
+		return
+	}
+	s.renderDevicesProvePage(c, http.StatusOK, devicesProvePage{Notice: smsProofNotice})
 }
 
 // DevicesProvePOST checks the code: an authenticator app's, a bypass
@@ -138,7 +168,7 @@ func (s *Server) DevicesProvePOST(c *gin.Context) {
 	}
 	code := verify.NormalizeCode(c.PostForm("code"))
 	if !verify.ValidPasscodeShape(code) {
-		s.renderDevicesProve(c, http.StatusUnprocessableEntity, "Enter the 6-digit code your authenticator app shows now, or a 9-digit bypass or recovery code.")
+		s.renderDevicesProve(c, http.StatusUnprocessableEntity, "Enter the 6-digit code your authenticator app shows now, a 7-digit code we texted you, or a 9-digit bypass or recovery code.")
 		return
 	}
 	u, err := s.enroll.ProveByName(c.Request.Context(), name, code, s.who(c, name))

@@ -123,3 +123,41 @@ func TestBrowserPromptTextMeACodeSignsInOnAPhone(t *testing.T) {
 	b.Submit("#code")
 	wantSignedIn(t, b, "sam", "sms_passcode")
 }
+
+func TestDevicesPageProofByTextedCodeSaysTheSameForEveryUsername(t *testing.T) {
+	gw := testkit.NewSMSGateway(t)
+	p := testkit.Serve(t, testkit.WithDelivery(nil, gw))
+	number := smsPromptUser(t, p, "sam")
+	ask := func(c *testkit.Client, username string) testkit.Response {
+		t.Helper()
+		c.Get("/my-devices")
+		wantRedirect(t, c.Post("/my-devices/start", url.Values{"username": {username}}), "/my-devices/prove")
+		wantStatus(t, c.Get("/my-devices/prove"), http.StatusOK, `action="/my-devices/prove/sms"`, "Text me a code")
+		return c.Post("/my-devices/prove/sms", url.Values{})
+	}
+	c := testkit.NewClient(t, p)
+	known := ask(c, "sam")
+	unknown := ask(testkit.NewClient(t, p), "nobody")
+	wantStatus(t, known, http.StatusOK, "a 7-digit code is on its way")
+	strip := func(s string) string {
+		return strings.ReplaceAll(csrfValue.ReplaceAllString(s, ""), "nobody", "sam")
+	}
+	if strip(known.Body) != strip(unknown.Body) {
+		t.Fatalf("the answers differ:\n%s\n----\n%s", known.Body, unknown.Body)
+	}
+	// Only the real user's phone got a text; its code proves the factor.
+	code := deliveredCode(t, p, gw, number)
+	if n := len(gw.Received()); n != 1 {
+		t.Fatalf("%d texts sent, want 1", n)
+	}
+	wantRedirect(t, c.Post("/my-devices/prove", url.Values{"code": {code}}), "/my-devices")
+	wantStatus(t, c.Get("/my-devices"), http.StatusOK, "Your devices", "Signed in as sam")
+	proved := testkit.Got(p.Store.AuditForTarget(context.Background(), audit.TargetUser, "sam", 100)).Must(t)
+	found := false
+	for _, e := range proved {
+		found = found || (e.Action == audit.FactorProved && strings.Contains(e.Details, `"factor":"sms_passcode"`))
+	}
+	if !found {
+		t.Fatalf("no factor.proved record naming sms_passcode: %+v", proved)
+	}
+}

@@ -61,7 +61,7 @@ func enrolledUsers(methods []string) string {
 		}
 	}
 	if len(union) == 0 {
-		return "SELECT NULL WHERE 0"
+		return "SELECT NULL WHERE 1 = 0" // PostgreSQL's WHERE takes no integer
 	}
 	return strings.Join(union, "\n\tUNION ")
 }
@@ -73,7 +73,7 @@ func (s queries) CountUserFigures(ctx context.Context, now time.Time, methods []
 	err := s.q.QueryRowContext(ctx, `
 		SELECT
 			(SELECT COUNT(*) FROM users),
-			(SELECT COUNT(*) FROM (`+enrolledUsers(methods)+`)),
+			(SELECT COUNT(*) FROM (`+enrolledUsers(methods)+`) AS enrolled),
 			(SELECT COUNT(DISTINCT user_id) FROM enrollment_links
 				WHERE used_at IS NULL AND revoked_at IS NULL AND expires_at > ?),
 			(SELECT COUNT(DISTINCT up.user_id) FROM phones p JOIN user_phones up ON up.phone_id = p.id
