@@ -102,10 +102,12 @@ func startPostgresCluster() (string, error) {
 	// The server lives as long as this test binary: a shell holds it and
 	// reads its stdin, a pipe of ours; when the binary exits (however), the
 	// pipe closes, and the shell stops the server and removes the directory.
+	// The signal goes to the postmaster itself (its pid is the first line of
+	// postmaster.pid): runuser does not pass SIGQUIT on.
 	cmdline := strings.Join(append(append([]string{}, asUser...), server, "-D", data, "-k", dir, "-p", strconv.Itoa(port),
 		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off",
 		"-c", "full_page_writes=off", "-c", "max_connections=200"), " ")
-	sh := exec.Command("sh", "-c", cmdline+` >"$0/log" 2>&1 & pid=$!; cat >/dev/null; kill -QUIT $pid; wait $pid; rm -rf "$0"`, dir)
+	sh := exec.Command("sh", "-c", cmdline+` >"$0/log" 2>&1 & pid=$!; cat >/dev/null; kill -QUIT "$(head -n 1 "$0/data/postmaster.pid")" || kill -QUIT $pid; wait $pid; rm -rf "$0"`, dir)
 	stdin, err := sh.StdinPipe()
 	if err != nil {
 		return "", err
