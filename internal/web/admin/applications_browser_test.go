@@ -64,7 +64,7 @@ func TestBrowserAdminPolicyCreateWebAppSignsInWithDuosNodeClient(t *testing.T) {
 	// Duo's client signs a user in through the new application. It signs
 	// with the wall clock, and the browser steps above can take longer than
 	// the portal's 60 s leeway on a loaded machine: catch the clock up.
-	p.Clock.Set(time.Now())
+	catchUpToWallClock(p)
 	ctx := context.Background()
 	now := p.Clock.Now()
 	pat := store.User{Key: "DUPAT000000000000000", Username: "pat", Status: store.StatusBypass, CreatedAt: now, UpdatedAt: now}
@@ -100,7 +100,7 @@ func TestBrowserAdminPolicyCreateWebAppSignsInWithDuosNodeClient(t *testing.T) {
 			} `json:"application"`
 		} `json:"auth_context"`
 	}
-	p.Clock.Set(time.Now())
+	catchUpToWallClock(p)
 	if failed, msg := node.Call(&token, "exchange", loc.Query().Get("duo_code"), "pat"); failed {
 		t.Fatalf("exchange: %s", msg)
 	}

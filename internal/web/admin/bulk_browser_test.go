@@ -20,6 +20,17 @@ import (
 	"enrollportal/internal/users"
 )
 
+// catchUpToWallClock moves the portal's fake clock forward to the wall
+// clock, never back. Duo's Node client signs its assertions with the wall
+// clock, and the browser steps before it can outlast the portal's 60 s
+// leeway on a loaded machine; moving back would end the admin session that
+// browserSignIn started on a clock it had advanced.
+func catchUpToWallClock(p *testkit.Portal) {
+	if wall := time.Now(); wall.After(p.Clock.Now()) {
+		p.Clock.Set(wall)
+	}
+}
+
 // browserSignIn signs an admin with role in through the sign-in pages.
 func browserSignIn(t *testing.T, p *testkit.Portal, b *testkit.Browser, role string) testkit.TestAdmin {
 	t.Helper()

@@ -166,7 +166,7 @@ func TestBrowserAdminPolicyDenyNewUsersOnThePage(t *testing.T) {
 	// returning delivers deny with the reason.
 	// The browser steps above can outlast the portal's 60 s clock leeway on
 	// a loaded machine; Duo's client signs with the wall clock.
-	p.Clock.Set(time.Now())
+	catchUpToWallClock(p)
 	node := testkit.NewDuoNodeClient(t, created.ClientID, created.ClientSecret, strings.TrimPrefix(p.URL, "https://"), callback, files.CAFile)
 	authURL, client := startPromptLogin(t, p, files, node, "newcomer")
 	get := func(u string) (*http.Response, string) {
