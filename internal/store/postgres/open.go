@@ -267,47 +267,129 @@ const statementSavepoint = "portal_statement"
 
 func (c *conn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	query = rebind(query)
-	if !c.guard(query) {
-		return c.Conn.ExecContext(ctx, query, args)
+	switch c.kindOf(query) {
+	case writeInTx:
+		if err := c.savepoint(ctx); err != nil {
+			return nil, err
+		}
+		res, err := c.Conn.ExecContext(ctx, query, args)
+		return res, c.endStatement(ctx, err)
+	case writeAlone:
+		if err := c.beginLocked(ctx); err != nil {
+			return nil, err
+		}
+		res, err := c.Conn.ExecContext(ctx, query, args)
+		return res, c.endLocked(ctx, err)
 	}
-	if err := c.savepoint(ctx); err != nil {
-		return nil, err
-	}
-	res, err := c.Conn.ExecContext(ctx, query, args)
-	return res, c.endStatement(ctx, err)
+	return c.Conn.ExecContext(ctx, query, args)
 }
 
 func (c *conn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	query = rebind(query)
-	if !c.guard(query) {
+	var end func(context.Context, error) error
+	switch c.kindOf(query) {
+	case writeInTx:
+		if err := c.savepoint(ctx); err != nil {
+			return nil, err
+		}
+		end = c.endStatement
+	case writeAlone:
+		if err := c.beginLocked(ctx); err != nil {
+			return nil, err
+		}
+		end = c.endLocked
+	default:
 		return c.Conn.QueryContext(ctx, query, args)
-	}
-	if err := c.savepoint(ctx); err != nil {
-		return nil, err
 	}
 	rows, err := c.Conn.QueryContext(ctx, query, args)
 	if err != nil {
-		return nil, c.endStatement(ctx, err)
+		return nil, end(ctx, err)
 	}
 	// INSERT ... RETURNING reports its error while its rows are read: the
-	// savepoint ends when they are closed.
-	return &guardedRows{Rows: rows, c: c, ctx: ctx}, nil
+	// savepoint or the transaction ends when they are closed.
+	return &guardedRows{Rows: rows, end: end, ctx: ctx}, nil
 }
 
-// guard tells whether query is a write inside a transaction.
-func (c *conn) guard(query string) bool {
-	if c.Conn.Conn().PgConn().TxStatus() != 'T' {
-		return false
-	}
+// statementKind tells how a statement runs (see kindOf).
+type statementKind int
+
+const (
+	// read: as it is.
+	read statementKind = iota
+	// writeInTx: a write in a transaction, under a savepoint.
+	writeInTx
+	// writeAlone: a write outside any transaction, in a transaction of its
+	// own that takes the write lock first.
+	writeAlone
+)
+
+// kindOf tells whether query is a write, and whether a transaction is open.
+func (c *conn) kindOf(query string) statementKind {
 	q := strings.TrimLeft(query, " \t\r\n(")
 	if len(q) < 6 {
-		return false
+		return read
 	}
 	switch strings.ToUpper(q[:6]) {
 	case "INSERT", "UPDATE", "DELETE":
-		return true
+	default:
+		return read
 	}
-	return false
+	if c.Conn.Conn().PgConn().TxStatus() == 'I' {
+		return writeAlone
+	}
+	return writeInTx
+}
+
+// A write outside a transaction (a lease, an outbox claim, a prompt
+// transaction's row) takes the write lock too, in a transaction of its
+// own: on SQLite every write, alone or not, waits for the one write lock,
+// and the store's read-decide-write transactions rely on no write landing
+// between their read and their write. PostgreSQL would run a lone
+// statement at once, beside a transaction holding the lock, and a
+// database write-locked from outside would not bound it by the caller's
+// lock wait (store.WithLockWait) as SQLite's busy timeout does. The BEGIN
+// and the lock go in one round trip (the simple protocol runs the
+// statements of one string in order, stopping at the first error).
+
+// beginLocked begins the lone write's transaction and takes the write
+// lock, waiting at most the caller's lock wait.
+func (c *conn) beginLocked(ctx context.Context) error {
+	wait := defaultLockWait
+	if w, ok := store.LockWait(ctx); ok {
+		wait = w
+	}
+	begin := fmt.Sprintf("BEGIN; SET LOCAL lock_timeout = %d; SELECT pg_advisory_xact_lock(%d); SET LOCAL lock_timeout = 0",
+		max(wait.Milliseconds(), 1), int64(WriteLockID))
+	pg := c.Conn.Conn().PgConn()
+	if _, err := pg.Exec(ctx, begin).ReadAll(); err != nil {
+		return c.rollback(ctx, err)
+	}
+	return nil
+}
+
+// endLocked commits the lone write's transaction, or rolls it back when
+// the statement failed (and then returns the statement's error).
+func (c *conn) endLocked(ctx context.Context, err error) error {
+	if err != nil {
+		return c.rollback(ctx, err)
+	}
+	if _, err := c.Conn.Conn().PgConn().Exec(ctx, "COMMIT").ReadAll(); err != nil {
+		return c.rollback(ctx, err)
+	}
+	return nil
+}
+
+// rollback ends a lone write's transaction that failed, so that the
+// connection goes back to database/sql outside any transaction.
+func (c *conn) rollback(ctx context.Context, err error) error {
+	pg := c.Conn.Conn().PgConn()
+	if pg.IsClosed() || pg.TxStatus() == 'I' {
+		return err
+	}
+	if _, rerr := pg.Exec(context.WithoutCancel(ctx), "ROLLBACK").ReadAll(); rerr != nil {
+		return errors.Join(err, rerr)
+	}
+	return err
 }
 
 func (c *conn) savepoint(ctx context.Context) error {
@@ -336,11 +418,11 @@ func (c *conn) endStatement(ctx context.Context, err error) error {
 	return err
 }
 
-// guardedRows ends the savepoint of a write that returns rows when they are
-// closed, rolling back to it if reading them failed.
+// guardedRows ends the savepoint (or the transaction) of a write that
+// returns rows when they are closed, rolling back if reading them failed.
 type guardedRows struct {
 	driver.Rows
-	c       *conn
+	end     func(context.Context, error) error
 	ctx     context.Context
 	failure error
 	closed  bool
@@ -363,7 +445,7 @@ func (r *guardedRows) Close() error {
 	if err == nil {
 		err = r.failure
 	}
-	if end := r.c.endStatement(r.ctx, err); end != nil && err == nil {
+	if end := r.end(r.ctx, err); end != nil && err == nil {
 		return end
 	}
 	return err
