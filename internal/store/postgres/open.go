@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -123,7 +124,12 @@ func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
 		pool.Close()
 		return nil, err
 	}
-	return sqlstore.New(sqlDB(pool), dialect), nil
+	// The connections count their commits, so that the login cache keeps
+	// users in memory and sees this process's writes at once (see
+	// sqlstore.NewCounted); other processes' writes it sees through the
+	// login_changes log, as on SQLite.
+	commits := &atomic.Uint64{}
+	return sqlstore.NewCounted(sqlDBCounted(pool, commits), dialect, commits), nil
 }
 
 // OpenSQL connects to the database at url through a pgx pool and returns a
@@ -156,8 +162,11 @@ func connect(ctx context.Context, url string) (*pgxpool.Pool, error) {
 
 // sqlDB is the database/sql handle on pool with the store's connections;
 // closing it closes the pool.
-func sqlDB(pool *pgxpool.Pool) *sql.DB {
-	db := sql.OpenDB(connector{Connector: stdlib.GetPoolConnector(pool), pool: pool})
+func sqlDB(pool *pgxpool.Pool) *sql.DB { return sqlDBCounted(pool, &atomic.Uint64{}) }
+
+// sqlDBCounted is sqlDB whose connections add every commit to commits.
+func sqlDBCounted(pool *pgxpool.Pool, commits *atomic.Uint64) *sql.DB {
+	db := sql.OpenDB(connector{Connector: stdlib.GetPoolConnector(pool), pool: pool, commits: commits})
 	// The pool bounds the connections (pool_max_conns in the URL, default
 	// the larger of 4 and the CPU count); database/sql keeps as many.
 	db.SetMaxOpenConns(int(pool.Config().MaxConns))
@@ -230,7 +239,8 @@ func checkSchemaVersion(ctx context.Context, db *sql.DB, provider *goose.Provide
 // connector hands out connections that take the store's `?` queries.
 type connector struct {
 	driver.Connector
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	commits *atomic.Uint64
 }
 
 // Close closes the pool when database/sql closes the handle.
@@ -244,13 +254,42 @@ func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &conn{Conn: raw.(*stdlib.Conn)}, nil
+	return &conn{Conn: raw.(*stdlib.Conn), commits: c.commits}, nil
 }
 
 // conn is a pgx connection that rebinds `?` placeholders to PostgreSQL's
 // $1, $2, ... and passes booleans as 0/1, so that the one copy of the
 // store's SQL (written for both databases, with integer flags) runs here.
-type conn struct{ *stdlib.Conn }
+type conn struct {
+	*stdlib.Conn
+	// commits counts the commits of the store's connections, the
+	// transactions' and the lone writes' (see Open).
+	commits *atomic.Uint64
+}
+
+// BeginTx begins a transaction whose commit is counted.
+func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	tx, err := c.Conn.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return countedTx{Tx: tx, commits: c.commits}, nil
+}
+
+// countedTx counts its commit, even one that reports an error: the
+// server may have committed before the answer was lost, and a commit
+// counted too many costs the login cache one read of the log, while one
+// missed would let it answer from before the write.
+type countedTx struct {
+	driver.Tx
+	commits *atomic.Uint64
+}
+
+func (t countedTx) Commit() error {
+	err := t.Tx.Commit()
+	t.commits.Add(1)
+	return err
+}
 
 func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
 	return c.Conn.PrepareContext(ctx, rebind(query))
@@ -275,13 +314,49 @@ func (c *conn) ExecContext(ctx context.Context, query string, args []driver.Name
 		res, err := c.Conn.ExecContext(ctx, query, args)
 		return res, c.endStatement(ctx, err)
 	case writeAlone:
-		if err := c.beginLocked(ctx); err != nil {
+		if store.DeliveryRecord(ctx) {
+			return c.execRecord(ctx, query, args)
+		}
+		if err := c.beginAlone(ctx); err != nil {
 			return nil, err
 		}
 		res, err := c.Conn.ExecContext(ctx, query, args)
 		return res, c.endLocked(ctx, err)
 	}
 	return c.Conn.ExecContext(ctx, query, args)
+}
+
+// execRecord runs the write that records a delivery
+// (store.WithDeliveryRecord) in one round trip: its transaction's BEGIN,
+// the setting that lets its commit return before the flush to disk, the
+// statement and the COMMIT go to the server together, in one pipeline.
+func (c *conn) execRecord(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	values := make([]any, len(args))
+	for i, a := range args {
+		values[i] = a.Value
+	}
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	b.Queue("SET LOCAL synchronous_commit = off")
+	b.Queue(query, values...)
+	b.Queue("COMMIT")
+	results := c.Conn.Conn().SendBatch(ctx, b)
+	var tag pgconn.CommandTag
+	var err error
+	for i := 0; i < b.Len() && err == nil; i++ {
+		var t pgconn.CommandTag
+		if t, err = results.Exec(); i == 2 {
+			tag = t
+		}
+	}
+	if cerr := results.Close(); err == nil {
+		err = cerr
+	}
+	c.commits.Add(1) // counted as a transaction's (countedTx)
+	if err != nil {
+		return nil, c.rollback(ctx, err)
+	}
+	return driver.RowsAffected(tag.RowsAffected()), nil
 }
 
 func (c *conn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
@@ -294,7 +369,7 @@ func (c *conn) QueryContext(ctx context.Context, query string, args []driver.Nam
 		}
 		end = c.endStatement
 	case writeAlone:
-		if err := c.beginLocked(ctx); err != nil {
+		if err := c.beginAlone(ctx); err != nil {
 			return nil, err
 		}
 		end = c.endLocked
@@ -349,17 +424,23 @@ func (c *conn) kindOf(query string) statementKind {
 // database write-locked from outside would not bound it by the caller's
 // lock wait (store.WithLockWait) as SQLite's busy timeout does. The BEGIN
 // and the lock go in one round trip (the simple protocol runs the
-// statements of one string in order, stopping at the first error).
+// statements of one string in order, stopping at the first error). The one
+// exception is the record of a delivery (store.WithDeliveryRecord).
 
-// beginLocked begins the lone write's transaction and takes the write
-// lock, waiting at most the caller's lock wait.
-func (c *conn) beginLocked(ctx context.Context) error {
-	wait := defaultLockWait
-	if w, ok := store.LockWait(ctx); ok {
-		wait = w
+// beginAlone begins the lone write's transaction and takes the write
+// lock, waiting at most the caller's lock wait; the write that records a
+// delivery (store.WithDeliveryRecord, should it ever return rows) takes no
+// lock and commits without waiting for the flush to disk instead.
+func (c *conn) beginAlone(ctx context.Context) error {
+	begin := "BEGIN; SET LOCAL synchronous_commit = off"
+	if !store.DeliveryRecord(ctx) {
+		wait := defaultLockWait
+		if w, ok := store.LockWait(ctx); ok {
+			wait = w
+		}
+		begin = fmt.Sprintf("BEGIN; SET LOCAL lock_timeout = %d; SELECT pg_advisory_xact_lock(%d); SET LOCAL lock_timeout = 0",
+			max(wait.Milliseconds(), 1), int64(WriteLockID))
 	}
-	begin := fmt.Sprintf("BEGIN; SET LOCAL lock_timeout = %d; SELECT pg_advisory_xact_lock(%d); SET LOCAL lock_timeout = 0",
-		max(wait.Milliseconds(), 1), int64(WriteLockID))
 	pg := c.Conn.Conn().PgConn()
 	if _, err := pg.Exec(ctx, begin).ReadAll(); err != nil {
 		return c.rollback(ctx, err)
@@ -373,7 +454,9 @@ func (c *conn) endLocked(ctx context.Context, err error) error {
 	if err != nil {
 		return c.rollback(ctx, err)
 	}
-	if _, err := c.Conn.Conn().PgConn().Exec(ctx, "COMMIT").ReadAll(); err != nil {
+	_, err = c.Conn.Conn().PgConn().Exec(ctx, "COMMIT").ReadAll()
+	c.commits.Add(1) // counted as a transaction's (countedTx)
+	if err != nil {
 		return c.rollback(ctx, err)
 	}
 	return nil

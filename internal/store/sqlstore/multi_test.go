@@ -61,6 +61,14 @@ func TestLoneWriteWaitsForAnotherProcessWriteLock(t *testing.T) {
 	ctx := context.Background()
 	open := newDatabase(t)
 	holder, other := open(), open()
+	m := store.Message{IntentKey: "k", Channel: store.ChannelEmail, Recipient: "r", BodyText: "x", NextAttemptAt: t0, CreatedAt: t0}
+	if _, err := other.EnqueueMessage(ctx, &m); err != nil {
+		t.Fatal(err)
+	}
+	until := t0.Add(time.Minute)
+	if claimed, err := other.ClaimMessages(ctx, "", []string{store.ChannelEmail}, t0, until, 1); err != nil || len(claimed) != 1 {
+		t.Fatal(claimed, err)
+	}
 	held, release, done := make(chan struct{}), make(chan struct{}), make(chan error, 1)
 	go func() {
 		done <- holder.InTx(ctx, func(store.Queries) error {
@@ -84,6 +92,16 @@ func TestLoneWriteWaitsForAnotherProcessWriteLock(t *testing.T) {
 	_, err := other.TakeLease(store.WithLockWait(ctx, 300*time.Millisecond), "sweep", "B", t0, t0.Add(time.Minute))
 	if !errors.Is(err, store.ErrBusy) {
 		t.Errorf("lone write under another process's write lock: %v, want ErrBusy", err)
+	}
+	// The record of a delivery is the exception on PostgreSQL: its claim
+	// decides it alone, and it must land as soon as the relay accepted the
+	// message. On SQLite every write waits for the one lock.
+	recorded, err := other.MarkMessageSent(store.WithLockWait(store.WithDeliveryRecord(ctx), 300*time.Millisecond), m.ID, until, t0, "", "")
+	if onPostgres && (err != nil || !recorded) {
+		t.Errorf("delivery record under another process's write lock: %v, %v; want recorded", recorded, err)
+	}
+	if !onPostgres && !errors.Is(err, store.ErrBusy) {
+		t.Errorf("delivery record under another process's write lock on SQLite: %v, want ErrBusy", err)
 	}
 	// An unbounded write waits for the transaction's end, then lands.
 	taken := make(chan error, 1)
