@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"net/http"
 	"strings"
@@ -61,12 +60,8 @@ func TestEnrolledAgreesEverywhere(t *testing.T) {
 		CredentialID: []byte("credential"), PublicKey: []byte("public key"), AAGUID: make([]byte, 16), CreatedAt: now}))
 	// The portal has no way yet to add a hardware token but the CSV import,
 	// which assigns one that exists: the row is written as an import finds it.
-	db, err := sql.Open("sqlite3", "file:"+p.Settings.DB)
-	testkit.NoErr(t, err)
-	defer db.Close()
-	_, err = db.Exec(`INSERT INTO hardware_tokens (token_key, serial, type, secret, user_id, created_at) VALUES ('DHTOKEN', '123456', 'h6', x'00', ?, ?)`,
-		token.ID, now.Unix())
-	testkit.NoErr(t, err)
+	testkit.NoErr(t, p.Store.CreateOATHToken(ctx, &store.OATHToken{Key: "DHTOKEN", Serial: "123456", Type: "h6",
+		Secret: []byte{0}, Step: 30, UserID: token.ID, CreatedAt: now}))
 	holders := []holder{{none, nil}, {unactivated, nil}, {app, []string{store.MethodAuthenticatorApp}},
 		{key, []string{store.MethodSecurityKey}}, {token, []string{store.MethodHardwareToken}},
 		{sms, []string{store.MethodAuthenticatorApp, store.MethodSMS}}}
