@@ -78,7 +78,7 @@ func open(t testing.TB, base string, opts ...Option) *Portal {
 	// PORTAL_TEST_DB=postgres runs the test portals on PostgreSQL (see
 	// testdb), to run a package's tests on that backend.
 	if testdb.OnPostgres() {
-		s.DB = testdb.StartPostgres(t)
+		s.DB = testdb.New(t)
 	}
 	for _, o := range opts {
 		o(&s)

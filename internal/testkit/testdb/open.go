@@ -15,13 +15,13 @@ import (
 // (PORTAL_TEST_DB=postgres) rather than on SQLite.
 func OnPostgres() bool { return os.Getenv("PORTAL_TEST_DB") == "postgres" }
 
-// New returns where a new, empty database of the backend under test is: a
-// PostgreSQL URL (dropped when the test ends), or a SQLite file path in a
-// temporary directory of the test.
+// New returns where a new database of the backend under test is: a
+// PostgreSQL URL (migrated, dropped when the test ends), or a SQLite file
+// path in a temporary directory of the test (created at its first open).
 func New(t testing.TB) string {
 	t.Helper()
 	if OnPostgres() {
-		return StartPostgres(t)
+		return StartPostgresMigrated(t)
 	}
 	return filepath.Join(t.TempDir(), "portal.db")
 }
