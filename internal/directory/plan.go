@@ -28,7 +28,10 @@ func (p phoneNumber) key() string { return p.e164 + "#" + p.ext }
 
 // userChange is what a run does to one user.
 type userChange struct {
-	e          *entry
+	// stableID and stamp are the entry's: a change keeps no pointer to
+	// the entry, so that the entries are garbage once planned.
+	stableID   string
+	stamp      string
 	username   string
 	realName   string
 	email      string
@@ -212,8 +215,18 @@ func makePlan(ctx context.Context, q store.Queries, d store.Directory, set Setti
 		}
 	}
 
-	for _, e := range snap.users {
-		c := userChange{e: e, username: users.Normalize(e.username), realName: strings.TrimSpace(e.realName), email: strings.TrimSpace(e.email)}
+	// The changes of a first sync are one per entry: room for them at
+	// once rather than growing (and copying) the slice twenty times.
+	if full && len(linked) == 0 {
+		p.changes = make([]userChange, 0, len(snap.users))
+	}
+	for id, e := range snap.users {
+		// Each entry is dropped from the snapshot as it is planned (the
+		// key stays: it says the entry is present): the plan keeps what
+		// it needs, and the entries (a third of a first sync's heap)
+		// need not be held beside all the changes.
+		snap.users[id] = nil
+		c := userChange{stableID: e.stableID, stamp: e.stamp, username: users.Normalize(e.username), realName: strings.TrimSpace(e.realName), email: strings.TrimSpace(e.email)}
 		if err := users.ValidateUsername(c.username); err != nil {
 			p.conflicts = append(p.conflicts, fmt.Sprintf("%s: %q is not a valid username; skipped", e.stableID, e.username))
 			continue
@@ -240,7 +253,10 @@ func makePlan(ctx context.Context, q store.Queries, d store.Directory, set Setti
 			}
 			curGroups = members[c.cur.User.ID]
 		}
-		for _, raw := range e.phones {
+		for raw := range strings.SplitSeq(e.phones, "\n") {
+			if raw == "" {
+				continue
+			}
 			if strings.HasPrefix(raw, "+") && have[raw+"#"] {
 				continue // already E.164 and already the user's: no parse needed
 			}
@@ -409,7 +425,7 @@ func planByStamps(ctx context.Context, q store.Queries, d store.Directory, set S
 	if err := r.readEntries(ctx, snap, moved); err != nil {
 		return nil, err
 	}
-	snap.memberOf = nil
+	snap.memberOf, snap.listedDN = nil, nil
 	// The moved entries are compared as an incremental run compares what
 	// it read; the listing finds who left and who is due for purging.
 	part := &snapshot{groups: snap.groups, users: make(map[string]*entry, len(moved)), unusable: snap.unusable}

@@ -475,7 +475,7 @@ func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChang
 	linkIDs, linkUsers, linkStamps := make([]string, 0, len(created)), make([]int64, 0, len(created)), make([]string, 0, len(created))
 	for _, c := range batch {
 		if c.cur == nil {
-			linkIDs, linkUsers, linkStamps = append(linkIDs, c.e.stableID), append(linkUsers, created[k].ID), append(linkStamps, c.e.stamp)
+			linkIDs, linkUsers, linkStamps = append(linkIDs, c.stableID), append(linkUsers, created[k].ID), append(linkStamps, c.stamp)
 			k++
 		}
 	}
@@ -605,7 +605,7 @@ func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChang
 	// it, once everything of the user is written.
 	for _, c := range batch {
 		if c.cur != nil {
-			if err := q.SetDirectoryUserStamp(ctx, c.cur.User.ID, c.e.stamp); err != nil {
+			if err := q.SetDirectoryUserStamp(ctx, c.cur.User.ID, c.stamp); err != nil {
 				return nil, err
 			}
 		}
