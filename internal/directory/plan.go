@@ -103,7 +103,7 @@ func parsePhone(raw, region string) (phoneNumber, bool) {
 }
 
 // makePlan compares what the directory has with what the portal has.
-func makePlan(ctx context.Context, q store.Queries, d store.Directory, set Settings, snap *snapshot, full bool, now time.Time) (*plan, error) {
+func makePlan(ctx context.Context, q Reads, d store.Directory, set Settings, snap *snapshot, full bool, now time.Time) (*plan, error) {
 	p := &plan{full: full}
 	// A full comparison loads every user the directory has; an
 	// incremental run only those of the entries it read (1,000 of 100,000

@@ -115,7 +115,7 @@ func TestAuthAPIPreauthEnrollThenPasscode(t *testing.T) {
 	if pre.Response.Result != "auth" || len(pre.Response.Devices) != 1 || pre.Response.Devices[0].Capabilities[0] != "mobile_otp" {
 		t.Fatalf("Preauth(enrolled) = %+v", pre.Response)
 	}
-	good := code(t, secret, a.p.Clock.Now())
+	good := testkit.TOTPCode(t, secret, a.p.Clock.Now())
 	res, err := a.client.Auth("passcode", authapi.AuthUsername("newbie"), authapi.AuthPasscode(good), authapi.AuthIpAddr("198.51.100.4"))
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +133,7 @@ func TestAuthAPIPreauthEnrollThenPasscode(t *testing.T) {
 	}
 	// Async: the outcome waits under a txid.
 	a.p.Clock.Advance(30 * time.Second)
-	res, err = a.client.Auth("auto", authapi.AuthUsername("newbie"), authapi.AuthPasscode(code(t, secret, a.p.Clock.Now())), authapi.AuthAsync())
+	res, err = a.client.Auth("auto", authapi.AuthUsername("newbie"), authapi.AuthPasscode(testkit.TOTPCode(t, secret, a.p.Clock.Now())), authapi.AuthAsync())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +229,7 @@ func TestAuthAPIEnrollAndEnrollStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.p.Enroll.ConfirmAuthenticator(ctx, sub, setup.ChallengeKey, code(t, setup.Secret, a.p.Clock.Now())); err != nil {
+	if _, err := a.p.Enroll.ConfirmAuthenticator(ctx, sub, setup.ChallengeKey, testkit.TOTPCode(t, setup.Secret, a.p.Clock.Now())); err != nil {
 		t.Fatal(err)
 	}
 	st, err = a.client.EnrollStatus(en.Response.User_Id, en.Response.Activation_Code)
@@ -264,7 +264,7 @@ func TestAuthAPILockoutAfterTenWrongPasscodes(t *testing.T) {
 		t.Fatalf("after 10 wrong passcodes status = %q, %v", u.Status, err)
 	}
 	// Now even the right code is refused, and preauth says why.
-	res, err := a.client.Auth("passcode", authapi.AuthUsername("mallory"), authapi.AuthPasscode(code(t, secret, a.p.Clock.Now())))
+	res, err := a.client.Auth("passcode", authapi.AuthUsername("mallory"), authapi.AuthPasscode(testkit.TOTPCode(t, secret, a.p.Clock.Now())))
 	if err != nil || res.Response.Result != "deny" || !strings.Contains(res.Response.Status_Msg, "locked") {
 		t.Fatalf("Auth(locked out, right code) = %+v, %v", res, err)
 	}
@@ -428,7 +428,7 @@ func TestAuthAPIDeniesLocationsFromTheGeoIPFile(t *testing.T) {
 		}
 	}
 	// The right passcode from a denied country does not get in either.
-	res, err := a.client.Auth("passcode", authapi.AuthUsername("tess"), authapi.AuthPasscode(code(t, secret, a.p.Clock.Now())),
+	res, err := a.client.Auth("passcode", authapi.AuthUsername("tess"), authapi.AuthPasscode(testkit.TOTPCode(t, secret, a.p.Clock.Now())),
 		authapi.AuthIpAddr("203.0.113.20"))
 	if err != nil || res.Response.Result != "deny" || !strings.Contains(res.Response.Status_Msg, "location") {
 		t.Fatalf("Auth from a denied country = %+v, %v", res, err)

@@ -14,7 +14,8 @@ import (
 	"enrollportal/internal/verify"
 )
 
-// PromptPasscodeGET asks for the code the authenticator app shows.
+// PromptPasscodeGET asks for a passcode: from an authenticator app, a
+// hardware token, a text or an admin's bypass codes.
 func (s *Server) PromptPasscodeGET(c *gin.Context) {
 	s.renderPasscode(c, http.StatusOK, "")
 }
@@ -28,11 +29,11 @@ func (s *Server) renderPasscodePage(c *gin.Context, status int, message string, 
 	p := s.promptPage(c)
 	p.Texted = texted
 	var err error
-	if p.Passcode, p.Key, p.SMS, err = s.promptMethods(c, t, promptUserOf(c).ID); err != nil {
+	if p.Offer, err = s.promptMethods(c, t, promptUserOf(c).ID); err != nil {
 		s.serverError(c, err)
 		return
 	}
-	if !p.Passcode {
+	if !p.Offer.Passcode() {
 		s.redirect(c, promptPath(c, ""))
 		return
 	}
@@ -119,11 +120,11 @@ func (s *Server) PromptKeyGET(c *gin.Context) {
 	t := tx(c)
 	p := s.promptPage(c)
 	var err error
-	if p.Passcode, p.Key, p.SMS, err = s.promptMethods(c, t, promptUserOf(c).ID); err != nil {
+	if p.Offer, err = s.promptMethods(c, t, promptUserOf(c).ID); err != nil {
 		s.serverError(c, err)
 		return
 	}
-	if !p.Key {
+	if !p.Offer.Key {
 		s.redirect(c, promptPath(c, ""))
 		return
 	}
@@ -135,7 +136,7 @@ func (s *Server) PromptKeyGET(c *gin.Context) {
 func (s *Server) PromptKeyOptionsPOST(c *gin.Context) {
 	t := tx(c)
 	u := promptUserOf(c)
-	if _, key, _, err := s.promptMethods(c, t, u.ID); err != nil || !key {
+	if offer, err := s.promptMethods(c, t, u.ID); err != nil || !offer.Key {
 		c.JSON(http.StatusConflict, gin.H{"error": "Security keys cannot be used to sign in to this application."})
 		return
 	}

@@ -40,3 +40,6 @@ func waitWarm(d *DB) {
 
 // LoginCacheSize is how many users d's login cache keeps.
 func LoginCacheSize(d *DB) int { return d.login.size() }
+
+// HasFactorStatement is the statement of HasFactor, for a test of its plan.
+func HasFactorStatement() string { return hasFactorQuery }

@@ -55,6 +55,7 @@ var suite = map[string]func(*testing.T){
 	"TestCountUserFiguresWithAndWithoutMethods":                  TestCountUserFiguresWithAndWithoutMethods,
 	"TestLeaseHasOneHolderUntilItEnds":                           TestLeaseHasOneHolderUntilItEnds,
 	"TestDirectoryUpdateAndDeleteKeepUsersAndGroups":             TestDirectoryUpdateAndDeleteKeepUsersAndGroups,
+	"TestHasFactorReadsOnlyTheUsersOwnPhones":                    TestHasFactorReadsOnlyTheUsersOwnPhones,
 }
 
 // runners are the tests that run the suite, not part of it.
