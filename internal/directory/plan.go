@@ -361,7 +361,7 @@ func stampReadsMax(listed int) int { return max(200, listed/50) }
 // gone leave as in any full comparison. It returns nil, and changes
 // nothing, when more entries moved than stampReadsMax: the caller reads
 // everything.
-func planByStamps(ctx context.Context, q store.Queries, d store.Directory, set Settings, r *reader, snap *snapshot,
+func planByStamps(ctx context.Context, q Reads, d store.Directory, set Settings, r *reader, snap *snapshot,
 	inWindow func(stamp string) bool, now time.Time) (*plan, error) {
 	stamps, err := q.DirectoryUserStamps(ctx, d.ID)
 	if err != nil {
