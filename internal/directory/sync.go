@@ -156,7 +156,14 @@ func (s *Service) read(ctx context.Context, d store.Directory, set Settings, pw 
 	if !usnCursor && csnCursor != strings.HasPrefix(lastSince, "csn:") {
 		lastStamp = "" // a cursor of the other stamp: every entry counts as moved
 	}
-	full := opts.Full || !incrementalKnown || d.LastFullAt == nil || now.Sub(*d.LastFullAt) >= fullEvery ||
+	// A user linked by an admin since (or synced before stamps were
+	// recorded) has no stamp: its entry may be older than the cursor, so
+	// only a full comparison reads it.
+	unstamped, err := s.Store.DirectoryHasUnstampedUsers(ctx, d.ID)
+	if err != nil {
+		return res, nil, err
+	}
+	full := opts.Full || unstamped || !incrementalKnown || d.LastFullAt == nil || now.Sub(*d.LastFullAt) >= fullEvery ||
 		lastPrint != snap.groupsPrint()
 	if !full && set.Mapping.Membership == MemberOfOnUser {
 		// Membership lives on the groups (memberOf is computed from their

@@ -106,6 +106,10 @@ type DirectoryQueries interface {
 	// entry stamp last recorded for it: a narrow read for the full
 	// comparison, which reads whole users only where stamps moved.
 	DirectoryUserStamps(ctx context.Context, directoryID int64) ([]DirectoryUserStamp, error)
+	// DirectoryHasUnstampedUsers reports whether a user of the directory
+	// has no entry stamp recorded (linked by an admin, or synced before
+	// stamps were): the next run compares every entry.
+	DirectoryHasUnstampedUsers(ctx context.Context, directoryID int64) (bool, error)
 	// SetDirectoryUserStamp records the entry's stamp for a user and the
 	// user's updated_at as it is now (call it after writing the user).
 	SetDirectoryUserStamp(ctx context.Context, userID int64, stamp string) error

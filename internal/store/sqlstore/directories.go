@@ -241,6 +241,14 @@ func (s queries) DirectoryUserStamps(ctx context.Context, directoryID int64) ([]
 	return out, wrap("directory user stamps", rows.Err())
 }
 
+func (s queries) DirectoryHasUnstampedUsers(ctx context.Context, directoryID int64) (bool, error) {
+	var n int
+	err := s.q.QueryRowContext(ctx, `
+		SELECT COUNT(*) FROM (SELECT 1 FROM directory_users WHERE directory_id = ? AND entry_stamp = '' LIMIT 1) AS unstamped`,
+		directoryID).Scan(&n)
+	return n > 0, wrap("directory has unstamped users", err)
+}
+
 func (s queries) SetDirectoryUserStamp(ctx context.Context, userID int64, stamp string) error {
 	res, err := s.q.ExecContext(ctx, `
 		UPDATE directory_users SET entry_stamp = ?, user_updated_at = (SELECT updated_at FROM users WHERE id = ?)
