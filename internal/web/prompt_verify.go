@@ -8,7 +8,6 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"enrollportal/internal/enroll"
 	"enrollportal/internal/factors"
 	"enrollportal/internal/prompt"
 	"enrollportal/internal/verify"
@@ -162,24 +161,15 @@ func (s *Server) PromptKeyVerifyPOST(c *gin.Context) {
 	u := promptUserOf(c)
 	ctx := c.Request.Context()
 	if t.KeySession == nil {
-		c.JSON(http.StatusConflict, gin.H{"error": "The security key check expired. Try again."})
+		answerKeyExpired(c)
 		return
 	}
 	_, err := s.enroll.FinishKeyLogin(ctx, u, t.KeySession, t.TxID, c.Request.Body, s.who(c, u.Username))
-	if errors.Is(err, enroll.ErrKeyNotAccepted) {
-		c.JSON(http.StatusUnprocessableEntity, gin.H{"error": "That security key was not accepted. Use a key you set up for this account, and try again."})
-		return
-	}
 	if err == nil {
 		err = s.prompt.Succeed(ctx, t, u, prompt.FactorSecurityKey, "user_approved")
 	}
-	if err != nil {
-		s.log.Error("finish key login", "err", err)
-		c.JSON(http.StatusInternalServerError, gin.H{"error": "Something went wrong on our side. Try again in a minute."})
+	if s.keyProofFailed(c, err) {
 		return
 	}
-	if err := s.saveSession(c); err != nil {
-		s.log.Error("save session", "err", err)
-	}
-	c.JSON(http.StatusOK, gin.H{"next": promptPath(c, "return")})
+	s.keyProofDone(c, promptPath(c, "return"))
 }

@@ -56,6 +56,7 @@ var suite = map[string]func(*testing.T){
 	"TestLeaseHasOneHolderUntilItEnds":                           TestLeaseHasOneHolderUntilItEnds,
 	"TestDirectoryUpdateAndDeleteKeepUsersAndGroups":             TestDirectoryUpdateAndDeleteKeepUsersAndGroups,
 	"TestHasFactorReadsOnlyTheUsersOwnPhones":                    TestHasFactorReadsOnlyTheUsersOwnPhones,
+	"TestLoginCacheEntriesReadBackExactly":                       TestLoginCacheEntriesReadBackExactly,
 }
 
 // runners are the tests that run the suite, not part of it.
