@@ -3,6 +3,8 @@ package directory
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -26,7 +28,10 @@ func (p phoneNumber) key() string { return p.e164 + "#" + p.ext }
 
 // userChange is what a run does to one user.
 type userChange struct {
-	e          *entry
+	// stableID and stamp are the entry's: a change keeps no pointer to
+	// the entry, so that the entries are garbage once planned.
+	stableID   string
+	stamp      string
 	username   string
 	realName   string
 	email      string
@@ -54,12 +59,23 @@ type plan struct {
 	// did not create holds.
 	userConflicts []Conflict
 	invalid       []string
-	cursor        string // the newest modifyTimestamp read
+	// restamp are users whose entry the run compared and found in step
+	// with the portal, but whose recorded stamp is not the entry's (or
+	// who were changed in the portal since): recorded so that the next
+	// full comparison need not read them in full.
+	restamp []restamp
+	cursor  string // the newest stamp read
 }
 
-// writes is how many users the plan writes: created or updated, trashed
-// and purged.
-func (p *plan) writes() int { return len(p.changes) + len(p.leaving) + len(p.purge) }
+// restamp is a stamp to record for a user the run does not write.
+type restamp struct {
+	userID int64
+	stamp  string
+}
+
+// writes is how many users the plan writes: created or updated, their
+// stamps recorded, trashed and purged.
+func (p *plan) writes() int { return len(p.changes) + len(p.restamp) + len(p.leaving) + len(p.purge) }
 
 // parsePhone normalises a number to E.164 with region as the default
 // country; false when it is not a valid number (never guessed).
@@ -199,8 +215,18 @@ func makePlan(ctx context.Context, q Reads, d store.Directory, set Settings, sna
 		}
 	}
 
-	for _, e := range snap.users {
-		c := userChange{e: e, username: users.Normalize(e.username), realName: strings.TrimSpace(e.realName), email: strings.TrimSpace(e.email)}
+	// The changes of a first sync are one per entry: room for them at
+	// once rather than growing (and copying) the slice twenty times.
+	if full && len(linked) == 0 {
+		p.changes = make([]userChange, 0, len(snap.users))
+	}
+	for id, e := range snap.users {
+		// Each entry is dropped from the snapshot as it is planned (the
+		// key stays: it says the entry is present): the plan keeps what
+		// it needs, and the entries (a third of a first sync's heap)
+		// need not be held beside all the changes.
+		snap.users[id] = nil
+		c := userChange{stableID: e.stableID, stamp: e.stamp, username: users.Normalize(e.username), realName: strings.TrimSpace(e.realName), email: strings.TrimSpace(e.email)}
 		if err := users.ValidateUsername(c.username); err != nil {
 			p.conflicts = append(p.conflicts, fmt.Sprintf("%s: %q is not a valid username; skipped", e.stableID, e.username))
 			continue
@@ -227,7 +253,10 @@ func makePlan(ctx context.Context, q Reads, d store.Directory, set Settings, sna
 			}
 			curGroups = members[c.cur.User.ID]
 		}
-		for _, raw := range e.phones {
+		for raw := range strings.SplitSeq(e.phones, "\n") {
+			if raw == "" {
+				continue
+			}
 			if strings.HasPrefix(raw, "+") && have[raw+"#"] {
 				continue // already E.164 and already the user's: no parse needed
 			}
@@ -292,6 +321,8 @@ func makePlan(ctx context.Context, q Reads, d store.Directory, set Settings, sna
 		}
 		if len(c.changed) > 0 || c.status != "" || len(c.addGroups) > 0 || len(c.dropGroups) > 0 || len(c.phones) > 0 {
 			p.changes = append(p.changes, c)
+		} else if c.cur.EntryStamp != e.stamp || c.cur.Drifted {
+			p.restamp = append(p.restamp, restamp{u.ID, e.stamp})
 		}
 	}
 	// Purges come with full comparisons (at least daily): an incremental
@@ -311,6 +342,122 @@ func makePlan(ctx context.Context, q Reads, d store.Directory, set Settings, sna
 				p.leaving = append(p.leaving, du)
 			}
 		}
+	}
+	return p, nil
+}
+
+// stampReadsMax is how many entries a stamp listing reads in full, one
+// search each, before it reads the whole directory instead: n entries'
+// worth of base searches cost about what a full read of 50n does.
+func stampReadsMax(listed int) int { return max(200, listed/50) }
+
+// planByStamps is the full comparison of a stamp listing (snap holds the
+// entries with their stable ids, stamps and groups alone). An entry is
+// read in full and compared when it is new, in the trash, its stamp is
+// not the one recorded when its user was last written or compared, its
+// user was changed in the portal since, its groups are not its user's,
+// or inWindow says a change may hide behind an unchanged stamp (a
+// modifyTimestamp of the last run's second); users whose entries are
+// gone leave as in any full comparison. It returns nil, and changes
+// nothing, when more entries moved than stampReadsMax: the caller reads
+// everything.
+func planByStamps(ctx context.Context, q Reads, d store.Directory, set Settings, r *reader, snap *snapshot,
+	inWindow func(stamp string) bool, now time.Time) (*plan, error) {
+	stamps, err := q.DirectoryUserStamps(ctx, d.ID)
+	if err != nil {
+		return nil, err
+	}
+	dirGroups, err := q.DirectoryGroups(ctx, d.ID)
+	if err != nil {
+		return nil, err
+	}
+	groupIDs := make(map[string]int64, len(dirGroups))
+	for _, g := range dirGroups {
+		groupIDs[g.StableID] = g.GroupID
+	}
+	synced := map[int64]bool{}
+	for _, g := range snap.groups {
+		if id, ok := groupIDs[g.stableID]; ok {
+			synced[id] = true
+		}
+	}
+	pairs, err := q.DirectoryMemberships(ctx, d.ID)
+	if err != nil {
+		return nil, err
+	}
+	// The user's synced groups, counted: an entry's groups match when
+	// each is one of them and the counts agree.
+	memberOf := make(map[int64][]int64, len(stamps))
+	for _, m := range pairs {
+		if synced[m[1]] {
+			memberOf[m[0]] = append(memberOf[m[0]], m[1])
+		}
+	}
+	pairs = nil
+	recorded := make(map[string]*store.DirectoryUserStamp, len(stamps))
+	for i := range stamps {
+		recorded[stamps[i].StableID] = &stamps[i]
+	}
+	inGroups := func(e *entry, userID int64) bool {
+		have := memberOf[userID]
+		if len(have) != len(e.groups) {
+			return false
+		}
+		for _, gi := range e.groups {
+			id, ok := groupIDs[snap.groups[gi].stableID]
+			if !ok || !slices.Contains(have, id) {
+				return false
+			}
+		}
+		return true
+	}
+	var moved []string
+	limit := stampReadsMax(len(snap.users))
+	for id, e := range snap.users {
+		st := recorded[id]
+		if st == nil || st.TrashedAt != nil || st.Drifted || st.Stamp != e.stamp || inWindow(e.stamp) || !inGroups(e, st.UserID) {
+			if moved = append(moved, id); len(moved) > limit {
+				return nil, nil
+			}
+		}
+	}
+	sort.Strings(moved) // the reads in a stable order
+	if err := r.readEntries(ctx, snap, moved); err != nil {
+		return nil, err
+	}
+	snap.memberOf, snap.listedDN = nil, nil
+	// The moved entries are compared as an incremental run compares what
+	// it read; the listing finds who left and who is due for purging.
+	part := &snapshot{groups: snap.groups, users: make(map[string]*entry, len(moved)), unusable: snap.unusable}
+	for _, id := range moved {
+		if e := snap.users[id]; e != nil {
+			part.users[id] = e
+		}
+	}
+	p, err := makePlan(ctx, q, d, set, part, false, now)
+	if err != nil {
+		return nil, err
+	}
+	p.full, p.synced = true, 0
+	cutoff := now.Add(-TrashDays * 24 * time.Hour)
+	var leaving, purge []string
+	for _, st := range stamps {
+		_, present := snap.users[st.StableID]
+		switch {
+		case st.TrashedAt == nil:
+			p.synced++
+			if !present && !snap.unusable[st.StableID] {
+				leaving = append(leaving, st.StableID)
+			}
+		case !st.TrashedAt.After(cutoff) && !present:
+			purge = append(purge, st.StableID)
+		}
+	}
+	if p.leaving, err = q.DirectoryUsersByStableID(ctx, d.ID, leaving); err != nil {
+		return nil, err
+	}
+	if p.purge, err = q.DirectoryUsersByStableID(ctx, d.ID, purge); err != nil {
+		return nil, err
 	}
 	return p, nil
 }

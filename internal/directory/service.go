@@ -156,12 +156,15 @@ func (s *Service) TestConnection(ctx context.Context, name string) (ConnectionRe
 		return ConnectionReport{}, err
 	}
 	defer conn.Close()
-	r := &reader{s: set, conn: conn}
+	r, err := newReader(ctx, set, conn)
+	if err != nil {
+		return ConnectionReport{}, err
+	}
 	var snap snapshot
 	if err := r.readGroups(ctx, &snap); err != nil {
 		return ConnectionReport{}, err
 	}
-	if err := r.readUsers(ctx, &snap, ""); err != nil {
+	if err := r.readUsers(ctx, &snap, "", false); err != nil {
 		return ConnectionReport{}, err
 	}
 	return ConnectionReport{Users: len(snap.users), Groups: len(snap.groups)}, nil
