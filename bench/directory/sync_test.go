@@ -38,8 +38,7 @@ func fixture() string {
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var b strings.Builder
 	b.Grow(users * 260)
-	b.WriteString("dn: ou=people,dc=example,dc=org\nobjectClass: organizationalUnit\nou: people\n\n")
-	b.WriteString("dn: ou=groups,dc=example,dc=org\nobjectClass: organizationalUnit\nou: groups\n\n")
+	b.WriteString(testkit.SlapdOUs)
 	for i := 0; i < users; i++ {
 		at := base.Add(time.Duration(i) * time.Second)
 		fmt.Fprintf(&b, "dn: uid=u%06d,ou=people,dc=example,dc=org\nobjectClass: inetOrgPerson\nuid: u%06d\ncn: User %06d\nsn: %06d\nmail: u%06d@example.org\nmobile: +1650253%04d\nmodifyTimestamp: %s\nentryCSN: %s.000000Z#000000#000#000000\n\n",

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,15 +21,7 @@ import (
 	"enrollportal/internal/testkit"
 )
 
-const fixture = `dn: ou=people,dc=example,dc=org
-objectClass: organizationalUnit
-ou: people
-
-dn: ou=groups,dc=example,dc=org
-objectClass: organizationalUnit
-ou: groups
-
-dn: cn=sync,dc=example,dc=org
+const fixture = testkit.SlapdOUs + `dn: cn=sync,dc=example,dc=org
 objectClass: person
 objectClass: simpleSecurityObject
 cn: sync
@@ -101,8 +92,16 @@ type env struct {
 
 func newEnv(t *testing.T, opts ...testkit.SlapdOption) *env {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "portal.db"))
+	svc, db, fc := newService(t)
+	return &env{svc: svc, db: db, clock: fc, ldap: testkit.StartSlapd(t, fixture, opts...)}
+}
+
+// newService is a directory service on a new portal database, with a fake
+// clock that starts at the wall clock's time, as the servers' entries are
+// stamped with it.
+func newService(t *testing.T) (*directory.Service, *sqlite.DB, *clock.Fake) {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "portal.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +111,7 @@ func newEnv(t *testing.T, opts ...testkit.SlapdOption) *env {
 		t.Fatal(err)
 	}
 	fc := clock.NewFake(time.Now())
-	return &env{svc: &directory.Service{Store: db, Clock: fc, Box: box}, db: db, clock: fc, ldap: testkit.StartSlapd(t, fixture, opts...)}
+	return &directory.Service{Store: db, Clock: fc, Box: box}, db, fc
 }
 
 func (e *env) settings() directory.Settings {
@@ -529,7 +528,7 @@ func TestLDAPConnectionErrorsAreClear(t *testing.T) {
 	}
 
 	down := e.settings()
-	down.URL = fmt.Sprintf("ldap://127.0.0.1:%d", closedPort(t))
+	down.URL = fmt.Sprintf("ldap://127.0.0.1:%d", testkit.FreePort(t))
 	e.add(t, "down", down, e.ldap.RootPW)
 	_, err = e.svc.Sync(ctx, "down", directory.Options{})
 	if err == nil || !strings.Contains(err.Error(), "could not reach the directory at ldap://127.0.0.1:") {
@@ -568,16 +567,6 @@ func TestDirectorySettingsErrorsByField(t *testing.T) {
 	if err != nil || ad.Mapping.Username != "sAMAccountName" || ad.Mapping.StableID != "objectGUID" || ad.RemovalShare != 0.10 {
 		t.Fatalf("AD preset: %+v %v", ad.Mapping, err)
 	}
-}
-
-func closedPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // TestDirectoryLeavesOtherDirectoriesUsersAlone syncs the same people

@@ -115,6 +115,21 @@ func TestAuthAPIPreauthEnrollThenPasscode(t *testing.T) {
 	if pre.Response.Result != "auth" || len(pre.Response.Devices) != 1 || pre.Response.Devices[0].Capabilities[0] != "mobile_otp" {
 		t.Fatalf("Preauth(enrolled) = %+v", pre.Response)
 	}
+	// The menu names the phone as the device page and the emails do.
+	_, raw, err := a.client.SignedCall(http.MethodPost, "/auth/v2/preauth", url.Values{"username": {"newbie"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var named struct {
+		Response struct {
+			Devices []struct {
+				DisplayName string `json:"display_name"`
+			} `json:"devices"`
+		} `json:"response"`
+	}
+	if err := json.Unmarshal(raw, &named); err != nil || len(named.Response.Devices) != 1 || named.Response.Devices[0].DisplayName != "Mobile phone ending in 0123" {
+		t.Errorf("preauth's display_name: %s (%v), want the device page's label", raw, err)
+	}
 	good := testkit.TOTPCode(t, secret, a.p.Clock.Now())
 	res, err := a.client.Auth("passcode", authapi.AuthUsername("newbie"), authapi.AuthPasscode(good), authapi.AuthIpAddr("198.51.100.4"))
 	if err != nil {
