@@ -67,7 +67,7 @@ func TestPostgresDBCopyServesTheSameUsers(t *testing.T) {
 	if err != nil || pre.Response.Result != "auth" || len(pre.Response.Devices) != 1 {
 		t.Fatalf("preauth of carol after the copy: %+v %v", pre, err)
 	}
-	res, err := client.Auth("passcode", authapi.AuthUsername("carol"), authapi.AuthPasscode(totpCode(t, secret, time.Now())))
+	res, err := client.Auth("passcode", authapi.AuthUsername("carol"), authapi.AuthPasscode(testkit.TOTPCode(t, secret, time.Now())))
 	if err != nil || res.Response.Result != "allow" {
 		t.Fatalf("carol's code after the copy: %+v %v", res, err)
 	}

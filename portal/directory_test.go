@@ -7,15 +7,7 @@ import (
 	"enrollportal/internal/testkit"
 )
 
-const cliFixture = `dn: ou=people,dc=example,dc=org
-objectClass: organizationalUnit
-ou: people
-
-dn: ou=groups,dc=example,dc=org
-objectClass: organizationalUnit
-ou: groups
-
-dn: uid=ann,ou=people,dc=example,dc=org
+const cliFixture = testkit.SlapdOUs + `dn: uid=ann,ou=people,dc=example,dc=org
 objectClass: inetOrgPerson
 uid: ann
 cn: Ann Lee

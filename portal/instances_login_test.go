@@ -12,46 +12,19 @@ import (
 
 	duoapi "github.com/duosecurity/duo_api_golang"
 	"github.com/duosecurity/duo_api_golang/authapi"
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
 
 	"enrollportal/internal/apps"
 	"enrollportal/internal/audit"
-	"enrollportal/internal/enroll"
 	"enrollportal/internal/store"
 	"enrollportal/internal/testkit"
 )
 
-// totpCode is what an authenticator app holding secret shows at at.
-func totpCode(t *testing.T, secret string, at time.Time) string {
-	t.Helper()
-	c, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
-// enrollTOTP gives username (created when missing) an authenticator app
-// through the enrollment service, as the pages do, and returns its secret.
+// enrollTOTP gives username an authenticator app on instances that run on
+// the wall clock: the set-up is confirmed with the previous step's code,
+// so that the first login's code (this step's) is not a replay of it.
 func enrollTOTP(t *testing.T, p *testkit.Portal, username string) string {
 	t.Helper()
-	ctx := context.Background()
-	u, err := p.Store.UserByUsername(ctx, username)
-	if err != nil {
-		u = enroll.NewSubjectUser(username)
-	}
-	sub := enroll.Subject{User: u, Who: audit.Who{Type: audit.ActorUser, Name: username}}
-	setup, err := p.Enroll.BeginAuthenticator(ctx, sub, enroll.PhoneDraft{Type: store.PhoneMobile, Number: "+14155550123", Platform: store.PlatformIOS})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The confirming code is the previous step's, so that the first
-	// login's code (this step's) is not a replay of it.
-	if _, err := p.Enroll.ConfirmAuthenticator(ctx, sub, setup.ChallengeKey, totpCode(t, setup.Secret, time.Now().Add(-30*time.Second))); err != nil {
-		t.Fatal(err)
-	}
-	return setup.Secret
+	return p.EnrollAuthenticator(t, username, time.Now().Add(-30*time.Second))
 }
 
 // authAPIClient is duo_api_golang's Auth API client for a new auth-api
@@ -76,7 +49,7 @@ func TestTwoInstancesWrongPasscodesLockTheUserOut(t *testing.T) {
 	secret := enrollTOTP(t, c.Handle, "lou")
 	wrong := "000000"
 	for _, d := range []time.Duration{-30 * time.Second, 0, 30 * time.Second, time.Minute} {
-		if totpCode(t, secret, time.Now().Add(d)) == wrong {
+		if testkit.TOTPCode(t, secret, time.Now().Add(d)) == wrong {
 			wrong = "111111"
 		}
 	}
@@ -104,7 +77,7 @@ func TestTwoInstancesWrongPasscodesLockTheUserOut(t *testing.T) {
 	c.wantBothServed(t)
 	testkit.WantLockoutHeld(t, c.Handle, "lou", audit.AuthPasscodeFailed, guesses)
 	for range 2 { // once on each instance
-		res, err := client.Auth("passcode", authapi.AuthUsername("lou"), authapi.AuthPasscode(totpCode(t, secret, time.Now())))
+		res, err := client.Auth("passcode", authapi.AuthUsername("lou"), authapi.AuthPasscode(testkit.TOTPCode(t, secret, time.Now())))
 		if err != nil || res.Response.Result != "deny" {
 			t.Fatalf("the right code after the lockout: %+v %v, want deny", res, err)
 		}
@@ -147,7 +120,7 @@ func TestTwoInstancesLoginDuoEnrollThenPasscode(t *testing.T) {
 	}
 	secret := enrollTOTP(t, c.Handle, claims.Username)
 
-	good := totpCode(t, secret, time.Now())
+	good := testkit.TOTPCode(t, secret, time.Now())
 	for i, wantRan := range []bool{true, false} {
 		s := ld.Start(t)
 		s.WaitFor("Enter the passcode from your authenticator app")
@@ -192,7 +165,7 @@ func TestTwoInstancesUniversalPromptSignInWithDuosNodeClient(t *testing.T) {
 	if r := browser.Get(prompt + "/passcode"); r.StatusCode != http.StatusOK || !strings.Contains(r.Body, "Enter your passcode") {
 		t.Fatalf("the passcode page: %d", r.StatusCode)
 	}
-	if r := browser.Post(prompt+"/passcode", url.Values{"code": {totpCode(t, secret, time.Now())}}); r.Location() != prompt+"/return" {
+	if r := browser.Post(prompt+"/passcode", url.Values{"code": {testkit.TOTPCode(t, secret, time.Now())}}); r.Location() != prompt+"/return" {
 		t.Fatalf("the passcode: %d %q\n%s", r.StatusCode, r.Location(), r.Body)
 	}
 	r = browser.Get(prompt + "/return")

@@ -120,7 +120,7 @@ func TestPostgresUnreachableAnswers503AndLoginsFailClosed(t *testing.T) {
 	waitReadyz(http.StatusServiceUnavailable)
 	// The APIs answer HTTP 500 in Duo's envelope, so that each client
 	// applies its failmode; nobody is let in by the portal.
-	code := totpCode(t, secret, time.Now())
+	code := testkit.TOTPCode(t, secret, time.Now())
 	pre, err := client.Preauth(authapi.PreauthUsername("ula"))
 	if err != nil || pre.Stat != "FAIL" || pre.Code == nil || *pre.Code != 50001 {
 		t.Fatalf("preauth with the database unreachable answered %+v, %v; want FAIL 50001", pre, err)

@@ -29,22 +29,23 @@ const (
 )
 
 // fixture is 100,000 inetOrgPerson entries (each with a mobile number) and
-// 200 groupOfNames of 500 members each, dated in the past so that the
-// incremental run reads only what the benchmark changes.
+// 200 groupOfNames of 500 members each, dated in the past (modifyTimestamp
+// and entryCSN, which slapadd would otherwise set to the second of the
+// load) so that the incremental run reads only what the benchmark changes.
 func fixture() string {
 	// Entries changed one a second, as in a directory edited over time
 	// (an incremental run re-reads the entries of the cursor's second).
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var b strings.Builder
 	b.Grow(users * 260)
-	b.WriteString("dn: ou=people,dc=example,dc=org\nobjectClass: organizationalUnit\nou: people\n\n")
-	b.WriteString("dn: ou=groups,dc=example,dc=org\nobjectClass: organizationalUnit\nou: groups\n\n")
+	b.WriteString(testkit.SlapdOUs)
 	for i := 0; i < users; i++ {
-		fmt.Fprintf(&b, "dn: uid=u%06d,ou=people,dc=example,dc=org\nobjectClass: inetOrgPerson\nuid: u%06d\ncn: User %06d\nsn: %06d\nmail: u%06d@example.org\nmobile: +1650253%04d\nmodifyTimestamp: %s\n\n",
-			i, i, i, i, i, i%10000, base.Add(time.Duration(i)*time.Second).Format("20060102150405Z"))
+		at := base.Add(time.Duration(i) * time.Second)
+		fmt.Fprintf(&b, "dn: uid=u%06d,ou=people,dc=example,dc=org\nobjectClass: inetOrgPerson\nuid: u%06d\ncn: User %06d\nsn: %06d\nmail: u%06d@example.org\nmobile: +1650253%04d\nmodifyTimestamp: %s\nentryCSN: %s.000000Z#000000#000#000000\n\n",
+			i, i, i, i, i, i%10000, at.Format("20060102150405Z"), at.Format("20060102150405"))
 	}
 	for g := 0; g < groups; g++ {
-		fmt.Fprintf(&b, "dn: cn=g%03d,ou=groups,dc=example,dc=org\nobjectClass: groupOfNames\ncn: g%03d\nmodifyTimestamp: 20260101000000Z\n", g, g)
+		fmt.Fprintf(&b, "dn: cn=g%03d,ou=groups,dc=example,dc=org\nobjectClass: groupOfNames\ncn: g%03d\nmodifyTimestamp: 20260101000000Z\nentryCSN: 20260101000000.000000Z#000000#000#000000\n", g, g)
 		for i := g; i < users; i += groups {
 			fmt.Fprintf(&b, "member: uid=u%06d,ou=people,dc=example,dc=org\n", i)
 		}

@@ -19,8 +19,8 @@ func BenchmarkPreauthAuthAPIv2Postgres(b *testing.B) {
 	b.ResetTimer()
 	rps, p99, cpu := load(b, n, preauthV2(f, f.portal, f.host), checkPreauthV2)
 	b.StopTimer()
-	bareRPS, bareCPU := bareLoad(b, f, n)
-	report(b, f, rps, p99, cpu, bareRPS, bareCPU)
+	bareRPS, bareP99, bareCPU := bareLoad(b, f, n)
+	report(b, f, rps, p99, cpu, bareRPS, bareP99, bareCPU)
 }
 
 // newPostgresFixture loads the fixture into a new database of the test

@@ -2,7 +2,6 @@ package adminapi
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -121,9 +120,9 @@ func (a *API) Unmatched(c *gin.Context, status int) bool {
 		return false
 	}
 	if status == http.StatusMethodNotAllowed {
-		writeFail(c, http.StatusMethodNotAllowed, codeMethodNotAllow, "Method not allowed", "")
+		duo.FailJSON(c, http.StatusMethodNotAllowed, codeMethodNotAllow, "Method not allowed", "")
 	} else {
-		writeFail(c, http.StatusNotFound, codeNotFound, "Resource not found", "")
+		duo.FailJSON(c, http.StatusNotFound, codeNotFound, "Resource not found", "")
 	}
 	return true
 }
@@ -157,26 +156,26 @@ func (a *API) serve(rt route) gin.HandlerFunc {
 			return
 		}
 		if rej != nil {
-			writeFail(c, rej.Status, rej.Code, rej.Message, rej.Detail)
+			duo.FailJSON(c, rej.Status, rej.Code, rej.Message, rej.Detail)
 			return
 		}
 		if signed.App.Kind != store.AppAdminAPI {
-			writeFail(c, http.StatusForbidden, codeForbidden, "Access forbidden", "only admin-api applications may call the Admin API")
+			duo.FailJSON(c, http.StatusForbidden, codeForbidden, "Access forbidden", "only admin-api applications may call the Admin API")
 			return
 		}
 		if !slices.Contains(signed.App.AdminGrants, rt.grant) {
-			writeFail(c, http.StatusForbidden, codeForbidden, "Access forbidden",
+			duo.FailJSON(c, http.StatusForbidden, codeForbidden, "Access forbidden",
 				"this application lacks the "+rt.grant+" grant")
 			return
 		}
 		if !a.limit.Allow(signed.App.Key) {
 			c.Header("Retry-After", strconv.Itoa(int(a.limit.RetryAfter()/time.Second)))
-			writeFail(c, http.StatusTooManyRequests, codeTooManyRequests, "Too many requests", "")
+			duo.FailJSON(c, http.StatusTooManyRequests, codeTooManyRequests, "Too many requests", "")
 			return
 		}
 		for name := range signed.Params {
 			if !slices.Contains(rt.params, name) {
-				writeFail(c, http.StatusBadRequest, codeBadRequest, "Invalid request parameters",
+				duo.FailJSON(c, http.StatusBadRequest, codeBadRequest, "Invalid request parameters",
 					"unknown parameter "+strconv.Quote(name))
 				return
 			}
@@ -188,40 +187,21 @@ func (a *API) serve(rt route) gin.HandlerFunc {
 	}
 }
 
-// writeFail answers Duo's error envelope.
-func writeFail(c *gin.Context, status, code int, message, detail string) {
-	body := map[string]any{"stat": "FAIL", "code": code, "message": message}
-	if detail != "" {
-		body["message_detail"] = detail
-	}
-	writeJSON(c, status, body)
-	c.Abort()
-}
-
-func writeJSON(c *gin.Context, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		c.Status(http.StatusInternalServerError)
-		return
-	}
-	c.Data(status, "application/json", b)
-}
-
 // internalError logs the cause and answers without it.
 func (a *API) internalError(c *gin.Context, err error) {
 	if store.Busy(err) {
 		a.log.Warn("admin api: database busy", "path", c.Request.URL.Path, "err", err)
 		c.Header("Retry-After", "1")
-		writeFail(c, http.StatusServiceUnavailable, codeUnavailable, "Service temporarily unavailable", "")
+		duo.FailJSON(c, http.StatusServiceUnavailable, codeUnavailable, "Service temporarily unavailable", "")
 		return
 	}
 	a.log.Error("admin api", "path", c.Request.URL.Path, "err", err)
-	writeFail(c, http.StatusInternalServerError, codeInternal, "Internal server error", "")
+	duo.FailJSON(c, http.StatusInternalServerError, codeInternal, "Internal server error", "")
 }
 
 // ok answers {"stat":"OK","response":v}.
 func (k *call) ok(v any) {
-	writeJSON(k.c, http.StatusOK, map[string]any{"stat": "OK", "response": v})
+	duo.WriteJSON(k.c, http.StatusOK, map[string]any{"stat": "OK", "response": v})
 }
 
 // okPage answers a page of a list with Duo's metadata: next_offset is left
@@ -235,7 +215,7 @@ func (k *call) okPage(v any, pg page, total int) {
 	if pg.offset > 0 {
 		meta["prev_offset"] = max(0, pg.offset-pg.limit)
 	}
-	writeJSON(k.c, http.StatusOK, map[string]any{"stat": "OK", "response": v, "metadata": meta})
+	duo.WriteJSON(k.c, http.StatusOK, map[string]any{"stat": "OK", "response": v, "metadata": meta})
 }
 
 // bad answers 40002 with a detail the caller can act on.
@@ -244,13 +224,13 @@ func (k *call) bad(detail string) {
 		return
 	}
 	k.failed = true
-	writeFail(k.c, http.StatusBadRequest, codeBadRequest, "Invalid request parameters", detail)
+	duo.FailJSON(k.c, http.StatusBadRequest, codeBadRequest, "Invalid request parameters", detail)
 }
 
 // notFound answers 40401.
 func (k *call) notFound(what string) {
 	k.failed = true
-	writeFail(k.c, http.StatusNotFound, codeNotFound, "Resource not found", what+" not found")
+	duo.FailJSON(k.c, http.StatusNotFound, codeNotFound, "Resource not found", what+" not found")
 }
 
 // answerChange answers a change made by a service: OK with an empty

@@ -4,17 +4,13 @@ import (
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/go-ldap/ldap/v3"
 
 	"enrollportal/internal/audit"
-	"enrollportal/internal/clock"
 	"enrollportal/internal/directory"
-	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
 	"enrollportal/internal/store/sqlite"
 	"enrollportal/internal/testkit"
@@ -29,17 +25,8 @@ type adEnv struct {
 
 func newADEnv(t *testing.T) *adEnv {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "portal.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	box, err := secret.NewBox(secret.RandomKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &adEnv{svc: &directory.Service{Store: db, Clock: clock.NewFake(time.Now()), Box: box}, db: db, dc: testkit.StartSambaDC(t)}
+	svc, db, _ := newService(t)
+	e := &adEnv{svc: svc, db: db, dc: testkit.StartSambaDC(t)}
 	// Two OUs; alice and carol in vpn, bob in engineers, which is nested in
 	// vpn; carol's account is disabled (userAccountControl 546 = 512 | 2 |
 	// 32); dave is in no group. 544 is a normal account that needs no

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,15 +21,7 @@ import (
 	"enrollportal/internal/testkit"
 )
 
-const fixture = `dn: ou=people,dc=example,dc=org
-objectClass: organizationalUnit
-ou: people
-
-dn: ou=groups,dc=example,dc=org
-objectClass: organizationalUnit
-ou: groups
-
-dn: cn=sync,dc=example,dc=org
+const fixture = testkit.SlapdOUs + `dn: cn=sync,dc=example,dc=org
 objectClass: person
 objectClass: simpleSecurityObject
 cn: sync
@@ -101,8 +92,16 @@ type env struct {
 
 func newEnv(t *testing.T, opts ...testkit.SlapdOption) *env {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "portal.db"))
+	svc, db, fc := newService(t)
+	return &env{svc: svc, db: db, clock: fc, ldap: testkit.StartSlapd(t, fixture, opts...)}
+}
+
+// newService is a directory service on a new portal database, with a fake
+// clock that starts at the wall clock's time, as the servers' entries are
+// stamped with it.
+func newService(t *testing.T) (*directory.Service, *sqlite.DB, *clock.Fake) {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "portal.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +111,7 @@ func newEnv(t *testing.T, opts ...testkit.SlapdOption) *env {
 		t.Fatal(err)
 	}
 	fc := clock.NewFake(time.Now())
-	return &env{svc: &directory.Service{Store: db, Clock: fc, Box: box}, db: db, clock: fc, ldap: testkit.StartSlapd(t, fixture, opts...)}
+	return &directory.Service{Store: db, Clock: fc, Box: box}, db, fc
 }
 
 func (e *env) settings() directory.Settings {
@@ -309,22 +308,142 @@ func TestLDAPIncrementalSyncReadsChanges(t *testing.T) {
 	if res := e.sync(t, "corp", directory.Options{}); !res.Full || res.Created != 4 {
 		t.Fatalf("first sync: full=%v %s", res.Full, counts(res))
 	}
-	// modifyTimestamp has one-second steps: change after the first run's second.
-	time.Sleep(1100 * time.Millisecond)
 	e.modify(t, func(c *ldap.Conn) error {
 		m := ldap.NewModifyRequest("uid=alice,ou=people,dc=example,dc=org", nil)
 		m.Replace("mail", []string{"alice.archer@example.org"})
 		return c.Modify(m)
 	})
 	res := e.sync(t, "corp", directory.Options{})
-	// Read: alice, and dave, whose modifyTimestamp is the cursor's second
-	// (re-read because a change in that second may have come after the
-	// last read).
-	if res.Full || res.Read != 2 || counts(res) != "created=0 updated=1 disabled=0 removed=0 phones=0" {
+	// Read: alice alone. slapd keeps an entryCSN on every entry, and the
+	// cursor is the newest CSN the last run read: no entry of the same
+	// second is read again, as a modifyTimestamp cursor had to.
+	if res.Full || res.Read != 1 || counts(res) != "created=0 updated=1 disabled=0 removed=0 phones=0" {
 		t.Fatalf("incremental run: full=%v read=%d %s", res.Full, res.Read, counts(res))
 	}
 	if got := e.user(t, "alice").Email; got != "alice.archer@example.org" {
 		t.Fatalf("alice's email: %q", got)
+	}
+}
+
+// stamps reads entries' entryCSN and modifyTimestamp.
+func (e *env) stamps(t *testing.T, dns ...string) (csns, seconds []string) {
+	t.Helper()
+	e.modify(t, func(c *ldap.Conn) error {
+		for _, dn := range dns {
+			res, err := c.Search(ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false,
+				"(objectClass=*)", []string{"entryCSN", "modifyTimestamp"}, nil))
+			if err != nil {
+				return err
+			}
+			csns = append(csns, res.Entries[0].GetAttributeValue("entryCSN"))
+			seconds = append(seconds, res.Entries[0].GetAttributeValue("modifyTimestamp"))
+		}
+		return nil
+	})
+	return csns, seconds
+}
+
+// A change in the same second as the change the last run read, after
+// that run: modifyTimestamp cannot tell the two apart, entryCSN can.
+func TestLDAPIncrementalByEntryCSNSeesAChangeInTheSameSecond(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.add(t, "corp", e.settings(), e.ldap.RootPW)
+	e.sync(t, "corp", directory.Options{})
+	d, err := e.db.DirectoryByName(ctx, "corp")
+	testkit.NoErr(t, err)
+	if !strings.HasPrefix(d.SyncCursor, "csn:") {
+		t.Fatalf("the cursor of a run on slapd is %q, not an entryCSN", d.SyncCursor)
+	}
+	alice, bob := "uid=alice,ou=people,dc=example,dc=org", "uid=bob,ou=people,dc=example,dc=org"
+	setMail := func(dn, mail string) {
+		e.modify(t, func(c *ldap.Conn) error {
+			m := ldap.NewModifyRequest(dn, nil)
+			m.Replace("mail", []string{mail})
+			return c.Modify(m)
+		})
+	}
+	// The two changes and the run between them take milliseconds; when
+	// they happen to straddle a second, the attempt is made again.
+	for attempt := 1; ; attempt++ {
+		setMail(alice, fmt.Sprintf("alice%d@example.org", attempt))
+		if res := e.sync(t, "corp", directory.Options{}); res.Full || res.Read != 1 || res.Updated != 1 {
+			t.Fatalf("attempt %d, the run after alice's change: full=%v read=%d %s", attempt, res.Full, res.Read, counts(res))
+		}
+		setMail(bob, fmt.Sprintf("bob%d@example.org", attempt))
+		res := e.sync(t, "corp", directory.Options{})
+		if res.Full || res.Read != 1 || counts(res) != "created=0 updated=1 disabled=0 removed=0 phones=0" {
+			t.Fatalf("attempt %d, the run after bob's change: full=%v read=%d %s", attempt, res.Full, res.Read, counts(res))
+		}
+		if got := e.user(t, "bob").Email; got != fmt.Sprintf("bob%d@example.org", attempt) {
+			t.Fatalf("attempt %d: bob's email is %q", attempt, got)
+		}
+		csns, seconds := e.stamps(t, alice, bob)
+		if seconds[0] == seconds[1] {
+			if csns[0] >= csns[1] {
+				t.Fatalf("entryCSNs out of order: %q then %q", csns[0], csns[1])
+			}
+			return
+		}
+		if attempt == 10 {
+			t.Fatalf("ten attempts straddled a second (last: %v)", seconds)
+		}
+	}
+}
+
+// A full comparison lists the entries with their stamps and reads in full
+// only those that moved: an entry changed in the directory, a user changed
+// in the portal, a user out of its groups; and finds those who left.
+func TestLDAPFullComparisonReadsOnlyWhatMoved(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.add(t, "corp", e.settings(), e.ldap.RootPW)
+	e.sync(t, "corp", directory.Options{})
+
+	// Listed: the five entries under people (dave too, in no synced group).
+	if res := e.sync(t, "corp", directory.Options{Full: true}); !res.Full || res.Read != 5 || res.ReadInFull != 0 ||
+		counts(res) != "created=0 updated=0 disabled=0 removed=0 phones=0" {
+		t.Fatalf("full run with nothing changed: full=%v read=%d in full %d, %s", res.Full, res.Read, res.ReadInFull, counts(res))
+	}
+	// In the portal: alice's real name edited, bob taken out of staff.
+	e.clock.Advance(time.Minute)
+	alice := e.user(t, "alice")
+	alice.RealName, alice.UpdatedAt = "Alice Edited", e.clock.Now()
+	testkit.NoErr(t, e.db.UpdateUserProfile(ctx, alice, false))
+	bob := e.user(t, "bob")
+	groups, err := e.db.GroupsOfUser(ctx, bob.ID)
+	testkit.NoErr(t, err)
+	testkit.NoErr(t, e.db.RemoveUsersFromGroups(ctx, [][2]int64{{bob.ID, groups[0].ID}}))
+	// In the directory: carol's email.
+	e.modify(t, func(c *ldap.Conn) error {
+		m := ldap.NewModifyRequest("uid=carol,ou=people,dc=example,dc=org", nil)
+		m.Replace("mail", []string{"carol@example.org"})
+		return c.Modify(m)
+	})
+	res := e.sync(t, "corp", directory.Options{Full: true})
+	if !res.Full || res.ReadInFull != 3 || counts(res) != "created=0 updated=3 disabled=0 removed=0 phones=0" {
+		t.Fatalf("full run: full=%v read in full %d, %s (%v)", res.Full, res.ReadInFull, counts(res), res.UpdatedNames)
+	}
+	if got := e.user(t, "alice").RealName; got != "Alice Archer" {
+		t.Fatalf("alice's real name: %q", got)
+	}
+	if got := groupNames(t, e.db, bob.ID); got != "staff" {
+		t.Fatalf("bob's groups: %q", got)
+	}
+	if got := e.user(t, "carol").Email; got != "carol@example.org" {
+		t.Fatalf("carol's email: %q", got)
+	}
+	// Each was recorded: the next full comparison reads none in full.
+	if res := e.sync(t, "corp", directory.Options{Full: true}); res.ReadInFull != 0 || counts(res) != "created=0 updated=0 disabled=0 removed=0 phones=0" {
+		t.Fatalf("full run after: read in full %d, %s", res.ReadInFull, counts(res))
+	}
+	// erin leaves the directory: found by the listing.
+	e.modify(t, func(c *ldap.Conn) error {
+		return c.Del(ldap.NewDelRequest("uid=erin,ou=people,dc=example,dc=org", nil))
+	})
+	res = e.sync(t, "corp", directory.Options{Full: true, ConfirmRemovals: true})
+	if counts(res) != "created=0 updated=0 disabled=1 removed=0 phones=0" || res.DisabledNames[0] != "erin" {
+		t.Fatalf("full run after erin left: %s %v", counts(res), res.DisabledNames)
 	}
 }
 
@@ -409,7 +528,7 @@ func TestLDAPConnectionErrorsAreClear(t *testing.T) {
 	}
 
 	down := e.settings()
-	down.URL = fmt.Sprintf("ldap://127.0.0.1:%d", closedPort(t))
+	down.URL = fmt.Sprintf("ldap://127.0.0.1:%d", testkit.FreePort(t))
 	e.add(t, "down", down, e.ldap.RootPW)
 	_, err = e.svc.Sync(ctx, "down", directory.Options{})
 	if err == nil || !strings.Contains(err.Error(), "could not reach the directory at ldap://127.0.0.1:") {
@@ -448,16 +567,6 @@ func TestDirectorySettingsErrorsByField(t *testing.T) {
 	if err != nil || ad.Mapping.Username != "sAMAccountName" || ad.Mapping.StableID != "objectGUID" || ad.RemovalShare != 0.10 {
 		t.Fatalf("AD preset: %+v %v", ad.Mapping, err)
 	}
-}
-
-func closedPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // TestDirectoryLeavesOtherDirectoriesUsersAlone syncs the same people

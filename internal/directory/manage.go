@@ -172,7 +172,7 @@ func (s *Service) Conflicts(ctx context.Context, name string) ([]OpenConflict, e
 	return s.openConflicts(ctx, s.Store, d)
 }
 
-func (s *Service) openConflicts(ctx context.Context, q store.Queries, d store.Directory) ([]OpenConflict, error) {
+func (s *Service) openConflicts(ctx context.Context, q Reads, d store.Directory) ([]OpenConflict, error) {
 	runs, err := q.DirectoryRuns(ctx, d.ID, 20)
 	if err != nil {
 		return nil, err

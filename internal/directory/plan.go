@@ -3,6 +3,8 @@ package directory
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -26,7 +28,10 @@ func (p phoneNumber) key() string { return p.e164 + "#" + p.ext }
 
 // userChange is what a run does to one user.
 type userChange struct {
-	e          *entry
+	// stableID and stamp are the entry's: a change keeps no pointer to
+	// the entry, so that the entries are garbage once planned.
+	stableID   string
+	stamp      string
 	username   string
 	realName   string
 	email      string
@@ -40,11 +45,39 @@ type userChange struct {
 	phones     []phoneNumber
 }
 
+// changeList holds a plan's changes in runs of chunkSize, the runs the
+// writer writes: a first sync's 100,000 changes (20 MB) grow a run at a
+// time while the entries they are made from are let go, where one slice
+// was either allocated whole beside all the entries or grown by copying.
+type changeList struct {
+	runs [][]userChange
+	n    int
+}
+
+func (l *changeList) add(c userChange) {
+	if l.n%chunkSize == 0 {
+		l.runs = append(l.runs, make([]userChange, 0, chunkSize))
+	}
+	last := &l.runs[len(l.runs)-1]
+	*last = append(*last, c)
+	l.n++
+}
+
+// run is the changes from..to, which lie in one run (the writer's chunks
+// start at multiples of chunkSize).
+func (l *changeList) run(from, to int) []userChange {
+	r := l.runs[from/chunkSize]
+	return r[from%chunkSize : from%chunkSize+(to-from)]
+}
+
+// release lets go of the run that holds from, once written.
+func (l *changeList) release(from int) { l.runs[from/chunkSize] = nil }
+
 // plan is everything a run would write.
 type plan struct {
 	full      bool
 	newGroups []groupEntry
-	changes   []userChange
+	changes   changeList
 	leaving   []store.DirectoryUser
 	purge     []store.DirectoryUser
 	synced    int // users of the directory not in the trash
@@ -54,12 +87,23 @@ type plan struct {
 	// did not create holds.
 	userConflicts []Conflict
 	invalid       []string
-	cursor        string // the newest modifyTimestamp read
+	// restamp are users whose entry the run compared and found in step
+	// with the portal, but whose recorded stamp is not the entry's (or
+	// who were changed in the portal since): recorded so that the next
+	// full comparison need not read them in full.
+	restamp []restamp
+	cursor  string // the newest stamp read
 }
 
-// writes is how many users the plan writes: created or updated, trashed
-// and purged.
-func (p *plan) writes() int { return len(p.changes) + len(p.leaving) + len(p.purge) }
+// restamp is a stamp to record for a user the run does not write.
+type restamp struct {
+	userID int64
+	stamp  string
+}
+
+// writes is how many users the plan writes: created or updated, their
+// stamps recorded, trashed and purged.
+func (p *plan) writes() int { return p.changes.n + len(p.restamp) + len(p.leaving) + len(p.purge) }
 
 // parsePhone normalises a number to E.164 with region as the default
 // country; false when it is not a valid number (never guessed).
@@ -86,8 +130,24 @@ func parsePhone(raw, region string) (phoneNumber, bool) {
 	return p, true
 }
 
+// hasPhone reports whether number and ext are among have ("+E164#ext")
+// or adding.
+func hasPhone(have []string, adding []phoneNumber, number, ext string) bool {
+	for _, k := range have {
+		if n, x, _ := strings.Cut(k, "#"); n == number && x == ext {
+			return true
+		}
+	}
+	for _, ph := range adding {
+		if ph.e164 == number && ph.ext == ext {
+			return true
+		}
+	}
+	return false
+}
+
 // makePlan compares what the directory has with what the portal has.
-func makePlan(ctx context.Context, q store.Queries, d store.Directory, set Settings, snap *snapshot, full bool, now time.Time) (*plan, error) {
+func makePlan(ctx context.Context, q Reads, d store.Directory, set Settings, snap *snapshot, full bool, now time.Time) (*plan, error) {
 	p := &plan{full: full}
 	// A full comparison loads every user the directory has; an
 	// incremental run only those of the entries it read (1,000 of 100,000
@@ -199,8 +259,13 @@ func makePlan(ctx context.Context, q store.Queries, d store.Directory, set Setti
 		}
 	}
 
-	for _, e := range snap.users {
-		c := userChange{e: e, username: users.Normalize(e.username), realName: strings.TrimSpace(e.realName), email: strings.TrimSpace(e.email)}
+	for id, e := range snap.users {
+		// Each entry is dropped from the snapshot as it is planned (the
+		// key stays: it says the entry is present): the plan keeps what
+		// it needs, and the entries (a third of a first sync's heap)
+		// need not be held beside all the changes.
+		snap.users[id] = nil
+		c := userChange{stableID: e.stableID, stamp: e.stamp, username: users.Normalize(e.username), realName: strings.TrimSpace(e.realName), email: strings.TrimSpace(e.email)}
 		if err := users.ValidateUsername(c.username); err != nil {
 			p.conflicts = append(p.conflicts, fmt.Sprintf("%s: %q is not a valid username; skipped", e.stableID, e.username))
 			continue
@@ -219,16 +284,19 @@ func makePlan(ctx context.Context, q store.Queries, d store.Directory, set Setti
 			p.userConflicts = append(p.userConflicts, Conflict{Username: c.username, StableID: e.stableID})
 			continue
 		}
-		have := map[string]bool{}
+		// The user's numbers and groups are a few: slices, where two maps
+		// an entry were most of a first sync's garbage while planning.
+		var have []string // "+E164#ext"
 		var curGroups map[int64]bool
 		if c.cur != nil {
-			for _, k := range phones[c.cur.User.ID] {
-				have[k] = true
-			}
+			have = phones[c.cur.User.ID]
 			curGroups = members[c.cur.User.ID]
 		}
-		for _, raw := range e.phones {
-			if strings.HasPrefix(raw, "+") && have[raw+"#"] {
+		for raw := range strings.SplitSeq(e.phones, "\n") {
+			if raw == "" {
+				continue
+			}
+			if strings.HasPrefix(raw, "+") && hasPhone(have, nil, raw, "") {
 				continue // already E.164 and already the user's: no parse needed
 			}
 			ph, ok := parsePhone(raw, set.DefaultCountry)
@@ -236,19 +304,18 @@ func makePlan(ctx context.Context, q store.Queries, d store.Directory, set Setti
 				p.invalid = append(p.invalid, fmt.Sprintf("%s: %q is not a valid phone number; skipped", c.username, raw))
 				continue
 			}
-			if !have[ph.key()] {
-				have[ph.key()] = true
+			if !hasPhone(have, c.phones, ph.e164, ph.ext) {
 				c.phones = append(c.phones, ph)
 			}
 		}
-		want := map[int64]bool{}
+		var want []int64
 		for _, gi := range e.groups {
 			gid := snap.groups[gi].stableID
 			if blockedGroups[gid] {
 				continue
 			}
 			if id, ok := groupIDs[gid]; ok {
-				want[id] = true
+				want = append(want, id)
 				if !curGroups[id] {
 					c.addGroups = append(c.addGroups, gid)
 				}
@@ -257,7 +324,7 @@ func makePlan(ctx context.Context, q store.Queries, d store.Directory, set Setti
 			}
 		}
 		for id := range curGroups {
-			if syncedGroup[id] && !want[id] {
+			if syncedGroup[id] && !slices.Contains(want, id) {
 				c.dropGroups = append(c.dropGroups, id)
 			}
 		}
@@ -265,7 +332,7 @@ func makePlan(ctx context.Context, q store.Queries, d store.Directory, set Setti
 			if e.disabled {
 				c.status, c.bySync = store.StatusDisabled, true
 			}
-			p.changes = append(p.changes, c)
+			p.changes.add(c)
 			continue
 		}
 		u := c.cur.User
@@ -291,7 +358,9 @@ func makePlan(ctx context.Context, q store.Queries, d store.Directory, set Setti
 			c.status = store.StatusActive
 		}
 		if len(c.changed) > 0 || c.status != "" || len(c.addGroups) > 0 || len(c.dropGroups) > 0 || len(c.phones) > 0 {
-			p.changes = append(p.changes, c)
+			p.changes.add(c)
+		} else if c.cur.EntryStamp != e.stamp || c.cur.Drifted {
+			p.restamp = append(p.restamp, restamp{u.ID, e.stamp})
 		}
 	}
 	// Purges come with full comparisons (at least daily): an incremental
@@ -311,6 +380,122 @@ func makePlan(ctx context.Context, q store.Queries, d store.Directory, set Setti
 				p.leaving = append(p.leaving, du)
 			}
 		}
+	}
+	return p, nil
+}
+
+// stampReadsMax is how many entries a stamp listing reads in full, one
+// search each, before it reads the whole directory instead: n entries'
+// worth of base searches cost about what a full read of 50n does.
+func stampReadsMax(listed int) int { return max(200, listed/50) }
+
+// planByStamps is the full comparison of a stamp listing (snap holds the
+// entries with their stable ids, stamps and groups alone). An entry is
+// read in full and compared when it is new, in the trash, its stamp is
+// not the one recorded when its user was last written or compared, its
+// user was changed in the portal since, its groups are not its user's,
+// or inWindow says a change may hide behind an unchanged stamp (a
+// modifyTimestamp of the last run's second); users whose entries are
+// gone leave as in any full comparison. It returns nil, and changes
+// nothing, when more entries moved than stampReadsMax: the caller reads
+// everything.
+func planByStamps(ctx context.Context, q Reads, d store.Directory, set Settings, r *reader, snap *snapshot,
+	inWindow func(stamp string) bool, now time.Time) (*plan, error) {
+	stamps, err := q.DirectoryUserStamps(ctx, d.ID)
+	if err != nil {
+		return nil, err
+	}
+	dirGroups, err := q.DirectoryGroups(ctx, d.ID)
+	if err != nil {
+		return nil, err
+	}
+	groupIDs := make(map[string]int64, len(dirGroups))
+	for _, g := range dirGroups {
+		groupIDs[g.StableID] = g.GroupID
+	}
+	synced := map[int64]bool{}
+	for _, g := range snap.groups {
+		if id, ok := groupIDs[g.stableID]; ok {
+			synced[id] = true
+		}
+	}
+	pairs, err := q.DirectoryMemberships(ctx, d.ID)
+	if err != nil {
+		return nil, err
+	}
+	// The user's synced groups, counted: an entry's groups match when
+	// each is one of them and the counts agree.
+	memberOf := make(map[int64][]int64, len(stamps))
+	for _, m := range pairs {
+		if synced[m[1]] {
+			memberOf[m[0]] = append(memberOf[m[0]], m[1])
+		}
+	}
+	pairs = nil
+	recorded := make(map[string]*store.DirectoryUserStamp, len(stamps))
+	for i := range stamps {
+		recorded[stamps[i].StableID] = &stamps[i]
+	}
+	inGroups := func(e *entry, userID int64) bool {
+		have := memberOf[userID]
+		if len(have) != len(e.groups) {
+			return false
+		}
+		for _, gi := range e.groups {
+			id, ok := groupIDs[snap.groups[gi].stableID]
+			if !ok || !slices.Contains(have, id) {
+				return false
+			}
+		}
+		return true
+	}
+	var moved []string
+	limit := stampReadsMax(len(snap.users))
+	for id, e := range snap.users {
+		st := recorded[id]
+		if st == nil || st.TrashedAt != nil || st.Drifted || st.Stamp != e.stamp || inWindow(e.stamp) || !inGroups(e, st.UserID) {
+			if moved = append(moved, id); len(moved) > limit {
+				return nil, nil
+			}
+		}
+	}
+	sort.Strings(moved) // the reads in a stable order
+	if err := r.readEntries(ctx, snap, moved); err != nil {
+		return nil, err
+	}
+	snap.memberOf, snap.listedDN = nil, nil
+	// The moved entries are compared as an incremental run compares what
+	// it read; the listing finds who left and who is due for purging.
+	part := &snapshot{groups: snap.groups, users: make(map[string]*entry, len(moved)), unusable: snap.unusable}
+	for _, id := range moved {
+		if e := snap.users[id]; e != nil {
+			part.users[id] = e
+		}
+	}
+	p, err := makePlan(ctx, q, d, set, part, false, now)
+	if err != nil {
+		return nil, err
+	}
+	p.full, p.synced = true, 0
+	cutoff := now.Add(-TrashDays * 24 * time.Hour)
+	var leaving, purge []string
+	for _, st := range stamps {
+		_, present := snap.users[st.StableID]
+		switch {
+		case st.TrashedAt == nil:
+			p.synced++
+			if !present && !snap.unusable[st.StableID] {
+				leaving = append(leaving, st.StableID)
+			}
+		case !st.TrashedAt.After(cutoff) && !present:
+			purge = append(purge, st.StableID)
+		}
+	}
+	if p.leaving, err = q.DirectoryUsersByStableID(ctx, d.ID, leaving); err != nil {
+		return nil, err
+	}
+	if p.purge, err = q.DirectoryUsersByStableID(ctx, d.ID, purge); err != nil {
+		return nil, err
 	}
 	return p, nil
 }

@@ -19,8 +19,13 @@ type entry struct {
 	username string
 	realName string
 	email    string
-	phones   []string
+	// phones are the raw phone values, one a line: a string where a
+	// slice took 8 bytes more, which kept the entry out of the 128-byte
+	// size class (100,000 entries: 3 MB).
+	phones   string
 	disabled bool
+	// stamp is the entry's change stamp (reader.stampAttr).
+	stamp string
 	// groups are the synced groups the entry is in, as indexes into
 	// snapshot.groups: a slice of a few small numbers where a map a user
 	// cost about 200 bytes (100,000 users: 20 MB).
@@ -53,13 +58,39 @@ type snapshot struct {
 	users    map[string]*entry // by stable id
 	skipped  []string          // entries without a usable username or stable id
 	unusable map[string]bool   // stable ids of entries skipped: present, so never "left"
-	newest   string            // the newest modifyTimestamp seen
+	newest   string            // the newest stamp seen (OpenLDAP: entryCSN or modifyTimestamp)
 	groupsAt string            // the newest modifyTimestamp of a group
 	read     int
+	light    int // entries of read that are still a stamp listing's alone
+	// listedDN is the DN of each entry of a stamp listing, by stable id,
+	// for reading the ones that moved.
+	listedDN map[string]string
 	// memberOf maps a normalised member DN to the synced groups (indexes
 	// into groups) that list it (MemberOnGroup), built once rather than
 	// asking every group about every user; readUsers drops it when done.
-	memberOf map[string][]int32
+	memberOf map[dnKey][]int32
+}
+
+// compactStamp is how a run keeps and records an entry's stamp: as it is
+// when short (modifyTimestamp, uSNChanged), else (an entryCSN, 40
+// characters) 16 hex digits of its SHA-256. Only equality is asked of a
+// recorded stamp, and 100,000 CSNs held 5 MB of a first sync's heap.
+func compactStamp(raw string) string {
+	if len(raw) <= 16 {
+		return raw
+	}
+	sum := sha256.Sum256([]byte(raw))
+	return hex.EncodeToString(sum[:8])
+}
+
+// dnKey stands for a normalised DN in snapshot.memberOf: 16 bytes of its
+// SHA-256 where the DN string took 48 (100,000 members: 5 MB less while
+// the users are read). Two DNs sharing a key is a 2^-128 chance.
+type dnKey [16]byte
+
+func keyOfDN(dn string) dnKey {
+	sum := sha256.Sum256([]byte(dn))
+	return dnKey(sum[:16])
 }
 
 // groupsPrint is a fingerprint of the synced groups and their members:
@@ -80,9 +111,37 @@ func (snap *snapshot) groupsPrint() string {
 type reader struct {
 	s    Settings
 	conn *ldap.Conn
+	// stampAttr is the attribute that changes with every change of an
+	// entry: uSNChanged on Active Directory; on OpenLDAP entryCSN where
+	// the server keeps it (sub-second, with the server id), else
+	// modifyTimestamp (whole seconds).
+	stampAttr string
 	// onRead, when set, is told the number of entries read so far every
 	// progressEvery entries, for the live progress of a run.
 	onRead func(read int)
+}
+
+// newReader makes the reader of a run and finds the stamp attribute: on
+// OpenLDAP, entryCSN when the users base has one (slapd keeps it on every
+// entry it writes), else modifyTimestamp.
+func newReader(ctx context.Context, s Settings, conn *ldap.Conn) (*reader, error) {
+	r := &reader{s: s, conn: conn, stampAttr: "uSNChanged"}
+	if s.Kind == KindActiveDirectory {
+		return r, nil
+	}
+	r.stampAttr = "modifyTimestamp"
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	res, err := conn.Search(ldap.NewSearchRequest(s.UsersBase, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, searchTimeLimit, false,
+		"(objectClass=*)", []string{"entryCSN"}, nil))
+	if err != nil {
+		return nil, explainSearch(s.UsersBase, err)
+	}
+	if len(res.Entries) == 1 && res.Entries[0].GetAttributeValue("entryCSN") != "" {
+		r.stampAttr = "entryCSN"
+	}
+	return r, nil
 }
 
 // progressEvery is how many entries a run reads between two progress
@@ -127,7 +186,7 @@ func (r *reader) readGroups(ctx context.Context, snap *snapshot) error {
 		attrs = append(attrs, s.Mapping.MemberAttr)
 	}
 	found := map[string]bool{}
-	snap.memberOf = map[string][]int32{}
+	snap.memberOf = map[dnKey][]int32{}
 	err := pagedSearch(ctx, r.conn, s.GroupsBase, filter, attrs, groupPageSize, func(e *ldap.Entry) error {
 		g := groupEntry{stableID: stableID(e, s.Mapping.StableID), name: e.GetAttributeValue(s.Mapping.GroupName), dn: e.DN,
 			modified: e.GetAttributeValue("modifyTimestamp")}
@@ -139,8 +198,9 @@ func (r *reader) readGroups(ctx context.Context, snap *snapshot) error {
 			gi := int32(len(snap.groups))
 			for _, m := range e.GetAttributeValues(s.Mapping.MemberAttr) {
 				dn := normDN(m)
-				if in := snap.memberOf[dn]; len(in) == 0 || in[len(in)-1] != gi {
-					snap.memberOf[dn] = append(in, gi)
+				key := keyOfDN(dn)
+				if in := snap.memberOf[key]; len(in) == 0 || in[len(in)-1] != gi {
+					snap.memberOf[key] = append(in, gi)
 					members = append(members, dn)
 				}
 			}
@@ -166,58 +226,83 @@ func (r *reader) readGroups(ctx context.Context, snap *snapshot) error {
 	return nil
 }
 
+// userAttrs are the attributes a full read of a user entry asks for.
+func (r *reader) userAttrs() []string {
+	m := r.s.Mapping
+	attrs := []string{m.Username, m.RealName, m.Email, m.StableID, r.stampAttr}
+	attrs = append(attrs, m.Phones...)
+	if r.s.Kind == KindActiveDirectory {
+		attrs = append(attrs, "userAccountControl")
+	}
+	return attrs
+}
+
 // readUsers reads the user entries; since, when not empty, is a filter
-// that asks only for the entries changed since the last run.
-func (r *reader) readUsers(ctx context.Context, snap *snapshot, since string) error {
+// that asks only for the entries changed since the last run. With light,
+// it lists the entries with their stable id and stamp alone (a third of
+// the attribute values to decode, which was most of a re-sync's CPU).
+func (r *reader) readUsers(ctx context.Context, snap *snapshot, since string, light bool) error {
 	s := r.s
 	m := s.Mapping
-	attrs := []string{m.Username, m.RealName, m.Email, m.StableID, "modifyTimestamp"}
-	attrs = append(attrs, m.Phones...)
-	if s.Kind == KindActiveDirectory {
-		attrs = append(attrs, "userAccountControl")
+	attrs := r.userAttrs()
+	if light {
+		attrs = []string{m.StableID, r.stampAttr}
 	}
 	base := andFilter(m.UserFilter, s.ExtraFilter)
 	if since != "" {
 		base = andFilter(base, since)
 	}
+	// A listing that turns out to need a full read is followed by one: it
+	// starts afresh, with the members' groups still at hand.
 	snap.users, snap.unusable = map[string]*entry{}, map[string]bool{}
+	snap.read, snap.skipped, snap.newest, snap.light, snap.listedDN = 0, nil, "", 0, nil
+	if light {
+		snap.listedDN = map[string]string{}
+	}
 	memberOf := snap.memberOf
-	defer func() { snap.memberOf = nil }()
+	if !light {
+		defer func() { snap.memberOf = nil }()
+	}
 	add := func(e *ldap.Entry, group int32) {
 		snap.read++
 		if r.onRead != nil && snap.read%progressEvery == 0 {
 			r.onRead(snap.read)
 		}
 		id := stableID(e, m.StableID)
-		if ts := e.GetAttributeValue("modifyTimestamp"); ts > snap.newest {
-			snap.newest = ts
+		raw := e.GetAttributeValue(r.stampAttr)
+		if raw > snap.newest {
+			snap.newest = raw
 		}
+		stamp := compactStamp(raw)
 		if u := snap.users[id]; u != nil {
 			if group >= 0 {
 				u.inGroup(group)
 			}
 			return
 		}
-		name := e.GetAttributeValue(m.Username)
-		if id == "" || name == "" {
-			snap.skipped = append(snap.skipped, fmt.Sprintf("%s has no %s or %s", e.DN, m.StableID, m.Username))
-			if id != "" {
-				snap.unusable[id] = true
+		var u *entry
+		if light {
+			if id == "" {
+				snap.skipped = append(snap.skipped, fmt.Sprintf("%s has no %s or %s", e.DN, m.StableID, m.Username))
+				return
 			}
-			return
-		}
-		u := &entry{stableID: id, username: name, realName: e.GetAttributeValue(m.RealName), email: e.GetAttributeValue(m.Email)}
-		for _, a := range m.Phones {
-			u.phones = append(u.phones, e.GetAttributeValues(a)...)
-		}
-		if s.Kind == KindActiveDirectory {
-			u.disabled = adDisabled(e)
+			u = &entry{stableID: id, stamp: stamp}
+			snap.listedDN[id] = e.DN
+			snap.light++
+		} else {
+			if u = r.userEntry(e, id, stamp); u == nil {
+				snap.skipped = append(snap.skipped, fmt.Sprintf("%s has no %s or %s", e.DN, m.StableID, m.Username))
+				if id != "" {
+					snap.unusable[id] = true
+				}
+				return
+			}
 		}
 		if group >= 0 {
 			u.inGroup(group)
 		}
 		if m.Membership == MemberOnGroup {
-			for _, gi := range memberOf[normDN(e.DN)] {
+			for _, gi := range memberOf[keyOfDN(normDN(e.DN))] {
 				u.inGroup(gi)
 			}
 			if len(s.Groups) > 0 && len(u.groups) == 0 {
@@ -248,6 +333,65 @@ func (r *reader) readUsers(ctx context.Context, snap *snapshot, since string) er
 		add(e, -1)
 		return nil
 	})
+}
+
+// userEntry is what a run keeps of a fully read entry; nil when it has no
+// stable id or username.
+func (r *reader) userEntry(e *ldap.Entry, id, stamp string) *entry {
+	m := r.s.Mapping
+	name := e.GetAttributeValue(m.Username)
+	if id == "" || name == "" {
+		return nil
+	}
+	u := &entry{stableID: id, username: name, realName: e.GetAttributeValue(m.RealName), email: e.GetAttributeValue(m.Email), stamp: stamp}
+	var phones []string
+	for _, a := range m.Phones {
+		phones = append(phones, e.GetAttributeValues(a)...)
+	}
+	u.phones = strings.Join(phones, "\n")
+	if r.s.Kind == KindActiveDirectory {
+		u.disabled = adDisabled(e)
+	}
+	return u
+}
+
+// readEntries reads in full the listed entries of a stamp listing, one
+// base search each, keeping the groups the listing found. An entry gone
+// or renamed since the listing fails the run (it changed nothing), as a
+// search cut short does: the next run lists it afresh.
+func (r *reader) readEntries(ctx context.Context, snap *snapshot, ids []string) error {
+	filter := andFilter(r.s.Mapping.UserFilter, r.s.ExtraFilter)
+	attrs := r.userAttrs()
+	for _, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		listed, dn := snap.users[id], snap.listedDN[id]
+		req := ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, searchTimeLimit, false, filter, attrs, nil)
+		res, err := r.conn.Search(req)
+		if err == nil && len(res.Entries) != 1 {
+			err = &SearchError{Message: fmt.Sprintf("the entry %s changed while the sync read the directory; nothing was changed, run it again", dn)}
+		}
+		if err != nil {
+			var serr *SearchError
+			if errors.As(err, &serr) {
+				return err
+			}
+			return explainSearch(dn, err)
+		}
+		e := res.Entries[0]
+		u := r.userEntry(e, stableID(e, r.s.Mapping.StableID), compactStamp(e.GetAttributeValue(r.stampAttr)))
+		if u == nil || u.stableID != id {
+			delete(snap.users, id)
+			snap.skipped = append(snap.skipped, fmt.Sprintf("%s has no %s or %s", e.DN, r.s.Mapping.StableID, r.s.Mapping.Username))
+			snap.unusable[id] = true
+			continue
+		}
+		u.groups = listed.groups
+		snap.users[id] = u
+		snap.light--
+	}
+	return nil
 }
 
 // errFound stops a search at its first entry.

@@ -16,9 +16,27 @@ import (
 	"enrollportal/internal/store"
 )
 
+// Reads is what the directory service reads of the database, inside one
+// of its transactions or outside: directories with their runs, leases and
+// links, and the users, groups and phone numbers a sync compares against.
+type Reads interface {
+	store.DirectoryQueries
+	store.UserQueries
+	store.GroupQueries
+	store.PhoneQueries
+	store.ImportQueries
+}
+
+// Store is what the directory service uses of the database: its Reads,
+// and transactions for every change (each with its audit records).
+type Store interface {
+	store.Transactor
+	Reads
+}
+
 // Service manages directories and runs their syncs.
 type Service struct {
-	Store store.Store
+	Store Store
 	Clock clock.Clock
 	Box   *secret.Box
 	// Bulk sends the enrollment emails of a directory whose
@@ -138,12 +156,15 @@ func (s *Service) TestConnection(ctx context.Context, name string) (ConnectionRe
 		return ConnectionReport{}, err
 	}
 	defer conn.Close()
-	r := &reader{s: set, conn: conn}
+	r, err := newReader(ctx, set, conn)
+	if err != nil {
+		return ConnectionReport{}, err
+	}
 	var snap snapshot
 	if err := r.readGroups(ctx, &snap); err != nil {
 		return ConnectionReport{}, err
 	}
-	if err := r.readUsers(ctx, &snap, ""); err != nil {
+	if err := r.readUsers(ctx, &snap, "", false); err != nil {
 		return ConnectionReport{}, err
 	}
 	return ConnectionReport{Users: len(snap.users), Groups: len(snap.groups)}, nil

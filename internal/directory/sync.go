@@ -28,16 +28,20 @@ type Options struct {
 
 // Result is what a run did, or with DryRun would do.
 type Result struct {
-	RunID    int64
-	Full     bool
-	Status   string // succeeded, failed, needs-confirmation, preview
-	Read     int
-	Created  int
-	Updated  int
-	Disabled int
-	Removed  int
-	Phones   int
-	Groups   int // groups created
+	RunID  int64
+	Full   bool
+	Status string // succeeded, failed, needs-confirmation, preview
+	Read   int
+	// ReadInFull is how many of the Read entries were read with every
+	// mapped attribute: all of them, but in a full comparison that
+	// listed stamps, where only the entries that moved are.
+	ReadInFull int
+	Created    int
+	Updated    int
+	Disabled   int
+	Removed    int
+	Phones     int
+	Groups     int // groups created
 	// First names of each kind of change, for the preview.
 	CreatedNames, UpdatedNames, DisabledNames, RemovedNames []string
 	Conflicts                                               []string
@@ -115,14 +119,19 @@ func (s *Service) read(ctx context.Context, d store.Directory, set Settings, pw 
 		return res, nil, err
 	}
 	defer conn.Close()
-	r := &reader{s: set, conn: conn, onRead: func(n int) { tr.update(ctx, func(p *Progress) { p.Read = n }) }}
+	r, err := newReader(ctx, set, conn)
+	if err != nil {
+		return res, nil, err
+	}
+	r.onRead = func(n int) { tr.update(ctx, func(p *Progress) { p.Read = n }) }
 	snap := &snapshot{}
 	if err := r.readGroups(ctx, snap); err != nil {
 		return res, nil, err
 	}
 	now := s.Clock.Now()
 	// The cursor is "SINCE GROUPS": SINCE is, on OpenLDAP, the newest
-	// modifyTimestamp the last run read, and on Active Directory
+	// stamp the last run read ("csn:" and an entryCSN, or a
+	// modifyTimestamp), and on Active Directory
 	// "usn:N:DC", the server's highestCommittedUSN when the last run began
 	// and which domain controller counted it; GROUPS is the fingerprint of
 	// the synced groups and their members.
@@ -139,9 +148,22 @@ func (s *Service) read(ctx context.Context, d store.Directory, set Settings, pw 
 	}
 	lastUSNText, lastServer, _ := strings.Cut(strings.TrimPrefix(lastSince, "usn:"), ":")
 	lastUSN, usnErr := strconv.ParseInt(lastUSNText, 10, 64)
+	csnCursor := r.stampAttr == "entryCSN"
+	lastStamp := strings.TrimPrefix(lastSince, "csn:")
 	incrementalKnown := lastSince != "" &&
-		(!usnCursor || strings.HasPrefix(lastSince, "usn:") && usnErr == nil && lastServer == server)
-	full := opts.Full || !incrementalKnown || d.LastFullAt == nil || now.Sub(*d.LastFullAt) >= fullEvery ||
+		(!usnCursor || strings.HasPrefix(lastSince, "usn:") && usnErr == nil && lastServer == server) &&
+		(usnCursor || csnCursor == strings.HasPrefix(lastSince, "csn:"))
+	if !usnCursor && csnCursor != strings.HasPrefix(lastSince, "csn:") {
+		lastStamp = "" // a cursor of the other stamp: every entry counts as moved
+	}
+	// A user linked by an admin since (or synced before stamps were
+	// recorded) has no stamp: its entry may be older than the cursor, so
+	// only a full comparison reads it.
+	unstamped, err := s.Store.DirectoryHasUnstampedUsers(ctx, d.ID)
+	if err != nil {
+		return res, nil, err
+	}
+	full := opts.Full || unstamped || !incrementalKnown || d.LastFullAt == nil || now.Sub(*d.LastFullAt) >= fullEvery ||
 		lastPrint != snap.groupsPrint()
 	if !full && set.Mapping.Membership == MemberOfOnUser {
 		// Membership lives on the groups (memberOf is computed from their
@@ -158,46 +180,82 @@ func (s *Service) read(ctx context.Context, d store.Directory, set Settings, pw 
 	}
 	since := ""
 	if !full {
-		if usnCursor {
+		switch {
+		case usnCursor:
 			since = "(uSNChanged>=" + strconv.FormatInt(lastUSN+1, 10) + ")"
-		} else {
-			since = "(modifyTimestamp>=" + ldap.EscapeFilter(lastSince) + ")"
+		case csnCursor:
+			// Every change has its own CSN (microseconds, a counter
+			// and the server id): only the ones after the newest read.
+			// A write that took its CSN before that one but committed
+			// after the read is missed here; its stamp differs from the
+			// recorded one, so the next full comparison (daily) reads it.
+			since = "(&(entryCSN>=" + ldap.EscapeFilter(lastStamp) + ")(!(entryCSN=" + ldap.EscapeFilter(lastStamp) + ")))"
+		default:
+			// Whole seconds: the cursor's second is read again, since a
+			// change later in that second has the same stamp.
+			since = "(modifyTimestamp>=" + ldap.EscapeFilter(lastStamp) + ")"
 		}
 	}
-	if err := r.readUsers(ctx, snap, since); err != nil {
-		return res, nil, err
+	// A full comparison after a run that recorded stamps (the cursor is
+	// kept; an edit of the settings clears it) lists the entries with
+	// their stamps alone and reads in full only the entries whose stamp
+	// moved; when too many moved, it reads everything.
+	var p *plan
+	if full && d.SyncCursor != "" {
+		snap.users = nil
+		if err := r.readUsers(ctx, snap, "", true); err != nil {
+			return res, nil, err
+		}
+		if len(snap.users) == 0 {
+			return res, nil, errNoUsers(set)
+		}
+		// A modifyTimestamp of the last run's second may hide a change
+		// made later in that second: those entries are read in full.
+		inWindow := func(stamp string) bool { return !usnCursor && !csnCursor && stamp >= lastStamp }
+		if p, err = planByStamps(ctx, s.Store, d, set, r, snap, inWindow, now); err != nil {
+			return res, nil, err
+		}
 	}
-	res.Full, res.Read = full, snap.read
+	if p == nil {
+		if err := r.readUsers(ctx, snap, since, false); err != nil {
+			return res, nil, err
+		}
+		if full && len(snap.users) == 0 {
+			return res, nil, errNoUsers(set)
+		}
+		if p, err = makePlan(ctx, s.Store, d, set, snap, full, now); err != nil {
+			return res, nil, err
+		}
+	}
+	res.Full, res.Read, res.ReadInFull = full, snap.read, snap.read-snap.light
 	tr.update(ctx, func(p *Progress) { p.Read = snap.read })
-	if full && len(snap.users) == 0 {
-		return res, nil, &SearchError{Message: fmt.Sprintf("the search under %s found no users; an empty answer is taken as a fault, and nothing was changed", set.UsersBase)}
-	}
-	p, err := makePlan(ctx, s.Store, d, set, snap, full, now)
-	if err != nil {
-		return res, nil, err
-	}
-	if usnCursor {
+	switch {
+	case usnCursor:
 		p.cursor = "usn:" + strconv.FormatInt(startUSN, 10) + ":" + server + " " + snap.groupsPrint()
-	} else {
-		p.cursor = max(snap.newest, lastSince) + " " + snap.groupsPrint()
+	case csnCursor:
+		p.cursor = "csn:" + max(snap.newest, lastStamp) + " " + snap.groupsPrint()
+	default:
+		p.cursor = max(snap.newest, lastStamp) + " " + snap.groupsPrint()
 	}
 	res.Conflicts, res.InvalidValues = p.conflicts, append(p.invalid, snap.skipped...)
 	res.UsernameConflicts = p.userConflicts
 	tr.update(ctx, func(pr *Progress) { pr.Compared, pr.ToWrite = len(snap.users), p.writes() })
 	res.Groups = len(p.newGroups)
-	for _, c := range p.changes {
-		if c.cur == nil {
-			res.Created++
-			addName(&res.CreatedNames, c.username)
-		} else {
-			res.Updated++
-			addName(&res.UpdatedNames, c.username)
-			if c.status == store.StatusDisabled && c.cur.User.Status != store.StatusDisabled {
-				res.Disabled++
-				addName(&res.DisabledNames, c.username)
+	for _, run := range p.changes.runs {
+		for _, c := range run {
+			if c.cur == nil {
+				res.Created++
+				addName(&res.CreatedNames, c.username)
+			} else {
+				res.Updated++
+				addName(&res.UpdatedNames, c.username)
+				if c.status == store.StatusDisabled && c.cur.User.Status != store.StatusDisabled {
+					res.Disabled++
+					addName(&res.DisabledNames, c.username)
+				}
 			}
+			res.Phones += len(c.phones)
 		}
-		res.Phones += len(c.phones)
 	}
 	for _, du := range p.leaving {
 		res.Disabled++
@@ -215,6 +273,11 @@ func (s *Service) read(ctx context.Context, d store.Directory, set Settings, pw 
 		return res, p, ErrNeedsConfirmation
 	}
 	return res, p, nil
+}
+
+// errNoUsers is a full read that found no users, taken as a fault.
+func errNoUsers(set Settings) error {
+	return &SearchError{Message: fmt.Sprintf("the search under %s found no users; an empty answer is taken as a fault, and nothing was changed", set.UsersBase)}
 }
 
 // syncLocked reads, plans and writes, holding the lease.
@@ -312,9 +375,12 @@ func (w *writer) apply(ctx context.Context, p *plan) error {
 	}
 	// The users a transaction created count once it has committed.
 	var made []*store.User
-	if err := w.inTxs(ctx, len(p.changes), func() { made = made[:0] }, func(q store.Queries, from, to int) error {
-		m, err := w.changes(ctx, q, p.changes[from:to])
+	if err := w.inTxs(ctx, p.changes.n, func() { made = made[:0] }, func(q store.Queries, from, to int) error {
+		m, err := w.changes(ctx, q, p.changes.run(from, to))
 		made = append(made, m...)
+		// Written (or, on an error, the run ends): the strings and
+		// phones of these changes need not outlive the chunk.
+		p.changes.release(from)
 		return err
 	}, func() {
 		if w.keepCreated {
@@ -323,6 +389,16 @@ func (w *writer) apply(ctx context.Context, p *plan) error {
 			}
 		}
 	}); err != nil {
+		return err
+	}
+	if err := w.inTxs(ctx, len(p.restamp), nil, func(q store.Queries, from, to int) error {
+		for _, rs := range p.restamp[from:to] {
+			if err := q.SetDirectoryUserStamp(ctx, rs.userID, rs.stamp); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, nil); err != nil {
 		return err
 	}
 	if err := w.inTxs(ctx, len(p.leaving), nil, func(q store.Queries, from, to int) error {
@@ -408,14 +484,14 @@ func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChang
 		phone  *store.Phone
 	}
 	var pendingLinks []phoneLink
-	linkIDs, linkUsers := make([]string, 0, len(created)), make([]int64, 0, len(created))
+	linkIDs, linkUsers, linkStamps := make([]string, 0, len(created)), make([]int64, 0, len(created)), make([]string, 0, len(created))
 	for _, c := range batch {
 		if c.cur == nil {
-			linkIDs, linkUsers = append(linkIDs, c.e.stableID), append(linkUsers, created[k].ID)
+			linkIDs, linkUsers, linkStamps = append(linkIDs, c.stableID), append(linkUsers, created[k].ID), append(linkStamps, c.stamp)
 			k++
 		}
 	}
-	if err := q.LinkDirectoryUsers(ctx, w.d.ID, linkIDs, linkUsers); err != nil {
+	if err := q.LinkDirectoryUsers(ctx, w.d.ID, linkIDs, linkUsers, linkStamps); err != nil {
 		return nil, err
 	}
 	k = 0
@@ -535,6 +611,15 @@ func (w *writer) changes(ctx context.Context, q store.Queries, batch []userChang
 	if len(drops) > 0 {
 		if err := q.RemoveUsersFromGroups(ctx, drops); err != nil {
 			return nil, err
+		}
+	}
+	// The entry's stamp, with the user's updated_at as this batch left
+	// it, once everything of the user is written.
+	for _, c := range batch {
+		if c.cur != nil {
+			if err := q.SetDirectoryUserStamp(ctx, c.cur.User.ID, c.stamp); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return created, q.InsertAudits(ctx, entries)

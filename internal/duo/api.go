@@ -161,23 +161,32 @@ const (
 
 // fail answers in the Duo error envelope of the endpoint's format.
 func fail(c *gin.Context, f format, status, code int, message, detail string) {
-	if f == formatBSON {
-		doc := bson.D{{Key: "stat", Value: "FAIL"}, {Key: "code", Value: int32(code)}, {Key: "message", Value: message}}
-		if detail != "" {
-			doc = append(doc, bson.E{Key: "message_detail", Value: detail})
-		}
-		writeBSON(c, status, doc)
-	} else {
-		body := map[string]any{"stat": "FAIL", "code": code, "message": message}
-		if detail != "" {
-			body["message_detail"] = detail
-		}
-		writeJSON(c, status, body)
+	if f != formatBSON {
+		FailJSON(c, status, code, message, detail)
+		return
 	}
+	doc := bson.D{{Key: "stat", Value: "FAIL"}, {Key: "code", Value: int32(code)}, {Key: "message", Value: message}}
+	if detail != "" {
+		doc = append(doc, bson.E{Key: "message_detail", Value: detail})
+	}
+	writeBSON(c, status, doc)
 	c.Abort()
 }
 
-func writeJSON(c *gin.Context, status int, v any) {
+// FailJSON answers Duo's JSON error envelope and stops the handlers that
+// would follow: the envelope of Auth API v2, of REST v1 in JSON and of the
+// Admin API (package adminapi).
+func FailJSON(c *gin.Context, status, code int, message, detail string) {
+	body := map[string]any{"stat": "FAIL", "code": code, "message": message}
+	if detail != "" {
+		body["message_detail"] = detail
+	}
+	WriteJSON(c, status, body)
+	c.Abort()
+}
+
+// WriteJSON answers v in JSON with status.
+func WriteJSON(c *gin.Context, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		c.Status(http.StatusInternalServerError)
@@ -197,7 +206,7 @@ func writeBSON(c *gin.Context, status int, doc bson.D) {
 
 // okJSON answers {"stat":"OK","response":v}.
 func okJSON(c *gin.Context, v any) {
-	writeJSON(c, http.StatusOK, okEnvelope{Response: v, Stat: "OK"})
+	WriteJSON(c, http.StatusOK, okEnvelope{Response: v, Stat: "OK"})
 }
 
 // okEnvelope is Duo's success envelope, in a map's key order.

@@ -85,7 +85,7 @@ func (a *API) PreauthPOST(c *gin.Context) {
 			}
 			devices = append(devices, preauthDevice{
 				Device: ph.Key, Type: "phone", Name: ph.Name, Number: ph.Number,
-				DisplayName: deviceName(ph), Capabilities: capabilities,
+				DisplayName: enroll.PhoneLabel(ph), Capabilities: capabilities,
 			})
 		}
 		resp.Devices = &devices

@@ -115,7 +115,22 @@ func TestAuthAPIPreauthEnrollThenPasscode(t *testing.T) {
 	if pre.Response.Result != "auth" || len(pre.Response.Devices) != 1 || pre.Response.Devices[0].Capabilities[0] != "mobile_otp" {
 		t.Fatalf("Preauth(enrolled) = %+v", pre.Response)
 	}
-	good := code(t, secret, a.p.Clock.Now())
+	// The menu names the phone as the device page and the emails do.
+	_, raw, err := a.client.SignedCall(http.MethodPost, "/auth/v2/preauth", url.Values{"username": {"newbie"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var named struct {
+		Response struct {
+			Devices []struct {
+				DisplayName string `json:"display_name"`
+			} `json:"devices"`
+		} `json:"response"`
+	}
+	if err := json.Unmarshal(raw, &named); err != nil || len(named.Response.Devices) != 1 || named.Response.Devices[0].DisplayName != "Mobile phone ending in 0123" {
+		t.Errorf("preauth's display_name: %s (%v), want the device page's label", raw, err)
+	}
+	good := testkit.TOTPCode(t, secret, a.p.Clock.Now())
 	res, err := a.client.Auth("passcode", authapi.AuthUsername("newbie"), authapi.AuthPasscode(good), authapi.AuthIpAddr("198.51.100.4"))
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +148,7 @@ func TestAuthAPIPreauthEnrollThenPasscode(t *testing.T) {
 	}
 	// Async: the outcome waits under a txid.
 	a.p.Clock.Advance(30 * time.Second)
-	res, err = a.client.Auth("auto", authapi.AuthUsername("newbie"), authapi.AuthPasscode(code(t, secret, a.p.Clock.Now())), authapi.AuthAsync())
+	res, err = a.client.Auth("auto", authapi.AuthUsername("newbie"), authapi.AuthPasscode(testkit.TOTPCode(t, secret, a.p.Clock.Now())), authapi.AuthAsync())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +244,7 @@ func TestAuthAPIEnrollAndEnrollStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.p.Enroll.ConfirmAuthenticator(ctx, sub, setup.ChallengeKey, code(t, setup.Secret, a.p.Clock.Now())); err != nil {
+	if _, err := a.p.Enroll.ConfirmAuthenticator(ctx, sub, setup.ChallengeKey, testkit.TOTPCode(t, setup.Secret, a.p.Clock.Now())); err != nil {
 		t.Fatal(err)
 	}
 	st, err = a.client.EnrollStatus(en.Response.User_Id, en.Response.Activation_Code)
@@ -264,7 +279,7 @@ func TestAuthAPILockoutAfterTenWrongPasscodes(t *testing.T) {
 		t.Fatalf("after 10 wrong passcodes status = %q, %v", u.Status, err)
 	}
 	// Now even the right code is refused, and preauth says why.
-	res, err := a.client.Auth("passcode", authapi.AuthUsername("mallory"), authapi.AuthPasscode(code(t, secret, a.p.Clock.Now())))
+	res, err := a.client.Auth("passcode", authapi.AuthUsername("mallory"), authapi.AuthPasscode(testkit.TOTPCode(t, secret, a.p.Clock.Now())))
 	if err != nil || res.Response.Result != "deny" || !strings.Contains(res.Response.Status_Msg, "locked") {
 		t.Fatalf("Auth(locked out, right code) = %+v, %v", res, err)
 	}
@@ -428,7 +443,7 @@ func TestAuthAPIDeniesLocationsFromTheGeoIPFile(t *testing.T) {
 		}
 	}
 	// The right passcode from a denied country does not get in either.
-	res, err := a.client.Auth("passcode", authapi.AuthUsername("tess"), authapi.AuthPasscode(code(t, secret, a.p.Clock.Now())),
+	res, err := a.client.Auth("passcode", authapi.AuthUsername("tess"), authapi.AuthPasscode(testkit.TOTPCode(t, secret, a.p.Clock.Now())),
 		authapi.AuthIpAddr("203.0.113.20"))
 	if err != nil || res.Response.Result != "deny" || !strings.Contains(res.Response.Status_Msg, "location") {
 		t.Fatalf("Auth from a denied country = %+v, %v", res, err)

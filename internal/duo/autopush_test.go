@@ -33,7 +33,7 @@ func TestLoginDuoAutopushStillTakesAPasscode(t *testing.T) {
 
 	s := ld.Start(t)
 	s.WaitFor("Enter the passcode from your authenticator app")
-	s.TypeLine(code(t, secret, p.Clock.Now()))
+	s.TypeLine(testkit.TOTPCode(t, secret, p.Clock.Now()))
 	exit, out := s.Wait()
 	if exit != 0 || !strings.Contains(out, "COMMAND-RAN") || !strings.Contains(out, "This server sends no pushes") {
 		t.Fatalf("autopush login with a passcode: exit %d, terminal %q", exit, out)

@@ -11,13 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
-
 	"enrollportal/internal/apps"
 	"enrollportal/internal/audit"
 	"enrollportal/internal/duo"
-	"enrollportal/internal/enroll"
 	"enrollportal/internal/store"
 	"enrollportal/internal/testkit"
 )
@@ -33,36 +29,14 @@ func newApp(t *testing.T, p *testkit.Portal, kind, newUserPolicy string) apps.Cr
 }
 
 // enrollPhone enrolls username (creating the user when needed, as an
-// inline enrollment does) with an authenticator app, the way the enrollment
-// pages do, and returns the app's TOTP secret. The clock then moves past
-// the step of the confirming code, as time does for a person.
+// inline enrollment does) with an authenticator app and returns the app's
+// TOTP secret. The clock then moves past the step of the confirming code,
+// as time does for a person.
 func enrollPhone(t *testing.T, p *testkit.Portal, username string) string {
 	t.Helper()
-	ctx := context.Background()
-	u, err := p.Store.UserByUsername(ctx, username)
-	if err != nil {
-		u = enroll.NewSubjectUser(username)
-	}
-	sub := enroll.Subject{User: u, Who: audit.Who{Type: audit.ActorUser, Name: username}}
-	setup, err := p.Enroll.BeginAuthenticator(ctx, sub, enroll.PhoneDraft{Type: store.PhoneMobile, Number: "+14155550123", Platform: store.PlatformIOS})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := p.Enroll.ConfirmAuthenticator(ctx, sub, setup.ChallengeKey, code(t, setup.Secret, p.Clock.Now())); err != nil {
-		t.Fatal(err)
-	}
+	secret := p.EnrollAuthenticator(t, username, p.Clock.Now())
 	p.Clock.Advance(time.Minute)
-	return setup.Secret
-}
-
-// code is what an authenticator app holding secret shows at t.
-func code(t *testing.T, secret string, at time.Time) string {
-	t.Helper()
-	c, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return secret
 }
 
 // wrongCode is a six-digit code that is not the right one now.
@@ -70,7 +44,7 @@ func wrongCode(t *testing.T, secret string, at time.Time) string {
 	t.Helper()
 	right := map[string]bool{}
 	for _, d := range []time.Duration{-30 * time.Second, 0, 30 * time.Second} {
-		right[code(t, secret, at.Add(d))] = true
+		right[testkit.TOTPCode(t, secret, at.Add(d))] = true
 	}
 	for _, c := range []string{"000000", "111111", "222222", "333333"} {
 		if !right[c] {

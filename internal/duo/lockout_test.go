@@ -74,7 +74,7 @@ func TestAuthAPIConcurrentWrongPasscodesCheckAtMostTheLimit(t *testing.T) {
 
 	// Once the throttle has refilled, the right code is refused too.
 	a.p.Clock.Advance(time.Minute)
-	res, err := a.client.Auth("passcode", authapi.AuthUsername("mallory"), authapi.AuthPasscode(code(t, secret, a.p.Clock.Now())))
+	res, err := a.client.Auth("passcode", authapi.AuthUsername("mallory"), authapi.AuthPasscode(testkit.TOTPCode(t, secret, a.p.Clock.Now())))
 	if err != nil || res.Response.Result != "deny" || !strings.Contains(res.Response.Status_Msg, "locked") {
 		t.Fatalf("Auth(right code after the flood) = %+v, %v", res, err)
 	}
@@ -107,7 +107,7 @@ func TestRESTv1ConcurrentWrongPasscodesCheckAtMostTheLimit(t *testing.T) {
 	// Debian's login_duo says why without asking for one.
 	p.Clock.Advance(time.Minute)
 	status, doc := restCall(t, files.Client(), p.URL, app.ClientID, app.ClientSecret, "/rest/v1/auth.bson",
-		url.Values{"user": {unixUser}, "factor": {"auto"}, "auto": {code(t, secret, p.Clock.Now())}})
+		url.Values{"user": {unixUser}, "factor": {"auto"}, "auto": {testkit.TOTPCode(t, secret, p.Clock.Now())}})
 	resp := doc.Lookup("response").Document()
 	if status != http.StatusOK || resp.Lookup("result").StringValue() != "deny" || !strings.Contains(resp.Lookup("status").StringValue(), "locked") {
 		t.Fatalf("auth.bson with the right code after the flood: %d %s", status, doc)

@@ -262,21 +262,6 @@ func ipString(ip net.IP) string {
 	return ip.String()
 }
 
-// deviceName is how a phone is shown in a menu.
-func deviceName(ph store.Phone) string {
-	if ph.Name != "" {
-		return ph.Name
-	}
-	kind := "Phone"
-	if ph.Type == store.PhoneTablet {
-		kind = "Tablet"
-	}
-	if n := len(ph.Number); n >= 4 {
-		return kind + " ending in " + ph.Number[n-4:]
-	}
-	return kind + " (" + ph.Platform + ")"
-}
-
 // triesLeft says how many passcode tries remain, in the singular for one.
 func triesLeft(n int) string {
 	if n == 1 {

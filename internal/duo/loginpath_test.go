@@ -173,7 +173,7 @@ func TestLoginsUnderAStuckDatabaseAnswerDuosError(t *testing.T) {
 	if err != nil || pre.Stat != "FAIL" || pre.Code == nil || *pre.Code != 50301 {
 		t.Errorf("Auth API preauth under a stuck database = %+v, %v; want FAIL 50301", pre, err)
 	}
-	auth, err := a.client.Auth("passcode", authapi.AuthUsername("erin"), authapi.AuthPasscode(code(t, secret, time.Now())))
+	auth, err := a.client.Auth("passcode", authapi.AuthUsername("erin"), authapi.AuthPasscode(testkit.TOTPCode(t, secret, time.Now())))
 	if err != nil || auth.Stat != "FAIL" || auth.Code == nil || *auth.Code != 50301 {
 		t.Errorf("Auth API auth under a stuck database = %+v, %v; want FAIL 50301", auth, err)
 	}

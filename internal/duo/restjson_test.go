@@ -105,7 +105,7 @@ func TestRESTv1InJSONAnswersAsTheBSONRoutes(t *testing.T) {
 
 // code6 is the authenticator's code now.
 func code6(t *testing.T, secret string, p *testkit.Portal) string {
-	return code(t, secret, p.Clock.Now())
+	return testkit.TOTPCode(t, secret, p.Clock.Now())
 }
 
 func TestAuthAPILogoAndEnrollBypassCodes(t *testing.T) {

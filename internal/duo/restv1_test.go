@@ -81,7 +81,7 @@ func TestLoginDuoEnrollThenLogInWithPasscode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Enroll.ConfirmAuthenticator(ctx, sub, setup.ChallengeKey, code(t, setup.Secret, p.Clock.Now())); err != nil {
+	if _, err := p.Enroll.ConfirmAuthenticator(ctx, sub, setup.ChallengeKey, testkit.TOTPCode(t, setup.Secret, p.Clock.Now())); err != nil {
 		t.Fatal(err)
 	}
 	p.Clock.Advance(time.Minute)
@@ -89,7 +89,7 @@ func TestLoginDuoEnrollThenLogInWithPasscode(t *testing.T) {
 	// 4. Logging in again asks for a passcode; the right one runs the command.
 	s := ld.Start(t)
 	s.WaitFor("Enter the passcode from your authenticator app")
-	s.TypeLine(code(t, setup.Secret, p.Clock.Now()))
+	s.TypeLine(testkit.TOTPCode(t, setup.Secret, p.Clock.Now()))
 	exit, out := s.Wait()
 	if exit != 0 || !strings.Contains(out, "COMMAND-RAN") {
 		t.Fatalf("login with the right passcode: exit %d, terminal %q", exit, out)
@@ -106,7 +106,7 @@ func TestLoginDuoEnrollThenLogInWithPasscode(t *testing.T) {
 
 	// 6. The same right passcode a second time is a replay, refused.
 	p.Clock.Advance(time.Minute)
-	good := code(t, setup.Secret, p.Clock.Now())
+	good := testkit.TOTPCode(t, setup.Secret, p.Clock.Now())
 	for i, wantRan := range []bool{true, false} {
 		s = ld.Start(t)
 		s.WaitFor("Enter the passcode")

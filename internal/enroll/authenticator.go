@@ -212,9 +212,17 @@ func (s *Service) ConfirmAuthenticator(ctx context.Context, sub Subject, challen
 			}
 			return nil, nil
 		}
+		var notice *deviceNotice
+		if sub.Exists() {
+			n, err := s.deviceNotice(ctx, s.store, u, notify.DeviceAdded, PhoneLabel(authenticatorPhone(c, now)), now)
+			if err != nil {
+				return nil, err
+			}
+			notice = &n
+		}
 		return func(ctx context.Context, q store.Queries) error {
 			var err error
-			ph, err = s.addAuthenticatorTx(ctx, q, sub, c, plain, step, now)
+			ph, err = s.addAuthenticatorTx(ctx, q, sub, c, plain, step, now, notice)
 			return err
 		}, nil
 	}
@@ -248,17 +256,26 @@ func (s *Service) confirmWithoutAccount(ctx context.Context, match func() (verif
 	return s.store.InTx(ctx, func(q store.Queries) error { return accept(ctx, q) })
 }
 
-// addAuthenticatorTx stores the proved authenticator of challenge c as an
-// activated phone or tablet of its owner, and ends the challenge and the
-// subject's link.
-func (s *Service) addAuthenticatorTx(ctx context.Context, q store.Queries, sub Subject, c store.Challenge, plain []byte, step int64, now time.Time) (store.Phone, error) {
+// authenticatorPhone is the phone or tablet the proved challenge c adds,
+// activated at now, without its secret and step.
+func authenticatorPhone(c store.Challenge, now time.Time) store.Phone {
 	ph := store.Phone{
 		Key: secret.NewID("DP", 20), Number: c.Number, Type: c.Method, Platform: c.Platform,
-		Activated: true, ActivatedAt: &now, LastTOTPStep: step, CreatedAt: now,
+		Activated: true, ActivatedAt: &now, CreatedAt: now,
 	}
 	if ph.Platform == "" {
 		ph.Platform = store.PlatformGeneric
 	}
+	return ph
+}
+
+// addAuthenticatorTx stores the proved authenticator of challenge c as an
+// activated phone or tablet of its owner, and ends the challenge and the
+// subject's link. notice, when not nil, is the owner's email about it,
+// composed before the transaction.
+func (s *Service) addAuthenticatorTx(ctx context.Context, q store.Queries, sub Subject, c store.Challenge, plain []byte, step int64, now time.Time, notice *deviceNotice) (store.Phone, error) {
+	ph := authenticatorPhone(c, now)
+	ph.LastTOTPStep = step
 	ph.TOTPSecret = s.box.Seal(plain, phoneAAD(ph.Key))
 	owner, err := claimChallenge(ctx, q, sub, c, now)
 	if err != nil {
@@ -285,7 +302,14 @@ func (s *Service) addAuthenticatorTx(ctx context.Context, q store.Queries, sub S
 		map[string]any{"phone_id": ph.Key, "type": ph.Type, "platform": ph.Platform, "number": ph.Number})); err != nil {
 		return ph, err
 	}
-	if err := s.deviceChangeEmailTx(ctx, q, owner, notify.DeviceAdded, PhoneLabel(ph), now); err != nil {
+	err = errNoticeStale
+	if notice != nil {
+		err = notice.enqueueTx(ctx, q, owner, now)
+	}
+	if errors.Is(err, errNoticeStale) {
+		err = s.deviceChangeEmailTx(ctx, q, owner, notify.DeviceAdded, PhoneLabel(ph), now)
+	}
+	if err != nil {
 		return ph, err
 	}
 	return ph, endEnrollmentTx(ctx, q, sub.LinkID, owner, now, sub.Who)

@@ -8,9 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
-
 	"enrollportal/internal/audit"
 	"enrollportal/internal/enroll"
 	"enrollportal/internal/secret"
@@ -26,15 +23,6 @@ func mkUser(t *testing.T, p *testkit.Portal, name string) store.User {
 		t.Fatal(err)
 	}
 	return u
-}
-
-func codeFor(t *testing.T, b32 string, at time.Time) string {
-	t.Helper()
-	c, err := totp.GenerateCodeCustom(b32, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
 }
 
 func TestLinksReplaceEachOtherAndExpire(t *testing.T) {
@@ -84,7 +72,7 @@ func TestConcurrentConfirmsOfOneSetUpMakeOnePhone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	code := codeFor(t, setup.Secret, p.Clock.Now())
+	code := testkit.TOTPCode(t, setup.Secret, p.Clock.Now())
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	wins := 0
@@ -118,7 +106,7 @@ func TestSetUpOfAnotherUserIsNotUsable(t *testing.T) {
 	p := testkit.New(t)
 	alice, bob := mkUser(t, p, "alice"), mkUser(t, p, "bob")
 	setup, _ := p.Enroll.BeginAuthenticator(ctx, enroll.Subject{User: alice}, enroll.PhoneDraft{Type: store.PhoneTablet, Platform: store.PlatformIOS})
-	_, err := p.Enroll.ConfirmAuthenticator(ctx, enroll.Subject{User: bob}, setup.ChallengeKey, codeFor(t, setup.Secret, p.Clock.Now()))
+	_, err := p.Enroll.ConfirmAuthenticator(ctx, enroll.Subject{User: bob}, setup.ChallengeKey, testkit.TOTPCode(t, setup.Secret, p.Clock.Now()))
 	if !errors.Is(err, enroll.ErrChallengeExpired) {
 		t.Fatalf("bob used alice's set-up: %v", err)
 	}
@@ -131,7 +119,7 @@ func TestDisabledUserCannotAddDevices(t *testing.T) {
 	sub := enroll.Subject{User: u}
 	setup, _ := p.Enroll.BeginAuthenticator(ctx, sub, enroll.PhoneDraft{Type: store.PhoneTablet, Platform: store.PlatformIOS})
 	p.Store.SetUserStatus(ctx, u.ID, store.StatusDisabled, true, p.Clock.Now())
-	if _, err := p.Enroll.ConfirmAuthenticator(ctx, sub, setup.ChallengeKey, codeFor(t, setup.Secret, p.Clock.Now())); !errors.Is(err, enroll.ErrUserDisabled) {
+	if _, err := p.Enroll.ConfirmAuthenticator(ctx, sub, setup.ChallengeKey, testkit.TOTPCode(t, setup.Secret, p.Clock.Now())); !errors.Is(err, enroll.ErrUserDisabled) {
 		t.Fatalf("disabled user: %v", err)
 	}
 }
@@ -176,7 +164,7 @@ func TestInlineSubjectIsCreatedOnProofAndRefusedOnceEnrolledElsewhere(t *testing
 	sub := enroll.Subject{User: enroll.NewSubjectUser("Dave"), Who: audit.CLI()}
 	a, _ := p.Enroll.BeginAuthenticator(ctx, sub, enroll.PhoneDraft{Type: store.PhoneTablet, Platform: store.PlatformIOS})
 	b, _ := p.Enroll.BeginAuthenticator(ctx, sub, enroll.PhoneDraft{Type: store.PhoneTablet, Platform: store.PlatformAndroid})
-	if _, err := p.Enroll.ConfirmAuthenticator(ctx, sub, a.ChallengeKey, codeFor(t, a.Secret, p.Clock.Now())); err != nil {
+	if _, err := p.Enroll.ConfirmAuthenticator(ctx, sub, a.ChallengeKey, testkit.TOTPCode(t, a.Secret, p.Clock.Now())); err != nil {
 		t.Fatal(err)
 	}
 	u, err := p.Store.UserByUsername(ctx, "dave")
@@ -185,7 +173,7 @@ func TestInlineSubjectIsCreatedOnProofAndRefusedOnceEnrolledElsewhere(t *testing
 	}
 	// A second set-up started before the user existed cannot add to the now
 	// enrolled account.
-	if _, err := p.Enroll.ConfirmAuthenticator(ctx, sub, b.ChallengeKey, codeFor(t, b.Secret, p.Clock.Now())); !errors.Is(err, enroll.ErrAlreadyEnrolled) {
+	if _, err := p.Enroll.ConfirmAuthenticator(ctx, sub, b.ChallengeKey, testkit.TOTPCode(t, b.Secret, p.Clock.Now())); !errors.Is(err, enroll.ErrAlreadyEnrolled) {
 		t.Fatalf("second inline set-up: %v", err)
 	}
 	entries, _ := p.Store.AuditForTarget(ctx, audit.TargetUser, "dave", 10)

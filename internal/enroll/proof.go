@@ -9,6 +9,7 @@ import (
 
 	"enrollportal/internal/audit"
 	"enrollportal/internal/notify"
+	"enrollportal/internal/org"
 	"enrollportal/internal/policy"
 	"enrollportal/internal/store"
 	"enrollportal/internal/users"
@@ -72,6 +73,17 @@ func (s *Service) NeedsProof(ctx context.Context, sub Subject) (bool, error) {
 	return false, nil
 }
 
+// NeedsProofOf is NeedsProof for the subject of a link just opened
+// (OpenLinkOf): a user who held no factor when the link was read needs no
+// proof, and nothing more is read. The transaction that adds a factor
+// checks the rule again (mayAdd).
+func (s *Service) NeedsProofOf(ctx context.Context, sub Subject, o store.OpenedLink) (bool, error) {
+	if o.User.ID == sub.User.ID && !o.HasFactor {
+		return false, nil
+	}
+	return s.NeedsProof(ctx, sub)
+}
+
 // SendResetLink is the admin's answer to a lost phone: a fresh enrollment
 // link for u (ending older ones) that adds the next device without proof of
 // an existing one, audited, and emailed through the outbox when u has a
@@ -113,17 +125,53 @@ func (s *Service) SendResetLinkByName(ctx context.Context, username string, who 
 // added to or removed from their account, so that a change they did not
 // make does not go unnoticed. Users without a valid address get nothing.
 func (s *Service) deviceChangeEmailTx(ctx context.Context, q store.Queries, u store.User, change, device string, now time.Time) error {
-	if !HasValidEmail(u) {
-		return nil
-	}
-	org, err := notify.LoadOrg(ctx, q, s.orgName(ctx), "")
+	n, err := s.deviceNotice(ctx, q, u, change, device, now)
 	if err != nil {
 		return err
 	}
-	msg := notify.DeviceChangeEmail(org, u, change, device, now, s.baseURL+"/my-devices")
-	_, err = notify.Enqueue(ctx, q, msg, now)
+	return n.enqueueTx(ctx, q, u, now)
+}
+
+// deviceNotice is the email of deviceChangeEmailTx, composed for user.
+// Composed before the transaction that makes the change (from the cached
+// settings), it leaves that transaction only the outbox row to write: the
+// transaction of a correct code is shared with the other logins'
+// (verify.CheckCode), one at a time, and rendering the email there held
+// them all up.
+type deviceNotice struct {
+	user store.User
+	msg  *store.Message // nil: the user has no valid address
+}
+
+func (s *Service) deviceNotice(ctx context.Context, r org.Reader, u store.User, change, device string, now time.Time) (deviceNotice, error) {
+	if !HasValidEmail(u) {
+		return deviceNotice{user: u}, nil
+	}
+	o, err := notify.LoadOrg(ctx, r, s.orgName(ctx), "")
+	if err != nil {
+		return deviceNotice{}, err
+	}
+	msg := notify.DeviceChangeEmail(o, u, change, device, now, s.baseURL+"/my-devices")
+	return deviceNotice{user: u, msg: &msg}, nil
+}
+
+// enqueueTx queues the notice for owner, the user as the transaction reads
+// them; composed for the user as they were before it, it is composed again
+// if their name or address has changed since.
+func (n deviceNotice) enqueueTx(ctx context.Context, q store.Queries, owner store.User, now time.Time) error {
+	if n.user.ID != owner.ID || n.user.Username != owner.Username || n.user.Email != owner.Email ||
+		n.user.RealName != owner.RealName || n.user.FirstName != owner.FirstName || n.user.LastName != owner.LastName {
+		return errNoticeStale
+	}
+	if n.msg == nil {
+		return nil
+	}
+	_, err := notify.Enqueue(ctx, q, *n.msg, now)
 	return err
 }
+
+// errNoticeStale: the notice was composed for a user who has changed since.
+var errNoticeStale = errors.New("enroll: device notice composed for an older version of the user")
 
 // ProvePasscode checks a passcode u types to prove a factor they have
 // (an authenticator app, or any other passcode the login paths accept),

@@ -11,6 +11,7 @@ import (
 
 	"enrollportal/internal/audit"
 	"enrollportal/internal/clock"
+	"enrollportal/internal/policy"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
 	"enrollportal/internal/verify"
@@ -30,9 +31,23 @@ const (
 // of range; nothing was changed.
 var ErrInvalidBypassOptions = errors.New("factors: invalid bypass code options")
 
+// Store is what the factors service uses of the database: users, their
+// phones, bypass codes and OATH tokens, the global policy (which methods
+// an SMS passcode may stand for), and transactions for every change (each
+// with its audit record).
+type Store interface {
+	store.Transactor
+	store.UserQueries
+	store.PhoneQueries
+	store.BypassCodeQueries
+	store.FactorQueries
+	store.TokenQueries
+	policy.GlobalPolicyReader
+}
+
 // Service issues and clears bypass codes, and texts SMS passcodes.
 type Service struct {
-	store     store.Store
+	store     Store
 	clock     clock.Clock
 	bypassKey []byte
 	smsKey    []byte
@@ -43,7 +58,7 @@ type Service struct {
 // New returns a Service. The bypass-code and SMS passcode keys are derived
 // from box as enroll.Service derives them, so that codes issued here are
 // found at login.
-func New(st store.Store, c clock.Clock, box *secret.Box) *Service {
+func New(st Store, c clock.Clock, box *secret.Box) *Service {
 	return &Service{store: st, clock: c, bypassKey: box.SubKey("bypass-code"), smsKey: box.SubKey("sms-passcode")}
 }
 

@@ -7,5 +7,5 @@
 // (verify.CheckPasscode), which look codes up by the same keyed hash. The
 // admin pages and the Admin API both call it.
 // It knows nothing of HTTP; it imports store, audit, secret, clock, users,
-// notify and verify.
+// notify, policy and verify.
 package factors

@@ -27,6 +27,21 @@ type DirectoryUser struct {
 	StableID       string
 	TrashedAt      *time.Time
 	DisabledBySync bool
+	// EntryStamp and Drifted are as in DirectoryUserStamp.
+	EntryStamp string
+	Drifted    bool
+}
+
+// DirectoryUserStamp is what the last run that wrote or compared a
+// directory user knew of it: the entry's change stamp (Stamp, "" when
+// never recorded), whether the user is in the trash, and whether the user
+// was changed in the portal since (its updated_at moved).
+type DirectoryUserStamp struct {
+	UserID    int64
+	StableID  string
+	Stamp     string
+	TrashedAt *time.Time
+	Drifted   bool
 }
 
 // DirectoryGroup is a group a directory created.
@@ -87,9 +102,21 @@ type DirectoryQueries interface {
 	DirectoryMemberships(ctx context.Context, directoryID int64) ([][2]int64, error)
 	// LinkDirectoryUser records that the directory owns a user.
 	LinkDirectoryUser(ctx context.Context, directoryID int64, stableID string, userID int64) error
+	// DirectoryUserStamps lists every user of the directory with the
+	// entry stamp last recorded for it: a narrow read for the full
+	// comparison, which reads whole users only where stamps moved.
+	DirectoryUserStamps(ctx context.Context, directoryID int64) ([]DirectoryUserStamp, error)
+	// DirectoryHasUnstampedUsers reports whether a user of the directory
+	// has no entry stamp recorded (linked by an admin, or synced before
+	// stamps were): the next run compares every entry.
+	DirectoryHasUnstampedUsers(ctx context.Context, directoryID int64) (bool, error)
+	// SetDirectoryUserStamp records the entry's stamp for a user and the
+	// user's updated_at as it is now (call it after writing the user).
+	SetDirectoryUserStamp(ctx context.Context, userID int64, stamp string) error
 	// LinkDirectoryUsers records many at once (stableIDs[i] owns
 	// userIDs[i]), a multi-row INSERT per 500.
-	LinkDirectoryUsers(ctx context.Context, directoryID int64, stableIDs []string, userIDs []int64) error
+	// stamps[i] is the entry stamp recorded with it.
+	LinkDirectoryUsers(ctx context.Context, directoryID int64, stableIDs []string, userIDs []int64, stamps []string) error
 	// SetDirectoryUserState writes the trash time and the disabled-by-sync
 	// mark of a directory's user.
 	SetDirectoryUserState(ctx context.Context, userID int64, trashedAt *time.Time, disabledBySync bool) error

@@ -7,9 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
-
 	"enrollportal/internal/admin"
 	"enrollportal/internal/audit"
 	"enrollportal/internal/store"
@@ -28,11 +25,7 @@ type TestAdmin struct {
 // Code is the code the admin's app shows at the portal's (fake) time t.
 func (a TestAdmin) Code(t testing.TB, at time.Time) string {
 	t.Helper()
-	code, err := totp.GenerateCodeCustom(a.TOTPSecret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return code
+	return TOTPCode(t, a.TOTPSecret, at)
 }
 
 // AddAdmin creates an admin with role (email ROLE@example.org, password

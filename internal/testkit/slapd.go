@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"enrollportal/internal/testkit/testdb"
 )
 
 // Slapd is a throwaway OpenLDAP server with the suffix dc=example,dc=org,
@@ -22,6 +24,19 @@ type Slapd struct {
 	dir      string
 	confPath string
 }
+
+// SlapdOUs is LDIF for ou=people and ou=groups under the suffix, where the
+// tests' directories keep their users and groups: the start of their
+// fixtures.
+const SlapdOUs = `dn: ou=people,dc=example,dc=org
+objectClass: organizationalUnit
+ou: people
+
+dn: ou=groups,dc=example,dc=org
+objectClass: organizationalUnit
+ou: groups
+
+`
 
 // SlapdOption changes the configuration of a test slapd.
 type SlapdOption func(*slapdConfig)
@@ -41,14 +56,16 @@ func WithSlapdConfig(lines string) SlapdOption {
 // by f's CA.
 func WithSlapdTLS(f TLSFiles) SlapdOption { return func(c *slapdConfig) { c.tls = &f } }
 
-func freePort(t testing.TB) int {
+// FreePort is a TCP port of 127.0.0.1 that nothing listens on at the
+// time of the call: for a server about to start, or for an address that
+// must refuse connections.
+func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := testdb.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return port
 }
 
 // StartSlapd starts slapd loaded with ldif (may be empty: the suffix entry
@@ -113,11 +130,11 @@ index member eq
 	if out, err := exec.Command(filepath.Join(filepath.Dir(bin), "slapadd"), "-q", "-f", s.confPath, "-l", ldifPath).CombinedOutput(); err != nil {
 		t.Fatalf("slapadd: %v\n%s", err, out)
 	}
-	port := freePort(t)
+	port := FreePort(t)
 	s.URL = fmt.Sprintf("ldap://127.0.0.1:%d", port)
 	urls := s.URL + "/"
 	if c.tls != nil {
-		tport := freePort(t)
+		tport := FreePort(t)
 		s.TLSURL = fmt.Sprintf("ldaps://localhost:%d", tport)
 		urls += " " + fmt.Sprintf("ldaps://127.0.0.1:%d/", tport)
 	}

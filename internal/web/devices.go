@@ -115,6 +115,10 @@ type devicesProvePage struct {
 	Notice   string
 }
 
+// ProveBase is where the proof's code form posts and its security-key
+// steps hang (templates/_prove.html).
+func (devicesProvePage) ProveBase() string { return devicesPath + "/prove" }
+
 // DevicesProveGET asks for a code, or the security key.
 func (s *Server) DevicesProveGET(c *gin.Context) {
 	s.renderDevicesProve(c, http.StatusOK, "")
@@ -205,27 +209,20 @@ func (s *Server) DevicesKeyOptionsPOST(c *gin.Context) {
 // DevicesKeyVerifyPOST checks the key's answer.
 func (s *Server) DevicesKeyVerifyPOST(c *gin.Context) {
 	name := sessionString(c, devicesNameKey)
-	sealed, _ := session(c).Values[proveKeySession].([]byte)
-	delete(session(c).Values, proveKeySession)
-	if sealed == nil || name == "" {
-		c.JSON(http.StatusConflict, gin.H{"error": "The security key check expired. Try again."})
+	sealed, ok := s.takeKeyProof(c)
+	if !ok {
+		return
+	}
+	if name == "" {
+		answerKeyExpired(c)
 		return
 	}
 	u, err := s.enroll.ProveKeyByName(c.Request.Context(), name, sealed, devicesKeyBinding(name), c.Request.Body, s.who(c, name))
-	if errors.Is(err, enroll.ErrKeyNotAccepted) {
-		c.JSON(http.StatusUnprocessableEntity, gin.H{"error": "That security key was not accepted. Use a key you set up for this account, and try again."})
-		return
-	}
-	if err != nil {
-		s.log.Error("finish key proof", "err", err)
-		c.JSON(http.StatusInternalServerError, gin.H{"error": "Something went wrong on our side. Try again in a minute."})
+	if s.keyProofFailed(c, err) {
 		return
 	}
 	s.devicesSignedIn(c, u)
-	if err := s.saveSession(c); err != nil {
-		s.log.Error("save session", "err", err)
-	}
-	c.JSON(http.StatusOK, gin.H{"next": devicesPath})
+	s.keyProofDone(c, devicesPath)
 }
 
 // deviceLine is one device as the device page lists it.

@@ -56,6 +56,10 @@ type provePage struct {
 	Key   bool // the user has a security key to prove with
 }
 
+// ProveBase is where the proof's code form posts and its security-key
+// steps hang (templates/_prove.html).
+func (p provePage) ProveBase() string { return p.E.Base + "/prove" }
+
 // EnrollProveGET asks a user who already has a device for a code from it
 // before an enrollment link lets them add another.
 func (s *Server) EnrollProveGET(c *gin.Context) {
@@ -113,27 +117,60 @@ func (s *Server) answerKeyProofOptions(c *gin.Context, options, sealed []byte, e
 // the proof the new-factor rule asks for.
 func (s *Server) EnrollProveKeyVerifyPOST(c *gin.Context) {
 	e := currentEnrollment(c)
-	sealed, _ := session(c).Values[proveKeySession].([]byte)
-	delete(session(c).Values, proveKeySession)
-	if sealed == nil {
-		c.JSON(http.StatusConflict, gin.H{"error": "The security key check expired. Try again."})
+	sealed, ok := s.takeKeyProof(c)
+	if !ok {
 		return
 	}
 	err := s.enroll.ProveKey(c.Request.Context(), e.Subject.User, sealed, proveBinding(e), c.Request.Body, e.Subject.Who)
-	if errors.Is(err, enroll.ErrKeyNotAccepted) {
-		c.JSON(http.StatusUnprocessableEntity, gin.H{"error": "That security key was not accepted. Use a key you set up for this account, and try again."})
-		return
-	}
-	if err != nil {
-		s.log.Error("finish key proof", "err", err)
-		c.JSON(http.StatusInternalServerError, gin.H{"error": "Something went wrong on our side. Try again in a minute."})
+	if s.keyProofFailed(c, err) {
 		return
 	}
 	s.rememberProof(c, e.Subject.User.ID)
+	s.keyProofDone(c, e.stepPath(""))
+}
+
+// takeKeyProof takes the sealed challenge of the security-key proof in
+// progress out of the session, so that it serves one answer only; without
+// one it answers that the check expired.
+func (s *Server) takeKeyProof(c *gin.Context) ([]byte, bool) {
+	sealed, _ := session(c).Values[proveKeySession].([]byte)
+	delete(session(c).Values, proveKeySession)
+	if sealed == nil {
+		answerKeyExpired(c)
+		return nil, false
+	}
+	return sealed, true
+}
+
+// answerKeyExpired answers a security key's answer that no check in
+// progress waits for.
+func answerKeyExpired(c *gin.Context) {
+	c.JSON(http.StatusConflict, gin.H{"error": "The security key check expired. Try again."})
+}
+
+// keyProofFailed answers the verify step of a security-key check that
+// failed: a key that is not one of the user's, or a failure on our side.
+// It reports false, answering nothing, when err is nil.
+func (s *Server) keyProofFailed(c *gin.Context, err error) bool {
+	switch {
+	case err == nil:
+		return false
+	case errors.Is(err, enroll.ErrKeyNotAccepted):
+		c.JSON(http.StatusUnprocessableEntity, gin.H{"error": "That security key was not accepted. Use a key you set up for this account, and try again."})
+	default:
+		s.log.Error("finish key check", "err", err)
+		c.JSON(http.StatusInternalServerError, gin.H{"error": "Something went wrong on our side. Try again in a minute."})
+	}
+	return true
+}
+
+// keyProofDone ends a passed security-key check: the session, which now
+// holds what the check proved, is saved, and prompt.js goes on to next.
+func (s *Server) keyProofDone(c *gin.Context, next string) {
 	if err := s.saveSession(c); err != nil {
 		s.log.Error("save session", "err", err)
 	}
-	c.JSON(http.StatusOK, gin.H{"next": e.stepPath("")})
+	c.JSON(http.StatusOK, gin.H{"next": next})
 }
 
 // EnrollProvePOST checks the code. Wrong codes count towards the lockout,

@@ -168,7 +168,8 @@ func (s *Server) enrollmentMethods(c *gin.Context, appKey string, userID int64) 
 }
 
 func (s *Server) linkEnrollment(c *gin.Context, token string) (*enrollment, error) {
-	link, u, err := s.enroll.OpenLink(c.Request.Context(), token)
+	opened, err := s.enroll.OpenLinkOf(c.Request.Context(), token)
+	link, u := opened.Link, opened.User
 	grantKey := "grant:link:" + strconv.Itoa(int(link.ID))
 	switch {
 	case err == nil:
@@ -189,7 +190,7 @@ func (s *Server) linkEnrollment(c *gin.Context, token string) (*enrollment, erro
 	}
 	sub := enroll.Subject{User: u, LinkID: link.ID, Who: s.who(c, u.Username),
 		Proved: s.hasGrant(c, grantKey) || s.hasProof(c, u.ID)}
-	needsProof, err := s.enroll.NeedsProof(c.Request.Context(), sub)
+	needsProof, err := s.enroll.NeedsProofOf(c.Request.Context(), sub, opened)
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"enrollportal/internal/admin"
 	"enrollportal/internal/audit"
+	"enrollportal/internal/factors"
 	"enrollportal/internal/policy"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
@@ -58,10 +59,10 @@ func TestEnrolledAgreesEverywhere(t *testing.T) {
 	phone(sms, true, "+14155550101")
 	testkit.NoErr(t, p.Store.CreateSecurityKey(ctx, &store.SecurityKey{Key: secret.NewID("DW", 20), UserID: key.ID,
 		CredentialID: []byte("credential"), PublicKey: []byte("public key"), AAGUID: make([]byte, 16), CreatedAt: now}))
-	// The portal has no way yet to add a hardware token but the CSV import,
-	// which assigns one that exists: the row is written as an import finds it.
-	testkit.NoErr(t, p.Store.CreateOATHToken(ctx, &store.OATHToken{Key: "DHTOKEN", Serial: "123456", Type: "h6",
-		Secret: []byte{0}, Step: 30, UserID: token.ID, CreatedAt: now}))
+	_, err := p.Factors.CreateToken(ctx, factors.NewToken{Type: store.TokenHOTP6, Serial: "123456",
+		SecretHex: "3132333435363738393031323334353637383930", Counter: 1}, p.Enroll, audit.CLI())
+	testkit.NoErr(t, err)
+	testkit.NoErr(t, p.Factors.AssignToken(ctx, "123456", token.Username, audit.CLI()))
 	holders := []holder{{none, nil}, {unactivated, nil}, {app, []string{store.MethodAuthenticatorApp}},
 		{key, []string{store.MethodSecurityKey}}, {token, []string{store.MethodHardwareToken}},
 		{sms, []string{store.MethodAuthenticatorApp, store.MethodSMS}}}

@@ -25,7 +25,7 @@ func wrongCodes(t *testing.T, secret string, now time.Time, n int) []url.Values 
 	t.Helper()
 	right := map[string]bool{}
 	for _, d := range []time.Duration{-30 * time.Second, 0, 30 * time.Second} {
-		right[totpAt(t, secret, now.Add(d))] = true
+		right[testkit.TOTPCode(t, secret, now.Add(d))] = true
 	}
 	wrong := "000000"
 	if right[wrong] {
@@ -68,7 +68,7 @@ func TestPromptConcurrentWrongPasscodesCheckAtMostTheLimit(t *testing.T) {
 
 	// The right code afterwards signs nobody in: not in this sign-in, and a
 	// new one is denied before it asks for a code.
-	if r := c.Post(prompt+"/passcode", url.Values{"code": {totpAt(t, secret, h.p.Clock.Now())}}); r.Location() == prompt+"/return" {
+	if r := c.Post(prompt+"/passcode", url.Values{"code": {testkit.TOTPCode(t, secret, h.p.Clock.Now())}}); r.Location() == prompt+"/return" {
 		t.Fatal("the right code was accepted after the lockout")
 	}
 	again := h.start(t, c, "mallory")
@@ -134,7 +134,7 @@ func TestActivationConcurrentWrongCodesCheckAtMostTheLimit(t *testing.T) {
 	checked := testkit.WantLockoutHeld(t, p, "alice", audit.ActivationFailed, flood)
 	t.Logf("activation link: %d of %d concurrent wrong codes checked", checked, flood)
 
-	wantStatus(t, c.Post(path, url.Values{"code": {totpAt(t, sec[1], p.Clock.Now())}}), http.StatusForbidden, "locked")
+	wantStatus(t, c.Post(path, url.Values{"code": {testkit.TOTPCode(t, sec[1], p.Clock.Now())}}), http.StatusForbidden, "locked")
 	if got, _ := p.Store.PhoneByID(ctx, tablet.ID); got.Activated {
 		t.Fatal("a locked-out user's tablet was activated")
 	}

@@ -140,37 +140,55 @@ func prunePromptSession(c *gin.Context, now time.Time) {
 
 func promptUserOf(c *gin.Context) store.User { return c.MustGet("prompt_user").(store.User) }
 
-// promptMethods are the ways u can prove themselves here: what they have
-// enrolled, narrowed to what the policy accepts. sms is the number of a
-// phone that may be texted a passcode ("" for none); a user who has one
-// types the texted code on the passcode page, so passcode is set too.
-func (s *Server) promptMethods(c *gin.Context, t *prompt.Transaction, userID int64) (passcode, key bool, sms string, err error) {
+// promptOffer is what a user can prove themselves with on this login: what
+// they have enrolled, narrowed to what the policy accepts. The passcode page
+// names the sources of a code the user actually has, so that someone whose
+// only device is a hardware token is not told to open an app.
+type promptOffer struct {
+	// App and Token: an authenticator app's or a hardware token's code is
+	// accepted and the user has one.
+	App, Token bool
+	// SMS is the masked number a passcode can be texted to; "" for none.
+	SMS string
+	// Bypass: the user has only bypass codes from an admin to type.
+	Bypass bool
+	// Key: a security key is accepted and the user has one.
+	Key bool
+}
+
+// Passcode reports whether the passcode page has something for the user to
+// type: a code from an app, a token, a text or a bypass code.
+func (o promptOffer) Passcode() bool { return o.App || o.Token || o.SMS != "" || o.Bypass }
+
+// promptMethods are the ways the user can prove themselves here (see
+// promptOffer).
+func (s *Server) promptMethods(c *gin.Context, t *prompt.Transaction, userID int64) (promptOffer, error) {
+	var o promptOffer
 	f, err := s.enroll.FactorsOf(c.Request.Context(), userID)
 	if err != nil {
-		return false, false, "", err
+		return o, err
 	}
 	// Each method is offered when the user is enrolled under it alone and
 	// the login accepts it.
 	offers := func(m string) bool { return policy.Counts(t.AuthMethods, m) && f.EnrolledUnder([]string{m}) }
-	// A hardware token's code is typed where an app's is.
-	passcode = offers(store.MethodAuthenticatorApp) || offers(store.MethodHardwareToken)
+	o.App, o.Token, o.Key = offers(store.MethodAuthenticatorApp), offers(store.MethodHardwareToken), offers(store.MethodSecurityKey)
 	if offers(store.MethodSMS) {
 		for _, ph := range f.Phones {
 			if ph.TakesSMS() {
-				sms, passcode = maskedNumber(ph.Number), true
+				o.SMS = maskedNumber(ph.Number)
 				break
 			}
 		}
 	}
-	if !passcode {
+	if !o.Passcode() {
 		// Bypass codes are typed where passcodes are, and an admin issued
 		// them for this user: one whose only device is a lost security key
 		// can still sign in with one.
-		if passcode, err = s.factors.HasLiveBypassCodes(c.Request.Context(), userID); err != nil {
-			return false, false, "", err
+		if o.Bypass, err = s.factors.HasLiveBypassCodes(c.Request.Context(), userID); err != nil {
+			return o, err
 		}
 	}
-	return passcode, offers(store.MethodSecurityKey), sms, nil
+	return o, nil
 }
 
 // maskedNumber shows a phone number by its last four digits only.
@@ -185,10 +203,8 @@ type promptPage struct {
 	App      string
 	Username string
 	Base     string // /prompt/{token}
-	Passcode bool
-	Key      bool
-	// SMS is the masked number a passcode can be texted to; "" for none.
-	SMS string
+	// Offer is what the user can sign in with here.
+	Offer promptOffer
 	// Texted: a passcode was just texted to SMS.
 	Texted bool
 	Error  string
@@ -250,19 +266,19 @@ func (s *Server) promptChooseMethod(c *gin.Context) {
 		s.serverError(c, errors.New("prompt: auth decision without a user"))
 		return
 	}
-	passcode, key, sms, err := s.promptMethods(c, t, *t.UserID)
+	offer, err := s.promptMethods(c, t, *t.UserID)
 	if err != nil {
 		s.serverError(c, err)
 		return
 	}
 	switch {
-	case passcode && key:
+	case offer.Passcode() && offer.Key:
 		p := s.promptPage(c)
-		p.Passcode, p.Key, p.SMS = true, true, sms
+		p.Offer = offer
 		s.render(c, http.StatusOK, viewPromptMethod, Page{Title: "Verify it's you", Data: p})
-	case passcode:
+	case offer.Passcode():
 		s.redirect(c, promptPath(c, "passcode"))
-	case key:
+	case offer.Key:
 		s.redirect(c, promptPath(c, "key"))
 	default:
 		// Enrolled only with methods this application does not accept.

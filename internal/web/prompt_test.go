@@ -8,9 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
-
 	"enrollportal/internal/apps"
 	"enrollportal/internal/audit"
 	"enrollportal/internal/demoapp"
@@ -73,20 +70,11 @@ func (h *promptHTTP) enrolledUser(t *testing.T, username string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.p.Enroll.ConfirmAuthenticator(ctx, sub, setup.ChallengeKey, totpAt(t, setup.Secret, h.p.Clock.Now())); err != nil {
+	if _, err := h.p.Enroll.ConfirmAuthenticator(ctx, sub, setup.ChallengeKey, testkit.TOTPCode(t, setup.Secret, h.p.Clock.Now())); err != nil {
 		t.Fatal(err)
 	}
 	h.p.Clock.Advance(30 * time.Second)
 	return setup.Secret
-}
-
-func totpAt(t *testing.T, secret string, at time.Time) string {
-	t.Helper()
-	code, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return code
 }
 
 // callback checks that r sends the browser to the application and
@@ -116,7 +104,7 @@ func TestPromptPasscodeSignsInAnEnrolledUserOnce(t *testing.T) {
 	if csp := page.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "form-action 'self' https://app.example.com;") {
 		t.Errorf("passcode page CSP %q does not allow the redirect back to the application", csp)
 	}
-	code := totpAt(t, secret, h.p.Clock.Now())
+	code := testkit.TOTPCode(t, secret, h.p.Clock.Now())
 	wantRedirect(t, c.Post(prompt+"/passcode", url.Values{"code": {code[:3] + " " + code[3:]}}), prompt+"/return")
 	res := h.callback(t, c.Get(prompt+"/return"), "ALICE")
 	if !res.Allowed() || res.AuthContext.Factor != "duo_mobile_passcode" || res.AuthContext.User.Name != "alice" || res.AuthContext.User.Key == "" {
@@ -165,7 +153,7 @@ func TestPromptStopsAUserDisabledMidLogin(t *testing.T) {
 	if err := h.p.Store.SetUserStatus(context.Background(), u.ID, store.StatusDisabled, true, h.p.Clock.Now()); err != nil {
 		t.Fatal(err)
 	}
-	wantRedirect(t, c.Post(prompt+"/passcode", url.Values{"code": {totpAt(t, secret, h.p.Clock.Now())}}), prompt+"/done")
+	wantRedirect(t, c.Post(prompt+"/passcode", url.Values{"code": {testkit.TOTPCode(t, secret, h.p.Clock.Now())}}), prompt+"/done")
 	wantStatus(t, c.Get(prompt+"/done"), http.StatusForbidden, "Access denied", "disabled")
 	if res := h.callback(t, c.Get(prompt+"/return"), "fay"); res.Allowed() || res.AuthContext.Reason != "user_disabled" {
 		t.Fatalf("result %+v", res)

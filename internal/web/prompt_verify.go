@@ -8,13 +8,13 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"enrollportal/internal/enroll"
 	"enrollportal/internal/factors"
 	"enrollportal/internal/prompt"
 	"enrollportal/internal/verify"
 )
 
-// PromptPasscodeGET asks for the code the authenticator app shows.
+// PromptPasscodeGET asks for a passcode: from an authenticator app, a
+// hardware token, a text or an admin's bypass codes.
 func (s *Server) PromptPasscodeGET(c *gin.Context) {
 	s.renderPasscode(c, http.StatusOK, "")
 }
@@ -28,11 +28,11 @@ func (s *Server) renderPasscodePage(c *gin.Context, status int, message string, 
 	p := s.promptPage(c)
 	p.Texted = texted
 	var err error
-	if p.Passcode, p.Key, p.SMS, err = s.promptMethods(c, t, promptUserOf(c).ID); err != nil {
+	if p.Offer, err = s.promptMethods(c, t, promptUserOf(c).ID); err != nil {
 		s.serverError(c, err)
 		return
 	}
-	if !p.Passcode {
+	if !p.Offer.Passcode() {
 		s.redirect(c, promptPath(c, ""))
 		return
 	}
@@ -119,11 +119,11 @@ func (s *Server) PromptKeyGET(c *gin.Context) {
 	t := tx(c)
 	p := s.promptPage(c)
 	var err error
-	if p.Passcode, p.Key, p.SMS, err = s.promptMethods(c, t, promptUserOf(c).ID); err != nil {
+	if p.Offer, err = s.promptMethods(c, t, promptUserOf(c).ID); err != nil {
 		s.serverError(c, err)
 		return
 	}
-	if !p.Key {
+	if !p.Offer.Key {
 		s.redirect(c, promptPath(c, ""))
 		return
 	}
@@ -135,7 +135,7 @@ func (s *Server) PromptKeyGET(c *gin.Context) {
 func (s *Server) PromptKeyOptionsPOST(c *gin.Context) {
 	t := tx(c)
 	u := promptUserOf(c)
-	if _, key, _, err := s.promptMethods(c, t, u.ID); err != nil || !key {
+	if offer, err := s.promptMethods(c, t, u.ID); err != nil || !offer.Key {
 		c.JSON(http.StatusConflict, gin.H{"error": "Security keys cannot be used to sign in to this application."})
 		return
 	}
@@ -161,24 +161,15 @@ func (s *Server) PromptKeyVerifyPOST(c *gin.Context) {
 	u := promptUserOf(c)
 	ctx := c.Request.Context()
 	if t.KeySession == nil {
-		c.JSON(http.StatusConflict, gin.H{"error": "The security key check expired. Try again."})
+		answerKeyExpired(c)
 		return
 	}
 	_, err := s.enroll.FinishKeyLogin(ctx, u, t.KeySession, t.TxID, c.Request.Body, s.who(c, u.Username))
-	if errors.Is(err, enroll.ErrKeyNotAccepted) {
-		c.JSON(http.StatusUnprocessableEntity, gin.H{"error": "That security key was not accepted. Use a key you set up for this account, and try again."})
-		return
-	}
 	if err == nil {
 		err = s.prompt.Succeed(ctx, t, u, prompt.FactorSecurityKey, "user_approved")
 	}
-	if err != nil {
-		s.log.Error("finish key login", "err", err)
-		c.JSON(http.StatusInternalServerError, gin.H{"error": "Something went wrong on our side. Try again in a minute."})
+	if s.keyProofFailed(c, err) {
 		return
 	}
-	if err := s.saveSession(c); err != nil {
-		s.log.Error("save session", "err", err)
-	}
-	c.JSON(http.StatusOK, gin.H{"next": promptPath(c, "return")})
+	s.keyProofDone(c, promptPath(c, "return"))
 }

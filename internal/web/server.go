@@ -32,9 +32,24 @@ import (
 	"enrollportal/internal/web/render"
 )
 
+// Store is what the web layer reads of the database directly: the users,
+// their groups and the applications the enrollment and prompt pages look
+// up, the settings rows (the logo), Ping for /readyz, and what the admin
+// section reads (admin.Store), which it passes on. Every change is one
+// call of a domain service, so the pages get no store.Transactor.
+type Store interface {
+	admin.Store
+	store.UserQueries
+	store.GroupQueries
+	store.ApplicationQueries
+	store.SettingQueries
+	// Ping tells whether the database answers and accepts writes.
+	Ping(ctx context.Context) error
+}
+
 // Options are the dependencies of the web layer.
 type Options struct {
-	Store  store.Store
+	Store  Store
 	Enroll *enroll.Service
 	// Factors issues bypass and recovery codes.
 	Factors *factors.Service
@@ -88,7 +103,7 @@ type Options struct {
 // same for every Server: the page names (render.Declare) and the admin
 // routes' permissions (web/admin).
 type Server struct {
-	store   store.Store
+	store   Store
 	enroll  *enroll.Service
 	factors *factors.Service
 	users   *users.Service

@@ -139,7 +139,7 @@ func (s queries) CountDirectoryUsers(ctx context.Context, directoryID int64) (in
 // picks.
 func (s queries) directoryUsers(ctx context.Context, out []store.DirectoryUser, where string, args ...any) ([]store.DirectoryUser, error) {
 	rows, err := s.q.QueryContext(ctx, `
-		SELECT `+userColumnsU+`, d.stable_id, d.trashed_at, d.disabled_by_sync
+		SELECT `+userColumnsU+`, d.stable_id, d.trashed_at, d.disabled_by_sync, d.entry_stamp, d.user_updated_at
 		FROM directory_users d JOIN users u ON u.id = d.user_id
 		`+where, args...)
 	if err != nil {
@@ -151,10 +151,13 @@ func (s queries) directoryUsers(ctx context.Context, out []store.DirectoryUser, 
 		u := &du.User
 		var created, updated int64
 		var lastLogin, trashed sql.NullInt64
+		var recorded int64
 		if err := rows.Scan(&u.ID, &u.Key, &u.Username, &u.RealName, &u.FirstName, &u.LastName, &u.Email, &u.Notes,
-			&u.Status, &u.FailedAttempts, &created, &updated, &lastLogin, &du.StableID, &trashed, &du.DisabledBySync); err != nil {
+			&u.Status, &u.FailedAttempts, &created, &updated, &lastLogin, &du.StableID, &trashed, &du.DisabledBySync,
+			&du.EntryStamp, &recorded); err != nil {
 			return nil, wrap("directory users", err)
 		}
+		du.Drifted = updated != recorded
 		u.CreatedAt, u.UpdatedAt, u.LastLoginAt = fromUnix(created), fromUnix(updated), fromNullUnix(lastLogin)
 		du.TrashedAt = fromNullUnix(trashed)
 		out = append(out, du)
@@ -208,10 +211,49 @@ func (s queries) LinkDirectoryUser(ctx context.Context, directoryID int64, stabl
 	return wrap("link directory user", err)
 }
 
-func (s queries) LinkDirectoryUsers(ctx context.Context, directoryID int64, stableIDs []string, userIDs []int64) error {
-	err := s.insertMany(ctx, `INSERT INTO directory_users (directory_id, stable_id, user_id) VALUES `, `(?, ?, ?)`, "", len(userIDs),
-		func(i int) []any { return []any{directoryID, stableIDs[i], userIDs[i]} }, nil)
+func (s queries) LinkDirectoryUsers(ctx context.Context, directoryID int64, stableIDs []string, userIDs []int64, stamps []string) error {
+	err := s.insertMany(ctx, `INSERT INTO directory_users (directory_id, stable_id, user_id, entry_stamp, user_updated_at) VALUES `,
+		`(?, ?, ?, ?, (SELECT updated_at FROM users WHERE id = ?))`, "", len(userIDs),
+		func(i int) []any { return []any{directoryID, stableIDs[i], userIDs[i], stamps[i], userIDs[i]} }, nil)
 	return wrap("link directory users", err)
+}
+
+func (s queries) DirectoryUserStamps(ctx context.Context, directoryID int64) ([]store.DirectoryUserStamp, error) {
+	rows, err := s.q.QueryContext(ctx, `
+		SELECT d.user_id, d.stable_id, d.entry_stamp, d.trashed_at, u.updated_at, d.user_updated_at
+		FROM directory_users d JOIN users u ON u.id = d.user_id
+		WHERE d.directory_id = ?`, directoryID)
+	if err != nil {
+		return nil, wrap("directory user stamps", err)
+	}
+	defer rows.Close()
+	var out []store.DirectoryUserStamp
+	for rows.Next() {
+		var st store.DirectoryUserStamp
+		var trashed sql.NullInt64
+		var updated, recorded int64
+		if err := rows.Scan(&st.UserID, &st.StableID, &st.Stamp, &trashed, &updated, &recorded); err != nil {
+			return nil, wrap("directory user stamps", err)
+		}
+		st.TrashedAt, st.Drifted = fromNullUnix(trashed), updated != recorded
+		out = append(out, st)
+	}
+	return out, wrap("directory user stamps", rows.Err())
+}
+
+func (s queries) DirectoryHasUnstampedUsers(ctx context.Context, directoryID int64) (bool, error) {
+	var n int
+	err := s.q.QueryRowContext(ctx, `
+		SELECT COUNT(*) FROM (SELECT 1 FROM directory_users WHERE directory_id = ? AND entry_stamp = '' LIMIT 1) AS unstamped`,
+		directoryID).Scan(&n)
+	return n > 0, wrap("directory has unstamped users", err)
+}
+
+func (s queries) SetDirectoryUserStamp(ctx context.Context, userID int64, stamp string) error {
+	res, err := s.q.ExecContext(ctx, `
+		UPDATE directory_users SET entry_stamp = ?, user_updated_at = (SELECT updated_at FROM users WHERE id = ?)
+		WHERE user_id = ?`, stamp, userID, userID)
+	return affectedOne(res, err, "set directory user stamp")
 }
 
 func (s queries) SetDirectoryUserState(ctx context.Context, userID int64, trashedAt *time.Time, disabledBySync bool) error {

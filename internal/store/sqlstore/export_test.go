@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"time"
+
+	"enrollportal/internal/store"
 )
 
 // LoginPollInterval is loginPollInterval, for tests that move a fake clock
@@ -40,3 +42,17 @@ func waitWarm(d *DB) {
 
 // LoginCacheSize is how many users d's login cache keeps.
 func LoginCacheSize(d *DB) int { return d.login.size() }
+
+// HasFactorStatement is the statement of HasFactor, for a test of its plan.
+func HasFactorStatement() string { return hasFactorQuery }
+
+// RepackLoginSubject packs ls as the login cache keeps it and reads it back.
+func RepackLoginSubject(ls store.LoginSubject) (store.LoginSubject, error) {
+	return unpackLoginSubject(packLoginSubject(nil, ls))
+}
+
+// PackedLoginSubject is ls as the login cache keeps it.
+func PackedLoginSubject(ls store.LoginSubject) []byte { return packLoginSubject(nil, ls) }
+
+// UnpackLoginSubject reads an entry of the login cache.
+func UnpackLoginSubject(packed []byte) (store.LoginSubject, error) { return unpackLoginSubject(packed) }

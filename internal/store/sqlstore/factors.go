@@ -9,10 +9,14 @@ import (
 	"enrollportal/internal/store"
 )
 
-// HasFactor uses the one definition of "enrolled" (enrolledExpr).
+// hasFactorQuery uses the one definition of "enrolled" (enrolledExpr).
+var hasFactorQuery = `SELECT ` + enrolledExpr(nil) + ` FROM users u WHERE u.id = ?`
+
+// HasFactor reads the user's own factors only, however many other users hold
+// some (see factorKinds): each enrollment page and code check asks it.
 func (s queries) HasFactor(ctx context.Context, userID int64) (bool, error) {
 	var has bool
-	err := s.q.QueryRowContext(ctx, `SELECT `+enrolledExpr(nil)+` FROM users u WHERE u.id = ?`, userID).Scan(&has)
+	err := s.q.QueryRowContext(ctx, hasFactorQuery, userID).Scan(&has)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}

@@ -1,10 +1,8 @@
 package sqlstore
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
-	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -86,15 +84,15 @@ type loginCache struct {
 	warmers   sync.WaitGroup
 
 	mu      sync.Mutex
-	gen     uint64 // advances at every forgetting
-	entries map[string]store.LoginSubject
-	names   map[int64]string // user id -> username of its entry
+	gen     uint64            // advances at every forgetting
+	entries map[string][]byte // packed (loginpack.go); never changed once kept
+	names   map[int64]string  // user id -> username of its entry
 }
 
 func newLoginCache(db *sql.DB, d *Dialect, commits *atomic.Uint64, config *configCache) *loginCache {
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &loginCache{db: db, users: commits != nil, commits: commits, config: config, now: time.Now,
-		interval: loginPollInterval, limit: loginCacheLimit, entries: map[string]store.LoginSubject{},
+		interval: loginPollInterval, limit: loginCacheLimit, entries: map[string][]byte{},
 		names: map[int64]string{}, ctx: ctx, cancel: cancel, gapsRolledBack: d.postgres()}
 	if c.commits == nil {
 		c.commits = &atomic.Uint64{}
@@ -193,7 +191,7 @@ func (c *loginCache) putBatch(gen uint64, batch []store.LoginSubject) {
 		if _, ok := c.entries[ls.User.Username]; ok {
 			continue
 		}
-		c.entries[ls.User.Username] = ls
+		c.entries[ls.User.Username] = packLoginSubject(nil, ls)
 		c.names[ls.User.ID] = ls.User.Username
 	}
 }
@@ -329,18 +327,23 @@ func (c *loginCache) forgetAll() {
 // misses must present to put.
 func (c *loginCache) get(username string) (store.LoginSubject, bool, uint64) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	ls, ok := c.entries[username]
+	packed, ok := c.entries[username]
+	gen := c.gen
+	c.mu.Unlock()
 	if !ok {
-		return ls, false, c.gen
+		return store.LoginSubject{}, false, gen
 	}
-	return cloneLoginSubject(ls), true, c.gen
+	ls, err := unpackLoginSubject(packed)
+	if err != nil {
+		return store.LoginSubject{}, false, gen
+	}
+	return ls, true, gen
 }
 
 // put keeps ls, loaded after get answered gen, unless something was
 // forgotten since: the load may predate that change.
 func (c *loginCache) put(gen uint64, ls store.LoginSubject) {
-	ls = cloneLoginSubject(ls)
+	packed := packLoginSubject(nil, ls)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gen != gen {
@@ -352,11 +355,11 @@ func (c *loginCache) put(gen uint64, ls store.LoginSubject) {
 	if _, ok := c.entries[ls.User.Username]; !ok && len(c.entries) >= c.limit {
 		for name, victim := range c.entries {
 			delete(c.entries, name)
-			delete(c.names, victim.User.ID)
+			delete(c.names, packedUserID(victim))
 			break
 		}
 	}
-	c.entries[ls.User.Username] = ls
+	c.entries[ls.User.Username] = packed
 	c.names[ls.User.ID] = ls.User.Username
 }
 
@@ -365,14 +368,4 @@ func (c *loginCache) size() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.entries)
-}
-
-// cloneLoginSubject copies what a caller could change in place.
-func cloneLoginSubject(ls store.LoginSubject) store.LoginSubject {
-	ls.GroupIDs = slices.Clone(ls.GroupIDs)
-	ls.Phones = slices.Clone(ls.Phones)
-	for i := range ls.Phones {
-		ls.Phones[i].TOTPSecret = bytes.Clone(ls.Phones[i].TOTPSecret)
-	}
-	return ls
 }

@@ -56,6 +56,8 @@ var suite = map[string]func(*testing.T){
 	"TestLeaseHasOneHolderUntilItEnds":                           TestLeaseHasOneHolderUntilItEnds,
 	"TestDirectoryUpdateAndDeleteKeepUsersAndGroups":             TestDirectoryUpdateAndDeleteKeepUsersAndGroups,
 	"TestLoneWriteWaitsForAnotherProcessWriteLock":               TestLoneWriteWaitsForAnotherProcessWriteLock,
+	"TestHasFactorReadsOnlyTheUsersOwnPhones":                    TestHasFactorReadsOnlyTheUsersOwnPhones,
+	"TestLoginCacheEntriesReadBackExactly":                       TestLoginCacheEntriesReadBackExactly,
 }
 
 // runners are the tests that run the suite, not part of it.

@@ -142,7 +142,7 @@ func startPostgresCluster() (string, error) {
 		os.RemoveAll(dir)
 		return "", fmt.Errorf("initdb: %v: %s", err, out)
 	}
-	port, err := freePortNumber()
+	port, err := FreePort()
 	if err != nil {
 		return "", err
 	}
@@ -195,7 +195,9 @@ func postgresAdmin(url, statement string) error {
 	return err
 }
 
-func freePortNumber() (int, error) {
+// FreePort is a loopback TCP port free at the moment of asking, for a test
+// server to listen on.
+func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err

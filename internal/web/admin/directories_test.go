@@ -14,15 +14,7 @@ import (
 	"enrollportal/internal/testkit"
 )
 
-const directoryPageFixture = `dn: ou=people,dc=example,dc=org
-objectClass: organizationalUnit
-ou: people
-
-dn: ou=groups,dc=example,dc=org
-objectClass: organizationalUnit
-ou: groups
-
-dn: uid=mia,ou=people,dc=example,dc=org
+const directoryPageFixture = testkit.SlapdOUs + `dn: uid=mia,ou=people,dc=example,dc=org
 objectClass: inetOrgPerson
 uid: mia
 cn: Mia Moss

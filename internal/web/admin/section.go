@@ -27,9 +27,33 @@ import (
 	"enrollportal/internal/web/render"
 )
 
+// Store is what the admin pages read of the database directly: the users,
+// groups, phones, applications, admins, audit records, activations,
+// enrollment links and messages they list and show, the settings rows and
+// the global policy. They change nothing through it: every write is one
+// call of a domain service, which opens the transaction and writes the
+// audit record, so the pages get no store.Transactor.
+type Store interface {
+	store.UserQueries
+	store.UserListQueries
+	store.PhoneQueries
+	store.GroupQueries
+	store.GroupAdminQueries
+	store.ApplicationQueries
+	store.AdminQueries
+	store.AuditQueries
+	store.AuditSearchQueries
+	store.ActivationQueries
+	store.EnrollmentLinkQueries
+	store.PendingEnrollmentQueries
+	store.OutboxAdminQueries
+	store.SettingQueries
+	policy.GlobalPolicyReader
+}
+
 // Options are the dependencies of the admin section.
 type Options struct {
-	Store  store.Store
+	Store  Store
 	Enroll *enroll.Service
 	// Factors issues and clears bypass codes.
 	Factors *factors.Service
@@ -68,7 +92,7 @@ type Options struct {
 type Section struct {
 	*render.Renderer
 
-	store   store.Store
+	store   Store
 	enroll  *enroll.Service
 	factors *factors.Service
 	users   *users.Service
