@@ -30,17 +30,7 @@ func TestTwoInstancesBrowserEnrollPhoneByQRThenSecurityKey(t *testing.T) {
 	key := b.AddVirtualAuthenticator()
 
 	b.Visit(link.URL)
-	if got := b.Text("h1"); got != "Set up two-factor sign-in" {
-		t.Fatalf("welcome heading %q", got)
-	}
-	b.ClickAndWait("button[type=submit]") // mobile phone, preselected
-	b.SendKeys("#number", "201 555 0123")
-	b.ClickAndWait("button[type=submit]")
-	b.Click(`input[value="Google Android"]`)
-	b.ClickAndWait("button[type=submit]")
-	otpauth := testkit.QROnPage(t, b)
-	b.SendKeys("#code", testkit.TOTPNow(t, otpauth, time.Now()))
-	b.WaitVisible("ul.factors")
+	testkit.EnrollMobileByQR(t, b, "201 555 0123", "Google Android", time.Now())
 	if list := b.Text("ul.factors"); !strings.Contains(list, "Mobile phone") {
 		t.Fatalf("after the phone the list says %q", list)
 	}

@@ -11,6 +11,6 @@
 // half-done. A send that a crash cut off goes on at the next start; until it
 // is done the admin pages show it as running, with its progress.
 //
-// It knows nothing of HTTP; it imports store, users, enroll, notify, audit
-// and jobs.
+// It knows nothing of HTTP; it imports store, users, enroll, notify, audit,
+// jobs, policy, secret and clock.
 package bulk

@@ -112,6 +112,9 @@ func explainConnect(addr string, err error) error {
 // pagedSearch runs a paged search and hands each entry to fn. Any error,
 // any result code but success (a size or time limit) and any referral
 // fails the whole search: a partial answer must not pass for a full one.
+// Entries are handed over as they arrive (SearchAsync) rather than a page
+// at a time: a page's entries, and the BER packets they were decoded
+// from, were a large part of a first sync's heap while the page lasted.
 func pagedSearch(ctx context.Context, conn *ldap.Conn, base, filter string, attrs []string, pageSize uint32, fn func(*ldap.Entry) error) error {
 	paging := ldap.NewControlPaging(pageSize)
 	for {
@@ -120,24 +123,53 @@ func pagedSearch(ctx context.Context, conn *ldap.Conn, base, filter string, attr
 		}
 		req := ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, searchTimeLimit, false,
 			filter, attrs, []ldap.Control{paging})
-		res, err := conn.Search(req)
-		if err != nil {
-			return explainSearch(base, err)
+		cookie, err := searchPage(ctx, conn, base, req, fn)
+		if err != nil || len(cookie) == 0 {
+			return err
 		}
-		if len(res.Referrals) > 0 {
-			return &SearchError{Message: fmt.Sprintf("the search under %s returned a referral to %s, which the portal does not follow; nothing was changed", base, res.Referrals[0])}
-		}
-		for _, e := range res.Entries {
-			if err := fn(e); err != nil {
-				return err
-			}
-		}
-		ctrl, _ := ldap.FindControl(res.Controls, ldap.ControlTypePaging).(*ldap.ControlPaging)
-		if ctrl == nil || len(ctrl.Cookie) == 0 {
-			return nil
-		}
-		paging.SetCookie(ctrl.Cookie)
+		paging.SetCookie(cookie)
 	}
+}
+
+// searchPage runs one page of a paged search and returns the cookie of
+// the next page (none after the last).
+func searchPage(ctx context.Context, conn *ldap.Conn, base string, req *ldap.SearchRequest, fn func(*ldap.Entry) error) ([]byte, error) {
+	// Cancelled on return, so that a search left early (fn failed, a
+	// referral) stops its goroutine.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	res := conn.SearchAsync(ctx, req, 64)
+	var cookie []byte
+	done := false
+	for res.Next() {
+		if ref := res.Referral(); ref != "" {
+			return nil, &SearchError{Message: fmt.Sprintf("the search under %s returned a referral to %s, which the portal does not follow; nothing was changed", base, ref)}
+		}
+		if e := res.Entry(); e != nil {
+			if err := fn(e); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if ctrl, ok := ldap.FindControl(res.Controls(), ldap.ControlTypePaging).(*ldap.ControlPaging); ok {
+			cookie, done = ctrl.Cookie, true
+		}
+	}
+	if err := res.Err(); err != nil {
+		return nil, explainSearch(base, err)
+	}
+	// The search goroutine also ends without an error when ctx ends.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	// A page's end carries the paging control (RFC 2696 has the server
+	// return it, empty after the last page): without it, the answer
+	// stopped short (the goroutine also ends quietly on a closing
+	// connection) and must not pass for a whole one.
+	if !done {
+		return nil, &SearchError{Message: fmt.Sprintf("the search under %s ended without the directory's final answer (was the connection lost?); nothing was changed", base)}
+	}
+	return cookie, nil
 }
 
 func explainSearch(base string, err error) error {

@@ -45,11 +45,39 @@ type userChange struct {
 	phones     []phoneNumber
 }
 
+// changeList holds a plan's changes in runs of chunkSize, the runs the
+// writer writes: a first sync's 100,000 changes (20 MB) grow a run at a
+// time while the entries they are made from are let go, where one slice
+// was either allocated whole beside all the entries or grown by copying.
+type changeList struct {
+	runs [][]userChange
+	n    int
+}
+
+func (l *changeList) add(c userChange) {
+	if l.n%chunkSize == 0 {
+		l.runs = append(l.runs, make([]userChange, 0, chunkSize))
+	}
+	last := &l.runs[len(l.runs)-1]
+	*last = append(*last, c)
+	l.n++
+}
+
+// run is the changes from..to, which lie in one run (the writer's chunks
+// start at multiples of chunkSize).
+func (l *changeList) run(from, to int) []userChange {
+	r := l.runs[from/chunkSize]
+	return r[from%chunkSize : from%chunkSize+(to-from)]
+}
+
+// release lets go of the run that holds from, once written.
+func (l *changeList) release(from int) { l.runs[from/chunkSize] = nil }
+
 // plan is everything a run would write.
 type plan struct {
 	full      bool
 	newGroups []groupEntry
-	changes   []userChange
+	changes   changeList
 	leaving   []store.DirectoryUser
 	purge     []store.DirectoryUser
 	synced    int // users of the directory not in the trash
@@ -75,7 +103,7 @@ type restamp struct {
 
 // writes is how many users the plan writes: created or updated, their
 // stamps recorded, trashed and purged.
-func (p *plan) writes() int { return len(p.changes) + len(p.restamp) + len(p.leaving) + len(p.purge) }
+func (p *plan) writes() int { return p.changes.n + len(p.restamp) + len(p.leaving) + len(p.purge) }
 
 // parsePhone normalises a number to E.164 with region as the default
 // country; false when it is not a valid number (never guessed).
@@ -100,6 +128,22 @@ func parsePhone(raw, region string) (phoneNumber, bool) {
 		p.kind = store.PhoneLandline
 	}
 	return p, true
+}
+
+// hasPhone reports whether number and ext are among have ("+E164#ext")
+// or adding.
+func hasPhone(have []string, adding []phoneNumber, number, ext string) bool {
+	for _, k := range have {
+		if n, x, _ := strings.Cut(k, "#"); n == number && x == ext {
+			return true
+		}
+	}
+	for _, ph := range adding {
+		if ph.e164 == number && ph.ext == ext {
+			return true
+		}
+	}
+	return false
 }
 
 // makePlan compares what the directory has with what the portal has.
@@ -215,11 +259,6 @@ func makePlan(ctx context.Context, q Reads, d store.Directory, set Settings, sna
 		}
 	}
 
-	// The changes of a first sync are one per entry: room for them at
-	// once rather than growing (and copying) the slice twenty times.
-	if full && len(linked) == 0 {
-		p.changes = make([]userChange, 0, len(snap.users))
-	}
 	for id, e := range snap.users {
 		// Each entry is dropped from the snapshot as it is planned (the
 		// key stays: it says the entry is present): the plan keeps what
@@ -245,19 +284,19 @@ func makePlan(ctx context.Context, q Reads, d store.Directory, set Settings, sna
 			p.userConflicts = append(p.userConflicts, Conflict{Username: c.username, StableID: e.stableID})
 			continue
 		}
-		have := map[string]bool{}
+		// The user's numbers and groups are a few: slices, where two maps
+		// an entry were most of a first sync's garbage while planning.
+		var have []string // "+E164#ext"
 		var curGroups map[int64]bool
 		if c.cur != nil {
-			for _, k := range phones[c.cur.User.ID] {
-				have[k] = true
-			}
+			have = phones[c.cur.User.ID]
 			curGroups = members[c.cur.User.ID]
 		}
 		for raw := range strings.SplitSeq(e.phones, "\n") {
 			if raw == "" {
 				continue
 			}
-			if strings.HasPrefix(raw, "+") && have[raw+"#"] {
+			if strings.HasPrefix(raw, "+") && hasPhone(have, nil, raw, "") {
 				continue // already E.164 and already the user's: no parse needed
 			}
 			ph, ok := parsePhone(raw, set.DefaultCountry)
@@ -265,19 +304,18 @@ func makePlan(ctx context.Context, q Reads, d store.Directory, set Settings, sna
 				p.invalid = append(p.invalid, fmt.Sprintf("%s: %q is not a valid phone number; skipped", c.username, raw))
 				continue
 			}
-			if !have[ph.key()] {
-				have[ph.key()] = true
+			if !hasPhone(have, c.phones, ph.e164, ph.ext) {
 				c.phones = append(c.phones, ph)
 			}
 		}
-		want := map[int64]bool{}
+		var want []int64
 		for _, gi := range e.groups {
 			gid := snap.groups[gi].stableID
 			if blockedGroups[gid] {
 				continue
 			}
 			if id, ok := groupIDs[gid]; ok {
-				want[id] = true
+				want = append(want, id)
 				if !curGroups[id] {
 					c.addGroups = append(c.addGroups, gid)
 				}
@@ -286,7 +324,7 @@ func makePlan(ctx context.Context, q Reads, d store.Directory, set Settings, sna
 			}
 		}
 		for id := range curGroups {
-			if syncedGroup[id] && !want[id] {
+			if syncedGroup[id] && !slices.Contains(want, id) {
 				c.dropGroups = append(c.dropGroups, id)
 			}
 		}
@@ -294,7 +332,7 @@ func makePlan(ctx context.Context, q Reads, d store.Directory, set Settings, sna
 			if e.disabled {
 				c.status, c.bySync = store.StatusDisabled, true
 			}
-			p.changes = append(p.changes, c)
+			p.changes.add(c)
 			continue
 		}
 		u := c.cur.User
@@ -320,7 +358,7 @@ func makePlan(ctx context.Context, q Reads, d store.Directory, set Settings, sna
 			c.status = store.StatusActive
 		}
 		if len(c.changed) > 0 || c.status != "" || len(c.addGroups) > 0 || len(c.dropGroups) > 0 || len(c.phones) > 0 {
-			p.changes = append(p.changes, c)
+			p.changes.add(c)
 		} else if c.cur.EntryStamp != e.stamp || c.cur.Drifted {
 			p.restamp = append(p.restamp, restamp{u.ID, e.stamp})
 		}

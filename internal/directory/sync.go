@@ -241,19 +241,21 @@ func (s *Service) read(ctx context.Context, d store.Directory, set Settings, pw 
 	res.UsernameConflicts = p.userConflicts
 	tr.update(ctx, func(pr *Progress) { pr.Compared, pr.ToWrite = len(snap.users), p.writes() })
 	res.Groups = len(p.newGroups)
-	for _, c := range p.changes {
-		if c.cur == nil {
-			res.Created++
-			addName(&res.CreatedNames, c.username)
-		} else {
-			res.Updated++
-			addName(&res.UpdatedNames, c.username)
-			if c.status == store.StatusDisabled && c.cur.User.Status != store.StatusDisabled {
-				res.Disabled++
-				addName(&res.DisabledNames, c.username)
+	for _, run := range p.changes.runs {
+		for _, c := range run {
+			if c.cur == nil {
+				res.Created++
+				addName(&res.CreatedNames, c.username)
+			} else {
+				res.Updated++
+				addName(&res.UpdatedNames, c.username)
+				if c.status == store.StatusDisabled && c.cur.User.Status != store.StatusDisabled {
+					res.Disabled++
+					addName(&res.DisabledNames, c.username)
+				}
 			}
+			res.Phones += len(c.phones)
 		}
-		res.Phones += len(c.phones)
 	}
 	for _, du := range p.leaving {
 		res.Disabled++
@@ -373,9 +375,12 @@ func (w *writer) apply(ctx context.Context, p *plan) error {
 	}
 	// The users a transaction created count once it has committed.
 	var made []*store.User
-	if err := w.inTxs(ctx, len(p.changes), func() { made = made[:0] }, func(q store.Queries, from, to int) error {
-		m, err := w.changes(ctx, q, p.changes[from:to])
+	if err := w.inTxs(ctx, p.changes.n, func() { made = made[:0] }, func(q store.Queries, from, to int) error {
+		m, err := w.changes(ctx, q, p.changes.run(from, to))
 		made = append(made, m...)
+		// Written (or, on an error, the run ends): the strings and
+		// phones of these changes need not outlive the chunk.
+		p.changes.release(from)
 		return err
 	}, func() {
 		if w.keepCreated {

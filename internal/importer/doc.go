@@ -17,6 +17,6 @@
 // skipped and listed. Preview runs the first pass alone. Memory holds only
 // an index of names and phone numbers.
 //
-// It knows nothing of HTTP; it imports store, users, audit, secret, clock
-// and jobs.
+// It knows nothing of HTTP; it imports store, users, audit, secret, clock,
+// jobs, org and text.
 package importer

@@ -8,6 +8,6 @@
 // the builders here and write it with Enqueue inside the same transaction as
 // the change that caused it. The worker delivers it later.
 //
-// It imports store, clock and config-free standard library code only; it must
+// It imports store, audit, org, secret and clock of the project; it must
 // not import web or any HTTP handler package.
 package notify

@@ -10,5 +10,6 @@
 // transaction with its audit record, and CheckAccess answers "what would
 // this sign-in get, and which level decided it". The package knows nothing
 // of HTTP or Duo's wire formats; it imports store, users, audit, secret,
-// clock, the GeoIP reader and the language tables (country names) only.
+// clock, verify (the lockout's error, for the status gate), the GeoIP
+// reader and the language tables (country names) only.
 package policy

@@ -7,9 +7,10 @@
 // client and the redirect URI) and the claims of the id_token.
 //
 // The Universal Prompt lives in three rooms: this package holds its rules,
-// internal/duo (oauth*.go) speaks the wire format to the application, and
+// internal/duo (oauth.go) speaks the wire format to the application, and
 // internal/web (prompt*.go) shows the pages to the person. This one knows
-// nothing of HTTP or pages. It imports store, secret, clock
-// and audit; it must not import web, duo or policy (the caller passes the
-// policy's decision in).
+// nothing of HTTP or pages. It imports store, secret,
+// clock, audit, verify (a passcode is checked by the rules every login
+// shares) and policy (the denial of a locked-out user); it must not import
+// web or duo, and the caller passes the policy's decision on the login in.
 package prompt

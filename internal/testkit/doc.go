@@ -1,7 +1,15 @@
-// Package testkit starts real portals for tests: a fresh SQLite file and key
-// in a temporary directory, the same wiring as the binary (package app), a
+// Package testkit starts real portals for tests: a fresh SQLite file (or,
+// with PORTAL_TEST_DB=postgres, a throwaway PostgreSQL database) and key in
+// a temporary directory, the same wiring as the binary (package app), a
 // fake clock, and optionally a real HTTP server on a loopback port. Only
 // _test.go files import it.
+//
+// Beside the portal it starts the real parts the tests talk to: an SMTP
+// server and an SMS webhook (inbox.go), PostgreSQL (postgres.go), OpenLDAP
+// and a Samba AD domain controller (slapd.go, samba.go), Debian's
+// login_duo under a pseudo-terminal (loginduo.go) and Duo's Node.js
+// clients (duonode*.go); it signs admins in (admin.go) and enrolls an
+// authenticator app as the pages do (enroll.go).
 //
 // browser.go drives Debian's headless Chromium for the TestBrowser... tests:
 // every page a test loads is checked with axe-core at phone and desktop

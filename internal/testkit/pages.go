@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"testing"
+	"time"
 
 	"enrollportal/internal/store"
 )
@@ -32,4 +33,24 @@ func OutboxMessages(t testing.TB, p *Portal) []store.Message {
 		t.Fatal(err)
 	}
 	return msgs
+}
+
+// EnrollMobileByQR walks an enrollment from its welcome page, where b is,
+// to a mobile phone with number whose authenticator app (on platform, as
+// the platform step names it) scans the QR code and types the code it
+// shows at at; it returns the otpauth URL the QR code held.
+func EnrollMobileByQR(t testing.TB, b *Browser, number, platform string, at time.Time) string {
+	t.Helper()
+	if got := b.Text("h1"); got != "Set up two-factor sign-in" {
+		t.Fatalf("welcome heading %q", got)
+	}
+	b.ClickAndWait("button[type=submit]") // mobile phone, preselected
+	b.SendKeys("#number", number)
+	b.ClickAndWait("button[type=submit]")
+	b.Click(`input[value="` + platform + `"]`)
+	b.ClickAndWait("button[type=submit]")
+	otpauth := QROnPage(t, b)
+	b.SendKeys("#code", TOTPNow(t, otpauth, at))
+	b.WaitVisible("ul.factors")
+	return otpauth
 }

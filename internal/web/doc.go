@@ -4,7 +4,7 @@
 // the handlers of the end users' pages: the enrollment steps (enroll_*.go,
 // mounted under /enroll/{token} and, for inline enrollment, under the
 // prompt), the Universal Prompt's pages (prompt*.go; its rules are package
-// prompt, its application-facing endpoints internal/duo's oauth*.go) and the
+// prompt, its application-facing endpoints internal/duo's oauth.go) and the
 // activation links (activate.go). Handlers translate HTTP into calls of the
 // domain packages (enroll, verify, users, prompt) and back; they hold no
 // business rules, open no transaction and write no audit record

@@ -5,5 +5,6 @@
 // things the two spell differently. Queries are written in SQL that both
 // accept (see Dialect).
 //
-// It imports only the store package of the project.
+// It imports only store, audit (the action names some queries count) and
+// text of the project.
 package sqlstore

@@ -108,17 +108,7 @@ func TestBrowserAdminJourney(t *testing.T) {
 	// Jamie enrolls with the emailed link (in the same browser, as a user
 	// on a shared desk would).
 	b.Visit(link)
-	if got := b.Text("h1"); got != "Set up two-factor sign-in" {
-		t.Fatalf("welcome %q", got)
-	}
-	b.ClickAndWait("button[type=submit]")
-	b.SendKeys("#number", "201 555 0199")
-	b.ClickAndWait("button[type=submit]")
-	b.Click(`input[value="Apple iOS"]`)
-	b.ClickAndWait("button[type=submit]")
-	userOTP := testkit.QROnPage(t, b)
-	b.SendKeys("#code", testkit.TOTPNow(t, userOTP, p.Clock.Now()))
-	b.WaitVisible("ul.factors")
+	testkit.EnrollMobileByQR(t, b, "201 555 0199", "Apple iOS", p.Clock.Now())
 
 	// The dashboard counts Jamie as enrolled; the pending list is empty.
 	b.Visit("/admin")

@@ -129,17 +129,7 @@ func TestBrowserAdminDirectoryJourneySyncProgressEmailsEnroll(t *testing.T) {
 	}
 	phone := testkit.NewBrowser(t, testkit.At(p.URL), testkit.WithViewport(testkit.Phone))
 	phone.Visit(link)
-	if got := phone.Text("h1"); got != "Set up two-factor sign-in" {
-		t.Fatalf("welcome %q", got)
-	}
-	phone.ClickAndWait("button[type=submit]")
-	phone.SendKeys("#number", "201 555 0199")
-	phone.ClickAndWait("button[type=submit]")
-	phone.Click(`input[value="Apple iOS"]`)
-	phone.ClickAndWait("button[type=submit]")
-	otp := testkit.QROnPage(t, phone)
-	phone.SendKeys("#code", testkit.TOTPNow(t, otp, p.Clock.Now()))
-	phone.WaitVisible("ul.factors")
+	testkit.EnrollMobileByQR(t, phone, "201 555 0199", "Apple iOS", p.Clock.Now())
 	mia, err := p.Store.UserByUsername(ctx, "mia")
 	testkit.NoErr(t, err)
 	if f, _ := p.Enroll.FactorsOf(ctx, mia.ID); !f.Any() {
