@@ -168,8 +168,7 @@ func (s *Server) enrollmentMethods(c *gin.Context, appKey string, userID int64) 
 }
 
 func (s *Server) linkEnrollment(c *gin.Context, token string) (*enrollment, error) {
-	opened, err := s.enroll.OpenLinkOf(c.Request.Context(), token)
-	link, u := opened.Link, opened.User
+	link, u, err := s.enroll.OpenLink(c.Request.Context(), token)
 	grantKey := "grant:link:" + strconv.Itoa(int(link.ID))
 	switch {
 	case err == nil:
@@ -190,7 +189,7 @@ func (s *Server) linkEnrollment(c *gin.Context, token string) (*enrollment, erro
 	}
 	sub := enroll.Subject{User: u, LinkID: link.ID, Who: s.who(c, u.Username),
 		Proved: s.hasGrant(c, grantKey) || s.hasProof(c, u.ID)}
-	needsProof, err := s.enroll.NeedsProofOf(c.Request.Context(), sub, opened)
+	needsProof, err := s.enroll.NeedsProof(c.Request.Context(), sub)
 	if err != nil {
 		return nil, err
 	}
