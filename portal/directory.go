@@ -29,6 +29,23 @@ func runDirectoryAdd(ctx context.Context, env *cliEnv, args []string) error {
 	country := fs.String("default-country", "", "country of phone numbers written without +code (default US)")
 	var groups repeated
 	fs.Var(&groups, "group", "only members of this group (its cn; repeat for several)")
+	every := fs.Int("every", 0, "sync on its own every MINUTES (5 to 10080) while portal serve runs; 0: only when asked")
+	sendEnrollment := fs.Bool("send-enrollment", false, "after each sync, send the users it created (with an email, active) an enrollment email")
+	removalPercent := fs.Float64("removal-percent", 0, "the share of the synced users, in percent, a sync may disable without confirmation (default 10)")
+	// The attribute mapping, as on the page: an empty one takes the
+	// kind's preset.
+	var m directory.Mapping
+	var phoneAttrs repeated
+	fs.StringVar(&m.UserFilter, "user-filter", "", "which entries are users (preset of the kind when empty)")
+	fs.StringVar(&m.GroupFilter, "group-filter", "", "which entries are groups")
+	fs.StringVar(&m.Username, "username-attr", "", "attribute of the username (uid, sAMAccountName, userPrincipalName...)")
+	fs.StringVar(&m.RealName, "realname-attr", "", "attribute of the real name")
+	fs.StringVar(&m.Email, "email-attr", "", "attribute of the email address")
+	fs.Var(&phoneAttrs, "phone-attr", "attribute of phone numbers (repeat for several)")
+	fs.StringVar(&m.StableID, "stable-id-attr", "", "attribute that stays the same when a user is renamed (entryUUID, objectGUID)")
+	fs.StringVar(&m.GroupName, "group-name-attr", "", "attribute of a group's name")
+	fs.StringVar(&m.Membership, "membership", "", "member (member values on group entries) or memberOf (on user entries)")
+	fs.StringVar(&m.MemberAttr, "member-attr", "", "the member attribute of group entries (member or uniqueMember)")
 	positional, err := parseArgs(fs, env, &s, args)
 	if err != nil {
 		return err
@@ -40,9 +57,15 @@ func runDirectoryAdd(ctx context.Context, env *cliEnv, args []string) error {
 		return usagef("--kind, --url, --bind-dn and --users-base are required")
 	case !*passwordStdin:
 		return usagef("--password-stdin is required: pipe the bind password in, for example: printf '%%s\\n' \"$PW\" | portal directory add ...")
+	case *removalPercent < 0 || *removalPercent > 100:
+		return usagef("--removal-percent is a percentage above 0 and at most 100, like 10")
+	}
+	if len(phoneAttrs) > 0 {
+		m.Phones = phoneAttrs
 	}
 	set := directory.Settings{Kind: *kind, URL: *url, StartTLS: *startTLS, BindDN: *bindDN, UsersBase: *usersBase,
-		GroupsBase: *groupsBase, ExtraFilter: *filter, Groups: groups, DefaultCountry: *country}
+		GroupsBase: *groupsBase, ExtraFilter: *filter, Groups: groups, DefaultCountry: *country, Mapping: m,
+		ScheduleMinutes: *every, EnrollmentEmails: *sendEnrollment, RemovalShare: *removalPercent / 100}
 	if *caFile != "" {
 		pem, err := os.ReadFile(*caFile)
 		if err != nil {
@@ -51,7 +74,7 @@ func runDirectoryAdd(ctx context.Context, env *cliEnv, args []string) error {
 		set.CAPEM = string(pem)
 	}
 	if _, err := set.Validate(); err != nil {
-		return err
+		return usageOfField(err)
 	}
 	password, err := readPasswordLine(env.stdin)
 	if err != nil {
@@ -71,6 +94,28 @@ func runDirectoryAdd(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	fmt.Fprintf(env.stderr, "Added directory %q. Preview a sync with: portal directory sync %s --dry-run\n", positional[0], positional[0])
 	return nil
+}
+
+// directoryFlags names the flag of each setting the page calls a field.
+var directoryFlags = map[string]string{"kind": "--kind", "url": "--url", "bind_dn": "--bind-dn", "users_base": "--users-base",
+	"groups_base": "--groups-base", "filter": "--filter", "extra_filter": "--filter", "ca": "--ca-file", "start_tls": "--start-tls", "default_country": "--default-country",
+	"schedule": "--every", "removal_share": "--removal-percent", "user_filter": "--user-filter", "group_filter": "--group-filter",
+	"username_attr": "--username-attr", "realname_attr": "--realname-attr", "email_attr": "--email-attr",
+	"phone_attrs": "--phone-attr", "stable_id_attr": "--stable-id-attr", "group_name_attr": "--group-name-attr",
+	"membership": "--membership", "member_attr": "--member-attr"}
+
+// usageOfField says a refused setting by its flag: a usage error (exit 2),
+// since nothing was added.
+func usageOfField(err error) error {
+	var fe *directory.FieldError
+	if errors.As(err, &fe) {
+		name := directoryFlags[fe.Field]
+		if name == "" {
+			name = fe.Field
+		}
+		return usagef("%s: %s", name, fe.Message)
+	}
+	return err
 }
 
 // runDirectorySync runs (or previews) a sync and prints its counts, one

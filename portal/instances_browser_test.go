@@ -45,11 +45,7 @@ func TestTwoInstancesBrowserEnrollPhoneByQRThenSecurityKey(t *testing.T) {
 	if got := b.Text("h1"); got == "Confirm it's you" {
 		t.Fatal("the next instance asked again for a code the session had proved")
 	}
-	b.Click(`input[value="security_key"]`)
-	b.ClickAndWait("button[type=submit]")
-	b.WaitVisible("#key-register:not([disabled])")
-	b.Click("#key-register")
-	b.WaitVisible("ul.factors")
+	testkit.EnrollSecurityKey(t, b)
 	if list := b.Text("ul.factors"); !strings.Contains(list, "Mobile phone") || !strings.Contains(list, "Security key") {
 		t.Fatalf("after the key the list says %q", list)
 	}

@@ -41,7 +41,7 @@ func commands() []command {
 		{"apps add", "apps add --name N --kind web|unix|auth-api|admin-api [--new-user-policy P] [--redirect-uri U]... [--grant G,...]   create an application", runAppsAdd},
 		{"apps list", "apps list                  list applications, one a line: id, name, kind, policy (tab-separated)", runAppsList},
 		{"apps delete", "apps delete ID              delete an application with its codes and transactions", runAppsDelete},
-		{"directory add", "directory add NAME --kind openldap|active-directory --url URL --bind-dn DN --password-stdin --users-base DN [--groups-base DN] [--group CN]... [--ca-file F]   add an LDAP directory to sync", runDirectoryAdd},
+		{"directory add", "directory add NAME --kind openldap|active-directory --url URL --bind-dn DN --password-stdin --users-base DN [--groups-base DN] [--group CN]... [--ca-file F] [--every MINUTES] [--send-enrollment] [--removal-percent P] [--username-attr A ...]   add an LDAP directory to sync", runDirectoryAdd},
 		{"directory sync", "directory sync NAME [--dry-run] [--full] [--confirm-removals]   sync a directory; prints created=N updated=N disabled=N removed=N phones=N", runDirectorySync},
 		{"directory restore", "directory restore NAME USERNAME   take a user out of the directory's trash", runDirectoryRestore},
 		{"demo-app", "demo-app [--listen ADDR] [--client-id ID --client-secret S]   run a demo application that signs in through the portal", runDemoApp},

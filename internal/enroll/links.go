@@ -109,24 +109,17 @@ func LinkState(l store.EnrollmentLink, now time.Time) error {
 // ErrLinkRevoked, ErrLinkExpired), so that a caller holding a session for it
 // can still let its user finish.
 func (s *Service) OpenLink(ctx context.Context, token string) (store.EnrollmentLink, store.User, error) {
-	o, err := s.OpenLinkOf(ctx, token)
-	return o.Link, o.User, err
-}
-
-// OpenLinkOf is OpenLink with whether the user holds a factor, read in the
-// same statement, for NeedsProofOf.
-func (s *Service) OpenLinkOf(ctx context.Context, token string) (store.OpenedLink, error) {
 	if len(token) < 20 || len(token) > 100 {
-		return store.OpenedLink{}, ErrLinkNotFound
+		return store.EnrollmentLink{}, store.User{}, ErrLinkNotFound
 	}
-	o, err := s.store.EnrollmentLinkAndUser(ctx, secret.HashToken(token))
+	l, u, err := s.store.EnrollmentLinkAndUser(ctx, secret.HashToken(token))
 	if errors.Is(err, store.ErrNotFound) {
-		return o, ErrLinkNotFound
+		return l, u, ErrLinkNotFound
 	}
 	if err != nil {
-		return o, fmt.Errorf("enroll: open link: %w", err)
+		return l, u, fmt.Errorf("enroll: open link: %w", err)
 	}
-	return o, LinkState(o.Link, s.clock.Now())
+	return l, u, LinkState(l, s.clock.Now())
 }
 
 // endLinkTx marks the link used when the user proves their first factor

@@ -73,17 +73,6 @@ func (s *Service) NeedsProof(ctx context.Context, sub Subject) (bool, error) {
 	return false, nil
 }
 
-// NeedsProofOf is NeedsProof for the subject of a link just opened
-// (OpenLinkOf): a user who held no factor when the link was read needs no
-// proof, and nothing more is read. The transaction that adds a factor
-// checks the rule again (mayAdd).
-func (s *Service) NeedsProofOf(ctx context.Context, sub Subject, o store.OpenedLink) (bool, error) {
-	if o.User.ID == sub.User.ID && !o.HasFactor {
-		return false, nil
-	}
-	return s.NeedsProof(ctx, sub)
-}
-
 // SendResetLink is the admin's answer to a lost phone: a fresh enrollment
 // link for u (ending older ones) that adds the next device without proof of
 // an existing one, audited, and emailed through the outbox when u has a

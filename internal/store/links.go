@@ -24,17 +24,6 @@ type EnrollmentLink struct {
 	Reset bool
 }
 
-// OpenedLink is an enrollment link with what opening it reads of its user
-// (EnrollmentLinkAndUser).
-type OpenedLink struct {
-	Link EnrollmentLink
-	User User
-	// HasFactor tells whether the user holds a factor that counts, as
-	// FactorQueries.HasFactor does, read in the same statement: every page
-	// of the link asks it (the new-factor rule).
-	HasFactor bool
-}
-
 // EnrollmentLinkQueries reads and writes enrollment links.
 type EnrollmentLinkQueries interface {
 	CreateEnrollmentLink(ctx context.Context, l *EnrollmentLink) error
@@ -43,7 +32,7 @@ type EnrollmentLinkQueries interface {
 	// its user, in one narrow read: the landing page's only query. The link
 	// comes without its hash and salt; the user with its identity and status
 	// (ID, Key, Username, RealName, Email, Status, FailedAttempts) only.
-	EnrollmentLinkAndUser(ctx context.Context, hash []byte) (OpenedLink, error)
+	EnrollmentLinkAndUser(ctx context.Context, hash []byte) (EnrollmentLink, User, error)
 	EnrollmentLinkByID(ctx context.Context, id int64) (EnrollmentLink, error)
 	// LatestEnrollmentLink is the user's newest link, whatever its state.
 	LatestEnrollmentLink(ctx context.Context, userID int64) (EnrollmentLink, error)

@@ -54,3 +54,15 @@ func EnrollMobileByQR(t testing.TB, b *Browser, number, platform string, at time
 	b.WaitVisible("ul.factors")
 	return otpauth
 }
+
+// EnrollSecurityKey picks the security key on the choice of an
+// enrollment, where b is, and registers the browser's virtual
+// authenticator (add it with AddVirtualAuthenticator first).
+func EnrollSecurityKey(t testing.TB, b *Browser) {
+	t.Helper()
+	b.Click(`input[value="security_key"]`)
+	b.ClickAndWait("button[type=submit]")
+	b.WaitVisible("#key-register:not([disabled])")
+	b.Click("#key-register")
+	b.WaitVisible("ul.factors")
+}

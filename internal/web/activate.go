@@ -159,6 +159,9 @@ func (s *Server) ActivatePOST(c *gin.Context) {
 		return
 	}
 	_, err = s.enroll.ConfirmActivation(c.Request.Context(), *a, setup.ChallengeKey, code, s.activationWho(c, a))
+	if s.showAccountStopped(c, err) {
+		return
+	}
 	var wrong *verify.WrongCodeError
 	switch {
 	case err == nil:
@@ -166,14 +169,6 @@ func (s *Server) ActivatePOST(c *gin.Context) {
 		msg := "That code did not work. Enter the code your app shows now; it changes every 30 seconds. " +
 			triesLeft(wrong.Remaining) + " If it keeps failing, check that your phone sets its clock automatically."
 		s.renderActivate(c, http.StatusUnprocessableEntity, a, setup, msg)
-		return
-	case errors.Is(err, verify.ErrLockedOut):
-		s.showError(c, http.StatusForbidden, "Your account is locked",
-			"There were too many wrong codes, so your account was locked to keep it safe.",
-			"Ask your help desk to unlock it.")
-		return
-	case errors.Is(err, enroll.ErrUserDisabled):
-		s.showError(c, http.StatusForbidden, "Your account is disabled", "This account cannot add devices.", "Ask your help desk.")
 		return
 	case errors.Is(err, enroll.ErrChallengeExpired), errors.Is(err, enroll.ErrActivationUsed):
 		delete(session(c).Values, sessActivationFor+strconv.FormatInt(a.Code.ID, 10))

@@ -168,8 +168,7 @@ func (s *Server) enrollmentMethods(c *gin.Context, appKey string, userID int64) 
 }
 
 func (s *Server) linkEnrollment(c *gin.Context, token string) (*enrollment, error) {
-	opened, err := s.enroll.OpenLinkOf(c.Request.Context(), token)
-	link, u := opened.Link, opened.User
+	link, u, err := s.enroll.OpenLink(c.Request.Context(), token)
 	grantKey := "grant:link:" + strconv.Itoa(int(link.ID))
 	switch {
 	case err == nil:
@@ -190,7 +189,7 @@ func (s *Server) linkEnrollment(c *gin.Context, token string) (*enrollment, erro
 	}
 	sub := enroll.Subject{User: u, LinkID: link.ID, Who: s.who(c, u.Username),
 		Proved: s.hasGrant(c, grantKey) || s.hasProof(c, u.ID)}
-	needsProof, err := s.enroll.NeedsProofOf(c.Request.Context(), sub, opened)
+	needsProof, err := s.enroll.NeedsProof(c.Request.Context(), sub)
 	if err != nil {
 		return nil, err
 	}
@@ -242,6 +241,9 @@ func (s *Server) inlineEnrollment(c *gin.Context, token string) (*enrollment, er
 
 // showEnrollmentProblem says what is wrong with a link and what to do.
 func (s *Server) showEnrollmentProblem(c *gin.Context, err error) {
+	if s.showAccountStopped(c, err) {
+		return
+	}
 	switch {
 	case errors.Is(err, enroll.ErrLinkNotFound):
 		s.showError(c, http.StatusNotFound, "This enrollment link does not work",
@@ -267,21 +269,33 @@ func (s *Server) showEnrollmentProblem(c *gin.Context, err error) {
 		s.showError(c, http.StatusForbidden, "Confirm it's you first",
 			"Your account already has a device, so adding another needs a code from it first.",
 			"Open your enrollment link again and enter a code from your device. If you lost it, ask your help desk for a reset.")
-	case errors.Is(err, enroll.ErrUserDisabled):
-		s.showError(c, http.StatusForbidden, "Your account is disabled",
-			"Your account cannot set up devices right now.",
-			"Contact your help desk.")
 	case errors.Is(err, errDeniedLocation):
 		s.showError(c, http.StatusForbidden, "Not available from your location",
 			"Your organisation does not allow setting up devices from the country you are connecting from.",
 			"Try again from another location, or contact your help desk.")
+	default:
+		s.serverError(c, err)
+	}
+}
+
+// showAccountStopped shows the page of a user whom the status gate stops
+// from adding a device (policy.StatusDenial: disabled, or locked out after
+// wrong codes), on an enrollment or an activation link alike, and reports
+// whether err was such a stop.
+func (s *Server) showAccountStopped(c *gin.Context, err error) bool {
+	switch {
+	case errors.Is(err, enroll.ErrUserDisabled):
+		s.showError(c, http.StatusForbidden, "Your account is disabled",
+			"Your account cannot set up devices right now.",
+			"Contact your help desk.")
 	case errors.Is(err, verify.ErrLockedOut):
 		s.showError(c, http.StatusForbidden, "Your account is locked",
 			"There were too many wrong codes, so your account was locked to keep it safe.",
 			"Contact your help desk to unlock it.")
 	default:
-		s.serverError(c, err)
+		return false
 	}
+	return true
 }
 
 // stepPath is the address of a step of the current enrollment.

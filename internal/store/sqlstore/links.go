@@ -36,22 +36,22 @@ func (s queries) EnrollmentLinkByHash(ctx context.Context, hash []byte) (store.E
 // EnrollmentLinkAndUser reads the link from its covering index alone
 // (migration 00176); the planner would otherwise pick the unique index on
 // token_hash and then read the table row too.
-func (s queries) EnrollmentLinkAndUser(ctx context.Context, hash []byte) (store.OpenedLink, error) {
-	var o store.OpenedLink
-	l, u := &o.Link, &o.User
+func (s queries) EnrollmentLinkAndUser(ctx context.Context, hash []byte) (store.EnrollmentLink, store.User, error) {
+	var l store.EnrollmentLink
+	var u store.User
 	var created, expires int64
 	var sent, used, revoked sql.NullInt64
 	err := s.q.QueryRowContext(ctx, `
 		SELECT l.id, l.created_at, l.expires_at, l.sent_at, l.used_at, l.revoked_at,
-			u.id, u.user_key, u.username, u.realname, u.email, u.status, u.failed_attempts, `+enrolledExpr(nil)+`
+			u.id, u.user_key, u.username, u.realname, u.email, u.status, u.failed_attempts
 		FROM enrollment_links l `+s.d.indexedBy("enrollment_links_token_covering")+` JOIN users u ON u.id = l.user_id
 		WHERE l.token_hash = ?`, hash).Scan(
 		&l.ID, &created, &expires, &sent, &used, &revoked,
-		&u.ID, &u.Key, &u.Username, &u.RealName, &u.Email, &u.Status, &u.FailedAttempts, &o.HasFactor)
+		&u.ID, &u.Key, &u.Username, &u.RealName, &u.Email, &u.Status, &u.FailedAttempts)
 	l.UserID = u.ID
 	l.CreatedAt, l.ExpiresAt = fromUnix(created), fromUnix(expires)
 	l.SentAt, l.UsedAt, l.RevokedAt = fromNullUnix(sent), fromNullUnix(used), fromNullUnix(revoked)
-	return o, wrap("enrollment link and user", err)
+	return l, u, wrap("enrollment link and user", err)
 }
 
 func (s queries) EnrollmentLinkByID(ctx context.Context, id int64) (store.EnrollmentLink, error) {

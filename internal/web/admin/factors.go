@@ -24,18 +24,11 @@ func (s *Section) AdminUserResetPOST(c *gin.Context) {
 	if !ok {
 		return
 	}
-	ctx := c.Request.Context()
 	if !enroll.HasValidEmail(u) {
-		d, err := s.userDetail(ctx, u)
-		if err != nil {
-			s.ServerError(c, err)
-			return
-		}
-		d.SendError = u.Username + " has no valid email address, so no reset was sent. Add an address on the edit page, or run portal enroll-link " + u.Username + " --reset and hand the link over yourself."
-		s.Render(c, http.StatusUnprocessableEntity, viewAdminUser, render.Page{Title: u.Username, Data: d})
+		s.refuseSend(c, u, u.Username+" has no valid email address, so no reset was sent. Add an address on the edit page, or run portal enroll-link "+u.Username+" --reset and hand the link over yourself.")
 		return
 	}
-	issued, _, err := s.enroll.SendResetLink(ctx, u, adminWho(c))
+	issued, _, err := s.enroll.SendResetLink(c.Request.Context(), u, adminWho(c))
 	if err != nil {
 		s.ServerError(c, err)
 		return

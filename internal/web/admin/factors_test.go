@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -107,6 +108,18 @@ func TestAdminResetSendsALinkThatAddsTheNextDevice(t *testing.T) {
 	}
 	if !sent {
 		t.Fatal("no reset email in the outbox")
+	}
+	// A user without an address: the page says why, nothing is issued
+	// or queued.
+	nomail := addUser(t, p, "nomail", "", "")
+	c.Get("/admin/users/" + nomail.Key)
+	queued := len(testkit.OutboxMessages(t, p))
+	r = c.Post("/admin/users/"+nomail.Key+"/reset", nil)
+	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "has no valid email address, so no reset was sent") {
+		t.Fatalf("reset without email: %d\n%s", r.StatusCode, r.Body)
+	}
+	if _, err := p.Store.PendingLinkOfUser(ctx, nomail.ID, p.Clock.Now()); !errors.Is(err, store.ErrNotFound) || len(testkit.OutboxMessages(t, p)) != queued {
+		t.Fatalf("a link or message was made for a user without email: %v", err)
 	}
 	// Help desk admins may not issue resets.
 	hd, _ := p.SignInAs(t, admin.RoleHelpDesk)

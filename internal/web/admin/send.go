@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"enrollportal/internal/enroll"
+	"enrollportal/internal/store"
 	"enrollportal/internal/web/render"
 )
 
@@ -19,18 +20,11 @@ func (s *Section) AdminUserEnrollmentEmailPOST(c *gin.Context) {
 	if !ok {
 		return
 	}
-	ctx := c.Request.Context()
 	if !enroll.HasValidEmail(u) {
-		d, err := s.userDetail(ctx, u)
-		if err != nil {
-			s.ServerError(c, err)
-			return
-		}
-		d.SendError = u.Username + " has no valid email address, so no enrollment email was sent. Add an address on the edit page, then send again."
-		s.Render(c, http.StatusUnprocessableEntity, viewAdminUser, render.Page{Title: u.Username, Data: d})
+		s.refuseSend(c, u, u.Username+" has no valid email address, so no enrollment email was sent. Add an address on the edit page, then send again.")
 		return
 	}
-	issued, err := s.enroll.SendLinkEmail(ctx, u, adminWho(c))
+	issued, err := s.enroll.SendLinkEmail(c.Request.Context(), u, adminWho(c))
 	if err != nil {
 		s.ServerError(c, err)
 		return
@@ -41,6 +35,18 @@ func (s *Section) AdminUserEnrollmentEmailPOST(c *gin.Context) {
 		msg += " The link sent before no longer works."
 	}
 	s.adminDone(c, msg, "/admin/users/"+u.Key)
+}
+
+// refuseSend shows u's page again with why nothing was sent, which
+// changed nothing.
+func (s *Section) refuseSend(c *gin.Context, u store.User, why string) {
+	d, err := s.userDetail(c.Request.Context(), u)
+	if err != nil {
+		s.ServerError(c, err)
+		return
+	}
+	d.SendError = why
+	s.Render(c, http.StatusUnprocessableEntity, viewAdminUser, render.Page{Title: u.Username, Data: d})
 }
 
 // AdminEnrollmentResendPOST sends one pending enrollment's link again.
