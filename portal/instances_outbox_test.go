@@ -25,7 +25,9 @@ import (
 // acceptance and the outbox's record are two commits on two systems, one of
 // which comes first. A worker's senders take the step from the end of DATA
 // to the record one at a time (notify's acceptMu), so a kill duplicates at
-// most one email.
+// most one email. The kill here comes as the relay keeps an email and
+// before it answers (the slow relay answers 5 ms later), so the killed
+// sender's email in flight is, in practice, the one duplicate.
 func TestTwoInstancesDeliverABulkEnrollmentsEmailsOnce(t *testing.T) {
 	for _, kill := range []bool{false, true} {
 		name := "both running"
