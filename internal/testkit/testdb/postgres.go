@@ -28,8 +28,9 @@ var postgresCluster struct {
 	err  error
 	dbs  atomic.Int64
 	// The database migrated once per test binary, that StartPostgresMigrated
-	// copies (CREATE DATABASE ... TEMPLATE): a copy takes a fraction of
-	// the time that applying every migration to each test's database did.
+	// copies (CREATE DATABASE ... TEMPLATE): a copy and its open took about
+	// 0.45 s where creating a database and migrating it took about 0.75 s
+	// (this machine, loaded), for each of hundreds of test portals.
 	templateOnce sync.Once
 	templateErr  error
 }
