@@ -120,6 +120,9 @@ func (s *Service) GroupNames(ctx context.Context, name string, set Settings, pas
 	if set.GroupsBase == "" {
 		return nil, fieldErr("groups_base", "give the base DN of the groups to list them")
 	}
+	if password == "" && name == "" {
+		return nil, fieldErr("password", "type the bind password, so that the portal can read the directory's groups")
+	}
 	if password == "" {
 		if _, _, password, err = s.load(ctx, name); err != nil {
 			return nil, err

@@ -177,9 +177,11 @@ func directoryFieldErrors(err error) (map[string]string, bool) {
 type adminDirectoriesPage struct {
 	List []directory.Summary
 	Form adminDirectoryForm
+	// Notice says how reading the directory's groups went.
+	Notice string
 }
 
-func (s *Section) renderDirectories(c *gin.Context, status int, f adminDirectoryForm) {
+func (s *Section) renderDirectories(c *gin.Context, status int, f adminDirectoryForm, notice string) {
 	list, err := s.dirs.List(c.Request.Context())
 	if err != nil {
 		s.ServerError(c, err)
@@ -188,23 +190,39 @@ func (s *Section) renderDirectories(c *gin.Context, status int, f adminDirectory
 	if f.Kind == "" {
 		f.Kind = directory.KindOpenLDAP
 	}
-	s.Render(c, status, viewAdminDirectories, render.Page{Title: "Directories", Data: adminDirectoriesPage{List: list, Form: f}})
+	s.Render(c, status, viewAdminDirectories, render.Page{Title: "Directories", Data: adminDirectoriesPage{List: list, Form: f, Notice: notice}})
 }
 
 // AdminDirectoriesGET lists the directories, with the add form.
 func (s *Section) AdminDirectoriesGET(c *gin.Context) {
-	s.renderDirectories(c, http.StatusOK, adminDirectoryForm{})
+	s.renderDirectories(c, http.StatusOK, adminDirectoryForm{}, "")
 }
 
-// AdminDirectoriesPOST adds a directory.
+// AdminDirectoriesPOST adds a directory (action add), or reads the
+// groups of the directory being added for the picker (action groups),
+// which adds nothing.
 func (s *Section) AdminDirectoriesPOST(c *gin.Context) {
 	f, set, err := readDirectoryForm(c)
-	if err == nil {
+	if c.PostForm("action") == "groups" {
+		var notice string
+		if err == nil {
+			if f, notice, err = s.readGroupPicker(c, "", f, set); err == nil {
+				// The password is not sent back to the browser.
+				notice += " Type the bind password again to add the directory."
+				s.renderDirectories(c, http.StatusOK, f, notice)
+				return
+			}
+		}
+		if f, err = groupPickerErrors(f, err); err == nil {
+			s.renderDirectories(c, http.StatusUnprocessableEntity, f, "")
+			return
+		}
+	} else if err == nil {
 		_, err = s.dirs.Add(c.Request.Context(), f.Name, set, c.PostForm("password"), adminWho(c))
 	}
 	if fields, ok := directoryFieldErrors(err); ok {
 		f.Errors = fields
-		s.renderDirectories(c, http.StatusUnprocessableEntity, f)
+		s.renderDirectories(c, http.StatusUnprocessableEntity, f, "")
 		return
 	}
 	if err != nil {

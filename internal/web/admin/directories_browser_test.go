@@ -26,13 +26,13 @@ func TestBrowserAdminDirectoryAddTestPreviewSync(t *testing.T) {
 	b.SetValue("#users_base", "ou=people,dc=example,dc=org")
 	b.SetValue("#groups_base", "ou=groups,dc=example,dc=org")
 	b.SetValue("#groups", "staff")
-	b.ClickAndWait("main form button[type=submit]")
+	b.ClickAndWait("button[name=action][value=add]")
 	if got := b.Text("#url-error"); !strings.Contains(got, "Write the address as ldap://host:port") {
 		t.Fatalf("address error %q", got)
 	}
 	b.SetValue("#url", srv.URL)
 	b.SetValue("#password", srv.RootPW) // a password field is not filled back in
-	b.ClickAndWait("main form button[type=submit]")
+	b.ClickAndWait("button[name=action][value=add]")
 	b.WaitLocation("/admin/directories/corp")
 
 	b.ClickAndWait(`form[action="/admin/directories/corp/test"] button`)
@@ -53,5 +53,57 @@ func TestBrowserAdminDirectoryAddTestPreviewSync(t *testing.T) {
 	}
 	if n, _ := p.Store.CountUsers(context.Background()); n != 2 {
 		t.Fatalf("the sync created %d users, want 2", n)
+	}
+}
+
+// TestBrowserAdminDirectoryAddChoosesGroupsFromTheDirectory chooses the
+// groups to sync on the add form from the list the directory has, as the
+// edit form can, at phone and desktop widths with axe-core on each page.
+func TestBrowserAdminDirectoryAddChoosesGroupsFromTheDirectory(t *testing.T) {
+	srv := testkit.StartSlapd(t, directoryPageFixture+`dn: cn=contractors,ou=groups,dc=example,dc=org
+objectClass: groupOfNames
+cn: contractors
+member: uid=noa,ou=people,dc=example,dc=org
+
+`)
+	p := testkit.Serve(t)
+	b := testkit.NewBrowser(t, testkit.At(p.URL))
+	browserSignIn(t, p, b, admin.RoleUserManager)
+
+	b.ClickAndWait(`a[href="/admin/directories"]`)
+	b.SetValue("#name", "corp")
+	b.SetValue("#url", srv.URL)
+	b.SetValue("#bind_dn", srv.RootDN)
+	b.SetValue("#users_base", "ou=people,dc=example,dc=org")
+	b.SetValue("#groups_base", "ou=groups,dc=example,dc=org")
+	// Without the password the directory cannot be asked: said on the
+	// field, nothing added.
+	b.ClickAndWait("button[name=action][value=groups]")
+	if got := b.Text("#password-error"); !strings.Contains(got, "Type the bind password, so that the portal can read") {
+		t.Fatalf("password error %q", got)
+	}
+	b.SetValue("#password", srv.RootPW)
+	b.ClickAndWait("button[name=action][value=groups]")
+	if got := b.Text("[role=status]"); !strings.Contains(got, "These are the directory's groups") || !strings.Contains(got, "Type the bind password again") {
+		t.Fatalf("notice %q", got)
+	}
+	if n := b.Count("#group-picker input[name=group]"); n != 2 {
+		t.Fatalf("the picker lists %d groups, want contractors and staff", n)
+	}
+	if _, err := p.Store.DirectoryByName(context.Background(), "corp"); err == nil {
+		t.Fatal("reading the groups added the directory")
+	}
+	b.Click(`input[name=group][value=contractors]`)
+	b.SetValue("#password", srv.RootPW)
+	b.ClickAndWait("button[name=action][value=add]")
+	b.WaitLocation("/admin/directories/corp")
+	d, err := p.Store.DirectoryByName(context.Background(), "corp")
+	testkit.NoErr(t, err)
+	if !strings.Contains(d.Config, `"groups":["contractors"]`) {
+		t.Fatalf("the added directory's settings: %s", d.Config)
+	}
+	b.ClickAndWait(`form[action="/admin/directories/corp/test"] button`)
+	if got := b.Text("[role=status]"); !strings.Contains(got, "1 user and 1 group") {
+		t.Fatalf("test connection %q", got)
 	}
 }

@@ -57,14 +57,8 @@ func (s *Section) AdminDirectoryEditPOST(c *gin.Context) {
 		return
 	case "groups":
 		if err == nil {
-			var names []string
-			names, err = s.dirs.GroupNames(ctx, name, set, c.PostForm("password"))
-			if err == nil {
-				p.Form.Picker = pickerOf(names, set.Groups)
-				p.Notice = "These are the directory's groups: choose the ones to sync, then save the changes."
-				if len(names) == 0 {
-					p.Notice = "The directory has no groups under the groups base. Leave the choice empty to sync every user under the base."
-				}
+			if p.Form, p.Notice, err = s.readGroupPicker(c, name, f, set); err == nil {
+				p.Notice += " Nothing is saved until you save the changes."
 				s.renderDirectoryEdit(c, http.StatusOK, p)
 				return
 			}
@@ -85,13 +79,40 @@ func (s *Section) AdminDirectoryEditPOST(c *gin.Context) {
 	case errors.Is(err, directory.ErrNotFound):
 		s.noSuchDirectory(c)
 	case errors.As(err, &ce), errors.As(err, &se):
-		p.Form.Errors = map[string]string{"groups": "The groups could not be read: " + sentence(err)}
+		p.Form, _ = groupPickerErrors(p.Form, err)
 		s.renderDirectoryEdit(c, http.StatusUnprocessableEntity, p)
 	case err != nil:
 		s.ServerError(c, err)
 	default:
 		s.adminDone(c, "The settings of "+name+" were saved. The next sync compares every entry.", "/admin/directories/"+name)
 	}
+}
+
+// readGroupPicker reads the directory's groups (with the typed password,
+// or the stored one of directory name when none is typed) into the
+// form's picker, with a notice of what was found.
+func (s *Section) readGroupPicker(c *gin.Context, name string, f adminDirectoryForm, set directory.Settings) (adminDirectoryForm, string, error) {
+	names, err := s.dirs.GroupNames(c.Request.Context(), name, set, c.PostForm("password"))
+	if err != nil {
+		return f, "", err
+	}
+	f.Picker = pickerOf(names, set.Groups)
+	if len(names) == 0 {
+		return f, "The directory has no groups under the groups base. Leave the choice empty to sync every user under the base.", nil
+	}
+	return f, "These are the directory's groups: choose the ones to sync.", nil
+}
+
+// groupPickerErrors puts a failure to reach or search the directory on
+// the form's groups field, and returns nil then; other errors it returns.
+func groupPickerErrors(f adminDirectoryForm, err error) (adminDirectoryForm, error) {
+	var ce *directory.ConnectError
+	var se *directory.SearchError
+	if errors.As(err, &ce) || errors.As(err, &se) {
+		f.Errors = map[string]string{"groups": "The groups could not be read: " + sentence(err)}
+		return f, nil
+	}
+	return f, err
 }
 
 // pickerOf lists the directory's groups, chosen ones checked, and the

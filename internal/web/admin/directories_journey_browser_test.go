@@ -48,7 +48,7 @@ func TestBrowserAdminDirectoryJourneySyncProgressEmailsEnroll(t *testing.T) {
 	b.SetValue("#users_base", "ou=people,dc=example,dc=org")
 	b.SetValue("#groups_base", "ou=groups,dc=example,dc=org")
 	b.Click("#enrollment_emails")
-	b.ClickAndWait("main form button[type=submit]")
+	b.ClickAndWait("button[name=action][value=add]")
 	b.WaitLocation("/admin/directories/corp")
 	b.ClickAndWait(`form[action="/admin/directories/corp/test"] button`)
 	if got := b.Text("[role=status]"); !strings.Contains(got, "2 users and 1 group") {
