@@ -18,10 +18,14 @@ import (
 // A bulk enrollment of 1,000 users queues 1,000 emails; both instances'
 // workers deliver them to a relay slow enough that they share the work,
 // and every email arrives once. Then the same with one instance killed
-// (SIGKILL) mid-delivery: the other takes its claims back and finishes;
-// an email the killed one had handed to the relay but not yet recorded
-// may arrive twice, with the same Message-ID (one per sender in flight at
-// most), and none is lost.
+// (SIGKILL) mid-delivery: the other takes its claims back and finishes,
+// and none is lost. An email the killed one had handed to the relay (its
+// 250 after DATA) but not yet recorded as sent may arrive twice, with the same
+// Message-ID: a plain SMTP relay takes no idempotency key, and the relay's
+// acceptance and the outbox's record are two commits on two systems, one of
+// which comes first. A worker's senders take the step from the end of DATA
+// to the record one at a time (notify's acceptMu), so a kill duplicates at
+// most one email.
 func TestTwoInstancesDeliverABulkEnrollmentsEmailsOnce(t *testing.T) {
 	for _, kill := range []bool{false, true} {
 		name := "both running"
@@ -70,8 +74,8 @@ func TestTwoInstancesDeliverABulkEnrollmentsEmailsOnce(t *testing.T) {
 			switch {
 			case !kill && dups != 0:
 				t.Errorf("%d emails arrived twice with both instances running, want none", dups)
-			case kill && dups > notify.DefaultSenders:
-				t.Errorf("%d emails arrived twice after the kill, want at most %d (the killed worker's sends in flight)", dups, notify.DefaultSenders)
+			case kill && dups > 1:
+				t.Errorf("%d emails arrived twice after the kill, want at most one (the killed worker's one acceptance not yet recorded)", dups)
 			}
 		})
 	}

@@ -3,7 +3,6 @@ package admin_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -17,15 +16,12 @@ import (
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
 	"enrollportal/internal/store/sqlite"
+	"enrollportal/internal/testkit/testdb"
 )
 
 func newService(t *testing.T) (*admin.Service, *sqlite.DB, *clock.Fake) {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "portal.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testdb.OpenNew(t)
 	box, err := secret.NewBox(secret.RandomKey())
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package duo_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -134,35 +133,6 @@ func TestConcurrentPreauthsShareOneCommit(t *testing.T) {
 	}
 }
 
-// lockFromOutside write-locks the portal's database from a second
-// connection, as another process would, until the returned func is called.
-func lockFromOutside(t *testing.T, p *testkit.Portal) (unlock func()) {
-	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+p.Settings.DB)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := db.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.ExecContext(context.Background(), "BEGIN EXCLUSIVE"); err != nil {
-		t.Fatal(err)
-	}
-	var once sync.Once
-	unlock = func() {
-		once.Do(func() {
-			if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
-				t.Error(err)
-			}
-			conn.Close()
-			db.Close()
-		})
-	}
-	t.Cleanup(unlock)
-	return unlock
-}
-
 // With the database write-locked from outside, logins that must write get
 // Duo's error for their protocol at the login deadline instead of waiting
 // for the lock, and leave no record; once the lock is gone they work.
@@ -188,8 +158,8 @@ func TestLoginsUnderAStuckDatabaseAnswerDuosError(t *testing.T) {
 		t.Fatalf("authorize before the lock: %d", resp.StatusCode)
 	}
 
-	unlock := lockFromOutside(t, a.p)
-	unlockWeb := lockFromOutside(t, web.p)
+	unlock := testkit.LockWritesFromOutside(t, a.p)
+	unlockWeb := testkit.LockWritesFromOutside(t, web.p)
 
 	// REST v1 (login_duo): a BSON FAIL with an int32 code.
 	status, doc := restCall(t, client, a.p.URL, unix.ClientID, unix.ClientSecret, "/rest/v1/preauth.bson",

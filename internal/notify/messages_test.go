@@ -2,7 +2,6 @@ package notify
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,23 +10,21 @@ import (
 	"enrollportal/internal/org"
 	"enrollportal/internal/store"
 	"enrollportal/internal/store/sqlite"
+	"enrollportal/internal/testkit/testdb"
 )
 
 var testOrg = Org{Name: "Example Org", Header: DefaultHeader("Example Org"), LogoURL: "https://portal.example/logo.png"}
 
 func openStore(t testing.TB) *sqlite.DB {
 	t.Helper()
-	return openStoreAt(t, filepath.Join(t.TempDir(), "portal.db"))
+	return testdb.OpenNew(t)
 }
 
+// openStoreAt opens the database at path (a SQLite file or a PostgreSQL
+// URL of testdb.New), again for a restart.
 func openStoreAt(t testing.TB, path string) *sqlite.DB {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return testdb.Open(t, path)
 }
 
 func TestRenderSubstitutesLiterallyInOnePass(t *testing.T) {

@@ -270,11 +270,17 @@ func (s *Service) deliverShare(ctx context.Context, groups [][]store.Message) Su
 // answers), so texts go out one after another: a gateway answers in a few
 // hundred milliseconds at most, far more than activation texts need, and a
 // webhook gateway also drops the rare second copy by its Idempotency-Key.
+//
+// Between the acceptance and its record nothing runs but the record's one
+// statement: what it writes (the redacted bodies) is computed before, and
+// the store writes it without queueing for the write lock and, on
+// PostgreSQL, without waiting for its flush to disk (store.WithDeliveryRecord).
 func (s *Service) deliver(ctx context.Context, ss session, m store.Message) error {
 	commit, err := ss.prepare(ctx, m)
 	if err != nil {
 		return err
 	}
+	sent := sentRecord{text: redactDelivered(m, m.BodyText), html: RedactLinks(m.BodyHTML)}
 	if mu := s.acceptMu[m.Channel]; mu != nil {
 		mu.Lock()
 		defer mu.Unlock()
@@ -282,9 +288,12 @@ func (s *Service) deliver(ctx context.Context, ss session, m store.Message) erro
 	if err := commit(); err != nil {
 		return err
 	}
-	s.markSent(m)
+	s.markSent(m, sent)
 	return nil
 }
+
+// sentRecord is what the outbox keeps of a delivered message's bodies.
+type sentRecord struct{ text, html string }
 
 // linkPattern finds URLs in a message body, in text or in an href.
 var linkPattern = regexp.MustCompile(`https?://[^\s<>"'/]+[^\s<>"']*`)
@@ -322,15 +331,16 @@ func recordCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), 15*time.Second)
 }
 
-func (s *Service) markSent(m store.Message) {
+func (s *Service) markSent(m store.Message, sent sentRecord) {
 	ctx, cancel := recordCtx()
 	defer cancel()
+	ctx = store.WithDeliveryRecord(ctx)
 	var err error
 	var held bool
 	// A busy database is worth a few tries here: failing to record a
 	// delivery means delivering it again after the lease.
 	for try := 0; try < 3; try++ {
-		if held, err = s.store.MarkMessageSent(ctx, m.ID, *m.ClaimedUntil, s.clock.Now(), redactDelivered(m, m.BodyText), RedactLinks(m.BodyHTML)); err == nil {
+		if held, err = s.store.MarkMessageSent(ctx, m.ID, *m.ClaimedUntil, s.clock.Now(), sent.text, sent.html); err == nil {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)

@@ -10,7 +10,6 @@ import (
 	"mime/multipart"
 	"mime/quotedprintable"
 	"net/mail"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"enrollportal/internal/store"
 	"enrollportal/internal/store/sqlite"
 	"enrollportal/internal/testkit/logbuf"
+	"enrollportal/internal/testkit/testdb"
 )
 
 var start = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -33,7 +33,7 @@ type fixture struct {
 
 func newFixture(t testing.TB, o Options) *fixture {
 	t.Helper()
-	f := &fixture{path: filepath.Join(t.TempDir(), "portal.db"), clock: clock.NewFake(start)}
+	f := &fixture{path: testdb.New(t), clock: clock.NewFake(start)}
 	f.db = openStoreAt(t, f.path)
 	o.Store, o.Clock = f.db, f.clock
 	o.OrgName = func(context.Context) string { return "Example Org" }

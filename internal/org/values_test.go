@@ -2,25 +2,20 @@ package org_test
 
 import (
 	"context"
-	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
 
 	"enrollportal/internal/audit"
 	"enrollportal/internal/org"
-	"enrollportal/internal/store/sqlite"
+	"enrollportal/internal/testkit/testdb"
 )
 
 // TestSettingsRoundTripTyped saves every setting through the typed change
 // and reads it back typed; a change that changes nothing writes nothing.
 func TestSettingsRoundTripTyped(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "portal.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := testdb.OpenNew(t)
 	s := org.New(db, "")
 	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
 	"enrollportal/internal/store/sqlite"
+	"enrollportal/internal/testkit/testdb"
 )
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -35,11 +35,7 @@ type rig struct {
 
 func newRig(t *testing.T, base string) *rig {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "portal.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testdb.OpenNew(t)
 	box, err := secret.NewBox([]byte(secret.NewKey(32)))
 	if err != nil {
 		t.Fatal(err)

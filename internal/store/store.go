@@ -40,6 +40,30 @@ func LockWait(ctx context.Context) (time.Duration, bool) {
 	return d, ok
 }
 
+// deliveryRecordKey marks the context of the write that records a
+// delivery (WithDeliveryRecord).
+type deliveryRecordKey struct{}
+
+// WithDeliveryRecord marks ctx as the one of the single conditional write
+// that records a message's delivery right after the relay accepted it. A
+// crash between the acceptance and that write's commit sends the message
+// again, so the write should take as little time as is safe. On PostgreSQL
+// its WHERE (the claim it holds) decides it alone, so it does not queue
+// for the write lock behind other writers, and its commit does not wait
+// for the flush to disk: a killed portal does not take a committed
+// transaction with it, and a crash of the database server itself could
+// lose the record, so that the message is sent again, never lost. SQLite
+// has one write lock that every write takes.
+func WithDeliveryRecord(ctx context.Context) context.Context {
+	return context.WithValue(ctx, deliveryRecordKey{}, true)
+}
+
+// DeliveryRecord reports whether ctx is marked by WithDeliveryRecord.
+func DeliveryRecord(ctx context.Context) bool {
+	v, _ := ctx.Value(deliveryRecordKey{}).(bool)
+	return v
+}
+
 // ErrConflict is returned when a write would break a uniqueness rule (a
 // username or alias taken, a credential already registered).
 var ErrConflict = errors.New("store: conflict")

@@ -15,8 +15,8 @@ import (
 // LockWritesFromOutside holds the write lock of p's database from another
 // connection, as another process would, until unlock (or the end of the
 // test): on SQLite an EXCLUSIVE transaction, on PostgreSQL the advisory
-// lock every write transaction takes (single statements outside a
-// transaction are not held: PostgreSQL runs each atomically). Reads go on.
+// lock every write takes first (a lone statement too, see
+// internal/store/postgres). Reads go on.
 func LockWritesFromOutside(t testing.TB, p *Portal) (unlock func()) {
 	t.Helper()
 	ctx := context.Background()

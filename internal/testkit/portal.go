@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -18,6 +17,7 @@ import (
 	"enrollportal/internal/config"
 	"enrollportal/internal/org"
 	"enrollportal/internal/testkit/logbuf"
+	"enrollportal/internal/testkit/testdb"
 )
 
 // Start is the fake clock's starting time in every test portal.
@@ -76,9 +76,9 @@ func open(t testing.TB, base string, opts ...Option) *Portal {
 		SecretKeyFile: filepath.Join(dir, "secret.key"), LogLevel: "debug", OrgName: "Example Org",
 	}
 	// PORTAL_TEST_DB=postgres runs the test portals on PostgreSQL (see
-	// StartPostgres), to run a package's tests on that backend.
-	if os.Getenv("PORTAL_TEST_DB") == "postgres" {
-		s.DB = StartPostgres(t)
+	// testdb), to run a package's tests on that backend.
+	if testdb.OnPostgres() {
+		s.DB = testdb.New(t)
 	}
 	for _, o := range opts {
 		o(&s)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"enrollportal/internal/testkit/testdb"
 )
 
 // Slapd is a throwaway OpenLDAP server with the suffix dc=example,dc=org,
@@ -59,7 +61,7 @@ func WithSlapdTLS(f TLSFiles) SlapdOption { return func(c *slapdConfig) { c.tls 
 // must refuse connections.
 func FreePort(t testing.TB) int {
 	t.Helper()
-	port, err := freePortNumber()
+	port, err := testdb.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}

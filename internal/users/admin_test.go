@@ -2,14 +2,13 @@ package users_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"enrollportal/internal/audit"
 	"enrollportal/internal/clock"
 	"enrollportal/internal/store"
-	"enrollportal/internal/store/sqlite"
+	"enrollportal/internal/testkit/testdb"
 	"enrollportal/internal/users"
 )
 
@@ -18,11 +17,7 @@ import (
 // clears it. The rule is users.ResetsFailures, no longer hidden in SQL.
 func TestAdminWritesResetFailuresUnlessLockedOut(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "portal.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testdb.OpenNew(t)
 	svc := &users.Service{Store: db, Clock: clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))}
 	who := audit.Admin("admin@example.org", "192.0.2.1")
 

@@ -3,7 +3,6 @@ package verify_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,6 +15,7 @@ import (
 	"enrollportal/internal/clock"
 	"enrollportal/internal/store"
 	"enrollportal/internal/store/sqlite"
+	"enrollportal/internal/testkit/testdb"
 	"enrollportal/internal/verify"
 )
 
@@ -36,11 +36,7 @@ func codeAt(t *testing.T, at time.Time) string {
 func setup(t *testing.T, withPhone bool) (*sqlite.DB, *clock.Fake, store.User) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "portal.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testdb.OpenNew(t)
 	c := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 10, 0, time.UTC))
 	now := c.Now()
 	u := store.User{Key: "DUPAT", Username: "pat", Status: store.StatusActive, CreatedAt: now, UpdatedAt: now}

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -123,7 +124,12 @@ func Open(ctx context.Context, url string) (*sqlstore.DB, error) {
 		pool.Close()
 		return nil, err
 	}
-	return sqlstore.New(sqlDB(pool), dialect), nil
+	// The connections count their commits, so that the login cache keeps
+	// users in memory and sees this process's writes at once (see
+	// sqlstore.NewCounted); other processes' writes it sees through the
+	// login_changes log, as on SQLite.
+	commits := &atomic.Uint64{}
+	return sqlstore.NewCounted(sqlDBCounted(pool, commits), dialect, commits), nil
 }
 
 // OpenSQL connects to the database at url through a pgx pool and returns a
@@ -156,8 +162,11 @@ func connect(ctx context.Context, url string) (*pgxpool.Pool, error) {
 
 // sqlDB is the database/sql handle on pool with the store's connections;
 // closing it closes the pool.
-func sqlDB(pool *pgxpool.Pool) *sql.DB {
-	db := sql.OpenDB(connector{Connector: stdlib.GetPoolConnector(pool), pool: pool})
+func sqlDB(pool *pgxpool.Pool) *sql.DB { return sqlDBCounted(pool, &atomic.Uint64{}) }
+
+// sqlDBCounted is sqlDB whose connections add every commit to commits.
+func sqlDBCounted(pool *pgxpool.Pool, commits *atomic.Uint64) *sql.DB {
+	db := sql.OpenDB(connector{Connector: stdlib.GetPoolConnector(pool), pool: pool, commits: commits})
 	// The pool bounds the connections (pool_max_conns in the URL, default
 	// the larger of 4 and the CPU count); database/sql keeps as many.
 	db.SetMaxOpenConns(int(pool.Config().MaxConns))
@@ -230,7 +239,8 @@ func checkSchemaVersion(ctx context.Context, db *sql.DB, provider *goose.Provide
 // connector hands out connections that take the store's `?` queries.
 type connector struct {
 	driver.Connector
-	pool *pgxpool.Pool
+	pool    *pgxpool.Pool
+	commits *atomic.Uint64
 }
 
 // Close closes the pool when database/sql closes the handle.
@@ -244,13 +254,42 @@ func (c connector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &conn{Conn: raw.(*stdlib.Conn)}, nil
+	return &conn{Conn: raw.(*stdlib.Conn), commits: c.commits}, nil
 }
 
 // conn is a pgx connection that rebinds `?` placeholders to PostgreSQL's
 // $1, $2, ... and passes booleans as 0/1, so that the one copy of the
 // store's SQL (written for both databases, with integer flags) runs here.
-type conn struct{ *stdlib.Conn }
+type conn struct {
+	*stdlib.Conn
+	// commits counts the commits of the store's connections, the
+	// transactions' and the lone writes' (see Open).
+	commits *atomic.Uint64
+}
+
+// BeginTx begins a transaction whose commit is counted.
+func (c *conn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	tx, err := c.Conn.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return countedTx{Tx: tx, commits: c.commits}, nil
+}
+
+// countedTx counts its commit, even one that reports an error: the
+// server may have committed before the answer was lost, and a commit
+// counted too many costs the login cache one read of the log, while one
+// missed would let it answer from before the write.
+type countedTx struct {
+	driver.Tx
+	commits *atomic.Uint64
+}
+
+func (t countedTx) Commit() error {
+	err := t.Tx.Commit()
+	t.commits.Add(1)
+	return err
+}
 
 func (c *conn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
 	return c.Conn.PrepareContext(ctx, rebind(query))
@@ -267,47 +306,173 @@ const statementSavepoint = "portal_statement"
 
 func (c *conn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
 	query = rebind(query)
-	if !c.guard(query) {
-		return c.Conn.ExecContext(ctx, query, args)
+	switch c.kindOf(query) {
+	case writeInTx:
+		if err := c.savepoint(ctx); err != nil {
+			return nil, err
+		}
+		res, err := c.Conn.ExecContext(ctx, query, args)
+		return res, c.endStatement(ctx, err)
+	case writeAlone:
+		if store.DeliveryRecord(ctx) {
+			return c.execRecord(ctx, query, args)
+		}
+		if err := c.beginAlone(ctx); err != nil {
+			return nil, err
+		}
+		res, err := c.Conn.ExecContext(ctx, query, args)
+		return res, c.endLocked(ctx, err)
 	}
-	if err := c.savepoint(ctx); err != nil {
-		return nil, err
+	return c.Conn.ExecContext(ctx, query, args)
+}
+
+// execRecord runs the write that records a delivery
+// (store.WithDeliveryRecord) in one round trip: its transaction's BEGIN,
+// the setting that lets its commit return before the flush to disk, the
+// statement and the COMMIT go to the server together, in one pipeline.
+func (c *conn) execRecord(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	values := make([]any, len(args))
+	for i, a := range args {
+		values[i] = a.Value
 	}
-	res, err := c.Conn.ExecContext(ctx, query, args)
-	return res, c.endStatement(ctx, err)
+	b := &pgx.Batch{}
+	b.Queue("BEGIN")
+	b.Queue("SET LOCAL synchronous_commit = off")
+	b.Queue(query, values...)
+	b.Queue("COMMIT")
+	results := c.Conn.Conn().SendBatch(ctx, b)
+	var tag pgconn.CommandTag
+	var err error
+	for i := 0; i < b.Len() && err == nil; i++ {
+		var t pgconn.CommandTag
+		if t, err = results.Exec(); i == 2 {
+			tag = t
+		}
+	}
+	if cerr := results.Close(); err == nil {
+		err = cerr
+	}
+	c.commits.Add(1) // counted as a transaction's (countedTx)
+	if err != nil {
+		return nil, c.rollback(ctx, err)
+	}
+	return driver.RowsAffected(tag.RowsAffected()), nil
 }
 
 func (c *conn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
 	query = rebind(query)
-	if !c.guard(query) {
+	var end func(context.Context, error) error
+	switch c.kindOf(query) {
+	case writeInTx:
+		if err := c.savepoint(ctx); err != nil {
+			return nil, err
+		}
+		end = c.endStatement
+	case writeAlone:
+		if err := c.beginAlone(ctx); err != nil {
+			return nil, err
+		}
+		end = c.endLocked
+	default:
 		return c.Conn.QueryContext(ctx, query, args)
-	}
-	if err := c.savepoint(ctx); err != nil {
-		return nil, err
 	}
 	rows, err := c.Conn.QueryContext(ctx, query, args)
 	if err != nil {
-		return nil, c.endStatement(ctx, err)
+		return nil, end(ctx, err)
 	}
 	// INSERT ... RETURNING reports its error while its rows are read: the
-	// savepoint ends when they are closed.
-	return &guardedRows{Rows: rows, c: c, ctx: ctx}, nil
+	// savepoint or the transaction ends when they are closed.
+	return &guardedRows{Rows: rows, end: end, ctx: ctx}, nil
 }
 
-// guard tells whether query is a write inside a transaction.
-func (c *conn) guard(query string) bool {
-	if c.Conn.Conn().PgConn().TxStatus() != 'T' {
-		return false
-	}
+// statementKind tells how a statement runs (see kindOf).
+type statementKind int
+
+const (
+	// read: as it is.
+	read statementKind = iota
+	// writeInTx: a write in a transaction, under a savepoint.
+	writeInTx
+	// writeAlone: a write outside any transaction, in a transaction of its
+	// own that takes the write lock first.
+	writeAlone
+)
+
+// kindOf tells whether query is a write, and whether a transaction is open.
+func (c *conn) kindOf(query string) statementKind {
 	q := strings.TrimLeft(query, " \t\r\n(")
 	if len(q) < 6 {
-		return false
+		return read
 	}
 	switch strings.ToUpper(q[:6]) {
 	case "INSERT", "UPDATE", "DELETE":
-		return true
+	default:
+		return read
 	}
-	return false
+	if c.Conn.Conn().PgConn().TxStatus() == 'I' {
+		return writeAlone
+	}
+	return writeInTx
+}
+
+// A write outside a transaction (a lease, an outbox claim, a prompt
+// transaction's row) takes the write lock too, in a transaction of its
+// own: on SQLite every write, alone or not, waits for the one write lock,
+// and the store's read-decide-write transactions rely on no write landing
+// between their read and their write. PostgreSQL would run a lone
+// statement at once, beside a transaction holding the lock, and a
+// database write-locked from outside would not bound it by the caller's
+// lock wait (store.WithLockWait) as SQLite's busy timeout does. The BEGIN
+// and the lock go in one round trip (the simple protocol runs the
+// statements of one string in order, stopping at the first error). The one
+// exception is the record of a delivery (store.WithDeliveryRecord).
+
+// beginAlone begins the lone write's transaction and takes the write
+// lock, waiting at most the caller's lock wait; the write that records a
+// delivery (store.WithDeliveryRecord, should it ever return rows) takes no
+// lock and commits without waiting for the flush to disk instead.
+func (c *conn) beginAlone(ctx context.Context) error {
+	begin := "BEGIN; SET LOCAL synchronous_commit = off"
+	if !store.DeliveryRecord(ctx) {
+		wait := defaultLockWait
+		if w, ok := store.LockWait(ctx); ok {
+			wait = w
+		}
+		begin = fmt.Sprintf("BEGIN; SET LOCAL lock_timeout = %d; SELECT pg_advisory_xact_lock(%d); SET LOCAL lock_timeout = 0",
+			max(wait.Milliseconds(), 1), int64(WriteLockID))
+	}
+	pg := c.Conn.Conn().PgConn()
+	if _, err := pg.Exec(ctx, begin).ReadAll(); err != nil {
+		return c.rollback(ctx, err)
+	}
+	return nil
+}
+
+// endLocked commits the lone write's transaction, or rolls it back when
+// the statement failed (and then returns the statement's error).
+func (c *conn) endLocked(ctx context.Context, err error) error {
+	if err != nil {
+		return c.rollback(ctx, err)
+	}
+	_, err = c.Conn.Conn().PgConn().Exec(ctx, "COMMIT").ReadAll()
+	c.commits.Add(1) // counted as a transaction's (countedTx)
+	if err != nil {
+		return c.rollback(ctx, err)
+	}
+	return nil
+}
+
+// rollback ends a lone write's transaction that failed, so that the
+// connection goes back to database/sql outside any transaction.
+func (c *conn) rollback(ctx context.Context, err error) error {
+	pg := c.Conn.Conn().PgConn()
+	if pg.IsClosed() || pg.TxStatus() == 'I' {
+		return err
+	}
+	if _, rerr := pg.Exec(context.WithoutCancel(ctx), "ROLLBACK").ReadAll(); rerr != nil {
+		return errors.Join(err, rerr)
+	}
+	return err
 }
 
 func (c *conn) savepoint(ctx context.Context) error {
@@ -336,11 +501,11 @@ func (c *conn) endStatement(ctx context.Context, err error) error {
 	return err
 }
 
-// guardedRows ends the savepoint of a write that returns rows when they are
-// closed, rolling back to it if reading them failed.
+// guardedRows ends the savepoint (or the transaction) of a write that
+// returns rows when they are closed, rolling back if reading them failed.
 type guardedRows struct {
 	driver.Rows
-	c       *conn
+	end     func(context.Context, error) error
 	ctx     context.Context
 	failure error
 	closed  bool
@@ -363,7 +528,7 @@ func (r *guardedRows) Close() error {
 	if err == nil {
 		err = r.failure
 	}
-	if end := r.c.endStatement(r.ctx, err); end != nil && err == nil {
+	if end := r.end(r.ctx, err); end != nil && err == nil {
 		return end
 	}
 	return err

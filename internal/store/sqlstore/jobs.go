@@ -96,7 +96,7 @@ func (s queries) RecentJobs(ctx context.Context, limit int) ([]store.Job, error)
 	rows, err := s.q.QueryContext(ctx, `
 		SELECT `+jobColumns+` FROM jobs WHERE status = 'running'
 		UNION ALL
-		SELECT * FROM (SELECT `+jobColumns+` FROM jobs WHERE status <> 'running' ORDER BY id DESC LIMIT ?)
+		SELECT * FROM (SELECT `+jobColumns+` FROM jobs WHERE status <> 'running' ORDER BY id DESC LIMIT ?) AS finished
 		ORDER BY id DESC`, limit)
 	if err != nil {
 		return nil, wrap("recent jobs", err)

@@ -22,7 +22,7 @@ import (
 //     forgets the users they name; a NULL user_id (the configuration
 //     changed) empties the policy and application cache (cache.go).
 //   - This process's own writes: the backend counts the commits of its
-//     connections (NewCounted; SQLite's connector does), and a read after a
+//     connections (NewCounted; both backends' connectors do), and a read after a
 //     commit reads the log first, so that a write here is seen by the very
 //     next login here, not 250 ms later. A backend that counts nothing
 //     (New) keeps no users in memory: the log then serves only the policy
@@ -61,6 +61,9 @@ type loginCache struct {
 	now       func() time.Time
 	interval  time.Duration
 	limit     int
+	// gapsRolledBack: the log's seq has gaps where a transaction rolled
+	// back (PostgreSQL's sequences), so a gap does not mean pruned rows.
+	gapsRolledBack bool
 
 	// pollMu makes polls one at a time; started, lastSeq and the two below
 	// change under it.
@@ -90,7 +93,7 @@ func newLoginCache(db *sql.DB, d *Dialect, commits *atomic.Uint64, config *confi
 	ctx, cancel := context.WithCancel(context.Background())
 	c := &loginCache{db: db, users: commits != nil, commits: commits, config: config, now: time.Now,
 		interval: loginPollInterval, limit: loginCacheLimit, entries: map[string][]byte{},
-		names: map[int64]string{}, ctx: ctx, cancel: cancel}
+		names: map[int64]string{}, ctx: ctx, cancel: cancel, gapsRolledBack: d.postgres()}
 	if c.commits == nil {
 		c.commits = &atomic.Uint64{}
 	}
@@ -252,8 +255,15 @@ func (c *loginCache) poll(ctx context.Context) error {
 		}
 		n++
 		// A gap: rows this cache never saw were pruned (it fell 100,000
-		// behind), or a backlog too long to apply row by row.
-		if seq != next || n > loginPollBatch {
+		// behind), or a backlog too long to apply row by row. On
+		// PostgreSQL a rolled-back transaction leaves a gap too; there
+		// rows are pruned only 100,000 behind the newest, so a cache that
+		// missed pruned rows finds more than a batch after them and
+		// forgets everything by the batch limit. The log's order is the
+		// commits' order on both: every write to a login input holds the
+		// write lock until it commits (SQLite's, or the advisory one of
+		// PostgreSQL's Dialect.BeginWrite and lone writes).
+		if (seq != next && !c.gapsRolledBack) || n > loginPollBatch {
 			all = true
 		}
 		if user.Valid {

@@ -48,14 +48,9 @@ func newLoginFixture(t *testing.T) *loginFixture {
 	return f
 }
 
-// wantCached checks how many users db's login cache holds. PostgreSQL's
-// backend counts no commits, so it keeps none (sqlstore.New): there the
-// tests check only that every answer is right.
+// wantCached checks how many users db's login cache holds.
 func wantCached(t *testing.T, db *sqlstore.DB, n int) {
 	t.Helper()
-	if onPostgres {
-		n = 0
-	}
 	if got := sqlstore.LoginCacheSize(db); got != n {
 		t.Fatalf("cache holds %d users, want %d", got, n)
 	}
@@ -227,7 +222,7 @@ func TestLoginCacheIsBounded(t *testing.T) {
 	if n := sqlstore.LoginCacheSize(db); n > 10 {
 		t.Errorf("cache holds %d users, limit 10", n)
 	}
-	if !onPostgres && sqlstore.LoginCacheSize(db) == 0 {
+	if sqlstore.LoginCacheSize(db) == 0 {
 		t.Error("cache holds no users")
 	}
 }

@@ -55,6 +55,7 @@ var suite = map[string]func(*testing.T){
 	"TestCountUserFiguresWithAndWithoutMethods":                  TestCountUserFiguresWithAndWithoutMethods,
 	"TestLeaseHasOneHolderUntilItEnds":                           TestLeaseHasOneHolderUntilItEnds,
 	"TestDirectoryUpdateAndDeleteKeepUsersAndGroups":             TestDirectoryUpdateAndDeleteKeepUsersAndGroups,
+	"TestLoneWriteWaitsForAnotherProcessWriteLock":               TestLoneWriteWaitsForAnotherProcessWriteLock,
 	"TestHasFactorReadsOnlyTheUsersOwnPhones":                    TestHasFactorReadsOnlyTheUsersOwnPhones,
 	"TestLoginCacheEntriesReadBackExactly":                       TestLoginCacheEntriesReadBackExactly,
 }

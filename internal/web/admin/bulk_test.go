@@ -57,7 +57,7 @@ func TestAdminBulkEnrollPages(t *testing.T) {
 	}
 	// A message without the link is refused and nothing is sent.
 	r = c.Post("/admin/bulk/send", url.Values{"paste": {paste}, "subject": {"Hello"}, "body": {"No link here."}})
-	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "{link}") || countOutbox(t, p, "1") != 0 {
+	if r.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(r.Body, "{link}") || countOutbox(t, p, "1 = 1") != 0 {
 		t.Fatalf("send without link: %d", r.StatusCode)
 	}
 	r = c.Post("/admin/bulk/send", url.Values{"paste": {paste}, "subject": {"Set up {org} sign-in"}, "body": {"Hi {username}: {link}"}, "save_text": {"1"}})
@@ -136,7 +136,7 @@ func TestAdminImportPages(t *testing.T) {
 	if r = c.Get("/admin/import"); !strings.Contains(r.Body, "2 users created") || !strings.Contains(r.Body, "No messages were sent") {
 		t.Fatalf("flash: %s", r.Body)
 	}
-	if n := testkit.Got(p.Store.CountUsers(ctx)).Must(t); n != 2 || countOutbox(t, p, "1") != 0 {
+	if n := testkit.Got(p.Store.CountUsers(ctx)).Must(t); n != 2 || countOutbox(t, p, "1 = 1") != 0 {
 		t.Fatalf("users %d", n)
 	}
 	// The same upload cannot be applied twice.
