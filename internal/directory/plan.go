@@ -180,11 +180,15 @@ func makePlan(ctx context.Context, q Reads, d store.Directory, set Settings, sna
 		}
 	}
 	names := map[string]int64{}
-	if err := q.EachUserName(ctx, func(e store.UserNameIndexEntry) error {
-		names[e.Name] = e.UserID
-		return nil
-	}); err != nil {
-		return nil, err
+	// With no entries to compare (a full comparison whose stamps all
+	// held) there is no username to look up.
+	if len(snap.users) > 0 {
+		if err := q.EachUserName(ctx, func(e store.UserNameIndexEntry) error {
+			names[e.Name] = e.UserID
+			return nil
+		}); err != nil {
+			return nil, err
+		}
 	}
 	dirGroups, err := q.DirectoryGroups(ctx, d.ID)
 	if err != nil {

@@ -218,11 +218,15 @@ func (s queries) LinkDirectoryUsers(ctx context.Context, directoryID int64, stab
 	return wrap("link directory users", err)
 }
 
+// DirectoryUserStamps reads the rows in table order ("+" keeps SQLite off
+// the primary key's index, which is in stable id order): users created
+// together are then read together, where the index's order sent each row
+// to a random page of users (a seventh of the CPU for 100,000 users).
 func (s queries) DirectoryUserStamps(ctx context.Context, directoryID int64) ([]store.DirectoryUserStamp, error) {
 	rows, err := s.q.QueryContext(ctx, `
 		SELECT d.user_id, d.stable_id, d.entry_stamp, d.trashed_at, u.updated_at, d.user_updated_at
 		FROM directory_users d JOIN users u ON u.id = d.user_id
-		WHERE d.directory_id = ?`, directoryID)
+		WHERE +d.directory_id = ?`, directoryID)
 	if err != nil {
 		return nil, wrap("directory user stamps", err)
 	}

@@ -9,6 +9,21 @@ import (
 	"enrollportal/internal/testkit"
 )
 
+// fillDirectoryAddForm goes to the directories page and fills the add
+// form for directory corp on srv at address url, with password when not
+// empty.
+func fillDirectoryAddForm(b *testkit.Browser, srv *testkit.Slapd, url, password string) {
+	b.ClickAndWait(`a[href="/admin/directories"]`)
+	b.SetValue("#name", "corp")
+	b.SetValue("#url", url)
+	b.SetValue("#bind_dn", srv.RootDN)
+	if password != "" {
+		b.SetValue("#password", password)
+	}
+	b.SetValue("#users_base", "ou=people,dc=example,dc=org")
+	b.SetValue("#groups_base", "ou=groups,dc=example,dc=org")
+}
+
 // TestBrowserAdminDirectoryAddTestPreviewSync adds an OpenLDAP directory on
 // the page (a real slapd), tests the connection, previews and syncs it,
 // with axe-core checking every page at phone and desktop widths.
@@ -18,13 +33,7 @@ func TestBrowserAdminDirectoryAddTestPreviewSync(t *testing.T) {
 	b := testkit.NewBrowser(t, testkit.At(p.URL))
 	browserSignIn(t, p, b, admin.RoleUserManager)
 
-	b.ClickAndWait(`a[href="/admin/directories"]`)
-	b.SetValue("#name", "corp")
-	b.SetValue("#url", "ldap//wrong")
-	b.SetValue("#bind_dn", srv.RootDN)
-	b.SetValue("#password", srv.RootPW)
-	b.SetValue("#users_base", "ou=people,dc=example,dc=org")
-	b.SetValue("#groups_base", "ou=groups,dc=example,dc=org")
+	fillDirectoryAddForm(b, srv, "ldap//wrong", srv.RootPW)
 	b.SetValue("#groups", "staff")
 	b.ClickAndWait("button[name=action][value=add]")
 	if got := b.Text("#url-error"); !strings.Contains(got, "Write the address as ldap://host:port") {
@@ -70,12 +79,7 @@ member: uid=noa,ou=people,dc=example,dc=org
 	b := testkit.NewBrowser(t, testkit.At(p.URL))
 	browserSignIn(t, p, b, admin.RoleUserManager)
 
-	b.ClickAndWait(`a[href="/admin/directories"]`)
-	b.SetValue("#name", "corp")
-	b.SetValue("#url", srv.URL)
-	b.SetValue("#bind_dn", srv.RootDN)
-	b.SetValue("#users_base", "ou=people,dc=example,dc=org")
-	b.SetValue("#groups_base", "ou=groups,dc=example,dc=org")
+	fillDirectoryAddForm(b, srv, srv.URL, "")
 	// Without the password the directory cannot be asked: said on the
 	// field, nothing added.
 	b.ClickAndWait("button[name=action][value=groups]")
