@@ -27,12 +27,23 @@ demo: build
 test-tools:
 	@./scripts/test-tools.sh "$(TOOLS_DIR)"
 
+# The packages whose behaviour depends on the database, run a second time
+# on PostgreSQL (PORTAL_TEST_DB=postgres: their test portals and stores open
+# on a throwaway server, see internal/testkit/testdb). The store's own suite
+# runs on both backends in the first run (TestPostgresStore), and so do
+# portal's TestTwoInstances tests.
+PG_TEST_PACKAGES := ./internal/duo ./internal/enroll ./internal/factors ./internal/users \
+	./internal/verify ./internal/notify ./internal/policy ./internal/bulk ./internal/importer \
+	./internal/adminapi ./internal/apps ./internal/prompt ./internal/admin ./internal/org \
+	./internal/web ./internal/web/admin
+
 # staticcheck (pinned in scripts/test-tools.sh, installed into TOOLS_DIR/bin)
 # fails the run on any finding.
 test: test-tools
 	$(GO) vet ./...
 	"$(TOOLS_DIR)/bin/staticcheck" ./...
 	PORTAL_TEST_TOOLS="$(TOOLS_DIR)" $(GO) test -count=1 -timeout 30m ./...
+	PORTAL_TEST_DB=postgres PORTAL_TEST_TOOLS="$(TOOLS_DIR)" $(GO) test -count=1 -timeout 30m $(PG_TEST_PACKAGES)
 
 bench: test-tools
 	PORTAL_TEST_TOOLS="$(TOOLS_DIR)" $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m -p 1 ./bench/...
