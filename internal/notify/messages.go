@@ -359,11 +359,17 @@ func ActivationEmail(org Org, u store.User, installURL, activationURL string, ex
 	if custom != nil {
 		t = *custom
 	}
+	return composeEmail(org, u.Email, t, activationVars(org, u, installURL, activationURL, expires), withLogo)
+}
+
+// activationVars are the values of an activation message's placeholders,
+// by email or by SMS.
+func activationVars(org Org, u store.User, installURL, activationURL string, expires time.Time) Vars {
 	vars := userVars(org, u)
 	vars[PInstURL] = cleanValue(installURL)
 	vars[PActURL] = cleanValue(activationURL)
 	vars[PExpires] = FormatExpiry(expires)
-	return composeEmail(org, u.Email, t, vars, withLogo)
+	return vars
 }
 
 // ActivationSMS composes the two SMS of an activation to number (E.164): the
@@ -377,10 +383,7 @@ func ActivationSMS(org Org, u store.User, number, installURL, activationURL stri
 	if custom != nil {
 		t = *custom
 	}
-	vars := userVars(org, u)
-	vars[PInstURL] = cleanValue(installURL)
-	vars[PActURL] = cleanValue(activationURL)
-	vars[PExpires] = FormatExpiry(expires)
+	vars := activationVars(org, u, installURL, activationURL, expires)
 	return [2]store.Message{
 		composeSMS(org, number, t.Install, vars),
 		composeSMS(org, number, t.Activation, vars),

@@ -97,24 +97,15 @@ type packReader struct {
 	err error
 }
 
-func (r *packReader) varint() int64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(r.b[r.off:])
-	if n <= 0 {
-		r.err = errBadPack
-		return 0
-	}
-	r.off += n
-	return v
-}
+func (r *packReader) varint() int64   { return readNumber(r, binary.Varint) }
+func (r *packReader) uvarint() uint64 { return readNumber(r, binary.Uvarint) }
 
-func (r *packReader) uvarint() uint64 {
+// readNumber reads a varint (signed or not, by decode) at r's offset.
+func readNumber[T int64 | uint64](r *packReader, decode func([]byte) (T, int)) T {
 	if r.err != nil {
 		return 0
 	}
-	v, n := binary.Uvarint(r.b[r.off:])
+	v, n := decode(r.b[r.off:])
 	if n <= 0 {
 		r.err = errBadPack
 		return 0
