@@ -135,8 +135,14 @@ func newReader(ctx context.Context, s Settings, conn *ldap.Conn) (*reader, error
 	}
 	res, err := conn.Search(ldap.NewSearchRequest(s.UsersBase, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, searchTimeLimit, false,
 		"(objectClass=*)", []string{"entryCSN"}, nil))
-	if err != nil {
+	if ldap.IsErrorWithCode(err, ldap.ErrorNetwork) {
 		return nil, explainSearch(s.UsersBase, err)
+	}
+	if err != nil {
+		// The base entry itself may be closed to the bind DN (an ACL)
+		// while the entries under it are not: the whole seconds of
+		// modifyTimestamp then, and the users' search says the rest.
+		return r, nil
 	}
 	if len(res.Entries) == 1 && res.Entries[0].GetAttributeValue("entryCSN") != "" {
 		r.stampAttr = "entryCSN"

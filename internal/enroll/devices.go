@@ -9,6 +9,7 @@ import (
 
 	"enrollportal/internal/audit"
 	"enrollportal/internal/notify"
+	"enrollportal/internal/policy"
 	"enrollportal/internal/store"
 )
 
@@ -77,10 +78,10 @@ func (s *Service) RenameDevice(ctx context.Context, u store.User, deviceKey, nam
 // account, audited, and emails the user about it (through the outbox), in
 // one transaction. A phone shared with other users stays theirs; a phone of
 // no one else is deleted, so its codes stop working everywhere. The last
-// factor goes only when allowNone (the policy lets users without a factor
-// in) or while an admin's reset is pending (the user is replacing a lost
-// device): ErrLastDevice otherwise.
-func (s *Service) RemoveDevice(ctx context.Context, u store.User, deviceKey string, allowNone bool, who audit.Who) error {
+// factor goes only when the global policy lets users without a factor in
+// (new-user policy "allow") or while an admin's reset is pending (the user
+// is replacing a lost device): ErrLastDevice otherwise.
+func (s *Service) RemoveDevice(ctx context.Context, u store.User, deviceKey string, who audit.Who) error {
 	now := s.clock.Now()
 	return s.store.InTx(ctx, func(q store.Queries) error {
 		ph, key, err := deviceOf(ctx, q, u, deviceKey)
@@ -117,7 +118,11 @@ func (s *Service) RemoveDevice(ctx context.Context, u store.User, deviceKey stri
 				return err
 			}
 		}
-		if !allowNone {
+		global, err := q.GlobalPolicy(ctx)
+		if err != nil {
+			return err
+		}
+		if policy.Resolve(global, nil, nil).NewUserPolicy != store.NewUserAllow {
 			has, err := q.HasFactor(ctx, u.ID)
 			if err != nil {
 				return err

@@ -295,13 +295,7 @@ func (s *Server) DevicesRenamePOST(c *gin.Context) {
 // DevicesRemovePOST takes a device off the account.
 func (s *Server) DevicesRemovePOST(c *gin.Context) {
 	u := devicesUserOf(c)
-	ctx := c.Request.Context()
-	eff, err := s.policy.EffectiveFor(ctx, store.Application{}, nil)
-	if err != nil {
-		s.serverError(c, err)
-		return
-	}
-	err = s.enroll.RemoveDevice(ctx, u, c.PostForm("device"), eff.NewUserPolicy == store.NewUserAllow, s.who(c, u.Username))
+	err := s.enroll.RemoveDevice(c.Request.Context(), u, c.PostForm("device"), s.who(c, u.Username))
 	switch {
 	case err == nil:
 		s.notify.Wake()

@@ -112,30 +112,36 @@ func TestActivationConcurrentWrongCodesCheckAtMostTheLimit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tablet, err := p.Enroll.AddPhone(ctx, u, enroll.NewPhone{Type: store.PhoneTablet, Platform: store.PlatformIOS}, audit.CLI())
-	if err != nil {
-		t.Fatal(err)
+	c := testkit.NewClient(t, p)
+	tablet, path, secret := openTabletActivation(t, p, c, u)
+	wantNoServerErrors(t, c.PostAll(path, wrongCodes(t, secret, p.Clock.Now(), flood)))
+	checked := testkit.WantLockoutHeld(t, p, "alice", audit.ActivationFailed, flood)
+	t.Logf("activation link: %d of %d concurrent wrong codes checked", checked, flood)
+
+	wantStatus(t, c.Post(path, url.Values{"code": {testkit.TOTPCode(t, secret, p.Clock.Now())}}), http.StatusForbidden, "locked")
+	if got, _ := p.Store.PhoneByID(ctx, tablet.ID); got.Activated {
+		t.Fatal("a locked-out user's tablet was activated")
 	}
+}
+
+// openTabletActivation adds a tablet to u as an admin does, opens its
+// activation link in c, and returns the tablet, the link's path and the
+// secret the page shows.
+func openTabletActivation(t *testing.T, p *testkit.Portal, c *testkit.Client, u store.User) (store.Phone, string, string) {
+	t.Helper()
+	ctx := context.Background()
+	tablet := testkit.Got(p.Enroll.AddPhone(ctx, u, enroll.NewPhone{Type: store.PhoneTablet, Platform: store.PlatformIOS}, audit.CLI())).Must(t)
 	var issued enroll.IssuedActivation
-	if err := p.Store.InTx(ctx, func(q store.Queries) error {
+	testkit.NoErr(t, p.Store.InTx(ctx, func(q store.Queries) error {
+		var err error
 		issued, err = p.Enroll.IssueActivationTx(ctx, q, u, tablet, 0, "", audit.CLI())
 		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	}))
 	path := strings.TrimPrefix(issued.URL, p.URL)
-	c := testkit.NewClient(t, p)
 	page := c.Get(path)
 	sec := activationSecret.FindStringSubmatch(page.Body)
 	if page.StatusCode != http.StatusOK || sec == nil {
 		t.Fatalf("activation page: %d\n%s", page.StatusCode, page.Body)
 	}
-	wantNoServerErrors(t, c.PostAll(path, wrongCodes(t, sec[1], p.Clock.Now(), flood)))
-	checked := testkit.WantLockoutHeld(t, p, "alice", audit.ActivationFailed, flood)
-	t.Logf("activation link: %d of %d concurrent wrong codes checked", checked, flood)
-
-	wantStatus(t, c.Post(path, url.Values{"code": {testkit.TOTPCode(t, sec[1], p.Clock.Now())}}), http.StatusForbidden, "locked")
-	if got, _ := p.Store.PhoneByID(ctx, tablet.ID); got.Activated {
-		t.Fatal("a locked-out user's tablet was activated")
-	}
+	return tablet, path, sec[1]
 }
