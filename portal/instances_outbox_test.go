@@ -19,15 +19,12 @@ import (
 // workers deliver them to a relay slow enough that they share the work,
 // and every email arrives once. Then the same with one instance killed
 // (SIGKILL) mid-delivery: the other takes its claims back and finishes,
-// and none is lost. An email the killed one had handed to the relay (its
-// 250 after DATA) but not yet recorded as sent may arrive twice, with the same
-// Message-ID: a plain SMTP relay takes no idempotency key, and the relay's
-// acceptance and the outbox's record are two commits on two systems, one of
-// which comes first. A worker's senders take the step from the end of DATA
-// to the record one at a time (notify's acceptMu), so a kill duplicates at
-// most one email. The kill here comes as the relay keeps an email and
-// before it answers (the slow relay answers 5 ms later), so the killed
-// sender's email in flight is, in practice, the one duplicate.
+// and none is lost. The kill comes as the relay keeps an email, before it
+// answers (the slow relay answers 5 ms later): the worst moment for the
+// killed sender, which has written the "." and must have written the
+// record of the delivery too (notify's deliver records it between the two,
+// see there). Only a kill in the microseconds between those two writes
+// sends an email twice, with the same Message-ID, and never more than one.
 func TestTwoInstancesDeliverABulkEnrollmentsEmailsOnce(t *testing.T) {
 	for _, kill := range []bool{false, true} {
 		name := "both running"
@@ -77,7 +74,7 @@ func TestTwoInstancesDeliverABulkEnrollmentsEmailsOnce(t *testing.T) {
 			case !kill && dups != 0:
 				t.Errorf("%d emails arrived twice with both instances running, want none", dups)
 			case kill && dups > 1:
-				t.Errorf("%d emails arrived twice after the kill, want at most one (the killed worker's one acceptance not yet recorded)", dups)
+				t.Errorf("%d emails arrived twice after the kill, want at most one (a kill between the end of DATA and its record)", dups)
 			}
 		})
 	}

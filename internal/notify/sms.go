@@ -85,9 +85,14 @@ type httpSession struct {
 }
 
 // prepare has nothing to do before the request itself, which is the whole
-// delivery.
-func (s httpSession) prepare(ctx context.Context, m store.Message) (func() error, error) {
-	return func() error { return s.sendFunc(ctx, m) }, nil
+// delivery: a gateway may take the text before it answers, so give sends
+// the request and reads the answer, and the worker records the delivery
+// only after it.
+func (s httpSession) prepare(ctx context.Context, m store.Message) (handOff, error) {
+	return handOff{
+		give:   func() error { return s.sendFunc(ctx, m) },
+		answer: func() error { return nil },
+	}, nil
 }
 func (s httpSession) broken() bool { return false }
 func (s httpSession) close() error { return nil }

@@ -203,57 +203,76 @@ type smtpSession struct {
 }
 
 // prepare sends the envelope and the message's text, all but the "." that
-// ends DATA; commit sends that and reads the server's answer. The server
-// takes responsibility for the message only with its 250 to the ".", so
-// nothing before commit can deliver it.
+// ends DATA. The hand-off's give writes that "." and flushes it to the
+// socket without waiting; its answer reads the server's reply. The server
+// takes responsibility for the message only when it has the ".", so
+// nothing before give can deliver it: a process killed before then leaves
+// the server half a message and a closed connection, which it discards.
 //
 // Permanent failures (the message would be refused again): a 5xx to RCPT
 // TO (no such mailbox), and a 5xx to DATA or to its end (for example 554:
 // the content is refused). A 4xx, or a connection that broke, is retried.
-func (s *smtpSession) prepare(_ context.Context, m store.Message) (func() error, error) {
+func (s *smtpSession) prepare(_ context.Context, m store.Message) (handOff, error) {
 	msg, err := s.t.build(m)
 	if err != nil {
-		return nil, permanent(err)
+		return handOff{}, permanent(err)
 	}
 	from, err := msg.GetSender(false)
 	if err != nil {
-		return nil, permanent(err)
+		return handOff{}, permanent(err)
 	}
 	rcpts, err := msg.GetRecipients()
 	if err != nil {
-		return nil, permanent(err)
+		return handOff{}, permanent(err)
 	}
 	if err := s.c.UpdateDeadline(s.t.timeout); err != nil {
 		s.isBad = true
-		return nil, err
+		return handOff{}, err
 	}
 	if err := s.c.Mail(from); err != nil {
-		return nil, s.refused("MAIL FROM", err, false)
+		return handOff{}, s.refused("MAIL FROM", err, false)
 	}
 	for _, r := range rcpts {
 		if err := s.c.Rcpt(r); err != nil {
-			return nil, s.refused("RCPT TO", err, true)
+			return handOff{}, s.refused("RCPT TO", err, true)
 		}
 	}
 	w, err := s.c.Data()
 	if err != nil {
-		return nil, s.refused("DATA", err, true)
+		return handOff{}, s.refused("DATA", err, true)
 	}
-	if _, err := msg.WriteTo(w); err != nil {
+	dc, ok := w.(*smtp.DataCloser)
+	if !ok {
+		// go-mail's Data has always answered a *DataCloser; a version that
+		// does not would have to be read before it is trusted here.
+		s.isBad = true
+		return handOff{}, fmt.Errorf("smtp: DATA answered a %T, not go-mail's DataCloser", w)
+	}
+	if _, err := msg.WriteTo(dc); err != nil {
 		s.isBad = true // half a message on the wire: start afresh
-		return nil, fmt.Errorf("smtp: writing the message: %w", err)
+		return handOff{}, fmt.Errorf("smtp: writing the message: %w", err)
 	}
-	return func() error {
-		if err := w.Close(); err != nil {
-			var te *textproto.Error
-			if !errors.As(err, &te) {
+	return handOff{
+		give: func() error {
+			// The dot-writer's Close writes the final "." and flushes.
+			if err := dc.WriteCloser.Close(); err != nil {
 				s.isBad = true
+				return fmt.Errorf("smtp: ending DATA: %w", err)
 			}
-			// After the answer to the final ".", the transaction is over
-			// and the connection ready for the next one.
-			return s.classify("end of DATA", err, true)
-		}
-		return nil
+			return nil
+		},
+		answer: func() error {
+			if _, _, err := s.c.Text.ReadResponse(250); err != nil {
+				var te *textproto.Error
+				if !errors.As(err, &te) {
+					s.isBad = true
+				}
+				// After the answer to the final ".", the transaction is
+				// over and the connection ready for the next one.
+				return s.classify("end of DATA", err, true)
+			}
+			return nil
+		},
 	}, nil
 }
 

@@ -17,18 +17,29 @@ type transport interface {
 	open(ctx context.Context) (session, error)
 }
 
-// session sends messages one at a time, each in two steps: prepare does
+// session sends messages one at a time, each in steps: prepare does
 // everything that cannot deliver the message yet (for SMTP: the envelope
-// and the text, all but the "." that ends DATA), and the function it
-// returns does the rest, up to the other side's answer. A nil error from
-// that function means the other side accepted the message. The worker
-// records each acceptance right after it (see worker.go).
+// and the text, all but the "." that ends DATA) and returns the hand-off
+// that does the rest.
 type session interface {
-	prepare(ctx context.Context, m store.Message) (commit func() error, err error)
+	prepare(ctx context.Context, m store.Message) (handOff, error)
 	// broken tells whether the last error left the session unusable, so the
 	// next message needs a new one.
 	broken() bool
 	close() error
+}
+
+// handOff ends the delivery of a prepared message in two steps, so that
+// the worker can record the delivery between them (see deliver in
+// worker.go). give hands over the last of the message: after it returns
+// nil the other side may keep the message whatever happens to this
+// process. For SMTP that is the "." that ends DATA, written to the socket:
+// once the kernel has it, the connection of even a killed process carries
+// it to the relay. answer then waits for the other side's verdict; nil
+// means it accepted the message.
+type handOff struct {
+	give   func() error
+	answer func() error
 }
 
 // permanentError marks a failure that retrying cannot fix (an address that

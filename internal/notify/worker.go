@@ -2,6 +2,7 @@ package notify
 
 import (
 	"context"
+	"errors"
 	"regexp"
 	"strings"
 	"sync"
@@ -260,37 +261,70 @@ func (s *Service) deliverShare(ctx context.Context, groups [][]store.Message) Su
 	return sum
 }
 
-// deliver sends m on ss and records its acceptance. The step from the
-// moment the server or gateway may have accepted the message to the record
-// is taken by one sender of the channel at a time (acceptMu): a crash then
-// finds at most one message of each channel accepted and not yet recorded,
-// so it is delivered again at most once. For email that step is only the
-// end of DATA, and the senders still work side by side on everything before
-// it. For SMS it is the whole request (a gateway may take the text before it
-// answers), so texts go out one after another: a gateway answers in a few
-// hundred milliseconds at most, far more than activation texts need, and a
-// webhook gateway also drops the rare second copy by its Idempotency-Key.
+// deliver sends m on ss and records its delivery.
 //
-// Between the acceptance and its record nothing runs but the record's one
-// statement: what it writes (the redacted bodies) is computed before, and
-// the store writes it without queueing for the write lock and, on
-// PostgreSQL, without waiting for its flush to disk (store.WithDeliveryRecord).
+// The record is written as soon as the message is handed over, before the
+// other side answers: for email, right after the "." that ends DATA is
+// written to the socket, and before the relay's 250. A crash before the
+// "." leaves the relay half a message, which it discards, and the message
+// is sent again; a crash after the record finds the message sent. Only a
+// crash in the few microseconds from the "." to the record's write
+// reaching the database sends a message twice (same Message-ID): a plain
+// SMTP relay takes no idempotency key, so the two events cannot be one.
+// The order needs the record to survive the process: on PostgreSQL the
+// record is one write to the server's socket, which the server carries out
+// even when the process dies right after (store.WithDeliveryRecord); on
+// SQLite the commit is in the database file before the call returns.
+//
+// When the relay then refuses the message (an answer other than 250), the
+// record is undone (reopened, refusedAfterRecord): a crash between the
+// record and that refusal is the one way a message could be lost, and it
+// needs a relay that takes the whole message and then refuses it in the
+// same moments as the process dies.
+//
+// The step from give to the record is taken by one sender of the channel
+// at a time (acceptMu): a crash then finds at most one message of each
+// channel given and not yet recorded. For SMS, give is the whole request
+// (a gateway may take the text before it answers), so texts go out one
+// after another: a gateway answers in a few hundred milliseconds at most,
+// far more than activation texts need, and a webhook gateway also drops
+// the rare second copy by its Idempotency-Key.
 func (s *Service) deliver(ctx context.Context, ss session, m store.Message) error {
-	commit, err := ss.prepare(ctx, m)
+	h, err := ss.prepare(ctx, m)
 	if err != nil {
 		return err
 	}
+	// Everything the record writes is computed before the hand-over.
 	sent := sentRecord{text: redactDelivered(m, m.BodyText), html: RedactLinks(m.BodyHTML)}
-	if mu := s.acceptMu[m.Channel]; mu != nil {
+	mu := s.acceptMu[m.Channel]
+	if mu != nil {
 		mu.Lock()
-		defer mu.Unlock()
 	}
-	if err := commit(); err != nil {
+	err = h.give()
+	recorded := err == nil && s.markSent(m, sent)
+	if mu != nil {
+		mu.Unlock()
+	}
+	if err != nil {
 		return err
 	}
-	s.markSent(m, sent)
+	if err := h.answer(); err != nil {
+		if recorded {
+			return refusedAfterRecord{err}
+		}
+		return err
+	}
+	s.log.Debug("outbox: sent", "id", m.ID, "channel", m.Channel, "intent", m.IntentKey, "attempt", m.Attempts)
 	return nil
 }
+
+// refusedAfterRecord is the relay's refusal of a message whose delivery
+// was already recorded (see deliver): markFailure reopens the message
+// rather than ending its claim, which the record ended.
+type refusedAfterRecord struct{ err error }
+
+func (e refusedAfterRecord) Error() string { return e.err.Error() }
+func (e refusedAfterRecord) Unwrap() error { return e.err }
 
 // sentRecord is what the outbox keeps of a delivered message's bodies.
 type sentRecord struct{ text, html string }
@@ -331,7 +365,9 @@ func recordCtx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), 15*time.Second)
 }
 
-func (s *Service) markSent(m store.Message, sent sentRecord) {
+// markSent records m as delivered and reports whether it did (the claim
+// was still held and the write went through).
+func (s *Service) markSent(m store.Message, sent sentRecord) bool {
 	ctx, cancel := recordCtx()
 	defer cancel()
 	ctx = store.WithDeliveryRecord(ctx)
@@ -347,12 +383,11 @@ func (s *Service) markSent(m store.Message, sent sentRecord) {
 	}
 	switch {
 	case err != nil:
-		s.log.Error("outbox: delivered but could not record it; it will be sent again after its lease", "id", m.ID, "intent", m.IntentKey, "err", err)
+		s.log.Error("outbox: could not record a delivery; once the server accepts the message, it is sent again after its lease", "id", m.ID, "intent", m.IntentKey, "err", err)
 	case !held:
 		s.log.Warn("outbox: delivered after the claim's lease ended", "id", m.ID, "intent", m.IntentKey)
-	default:
-		s.log.Debug("outbox: sent", "id", m.ID, "channel", m.Channel, "intent", m.IntentKey, "attempt", m.Attempts)
 	}
+	return err == nil && held
 }
 
 // markFailure schedules the retry of m, or gives up, and returns when the
@@ -365,7 +400,15 @@ func (s *Service) markFailure(m store.Message, cause error) (time.Time, bool) {
 	// Admins of every role read last_error, and the log is read widely:
 	// record only a redacted reason, never what the other side echoed.
 	msg := redactReason(cause)
-	if _, err := s.store.MarkMessageRetry(ctx, m.ID, *m.ClaimedUntil, next, msg, failed); err != nil {
+	var err error
+	if errors.As(cause, new(refusedAfterRecord)) {
+		// The record of the delivery came first: undo it, with the bodies
+		// as queued, since the record kept them without their links.
+		_, err = s.store.ReopenMessage(ctx, m.ID, next, m.BodyText, m.BodyHTML, msg, failed)
+	} else {
+		_, err = s.store.MarkMessageRetry(ctx, m.ID, *m.ClaimedUntil, next, msg, failed)
+	}
+	if err != nil {
 		s.log.Error("outbox: could not record a failed attempt", "id", m.ID, "err", err)
 	}
 	if failed {

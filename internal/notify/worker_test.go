@@ -383,6 +383,12 @@ func TestRetriesBackOffThenFailThenRetryNow(t *testing.T) {
 		if !strings.Contains(row.LastError, "451") || row.Attempts != attempt {
 			t.Fatalf("attempt %d: %+v", attempt, row)
 		}
+		// The delivery was recorded as the "." went out, before the 451:
+		// the refusal undid it, link and all, ready to be sent again.
+		if row.SentAt != nil || !strings.Contains(row.BodyText, "https://portal.example/enroll/tok0") ||
+			!strings.Contains(row.BodyHTML, "https://portal.example/enroll/tok0") {
+			t.Fatalf("attempt %d: the refused message is not as queued: sent at %v, text %q", attempt, row.SentAt, row.BodyText)
+		}
 		if attempt < 4 {
 			if row.Status != store.MessagePending || !row.NextAttemptAt.Equal(f.clock.Now().Add(Backoff(attempt))) {
 				t.Fatalf("attempt %d: %+v", attempt, row)
@@ -439,7 +445,8 @@ func TestRefusedAfterDataFailsAtOnce(t *testing.T) {
 		t.Fatalf("summary = %+v", sum)
 	}
 	row, _ := f.db.MessageByID(context.Background(), 2)
-	if row.Status != store.MessageFailed || row.Attempts != 1 || !strings.Contains(row.LastError, "554") {
+	if row.Status != store.MessageFailed || row.Attempts != 1 || !strings.Contains(row.LastError, "554") ||
+		row.SentAt != nil || !strings.Contains(row.BodyText, "https://portal.example/enroll/tok1") {
 		t.Errorf("refused row = %+v", row)
 	}
 	if len(srv.messages()) != 2 {
@@ -583,11 +590,12 @@ func TestSlowServerHandsBackWhatTheLeaseCannotCover(t *testing.T) {
 	assertDeliveredOnce(t, srv.messages(), want)
 }
 
-// TestCrashAfterAcceptResendsWithTheSameMessageID pins the one window the
-// notes in worker.go admit: the server accepted a message and the worker died
-// before recording it. The message is sent again after the lease, under the
-// same Message-ID, so a mailbox that collapses duplicates shows it once.
-func TestCrashAfterAcceptResendsWithTheSameMessageID(t *testing.T) {
+// TestCrashAfterGiveResendsWithTheSameMessageID pins the one window the
+// notes on deliver admit: the worker wrote the "." that ends DATA (and the
+// server accepted the message) and died before recording it. The message
+// is sent again after the lease, under the same Message-ID, so a mailbox
+// that collapses duplicates shows it once.
+func TestCrashAfterGiveResendsWithTheSameMessageID(t *testing.T) {
 	srv := newMailServer(t)
 	f := newFixture(t, Options{SMTPURL: srv.url("smtp"), Lease: time.Minute})
 	f.enqueueEmails(t, 1)
@@ -601,11 +609,14 @@ func TestCrashAfterAcceptResendsWithTheSameMessageID(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	commit, err := sess.prepare(ctx, claimed[0])
+	h, err := sess.prepare(ctx, claimed[0])
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := commit(); err != nil {
+	if err := h.give(); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.answer(); err != nil {
 		t.Fatal(err)
 	}
 	sess.close() // ...and the process dies here, before MarkMessageSent.

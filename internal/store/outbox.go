@@ -75,6 +75,13 @@ type OutboxWorkerQueries interface {
 	// with the error of the failed attempt; with failed it gives up instead
 	// (status failed). It reports false when the claim is no longer held.
 	MarkMessageRetry(ctx context.Context, id int64, claimedUntil, next time.Time, lastError string, failed bool) (bool, error)
+	// ReopenMessage undoes MarkMessageSent for a message the other side
+	// refused after its delivery was recorded (the worker records it as
+	// soon as it hands the message over, before the answer): pending again,
+	// due at next, with the bodies as queued and the refusal as its error;
+	// with failed it gives up instead. It reports false when the message is
+	// not marked sent.
+	ReopenMessage(ctx context.Context, id int64, next time.Time, bodyText, bodyHTML, lastError string, failed bool) (bool, error)
 	// ReleaseMessage hands back a claimed message that was not tried (the
 	// worker is stopping, or an earlier message to the same recipient must go
 	// first): pending again, due at due, the claim's attempt not counted.

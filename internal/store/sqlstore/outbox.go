@@ -110,6 +110,16 @@ func (s queries) MarkMessageRetry(ctx context.Context, id int64, claimedUntil, n
 		WHERE id = ? AND status = 'sending' AND claimed_until = ?`, status, unix(next), lastError, id, unix(claimedUntil))
 }
 
+func (s queries) ReopenMessage(ctx context.Context, id int64, next time.Time, bodyText, bodyHTML, lastError string, failed bool) (bool, error) {
+	status := store.MessagePending
+	if failed {
+		status = store.MessageFailed
+	}
+	return s.claimUpdate(ctx, "reopen message", `
+		UPDATE outbox SET status = ?, sent_at = NULL, next_attempt_at = ?, last_error = ?, body_text = ?, body_html = ?
+		WHERE id = ? AND status = 'sent'`, status, unix(next), lastError, bodyText, bodyHTML, id)
+}
+
 func (s queries) ReleaseMessage(ctx context.Context, id int64, claimedUntil, due time.Time) (bool, error) {
 	return s.claimUpdate(ctx, "release message", `
 		UPDATE outbox SET status = 'pending', claimed_until = NULL, claimed_by = NULL, next_attempt_at = ?, attempts = `+s.d.greatest("attempts - 1", "0")+`
