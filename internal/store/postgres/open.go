@@ -9,12 +9,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -327,36 +327,62 @@ func (c *conn) ExecContext(ctx context.Context, query string, args []driver.Name
 }
 
 // execRecord runs the write that records a delivery
-// (store.WithDeliveryRecord) in one round trip: its transaction's BEGIN,
-// the setting that lets its commit return before the flush to disk, the
-// statement and the COMMIT go to the server together, in one pipeline.
+// (store.WithDeliveryRecord) in one write to the server's socket: its
+// transaction's BEGIN, the setting that lets its commit return before the
+// flush to disk, the statement and the COMMIT go together, in one
+// pipeline. The statement goes as an unnamed one with its parameters in
+// text form, which the server types from their columns: pgx's cached
+// statements would first ask the server to describe a statement new to the
+// connection, a round trip before anything is written, and the time before
+// that write is the time in which a crash sends the message twice (see
+// notify's deliver). Once written, the server carries it out even if this
+// process dies at once.
 func (c *conn) execRecord(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
-	values := make([]any, len(args))
+	params := make([][]byte, len(args))
 	for i, a := range args {
-		values[i] = a.Value
+		p, err := textParam(a.Value)
+		if err != nil {
+			return nil, err
+		}
+		params[i] = p
 	}
-	b := &pgx.Batch{}
-	b.Queue("BEGIN")
-	b.Queue("SET LOCAL synchronous_commit = off")
-	b.Queue(query, values...)
-	b.Queue("COMMIT")
-	results := c.Conn.Conn().SendBatch(ctx, b)
-	var tag pgconn.CommandTag
-	var err error
-	for i := 0; i < b.Len() && err == nil; i++ {
-		var t pgconn.CommandTag
-		if t, err = results.Exec(); i == 2 {
-			tag = t
+	b := &pgconn.Batch{}
+	b.ExecParams("BEGIN", nil, nil, nil, nil)
+	b.ExecParams("SET LOCAL synchronous_commit = off", nil, nil, nil, nil)
+	b.ExecParams(query, params, nil, nil, nil)
+	b.ExecParams("COMMIT", nil, nil, nil, nil)
+	results, err := c.Conn.Conn().PgConn().ExecBatch(ctx, b).ReadAll()
+	c.commits.Add(1) // counted as a transaction's (countedTx)
+	for _, r := range results {
+		if err == nil {
+			err = r.Err
 		}
 	}
-	if cerr := results.Close(); err == nil {
-		err = cerr
+	if err == nil && len(results) != 4 {
+		err = fmt.Errorf("recording a delivery: %d results, want 4", len(results))
 	}
-	c.commits.Add(1) // counted as a transaction's (countedTx)
 	if err != nil {
 		return nil, c.rollback(ctx, err)
 	}
-	return driver.RowsAffected(tag.RowsAffected()), nil
+	return driver.RowsAffected(results[2].CommandTag.RowsAffected()), nil
+}
+
+// textParam is a statement parameter in PostgreSQL's text form, for
+// execRecord: the store's writes pass integers (Unix times, ids) and
+// strings.
+func textParam(v any) ([]byte, error) {
+	switch v := v.(type) {
+	case nil:
+		return nil, nil
+	case int64:
+		return strconv.AppendInt(nil, v, 10), nil
+	case string:
+		return []byte(v), nil
+	case bool:
+		return []byte(strconv.FormatBool(v)), nil
+	default:
+		return nil, fmt.Errorf("recording a delivery: a parameter of type %T", v)
+	}
 }
 
 func (c *conn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {

@@ -92,3 +92,48 @@ func TestOutboxClaimListAndRetry(t *testing.T) {
 		t.Errorf("MessageByID(99) = %v", err)
 	}
 }
+
+// TestOutboxReopenUndoesARecordedDelivery: the worker records a delivery as
+// it hands the message over, before the relay's answer; a refusal then
+// reopens the message with its bodies as queued (the record had removed
+// its links), pending again or failed, and only a message marked sent.
+func TestOutboxReopenUndoesARecordedDelivery(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	for i := 1; i <= 2; i++ {
+		m := store.Message{IntentKey: fmt.Sprintf("k%d", i), Channel: store.ChannelEmail, Recipient: fmt.Sprintf("r%d", i),
+			BodyText: "link https://portal.example/enroll/secret", BodyHTML: "<a>x</a>", NextAttemptAt: t0, CreatedAt: t0}
+		if ok, err := db.EnqueueMessage(ctx, &m); err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+	}
+	until := t0.Add(5 * time.Minute)
+	if got, err := db.ClaimMessages(ctx, "", []string{store.ChannelEmail}, t0, until, 10); err != nil || len(got) != 2 {
+		t.Fatalf("claimed %d, %v", len(got), err)
+	}
+	if ok, err := db.ReopenMessage(ctx, 1, t0.Add(time.Minute), "again", "", "451", false); err != nil || ok {
+		t.Fatalf("reopened a message that is not marked sent: %v %v", ok, err)
+	}
+	for id := int64(1); id <= 2; id++ {
+		if ok, err := db.MarkMessageSent(store.WithDeliveryRecord(ctx), id, until, t0, "link https://portal.example/[link removed after delivery]", ""); err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+	}
+	if ok, err := db.ReopenMessage(ctx, 1, t0.Add(time.Minute), "link https://portal.example/enroll/secret", "<a>x</a>", "smtp: 451", false); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if ok, err := db.ReopenMessage(ctx, 2, t0.Add(time.Minute), "link https://portal.example/enroll/secret", "<a>x</a>", "smtp: 554", true); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	pending, _ := db.MessageByID(ctx, 1)
+	if pending.Status != store.MessagePending || pending.SentAt != nil || !pending.NextAttemptAt.Equal(t0.Add(time.Minute)) ||
+		pending.BodyText != "link https://portal.example/enroll/secret" || pending.BodyHTML != "<a>x</a>" || pending.LastError != "smtp: 451" {
+		t.Errorf("reopened row = %+v", pending)
+	}
+	if failed, _ := db.MessageByID(ctx, 2); failed.Status != store.MessageFailed || failed.SentAt != nil || failed.LastError != "smtp: 554" {
+		t.Errorf("refused row = %+v", failed)
+	}
+	if got, err := db.ClaimMessages(ctx, "", []string{store.ChannelEmail}, t0.Add(time.Minute), until, 10); err != nil || len(got) != 1 || got[0].ID != 1 {
+		t.Errorf("after the reopen claimed %v, %v; want message 1 again", got, err)
+	}
+}

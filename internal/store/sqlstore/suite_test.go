@@ -42,6 +42,7 @@ var suite = map[string]func(*testing.T){
 	"TestGroupWritesWaitingWhileALoginWriteQueues":               TestGroupWritesWaitingWhileALoginWriteQueues,
 	"TestLoginSubjectAgreesWithTheSeparateReads":                 TestLoginSubjectAgreesWithTheSeparateReads,
 	"TestOutboxClaimListAndRetry":                                TestOutboxClaimListAndRetry,
+	"TestOutboxReopenUndoesARecordedDelivery":                    TestOutboxReopenUndoesARecordedDelivery,
 	"TestLoginCacheSeesThisProcessWritesAtOnce":                  TestLoginCacheSeesThisProcessWritesAtOnce,
 	"TestLoginCacheSeesAnotherProcessWritesAfterThePollInterval": TestLoginCacheSeesAnotherProcessWritesAfterThePollInterval,
 	"TestLoginCacheKeepsUsersAcrossAttemptCounters":              TestLoginCacheKeepsUsersAcrossAttemptCounters,
