@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"net/mail"
 	"strings"
 	"testing"
 	"time"
@@ -55,11 +53,11 @@ func TestTwoInstancesDeliverABulkEnrollmentsEmailsOnce(t *testing.T) {
 			// Same host: the survivor sees the killed process's lock go and
 			// takes its claims back at its next heartbeat (10 s).
 			deadline := time.Now().Add(90 * time.Second)
-			for distinctMessageIDs(t, inbox) < n && time.Now().Before(deadline) {
+			for inbox.DistinctMessageIDs() < n && time.Now().Before(deadline) {
 				time.Sleep(50 * time.Millisecond)
 			}
 			time.Sleep(time.Second) // anything sent twice would arrive by now
-			ids := distinctMessageIDs(t, inbox)
+			ids := inbox.DistinctMessageIDs()
 			dups := inbox.Count() - ids
 			perInstance := []int{strings.Count(c.Logs(0), `"msg":"outbox: sent"`), strings.Count(c.Logs(1), `"msg":"outbox: sent"`)}
 			t.Logf("%d emails: %d distinct at the relay, %d duplicate(s); sent by instance 0: %d, by instance 1: %d (killed after %d arrived)",
@@ -78,19 +76,4 @@ func TestTwoInstancesDeliverABulkEnrollmentsEmailsOnce(t *testing.T) {
 			}
 		})
 	}
-}
-
-// distinctMessageIDs counts the emails at the relay by Message-ID, which
-// a resend keeps.
-func distinctMessageIDs(t *testing.T, in *testkit.Inbox) int {
-	t.Helper()
-	ids := map[string]bool{}
-	for _, m := range in.Messages() {
-		msg, err := mail.ReadMessage(bytes.NewReader(m.Raw))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ids[msg.Header.Get("Message-Id")] = true
-	}
-	return len(ids)
 }

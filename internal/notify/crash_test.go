@@ -1,10 +1,8 @@
 package notify_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"net/mail"
 	"os"
 	"testing"
 	"time"
@@ -37,7 +35,7 @@ func TestKillDuringDeliveryDuplicatesAtMostOneAndDelaysNone(t *testing.T) {
 				s.SMTPURL, s.MailFrom = "smtp://"+inbox.Addr, "Example Org <portal@example.org>"
 			})
 			const n = 400
-			enqueue(t, p, n)
+			testkit.EnqueueEnrollmentEmails(t, p, 0, n)
 
 			child := testkit.StartWorkerChild(t, p, 0)
 			for deadline := time.Now().Add(time.Minute); inbox.Count() < 40*round && time.Now().Before(deadline); {
@@ -50,47 +48,16 @@ func TestKillDuringDeliveryDuplicatesAtMostOneAndDelaysNone(t *testing.T) {
 			}
 
 			restarted := time.Now()
-			restartAndDeliverAll(t, p, n)
+			testkit.DeliverAllAfterRestart(t, p, n)
 			took := time.Since(restarted)
-			ids := map[string]int{}
-			for _, m := range inbox.Messages() {
-				msg, err := mail.ReadMessage(bytes.NewReader(m.Raw))
-				if err != nil {
-					t.Fatal(err)
-				}
-				ids[msg.Header.Get("Message-Id")]++
-			}
-			dups := inbox.Count() - len(ids)
+			ids := inbox.DistinctMessageIDs()
+			dups := inbox.Count() - ids
 			t.Logf("killed after %d of %d delivered; %d duplicate(s); the rest delivered %.2f s after the restart",
 				atKill, n, dups, took.Seconds())
-			if len(ids) != n || dups > 1 {
-				t.Fatalf("%d distinct messages and %d duplicates at the SMTP server, want %d and at most 1", len(ids), dups, n)
+			if ids != n || dups > 1 {
+				t.Fatalf("%d distinct messages and %d duplicates at the SMTP server, want %d and at most 1", ids, dups, n)
 			}
 		})
-	}
-}
-
-// enqueue writes n enrollment emails to the outbox.
-func enqueue(t *testing.T, p *testkit.Portal, n int) {
-	t.Helper()
-	ctx := context.Background()
-	err := p.Store.InTx(ctx, func(q store.Queries) error {
-		org, err := p.Notify.Org(ctx, q)
-		if err != nil {
-			return err
-		}
-		for i := 0; i < n; i++ {
-			u := store.User{Username: fmt.Sprintf("user%03d", i), Email: fmt.Sprintf("user%03d@example.com", i)}
-			m := notify.EnrollmentEmail(org, u, fmt.Sprintf("%s/enroll/token%d", p.URL, i), p.Clock.Now().Add(time.Hour), nil)
-			m.IntentKey = notify.EnrollLinkIntent(int64(i+1), 1)
-			if _, err := notify.Enqueue(ctx, q, m, p.Clock.Now()); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -117,7 +84,7 @@ func TestKillDuringSMSDeliveryDuplicatesAtMostOne(t *testing.T) {
 				t.Fatalf("the child delivered all %d before it was killed", n)
 			}
 
-			restartAndDeliverAll(t, p, n)
+			testkit.DeliverAllAfterRestart(t, p, n)
 			intents := map[string]int{}
 			for _, m := range gateway.Received() {
 				intents[m.Intent]++
@@ -154,30 +121,5 @@ func enqueueSMS(t *testing.T, p *testkit.Portal, n int) {
 	})
 	if err != nil {
 		t.Fatal(err)
-	}
-}
-
-// restartAndDeliverAll starts p again after its worker was killed and
-// delivers until nothing is due; all n messages must then be sent, without
-// waiting out the dead process's claims (the restarted clock does not move).
-func restartAndDeliverAll(t *testing.T, p *testkit.Portal, n int) {
-	t.Helper()
-	again := testkit.Restart(t, p)
-	ctx := context.Background()
-	for {
-		sum, err := again.Notify.DeliverDue(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if sum.Claimed == 0 {
-			break
-		}
-	}
-	counts, err := again.Store.CountMessagesByStatus(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if counts[store.MessageSent] != n {
-		t.Fatalf("after the restart: %v, want all %d sent (a dead process's claims wait for their lease)", counts, n)
 	}
 }

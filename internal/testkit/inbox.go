@@ -205,3 +205,19 @@ func WithDelivery(in *Inbox, g *SMSGateway) Option {
 		}
 	}
 }
+
+// DistinctMessageIDs counts the emails that have arrived by their
+// Message-ID, which the outbox keeps when it sends a message again: Count
+// minus this is the number of emails that arrived twice.
+func (in *Inbox) DistinctMessageIDs() int {
+	in.t.Helper()
+	ids := map[string]bool{}
+	for _, m := range in.Messages() {
+		msg, err := mail.ReadMessage(bytes.NewReader(m.Raw))
+		if err != nil {
+			in.t.Fatal(err)
+		}
+		ids[msg.Header.Get("Message-Id")] = true
+	}
+	return len(ids)
+}
