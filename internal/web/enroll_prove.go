@@ -114,9 +114,7 @@ func (s *Server) EnrollProveSMSPOST(c *gin.Context) {
 			"We texted a 7-digit code to %s. It works once, for %d minutes: enter it above.",
 			maskedNumber(sent.Phone.Number), int(verify.SMSPasscodeTTL/time.Minute))})
 	case errors.As(err, &limit):
-		s.renderProve(c, http.StatusTooManyRequests, fmt.Sprintf(
-			"We already texted you %d codes in the last %d minutes, the most we send. Use one of them, or wait %s and ask again.",
-			factors.SMSSendLimit, int(factors.SMSSendWindow/time.Minute), waitMinutes(limit.RetryAfter)))
+		s.renderProve(c, http.StatusTooManyRequests, smsLimitMessage(limit))
 	case errors.Is(err, factors.ErrSMSNotAccepted), errors.Is(err, factors.ErrNoSMSPhone):
 		s.renderProve(c, http.StatusUnprocessableEntity,
 			"No phone on your account can be texted a code here. Enter the 6-digit code your authenticator app shows, or a 9-digit bypass code from your help desk.")
