@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,8 +31,8 @@ var portalBuild struct {
 	err      error
 }
 
-// portalExe builds ./portal (go build, with the go command that runs the
-// benchmarks when PATH has none) and returns the binary's path.
+// portalExe builds ./portal (go build, with the go command on PATH, as
+// make bench has it) and returns the binary's path.
 func portalExe(b *testing.B) string {
 	b.Helper()
 	p := &portalBuild
@@ -43,7 +42,8 @@ func portalExe(b *testing.B) string {
 		}
 		goTool, err := exec.LookPath("go")
 		if err != nil {
-			goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+			p.err = fmt.Errorf("the benchmark builds the portal command: %w", err)
+			return
 		}
 		p.exe = filepath.Join(p.dir, "portal")
 		if out, err := exec.Command(goTool, "build", "-o", p.exe, "enrollportal/portal").CombinedOutput(); err != nil {
