@@ -321,8 +321,12 @@ func liveHeap() uint64 {
 
 // residentBytes is the process's resident set size (VmRSS), 0 where
 // /proc does not tell.
-func residentBytes() uint64 {
-	status, err := os.ReadFile("/proc/self/status")
+func residentBytes() uint64 { return residentBytesOf("self") }
+
+// residentBytesOf is the resident set size of the process pid ("self" for
+// this one), 0 where /proc does not tell.
+func residentBytesOf(pid string) uint64 {
+	status, err := os.ReadFile("/proc/" + pid + "/status")
 	if err != nil {
 		return 0
 	}
@@ -366,15 +370,16 @@ func BenchmarkPreauthRESTv1(b *testing.B) {
 // preauthV2 builds duo_api_golang's Preauth request (a v2-signed form
 // POST) to the portal served by srv at host.
 func preauthV2(f *fixture, srv *httptest.Server, host string) func(i int) *http.Request {
-	return func(i int) *http.Request { return signedPreauthV2(f, srv, host, randomUser(i)) }
+	return func(i int) *http.Request { return signedPreauthV2(f, srv.URL, host, randomUser(i)) }
 }
 
-// signedPreauthV2 is the preauth of username.
-func signedPreauthV2(f *fixture, srv *httptest.Server, host, username string) *http.Request {
+// signedPreauthV2 is the preauth of username, to the portal at base
+// (http://HOST:PORT) signed for host.
+func signedPreauthV2(f *fixture, base, host, username string) *http.Request {
 	params := url.Values{"username": {username}, "ipaddr": {"10.0.0.1"}}
 	date := time.Now().UTC().Format(time.RFC1123Z)
 	sig := duo.Sign(duo.SigV2, f.authAPI.ClientSecret, duo.CanonV2(date, "POST", host, "/auth/v2/preauth", duo.CanonParams(params)))
-	req, _ := http.NewRequest("POST", srv.URL+"/auth/v2/preauth", strings.NewReader(params.Encode()))
+	req, _ := http.NewRequest("POST", base+"/auth/v2/preauth", strings.NewReader(params.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Date", date)
 	req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(f.authAPI.ClientID+":"+sig)))
@@ -426,5 +431,6 @@ func TestMain(m *testing.M) {
 		shared.app.Close()
 		os.RemoveAll(shared.dir)
 	}
+	removePortalBuild()
 	os.Exit(code)
 }
