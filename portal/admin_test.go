@@ -3,36 +3,27 @@ package main
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"enrollportal/internal/admin"
 	"enrollportal/internal/app"
 	"enrollportal/internal/audit"
-	"enrollportal/internal/config"
 )
 
-func runAdminCLI(t *testing.T, dir, stdin string, args ...string) (code int, stdout, stderr string) {
+// runAdminCLI runs a command on the files with stdin, as an operator
+// would at http://localhost:8080.
+func runAdminCLI(t *testing.T, files dbFiles, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	env := &cliEnv{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, getenv: func(k string) string {
-		switch k {
-		case "PORTAL_DB":
-			return filepath.Join(dir, "portal.db")
-		case "PORTAL_SECRET_KEY_FILE":
-			return filepath.Join(dir, "secret.key")
-		case "PORTAL_BASE_URL":
-			return "http://localhost:8080"
-		}
-		return ""
-	}}
+	vars := files.env("PORTAL_BASE_URL", "http://localhost:8080")
+	env := &cliEnv{stdin: strings.NewReader(stdin), stdout: &out, stderr: &errb, getenv: func(k string) string { return vars[k] }}
 	code = run(context.Background(), env, args)
 	return code, out.String(), errb.String()
 }
 
 func TestAdminAdd(t *testing.T) {
-	dir := t.TempDir()
+	files := newDBFiles(t)
 	cases := []struct {
 		name, stdin string
 		args        []string
@@ -49,7 +40,7 @@ func TestAdminAdd(t *testing.T) {
 		{"taken", "a long password\n", []string{"--email", "desk@example.org", "--role", "owner", "--password-stdin"}, 1, "already exists"},
 	}
 	for _, c := range cases {
-		code, stdout, stderr := runAdminCLI(t, dir, c.stdin, append([]string{"admin", "add"}, c.args...)...)
+		code, stdout, stderr := runAdminCLI(t, files, c.stdin, append([]string{"admin", "add"}, c.args...)...)
 		if code != c.code || !strings.Contains(stderr, c.stderr) {
 			t.Errorf("%s: exit %d, stderr %q; want %d and %q", c.name, code, stderr, c.code, c.stderr)
 		}
@@ -57,7 +48,7 @@ func TestAdminAdd(t *testing.T) {
 			t.Errorf("%s: stdout %q", c.name, stdout)
 		}
 	}
-	a, err := app.Open(context.Background(), config.Settings{DB: filepath.Join(dir, "portal.db"), SecretKeyFile: filepath.Join(dir, "secret.key"), BaseURL: "http://localhost:8080", LogLevel: "error"}, app.Options{LogOut: &bytes.Buffer{}})
+	a, err := app.Open(context.Background(), files.settings("http://localhost:8080"), app.Options{LogOut: &bytes.Buffer{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,8 +63,7 @@ func TestAdminAdd(t *testing.T) {
 }
 
 func TestOwnerSetupLinkPrintedOnceNoAdminExists(t *testing.T) {
-	dir := t.TempDir()
-	s := config.Settings{DB: filepath.Join(dir, "portal.db"), SecretKeyFile: filepath.Join(dir, "secret.key"), BaseURL: "http://localhost:8080", LogLevel: "error"}
+	s := newDBFiles(t).settings("http://localhost:8080")
 	a, err := app.Open(context.Background(), s, app.Options{LogOut: &bytes.Buffer{}})
 	if err != nil {
 		t.Fatal(err)
@@ -103,21 +93,21 @@ func TestOwnerSetupLinkPrintedOnceNoAdminExists(t *testing.T) {
 }
 
 func TestAdminSetPassword(t *testing.T) {
-	dir := t.TempDir()
-	if code, _, stderr := runAdminCLI(t, dir, "a long password\n", "admin", "add", "--email", "o@example.org", "--role", "owner", "--password-stdin"); code != 0 {
+	files := newDBFiles(t)
+	if code, _, stderr := runAdminCLI(t, files, "a long password\n", "admin", "add", "--email", "o@example.org", "--role", "owner", "--password-stdin"); code != 0 {
 		t.Fatalf("add: %d %s", code, stderr)
 	}
-	if code, _, stderr := runAdminCLI(t, dir, "another password\n", "admin", "set-password", "--email", "nobody@example.org", "--password-stdin"); code != 1 || !strings.Contains(stderr, "no such admin") {
+	if code, _, stderr := runAdminCLI(t, files, "another password\n", "admin", "set-password", "--email", "nobody@example.org", "--password-stdin"); code != 1 || !strings.Contains(stderr, "no such admin") {
 		t.Fatalf("unknown email: %d %q", code, stderr)
 	}
-	if code, _, stderr := runAdminCLI(t, dir, "short\n", "admin", "set-password", "--email", "o@example.org", "--password-stdin"); code != 1 || !strings.Contains(stderr, "at least 12 characters") {
+	if code, _, stderr := runAdminCLI(t, files, "short\n", "admin", "set-password", "--email", "o@example.org", "--password-stdin"); code != 1 || !strings.Contains(stderr, "at least 12 characters") {
 		t.Fatalf("short: %d %q", code, stderr)
 	}
-	code, stdout, stderr := runAdminCLI(t, dir, "another password\n", "admin", "set-password", "--email", "O@example.org", "--password-stdin")
+	code, stdout, stderr := runAdminCLI(t, files, "another password\n", "admin", "set-password", "--email", "O@example.org", "--password-stdin")
 	if code != 0 || !strings.Contains(stdout, "set a new password for o@example.org") {
 		t.Fatalf("set-password: %d %q %q", code, stdout, stderr)
 	}
-	a, err := app.Open(context.Background(), config.Settings{DB: filepath.Join(dir, "portal.db"), SecretKeyFile: filepath.Join(dir, "secret.key"), BaseURL: "http://localhost:8080", LogLevel: "error"}, app.Options{LogOut: &bytes.Buffer{}})
+	a, err := app.Open(context.Background(), files.settings("http://localhost:8080"), app.Options{LogOut: &bytes.Buffer{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,13 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
 	"enrollportal/internal/app"
-	"enrollportal/internal/config"
 )
 
 // runPortal runs a subcommand in-process with its own streams and settings.
@@ -35,8 +33,8 @@ func parseKeyValues(t *testing.T, out string) map[string]string {
 }
 
 func TestAppsAddPrintsCredentials(t *testing.T) {
-	dir := t.TempDir()
-	env := map[string]string{"PORTAL_DB": filepath.Join(dir, "portal.db"), "PORTAL_BASE_URL": "https://mfa.example.org:8443"}
+	files := newDBFiles(t)
+	env := files.env("PORTAL_BASE_URL", "https://mfa.example.org:8443")
 
 	code, out, errOut := runPortal(t, env, "apps", "add", "--name", "Wiki", "--kind", "web",
 		"--redirect-uri", "https://wiki.example.org/cb", "--redirect-uri", "http://localhost:3000/cb", "--new-user-policy", "allow")
@@ -71,8 +69,8 @@ func TestAppsAddPrintsCredentials(t *testing.T) {
 	}
 
 	// What was printed is what the portal holds.
-	s := config.Settings{DB: env["PORTAL_DB"], BaseURL: env["PORTAL_BASE_URL"], LogLevel: "info",
-		SecretKeyFile: filepath.Join(dir, "secret.key")}
+	s := files.settings(env["PORTAL_BASE_URL"])
+	s.LogLevel = "info"
 	a, err := app.Open(context.Background(), s, app.Options{LogOut: &bytes.Buffer{}})
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +96,7 @@ func TestAppsAddPrintsCredentials(t *testing.T) {
 }
 
 func TestAppsAddRejectsBadInput(t *testing.T) {
-	env := map[string]string{"PORTAL_DB": filepath.Join(t.TempDir(), "portal.db")}
+	env := newDBFiles(t).env()
 	tests := []struct {
 		name     string
 		args     []string
@@ -124,7 +122,7 @@ func TestAppsAddRejectsBadInput(t *testing.T) {
 }
 
 func TestAppsListAndDelete(t *testing.T) {
-	env := map[string]string{"PORTAL_DB": filepath.Join(t.TempDir(), "portal.db"), "PORTAL_BASE_URL": "https://mfa.example.org"}
+	env := newDBFiles(t).env("PORTAL_BASE_URL", "https://mfa.example.org")
 	if code, out, _ := runPortal(t, env, "apps", "list"); code != 0 || out != "" {
 		t.Fatalf("list with no applications: exit %d, %q", code, out)
 	}

@@ -2,26 +2,21 @@ package main
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"enrollportal/internal/audit"
 	"enrollportal/internal/store"
-	"enrollportal/internal/store/sqlite"
 )
 
 // seedAudit writes, beside recent records, three records older than 400
 // days and one as old whose repeats went on until yesterday (kept: its
 // latest event is recent: 36 hours ago).
-func seedAudit(t *testing.T, path string) {
+func seedAudit(t *testing.T, files dbFiles) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := files.open(t)
 	defer db.Close()
 	now := time.Now()
 	old := now.Add(-500 * 24 * time.Hour)
@@ -41,12 +36,9 @@ func seedAudit(t *testing.T, path string) {
 	}
 }
 
-func auditTargets(t *testing.T, path string) []string {
+func auditTargets(t *testing.T, files dbFiles) []string {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := files.open(t)
 	defer db.Close()
 	entries, err := db.SearchAudit(context.Background(), store.AuditFilter{Limit: 100})
 	if err != nil {
@@ -60,15 +52,15 @@ func auditTargets(t *testing.T, path string) []string {
 }
 
 func TestAuditPruneRemovesRecordsPastTheRetention(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "portal.db")
-	seedAudit(t, path)
-	env := map[string]string{"PORTAL_DB": path}
+	files := newDBFiles(t)
+	seedAudit(t, files)
+	env := files.env()
 
 	r := runCLI(t, env, "audit", "prune")
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "removed 3 audit records older than ") || !strings.Contains(r.stdout, "(retention 400d)") {
 		t.Fatalf("audit prune: %d %q %q", r.code, r.stdout, r.stderr)
 	}
-	got := strings.Join(auditTargets(t, path), " ")
+	got := strings.Join(auditTargets(t, files), " ")
 	for _, gone := range []string{":ua", ":ub", ":uc"} {
 		if strings.Contains(got, gone) {
 			t.Errorf("%s is older than 400 days but still there: %s", gone, got)
@@ -89,9 +81,9 @@ func TestAuditPruneRemovesRecordsPastTheRetention(t *testing.T) {
 }
 
 func TestServePrunesTheAuditLogOnItsOwn(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "portal.db")
-	seedAudit(t, path)
-	s := startServe(t, map[string]string{"PORTAL_DB": path, "PORTAL_ADDR": "127.0.0.1:0", "PORTAL_AUDIT_RETENTION": "30d"})
+	files := newDBFiles(t)
+	seedAudit(t, files)
+	s := startServe(t, files.env("PORTAL_ADDR", "127.0.0.1:0", "PORTAL_AUDIT_RETENTION", "30d"))
 	for deadline := time.Now().Add(20 * time.Second); !strings.Contains(s.logs.String(), "pruned the audit log"); {
 		if time.Now().After(deadline) {
 			t.Fatalf("no prune at start:\n%s", s.logs.String())
@@ -99,7 +91,7 @@ func TestServePrunesTheAuditLogOnItsOwn(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	s.stop()
-	got := strings.Join(auditTargets(t, path), " ")
+	got := strings.Join(auditTargets(t, files), " ")
 	if strings.Contains(got, ":ua") || !strings.Contains(got, ":ue") || !strings.Contains(got, audit.AuditPruned) {
 		t.Errorf("after serve's sweep: %s", got)
 	}

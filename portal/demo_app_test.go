@@ -8,7 +8,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -16,7 +15,6 @@ import (
 	"time"
 
 	"enrollportal/internal/app"
-	"enrollportal/internal/config"
 	"enrollportal/internal/store"
 	"enrollportal/internal/testkit"
 )
@@ -26,13 +24,12 @@ import (
 // does, and signs a bypass user in through it.
 func TestDemoAppRegistersItselfAndSignsInThroughThePortal(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	base := "http://localhost:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	settings := config.Settings{DB: filepath.Join(dir, "portal.db"), BaseURL: base, SecretKeyFile: filepath.Join(dir, "secret.key"), LogLevel: "error"}
+	settings := newDBFiles(t).settings(base)
 	a, err := app.Open(ctx, settings, app.Options{LogOut: io.Discard})
 	if err != nil {
 		t.Fatal(err)

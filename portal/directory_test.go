@@ -4,13 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"enrollportal/internal/directory"
 	"enrollportal/internal/store"
-	"enrollportal/internal/store/sqlite"
 	"enrollportal/internal/testkit"
 )
 
@@ -44,42 +42,42 @@ member: uid=ben,ou=people,dc=example,dc=org
 
 func TestDirectoryCLIAddAndSync(t *testing.T) {
 	ldapSrv := testkit.StartSlapd(t, cliFixture)
-	dir := t.TempDir()
+	files := newDBFiles(t)
 	add := func(name string) []string {
 		return []string{"directory", "add", name, "--kind", "openldap", "--url", ldapSrv.URL, "--bind-dn", ldapSrv.RootDN,
 			"--password-stdin", "--users-base", "ou=people,dc=example,dc=org", "--groups-base", "ou=groups,dc=example,dc=org", "--group", "vpn"}
 	}
-	if code, _, stderr := runAdminCLI(t, dir, ldapSrv.RootPW+"\n", "directory", "add", "corp", "--kind", "openldap", "--url", ldapSrv.URL, "--bind-dn", ldapSrv.RootDN); code != 2 || !strings.Contains(stderr, "--users-base are required") {
+	if code, _, stderr := runAdminCLI(t, files, ldapSrv.RootPW+"\n", "directory", "add", "corp", "--kind", "openldap", "--url", ldapSrv.URL, "--bind-dn", ldapSrv.RootDN); code != 2 || !strings.Contains(stderr, "--users-base are required") {
 		t.Fatalf("missing flags: %d %s", code, stderr)
 	}
-	if code, _, stderr := runAdminCLI(t, dir, ldapSrv.RootPW+"\n", add("corp")...); code != 0 {
+	if code, _, stderr := runAdminCLI(t, files, ldapSrv.RootPW+"\n", add("corp")...); code != 0 {
 		t.Fatalf("add: %d %s", code, stderr)
 	}
-	if code, _, stderr := runAdminCLI(t, dir, ldapSrv.RootPW+"\n", add("corp")...); code != 1 || !strings.Contains(stderr, "exists") {
+	if code, _, stderr := runAdminCLI(t, files, ldapSrv.RootPW+"\n", add("corp")...); code != 1 || !strings.Contains(stderr, "exists") {
 		t.Fatalf("add twice: %d %s", code, stderr)
 	}
 	want := "created=2\nupdated=0\ndisabled=0\nremoved=0\nphones=1\n"
-	code, stdout, stderr := runAdminCLI(t, dir, "", "directory", "sync", "corp", "--dry-run")
+	code, stdout, stderr := runAdminCLI(t, files, "", "directory", "sync", "corp", "--dry-run")
 	if code != 0 || stdout != want {
 		t.Fatalf("dry run: %d %q %s", code, stdout, stderr)
 	}
-	code, stdout, stderr = runAdminCLI(t, dir, "", "directory", "sync", "corp")
+	code, stdout, stderr = runAdminCLI(t, files, "", "directory", "sync", "corp")
 	if code != 0 || stdout != want {
 		t.Fatalf("sync: %d %q %s", code, stdout, stderr)
 	}
-	code, stdout, _ = runAdminCLI(t, dir, "", "directory", "sync", "corp")
+	code, stdout, _ = runAdminCLI(t, files, "", "directory", "sync", "corp")
 	if code != 0 || stdout != "created=0\nupdated=0\ndisabled=0\nremoved=0\nphones=0\n" {
 		t.Fatalf("second sync: %d %q", code, stdout)
 	}
 
-	if code, _, stderr := runAdminCLI(t, dir, "wrong password\n", add("wrong")...); code != 0 {
+	if code, _, stderr := runAdminCLI(t, files, "wrong password\n", add("wrong")...); code != 0 {
 		t.Fatalf("add wrong: %d %s", code, stderr)
 	}
-	code, _, stderr = runAdminCLI(t, dir, "", "directory", "sync", "wrong")
+	code, _, stderr = runAdminCLI(t, files, "", "directory", "sync", "wrong")
 	if code != 1 || !strings.Contains(stderr, "refused the bind DN or password") {
 		t.Fatalf("wrong password: %d %s", code, stderr)
 	}
-	if code, _, stderr := runAdminCLI(t, dir, "", "directory", "sync", "nope"); code != 1 || !strings.Contains(stderr, `no directory is named "nope"`) {
+	if code, _, stderr := runAdminCLI(t, files, "", "directory", "sync", "nope"); code != 1 || !strings.Contains(stderr, `no directory is named "nope"`) {
 		t.Fatalf("unknown directory: %d %s", code, stderr)
 	}
 }
@@ -88,7 +86,7 @@ func TestDirectoryCLIAddAndSync(t *testing.T) {
 // enrollment emails, the removal threshold and the mapping's overrides.
 func TestDirectoryCLIAddScheduleEmailsAndMapping(t *testing.T) {
 	ldapSrv := testkit.StartSlapd(t, cliFixture)
-	dir := t.TempDir()
+	files := newDBFiles(t)
 	add := func(name string, extra ...string) []string {
 		return append([]string{"directory", "add", name, "--kind", "openldap", "--url", ldapSrv.URL, "--bind-dn", ldapSrv.RootDN,
 			"--password-stdin", "--users-base", "ou=people,dc=example,dc=org", "--groups-base", "ou=groups,dc=example,dc=org", "--group", "vpn"}, extra...)
@@ -104,18 +102,16 @@ func TestDirectoryCLIAddScheduleEmailsAndMapping(t *testing.T) {
 		{[]string{"--phone-attr", "mobile phone"}, `--phone-attr: "mobile phone" is not an attribute name`},
 		{[]string{"--user-filter", "(uid=ann"}, `--user-filter: "(uid=ann" is not an LDAP filter`},
 	} {
-		if code, _, stderr := runAdminCLI(t, dir, ldapSrv.RootPW+"\n", add("bad", c.args...)...); code != 2 || !strings.Contains(stderr, c.want) {
+		if code, _, stderr := runAdminCLI(t, files, ldapSrv.RootPW+"\n", add("bad", c.args...)...); code != 2 || !strings.Contains(stderr, c.want) {
 			t.Fatalf("%v: %d %s", c.args, code, stderr)
 		}
 	}
-	code, _, stderr := runAdminCLI(t, dir, ldapSrv.RootPW+"\n", add("corp", "--every", "60", "--send-enrollment", "--removal-percent", "25",
+	code, _, stderr := runAdminCLI(t, files, ldapSrv.RootPW+"\n", add("corp", "--every", "60", "--send-enrollment", "--removal-percent", "25",
 		"--realname-attr", "sn", "--phone-attr", "telephoneNumber")...)
 	if code != 0 {
 		t.Fatalf("add: %d %s", code, stderr)
 	}
-	db, err := sqlite.Open(context.Background(), filepath.Join(dir, "portal.db"))
-	testkit.NoErr(t, err)
-	defer db.Close()
+	db := files.open(t)
 	d, err := db.DirectoryByName(context.Background(), "corp")
 	testkit.NoErr(t, err)
 	if _, err := db.DirectoryByName(context.Background(), "bad"); !errors.Is(err, store.ErrNotFound) {
@@ -129,7 +125,7 @@ func TestDirectoryCLIAddScheduleEmailsAndMapping(t *testing.T) {
 	}
 	// The mapping is what the sync reads: real names from sn, and no
 	// phones (ann's number is in mobile, which is not mapped).
-	code, stdout, stderr := runAdminCLI(t, dir, "", "directory", "sync", "corp")
+	code, stdout, stderr := runAdminCLI(t, files, "", "directory", "sync", "corp")
 	if code != 0 || stdout != "created=2\nupdated=0\ndisabled=0\nremoved=0\nphones=0\n" {
 		t.Fatalf("sync: %d %q %s", code, stdout, stderr)
 	}

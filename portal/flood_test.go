@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,7 +33,8 @@ func TestMain(m *testing.M) {
 }
 
 // startServeChild starts portal serve in a process of its own on a free
-// loopback port and waits until it answers. It returns the process and its
+// loopback port, on a new database of the backend under test, and waits
+// until it answers. It returns the process and its
 // base URL.
 func startServeChild(t *testing.T) (*os.Process, string) {
 	t.Helper()
@@ -49,9 +49,9 @@ func startServeChild(t *testing.T) (*os.Process, string) {
 	addr := ln.Addr().String()
 	ln.Close()
 	base := "http://localhost:" + strings.Split(addr, ":")[1] // WebAuthn wants a domain
-	dir := t.TempDir()
+	files := newDBFiles(t)
 	cmd := exec.Command(exe, "serve")
-	cmd.Env = append(os.Environ(), serveChildEnv+"=1", "PORTAL_DB="+filepath.Join(dir, "portal.db"), "PORTAL_ADDR="+addr,
+	cmd.Env = append(os.Environ(), serveChildEnv+"=1", "PORTAL_DB="+files.db, "PORTAL_SECRET_KEY_FILE="+files.key, "PORTAL_ADDR="+addr,
 		"PORTAL_BASE_URL="+base, "PORTAL_LOG_LEVEL=error")
 	var out testkit.SafeBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -23,8 +22,8 @@ func runCLI(t *testing.T, env map[string]string, args ...string) result {
 }
 
 func TestUsersAddAndEnrollLinkContract(t *testing.T) {
-	dir := t.TempDir()
-	env := map[string]string{"PORTAL_DB": filepath.Join(dir, "portal.db"), "PORTAL_BASE_URL": "https://mfa.example.com"}
+	files := newDBFiles(t)
+	env := files.env("PORTAL_BASE_URL", "https://mfa.example.com")
 
 	r := runCLI(t, env, "users", "add", "Alice", "--email", "alice@example.com", "--realname", "Alice Liddell")
 	if r.code != 0 || !strings.Contains(r.stdout, "created user alice") {
@@ -63,7 +62,7 @@ func TestUsersAddAndEnrollLinkContract(t *testing.T) {
 	}
 	// Flags after the positional argument work too, and the older link is
 	// said to stop working, on stderr.
-	second := runCLI(t, map[string]string{}, "enroll-link", "alice", "--db", env["PORTAL_DB"], "--base-url", "https://mfa.example.com")
+	second := runCLI(t, map[string]string{"PORTAL_SECRET_KEY_FILE": files.key}, "enroll-link", "alice", "--db", env["PORTAL_DB"], "--base-url", "https://mfa.example.com")
 	if second.code != 0 || second.stdout == first.stdout || !strings.Contains(second.stderr, "previous enrollment link") {
 		t.Fatalf("second link: %+v", second)
 	}

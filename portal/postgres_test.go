@@ -1,10 +1,13 @@
 package main
 
 import (
+	"database/sql"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"enrollportal/internal/testkit"
 )
@@ -37,5 +40,18 @@ func TestPostgresURLRunsTheCommands(t *testing.T) {
 	// The data is in PostgreSQL, not in a SQLite file beside the key.
 	if _, err := os.Stat(filepath.Join(dir, "portal.db")); !os.IsNotExist(err) {
 		t.Fatalf("a SQLite file appeared: %v", err)
+	}
+	// A schema version this portal does not have (another build migrated
+	// the database) is refused before anything is done.
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`INSERT INTO goose_db_version (version_id, is_applied) VALUES (2, true)`); err != nil {
+		t.Fatal(err)
+	}
+	if r := runCLI(t, env, "users", "add", "bob"); r.code != 1 || !strings.Contains(r.stderr, "schema version 2, which this portal does not have") {
+		t.Fatalf("users add on a database with an unknown schema version: %+v", r)
 	}
 }

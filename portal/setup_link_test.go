@@ -8,7 +8,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"testing"
 
@@ -86,8 +85,7 @@ func createOwnerAt(t *testing.T, srv *httptest.Server, path, email string) (open
 // second owner after the first had been made with a later one. Each start
 // now ends the links before it, and the first owner ends them all.
 func TestOnlyTheLastPrintedSetupLinkCreatesTheOnlyOwner(t *testing.T) {
-	dir := t.TempDir()
-	s := config.Settings{DB: filepath.Join(dir, "portal.db"), SecretKeyFile: filepath.Join(dir, "secret.key"), BaseURL: "http://localhost:8080", LogLevel: "error"}
+	s := newDBFiles(t).settings("http://localhost:8080")
 	first, old := startAndAnnounce(t, s)
 	first.Close()
 	a, newest := startAndAnnounce(t, s) // the second make run

@@ -242,6 +242,19 @@ func TestServeRefusesANewerDatabase(t *testing.T) {
 	serveMustRefuse(t, env, "schema version 99999", "this portal knows schema versions up to ", "newer than this portal")
 }
 
+// TestServeRefusesADatabaseWithAMigrationItLacks: a schema version below
+// the newest this portal knows but not one of its own (migrations are
+// numbered in tens, and helpers' numbers land out of order) means another
+// build migrated the database; it is refused as a newer one is.
+func TestServeRefusesADatabaseWithAMigrationItLacks(t *testing.T) {
+	env, dbPath, _ := newPortalFiles(t)
+	sqlExec(t, dbPath, `INSERT INTO goose_db_version (version_id, is_applied) VALUES (2, 1)`)
+	serveMustRefuse(t, env, "schema version 2, which this portal does not have", "this portal knows schema versions up to ")
+	if r := runCLI(t, env, "users", "add", "bob"); r.code != 1 || !strings.Contains(r.stderr, "schema version 2") {
+		t.Fatalf("users add on that database: %+v", r)
+	}
+}
+
 // makeReadOnly makes path (a file or a directory) read-only for the portal
 // until the test ends. As root, which permissions do not stop, it
 // bind-mounts path read-only over itself, so writes meet a read-only file

@@ -91,7 +91,7 @@ func BenchmarkPreauthDuringImport(b *testing.B) {
 					unknown := n%2 == 1
 					req := newReq(n)
 					if unknown {
-						req = signedPreauthV2(f, f.portal, f.host, fmt.Sprintf("ghost%04d", rand.IntN(1000)))
+						req = signedPreauthV2(f, f.portal.URL, f.host, fmt.Sprintf("ghost%04d", rand.IntN(1000)))
 					}
 					t0 := time.Now()
 					resp, err := client.Do(req)

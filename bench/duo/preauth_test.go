@@ -1,6 +1,7 @@
 package duo
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -179,13 +180,6 @@ func plainClient(conns int) *http.Client {
 	return &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}}
 }
 
-// tlsClient is a client of srv over TLS, keeping conns connections open.
-func tlsClient(srv *httptest.Server, conns int) *http.Client {
-	t := srv.Client().Transport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost, t.MaxConnsPerHost = conns, conns
-	return &http.Client{Transport: t}
-}
-
 // load sends n requests from workers goroutines and returns the throughput
 // and the 99th percentile latency. newReq builds request i.
 func load(b *testing.B, n int, newReq func(i int) *http.Request, check func(*http.Response, []byte) error) (rps float64, p99 time.Duration, cpuPerReq time.Duration) {
@@ -321,8 +315,12 @@ func liveHeap() uint64 {
 
 // residentBytes is the process's resident set size (VmRSS), 0 where
 // /proc does not tell.
-func residentBytes() uint64 {
-	status, err := os.ReadFile("/proc/self/status")
+func residentBytes() uint64 { return residentBytesOf("self") }
+
+// residentBytesOf is the resident set size of the process pid ("self" for
+// this one), 0 where /proc does not tell.
+func residentBytesOf(pid string) uint64 {
+	status, err := os.ReadFile("/proc/" + pid + "/status")
 	if err != nil {
 		return 0
 	}
@@ -366,19 +364,27 @@ func BenchmarkPreauthRESTv1(b *testing.B) {
 // preauthV2 builds duo_api_golang's Preauth request (a v2-signed form
 // POST) to the portal served by srv at host.
 func preauthV2(f *fixture, srv *httptest.Server, host string) func(i int) *http.Request {
-	return func(i int) *http.Request { return signedPreauthV2(f, srv, host, randomUser(i)) }
+	return func(i int) *http.Request { return signedPreauthV2(f, srv.URL, host, randomUser(i)) }
 }
 
-// signedPreauthV2 is the preauth of username.
-func signedPreauthV2(f *fixture, srv *httptest.Server, host, username string) *http.Request {
-	params := url.Values{"username": {username}, "ipaddr": {"10.0.0.1"}}
-	date := time.Now().UTC().Format(time.RFC1123Z)
-	sig := duo.Sign(duo.SigV2, f.authAPI.ClientSecret, duo.CanonV2(date, "POST", host, "/auth/v2/preauth", duo.CanonParams(params)))
-	req, _ := http.NewRequest("POST", srv.URL+"/auth/v2/preauth", strings.NewReader(params.Encode()))
+// signedPreauthV2 is the preauth of username, to the portal at base
+// (http://HOST:PORT) signed for host.
+func signedPreauthV2(f *fixture, base, host, username string) *http.Request {
+	body, date, authorization := signPreauthV2(f, host, username)
+	req, _ := http.NewRequest("POST", base+"/auth/v2/preauth", strings.NewReader(body))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Date", date)
-	req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(f.authAPI.ClientID+":"+sig)))
+	req.Header.Set("Authorization", authorization)
 	return req
+}
+
+// signPreauthV2 signs the preauth of username for host, as duo_api_golang
+// does: the form body and the Date and Authorization headers.
+func signPreauthV2(f *fixture, host, username string) (body, date, authorization string) {
+	params := url.Values{"username": {username}, "ipaddr": {"10.0.0.1"}}
+	date = time.Now().UTC().Format(time.RFC1123Z)
+	sig := duo.Sign(duo.SigV2, f.authAPI.ClientSecret, duo.CanonV2(date, "POST", host, "/auth/v2/preauth", duo.CanonParams(params)))
+	return params.Encode(), date, "Basic " + base64.StdEncoding.EncodeToString([]byte(f.authAPI.ClientID+":"+sig))
 }
 
 func checkPreauthV2(resp *http.Response, body []byte) error {
@@ -401,14 +407,33 @@ func BenchmarkPreauthAuthAPIv2(b *testing.B) {
 }
 
 // BenchmarkPreauthAuthAPIv2TLS is the same over TLS with 16 connections,
-// against the bare handler over TLS with 16 connections.
+// against the bare handler over TLS with 16 connections, both loaded by
+// rawLoad: every request (signed within the portal's five minutes of
+// clock skew) is built before the clock starts.
 func BenchmarkPreauthAuthAPIv2TLS(b *testing.B) {
 	f := getFixture(b)
 	n := requestsPerRun * b.N
+	portalReqs := make([]rawRequest, n)
+	bareReqs := make([]rawRequest, n)
+	for i := range n {
+		body, date, authorization := signPreauthV2(f, f.hostTLS, randomUser(i))
+		portalReqs[i] = buildRequest(f.hostTLS, "/auth/v2/preauth", body, "Date", date, "Authorization", authorization)
+		bareReqs[i] = buildRequest(strings.TrimPrefix(f.bareTLS.URL, "https://"), "/user", url.Values{"user": {randomUser(i)}}.Encode())
+	}
 	b.ResetTimer()
-	rps, p99, cpu := loadWith(b, tlsClient(f.portalTLS, tlsWorkers), tlsWorkers, n, preauthV2(f, f.portalTLS, f.hostTLS), checkPreauthV2)
+	rps, p99, cpu := rawLoad(b, f.portalTLS, tlsWorkers, portalReqs, func(status int, body []byte) error {
+		if status != http.StatusOK || !bytes.Contains(body, []byte(`"result":"auth"`)) {
+			return fmt.Errorf("preauth answered %d %q", status, body)
+		}
+		return nil
+	})
 	b.StopTimer()
-	bareRPS, bareP99, bareCPU := bareLoadOn(b, f.bareTLS, tlsClient(f.bareTLS, tlsWorkers), tlsWorkers, n)
+	bareRPS, bareP99, bareCPU := rawLoad(b, f.bareTLS, tlsWorkers, bareReqs, func(status int, _ []byte) error {
+		if status != http.StatusOK {
+			return fmt.Errorf("bare handler answered %d", status)
+		}
+		return nil
+	})
 	report(b, f, rps, p99, cpu, bareRPS, bareP99, bareCPU)
 }
 
@@ -426,5 +451,6 @@ func TestMain(m *testing.M) {
 		shared.app.Close()
 		os.RemoveAll(shared.dir)
 	}
+	removePortalBuild()
 	os.Exit(code)
 }

@@ -14,6 +14,7 @@ import (
 	"enrollportal/internal/org"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
+	"enrollportal/internal/text"
 	"enrollportal/internal/users"
 	"enrollportal/internal/verify"
 )
@@ -141,6 +142,9 @@ func (s *Service) prepare(ctx context.Context, n NewAdmin, now time.Time) (store
 	}
 	if a.Email == "" || users.ValidateEmail(a.Email) != nil {
 		return a, ErrInvalidEmail
+	}
+	if err := text.Check("name", a.Name); err != nil {
+		return a, err
 	}
 	if utf8.RuneCountInString(a.Name) > 200 {
 		return a, ErrNameTooLong

@@ -12,14 +12,14 @@ import (
 	"enrollportal/internal/audit"
 	"enrollportal/internal/directory"
 	"enrollportal/internal/store"
-	"enrollportal/internal/store/sqlite"
+	"enrollportal/internal/store/sqlstore"
 	"enrollportal/internal/testkit"
 )
 
 // adEnv is a portal database and a real Samba AD DC.
 type adEnv struct {
 	svc *directory.Service
-	db  *sqlite.DB
+	db  *sqlstore.DB
 	dc  *testkit.SambaDC
 }
 

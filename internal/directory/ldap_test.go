@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -17,8 +16,9 @@ import (
 	"enrollportal/internal/directory"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
-	"enrollportal/internal/store/sqlite"
+	"enrollportal/internal/store/sqlstore"
 	"enrollportal/internal/testkit"
+	"enrollportal/internal/testkit/testdb"
 )
 
 const fixture = testkit.SlapdOUs + `dn: cn=sync,dc=example,dc=org
@@ -85,7 +85,7 @@ member: UID=alice, ou=people,dc=example,dc=org
 
 type env struct {
 	svc   *directory.Service
-	db    *sqlite.DB
+	db    *sqlstore.DB
 	clock *clock.Fake
 	ldap  *testkit.Slapd
 }
@@ -96,16 +96,12 @@ func newEnv(t *testing.T, opts ...testkit.SlapdOption) *env {
 	return &env{svc: svc, db: db, clock: fc, ldap: testkit.StartSlapd(t, fixture, opts...)}
 }
 
-// newService is a directory service on a new portal database, with a fake
-// clock that starts at the wall clock's time, as the servers' entries are
-// stamped with it.
-func newService(t *testing.T) (*directory.Service, *sqlite.DB, *clock.Fake) {
+// newService is a directory service on a new portal database (SQLite, or
+// PostgreSQL under PORTAL_TEST_DB=postgres), with a fake clock that starts
+// at the wall clock's time, as the servers' entries are stamped with it.
+func newService(t *testing.T) (*directory.Service, *sqlstore.DB, *clock.Fake) {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "portal.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testdb.OpenNew(t)
 	box, err := secret.NewBox(secret.RandomKey())
 	if err != nil {
 		t.Fatal(err)
@@ -168,7 +164,7 @@ func counts(r directory.Result) string {
 	return strings.Join(parts, " ")
 }
 
-func groupNames(t *testing.T, db *sqlite.DB, userID int64) string {
+func groupNames(t *testing.T, db *sqlstore.DB, userID int64) string {
 	t.Helper()
 	gs, err := db.GroupsOfUser(context.Background(), userID)
 	if err != nil {

@@ -117,10 +117,16 @@ func (s *Service) ResumeAuthenticator(ctx context.Context, sub Subject, d PhoneD
 // It is not a guess and does not count as a wrong try.
 var ErrOlderSetup = errors.New("enroll: code from an older set-up")
 
+// challengeLister reads a username's challenges: the transaction a code
+// check runs in, or the store.
+type challengeLister interface {
+	ChallengesOfUsername(ctx context.Context, username string) ([]store.Challenge, error)
+}
+
 // fromOlderSetup reports whether code matches the secret of another stored
-// authenticator set-up of the same user than current.
-func (s *Service) fromOlderSetup(ctx context.Context, current store.Challenge, code string, now time.Time) (bool, error) {
-	all, err := s.store.ChallengesOfUsername(ctx, current.Username)
+// authenticator set-up of the same user than current, read through q.
+func (s *Service) fromOlderSetup(ctx context.Context, q challengeLister, current store.Challenge, code string, now time.Time) (bool, error) {
+	all, err := q.ChallengesOfUsername(ctx, current.Username)
 	if err != nil {
 		return false, fmt.Errorf("enroll: older set-ups: %w", err)
 	}
@@ -196,14 +202,26 @@ func (s *Service) ConfirmAuthenticator(ctx context.Context, sub Subject, challen
 		return store.Phone{}, err
 	}
 	code = verify.NormalizeCode(code)
+	// The owner's email about the new device is composed before the code
+	// is checked, so that the check itself stays quick: it runs inside the
+	// transaction that reserves the attempt (verify.CodeCheck.Decide).
+	var notice *deviceNotice
+	if sub.Exists() {
+		now := s.clock.Now()
+		n, err := s.deviceNotice(ctx, s.store, u, notify.DeviceAdded, PhoneLabel(authenticatorPhone(c, now)), now)
+		if err != nil {
+			return store.Phone{}, err
+		}
+		notice = &n
+	}
 	var ph store.Phone
-	match := func() (verify.Accept, error) {
+	decide := func(ctx context.Context, q challengeLister) (verify.Accept, error) {
 		now := s.clock.Now()
 		step, ok := verify.MatchTOTP(string(plain), code, now, 0)
 		if !ok {
 			// A code of a set-up the person left behind is a mix-up, not
 			// a guess: it is not counted (the attempt is given back).
-			older, err := s.fromOlderSetup(ctx, c, code, now)
+			older, err := s.fromOlderSetup(ctx, q, c, code, now)
 			if err != nil {
 				return nil, err
 			}
@@ -212,14 +230,6 @@ func (s *Service) ConfirmAuthenticator(ctx context.Context, sub Subject, challen
 			}
 			return nil, nil
 		}
-		var notice *deviceNotice
-		if sub.Exists() {
-			n, err := s.deviceNotice(ctx, s.store, u, notify.DeviceAdded, PhoneLabel(authenticatorPhone(c, now)), now)
-			if err != nil {
-				return nil, err
-			}
-			notice = &n
-		}
 		return func(ctx context.Context, q store.Queries) error {
 			var err error
 			ph, err = s.addAuthenticatorTx(ctx, q, sub, c, plain, step, now, notice)
@@ -227,9 +237,10 @@ func (s *Service) ConfirmAuthenticator(ctx context.Context, sub Subject, challen
 		}, nil
 	}
 	if sub.Exists() {
-		err = verify.CheckCode(ctx, s.store, s.clock, verify.CodeCheck{User: u, Who: sub.Who, WrongAction: audit.EnrollmentCodeFailed, Match: match})
+		err = verify.CheckCode(ctx, s.store, s.clock, verify.CodeCheck{User: u, Who: sub.Who, WrongAction: audit.EnrollmentCodeFailed,
+			Decide: func(ctx context.Context, q store.Queries) (verify.Accept, error) { return decide(ctx, q) }})
 	} else {
-		err = s.confirmWithoutAccount(ctx, match)
+		err = s.confirmWithoutAccount(ctx, func() (verify.Accept, error) { return decide(ctx, s.store) })
 	}
 	switch {
 	case err == nil:

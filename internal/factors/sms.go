@@ -141,15 +141,11 @@ func (s *Service) SendSMSPasscode(ctx context.Context, u store.User, methods []s
 	return sent, nil
 }
 
-// SendSMSPasscodeByName is SendSMSPasscode for a username typed on a page
-// that must not tell whether the username exists (the device page), under
-// the methods the global policy accepts (no application is in question):
-// an unknown user gets ErrNoSMSPhone, as a user without such a phone does.
+// SendSMSPasscodeByName is SendSMSPasscodeGlobal for a username typed on
+// a page that must not tell whether the username exists (the device
+// page): an unknown user gets ErrNoSMSPhone, as a user without such a
+// phone does.
 func (s *Service) SendSMSPasscodeByName(ctx context.Context, username string, who audit.Who) (SMSSent, error) {
-	methods, err := policy.OrganisationMethods(ctx, s.store)
-	if err != nil {
-		return SMSSent{}, fmt.Errorf("factors: send sms passcode: %w", err)
-	}
 	u, err := s.store.UserByUsername(ctx, username)
 	if errors.Is(err, store.ErrNotFound) {
 		return SMSSent{}, ErrNoSMSPhone
@@ -158,5 +154,35 @@ func (s *Service) SendSMSPasscodeByName(ctx context.Context, username string, wh
 		return SMSSent{}, fmt.Errorf("factors: send sms passcode: %w", err)
 	}
 	who.Name = u.Username
+	return s.SendSMSPasscodeGlobal(ctx, u, who)
+}
+
+// SendSMSPasscodeGlobal is SendSMSPasscode where no application is in
+// question (the device page, an enrollment link's proof step): under the
+// methods the global policy accepts, to u's first phone that takes texts.
+func (s *Service) SendSMSPasscodeGlobal(ctx context.Context, u store.User, who audit.Who) (SMSSent, error) {
+	methods, err := policy.OrganisationMethods(ctx, s.store)
+	if err != nil {
+		return SMSSent{}, fmt.Errorf("factors: send sms passcode: %w", err)
+	}
 	return s.SendSMSPasscode(ctx, u, methods, "", who)
+}
+
+// GlobalSMSPhone is the phone SendSMSPasscodeGlobal would text for the
+// user userID; ok is false when the global policy does not accept SMS or
+// the user has no phone that takes texts. Pages that know the user offer
+// "Text me a code" by it.
+func (s *Service) GlobalSMSPhone(ctx context.Context, userID int64) (phone store.Phone, ok bool, err error) {
+	methods, err := policy.OrganisationMethods(ctx, s.store)
+	if err != nil {
+		return store.Phone{}, false, fmt.Errorf("factors: sms phone: %w", err)
+	}
+	if !slices.Contains(methods, store.MethodSMS) {
+		return store.Phone{}, false, nil
+	}
+	phones, err := s.SMSPhonesOf(ctx, userID)
+	if err != nil || len(phones) == 0 {
+		return store.Phone{}, false, err
+	}
+	return phones[0], true, nil
 }

@@ -7,20 +7,16 @@ import (
 	"time"
 
 	"enrollportal/internal/clock"
-	"enrollportal/internal/store/sqlite"
+	"enrollportal/internal/testkit/testdb"
 )
 
-// startTwo starts two instances on one database, as two portal processes
-// sharing it would.
+// startTwo starts two instances on one database (SQLite, or PostgreSQL
+// under PORTAL_TEST_DB=postgres), as two portal processes sharing it would.
 func startTwo(t *testing.T) (a, b *Instance, c *clock.Fake) {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "portal.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := testdb.OpenNew(t)
 	c = clock.NewFake(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	start := func() *Instance {
 		in, err := Start(ctx, Options{Store: db, Clock: c, Dir: filepath.Join(dir, "instances")})

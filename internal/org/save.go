@@ -11,6 +11,7 @@ import (
 
 	"enrollportal/internal/audit"
 	"enrollportal/internal/store"
+	"enrollportal/internal/text"
 )
 
 // Limits of the settings an admin types in.
@@ -32,13 +33,19 @@ var (
 // (org_name, activation_hours, message_header).
 func CheckForm(name, activationHours, messageHeader string) map[string]error {
 	problems := map[string]error{}
-	if n := utf8.RuneCountInString(name); n == 0 || n > MaxNameLength {
+	// Both are shown on every page and start every message: stored text
+	// follows the one rule (package text), whatever path it came in by.
+	if err := text.Check("organisation name", name); err != nil {
+		problems["org_name"] = err
+	} else if n := utf8.RuneCountInString(name); n == 0 || n > MaxNameLength {
 		problems["org_name"] = ErrName
 	}
 	if h, err := strconv.Atoi(activationHours); err != nil || h < 1 || h > MaxActivationHours {
 		problems["activation_hours"] = ErrActivationHours
 	}
-	if utf8.RuneCountInString(messageHeader) > MaxMessageHeaderLength || strings.ContainsAny(messageHeader, "\r\n") {
+	if err := text.Check("header line", messageHeader); err != nil {
+		problems["message_header"] = err
+	} else if utf8.RuneCountInString(messageHeader) > MaxMessageHeaderLength || strings.ContainsAny(messageHeader, "\r\n") {
 		problems["message_header"] = ErrMessageHeader
 	}
 	return problems

@@ -11,6 +11,7 @@ import (
 	"enrollportal/internal/audit"
 	"enrollportal/internal/secret"
 	"enrollportal/internal/store"
+	"enrollportal/internal/text"
 )
 
 // Kinds of change to access that are previewed before they are saved.
@@ -86,7 +87,9 @@ type Change struct {
 func CheckPolicy(p store.Policy) FieldErrors {
 	errs := FieldErrors{}
 	if !p.IsGlobal {
-		if n := utf8.RuneCountInString(strings.TrimSpace(p.Name)); n == 0 || n > MaxPolicyName {
+		if err := text.Check("policy name", p.Name); err != nil {
+			errs["name"] = err
+		} else if n := utf8.RuneCountInString(strings.TrimSpace(p.Name)); n == 0 || n > MaxPolicyName {
 			errs["name"] = ErrPolicyName
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"enrollportal/internal/audit"
 	"enrollportal/internal/clock"
@@ -49,7 +50,7 @@ type LockoutStore interface {
 // any other error rolls the transaction back and gives the attempt back.
 type Accept func(ctx context.Context, q store.Queries) error
 
-// CodeCheck is one look at a code a user typed.
+// CodeCheck is one look at a code a user typed. It has Match or Decide.
 type CodeCheck struct {
 	User store.User
 	Who  audit.Who
@@ -57,22 +58,35 @@ type CodeCheck struct {
 	WrongAction string
 	// Match compares the code with what it should be. It returns the
 	// writes of a right code, or nil for a wrong one; an error means the
-	// code could not be checked.
+	// code could not be checked. It runs between the transaction that
+	// reserves the attempt and the one that settles it, so it may take its
+	// time (open secrets, read the database).
 	Match func() (Accept, error)
+	// Decide is Match for a comparison that is quick and reads the
+	// database only through q: it runs inside the one transaction that
+	// reserves the attempt and settles it, right after the reservation, so
+	// a check costs one write transaction instead of two or three (the
+	// transaction is shared with other writers, which wait for it: Decide
+	// must never block). An error rolls the reservation back with
+	// everything else: the attempt is given back.
+	Decide func(ctx context.Context, q store.Queries) (Accept, error)
 }
 
-// CheckCode runs cc.Match as one counted attempt of cc.User, and is the only
-// way a user's code is checked. The attempt is reserved first, by a
-// conditional update of the failure count that refuses once MaxFailures
-// attempts are counted or the user is locked out (ErrLockedOut), so that
-// concurrent guesses cannot check more codes than the limit, however many
-// arrive at once. A right code clears the count in the transaction of its
-// Accept, unless the user was locked out meanwhile (ErrLockedOut: nothing
-// is written). A wrong one keeps its count, is audited under
-// cc.WrongAction, and locks the user out when the count has reached
-// MaxFailures; it returns *WrongCodeError or ErrLockedOut. An attempt that
-// could not be checked (an error) is given back.
+// CheckCode runs cc.Match (or cc.Decide) as one counted attempt of
+// cc.User, and is the only way a user's code is checked. The attempt is
+// reserved first, by a conditional update of the failure count that refuses
+// once MaxFailures attempts are counted or the user is locked out
+// (ErrLockedOut), so that concurrent guesses cannot check more codes than
+// the limit, however many arrive at once. A right code clears the count in
+// the transaction of its Accept, unless the user was locked out meanwhile
+// (ErrLockedOut: nothing is written). A wrong one keeps its count, is
+// audited under cc.WrongAction, and locks the user out when the count has
+// reached MaxFailures; it returns *WrongCodeError or ErrLockedOut. An
+// attempt that could not be checked (an error) is given back.
 func CheckCode(ctx context.Context, st LockoutStore, c clock.Clock, cc CodeCheck) error {
+	if cc.Decide != nil {
+		return checkCodeInOneTx(ctx, st, c, cc)
+	}
 	var n int
 	var ok bool
 	err := st.InGroupTx(ctx, func(q store.Queries) error {
@@ -115,6 +129,99 @@ func CheckCode(ctx context.Context, st LockoutStore, c clock.Clock, cc CodeCheck
 	return recordWrongCode(ctx, st, c, cc, n)
 }
 
+// errRefused leaves the transaction of a refused reservation, which wrote
+// nothing.
+var errRefused = errors.New("verify: attempt refused")
+
+// checkCodeInOneTx is CheckCode with cc.Decide: reservation, comparison
+// and settling in one transaction. The reservation is still the first
+// statement and the comparison only runs when it was granted; the writer
+// runs one transaction at a time (SQLite's one writer, PostgreSQL's write
+// lock: Dialect.BeginWrite), so the count each reservation reads includes
+// every attempt before it, settled or not.
+func checkCodeInOneTx(ctx context.Context, st LockoutStore, c clock.Clock, cc CodeCheck) error {
+	now := c.Now()
+	var wrong bool
+	var failures int
+	var status string
+	err := st.InGroupTx(ctx, func(q store.Queries) error {
+		wrong = false
+		n, ok, err := q.ReserveUserAttempt(ctx, cc.User.ID, MaxFailures)
+		if err != nil {
+			return fmt.Errorf("verify: reserve attempt: %w", err)
+		}
+		if !ok {
+			return errRefused
+		}
+		accept, err := cc.Decide(ctx, q)
+		if err != nil {
+			return err
+		}
+		if accept != nil {
+			cleared, err := q.PassUserAttempt(ctx, cc.User.ID)
+			if err != nil {
+				return err
+			}
+			if !cleared {
+				return ErrLockedOut
+			}
+			return accept(ctx, q)
+		}
+		wrong = true
+		failures, status, err = failAttemptTx(ctx, q, cc, n, now)
+		return err
+	})
+	switch {
+	case errors.Is(err, errRefused):
+		return ErrLockedOut
+	case errors.Is(err, ErrWrongCode):
+		// The code matched but was spent by a concurrent check first: the
+		// rollback gave the attempt back and undid the Accept's writes, so
+		// count it as the wrong code it is, in a transaction of its own.
+		return recordWrongCodeAgain(ctx, st, c, cc)
+	case err != nil:
+		return err
+	case !wrong:
+		return nil // a right code
+	}
+	return wrongCodeResult(failures, status)
+}
+
+// recordWrongCodeAgain reserves an attempt and settles it as a wrong code,
+// for a right code that turned out to be a replay.
+func recordWrongCodeAgain(ctx context.Context, st LockoutStore, c clock.Clock, cc CodeCheck) error {
+	now := c.Now()
+	var failures int
+	var status string
+	err := st.InGroupTx(ctx, func(q store.Queries) error {
+		n, ok, err := q.ReserveUserAttempt(ctx, cc.User.ID, MaxFailures)
+		if err != nil {
+			return fmt.Errorf("verify: reserve attempt: %w", err)
+		}
+		if !ok {
+			return errRefused
+		}
+		failures, status, err = failAttemptTx(ctx, q, cc, n, now)
+		return err
+	})
+	if errors.Is(err, errRefused) {
+		return ErrLockedOut
+	}
+	if err != nil {
+		return err
+	}
+	return wrongCodeResult(failures, status)
+}
+
+// wrongCodeResult is CheckCode's answer to a wrong code that left the count
+// at failures and the user in status.
+func wrongCodeResult(failures int, status string) error {
+	if status == store.StatusLockedOut {
+		return ErrLockedOut
+	}
+	return &WrongCodeError{Remaining: max(MaxFailures-failures, 0)}
+}
+
 // recordWrongCode settles attempt n of cc as a wrong code and writes its
 // audit records in a transaction of its own (so that they stick even though
 // the caller's attempt failed).
@@ -123,27 +230,33 @@ func recordWrongCode(ctx context.Context, st LockoutStore, c clock.Clock, cc Cod
 	var failures int
 	var status string
 	err := st.InGroupTx(ctx, func(q store.Queries) error {
-		var lockedNow bool
 		var err error
-		failures, status, lockedNow, err = q.FailUserAttempt(ctx, cc.User.ID, MaxFailures, now)
-		if err != nil {
-			return fmt.Errorf("verify: record failure: %w", err)
-		}
-		if err := q.InsertAudit(ctx, audit.Entry(now, cc.Who, cc.WrongAction, audit.TargetUser, cc.User.Username,
-			map[string]any{"failures": n})); err != nil {
-			return err
-		}
-		if lockedNow {
-			return q.InsertAudit(ctx, audit.Entry(now, cc.Who, audit.UserLockedOut, audit.TargetUser, cc.User.Username,
-				map[string]any{"failures": failures}))
-		}
-		return nil
+		failures, status, err = failAttemptTx(ctx, q, cc, n, now)
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	if status == store.StatusLockedOut {
-		return ErrLockedOut
+	return wrongCodeResult(failures, status)
+}
+
+// failAttemptTx settles reserved attempt n of cc as a wrong code in q, with
+// its audit record, and the lockout's when it locked the user out. It
+// returns the count and the user's status after it.
+func failAttemptTx(ctx context.Context, q store.Queries, cc CodeCheck, n int, now time.Time) (int, string, error) {
+	failures, status, lockedNow, err := q.FailUserAttempt(ctx, cc.User.ID, MaxFailures, now)
+	if err != nil {
+		return 0, "", fmt.Errorf("verify: record failure: %w", err)
 	}
-	return &WrongCodeError{Remaining: max(MaxFailures-failures, 0)}
+	if err := q.InsertAudit(ctx, audit.Entry(now, cc.Who, cc.WrongAction, audit.TargetUser, cc.User.Username,
+		map[string]any{"failures": n})); err != nil {
+		return 0, "", err
+	}
+	if lockedNow {
+		if err := q.InsertAudit(ctx, audit.Entry(now, cc.Who, audit.UserLockedOut, audit.TargetUser, cc.User.Username,
+			map[string]any{"failures": failures})); err != nil {
+			return 0, "", err
+		}
+	}
+	return failures, status, nil
 }

@@ -119,6 +119,10 @@ type devicesProvePage struct {
 // steps hang (templates/_prove.html).
 func (devicesProvePage) ProveBase() string { return devicesPath + "/prove" }
 
+// SMSTo is "": the device page never says where, or whether, a text goes,
+// since the username typed may not exist (templates/_prove.html).
+func (devicesProvePage) SMSTo() string { return "" }
+
 // DevicesProveGET asks for a code, or the security key.
 func (s *Server) DevicesProveGET(c *gin.Context) {
 	s.renderDevicesProve(c, http.StatusOK, "")

@@ -2,13 +2,16 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"enrollportal/internal/enroll"
+	"enrollportal/internal/factors"
 	"enrollportal/internal/verify"
 	"enrollportal/internal/web/render"
 )
@@ -51,10 +54,17 @@ func (s *Server) proveFirst(c *gin.Context, e *enrollment) bool {
 }
 
 type provePage struct {
-	E     *enrollment
-	Error string
-	Key   bool // the user has a security key to prove with
+	E      *enrollment
+	Error  string
+	Notice string
+	Key    bool // the user has a security key to prove with
+	// SMS is the masked number "Text me a code" texts (the global policy
+	// accepts SMS and the user has a phone that takes texts), else "".
+	SMS string
 }
+
+// SMSTo says where "Text me a code" texts (templates/_prove.html).
+func (p provePage) SMSTo() string { return p.SMS }
 
 // ProveBase is where the proof's code form posts and its security-key
 // steps hang (templates/_prove.html).
@@ -67,14 +77,54 @@ func (s *Server) EnrollProveGET(c *gin.Context) {
 }
 
 func (s *Server) renderProve(c *gin.Context, status int, msg string) {
-	e := currentEnrollment(c)
-	f, err := s.enroll.FactorsOf(c.Request.Context(), e.Subject.User.ID)
+	s.renderProvePage(c, status, provePage{Error: msg})
+}
+
+func (s *Server) renderProvePage(c *gin.Context, status int, p provePage) {
+	p.E = currentEnrollment(c)
+	ctx := c.Request.Context()
+	f, err := s.enroll.FactorsOf(ctx, p.E.Subject.User.ID)
 	if err != nil {
 		s.serverError(c, err)
 		return
 	}
-	s.render(c, status, viewEnrollProve, Page{Title: "Confirm it's you", Help: helpEnroll,
-		Data: provePage{E: e, Error: msg, Key: len(f.SecurityKeys) > 0}})
+	phone, texts, err := s.factors.GlobalSMSPhone(ctx, p.E.Subject.User.ID)
+	if err != nil {
+		s.serverError(c, err)
+		return
+	}
+	p.Key = len(f.SecurityKeys) > 0
+	if texts {
+		p.SMS = maskedNumber(phone.Number)
+	}
+	s.render(c, status, viewEnrollProve, Page{Title: "Confirm it's you", Help: helpEnroll, Data: p})
+}
+
+// EnrollProveSMSPOST texts a passcode to the user's phone for the proof,
+// as the device page does (the same send limit, outbox and audit record),
+// and shows the proof step again, saying where it went. The link names
+// the user, so the page may say what happened.
+func (s *Server) EnrollProveSMSPOST(c *gin.Context) {
+	e := currentEnrollment(c)
+	sent, err := s.factors.SendSMSPasscodeGlobal(c.Request.Context(), e.Subject.User, e.Subject.Who)
+	var limit *factors.SMSLimitError
+	switch {
+	case err == nil:
+		s.renderProvePage(c, http.StatusOK, provePage{Notice: fmt.Sprintf(
+			"We texted a 7-digit code to %s. It works once, for %d minutes: enter it above.",
+			maskedNumber(sent.Phone.Number), int(verify.SMSPasscodeTTL/time.Minute))})
+	case errors.As(err, &limit):
+		s.renderProve(c, http.StatusTooManyRequests, smsLimitMessage(limit))
+	case errors.Is(err, factors.ErrSMSNotAccepted), errors.Is(err, factors.ErrNoSMSPhone):
+		s.renderProve(c, http.StatusUnprocessableEntity,
+			"No phone on your account can be texted a code here. Enter the 6-digit code your authenticator app shows, or a 9-digit bypass code from your help desk.")
+	case errors.Is(err, factors.ErrSMSUserBlocked):
+		// Disabled or locked out since the page was shown: the step
+		// itself says so.
+		s.redirect(c, e.stepPath("prove"))
+	default:
+		s.serverError(c, err)
+	}
 }
 
 // proveKeySession names the session value holding the sealed WebAuthn
@@ -179,7 +229,7 @@ func (s *Server) EnrollProvePOST(c *gin.Context) {
 	e := currentEnrollment(c)
 	code := verify.NormalizeCode(c.PostForm("code"))
 	if !verify.ValidPasscodeShape(code) {
-		s.renderProve(c, http.StatusUnprocessableEntity, "Enter the 6-digit code your authenticator app shows now, or a 9-digit bypass code.")
+		s.renderProve(c, http.StatusUnprocessableEntity, "Enter the 6-digit code your authenticator app shows now, a 7-digit code we texted you, or a 9-digit bypass code.")
 		return
 	}
 	_, err := s.enroll.ProvePasscode(c.Request.Context(), e.Subject.User, code, e.Subject.Who)

@@ -8,6 +8,7 @@ func (s *Server) enrollRoutes(pages *gin.RouterGroup) {
 	s.EnrollSteps(link)
 	link.GET("/prove", s.EnrollProveGET)
 	link.POST("/prove", s.EnrollProvePOST)
+	link.POST("/prove/sms", s.EnrollProveSMSPOST)
 	link.POST("/prove/key/options", s.EnrollProveKeyOptionsPOST)
 	link.POST("/prove/key/verify", s.EnrollProveKeyVerifyPOST)
 	pages.POST("/enroll/:token/renew", s.EnrollRenewPOST)

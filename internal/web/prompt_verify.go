@@ -85,14 +85,20 @@ func (s *Server) PromptSMSPOST(c *gin.Context) {
 	case err == nil:
 		s.renderPasscodePage(c, http.StatusOK, "", true)
 	case errors.As(err, &limit):
-		s.renderPasscode(c, http.StatusTooManyRequests, fmt.Sprintf(
-			"We already texted you %d codes in the last %d minutes, the most we send. Use one of them, or wait %s and ask again.",
-			factors.SMSSendLimit, int(factors.SMSSendWindow/time.Minute), waitMinutes(limit.RetryAfter)))
+		s.renderPasscode(c, http.StatusTooManyRequests, smsLimitMessage(limit))
 	case errors.Is(err, factors.ErrSMSNotAccepted), errors.Is(err, factors.ErrNoSMSPhone), errors.Is(err, factors.ErrSMSUserBlocked):
 		s.redirect(c, promptPath(c, ""))
 	default:
 		s.serverError(c, err)
 	}
+}
+
+// smsLimitMessage says that the send limit of texts is reached, and how
+// long until the next may be asked for; nothing was sent.
+func smsLimitMessage(limit *factors.SMSLimitError) string {
+	return fmt.Sprintf(
+		"We already texted you %d codes in the last %d minutes, the most we send. Use one of them, or wait %s and ask again.",
+		factors.SMSSendLimit, int(factors.SMSSendWindow/time.Minute), waitMinutes(limit.RetryAfter))
 }
 
 // waitMinutes says a wait in whole minutes, rounded up.

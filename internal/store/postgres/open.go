@@ -212,15 +212,10 @@ func migrate(ctx context.Context, db *sql.DB) error {
 // ErrNewerSchema means the database was written by a newer portal.
 var ErrNewerSchema = errors.New("postgres: database schema is newer than this portal")
 
-// checkSchemaVersion refuses a database whose schema is newer than the
-// newest migration this binary has.
+// checkSchemaVersion refuses a database that has applied a migration this
+// binary does not have (sqlstore.SchemaVersionError).
 func checkSchemaVersion(ctx context.Context, db *sql.DB, provider *goose.Provider) error {
-	var known int64
-	for _, s := range provider.ListSources() {
-		known = max(known, s.Version)
-	}
-	var current sql.NullInt64
-	err := db.QueryRowContext(ctx, `SELECT MAX(version_id) FROM goose_db_version WHERE is_applied`).Scan(&current)
+	applied, err := sqlstore.AppliedSchemaVersions(ctx, db)
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == "42P01" { // undefined_table: a new database
 		return nil
@@ -228,12 +223,11 @@ func checkSchemaVersion(ctx context.Context, db *sql.DB, provider *goose.Provide
 	if err != nil {
 		return fmt.Errorf("postgres: read schema version: %w", err)
 	}
-	if current.Int64 > known {
-		return fmt.Errorf("%w: the database is at schema version %d, and this portal knows schema versions up to %d. "+
-			"Run the portal version that last used this database, or restore a backup taken before the upgrade",
-			ErrNewerSchema, current.Int64, known)
+	var known []int64
+	for _, s := range provider.ListSources() {
+		known = append(known, s.Version)
 	}
-	return nil
+	return sqlstore.SchemaVersionError(ErrNewerSchema, applied, known)
 }
 
 // connector hands out connections that take the store's `?` queries.

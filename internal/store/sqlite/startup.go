@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/pressly/goose/v3"
+
+	"enrollportal/internal/store/sqlstore"
 )
 
 // ErrNewerSchema means the database was written by a newer portal: its
@@ -67,13 +69,9 @@ func writeProblem(err error) string {
 	}
 }
 
-// checkSchemaVersion refuses a database whose schema is newer than the
-// newest migration this binary has.
+// checkSchemaVersion refuses a database that has applied a migration this
+// binary does not have (sqlstore.SchemaVersionError).
 func checkSchemaVersion(ctx context.Context, db *sql.DB, provider *goose.Provider) error {
-	var known int64
-	for _, s := range provider.ListSources() {
-		known = max(known, s.Version)
-	}
 	var exists int
 	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'goose_db_version'`).Scan(&exists); err != nil {
 		return fmt.Errorf("sqlite: read schema version: %w", err)
@@ -81,16 +79,15 @@ func checkSchemaVersion(ctx context.Context, db *sql.DB, provider *goose.Provide
 	if exists == 0 {
 		return nil // a new database
 	}
-	var current sql.NullInt64
-	if err := db.QueryRowContext(ctx, `SELECT MAX(version_id) FROM goose_db_version WHERE is_applied`).Scan(&current); err != nil {
+	applied, err := sqlstore.AppliedSchemaVersions(ctx, db)
+	if err != nil {
 		return fmt.Errorf("sqlite: read schema version: %w", err)
 	}
-	if current.Int64 > known {
-		return fmt.Errorf("%w: the database is at schema version %d, and this portal knows schema versions up to %d. "+
-			"Run the portal version that last used this database, or restore a backup taken before the upgrade",
-			ErrNewerSchema, current.Int64, known)
+	var known []int64
+	for _, s := range provider.ListSources() {
+		known = append(known, s.Version)
 	}
-	return nil
+	return sqlstore.SchemaVersionError(ErrNewerSchema, applied, known)
 }
 
 // writeCheckWait bounds how long /readyz waits for the write lock.

@@ -59,6 +59,7 @@ var suite = map[string]func(*testing.T){
 	"TestLoneWriteWaitsForAnotherProcessWriteLock":               TestLoneWriteWaitsForAnotherProcessWriteLock,
 	"TestHasFactorReadsOnlyTheUsersOwnPhones":                    TestHasFactorReadsOnlyTheUsersOwnPhones,
 	"TestLoginCacheEntriesReadBackExactly":                       TestLoginCacheEntriesReadBackExactly,
+	"TestEnrollmentLinkAndUserReadsBoth":                         TestEnrollmentLinkAndUserReadsBoth,
 }
 
 // runners are the tests that run the suite, not part of it.

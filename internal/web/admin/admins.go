@@ -10,6 +10,7 @@ import (
 
 	"enrollportal/internal/admin"
 	"enrollportal/internal/store"
+	"enrollportal/internal/text"
 	"enrollportal/internal/web/render"
 )
 
@@ -61,7 +62,7 @@ func (s *Section) AdminAdminsPOST(c *gin.Context) {
 		return
 	case errors.Is(err, admin.ErrInvalidEmail), errors.Is(err, admin.ErrEmailTaken):
 		page.Errors["email"] = sentence(err)
-	case errors.Is(err, admin.ErrNameTooLong):
+	case errors.Is(err, admin.ErrNameTooLong), errors.Is(err, text.ErrInvalid):
 		page.Errors["name"] = sentence(err)
 	case errors.Is(err, admin.ErrInvalidRole):
 		page.Errors["role"] = "Choose one of the roles."

@@ -13,6 +13,7 @@ import (
 	"enrollportal/internal/admin"
 	"enrollportal/internal/enroll"
 	"enrollportal/internal/store"
+	"enrollportal/internal/text"
 	"enrollportal/internal/web/render"
 )
 
@@ -346,7 +347,7 @@ func (s *Section) AdminSetupPOST(c *gin.Context) {
 			return
 		case errors.Is(err, admin.ErrInvalidEmail), errors.Is(err, admin.ErrEmailTaken):
 			f.Errors["email"] = sentence(err)
-		case errors.Is(err, admin.ErrNameTooLong):
+		case errors.Is(err, admin.ErrNameTooLong), errors.Is(err, text.ErrInvalid):
 			f.Errors["name"] = sentence(err)
 		default:
 			s.ServerError(c, err)
