@@ -31,7 +31,9 @@ type EnrollmentLinkQueries interface {
 	// EnrollmentLinkAndUser finds a link by its token's hash together with
 	// its user, in one narrow read: the landing page's only query. The link
 	// comes without its hash and salt; the user with its identity and status
-	// (ID, Key, Username, RealName, Email, Status, FailedAttempts) only.
+	// (ID, Key, Username, RealName, Email, Status, FailedAttempts) only. A
+	// store may answer the user from the cache that LoginSubjectByUsername
+	// uses: FailedAttempts may then be older.
 	EnrollmentLinkAndUser(ctx context.Context, hash []byte) (EnrollmentLink, User, error)
 	EnrollmentLinkByID(ctx context.Context, id int64) (EnrollmentLink, error)
 	// LatestEnrollmentLink is the user's newest link, whatever its state.

@@ -40,7 +40,8 @@ func (s queries) EnrollmentLinkByHash(ctx context.Context, hash []byte) (store.E
 // where a statement costs no round trip, the user is a second statement by
 // primary key: the join cost about 60 us of CPU against 28 us for the two
 // statements (bench/enroll's landing page, whose busiest query this is),
-// most of it in the driver's handling of the joined row.
+// most of it in the driver's handling of the joined row; outside a
+// transaction the user comes from the login cache when it holds them.
 func (s queries) EnrollmentLinkAndUser(ctx context.Context, hash []byte) (store.EnrollmentLink, store.User, error) {
 	var l store.EnrollmentLink
 	var u store.User
@@ -61,11 +62,18 @@ func (s queries) EnrollmentLinkAndUser(ctx context.Context, hash []byte) (store.
 			FROM enrollment_links l `+s.d.indexedBy("enrollment_links_token_covering")+`
 			WHERE l.token_hash = ?`, hash).Scan(&l.ID, &u.ID, &created, &expires, &sent, &used, &revoked)
 		if err == nil {
-			// A user deleted in between took the link with them (ON DELETE
-			// CASCADE): ErrNotFound, as for an unknown link.
-			err = s.q.QueryRowContext(ctx, `
-				SELECT user_key, username, realname, email, status, failed_attempts FROM users WHERE id = ?`, u.ID).Scan(
-				&u.Key, &u.Username, &u.RealName, &u.Email, &u.Status, &u.FailedAttempts)
+			if cached, ok := s.cachedUser(ctx, u.ID); ok {
+				// The login cache forgets a user at any change to their
+				// status or identity, as for a login.
+				u.Key, u.Username, u.RealName, u.Email, u.Status, u.FailedAttempts =
+					cached.Key, cached.Username, cached.RealName, cached.Email, cached.Status, cached.FailedAttempts
+			} else {
+				// A user deleted in between took the link with them (ON
+				// DELETE CASCADE): ErrNotFound, as for an unknown link.
+				err = s.q.QueryRowContext(ctx, `
+					SELECT user_key, username, realname, email, status, failed_attempts FROM users WHERE id = ?`, u.ID).Scan(
+					&u.Key, &u.Username, &u.RealName, &u.Email, &u.Status, &u.FailedAttempts)
+			}
 		}
 	}
 	l.UserID = u.ID

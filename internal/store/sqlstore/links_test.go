@@ -28,6 +28,10 @@ func TestEnrollmentLinkAndUserReadsBoth(t *testing.T) {
 	if err := db.CreateEnrollmentLink(ctx, &l); err != nil {
 		t.Fatal(err)
 	}
+	// Once a login has read her, the user may come from the login cache.
+	if _, err := db.LoginSubjectByUsername(ctx, "anna"); err != nil {
+		t.Fatal(err)
+	}
 	gotL, gotU, err := db.EnrollmentLinkAndUser(ctx, l.TokenHash)
 	if err != nil {
 		t.Fatal(err)
@@ -41,8 +45,8 @@ func TestEnrollmentLinkAndUserReadsBoth(t *testing.T) {
 		t.Errorf("user = %+v, want %+v", gotU, u)
 	}
 
-	// The user's status is read as it is now: a disabled user's link shows
-	// them disabled.
+	// The user's status is read as it is now, cache or not: a disabled
+	// user's link shows them disabled.
 	u.Status = store.StatusDisabled
 	if err := db.UpdateUser(ctx, u, false); err != nil {
 		t.Fatal(err)

@@ -340,6 +340,25 @@ func (c *loginCache) get(username string) (store.LoginSubject, bool, uint64) {
 	return ls, true, gen
 }
 
+// userByID answers the user of id from the cache, when kept.
+func (c *loginCache) userByID(id int64) (store.User, bool) {
+	c.mu.Lock()
+	name, ok := c.names[id]
+	var packed []byte
+	if ok {
+		packed, ok = c.entries[name]
+	}
+	c.mu.Unlock()
+	if !ok {
+		return store.User{}, false
+	}
+	ls, err := unpackLoginSubject(packed)
+	if err != nil || ls.User.ID != id {
+		return store.User{}, false
+	}
+	return ls.User, true
+}
+
 // put keeps ls, loaded after get answered gen, unless something was
 // forgotten since: the load may predate that change.
 func (c *loginCache) put(gen uint64, ls store.LoginSubject) {

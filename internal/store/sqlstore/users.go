@@ -149,6 +149,16 @@ func (s queries) LoginSubjectByUsername(ctx context.Context, username string) (s
 	return ls, err
 }
 
+// cachedUser answers the user of id from the login cache, outside a
+// transaction and once the cache has seen every commit before (sync), as
+// LoginSubjectByUsername does; ok false means: read the table.
+func (s queries) cachedUser(ctx context.Context, id int64) (store.User, bool) {
+	if s.login == nil || !s.login.users || s.tx != nil || s.login.sync(ctx) != nil {
+		return store.User{}, false
+	}
+	return s.login.userByID(id)
+}
+
 // loadLoginSubject reads LoginSubjectByUsername's answer from the tables.
 func (s queries) loadLoginSubject(ctx context.Context, username string) (store.LoginSubject, error) {
 	var out store.LoginSubject
