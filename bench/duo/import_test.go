@@ -58,8 +58,7 @@ func BenchmarkPreauthDuringImport(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		plan := filepath.Join(f.dir, "imports", fmt.Sprintf("bench-plan-%d", i))
-		checked, err := f.app.Importer.Check(ctx, src, importer.ModeUpsert, plan)
+		plan, checked, err := f.app.Importer.Check(ctx, src, importer.ModeUpsert)
 		src.Close()
 		if err != nil || checked.ErrorCount > 0 {
 			b.Fatalf("check: %v (%+v)", err, checked.Errors)
