@@ -2,6 +2,7 @@ package importer
 
 import (
 	"bytes"
+	"compress/flate"
 	"context"
 	"encoding/gob"
 	"encoding/json"
@@ -29,20 +30,32 @@ const planChunkRows = applyBatch
 
 // planWriter writes a plan's rows to the database as the check finds them,
 // a chunk at a time. Each chunk is a gob stream of its own, so that a job
-// can start reading at any chunk.
+// can start reading at any chunk, compressed (flate, fastest): a 100,000-row
+// plan is 17 MB as gob and 2.5 MB compressed, and with the 17 MB going
+// through the database the import measured about a fifth slower than with
+// the plan in a file, compressed as fast (bench/bulk BenchmarkImport100k).
 type planWriter struct {
 	st     Store
 	planID int64
 	seq    int
 	rows   int
 	buf    bytes.Buffer
+	zw     *flate.Writer
 	enc    *gob.Encoder
 }
 
 func (w *planWriter) add(ctx context.Context, row *planRow) error {
 	if w.enc == nil {
 		w.buf.Reset()
-		w.enc = gob.NewEncoder(&w.buf)
+		if w.zw == nil {
+			var err error
+			if w.zw, err = flate.NewWriter(&w.buf, flate.BestSpeed); err != nil {
+				return err
+			}
+		} else {
+			w.zw.Reset(&w.buf)
+		}
+		w.enc = gob.NewEncoder(w.zw)
 	}
 	if err := w.enc.Encode(row); err != nil {
 		return err
@@ -57,6 +70,9 @@ func (w *planWriter) add(ctx context.Context, row *planRow) error {
 func (w *planWriter) flush(ctx context.Context) error {
 	if w.rows == 0 {
 		return nil
+	}
+	if err := w.zw.Close(); err != nil {
+		return err
 	}
 	if err := w.st.AddImportPlanChunk(ctx, w.planID, w.seq, w.buf.Bytes()); err != nil {
 		return err
@@ -92,7 +108,7 @@ func (r *planReader) next(ctx context.Context, q store.ImportPlanQueries) (planR
 		if err != nil {
 			return row, err
 		}
-		r.dec = gob.NewDecoder(bytes.NewReader(data))
+		r.dec = gob.NewDecoder(flate.NewReader(bytes.NewReader(data)))
 		// After a restart the cursor may fall inside a chunk: pass the
 		// rows of it already applied.
 		for i := 0; i < skip; i++ {
