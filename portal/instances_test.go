@@ -42,6 +42,10 @@ type cluster struct {
 	Proxy  *roundRobin
 	procs  []*instanceProc
 	env    []string
+	// keyFile is the key the handle wrote; keyPerInstance gives each
+	// instance a copy in a directory of its own, as on separate machines.
+	keyFile        string
+	keyPerInstance bool
 }
 
 // instanceProc is one `portal serve` process.
@@ -57,6 +61,11 @@ type clusterOption func(*cluster)
 
 // withInbox delivers the instances' emails to in.
 func withInbox(in *testkit.Inbox) clusterOption { return func(c *cluster) { c.Inbox = in } }
+
+// withKeyPerInstance gives each instance its own copy of the key file, in a
+// directory of its own (as on separate machines), rather than one shared
+// path, so that nothing kept beside the key file is shared.
+func withKeyPerInstance() clusterOption { return func(c *cluster) { c.keyPerInstance = true } }
 
 // newCluster starts n instances on the database db (a SQLite file path, or
 // a database URL) behind the proxy.
@@ -77,6 +86,7 @@ func newCluster(t *testing.T, db string, n int, opts ...clusterOption) *cluster 
 	c.Host = "localhost:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	c.URL = "https://" + c.Host
 	keyFile := filepath.Join(dir, "secret.key")
+	c.keyFile = keyFile
 	// The handle opens (and migrates) the database and writes the key file
 	// first, so the instances start on a ready database with the same key.
 	c.Handle = testkit.New(t, testkit.WithBaseURL(c.URL), func(s *config.Settings) {
@@ -121,6 +131,18 @@ func (c *cluster) startInstance(t *testing.T) *instanceProc {
 	ln.Close()
 	p.cmd = exec.Command(exe, "serve")
 	p.cmd.Env = append(c.env, "PORTAL_ADDR="+p.addr)
+	if c.keyPerInstance {
+		key, err := os.ReadFile(c.keyFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		own := filepath.Join(t.TempDir(), "secret.key")
+		if err := os.WriteFile(own, key, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		// The last of duplicate variables wins (os/exec).
+		p.cmd.Env = append(p.cmd.Env, "PORTAL_SECRET_KEY_FILE="+own)
+	}
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -81,7 +81,7 @@ func importChild(dir string) error {
 		return err
 	}
 	defer db.Close()
-	svc := importer.New(db, clock.Real{}, dir, jobs.New(jobs.Options{Store: db, Owner: "bench"}))
+	svc := importer.New(db, clock.Real{}, jobs.New(jobs.Options{Store: db, Owner: "bench"}))
 
 	// Sample the Go heap while the import runs.
 	done := make(chan struct{})
@@ -119,9 +119,8 @@ func importChild(dir string) error {
 		return err
 	}
 	defer f.Close()
-	plan := filepath.Join(dir, "plan")
 	start, cpu0 := time.Now(), cpuTime()
-	checked, err := svc.Check(ctx, f, importer.ModeUpsert, plan)
+	plan, checked, err := svc.Check(ctx, f, importer.ModeUpsert)
 	if err != nil || checked.ErrorCount > 0 {
 		return fmt.Errorf("check: %v (%+v)", err, checked.Errors)
 	}

@@ -154,14 +154,9 @@ func Open(ctx context.Context, s config.Settings, o Options) (*App, error) {
 	a.Factors.UseSMS(a.Org.Name, a.Notify.Wake)
 	a.Bulk = bulk.New(bulk.Options{Store: a.Store, Enroll: a.Enroll, Clock: a.Clock, OrgName: a.Org.Name, Jobs: a.Jobs})
 	a.Directories.Bulk = a.Bulk
-	// Import uploads wait between preview and apply beside the database,
-	// not in a shared temporary directory.
-	importDir := filepath.Join(s.DataDir(), "imports")
-	if err := os.MkdirAll(importDir, 0o700); err != nil {
-		a.Store.Close()
-		return nil, fmt.Errorf("app: import directory: %w", err)
-	}
-	a.Importer = importer.New(a.Store, a.Clock, importDir, a.Jobs)
+	// The plans of checked import files wait for their apply in the
+	// database, where every instance finds them.
+	a.Importer = importer.New(a.Store, a.Clock, a.Jobs)
 	if a.Prompt, err = prompt.New(prompt.Options{Store: a.Store, Clock: a.Clock, Secrets: a.Apps, Usage: a.Apps, BaseURL: s.BaseURL}); err != nil {
 		a.Store.Close()
 		return nil, fmt.Errorf("app: %w", err)

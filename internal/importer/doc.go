@@ -6,9 +6,11 @@
 // users. It never sends a message.
 //
 // The file is streamed, never held in memory: a first pass validates every
-// line against the database and writes a compact plan of the changes to a
-// temporary file; only when no line has an error does a second pass apply
-// the plan, as a job (package jobs): steps of 250 lines, each one short
+// line against the database and writes a compact plan of the changes to the
+// database, in chunks of a job step's rows, under an id whose hash alone is
+// stored (so any instance can apply a plan another checked, and any
+// instance's job runner can run the import); only when no line has an error
+// does a second pass apply the plan, as a job (package jobs): steps of 250 lines, each one short
 // transaction committed with the job's progress, so that logins never wait
 // long behind an import and a crash never applies a line twice. An import
 // cut off by a crash goes on at the next start; until it is done the admin

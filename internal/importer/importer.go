@@ -4,11 +4,9 @@ import (
 	"bufio"
 	"context"
 	"encoding/csv"
-	"encoding/gob"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 
@@ -71,27 +69,29 @@ func (s *Summary) addError(line int, reason string) {
 }
 
 // Store is what an import uses of the database outside its job's steps:
-// the indexes its check pass reads, the phone region setting, and the job.
+// the indexes its check pass reads, the phone region setting, the plans of
+// checked files, and the job (created in one transaction with the taking
+// of its plan).
 type Store interface {
 	store.JobQueries
 	store.ImportQueries
+	store.ImportPlanQueries
 	store.GroupQueries
 	store.SettingQueries
+	store.Transactor
 }
 
 // Service runs imports.
 type Service struct {
-	store   Store
-	clock   clock.Clock
-	tempDir string
-	jobs    *jobs.Runner
+	store Store
+	clock clock.Clock
+	jobs  *jobs.Runner
 }
 
-// New returns a Service that keeps its plan files in tempDir ("" for the
-// system's temporary directory) and applies imports as jobs of r, with
-// which it registers its kind.
-func New(st Store, c clock.Clock, tempDir string, r *jobs.Runner) *Service {
-	s := &Service{store: st, clock: c, tempDir: tempDir, jobs: r}
+// New returns a Service that keeps the plans of checked files in st and
+// applies imports as jobs of r, with which it registers its kind.
+func New(st Store, c clock.Clock, r *jobs.Runner) *Service {
+	s := &Service{store: st, clock: c, jobs: r}
 	r.Register(JobKind, jobs.Kind{Open: s.openApply, Finished: s.applyFinished, Describe: describe})
 	return s
 }
@@ -112,7 +112,7 @@ type planRow struct {
 }
 
 // planPhone is a checked phone. Its fields are flat and exported because
-// the plan file is gob-encoded, which skips unexported fields.
+// the plan's chunks are gob-encoded, which skips unexported fields.
 type planPhone struct {
 	Number, Extension, Type, Platform string
 	TypeGiven, PlatformGiven          bool
@@ -128,86 +128,20 @@ func (s *Service) Preview(ctx context.Context, src io.Reader, mode Mode) (Summar
 // job, in the caller's goroutine). With errors it returns the summary and
 // ErrHasErrors, and nothing changes.
 func (s *Service) Apply(ctx context.Context, src io.Reader, mode Mode, who audit.Who) (Summary, error) {
-	f, err := os.CreateTemp(s.tempDir, "portal-import-plan-*")
-	if err != nil {
-		return Summary{}, fmt.Errorf("importer: plan file: %w", err)
-	}
-	f.Close()
-	defer RemovePlan(f.Name())
-	sum, err := s.Check(ctx, src, mode, f.Name())
+	id, sum, err := s.Check(ctx, src, mode)
 	if err != nil || sum.ErrorCount > 0 {
 		if err == nil {
 			err = ErrHasErrors
 		}
 		return sum, err
 	}
-	return s.ApplyPlan(ctx, f.Name(), who)
-}
-
-// Check checks the file like Preview and, when no line has an error, writes
-// the plan of its changes to planPath (and its summary beside it) for
-// ApplyPlan, so that applying does not read and check the file again. With
-// errors no plan is left behind.
-func (s *Service) Check(ctx context.Context, src io.Reader, mode Mode, planPath string) (Summary, error) {
-	f, err := os.OpenFile(planPath, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return Summary{}, fmt.Errorf("importer: plan file: %w", err)
-	}
-	w := bufio.NewWriterSize(f, 256<<10)
-	sum, err := s.check(ctx, src, mode, gob.NewEncoder(w))
-	if err == nil && sum.ErrorCount == 0 {
-		err = w.Flush()
-		if err == nil {
-			err = writeSummary(planPath, sum)
-		}
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil || sum.ErrorCount > 0 {
-		RemovePlan(planPath)
-	}
-	if err != nil {
-		return sum, fmt.Errorf("importer: check: %w", err)
-	}
-	return sum, nil
-}
-
-// RemovePlan removes the files of a plan.
-func RemovePlan(planPath string) {
-	os.Remove(planPath)
-	os.Remove(planPath + ".summary")
-}
-
-func writeSummary(planPath string, sum Summary) error {
-	f, err := os.OpenFile(planPath+".summary", os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	if err := gob.NewEncoder(f).Encode(sum); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-func readSummary(planPath string) (Summary, error) {
-	var sum Summary
-	f, err := os.Open(planPath + ".summary")
-	if err != nil {
-		return sum, fmt.Errorf("importer: plan summary: %w", err)
-	}
-	defer f.Close()
-	if err := gob.NewDecoder(f).Decode(&sum); err != nil {
-		return sum, fmt.Errorf("importer: plan summary: %w", err)
-	}
-	return sum, nil
+	return s.ApplyPlan(ctx, id, who)
 }
 
 // check is the first pass: read every line, check it against the database
 // and what earlier lines do, and write the plan of the valid ones to plan
-// (when not nil).
-func (s *Service) check(ctx context.Context, src io.Reader, mode Mode, plan *gob.Encoder) (Summary, error) {
+// (when not nil) until a line has an error (then no plan will be kept).
+func (s *Service) check(ctx context.Context, src io.Reader, mode Mode, plan *planWriter) (Summary, error) {
 	sum := Summary{Mode: mode}
 	if !ValidMode(mode) {
 		return sum, fmt.Errorf("importer: unknown mode %q", mode)
@@ -277,9 +211,9 @@ func (s *Service) check(ctx context.Context, src io.Reader, mode Mode, plan *gob
 			sum.Update++
 		}
 		sum.Phones += len(row.Phones)
-		if plan != nil {
-			if err := plan.Encode(&row); err != nil {
-				return sum, fmt.Errorf("importer: plan file: %w", err)
+		if plan != nil && sum.ErrorCount == 0 {
+			if err := plan.add(ctx, &row); err != nil {
+				return sum, fmt.Errorf("importer: plan: %w", err)
 			}
 		}
 	}

@@ -4,10 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"enrollportal/internal/audit"
 	"enrollportal/internal/importer"
@@ -21,7 +20,7 @@ var admin = audit.Who{Type: audit.ActorAdmin, Name: "owner@example.com", IP: "12
 func newImporter(t *testing.T) (*testkit.Portal, *importer.Service) {
 	t.Helper()
 	p := testkit.New(t)
-	return p, importer.New(p.Store, p.Clock, t.TempDir(), p.Jobs)
+	return p, importer.New(p.Store, p.Clock, p.Jobs)
 }
 
 func apply(t *testing.T, svc *importer.Service, mode importer.Mode, csv string) importer.Summary {
@@ -203,9 +202,8 @@ func TestPlatformNames(t *testing.T) {
 func TestApplySkipsTheLinesTheDatabaseRefusesSinceTheCheck(t *testing.T) {
 	p, svc := newImporter(t)
 	ctx := context.Background()
-	plan := filepath.Join(t.TempDir(), "plan")
-	sum, err := svc.Check(ctx, strings.NewReader("username,group1\nalice,Staff\nbob,Staff\ncarol,Staff\n"), importer.ModeUpsert, plan)
-	if err != nil || sum.ErrorCount != 0 || sum.Create != 3 {
+	plan, sum, err := svc.Check(ctx, strings.NewReader("username,group1\nalice,Staff\nbob,Staff\ncarol,Staff\n"), importer.ModeUpsert)
+	if err != nil || sum.ErrorCount != 0 || sum.Create != 3 || plan == "" {
 		t.Fatalf("check %+v %v", sum, err)
 	}
 	// Someone creates bob between the check and the apply.
@@ -233,16 +231,118 @@ func TestApplySkipsTheLinesTheDatabaseRefusesSinceTheCheck(t *testing.T) {
 	if groups := testkit.Got(p.Store.GroupsOfUser(ctx, bob.ID)).Must(t); len(groups) != 0 {
 		t.Fatalf("bob's line was applied: %+v", groups)
 	}
-	if _, err := os.Stat(plan); !os.IsNotExist(err) {
-		t.Fatalf("plan kept after the apply: %v", err)
+	if n := planRows(t, p); n != 0 {
+		t.Fatalf("%d plan rows kept after the apply", n)
 	}
-	// A file with errors leaves no plan behind.
-	bad := filepath.Join(t.TempDir(), "bad")
-	if sum, _ := svc.Check(ctx, strings.NewReader("username\nbad user\n"), importer.ModeUpsert, bad); sum.ErrorCount != 1 {
-		t.Fatalf("bad file %+v", sum)
+	// A file with errors leaves no plan behind, even when its valid lines
+	// fill chunks before the first error.
+	var bad strings.Builder
+	bad.WriteString("username\n")
+	for i := 0; i < 600; i++ {
+		fmt.Fprintf(&bad, "fine%04d\n", i)
 	}
-	if _, err := os.Stat(bad); !os.IsNotExist(err) {
-		t.Fatalf("plan of a bad file kept: %v", err)
+	bad.WriteString("bad user\n")
+	if id, sum, err := svc.Check(ctx, strings.NewReader(bad.String()), importer.ModeUpsert); err != nil || sum.ErrorCount != 1 || id != "" {
+		t.Fatalf("bad file %q %+v %v", id, sum, err)
+	}
+	if n := planRows(t, p); n != 0 {
+		t.Fatalf("%d plan rows kept for a file with errors", n)
+	}
+}
+
+// planRows counts the rows of every import plan in the database: plans and
+// their chunks.
+func planRows(t *testing.T, p *testkit.Portal) int {
+	t.Helper()
+	return testkit.Count(t, p, `SELECT (SELECT COUNT(*) FROM import_plans) + (SELECT COUNT(*) FROM import_plan_chunks)`)
+}
+
+// A checked file's plan is applied once, however often "apply" comes; a
+// plan that waited more than PlanTTL is no longer applied, and the next
+// check removes it; a plan the admin replaced is dropped.
+func TestPlanIsAppliedOnceAndExpires(t *testing.T) {
+	p, svc := newImporter(t)
+	ctx := context.Background()
+	check := func(csv string) string {
+		t.Helper()
+		id, sum, err := svc.Check(ctx, strings.NewReader(csv), importer.ModeUpsert)
+		if err != nil || sum.ErrorCount != 0 || id == "" {
+			t.Fatalf("check %+v %v", sum, err)
+		}
+		return id
+	}
+	id := check("username\nalice\n")
+	if sum, err := svc.ApplyPlan(ctx, id, admin); err != nil || sum.Create != 1 {
+		t.Fatalf("apply %+v %v", sum, err)
+	}
+	if _, err := svc.ApplyPlan(ctx, id, admin); !errors.Is(err, importer.ErrPlanGone) {
+		t.Fatalf("second apply of the same plan: %v", err)
+	}
+	for _, id := range []string{"", "not-a-plan"} {
+		if _, err := svc.StartApply(ctx, id, "users.csv", admin); !errors.Is(err, importer.ErrPlanGone) {
+			t.Fatalf("apply of plan %q: %v", id, err)
+		}
+	}
+
+	late := check("username\nbob\n")
+	p.Clock.Advance(importer.PlanTTL + time.Minute)
+	if _, err := svc.ApplyPlan(ctx, late, admin); !errors.Is(err, importer.ErrPlanGone) {
+		t.Fatalf("apply after %v: %v", importer.PlanTTL, err)
+	}
+	if _, err := p.Store.UserByUsername(ctx, "bob"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("an expired plan was applied: %v", err)
+	}
+	replaced := check("username\ncarol\n")
+	if n := testkit.Count(t, p, `SELECT COUNT(*) FROM import_plans`); n != 1 {
+		t.Fatalf("%d plans after the check that sweeps, want the new one only", n)
+	}
+	if err := svc.DropPlan(ctx, replaced); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.ApplyPlan(ctx, replaced, admin); !errors.Is(err, importer.ErrPlanGone) || planRows(t, p) != 0 {
+		t.Fatalf("a dropped plan: %v, %d rows kept", err, planRows(t, p))
+	}
+}
+
+// An import job whose plan rows are gone (removed by hand, or lost with a
+// restored backup) fails with a sentence that says so, after applying the
+// rows it still had, and leaves no plan rows behind.
+func TestJobWhosePlanIsGoneFailsClearly(t *testing.T) {
+	p, svc := newImporter(t)
+	p.StopJobRunner()
+	ctx := context.Background()
+	var b strings.Builder
+	b.WriteString("username\n")
+	for i := 0; i < 600; i++ {
+		fmt.Fprintf(&b, "gone%04d\n", i)
+	}
+	id, sum, err := svc.Check(ctx, strings.NewReader(b.String()), importer.ModeUpsert)
+	if err != nil || sum.Create != 600 {
+		t.Fatalf("check %+v %v", sum, err)
+	}
+	if n := testkit.Count(t, p, `SELECT COUNT(*) FROM import_plan_chunks`); n != 3 {
+		t.Fatalf("%d chunks for 600 rows, want 3 of up to 250", n)
+	}
+	jobID, err := svc.StartApply(ctx, id, "users.csv", admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.Store.SQL().Exec(`DELETE FROM import_plan_chunks WHERE seq > 0`); err != nil {
+		t.Fatal(err)
+	}
+	j, err := p.Jobs.Finish(ctx, jobID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.Status != store.JobFailed || j.Cursor != 250 ||
+		!strings.Contains(j.LastError, "the plan of this import is no longer in the database (rows from 251 on are missing)") {
+		t.Fatalf("job %s at %d: %q", j.Status, j.Cursor, j.LastError)
+	}
+	if n := testkit.Count(t, p, `SELECT COUNT(*) FROM users`); n != 250 {
+		t.Fatalf("%d users, want the first chunk's 250", n)
+	}
+	if n := planRows(t, p); n != 0 {
+		t.Fatalf("%d plan rows kept after the job failed", n)
 	}
 }
 

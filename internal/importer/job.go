@@ -1,15 +1,12 @@
 package importer
 
 import (
-	"bufio"
 	"context"
-	"encoding/gob"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
+	"log/slog"
 	"time"
 
 	"enrollportal/internal/audit"
@@ -23,9 +20,12 @@ const JobKind = "import_apply"
 
 // applyPayload is an import's input, kept in its job record.
 type applyPayload struct {
-	Plan    string    `json:"plan"` // the plan file, renamed for the job
-	Summary Summary   `json:"summary"`
-	Who     audit.Who `json:"who"`
+	PlanID int64 `json:"plan_id"` // the plan the job took (store.ImportPlan)
+	// ChunkRows is how many rows each chunk of the plan holds, as written
+	// by the check.
+	ChunkRows int       `json:"chunk_rows"`
+	Summary   Summary   `json:"summary"`
+	Who       audit.Who `json:"who"`
 }
 
 // applied counts what an import's job applied so far.
@@ -36,71 +36,90 @@ type applied struct {
 	NewPhones int `json:"new_phones"`
 }
 
-// StartApply begins applying a plan that Check wrote, as a job named after
-// fileName: steps of 250 lines, each one transaction, from the first line
-// not applied after a crash (see package jobs). The plan's files become the
-// job's (the caller no longer removes them); the job removes them when it
-// ends. The database may have changed since the check: a line it now
-// refuses (a username taken meanwhile, a user deleted, an alias taken) is
-// skipped and listed on the job's page; the other lines are applied.
-func (s *Service) StartApply(ctx context.Context, planPath, fileName string, who audit.Who) (int64, error) {
-	sum, err := readSummary(planPath)
+// StartApply begins applying the plan Check kept under id, as a job named
+// after fileName: steps of 250 lines, each one transaction, from the first
+// line not applied after a crash (see package jobs), on whichever instance's
+// job runner claims it. The job takes the plan in the transaction that
+// creates it, so a plan is applied once however many times "apply" is
+// pressed; the job removes the plan when it ends. ErrPlanGone, changing
+// nothing, when no plan waits under id. The database may have changed since
+// the check: a line it now refuses (a username taken meanwhile, a user
+// deleted, an alias taken) is skipped and listed on the job's page; the
+// other lines are applied.
+func (s *Service) StartApply(ctx context.Context, id, fileName string, who audit.Who) (int64, error) {
+	if id == "" {
+		return 0, ErrPlanGone
+	}
+	hash := secret.HashToken(id)
+	var j store.Job
+	err := s.store.InTx(ctx, func(q store.Queries) error {
+		p, err := q.WaitingImportPlan(ctx, hash)
+		if err != nil {
+			return err
+		}
+		if p.CreatedAt.Before(s.clock.Now().Add(-PlanTTL)) {
+			return store.ErrNotFound // waited too long; the next check removes it
+		}
+		var sum Summary
+		if err := json.Unmarshal(p.Summary, &sum); err != nil {
+			return fmt.Errorf("plan %d summary: %w", p.ID, err)
+		}
+		payload, err := json.Marshal(applyPayload{PlanID: p.ID, ChunkRows: planChunkRows, Summary: sum, Who: who})
+		if err != nil {
+			return err
+		}
+		title := "Import"
+		if fileName != "" {
+			title = "Import of " + fileName
+		}
+		if sum.Mode == ModeDelete {
+			title += " (delete users)"
+		}
+		j = store.Job{Kind: JobKind, Title: title, Payload: payload, Total: sum.Create + sum.Update + sum.Delete,
+			CreatedBy: who.Name, CreatedAt: s.clock.Now()}
+		if err := q.CreateJob(ctx, &j); err != nil {
+			return err
+		}
+		// Taken by this job only if no other apply took it since the read.
+		_, err = q.TakeImportPlan(ctx, hash, j.ID)
+		return err
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, ErrPlanGone
+	}
 	if err != nil {
-		return 0, err
-	}
-	// A name the sweep of unapplied plans leaves alone.
-	jobPlan := filepath.Join(filepath.Dir(planPath), "job-"+secret.NewToken())
-	if err := os.Rename(planPath+".summary", jobPlan+".summary"); err != nil {
-		return 0, fmt.Errorf("importer: plan file: %w", err)
-	}
-	if err := os.Rename(planPath, jobPlan); err != nil {
-		return 0, fmt.Errorf("importer: plan file: %w", err)
-	}
-	payload, err := json.Marshal(applyPayload{Plan: jobPlan, Summary: sum, Who: who})
-	if err != nil {
-		return 0, fmt.Errorf("importer: %w", err)
-	}
-	title := "Import"
-	if fileName != "" {
-		title = "Import of " + fileName
-	}
-	if sum.Mode == ModeDelete {
-		title += " (delete users)"
-	}
-	j := store.Job{Kind: JobKind, Title: title, Payload: payload, Total: sum.Create + sum.Update + sum.Delete,
-		CreatedBy: who.Name, CreatedAt: s.clock.Now()}
-	if err := s.store.CreateJob(ctx, &j); err != nil {
-		RemovePlan(jobPlan)
 		return 0, fmt.Errorf("importer: %w", err)
 	}
 	s.jobs.Wake()
 	return j.ID, nil
 }
 
-// BeginApply starts applying a plan (see StartApply) and waits up to wait
-// for it to finish: a small import is done by then; a larger one goes on in
-// the background while the admin page shows its progress.
-func (s *Service) BeginApply(ctx context.Context, planPath, fileName string, who audit.Who, wait time.Duration) (store.Job, error) {
-	id, err := s.StartApply(ctx, planPath, fileName, who)
+// BeginApply starts applying the plan kept under id (see StartApply) and
+// waits up to wait for it to finish: a small import is done by then; a
+// larger one goes on in the background while the admin page shows its
+// progress.
+func (s *Service) BeginApply(ctx context.Context, id, fileName string, who audit.Who, wait time.Duration) (store.Job, error) {
+	jobID, err := s.StartApply(ctx, id, fileName, who)
 	if err != nil {
 		return store.Job{}, err
 	}
-	j, err := s.jobs.Wait(ctx, id, wait)
+	j, err := s.jobs.Wait(ctx, jobID, wait)
 	if err != nil {
 		return store.Job{}, fmt.Errorf("importer: apply: %w", err)
 	}
 	return j, nil
 }
 
-// ApplyPlan applies a plan that Check wrote in the caller's goroutine and
-// returns the summary with what was applied; lines the database refused are
-// in Summary.Skipped. The plan's files are gone afterwards.
-func (s *Service) ApplyPlan(ctx context.Context, planPath string, who audit.Who) (Summary, error) {
-	id, err := s.StartApply(ctx, planPath, "", who)
+// ApplyPlan applies the plan Check kept under id in the caller's goroutine
+// and returns the summary with what was applied; lines the database refused
+// are in Summary.Skipped. The plan is gone afterwards. ErrPlanGone, changing
+// nothing, when no plan waits under id.
+func (s *Service) ApplyPlan(ctx context.Context, id string, who audit.Who) (Summary, error) {
+	jobID, err := s.StartApply(ctx, id, "", who)
 	if err != nil {
 		return Summary{}, err
 	}
-	j, err := s.jobs.Finish(ctx, id)
+	j, err := s.jobs.Finish(ctx, jobID)
 	if err != nil {
 		return Summary{}, fmt.Errorf("importer: apply: %w", err)
 	}
@@ -145,10 +164,17 @@ func plural(n int, one, many string) string {
 	return many
 }
 
+// applyFinished removes the plan of an import job that ended; should it
+// fail to, the next check's sweep removes it.
 func (s *Service) applyFinished(j store.Job) {
 	var p applyPayload
-	if json.Unmarshal(j.Payload, &p) == nil && p.Plan != "" {
-		RemovePlan(p.Plan)
+	if json.Unmarshal(j.Payload, &p) != nil || p.PlanID == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := s.store.DeleteImportPlan(ctx, p.PlanID); err != nil {
+		slog.Warn("importer: could not remove the plan of a finished import; the next check removes it", "job", j.ID, "err", err)
 	}
 }
 
@@ -156,8 +182,7 @@ func (s *Service) applyFinished(j store.Job) {
 type applyTask struct {
 	s       *Service
 	payload applyPayload
-	file    *os.File
-	plan    *gob.Decoder
+	plan    *planReader
 	skip    map[int]bool // lines refused earlier
 	a       *applier
 	sum     Summary // NewPhones counts the phones of the current step
@@ -173,23 +198,15 @@ func (s *Service) openApply(ctx context.Context, j store.Job) (jobs.Task, error)
 	for _, r := range j.Skipped {
 		t.skip[r.Line] = true
 	}
-	f, err := os.Open(t.payload.Plan)
-	if err != nil {
-		return nil, fmt.Errorf("importer: plan file: %w", err)
+	sum := t.payload.Summary
+	if t.payload.PlanID == 0 || t.payload.ChunkRows <= 0 {
+		return nil, fmt.Errorf("importer: job %d has no plan in the database; check the file again and apply it", j.ID)
 	}
-	t.file = f
-	t.plan = gob.NewDecoder(bufio.NewReaderSize(f, 256<<10))
-	for i := 0; i < j.Cursor; i++ {
-		var row planRow
-		if err := t.plan.Decode(&row); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("importer: plan file: %w", err)
-		}
-	}
+	t.plan = &planReader{planID: t.payload.PlanID, chunkRows: t.payload.ChunkRows,
+		total: sum.Create + sum.Update + sum.Delete, read: j.Cursor}
 	t.a = &applier{who: t.payload.Who, sum: &t.sum, groups: map[string]int64{}, phones: map[string]int64{}}
 	groups, err := s.store.Groups(ctx)
 	if err != nil {
-		f.Close()
 		return nil, err
 	}
 	for _, g := range groups {
@@ -203,14 +220,14 @@ func (s *Service) openApply(ctx context.Context, j store.Job) (jobs.Task, error)
 			return nil
 		})
 		if err != nil {
-			f.Close()
 			return nil, err
 		}
 	}
 	return t, nil
 }
 
-func (t *applyTask) Close() { t.file.Close() }
+// Close has nothing to let go of: the plan is read a chunk at a time.
+func (t *applyTask) Close() {}
 
 // Step applies the next lines of the plan in q; the last step writes the
 // import.applied audit record. A step applies up to applyBatch lines, in
@@ -227,14 +244,13 @@ func (t *applyTask) Step(ctx context.Context, q store.Queries, j *store.Job) (bo
 	for !eof && read < applyBatch {
 		batch = batch[:0]
 		for n := 0; n < applyChunk; n++ {
-			var row planRow
-			err := t.plan.Decode(&row)
+			row, err := t.plan.next(ctx, q)
 			if errors.Is(err, io.EOF) {
 				eof = true
 				break
 			}
 			if err != nil {
-				return false, fmt.Errorf("importer: plan file: %w", err)
+				return false, err
 			}
 			read++
 			if !t.skip[row.Line] {

@@ -30,7 +30,7 @@ func (s *loginsAlwaysWaiting) GroupWritesWaiting() bool {
 func TestImportStepsYieldToWaitingLogins(t *testing.T) {
 	p := testkit.New(t)
 	st := &loginsAlwaysWaiting{Store: p.Store}
-	svc := importer.New(st, p.Clock, t.TempDir(), p.Jobs)
+	svc := importer.New(st, p.Clock, p.Jobs)
 	var csv strings.Builder
 	csv.WriteString("username,email\n")
 	for i := 0; i < 120; i++ {

@@ -46,7 +46,7 @@ type Kind struct {
 	// Open makes the task that goes on with j from j.Cursor.
 	Open func(ctx context.Context, j store.Job) (Task, error)
 	// Finished runs once after the job is done or failed, outside any
-	// transaction (e.g. to remove an import's plan file).
+	// transaction (e.g. to remove an import's plan).
 	Finished func(j store.Job)
 	// Describe says in one sentence what the job did (or has done so far).
 	Describe func(j store.Job) string

@@ -98,3 +98,49 @@ type ActivationQueries interface {
 	// UsersOfPhone lists the users a phone is attached to.
 	UsersOfPhone(ctx context.Context, phoneID int64) ([]User, error)
 }
+
+// ImportPlan is the plan of a checked import file: waiting for an admin's
+// apply while TokenHash is set, then taken by the import's job (JobID). Its
+// rows are in chunks (ImportPlanQueries.AddImportPlanChunk).
+type ImportPlan struct {
+	ID int64
+	// TokenHash is the hash of the plan's id, a bearer token the admin's
+	// session carries; nil once a job took the plan.
+	TokenHash []byte
+	JobID     int64
+	// Summary is the check's summary, as the importer encodes it.
+	Summary   []byte
+	CreatedAt time.Time
+}
+
+// ImportPlanQueries keep the plans of checked import files, so that any
+// instance can apply a plan another checked and any job runner can run the
+// import.
+type ImportPlanQueries interface {
+	// CreateImportPlan inserts p and sets its ID.
+	CreateImportPlan(ctx context.Context, p *ImportPlan) error
+	// CompleteImportPlan sets the token hash and summary of a plan whose
+	// chunks are all in: from then on it waits for an apply.
+	CompleteImportPlan(ctx context.Context, planID int64, tokenHash, summary []byte) error
+	// AddImportPlanChunk stores chunk seq (0, 1, ...) of a plan's rows.
+	AddImportPlanChunk(ctx context.Context, planID int64, seq int, data []byte) error
+	// WaitingImportPlan returns the waiting plan whose token hashes to
+	// tokenHash; ErrNotFound when there is none.
+	WaitingImportPlan(ctx context.Context, tokenHash []byte) (ImportPlan, error)
+	// TakeImportPlan gives the waiting plan whose token hashes to tokenHash
+	// to job jobID and clears its hash, so that no second apply finds it.
+	// ErrNotFound when no plan waits under that hash.
+	TakeImportPlan(ctx context.Context, tokenHash []byte, jobID int64) (ImportPlan, error)
+	// ImportPlanChunk returns chunk seq of a plan's rows; ErrNotFound when
+	// there is no such chunk (the plan was removed).
+	ImportPlanChunk(ctx context.Context, planID int64, seq int) ([]byte, error)
+	// DeleteImportPlan removes a plan with its chunks.
+	DeleteImportPlan(ctx context.Context, planID int64) error
+	// DeleteWaitingImportPlan removes the waiting plan whose token hashes
+	// to tokenHash, with its chunks, if there is one.
+	DeleteWaitingImportPlan(ctx context.Context, tokenHash []byte) error
+	// DeleteStaleImportPlans removes, with their chunks, the plans created
+	// before before that no running job reads: those still waiting, and
+	// those of jobs that ended without removing them. It returns how many.
+	DeleteStaleImportPlans(ctx context.Context, before time.Time) (int64, error)
+}

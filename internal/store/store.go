@@ -100,6 +100,7 @@ type Queries interface {
 	BulkQueries
 	TemplateQueries
 	ImportQueries
+	ImportPlanQueries
 	ActivationQueries
 	PromptQueries
 	JobQueries

@@ -38,6 +38,12 @@ func (c *connector) Connect(context.Context) (driver.Conn, error) {
 		return nil, err
 	}
 	cn := &conn{SQLiteConn: raw.(*sqlite3.SQLiteConn), busy: c.defaultBusy, defaultBusy: c.defaultBusy, commits: c.commits}
+	// No commit checkpoints the WAL: the checkpointer does, beside the
+	// writers (checkpoint.go).
+	if _, err := cn.SQLiteConn.Exec("PRAGMA wal_autocheckpoint = 0", nil); err != nil {
+		raw.Close()
+		return nil, err
+	}
 	cn.RegisterCommitHook(func() int {
 		cn.wrote = true
 		return 0

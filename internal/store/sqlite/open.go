@@ -95,7 +95,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
-	return sqlstore.NewCounted(db, dialect, commits), nil
+	out := sqlstore.NewCounted(db, dialect, commits)
+	out.AtClose(startCheckpointer(db, commits))
+	return out, nil
 }
 
 func migrate(ctx context.Context, db *sql.DB) error {

@@ -31,6 +31,7 @@ type DB struct {
 	cache     *configCache
 	login     *loginCache
 	group     *group
+	atClose   []func() // see AtClose
 	// commits counts committed write transactions, for tests that check
 	// that writes share them.
 	commits atomic.Int64
@@ -160,8 +161,16 @@ func (d *DB) Ping(ctx context.Context) error {
 func (d *DB) Close() error {
 	d.group.stop()
 	d.login.stop()
+	for _, f := range d.atClose {
+		f()
+	}
 	return d.db.Close()
 }
+
+// AtClose has Close call f before it closes the database handle: a
+// backend stops its own background work there (sqlite's checkpointer).
+// It is for Open, before the DB is shared.
+func (d *DB) AtClose(f func()) { d.atClose = append(d.atClose, f) }
 
 // SQL gives tools (benchmark loaders) the underlying handle.
 func (d *DB) SQL() *sql.DB { return d.db }

@@ -60,6 +60,7 @@ var suite = map[string]func(*testing.T){
 	"TestHasFactorReadsOnlyTheUsersOwnPhones":                    TestHasFactorReadsOnlyTheUsersOwnPhones,
 	"TestLoginCacheEntriesReadBackExactly":                       TestLoginCacheEntriesReadBackExactly,
 	"TestEnrollmentLinkAndUserReadsBoth":                         TestEnrollmentLinkAndUserReadsBoth,
+	"TestImportPlansAreTakenOnceAndSweptWithTheirChunks":         TestImportPlansAreTakenOnceAndSweptWithTheirChunks,
 }
 
 // runners are the tests that run the suite, not part of it.

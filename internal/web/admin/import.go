@@ -37,7 +37,8 @@ func (s *Section) AdminImportGET(c *gin.Context) {
 
 // AdminImportPreviewPOST checks every line of the uploaded file, changing
 // nothing. The page lists the errors by line, or offers to apply; the file
-// itself is not kept, only the plan of its changes (see importer.Check).
+// itself is not kept, only the plan of its changes, in the database, so that
+// any instance can apply it (see importer.Check).
 func (s *Section) AdminImportPreviewPOST(c *gin.Context) {
 	mode := importer.Mode(c.PostForm("mode"))
 	if !importer.ValidMode(mode) {
@@ -56,7 +57,7 @@ func (s *Section) AdminImportPreviewPOST(c *gin.Context) {
 		return
 	}
 	defer src.Close()
-	id, sum, err := s.importer.CheckPlan(c.Request.Context(), src, mode)
+	id, sum, err := s.importer.Check(c.Request.Context(), src, mode)
 	if err != nil {
 		s.ServerError(c, err)
 		return
@@ -66,7 +67,10 @@ func (s *Section) AdminImportPreviewPOST(c *gin.Context) {
 	if sum.ErrorCount > 0 {
 		status = http.StatusUnprocessableEntity
 	} else {
-		s.importer.DropPlan(adminSessionString(c, adminValImportID))
+		if err := s.importer.DropPlan(c.Request.Context(), adminSessionString(c, adminValImportID)); err != nil {
+			s.ServerError(c, err)
+			return
+		}
 		sess := adminSession(c)
 		sess.Values[adminValImportID], sess.Values[adminValImportMode], sess.Values[adminValImportName] = id, string(mode), name
 	}
@@ -77,7 +81,7 @@ func (s *Section) AdminImportPreviewPOST(c *gin.Context) {
 // what it did, or shows its progress while it goes on.
 func (s *Section) AdminImportApplyPOST(c *gin.Context) {
 	name := adminSessionString(c, adminValImportName)
-	j, err := s.importer.BeginApplyID(c.Request.Context(), adminSessionString(c, adminValImportID), name, adminWho(c), jobWait)
+	j, err := s.importer.BeginApply(c.Request.Context(), adminSessionString(c, adminValImportID), name, adminWho(c), jobWait)
 	if errors.Is(err, importer.ErrPlanGone) {
 		s.ShowError(c, http.StatusGone, "This import is no longer waiting",
 			"The checked file was already applied, or it waited more than an hour.",
