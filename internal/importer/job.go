@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"time"
 
 	"enrollportal/internal/audit"
@@ -174,7 +173,7 @@ func (s *Service) applyFinished(j store.Job) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	if err := s.store.DeleteImportPlan(ctx, p.PlanID); err != nil {
-		slog.Warn("importer: could not remove the plan of a finished import; the next check removes it", "job", j.ID, "err", err)
+		s.jobs.Log().Warn("importer: could not remove the plan of a finished import; the next check removes it", "job", j.ID, "err", err)
 	}
 }
 

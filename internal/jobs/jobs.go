@@ -121,6 +121,9 @@ func New(o Options) *Runner {
 	return r
 }
 
+// Log is the runner's log, for a kind's Finished to report into.
+func (r *Runner) Log() *slog.Logger { return r.log }
+
 // Register adds a kind of job.
 func (r *Runner) Register(name string, k Kind) {
 	r.mu.Lock()
