@@ -102,16 +102,7 @@ func CheckCode(ctx context.Context, st LockoutStore, c clock.Clock, cc CodeCheck
 	}
 	accept, err := cc.Match()
 	if err == nil && accept != nil {
-		err = st.InGroupTx(ctx, func(q store.Queries) error {
-			cleared, err := q.PassUserAttempt(ctx, cc.User.ID)
-			if err != nil {
-				return err
-			}
-			if !cleared {
-				return ErrLockedOut
-			}
-			return accept(ctx, q)
-		})
+		err = st.InGroupTx(ctx, func(q store.Queries) error { return passAttemptTx(ctx, q, cc, accept) })
 		if err == nil || errors.Is(err, ErrLockedOut) {
 			return err
 		}
@@ -146,26 +137,16 @@ func checkCodeInOneTx(ctx context.Context, st LockoutStore, c clock.Clock, cc Co
 	var status string
 	err := st.InGroupTx(ctx, func(q store.Queries) error {
 		wrong = false
-		n, ok, err := q.ReserveUserAttempt(ctx, cc.User.ID, MaxFailures)
+		n, err := reserveAttemptTx(ctx, q, cc)
 		if err != nil {
-			return fmt.Errorf("verify: reserve attempt: %w", err)
-		}
-		if !ok {
-			return errRefused
+			return err
 		}
 		accept, err := cc.Decide(ctx, q)
 		if err != nil {
 			return err
 		}
 		if accept != nil {
-			cleared, err := q.PassUserAttempt(ctx, cc.User.ID)
-			if err != nil {
-				return err
-			}
-			if !cleared {
-				return ErrLockedOut
-			}
-			return accept(ctx, q)
+			return passAttemptTx(ctx, q, cc, accept)
 		}
 		wrong = true
 		failures, status, err = failAttemptTx(ctx, q, cc, n, now)
@@ -187,6 +168,34 @@ func checkCodeInOneTx(ctx context.Context, st LockoutStore, c clock.Clock, cc Co
 	return wrongCodeResult(failures, status)
 }
 
+// reserveAttemptTx reserves an attempt of cc in q, the first statement of
+// the one-transaction check: errRefused when the limit is reached or the
+// user is locked out.
+func reserveAttemptTx(ctx context.Context, q store.Queries, cc CodeCheck) (int, error) {
+	n, ok, err := q.ReserveUserAttempt(ctx, cc.User.ID, MaxFailures)
+	if err != nil {
+		return 0, fmt.Errorf("verify: reserve attempt: %w", err)
+	}
+	if !ok {
+		return 0, errRefused
+	}
+	return n, nil
+}
+
+// passAttemptTx settles cc's reserved attempt as a right code in q: the
+// count is cleared and accept's writes made, unless the user was locked
+// out meanwhile (ErrLockedOut).
+func passAttemptTx(ctx context.Context, q store.Queries, cc CodeCheck, accept Accept) error {
+	cleared, err := q.PassUserAttempt(ctx, cc.User.ID)
+	if err != nil {
+		return err
+	}
+	if !cleared {
+		return ErrLockedOut
+	}
+	return accept(ctx, q)
+}
+
 // recordWrongCodeAgain reserves an attempt and settles it as a wrong code,
 // for a right code that turned out to be a replay.
 func recordWrongCodeAgain(ctx context.Context, st LockoutStore, c clock.Clock, cc CodeCheck) error {
@@ -194,12 +203,9 @@ func recordWrongCodeAgain(ctx context.Context, st LockoutStore, c clock.Clock, c
 	var failures int
 	var status string
 	err := st.InGroupTx(ctx, func(q store.Queries) error {
-		n, ok, err := q.ReserveUserAttempt(ctx, cc.User.ID, MaxFailures)
+		n, err := reserveAttemptTx(ctx, q, cc)
 		if err != nil {
-			return fmt.Errorf("verify: reserve attempt: %w", err)
-		}
-		if !ok {
-			return errRefused
+			return err
 		}
 		failures, status, err = failAttemptTx(ctx, q, cc, n, now)
 		return err
