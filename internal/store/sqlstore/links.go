@@ -65,8 +65,7 @@ func (s queries) EnrollmentLinkAndUser(ctx context.Context, hash []byte) (store.
 			if cached, ok := s.cachedUser(ctx, u.ID); ok {
 				// The login cache forgets a user at any change to their
 				// status or identity, as for a login.
-				u.Key, u.Username, u.RealName, u.Email, u.Status, u.FailedAttempts =
-					cached.Key, cached.Username, cached.RealName, cached.Email, cached.Status, cached.FailedAttempts
+				u = cached
 			} else {
 				// A user deleted in between took the link with them (ON
 				// DELETE CASCADE): ErrNotFound, as for an unknown link.
