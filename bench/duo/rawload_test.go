@@ -8,10 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -128,39 +125,13 @@ func rawLoad(b *testing.B, srv *httptest.Server, conns int, reqs []rawRequest, c
 		}
 		cs[i] = c
 	}
-	n := len(reqs)
-	latencies := make([]time.Duration, n)
-	var next atomic.Int64
-	var failed atomic.Value
-	var wg sync.WaitGroup
-	cpuBefore := processCPU()
-	start := time.Now()
-	for _, c := range cs {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				t0 := time.Now()
-				status, body, err := c.do(reqs[i])
-				latencies[i] = time.Since(t0)
-				if err == nil {
-					err = check(status, body)
-				}
-				if err != nil {
-					failed.Store(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	elapsed := time.Since(start)
-	if err, _ := failed.Load().(error); err != nil {
-		b.Fatal(err)
-	}
-	cpuPerReq = (processCPU() - cpuBefore) / time.Duration(n)
-	slices.Sort(latencies)
-	return float64(n) / elapsed.Seconds(), latencies[n*99/100], cpuPerReq
+	return closedLoop(b, conns, len(reqs), func(w, i int) (time.Duration, error) {
+		t0 := time.Now()
+		status, body, err := cs[w].do(reqs[i])
+		d := time.Since(t0)
+		if err != nil {
+			return 0, err
+		}
+		return d, check(status, body)
+	})
 }
